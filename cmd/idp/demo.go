@@ -1,0 +1,216 @@
+package main
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/entity-account/idp/config"
+	"github.com/entity-account/idp/login/password"
+	"github.com/entity-account/idp/storage"
+	"github.com/entity-account/idp/storage/postgres"
+)
+
+// The demo world: entity 02-000021 with an entity account, an admin and two
+// staff logins, and the e-service "demo" with a web and a mobile client.
+const (
+	demoEntityNumber = "02-000021"
+	demoService      = "demo"
+	demoWebClient    = "demo-web"
+	demoMobileClient = "demo-mobile"
+)
+
+type demoLogin struct {
+	Username string   `json:"username"`
+	Password string   `json:"password"`
+	EUID     string   `json:"euid"`
+	Admin    bool     `json:"admin"`
+	Groups   []string `json:"groups"`
+}
+
+type demoOutput struct {
+	Issuer        string            `json:"issuer"`
+	EntityNumber  string            `json:"entity_number"`
+	EntityAccount map[string]string `json:"entity_account"`
+	Logins        []demoLogin       `json:"logins"`
+	Clients       []clientOutput    `json:"clients"`
+}
+
+func demo(args []string) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "print JSON")
+	rpURL := fs.String("rp-url", envOr("IDP_DEMO_RP_URL", "http://localhost:8081"), "base URL of the demo department app")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	return withDirectory(func(ctx context.Context, cfg *config.Config, pg *postgres.Store) error {
+		out, err := seedDemo(ctx, cfg, pg, newHasher(cfg), *rpURL)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return printJSON(out)
+		}
+		fmt.Printf("demo entity %s seeded; issuer %s\n", out.EntityNumber, out.Issuer)
+		for _, l := range out.Logins {
+			fmt.Printf("  staff login %-8s password %-16s EUID %s admin=%v groups=%v\n", l.Username, l.Password, l.EUID, l.Admin, l.Groups)
+		}
+		for _, c := range out.Clients {
+			fmt.Printf("  client %-12s secret %q public=%v redirect %v\n", c.ClientID, c.ClientSecret, c.Public, c.RedirectURIs)
+		}
+		return nil
+	})
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// seedDemo creates whatever of the demo world is missing and makes the
+// printed passwords true. Passwords and the web client's secret are derived
+// from the master key, so they stay the same from run to run without being
+// written in the source.
+func seedDemo(ctx context.Context, cfg *config.Config, pg *postgres.Store, hasher *password.Hasher, rpURL string) (demoOutput, error) {
+	out := demoOutput{Issuer: cfg.Issuer, EntityNumber: demoEntityNumber}
+	derive := func(label string, n int) string {
+		m := hmac.New(sha256.New, cfg.MasterKey)
+		m.Write([]byte("demo " + label))
+		return base64.RawURLEncoding.EncodeToString(m.Sum(nil))[:n]
+	}
+
+	dept, err := ensureDepartment(ctx, pg, "DEMO", "示範部門")
+	if err != nil {
+		return out, err
+	}
+	sv, err := pg.ServiceByCode(ctx, demoService)
+	if errors.Is(err, storage.ErrNotFound) {
+		sv = storage.Service{Code: demoService, DepartmentID: dept.ID, NameZH: "示範電子服務", NamePT: "Serviço electrónico de demonstração",
+			NameEN: "Demo e-service", AccessPolicy: storage.PolicyAssigned}
+		if err = pg.CreateService(ctx, operator(), &sv); err == nil {
+			for _, g := range []storage.Group{{Code: "admin", NameZH: "管理員", NamePT: "Administrador"}, {Code: "operator", NameZH: "操作員", NamePT: "Operador"}} {
+				g.ServiceID = sv.ID
+				if err = pg.CreateGroup(ctx, operator(), &g); err != nil {
+					break
+				}
+			}
+		}
+	}
+	if err != nil {
+		return out, fmt.Errorf("demo e-service: %w", err)
+	}
+
+	entity, err := pg.EntityByNumber(ctx, demoEntityNumber)
+	if errors.Is(err, storage.ErrNotFound) {
+		entity = storage.Entity{Number: demoEntityNumber, NameZH: "公司19", NamePT: "Companhia 19", Kind: "company", Status: "active"}
+		acct := &storage.EntityAccount{ApplicationNumber: "A2026-000021", Mobile: "+85366000021", Language: "zh-Hant"}
+		err = pg.CreateEntity(ctx, operator(), &entity, acct)
+	}
+	if err != nil {
+		return out, fmt.Errorf("demo entity: %w", err)
+	}
+	acct, err := pg.EntityAccount(ctx, entity.ID)
+	if err != nil {
+		return out, err
+	}
+	acctPassword := "Demo-" + derive("entity-account", 10)
+	if err := ensureActivated(ctx, pg, hasher, storage.KindEntityAccount, acct.ID, acct.Username, acct.PasswordHash, "entity01", acctPassword); err != nil {
+		return out, fmt.Errorf("demo entity account: %w", err)
+	}
+	out.EntityAccount = map[string]string{"username": "entity01", "password": acctPassword, "subject": acct.Subject}
+	if err := pg.EnrollEntity(ctx, operator(), sv.ID, entity.ID); err != nil {
+		return out, err
+	}
+
+	staff := []struct {
+		username, nameZH, nameForeign, docNo, group string
+		admin                                       bool
+	}{
+		{"admin01", "陳大文", "CHAN, Tai Man", "1000001(1)", "admin", true},
+		{"staff01", "李小明", "LEI, Sio Meng", "1000002(2)", "operator", false},
+		{"staff02", "黃美玲", "WONG, Mei Leng", "1000003(3)", "", false},
+	}
+	for _, s := range staff {
+		sl, err := pg.StaffLoginByUsername(ctx, entity.ID, s.username)
+		if errors.Is(err, storage.ErrNotFound) {
+			sl = storage.StaffLogin{EntityID: entity.ID, NameZH: s.nameZH, NameForeign: s.nameForeign, IDDocType: "macau_permanent_id",
+				IDDocNumber: s.docNo, IDDocIssuePlace: "澳門", BirthDate: time.Date(1985, 1, 1, 0, 0, 0, 0, time.UTC),
+				Mobile: "+8536600" + s.docNo[5:7] + "00", Email: s.username + "@company19.example.mo", Language: "zh-Hant", Admin: s.admin}
+			err = pg.CreateStaffLogin(ctx, operator(), &sl)
+		}
+		if err != nil {
+			return out, fmt.Errorf("demo staff login %s: %w", s.username, err)
+		}
+		pw := "Demo-" + derive("staff "+s.username, 10)
+		if err := ensureActivated(ctx, pg, hasher, storage.KindStaff, sl.ID, sl.Username, sl.PasswordHash, s.username, pw); err != nil {
+			return out, fmt.Errorf("demo staff login %s: %w", s.username, err)
+		}
+		if err := assignToService(ctx, pg, sl.ID, sv.ID, s.group); err != nil {
+			return out, fmt.Errorf("assign %s: %w", s.username, err)
+		}
+		access, err := pg.ServiceAccess(ctx, sl.ID, sv.ID)
+		if err != nil {
+			return out, err
+		}
+		out.Logins = append(out.Logins, demoLogin{Username: s.username, Password: pw, EUID: sl.EUID, Admin: s.admin, Groups: access.Groups})
+	}
+
+	web, err := ensureClient(ctx, pg, sv, demoWebClient, "示範部門網站", false,
+		[]string{rpURL + "/callback"}, []string{rpURL + "/"}, derive("client "+demoWebClient, 32))
+	if err != nil {
+		return out, err
+	}
+	mobile, err := ensureClient(ctx, pg, sv, demoMobileClient, "示範部門流動應用程式", true,
+		[]string{"http://127.0.0.1/callback", "mo.gov.demo.app:/oauth2redirect"}, []string{"mo.gov.demo.app:/logout"}, "")
+	if err != nil {
+		return out, err
+	}
+	out.Clients = []clientOutput{web, mobile}
+	return out, nil
+}
+
+// ensureActivated activates an account with username and password, or, if it
+// is activated already, makes sure password is its password.
+func ensureActivated(ctx context.Context, pg *postgres.Store, hasher *password.Hasher, kind storage.PrincipalKind, id int64, currentUsername, currentHash, username, pw string) error {
+	if currentUsername != "" {
+		if ok, _, err := hasher.Verify(ctx, currentHash, pw); err == nil && ok {
+			return nil
+		}
+		hash, err := hasher.Hash(ctx, pw)
+		if err != nil {
+			return err
+		}
+		return pg.UpdatePasswordHash(ctx, kind, id, currentHash, hash)
+	}
+	hash, err := hasher.Hash(ctx, pw)
+	if err != nil {
+		return err
+	}
+	if kind == storage.KindEntityAccount {
+		return pg.ActivateEntityAccount(ctx, operator(), id, username, hash)
+	}
+	return pg.ActivateStaffLogin(ctx, operator(), id, username, hash)
+}
+
+func ensureClient(ctx context.Context, pg *postgres.Store, sv storage.Service, id, name string, public bool, redirects, postLogout []string, secret string) (clientOutput, error) {
+	c, err := pg.Client(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return registerClient(ctx, pg, sv, id, name, public, redirects, postLogout, secret)
+	}
+	if err != nil {
+		return clientOutput{}, err
+	}
+	out := clientOutput{ClientID: c.ID, RedirectURIs: c.RedirectURIs, PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, Public: c.Public}
+	if !public {
+		out.ClientSecret = secret
+	}
+	return out, nil
+}

@@ -1,0 +1,163 @@
+// Command idp is the entity-account OpenID provider: one binary for the
+// server and the operator's tasks.
+//
+//	idp serve                       run a provider node (migrates first)
+//	idp migrate                     apply database migrations
+//	idp demo [--json]               seed the demo entity, e-service and clients
+//	idp entity create ...           open an entity with its entity account and admin staff login
+//	idp service create ...          register a department's e-service and its groups
+//	idp service enroll ...          open an e-service to an entity
+//	idp service assign ...          assign a staff login to an e-service (and a group)
+//	idp client create ...           register an OIDC client for an e-service
+//	idp keys rotate                 make a new signing key active
+//
+// Configuration comes from IDP_* environment variables (see the README).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/entity-account/idp/config"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "idp:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: idp <command> [flags]
+
+commands:
+  serve             run a provider node
+  migrate           apply database migrations
+  demo [--json]     seed the demo entity 02-000021, e-service "demo" and its clients
+  entity create     open an entity with its entity account and first admin staff login
+  service create    register an e-service (and its department and groups)
+  service enroll    open an e-service to an entity
+  service assign    assign a staff login to an e-service and optionally a group
+  client create     register an OIDC client for an e-service
+  keys rotate       make a new signing key active (the old one stays published)
+
+Run "idp <command> -h" for a command's flags. Configuration: IDP_* environment variables.`
+
+func run(args []string) error {
+	if len(args) == 0 {
+		fmt.Fprintln(os.Stderr, usage)
+		return errors.New("no command given")
+	}
+	cmd, rest := args[0], args[1:]
+	if len(rest) > 0 && (cmd == "entity" || cmd == "service" || cmd == "client" || cmd == "keys") {
+		cmd, rest = cmd+" "+rest[0], rest[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve()
+	case "migrate":
+		return migrate()
+	case "demo":
+		return demo(rest)
+	case "entity create":
+		return entityCreate(rest)
+	case "service create":
+		return serviceCreate(rest)
+	case "service enroll":
+		return serviceEnroll(rest)
+	case "service assign":
+		return serviceAssign(rest)
+	case "client create":
+		return clientCreate(rest)
+	case "keys rotate":
+		return keysRotate(rest)
+	case "help", "-h", "--help":
+		fmt.Println(usage)
+		return nil
+	}
+	fmt.Fprintln(os.Stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+func loadConfig() (*config.Config, error) {
+	cfg, err := config.Load()
+	if err != nil {
+		return nil, fmt.Errorf("configuration:\n%w", err)
+	}
+	level := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}[cfg.LogLevel]
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
+	return cfg, nil
+}
+
+func serve() error {
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	if cfg.DevMasterKey {
+		slog.Warn("IDP_MASTER_KEY is not set: using the public development key; never do this in production")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	pg, rs, rdb, err := openStores(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	a, err := newApp(ctx, cfg, pg, rs, rdb)
+	if err != nil {
+		pg.Close()
+		rdb.Close()
+		return err
+	}
+	defer a.Close()
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("IDP_LISTEN: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    32 << 10,
+	}
+	slog.Info("provider ready", "issuer", cfg.Issuer, "listen", ln.Addr().String(),
+		"discovery", cfg.Issuer+"/.well-known/openid-configuration")
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	slog.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdownCtx)
+}
+
+func migrate() error {
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	pg, _, rdb, err := openStores(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	rdb.Close()
+	pg.Close()
+	fmt.Println("database is up to date")
+	return nil
+}

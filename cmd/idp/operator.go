@@ -1,0 +1,388 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/entity-account/idp/config"
+	"github.com/entity-account/idp/login/password"
+	idpop "github.com/entity-account/idp/op"
+	"github.com/entity-account/idp/storage"
+	"github.com/entity-account/idp/storage/postgres"
+)
+
+// operator is the actor recorded in audit events for commands run here.
+func operator() postgres.Actor {
+	name := os.Getenv("USER")
+	if name == "" {
+		name = "operator"
+	}
+	return postgres.Actor{Kind: "operator", ID: name}
+}
+
+// withDirectory loads the configuration and opens (and migrates) Postgres.
+func withDirectory(fn func(ctx context.Context, cfg *config.Config, pg *postgres.Store) error) error {
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	pg, err := postgres.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return fmt.Errorf("IDP_DATABASE_URL: %w", err)
+	}
+	defer pg.Close()
+	if err := postgres.Migrate(ctx, pg.Pool()); err != nil {
+		return fmt.Errorf("migrate database: %w", err)
+	}
+	return fn(ctx, cfg, pg)
+}
+
+func newHasher(cfg *config.Config) *password.Hasher {
+	return password.NewHasher(password.Params{
+		MemoryKiB: cfg.Argon2MemoryKiB, Iterations: cfg.Argon2Iterations, Threads: cfg.Argon2Threads,
+	}, cfg.HashConcurrency, time.Minute)
+}
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// parseFlags parses and reports the first missing required flag by name.
+func parseFlags(fs *flag.FlagSet, args []string, required ...string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	for _, name := range required {
+		if f := fs.Lookup(name); f == nil || f.Value.String() == "" {
+			return fmt.Errorf("%s: --%s is required", fs.Name(), name)
+		}
+	}
+	return nil
+}
+
+func printJSON(v any) error {
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// ---- entity create ----
+
+func entityCreate(args []string) error {
+	fs := flag.NewFlagSet("entity create", flag.ContinueOnError)
+	number := fs.String("number", "", "entity number, e.g. 02-000022")
+	nameZH := fs.String("name-zh", "", "entity name in Chinese")
+	namePT := fs.String("name-pt", "", "entity name in Portuguese")
+	kind := fs.String("kind", "company", "company, association, sole_trader or building_management")
+	appNo := fs.String("application-number", "", "application number (申請編號) of the entity account")
+	acctMobile := fs.String("account-mobile", "", "Macau mobile of the entity account holder")
+	acctEmail := fs.String("account-email", "", "e-mail of the entity account holder")
+	adminNameZH := fs.String("admin-name-zh", "", "admin staff login: Chinese name")
+	adminNameForeign := fs.String("admin-name-foreign", "", "admin staff login: Portuguese/foreign name")
+	adminDocType := fs.String("admin-id-type", "macau_permanent_id", "admin: ID document type")
+	adminDocNo := fs.String("admin-id-number", "", "admin: ID document number")
+	adminDocPlace := fs.String("admin-id-place", "", "admin: ID document issuing place")
+	adminBirth := fs.String("admin-birth-date", "", "admin: birth date YYYY-MM-DD")
+	adminMobile := fs.String("admin-mobile", "", "admin: Macau mobile")
+	adminEmail := fs.String("admin-email", "", "admin: e-mail")
+	adminLang := fs.String("admin-language", "zh-Hant", "admin: zh-Hant, pt or en")
+	adminUsername := fs.String("admin-username", "", "admin: username (until activation codes exist, set here)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parseFlags(fs, args, "number", "name-zh", "application-number", "admin-name-zh", "admin-id-number", "admin-birth-date", "admin-username"); err != nil {
+		return err
+	}
+	birth, err := time.Parse("2006-01-02", *adminBirth)
+	if err != nil {
+		return fmt.Errorf("--admin-birth-date must be YYYY-MM-DD: %w", err)
+	}
+	return withDirectory(func(ctx context.Context, cfg *config.Config, pg *postgres.Store) error {
+		e := &storage.Entity{Number: *number, NameZH: *nameZH, NamePT: *namePT, Kind: *kind, Status: "active"}
+		acct := &storage.EntityAccount{ApplicationNumber: *appNo, Mobile: *acctMobile, Email: *acctEmail, Language: *adminLang}
+		if err := pg.CreateEntity(ctx, operator(), e, acct); err != nil {
+			return fmt.Errorf("create entity %s: %w", *number, err)
+		}
+		admin := &storage.StaffLogin{
+			EntityID: e.ID, NameZH: *adminNameZH, NameForeign: *adminNameForeign, IDDocType: *adminDocType,
+			IDDocNumber: *adminDocNo, IDDocIssuePlace: *adminDocPlace, BirthDate: birth, Mobile: *adminMobile,
+			Email: *adminEmail, Language: *adminLang, Admin: true,
+		}
+		if err := pg.CreateStaffLogin(ctx, operator(), admin); err != nil {
+			return fmt.Errorf("create admin staff login: %w", err)
+		}
+		// A one-time password, shown once: the holder should change it at
+		// first sign-in. Activation codes (issue 3) will replace this step.
+		pw := randomSecret(12)
+		hash, err := newHasher(cfg).Hash(ctx, pw)
+		if err != nil {
+			return err
+		}
+		if err := pg.ActivateStaffLogin(ctx, operator(), admin.ID, *adminUsername, hash); err != nil {
+			return fmt.Errorf("activate admin staff login: %w", err)
+		}
+		out := map[string]any{"entity_number": e.Number, "entity_account_subject": acct.Subject,
+			"admin": map[string]any{"euid": admin.EUID, "username": *adminUsername, "password": pw}}
+		if *asJSON {
+			return printJSON(out)
+		}
+		fmt.Printf("entity %s created\nadmin staff login %s: username %s, one-time password %s\n", e.Number, admin.EUID, *adminUsername, pw)
+		return nil
+	})
+}
+
+// ---- service create / enroll / assign ----
+
+func serviceCreate(args []string) error {
+	fs := flag.NewFlagSet("service create", flag.ContinueOnError)
+	code := fs.String("code", "", "e-service code, e.g. social-services")
+	nameZH := fs.String("name-zh", "", "name in Chinese")
+	namePT := fs.String("name-pt", "", "name in Portuguese")
+	nameEN := fs.String("name-en", "", "name in English")
+	dept := fs.String("department", "", "owning department code (created if new)")
+	deptName := fs.String("department-name-zh", "", "department name in Chinese, when new")
+	policy := fs.String("policy", "assigned", "who may sign in: assigned (assigned staff only) or enrolled (any staff of an enrolled entity)")
+	var groups multiFlag
+	fs.Var(&groups, "group", "group as CODE=中文名稱 (repeatable)")
+	if err := parseFlags(fs, args, "code", "name-zh", "department"); err != nil {
+		return err
+	}
+	if *policy != string(storage.PolicyAssigned) && *policy != string(storage.PolicyEnrolled) {
+		return errors.New("--policy must be assigned or enrolled")
+	}
+	return withDirectory(func(ctx context.Context, cfg *config.Config, pg *postgres.Store) error {
+		d, err := ensureDepartment(ctx, pg, *dept, *deptName)
+		if err != nil {
+			return err
+		}
+		sv := &storage.Service{Code: *code, DepartmentID: d.ID, NameZH: *nameZH, NamePT: *namePT, NameEN: *nameEN, AccessPolicy: storage.AccessPolicy(*policy)}
+		if err := pg.CreateService(ctx, operator(), sv); err != nil {
+			return fmt.Errorf("create e-service %s: %w", *code, err)
+		}
+		for _, g := range groups {
+			gc, gname, _ := strings.Cut(g, "=")
+			if err := pg.CreateGroup(ctx, operator(), &storage.Group{ServiceID: sv.ID, Code: gc, NameZH: gname}); err != nil {
+				return fmt.Errorf("create group %s: %w", gc, err)
+			}
+		}
+		fmt.Printf("e-service %s created\n", sv.Code)
+		return nil
+	})
+}
+
+func ensureDepartment(ctx context.Context, pg *postgres.Store, code, nameZH string) (storage.Department, error) {
+	d, err := pg.DepartmentByCode(ctx, code)
+	if errors.Is(err, storage.ErrNotFound) {
+		d = storage.Department{Code: code, NameZH: nameZH}
+		err = pg.CreateDepartment(ctx, operator(), &d)
+	}
+	return d, err
+}
+
+func serviceEnroll(args []string) error {
+	fs := flag.NewFlagSet("service enroll", flag.ContinueOnError)
+	code := fs.String("service", "", "e-service code")
+	number := fs.String("entity", "", "entity number")
+	if err := parseFlags(fs, args, "service", "entity"); err != nil {
+		return err
+	}
+	return withDirectory(func(ctx context.Context, _ *config.Config, pg *postgres.Store) error {
+		sv, err := pg.ServiceByCode(ctx, *code)
+		if err != nil {
+			return fmt.Errorf("e-service %s: %w", *code, err)
+		}
+		e, err := pg.EntityByNumber(ctx, *number)
+		if err != nil {
+			return fmt.Errorf("entity %s: %w", *number, err)
+		}
+		if err := pg.EnrollEntity(ctx, operator(), sv.ID, e.ID); err != nil {
+			return err
+		}
+		fmt.Printf("e-service %s opened to entity %s\n", sv.Code, e.Number)
+		return nil
+	})
+}
+
+func serviceAssign(args []string) error {
+	fs := flag.NewFlagSet("service assign", flag.ContinueOnError)
+	code := fs.String("service", "", "e-service code")
+	euid := fs.String("euid", "", "EUID of the staff login")
+	group := fs.String("group", "", "group code (optional)")
+	if err := parseFlags(fs, args, "service", "euid"); err != nil {
+		return err
+	}
+	return withDirectory(func(ctx context.Context, _ *config.Config, pg *postgres.Store) error {
+		sv, err := pg.ServiceByCode(ctx, *code)
+		if err != nil {
+			return fmt.Errorf("e-service %s: %w", *code, err)
+		}
+		sl, err := pg.StaffLoginByEUID(ctx, *euid)
+		if err != nil {
+			return fmt.Errorf("staff login %s: %w", *euid, err)
+		}
+		return assignToService(ctx, pg, sl.ID, sv.ID, *group)
+	})
+}
+
+func assignToService(ctx context.Context, pg *postgres.Store, loginID, serviceID int64, groupCode string) error {
+	if groupCode == "" {
+		return pg.AssignService(ctx, operator(), loginID, serviceID)
+	}
+	groups, err := pg.Groups(ctx, serviceID)
+	if err != nil {
+		return err
+	}
+	for _, g := range groups {
+		if g.Code == groupCode {
+			return pg.AddGroupMember(ctx, operator(), loginID, g.ID)
+		}
+	}
+	return fmt.Errorf("group %s: %w", groupCode, storage.ErrNotFound)
+}
+
+// ---- client create ----
+
+type clientOutput struct {
+	ClientID               string   `json:"client_id"`
+	ClientSecret           string   `json:"client_secret,omitempty"`
+	RedirectURIs           []string `json:"redirect_uris,omitempty"`
+	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris,omitempty"`
+	Public                 bool     `json:"public"`
+}
+
+func clientCreate(args []string) error {
+	fs := flag.NewFlagSet("client create", flag.ContinueOnError)
+	code := fs.String("service", "", "e-service code the client belongs to")
+	name := fs.String("name", "", "display name (defaults to the e-service's)")
+	id := fs.String("id", "", "client id (default: generated)")
+	public := fs.Bool("public", false, "public client (mobile/native app): no secret, PKCE S256 required")
+	asJSON := fs.Bool("json", false, "print JSON")
+	var redirects, postLogout multiFlag
+	fs.Var(&redirects, "redirect-uri", "redirect URI, matched exactly (repeatable)")
+	fs.Var(&postLogout, "post-logout-redirect-uri", "post-logout redirect URI (repeatable)")
+	if err := parseFlags(fs, args, "service", "redirect-uri"); err != nil {
+		return err
+	}
+	for _, u := range append(append([]string{}, redirects...), postLogout...) {
+		if err := checkRedirectURI(u, *public); err != nil {
+			return err
+		}
+	}
+	return withDirectory(func(ctx context.Context, _ *config.Config, pg *postgres.Store) error {
+		sv, err := pg.ServiceByCode(ctx, *code)
+		if err != nil {
+			return fmt.Errorf("e-service %s: %w", *code, err)
+		}
+		out, err := registerClient(ctx, pg, sv, *id, *name, *public, redirects, postLogout, "")
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return printJSON(out)
+		}
+		fmt.Printf("client_id:     %s\n", out.ClientID)
+		if out.ClientSecret != "" {
+			fmt.Printf("client_secret: %s   (shown once; only its hash is stored)\n", out.ClientSecret)
+		}
+		return nil
+	})
+}
+
+// registerClient stores a client. An empty secret means "generate one" for
+// a confidential client.
+func registerClient(ctx context.Context, pg *postgres.Store, sv storage.Service, id, name string, public bool, redirects, postLogout []string, secret string) (clientOutput, error) {
+	if id == "" {
+		id = sv.Code + "-" + randomHex(6)
+	}
+	if name == "" {
+		name = sv.NameZH
+	}
+	c := &storage.Client{ID: id, ServiceID: sv.ID, Name: name, Public: public, RedirectURIs: redirects, PostLogoutRedirectURIs: postLogout}
+	out := clientOutput{ClientID: id, RedirectURIs: redirects, PostLogoutRedirectURIs: postLogout, Public: public}
+	if !public {
+		if secret == "" {
+			secret = randomSecret(32)
+		}
+		sum := sha256.Sum256([]byte(secret))
+		c.SecretHash = sum[:]
+		out.ClientSecret = secret
+	}
+	if err := pg.CreateClient(ctx, operator(), c); err != nil {
+		return out, fmt.Errorf("create client %s: %w", id, err)
+	}
+	return out, nil
+}
+
+// checkRedirectURI refuses what the protocol engine would refuse later, so
+// the operator learns it now: fragments, relative URIs, and plain http
+// except on loopback.
+func checkRedirectURI(raw string, public bool) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" || u.Fragment != "" {
+		return fmt.Errorf("redirect URI %q must be absolute and have no fragment", raw)
+	}
+	loopback := u.Hostname() == "localhost" || u.Hostname() == "127.0.0.1" || u.Hostname() == "::1"
+	switch {
+	case u.Scheme == "https":
+	case u.Scheme == "http" && loopback:
+	case public && u.Scheme != "http" && u.Host == "" && strings.Contains(u.Scheme, "."):
+		// private-use scheme of a native app, reverse DNS (RFC 8252 §7.1)
+	default:
+		return fmt.Errorf("redirect URI %q: use https (http only on loopback; native apps may use a reverse-DNS scheme)", raw)
+	}
+	return nil
+}
+
+// ---- keys rotate ----
+
+func keysRotate(args []string) error {
+	fs := flag.NewFlagSet("keys rotate", flag.ContinueOnError)
+	keep := fs.Duration("keep-old", 24*time.Hour, "how long the previous key stays published (at least the longest token lifetime)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	return withDirectory(func(ctx context.Context, cfg *config.Config, pg *postgres.Store) error {
+		if min := max(cfg.IDTokenTTL, cfg.AccessTokenTTL); *keep < min {
+			return fmt.Errorf("--keep-old must be at least the longest token lifetime (%s)", min)
+		}
+		keys, err := idpop.NewKeys(ctx, pg, cfg.MasterKey, cfg.SigningAlgorithm, time.Minute)
+		if err != nil {
+			return err
+		}
+		kid, err := keys.Rotate(ctx, time.Now().Add(*keep))
+		if err != nil {
+			return err
+		}
+		fmt.Printf("new signing key %s is active; nodes pick it up within a minute\n", kid)
+		return nil
+	})
+}
+
+// ---- helpers ----
+
+func randomSecret(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
+}

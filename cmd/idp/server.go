@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+	goredis "github.com/redis/go-redis/v9"
+	zop "github.com/zitadel/oidc/v3/pkg/op"
+	"golang.org/x/text/language"
+
+	"github.com/entity-account/idp/config"
+	"github.com/entity-account/idp/login"
+	"github.com/entity-account/idp/login/password"
+	idpop "github.com/entity-account/idp/op"
+	"github.com/entity-account/idp/storage/postgres"
+	rstore "github.com/entity-account/idp/storage/redis"
+	"github.com/entity-account/idp/templates"
+)
+
+// app is one provider node: its stores, keys and HTTP handler.
+type app struct {
+	cfg      *config.Config
+	pg       *postgres.Store
+	redis    *rstore.Store
+	rdb      goredis.UniversalClient
+	keys     *idpop.Keys
+	hasher   *password.Hasher
+	provider *zop.Provider
+	handler  http.Handler
+}
+
+// openStores connects to Postgres (migrating it) and Redis.
+func openStores(ctx context.Context, cfg *config.Config) (*postgres.Store, *rstore.Store, goredis.UniversalClient, error) {
+	pg, err := postgres.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("IDP_DATABASE_URL: %w", err)
+	}
+	if err := postgres.Migrate(ctx, pg.Pool()); err != nil {
+		pg.Close()
+		return nil, nil, nil, fmt.Errorf("migrate database: %w", err)
+	}
+	rs, rdb, err := rstore.Open(cfg.RedisURL, cfg.RedisPrefix)
+	if err != nil {
+		pg.Close()
+		return nil, nil, nil, fmt.Errorf("IDP_REDIS_URL: %w", err)
+	}
+	if err := rs.Ping(ctx); err != nil {
+		pg.Close()
+		rdb.Close()
+		return nil, nil, nil, fmt.Errorf("IDP_REDIS_URL: redis does not answer: %w", err)
+	}
+	return pg, rs, rdb, nil
+}
+
+// newApp builds a node over open stores.
+func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rstore.Store, rdb goredis.UniversalClient) (*app, error) {
+	keys, err := idpop.NewKeys(ctx, pg, cfg.MasterKey, cfg.SigningAlgorithm, time.Minute)
+	if err != nil {
+		return nil, err
+	}
+	base := cfg.IssuerPath()
+	st := idpop.NewStorage(pg, rs, keys, idpop.Lifetimes{
+		AuthRequest: cfg.AuthRequestTTL, Code: cfg.CodeTTL, AccessToken: cfg.AccessTokenTTL,
+		IDToken: cfg.IDTokenTTL, RefreshToken: cfg.RefreshTokenTTL,
+	}, base+"/login")
+	var langs []language.Tag
+	for _, l := range templates.Languages {
+		langs = append(langs, language.MustParse(l))
+	}
+	provider, err := idpop.NewProvider(idpop.ProviderConfig{
+		Issuer: cfg.Issuer, MasterKey: cfg.MasterKey, LoggedOutURL: cfg.Issuer + "/logged-out",
+		SecureCookies: cfg.SecureCookies(), CookiePath: cookiePath(base), AllowInsecure: !cfg.SecureCookies(),
+		SupportedLangs: langs,
+	}, st)
+	if err != nil {
+		return nil, fmt.Errorf("create provider: %w", err)
+	}
+	hasher := password.NewHasher(password.Params{
+		MemoryKiB: cfg.Argon2MemoryKiB, Iterations: cfg.Argon2Iterations, Threads: cfg.Argon2Threads,
+	}, cfg.HashConcurrency, cfg.HashQueueWait)
+	pages, err := login.New(login.Config{
+		BasePath: base, SecureCookies: cfg.SecureCookies(), CSRFKey: idpop.DeriveKey(cfg.MasterKey, "csrf"),
+		SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax,
+		FailuresPerAccount: cfg.LoginFailuresPerAccount, FailuresPerIP: cfg.LoginFailuresPerIP,
+		FailureWindow: cfg.LoginFailureWindow, TrustProxyHeaders: cfg.TrustProxyHeaders,
+	}, pg, rs, hasher, idpop.NewInteraction(provider, st, cfg.Issuer))
+	if err != nil {
+		return nil, err
+	}
+
+	r := mux.NewRouter()
+	r.Use(login.SecurityHeaders)
+	r.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	r.HandleFunc("/readyz", readiness(pg, rs))
+	sub := r
+	if base != "" {
+		sub = r.PathPrefix(base).Subrouter()
+	}
+	pages.Mount(sub)
+	if base != "" {
+		sub.PathPrefix("/").Handler(http.StripPrefix(base, provider))
+	} else {
+		sub.PathPrefix("/").Handler(provider)
+	}
+	return &app{cfg: cfg, pg: pg, redis: rs, rdb: rdb, keys: keys, hasher: hasher, provider: provider, handler: r}, nil
+}
+
+func (a *app) Close() {
+	a.rdb.Close()
+	a.pg.Close()
+}
+
+func cookiePath(base string) string {
+	if base == "" {
+		return "/"
+	}
+	return base + "/"
+}
+
+// readiness answers 200 only when both stores answer within a second.
+func readiness(pg *postgres.Store, rs *rstore.Store) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), time.Second)
+		defer cancel()
+		status := map[string]string{"postgres": "ok", "redis": "ok"}
+		code := http.StatusOK
+		if err := pg.Ping(ctx); err != nil {
+			status["postgres"], code = "unreachable", http.StatusServiceUnavailable
+			slog.WarnContext(ctx, "readiness: postgres", "err", err)
+		}
+		if err := rs.Ping(ctx); err != nil {
+			status["redis"], code = "unreachable", http.StatusServiceUnavailable
+			slog.WarnContext(ctx, "readiness: redis", "err", err)
+		}
+		writeJSON(w, code, status)
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,243 @@
+// Package config reads the provider's configuration from the environment
+// into one typed struct and validates it, reporting every bad variable by
+// name at once. It imports nothing of ours.
+package config
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DevMasterKey is the master key used when IDP_MASTER_KEY is unset and the
+// issuer is a loopback http URL. It is public, so it protects nothing: a
+// production issuer (https) refuses to start without a real key.
+const DevMasterKey = "ZGV2ZWxvcG1lbnQtb25seS1tYXN0ZXIta2V5LTMyYiE" // "development-only-master-key-32b!"
+
+// Config is everything `idp serve` needs.
+type Config struct {
+	Issuer       string // IDP_ISSUER: public base URL; tokens carry it as iss
+	Listen       string // IDP_LISTEN: host:port to listen on
+	DatabaseURL  string // IDP_DATABASE_URL
+	RedisURL     string // IDP_REDIS_URL
+	RedisPrefix  string // IDP_REDIS_PREFIX: key prefix, to share one Redis between deployments
+	MasterKey    []byte // IDP_MASTER_KEY: 32 bytes (base64 or hex); seals signing keys, encrypts codes and opaque tokens
+	DevMasterKey bool   // true when MasterKey is the public development key
+
+	SigningAlgorithm string // IDP_SIGNING_ALG: RS256 (default) or ES256
+
+	AuthRequestTTL  time.Duration // IDP_AUTH_REQUEST_TTL
+	CodeTTL         time.Duration // IDP_CODE_TTL
+	AccessTokenTTL  time.Duration // IDP_ACCESS_TOKEN_TTL
+	IDTokenTTL      time.Duration // IDP_ID_TOKEN_TTL
+	RefreshTokenTTL time.Duration // IDP_REFRESH_TOKEN_TTL: absolute life of a refresh-token family
+	SessionIdle     time.Duration // IDP_SESSION_IDLE
+	SessionMax      time.Duration // IDP_SESSION_MAX: absolute life of a browser session
+
+	Argon2MemoryKiB  uint32        // IDP_ARGON2_MEMORY_KIB
+	Argon2Iterations uint32        // IDP_ARGON2_ITERATIONS
+	Argon2Threads    uint8         // IDP_ARGON2_THREADS
+	HashConcurrency  int           // IDP_HASH_CONCURRENCY: password hashes computed at once
+	HashQueueWait    time.Duration // IDP_HASH_QUEUE_WAIT: longest wait for a hash slot before "busy"
+
+	LoginFailuresPerAccount int           // IDP_LOGIN_FAILURES_PER_ACCOUNT within IDP_LOGIN_FAILURE_WINDOW
+	LoginFailuresPerIP      int           // IDP_LOGIN_FAILURES_PER_IP within IDP_LOGIN_FAILURE_WINDOW
+	LoginFailureWindow      time.Duration // IDP_LOGIN_FAILURE_WINDOW
+	TrustProxyHeaders       bool          // IDP_TRUST_PROXY: take the client IP from X-Forwarded-For
+
+	LogLevel string // IDP_LOG_LEVEL: debug, info, warn, error
+}
+
+// Load reads the environment and validates the result.
+func Load() (*Config, error) { return FromLookup(os.LookupEnv) }
+
+// FromLookup reads configuration through lookup (os.LookupEnv in production;
+// a map in tests) and validates it.
+func FromLookup(lookup func(string) (string, bool)) (*Config, error) {
+	r := reader{lookup: lookup}
+	c := &Config{
+		Issuer:           r.str("IDP_ISSUER", "http://localhost:8080"),
+		Listen:           r.str("IDP_LISTEN", "127.0.0.1:8080"),
+		DatabaseURL:      r.str("IDP_DATABASE_URL", "postgres://idp:idp@127.0.0.1:5432/idp?sslmode=disable"),
+		RedisURL:         r.str("IDP_REDIS_URL", "redis://127.0.0.1:6379/0"),
+		RedisPrefix:      r.str("IDP_REDIS_PREFIX", "idp:"),
+		SigningAlgorithm: r.str("IDP_SIGNING_ALG", "RS256"),
+
+		AuthRequestTTL:  r.duration("IDP_AUTH_REQUEST_TTL", 30*time.Minute),
+		CodeTTL:         r.duration("IDP_CODE_TTL", time.Minute),
+		AccessTokenTTL:  r.duration("IDP_ACCESS_TOKEN_TTL", 10*time.Minute),
+		IDTokenTTL:      r.duration("IDP_ID_TOKEN_TTL", 10*time.Minute),
+		RefreshTokenTTL: r.duration("IDP_REFRESH_TOKEN_TTL", 30*24*time.Hour),
+		SessionIdle:     r.duration("IDP_SESSION_IDLE", 30*time.Minute),
+		SessionMax:      r.duration("IDP_SESSION_MAX", 10*time.Hour),
+
+		Argon2MemoryKiB:  uint32(r.integer("IDP_ARGON2_MEMORY_KIB", 19*1024, 8*1024, 4*1024*1024)),
+		Argon2Iterations: uint32(r.integer("IDP_ARGON2_ITERATIONS", 2, 1, 100)),
+		Argon2Threads:    uint8(r.integer("IDP_ARGON2_THREADS", 1, 1, 64)),
+		HashConcurrency:  r.integer("IDP_HASH_CONCURRENCY", runtime.GOMAXPROCS(0), 1, 1024),
+		HashQueueWait:    r.duration("IDP_HASH_QUEUE_WAIT", 2*time.Second),
+
+		LoginFailuresPerAccount: r.integer("IDP_LOGIN_FAILURES_PER_ACCOUNT", 5, 1, 1000),
+		LoginFailuresPerIP:      r.integer("IDP_LOGIN_FAILURES_PER_IP", 50, 1, 1_000_000),
+		LoginFailureWindow:      r.duration("IDP_LOGIN_FAILURE_WINDOW", 15*time.Minute),
+		TrustProxyHeaders:       r.boolean("IDP_TRUST_PROXY", false),
+
+		LogLevel: r.str("IDP_LOG_LEVEL", "info"),
+	}
+	c.Issuer = strings.TrimSuffix(c.Issuer, "/")
+
+	r.check(validIssuer(c.Issuer), "IDP_ISSUER", "must be an absolute http(s) URL without query or fragment, e.g. https://id.example.gov.mo")
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		r.fail("IDP_LISTEN", "must be host:port, e.g. 0.0.0.0:8080")
+	}
+	r.check(hasScheme(c.DatabaseURL, "postgres", "postgresql"), "IDP_DATABASE_URL", "must be a postgres:// URL")
+	r.check(hasScheme(c.RedisURL, "redis", "rediss"), "IDP_REDIS_URL", "must be a redis:// or rediss:// URL")
+	r.check(c.SigningAlgorithm == "RS256" || c.SigningAlgorithm == "ES256", "IDP_SIGNING_ALG", "must be RS256 or ES256")
+	for name, d := range map[string]time.Duration{
+		"IDP_AUTH_REQUEST_TTL": c.AuthRequestTTL, "IDP_CODE_TTL": c.CodeTTL, "IDP_ACCESS_TOKEN_TTL": c.AccessTokenTTL,
+		"IDP_ID_TOKEN_TTL": c.IDTokenTTL, "IDP_REFRESH_TOKEN_TTL": c.RefreshTokenTTL, "IDP_SESSION_IDLE": c.SessionIdle,
+		"IDP_SESSION_MAX": c.SessionMax, "IDP_LOGIN_FAILURE_WINDOW": c.LoginFailureWindow, "IDP_HASH_QUEUE_WAIT": c.HashQueueWait,
+	} {
+		r.check(d > 0, name, "must be a positive duration, e.g. 10m")
+	}
+	r.check(c.CodeTTL <= 10*time.Minute, "IDP_CODE_TTL", "must be at most 10m (RFC 6749 §4.1.2)")
+	r.check(c.SessionIdle <= c.SessionMax, "IDP_SESSION_IDLE", "must not exceed IDP_SESSION_MAX")
+	r.check(slices.Contains([]string{"debug", "info", "warn", "error"}, c.LogLevel), "IDP_LOG_LEVEL", "must be debug, info, warn or error")
+
+	if raw, ok := lookup("IDP_MASTER_KEY"); ok && raw != "" {
+		key, err := decodeKey(raw)
+		if err != nil {
+			r.fail("IDP_MASTER_KEY", err.Error())
+		}
+		c.MasterKey = key
+	} else if c.IsLocalDevelopment() {
+		c.MasterKey, _ = decodeKey(DevMasterKey)
+		c.DevMasterKey = true
+	} else {
+		r.fail("IDP_MASTER_KEY", "is required when the issuer is not a loopback http URL (32 random bytes, base64: openssl rand -base64 32)")
+	}
+	if len(r.errs) > 0 {
+		return nil, errors.Join(r.errs...)
+	}
+	return c, nil
+}
+
+// IsLocalDevelopment reports whether the issuer is plain http on a loopback
+// host: the only case where insecure defaults are allowed.
+func (c *Config) IsLocalDevelopment() bool {
+	u, err := url.Parse(c.Issuer)
+	if err != nil || u.Scheme != "http" {
+		return false
+	}
+	h := u.Hostname()
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+// SecureCookies reports whether cookies must carry the Secure attribute.
+func (c *Config) SecureCookies() bool { return strings.HasPrefix(c.Issuer, "https://") }
+
+// IssuerPath is the path part of the issuer ("" or e.g. "/oidc"); every
+// route of the server lives under it.
+func (c *Config) IssuerPath() string {
+	u, _ := url.Parse(c.Issuer)
+	return strings.TrimSuffix(u.Path, "/")
+}
+
+type reader struct {
+	lookup func(string) (string, bool)
+	errs   []error
+}
+
+func (r *reader) fail(name, msg string) { r.errs = append(r.errs, fmt.Errorf("%s %s", name, msg)) }
+
+func (r *reader) check(ok bool, name, msg string) {
+	if !ok {
+		r.fail(name, msg)
+	}
+}
+
+func (r *reader) str(name, def string) string {
+	if v, ok := r.lookup(name); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+func (r *reader) duration(name string, def time.Duration) time.Duration {
+	v, ok := r.lookup(name)
+	if !ok || v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		r.fail(name, fmt.Sprintf("must be a duration such as 30s or 10m, got %q", v))
+		return def
+	}
+	return d
+}
+
+func (r *reader) integer(name string, def, min, max int) int {
+	v, ok := r.lookup(name)
+	if !ok || v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < min || n > max {
+		r.fail(name, fmt.Sprintf("must be an integer from %d to %d, got %q", min, max, v))
+		return def
+	}
+	return n
+}
+
+func (r *reader) boolean(name string, def bool) bool {
+	v, ok := r.lookup(name)
+	if !ok || v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		r.fail(name, fmt.Sprintf("must be true or false, got %q", v))
+		return def
+	}
+	return b
+}
+
+func validIssuer(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" &&
+		u.RawQuery == "" && u.Fragment == "" && u.User == nil
+}
+
+func hasScheme(s string, schemes ...string) bool {
+	u, err := url.Parse(s)
+	return err == nil && slices.Contains(schemes, u.Scheme)
+}
+
+func decodeKey(s string) ([]byte, error) {
+	s = strings.TrimSpace(s)
+	for _, dec := range []func(string) ([]byte, error){
+		hex.DecodeString,
+		base64.StdEncoding.DecodeString,
+		base64.RawStdEncoding.DecodeString,
+		base64.URLEncoding.DecodeString,
+		base64.RawURLEncoding.DecodeString,
+	} {
+		if b, err := dec(s); err == nil && len(b) == 32 {
+			return b, nil
+		}
+	}
+	return nil, errors.New("must be 32 bytes encoded as base64 or hex (openssl rand -base64 32)")
+}

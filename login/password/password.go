@@ -1,0 +1,164 @@
+// Package password hashes and verifies passwords with argon2id. The
+// parameters travel inside each stored hash (PHC string format), so they can
+// be raised later and old hashes upgraded at the next sign-in.
+//
+// argon2id is memory-hard: each hash holds Params.MemoryKiB of RAM for tens
+// of milliseconds. A Hasher therefore computes at most a fixed number of
+// hashes at once and refuses (ErrBusy) when a caller would wait too long, so
+// a flood of logins costs bounded memory and gets a quick answer.
+package password
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// ErrBusy means every hashing slot stayed taken for longer than the Hasher's
+// queue wait. The caller should answer "try again shortly" (HTTP 503).
+var ErrBusy = errors.New("password hashing is saturated")
+
+// ErrMalformed means a stored hash could not be parsed.
+var ErrMalformed = errors.New("malformed password hash")
+
+// Params are argon2id cost parameters.
+type Params struct {
+	MemoryKiB  uint32
+	Iterations uint32
+	Threads    uint8
+}
+
+const (
+	saltLen = 16
+	keyLen  = 32
+)
+
+// Hasher computes argon2id hashes with bounded concurrency.
+type Hasher struct {
+	params Params
+	slots  chan struct{}
+	wait   time.Duration
+	// dummy is a hash of a random password with the current parameters;
+	// verifying against it spends the same time as a real check, so an
+	// unknown account cannot be told from a wrong password by timing.
+	dummy string
+}
+
+// NewHasher returns a Hasher that runs at most concurrency hashes at once and
+// lets a caller wait at most wait for a free slot.
+func NewHasher(p Params, concurrency int, wait time.Duration) *Hasher {
+	if concurrency < 1 {
+		concurrency = 1
+	}
+	h := &Hasher{params: p, slots: make(chan struct{}, concurrency), wait: wait}
+	h.dummy = encode(p, randomBytes(saltLen), randomBytes(keyLen))
+	return h
+}
+
+// Params returns the parameters new hashes are made with.
+func (h *Hasher) Params() Params { return h.params }
+
+// Hash returns the PHC-format argon2id hash of password.
+func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
+	salt := randomBytes(saltLen)
+	var key []byte
+	if err := h.run(ctx, func() { key = derive(h.params, password, salt) }); err != nil {
+		return "", err
+	}
+	return encode(h.params, salt, key), nil
+}
+
+// Verify reports whether password matches encoded, and whether encoded
+// should be replaced by a fresh hash because its parameters are outdated.
+func (h *Hasher) Verify(ctx context.Context, encoded, password string) (ok, rehash bool, err error) {
+	p, salt, want, err := decode(encoded)
+	if err != nil {
+		return false, false, err
+	}
+	var got []byte
+	if err := h.run(ctx, func() {
+		got = argon2.IDKey([]byte(password), salt, p.Iterations, p.MemoryKiB, p.Threads, uint32(len(want)))
+	}); err != nil {
+		return false, false, err
+	}
+	ok = subtle.ConstantTimeCompare(got, want) == 1
+	return ok, ok && p != h.params, nil
+}
+
+// VerifyNothing spends the time of one verification and always fails. Call it
+// when there is no account to check, so that the answer takes as long as a
+// wrong password does.
+func (h *Hasher) VerifyNothing(ctx context.Context, password string) error {
+	_, _, err := h.Verify(ctx, h.dummy, password)
+	return err
+}
+
+// run executes fn in a hashing slot, waiting at most h.wait for one.
+func (h *Hasher) run(ctx context.Context, fn func()) error {
+	select {
+	case h.slots <- struct{}{}:
+	default:
+		t := time.NewTimer(h.wait)
+		defer t.Stop()
+		select {
+		case h.slots <- struct{}{}:
+		case <-t.C:
+			return ErrBusy
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	defer func() { <-h.slots }()
+	fn()
+	return nil
+}
+
+func derive(p Params, password string, salt []byte) []byte {
+	return argon2.IDKey([]byte(password), salt, p.Iterations, p.MemoryKiB, p.Threads, keyLen)
+}
+
+var b64 = base64.RawStdEncoding
+
+func encode(p Params, salt, key []byte) string {
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
+		argon2.Version, p.MemoryKiB, p.Iterations, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key))
+}
+
+func decode(s string) (Params, []byte, []byte, error) {
+	var p Params
+	parts := strings.Split(s, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return p, nil, nil, ErrMalformed
+	}
+	var version int
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
+		return p, nil, nil, ErrMalformed
+	}
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.MemoryKiB, &p.Iterations, &p.Threads); err != nil {
+		return p, nil, nil, ErrMalformed
+	}
+	if p.MemoryKiB == 0 || p.Iterations == 0 || p.Threads == 0 {
+		return p, nil, nil, ErrMalformed
+	}
+	salt, err1 := b64.DecodeString(parts[4])
+	key, err2 := b64.DecodeString(parts[5])
+	if err1 != nil || err2 != nil || len(salt) < 8 || len(key) < 16 {
+		return p, nil, nil, ErrMalformed
+	}
+	return p, salt, key, nil
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return b
+}

@@ -1,0 +1,128 @@
+package op
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/entity-account/idp/storage"
+)
+
+// Scopes a client may ask for. Unknown scopes are dropped by the library.
+var allowedScopes = map[string]bool{
+	oidc.ScopeOpenID: true, oidc.ScopeProfile: true, oidc.ScopeEmail: true,
+	oidc.ScopePhone: true, oidc.ScopeOfflineAccess: true,
+}
+
+// client adapts a registered storage.Client to op.Client.
+type client struct {
+	storage.Client
+	loginURL        string // absolute path of the login page, without the query
+	idTokenLifetime time.Duration
+}
+
+var _ op.Client = (*client)(nil)
+
+func (c *client) GetID() string                    { return c.ID }
+func (c *client) RedirectURIs() []string           { return c.Client.RedirectURIs }
+func (c *client) PostLogoutRedirectURIs() []string { return c.Client.PostLogoutRedirectURIs }
+
+// ApplicationType: public clients are native (mobile) apps, which lets the
+// library accept custom schemes and loopback redirects on any port (RFC 8252).
+func (c *client) ApplicationType() op.ApplicationType {
+	if c.Public {
+		return op.ApplicationTypeNative
+	}
+	return op.ApplicationTypeWeb
+}
+
+func (c *client) AuthMethod() oidc.AuthMethod {
+	if c.Public {
+		return oidc.AuthMethodNone
+	}
+	return oidc.AuthMethodBasic
+}
+
+func (c *client) ResponseTypes() []oidc.ResponseType {
+	return []oidc.ResponseType{oidc.ResponseTypeCode}
+}
+func (c *client) GrantTypes() []oidc.GrantType {
+	return []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken}
+}
+func (c *client) LoginURL(id string) string {
+	return c.loginURL + "?authRequestID=" + url.QueryEscape(id)
+}
+
+// AccessTokenType: opaque tokens, so that every use goes through our records
+// and revocation takes effect at once.
+func (c *client) AccessTokenType() op.AccessTokenType { return op.AccessTokenTypeBearer }
+func (c *client) IDTokenLifetime() time.Duration      { return c.idTokenLifetime }
+func (c *client) DevMode() bool                       { return false }
+func (c *client) RestrictAdditionalIdTokenScopes() func([]string) []string {
+	return func(s []string) []string { return s }
+}
+func (c *client) RestrictAdditionalAccessTokenScopes() func([]string) []string {
+	return func(s []string) []string { return s }
+}
+func (c *client) IsScopeAllowed(scope string) bool { return allowedScopes[scope] }
+
+// IDTokenUserinfoClaimsAssertion: our entity claims go into the ID token
+// anyway; profile/email claims follow the standard (userinfo).
+func (c *client) IDTokenUserinfoClaimsAssertion() bool { return false }
+func (c *client) ClockSkew() time.Duration             { return 0 }
+
+// checkSecret compares a presented secret with the stored SHA-256 in
+// constant time. Client secrets are 256-bit random values, so a fast hash
+// is enough (a slow hash protects low-entropy secrets like passwords).
+func (c *client) checkSecret(secret string) bool {
+	if c.Public || len(c.SecretHash) != sha256.Size {
+		return false
+	}
+	sum := sha256.Sum256([]byte(secret))
+	return subtle.ConstantTimeCompare(sum[:], c.SecretHash) == 1
+}
+
+// clientCache keeps clients in memory for a short time: the library asks for
+// the client several times per request. Changes reach every node within ttl.
+type clientCache struct {
+	dir interface {
+		Client(ctx context.Context, id string) (storage.Client, error)
+	}
+	ttl time.Duration
+
+	mu      sync.Mutex
+	entries map[string]cachedClient
+}
+
+type cachedClient struct {
+	c   storage.Client
+	err error // storage.ErrNotFound is cached too, briefly, against probing
+	at  time.Time
+}
+
+func (cc *clientCache) get(ctx context.Context, id string) (storage.Client, error) {
+	cc.mu.Lock()
+	e, ok := cc.entries[id]
+	cc.mu.Unlock()
+	if ok && time.Since(e.at) < cc.ttl {
+		return e.c, e.err
+	}
+	c, err := cc.dir.Client(ctx, id)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return c, err // a database fault is not cached
+	}
+	cc.mu.Lock()
+	if cc.entries == nil || len(cc.entries) > 10000 {
+		cc.entries = make(map[string]cachedClient)
+	}
+	cc.entries[id] = cachedClient{c: c, err: err, at: time.Now()}
+	cc.mu.Unlock()
+	return c, err
+}

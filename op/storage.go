@@ -1,0 +1,460 @@
+// Package op connects the zitadel/oidc protocol engine to our stores: it
+// implements op.Storage (auth requests, codes, tokens, clients, keys) by
+// delegating to storage.Directory (Postgres) and storage.ShortLived (Redis),
+// and maps accounts to the claims of DESIGN §5.
+package op
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/entity-account/idp/storage"
+)
+
+// Lifetimes of the state the storage creates.
+type Lifetimes struct {
+	AuthRequest  time.Duration
+	Code         time.Duration
+	AccessToken  time.Duration
+	IDToken      time.Duration
+	RefreshToken time.Duration
+}
+
+// Storage implements op.Storage and the optional interfaces we use.
+type Storage struct {
+	dir      storage.Directory
+	state    storage.ShortLived
+	keys     *Keys
+	clients  *clientCache
+	life     Lifetimes
+	loginURL string
+	now      func() time.Time
+}
+
+var (
+	_ op.Storage                        = (*Storage)(nil)
+	_ op.CanSetUserinfoFromRequest      = (*Storage)(nil)
+	_ op.CanTerminateSessionFromRequest = (*Storage)(nil)
+)
+
+// NewStorage wires the stores. loginURL is the absolute path of the hosted
+// login page (the issuer's path + "/login").
+func NewStorage(dir storage.Directory, state storage.ShortLived, keys *Keys, life Lifetimes, loginURL string) *Storage {
+	return &Storage{
+		dir: dir, state: state, keys: keys, life: life, loginURL: loginURL, now: time.Now,
+		clients: &clientCache{dir: dir, ttl: 30 * time.Second},
+	}
+}
+
+// Client returns the op view of a registered client; storage.ErrNotFound if unknown.
+func (s *Storage) Client(ctx context.Context, id string) (*client, error) {
+	c, err := s.clients.get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &client{Client: c, loginURL: s.loginURL, idTokenLifetime: s.life.IDToken}, nil
+}
+
+// ---- auth requests and codes ----
+
+// CreateAuthRequest stores a validated /authorize request. It enforces what
+// the library leaves to us: PKCE with S256 for public clients, and never the
+// plain method (it gives no protection against a leaked code).
+func (s *Storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, hintSubject string) (op.AuthRequest, error) {
+	c, err := s.Client(ctx, req.ClientID)
+	if err != nil {
+		return nil, oidc.ErrInvalidClient().WithDescription("unknown client")
+	}
+	if req.CodeChallengeMethod == oidc.CodeChallengeMethodPlain {
+		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge_method plain is not allowed; use S256")
+	}
+	if req.CodeChallenge != "" && req.CodeChallengeMethod != oidc.CodeChallengeMethodS256 {
+		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
+	}
+	if c.Public && req.CodeChallenge == "" {
+		return nil, oidc.ErrInvalidRequest().WithDescription("PKCE is required for public clients: send code_challenge with code_challenge_method=S256")
+	}
+	ar := &storage.AuthRequest{
+		ID:                  randomID(),
+		ClientID:            req.ClientID,
+		RedirectURI:         req.RedirectURI,
+		Scopes:              req.Scopes,
+		State:               req.State,
+		Nonce:               req.Nonce,
+		ResponseType:        string(req.ResponseType),
+		ResponseMode:        string(req.ResponseMode),
+		CodeChallenge:       req.CodeChallenge,
+		CodeChallengeMethod: string(req.CodeChallengeMethod),
+		Prompt:              req.Prompt,
+		MaxAge:              req.MaxAge,
+		LoginHint:           req.LoginHint,
+		ACRValues:           req.ACRValues,
+		HintSubject:         hintSubject,
+		CreatedAt:           s.now().UTC(),
+	}
+	for _, t := range req.UILocales {
+		ar.UILocales = append(ar.UILocales, t.String())
+	}
+	if err := s.state.SaveAuthRequest(ctx, ar, s.life.AuthRequest); err != nil {
+		return nil, oidc.ErrServerError().WithParent(err)
+	}
+	return authRequest{ar}, nil
+}
+
+func (s *Storage) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest, error) {
+	ar, err := s.state.AuthRequest(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return authRequest{ar}, nil
+}
+
+// AuthRequestByCode is the single-use gate of authorization codes: the code
+// is consumed atomically before any token is minted. A replayed code revokes
+// every token issued from it (RFC 6749 §4.1.2).
+func (s *Storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
+	id, err := s.state.ConsumeAuthCode(ctx, code)
+	if errors.Is(err, storage.ErrCodeReused) {
+		slog.WarnContext(ctx, "authorization code replayed; revoking its grant", "auth_request", id)
+		if rerr := s.state.RevokeGrant(ctx, id); rerr != nil {
+			slog.ErrorContext(ctx, "revoke replayed grant", "err", rerr)
+		}
+		return nil, oidc.ErrInvalidGrant().WithDescription("authorization code already used")
+	}
+	if err != nil {
+		return nil, oidc.ErrInvalidGrant().WithDescription("invalid or expired authorization code")
+	}
+	ar, err := s.state.AuthRequest(ctx, id)
+	if err != nil || !ar.Done {
+		return nil, oidc.ErrInvalidGrant().WithDescription("invalid or expired authorization code")
+	}
+	return authRequest{ar}, nil
+}
+
+// SaveAuthCode binds the code to the request, once: a replayed callback
+// cannot mint a second code.
+func (s *Storage) SaveAuthCode(ctx context.Context, id, code string) error {
+	err := s.state.SaveAuthCode(ctx, id, code, s.life.Code)
+	if errors.Is(err, storage.ErrConflict) {
+		return oidc.ErrInvalidRequest().WithDescription("this authorization request has already been answered")
+	}
+	return err
+}
+
+func (s *Storage) DeleteAuthRequest(ctx context.Context, id string) error {
+	return s.state.DeleteAuthRequest(ctx, id)
+}
+
+// ---- tokens ----
+
+func (s *Storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
+	at, err := s.newAccessToken(req)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	if err := s.state.SaveAccessToken(ctx, at); err != nil {
+		return "", time.Time{}, err
+	}
+	return at.ID, at.ExpiresAt, nil
+}
+
+// CreateAccessAndRefreshTokens issues the first refresh token of a family
+// (code grant with offline_access) or rotates one (refresh grant).
+func (s *Storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, current string) (string, string, time.Time, error) {
+	at, err := s.newAccessToken(req)
+	if err != nil {
+		return "", "", time.Time{}, err
+	}
+	if err := s.state.SaveAccessToken(ctx, at); err != nil {
+		return "", "", time.Time{}, err
+	}
+	var token string
+	switch r := req.(type) {
+	case authRequest:
+		token, err = s.state.CreateRefreshToken(ctx, &storage.RefreshToken{
+			FamilyID: r.ID, ClientID: r.ClientID, Subject: r.Subject, Audience: r.GetAudience(),
+			Scopes: r.Scopes, IssuedAt: at.IssuedAt, ExpiresAt: at.IssuedAt.Add(s.life.RefreshToken),
+			AccessTokenID: at.ID, Authentication: r.Authentication,
+		})
+	case *refreshRequest:
+		next := *r.rec
+		next.IssuedAt, next.AccessTokenID = at.IssuedAt, at.ID
+		token, err = s.state.RotateRefreshToken(ctx, current, &next)
+		if errors.Is(err, storage.ErrRefreshTokenReused) || errors.Is(err, storage.ErrNotFound) {
+			_ = s.state.RevokeAccessToken(ctx, at.ID)
+			return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("refresh token is no longer valid")
+		}
+	default:
+		err = fmt.Errorf("refresh token for unexpected request %T", req)
+	}
+	if err != nil {
+		_ = s.state.RevokeAccessToken(ctx, at.ID)
+		return "", "", time.Time{}, err
+	}
+	return at.ID, token, at.ExpiresAt, nil
+}
+
+func (s *Storage) newAccessToken(req op.TokenRequest) (*storage.AccessToken, error) {
+	now := s.now().UTC().Truncate(time.Second)
+	at := &storage.AccessToken{
+		ID: randomID(), Subject: req.GetSubject(), Audience: req.GetAudience(), Scopes: req.GetScopes(),
+		IssuedAt: now, ExpiresAt: now.Add(s.life.AccessToken),
+	}
+	switch r := req.(type) {
+	case authRequest:
+		at.ClientID, at.GrantID, at.Authentication = r.ClientID, r.ID, r.Authentication
+	case *refreshRequest:
+		at.ClientID, at.GrantID, at.Authentication = r.rec.ClientID, r.rec.FamilyID, r.rec.Authentication
+	default:
+		return nil, fmt.Errorf("access token for unexpected request %T", req)
+	}
+	return at, nil
+}
+
+// TokenRequestByRefreshToken loads a refresh token and checks that its
+// account may still sign in: a deleted or closed account's tokens stop working.
+func (s *Storage) TokenRequestByRefreshToken(ctx context.Context, token string) (op.RefreshTokenRequest, error) {
+	rec, err := s.state.RefreshToken(ctx, token)
+	if err != nil {
+		if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrRefreshTokenReused) {
+			return nil, oidc.ErrInvalidGrant().WithDescription("invalid refresh token")
+		}
+		return nil, err
+	}
+	p, err := s.dir.PrincipalBySubject(ctx, rec.Subject)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && !p.CanSignIn()) {
+		_ = s.state.EndAllForSubject(ctx, rec.Subject)
+		return nil, oidc.ErrInvalidGrant().WithDescription("the account can no longer sign in")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &refreshRequest{rec: rec, token: token, scopes: rec.Scopes}, nil
+}
+
+// refreshTokenIDPrefix marks, in revocation, a token id that is a refresh token.
+const refreshTokenIDPrefix = "rt."
+
+func (s *Storage) GetRefreshTokenInfo(ctx context.Context, clientID, token string) (string, string, error) {
+	rec, err := s.state.RefreshToken(ctx, token)
+	if err != nil {
+		return "", "", op.ErrInvalidRefreshToken
+	}
+	return rec.Subject, refreshTokenIDPrefix + token, nil
+}
+
+// RevokeToken revokes an access token (by id) or a refresh token with every
+// access token of its grant (RFC 7009 §2.1). Unknown tokens are not an error.
+func (s *Storage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID string) *oidc.Error {
+	if rt, ok := strings.CutPrefix(tokenOrID, refreshTokenIDPrefix); ok {
+		rec, err := s.state.RefreshToken(ctx, rt)
+		if err != nil {
+			return nil
+		}
+		if rec.ClientID != clientID {
+			return oidc.ErrInvalidClient().WithDescription("token was issued to another client")
+		}
+		if err := s.state.RevokeGrant(ctx, rec.FamilyID); err != nil {
+			return oidc.ErrServerError().WithParent(err)
+		}
+		return nil
+	}
+	at, err := s.state.AccessToken(ctx, tokenOrID)
+	if err != nil {
+		return nil
+	}
+	if at.ClientID != clientID {
+		return oidc.ErrInvalidClient().WithDescription("token was issued to another client")
+	}
+	if err := s.state.RevokeAccessToken(ctx, at.ID); err != nil {
+		return oidc.ErrServerError().WithParent(err)
+	}
+	return nil
+}
+
+// ---- sessions ----
+
+// TerminateSession is not used: TerminateSessionFromRequest replaces it.
+func (s *Storage) TerminateSession(ctx context.Context, userID, clientID string) error {
+	return nil
+}
+
+// TerminateSessionFromRequest ends the browser's SSO session (found through
+// the cookie the interceptor put in ctx) and revokes the tokens issued under it.
+func (s *Storage) TerminateSessionFromRequest(ctx context.Context, req *op.EndSessionRequest) (string, error) {
+	if secret := sessionSecretFromContext(ctx); secret != "" {
+		sess, err := s.state.Session(ctx, secret, time.Minute)
+		switch {
+		case errors.Is(err, storage.ErrNotFound):
+		case err != nil:
+			return "", err
+		case req.UserID != "" && sess.Subject != req.UserID:
+			// The hint names someone else: leave this browser's session alone.
+			slog.InfoContext(ctx, "end_session hint does not match the browser session; session kept")
+		default:
+			if err := s.state.EndSessionByID(ctx, sess.SessionID); err != nil {
+				return "", err
+			}
+			_ = s.state.DeleteSession(ctx, secret)
+		}
+	}
+	return req.RedirectURI, nil
+}
+
+// ---- clients ----
+
+func (s *Storage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
+	c, err := s.Client(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, errors.New("unknown client")
+	}
+	if err != nil {
+		return nil, oidc.ErrServerError().WithParent(err)
+	}
+	return c, nil
+}
+
+func (s *Storage) AuthorizeClientIDSecret(ctx context.Context, id, secret string) error {
+	c, err := s.Client(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return oidc.ErrInvalidClient().WithDescription("client authentication failed")
+	}
+	if err != nil {
+		return oidc.ErrServerError().WithParent(err)
+	}
+	if !c.checkSecret(secret) {
+		return oidc.ErrInvalidClient().WithDescription("client authentication failed")
+	}
+	return nil
+}
+
+// ---- claims ----
+
+// SetUserinfoFromScopes is deprecated in the library and intentionally empty;
+// SetUserinfoFromRequest does the work.
+func (s *Storage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string, string, []string) error {
+	return nil
+}
+
+// SetUserinfoFromRequest fills the ID token's claims.
+func (s *Storage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInfo, req op.IDTokenRequest, scopes []string) error {
+	var auth storage.Authentication
+	switch r := req.(type) {
+	case authRequest:
+		auth = r.Authentication
+	case *refreshRequest:
+		auth = r.rec.Authentication
+	}
+	return s.fillClaims(ctx, info, req.GetSubject(), req.GetClientID(), scopes, auth)
+}
+
+// SetUserinfoFromToken answers /userinfo. The library gives only the token id,
+// so the record tells the client and scopes; a revoked token has no record.
+func (s *Storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo, tokenID, subject, _ string) error {
+	at, err := s.liveAccessToken(ctx, tokenID, subject)
+	if err != nil {
+		return err
+	}
+	return s.fillClaims(ctx, info, at.Subject, at.ClientID, at.Scopes, at.Authentication)
+}
+
+// SetIntrospectionFromToken answers /introspect for a client of the token's audience.
+func (s *Storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, tokenID, subject, clientID string) error {
+	at, err := s.liveAccessToken(ctx, tokenID, subject)
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(at.Audience, clientID) && at.ClientID != clientID {
+		return errors.New("introspecting client is not an audience of the token")
+	}
+	info := new(oidc.UserInfo)
+	if err := s.fillClaims(ctx, info, at.Subject, at.ClientID, at.Scopes, at.Authentication); err != nil {
+		return err
+	}
+	resp.SetUserInfo(info)
+	resp.Claims = info.Claims
+	resp.Active = true
+	resp.Scope = at.Scopes
+	resp.ClientID = at.ClientID
+	resp.TokenType = oidc.BearerToken
+	resp.Expiration = oidc.FromTime(at.ExpiresAt)
+	resp.IssuedAt = oidc.FromTime(at.IssuedAt)
+	resp.AuthTime = oidc.FromTime(at.AuthTime)
+	resp.Audience = at.Audience
+	resp.AuthenticationMethodsReferences = at.AMR
+	resp.JWTID = at.ID
+	return nil
+}
+
+// liveAccessToken returns the record of an unexpired, unrevoked access token.
+// An empty id (e.g. an ID token presented as a bearer token) never matches.
+func (s *Storage) liveAccessToken(ctx context.Context, tokenID, subject string) (*storage.AccessToken, error) {
+	if tokenID == "" {
+		return nil, errors.New("not an access token")
+	}
+	at, err := s.state.AccessToken(ctx, tokenID)
+	if err != nil {
+		return nil, errors.New("access token is invalid, expired or revoked")
+	}
+	if at.Subject != subject || !s.now().Before(at.ExpiresAt) {
+		return nil, errors.New("access token is invalid, expired or revoked")
+	}
+	return at, nil
+}
+
+// GetPrivateClaimsFromScopes: access tokens are opaque, so there are no JWT claims to add.
+func (s *Storage) GetPrivateClaimsFromScopes(context.Context, string, string, []string) (map[string]any, error) {
+	return nil, nil
+}
+
+// GetKeyByIDAndClientID refuses: we accept no client-signed JWTs (no
+// private_key_jwt, no JWT bearer grant).
+func (s *Storage) GetKeyByIDAndClientID(context.Context, string, string) (*jose.JSONWebKey, error) {
+	return nil, errors.New("client keys are not supported")
+}
+
+// ValidateJWTProfileScopes refuses, which disables the JWT bearer grant the library always mounts.
+func (s *Storage) ValidateJWTProfileScopes(context.Context, string, []string) ([]string, error) {
+	return nil, oidc.ErrUnauthorizedClient().WithDescription("the JWT bearer grant is not supported")
+}
+
+// ---- keys and health ----
+
+func (s *Storage) SigningKey(ctx context.Context) (op.SigningKey, error) { return s.keys.Signing(ctx) }
+
+func (s *Storage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, error) {
+	return []jose.SignatureAlgorithm{s.keys.Algorithm()}, nil
+}
+
+func (s *Storage) KeySet(ctx context.Context) ([]op.Key, error) { return s.keys.Public(ctx), nil }
+
+// Health reports whether both stores answer.
+func (s *Storage) Health(ctx context.Context) error {
+	if err := s.dir.Ping(ctx); err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	if err := s.state.Ping(ctx); err != nil {
+		return fmt.Errorf("redis: %w", err)
+	}
+	return nil
+}
+
+// randomID returns 128 random bits, URL-safe: ids that act as bearer handles.
+func randomID() string {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}

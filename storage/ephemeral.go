@@ -1,0 +1,81 @@
+package storage
+
+import "time"
+
+// AuthRequest is an OIDC authorization request between /authorize and the
+// token endpoint. The first block is what the RP asked for; the second is set
+// once, atomically, when someone has authenticated for it.
+type AuthRequest struct {
+	ID                  string    `json:"id"`
+	ClientID            string    `json:"client_id"`
+	RedirectURI         string    `json:"redirect_uri"`
+	Scopes              []string  `json:"scopes"`
+	State               string    `json:"state,omitempty"`
+	Nonce               string    `json:"nonce,omitempty"`
+	ResponseType        string    `json:"response_type"`
+	ResponseMode        string    `json:"response_mode,omitempty"`
+	CodeChallenge       string    `json:"code_challenge,omitempty"`
+	CodeChallengeMethod string    `json:"code_challenge_method,omitempty"`
+	Prompt              []string  `json:"prompt,omitempty"`
+	MaxAge              *uint     `json:"max_age,omitempty"`
+	LoginHint           string    `json:"login_hint,omitempty"`
+	UILocales           []string  `json:"ui_locales,omitempty"`
+	ACRValues           []string  `json:"acr_values,omitempty"`
+	HintSubject         string    `json:"hint_subject,omitempty"` // sub of a valid id_token_hint
+	CreatedAt           time.Time `json:"created_at"`
+
+	Done bool `json:"done"`
+	Authentication
+}
+
+// Authentication is who signed in, how and when. It travels from the login
+// page into the auth request, then into access and refresh tokens, so that
+// refreshed ID tokens keep the original auth_time, amr and acr.
+type Authentication struct {
+	Subject      string    `json:"sub,omitempty"`
+	LoginID      int64     `json:"login_id,omitempty"`
+	EntityNumber string    `json:"entity_number,omitempty"`
+	AuthTime     time.Time `json:"auth_time,omitzero"`
+	AMR          []string  `json:"amr,omitempty"`
+	ACR          string    `json:"acr,omitempty"`
+	SessionID    string    `json:"sid,omitempty"` // public session id (the sid claim), not the cookie secret
+}
+
+// Session is a browser single-sign-on session. The cookie carries a secret;
+// the store keys the session by a hash of it, so a Redis dump cannot be replayed.
+type Session struct {
+	Kind PrincipalKind `json:"kind"`
+	Authentication
+	CreatedAt  time.Time `json:"created_at"`
+	LastSeenAt time.Time `json:"last_seen_at"`
+	ExpiresAt  time.Time `json:"expires_at"` // absolute expiry
+}
+
+// AccessToken is the server-side record of an issued access token. Userinfo
+// and introspection honour a token only while its record exists.
+type AccessToken struct {
+	ID        string    `json:"id"`
+	ClientID  string    `json:"client_id"`
+	Subject   string    `json:"sub"`
+	Audience  []string  `json:"aud"`
+	Scopes    []string  `json:"scopes"`
+	GrantID   string    `json:"grant_id"` // auth request id or refresh family: what to revoke on code replay
+	IssuedAt  time.Time `json:"iat"`
+	ExpiresAt time.Time `json:"exp"`
+	Authentication
+}
+
+// RefreshToken is the record behind an opaque refresh token. Tokens of one
+// family replace each other on every use; presenting a replaced one revokes the family.
+type RefreshToken struct {
+	FamilyID  string    `json:"family_id"`
+	ClientID  string    `json:"client_id"`
+	Subject   string    `json:"sub"`
+	Audience  []string  `json:"aud"`
+	Scopes    []string  `json:"scopes"`
+	IssuedAt  time.Time `json:"iat"`
+	ExpiresAt time.Time `json:"exp"` // absolute end of the family
+	// AccessTokenID is the access token issued together with this refresh token.
+	AccessTokenID string `json:"at_id"`
+	Authentication
+}

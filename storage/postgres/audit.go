@@ -1,0 +1,54 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/entity-account/idp/storage"
+)
+
+// auditEvent is one row of the audit trail, written inside the transaction
+// of the change it records.
+type auditEvent struct {
+	entityID *int64 // the entity acted for; nil for global things (departments, e-services)
+	action   string // noun.verb, e.g. staff.create
+	target   string // what was acted on: EUID, entity number, client id, code
+	details  map[string]any
+}
+
+// audit writes e as done by actor at now, in tx.
+func audit(ctx context.Context, tx pgx.Tx, now time.Time, actor Actor, e auditEvent) error {
+	details := e.details
+	if details == nil {
+		details = map[string]any{}
+	}
+	_, err := tx.Exec(ctx, `
+		INSERT INTO audit_events (at, actor_kind, actor_id, entity_id, action, target, ip, details)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		now, actor.Kind, actor.ID, e.entityID, e.action, e.target, actor.IP, details)
+	return wrap("write audit event "+e.action, err)
+}
+
+// AuditEvents returns the last limit audit events, newest first.
+func (s *Store) AuditEvents(ctx context.Context, limit int) ([]storage.AuditEvent, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT id, at, actor_kind, actor_id, entity_id, action, target, ip, details
+		FROM audit_events
+		ORDER BY id DESC
+		LIMIT $1`, limit)
+	if err != nil {
+		return nil, wrap("list audit events", err)
+	}
+	events, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (storage.AuditEvent, error) {
+		var e storage.AuditEvent
+		err := row.Scan(&e.ID, &e.At, &e.ActorKind, &e.ActorID, &e.EntityID,
+			&e.Action, &e.Target, &e.IP, &e.Details)
+		return e, err
+	})
+	if err != nil {
+		return nil, wrap("list audit events", err)
+	}
+	return nonNil(events), nil
+}

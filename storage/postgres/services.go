@@ -1,0 +1,282 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/entity-account/idp/storage"
+)
+
+// CreateDepartment registers a department and fills d.ID. A taken code gives
+// storage.ErrAlreadyExists.
+func (s *Store) CreateDepartment(ctx context.Context, actor Actor, d *storage.Department) error {
+	now := s.now()
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `
+			INSERT INTO departments (code, name_zh, name_pt, name_en)
+			VALUES ($1, $2, $3, $4)
+			RETURNING id`,
+			d.Code, d.NameZH, d.NamePT, d.NameEN,
+		).Scan(&d.ID)
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, now, actor, auditEvent{action: "department.create", target: d.Code})
+	})
+	return wrap("create department", err)
+}
+
+// DepartmentByCode returns the department with the given code, or storage.ErrNotFound.
+func (s *Store) DepartmentByCode(ctx context.Context, code string) (storage.Department, error) {
+	var d storage.Department
+	err := s.pool.QueryRow(ctx, `
+		SELECT id, code, name_zh, name_pt, name_en FROM departments WHERE code = $1`, code,
+	).Scan(&d.ID, &d.Code, &d.NameZH, &d.NamePT, &d.NameEN)
+	return d, wrap("get department by code", err)
+}
+
+const serviceColumns = `id, code, department_id, name_zh, name_pt, name_en, access_policy`
+
+func scanService(row pgx.Row) (storage.Service, error) {
+	var sv storage.Service
+	err := row.Scan(&sv.ID, &sv.Code, &sv.DepartmentID, &sv.NameZH, &sv.NamePT, &sv.NameEN, &sv.AccessPolicy)
+	return sv, err
+}
+
+// CreateService registers an e-service of sv.DepartmentID and fills sv.ID.
+// An empty AccessPolicy means storage.PolicyAssigned, the stricter one. A
+// taken code gives storage.ErrAlreadyExists, an unknown department
+// storage.ErrNotFound.
+func (s *Store) CreateService(ctx context.Context, actor Actor, sv *storage.Service) error {
+	if sv.AccessPolicy == "" {
+		sv.AccessPolicy = storage.PolicyAssigned
+	}
+	now := s.now()
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `
+			INSERT INTO services (code, department_id, name_zh, name_pt, name_en, access_policy)
+			VALUES ($1, $2, $3, $4, $5, $6)
+			RETURNING id`,
+			sv.Code, sv.DepartmentID, sv.NameZH, sv.NamePT, sv.NameEN, string(sv.AccessPolicy),
+		).Scan(&sv.ID)
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, now, actor, auditEvent{
+			action:  "service.create",
+			target:  sv.Code,
+			details: map[string]any{"access_policy": string(sv.AccessPolicy)},
+		})
+	})
+	return wrap("create service", err)
+}
+
+// Service returns the e-service with the given id, or storage.ErrNotFound.
+func (s *Store) Service(ctx context.Context, id int64) (storage.Service, error) {
+	sv, err := scanService(s.pool.QueryRow(ctx, `SELECT `+serviceColumns+` FROM services WHERE id = $1`, id))
+	return sv, wrap("get service", err)
+}
+
+// ServiceByCode returns the e-service with the given code, or storage.ErrNotFound.
+func (s *Store) ServiceByCode(ctx context.Context, code string) (storage.Service, error) {
+	sv, err := scanService(s.pool.QueryRow(ctx, `SELECT `+serviceColumns+` FROM services WHERE code = $1`, code))
+	return sv, wrap("get service by code", err)
+}
+
+// CreateGroup defines a group in the e-service g.ServiceID and fills g.ID. A
+// code taken in that e-service gives storage.ErrAlreadyExists, an unknown
+// e-service storage.ErrNotFound.
+func (s *Store) CreateGroup(ctx context.Context, actor Actor, g *storage.Group) error {
+	now := s.now()
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var serviceCode string
+		err := tx.QueryRow(ctx, `
+			INSERT INTO service_groups (service_id, code, name_zh, name_pt)
+			VALUES ($1, $2, $3, $4)
+			RETURNING id, (SELECT code FROM services WHERE id = $1)`,
+			g.ServiceID, g.Code, g.NameZH, g.NamePT,
+		).Scan(&g.ID, &serviceCode)
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, now, actor, auditEvent{action: "group.create", target: serviceCode + "/" + g.Code})
+	})
+	return wrap("create group", err)
+}
+
+// Groups returns the groups of an e-service ordered by code; none is an empty slice.
+func (s *Store) Groups(ctx context.Context, serviceID int64) ([]storage.Group, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT id, service_id, code, name_zh, name_pt
+		FROM service_groups WHERE service_id = $1 ORDER BY code`, serviceID)
+	if err != nil {
+		return nil, wrap("list groups", err)
+	}
+	groups, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (storage.Group, error) {
+		var g storage.Group
+		err := row.Scan(&g.ID, &g.ServiceID, &g.Code, &g.NameZH, &g.NamePT)
+		return g, err
+	})
+	if err != nil {
+		return nil, wrap("list groups", err)
+	}
+	return nonNil(groups), nil
+}
+
+// EnrollEntity opens an e-service to an entity. Enrolling twice is not an
+// error; only the first call writes an audit event. An unknown e-service or
+// entity gives storage.ErrNotFound.
+func (s *Store) EnrollEntity(ctx context.Context, actor Actor, serviceID, entityID int64) error {
+	now := s.now()
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var serviceCode string
+		err := tx.QueryRow(ctx, `
+			INSERT INTO service_enrollments (service_id, entity_id, created_at)
+			VALUES ($1, $2, $3)
+			ON CONFLICT DO NOTHING
+			RETURNING (SELECT code FROM services WHERE id = $1)`,
+			serviceID, entityID, now,
+		).Scan(&serviceCode)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil // already enrolled
+		}
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, now, actor, auditEvent{entityID: &entityID, action: "service.enroll", target: serviceCode})
+	})
+	return wrap("enroll entity", err)
+}
+
+// loginInService is what assigning a staff login within an e-service needs
+// to know.
+type loginInService struct {
+	entityID    int64
+	euid        string
+	serviceCode string
+	enrolled    bool
+}
+
+// lookupLoginInService returns storage.ErrNotFound when the login or the
+// e-service is unknown or the e-service is not opened to the login's entity:
+// to a caller acting for that entity, such an e-service does not exist.
+func lookupLoginInService(ctx context.Context, tx pgx.Tx, staffLoginID, serviceID int64) (loginInService, error) {
+	var l loginInService
+	err := tx.QueryRow(ctx, `
+		SELECT s.entity_id, s.euid, sv.code,
+			EXISTS (SELECT FROM service_enrollments en WHERE en.service_id = sv.id AND en.entity_id = s.entity_id)
+		FROM staff_logins s, services sv
+		WHERE s.id = $1 AND sv.id = $2`, staffLoginID, serviceID,
+	).Scan(&l.entityID, &l.euid, &l.serviceCode, &l.enrolled)
+	if err != nil {
+		return l, err
+	}
+	if !l.enrolled {
+		return l, storage.ErrNotFound
+	}
+	return l, nil
+}
+
+// assign links a staff login to an e-service and reports whether it was new.
+func assign(ctx context.Context, tx pgx.Tx, now time.Time, staffLoginID, serviceID int64) (bool, error) {
+	tag, err := tx.Exec(ctx, `
+		INSERT INTO service_assignments (staff_login_id, service_id, created_at)
+		VALUES ($1, $2, $3)
+		ON CONFLICT DO NOTHING`, staffLoginID, serviceID, now)
+	return tag.RowsAffected() == 1, err
+}
+
+// AssignService lets a staff login use an e-service (under
+// storage.PolicyAssigned). Assigning twice is not an error; only the first
+// call writes an audit event. Returns storage.ErrNotFound when the login or
+// the e-service is unknown or the e-service is not opened to the login's
+// entity.
+func (s *Store) AssignService(ctx context.Context, actor Actor, staffLoginID, serviceID int64) error {
+	now := s.now()
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		l, err := lookupLoginInService(ctx, tx, staffLoginID, serviceID)
+		if err != nil {
+			return err
+		}
+		added, err := assign(ctx, tx, now, staffLoginID, serviceID)
+		if err != nil || !added {
+			return err
+		}
+		return audit(ctx, tx, now, actor, auditEvent{
+			entityID: &l.entityID,
+			action:   "service.assign",
+			target:   l.euid,
+			details:  map[string]any{"service": l.serviceCode},
+		})
+	})
+	return wrap("assign service", err)
+}
+
+// AddGroupMember puts a staff login in a group, and assigns it to the
+// group's e-service as well, since a group membership implies the
+// assignment. Adding twice is not an error; only a call that changes
+// something writes an audit event. Returns storage.ErrNotFound when the login
+// or the group is unknown or the group's e-service is not opened to the
+// login's entity.
+func (s *Store) AddGroupMember(ctx context.Context, actor Actor, staffLoginID, groupID int64) error {
+	now := s.now()
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var serviceID int64
+		var groupCode string
+		err := tx.QueryRow(ctx, `SELECT service_id, code FROM service_groups WHERE id = $1`, groupID).
+			Scan(&serviceID, &groupCode)
+		if err != nil {
+			return err
+		}
+		l, err := lookupLoginInService(ctx, tx, staffLoginID, serviceID)
+		if err != nil {
+			return err
+		}
+		assigned, err := assign(ctx, tx, now, staffLoginID, serviceID)
+		if err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `
+			INSERT INTO group_members (staff_login_id, group_id, created_at)
+			VALUES ($1, $2, $3)
+			ON CONFLICT DO NOTHING`, staffLoginID, groupID, now)
+		if err != nil || (tag.RowsAffected() == 0 && !assigned) {
+			return err
+		}
+		return audit(ctx, tx, now, actor, auditEvent{
+			entityID: &l.entityID,
+			action:   "group.add_member",
+			target:   l.euid,
+			details:  map[string]any{"service": l.serviceCode, "group": groupCode, "assigned": assigned},
+		})
+	})
+	return wrap("add group member", err)
+}
+
+// ServiceAccess returns, in one round trip, what decides whether a staff
+// login may use an e-service: the e-service's policy, whether it is opened to
+// the login's entity, whether the login is assigned to it, and the codes of
+// the login's groups in that e-service only (sorted, never nil). Returns
+// storage.ErrNotFound when the login or the e-service is unknown.
+func (s *Store) ServiceAccess(ctx context.Context, staffLoginID, serviceID int64) (storage.ServiceAccess, error) {
+	var a storage.ServiceAccess
+	err := s.pool.QueryRow(ctx, `
+		SELECT sv.access_policy,
+			EXISTS (SELECT FROM service_enrollments en
+				WHERE en.service_id = sv.id AND en.entity_id = s.entity_id),
+			EXISTS (SELECT FROM service_assignments sa
+				WHERE sa.service_id = sv.id AND sa.staff_login_id = s.id),
+			ARRAY (SELECT g.code FROM group_members gm JOIN service_groups g ON g.id = gm.group_id
+				WHERE gm.staff_login_id = s.id AND g.service_id = sv.id ORDER BY g.code)
+		FROM staff_logins s, services sv
+		WHERE s.id = $1 AND sv.id = $2`, staffLoginID, serviceID,
+	).Scan(&a.Policy, &a.Enrolled, &a.Assigned, &a.Groups)
+	if err != nil {
+		return storage.ServiceAccess{}, wrap("get service access", err)
+	}
+	a.Groups = nonNil(a.Groups)
+	return a, nil
+}

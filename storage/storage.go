@@ -1,0 +1,223 @@
+// Package storage holds the domain of the entity-account identity provider:
+// the types every other package speaks (entities, staff logins, e-services,
+// clients, sessions, tokens), the errors stores return, and the rules of who
+// may sign in where. It imports only the standard library.
+//
+// Durable state lives in Postgres (package storage/postgres); short-lived
+// state lives in Redis (package storage/redis). Both implement the interfaces
+// declared here, and both are tested against the real servers.
+package storage
+
+import (
+	"errors"
+	"time"
+)
+
+// Errors returned by every store. Backends translate driver errors into these;
+// anything else is an internal fault.
+var (
+	// ErrNotFound: the thing asked for does not exist (or has expired).
+	ErrNotFound = errors.New("not found")
+	// ErrAlreadyExists: a unique value (entity number, username, client id) is taken.
+	ErrAlreadyExists = errors.New("already exists")
+	// ErrConflict: a compare-and-swap lost, e.g. an auth request already completed.
+	ErrConflict = errors.New("conflict")
+	// ErrCodeReused: an authorization code was presented a second time.
+	ErrCodeReused = errors.New("authorization code already used")
+	// ErrRefreshTokenReused: a rotated-out refresh token was presented again;
+	// the store has revoked its whole family.
+	ErrRefreshTokenReused = errors.New("refresh token reuse detected")
+)
+
+// PrincipalKind tells the two kinds of account that can sign in apart.
+type PrincipalKind string
+
+const (
+	// KindStaff is a staff login (工作人員登入號), admin or not. Its subject is its EUID.
+	KindStaff PrincipalKind = "staff"
+	// KindEntityAccount is the entity account (實體使用者帳戶). It may sign in to the
+	// portal only, never to an e-service.
+	KindEntityAccount PrincipalKind = "entity_account"
+)
+
+// AssociationStatus is a staff login's 關聯狀態 with its entity.
+type AssociationStatus string
+
+const (
+	StatusActive  AssociationStatus = "active"  // 生效中
+	StatusDeleted AssociationStatus = "deleted" // 已刪除
+)
+
+// Entity is an organisation holding one entity account and many staff logins.
+type Entity struct {
+	ID        int64
+	Number    string // 實體編號, e.g. 02-000021
+	NameZH    string
+	NamePT    string
+	Kind      string // company, association, sole_trader, building_management, ...
+	Status    string // active, closed
+	CreatedAt time.Time
+}
+
+// EntityAccount is the single 實體使用者帳戶 of an entity.
+type EntityAccount struct {
+	ID                int64
+	EntityID          int64
+	Subject           string // stable subject, never an EUID (prefix EA)
+	ApplicationNumber string // 申請編號, from the operator's receipt; used at activation
+	Username          string // empty until activation; immutable afterwards
+	PasswordHash      string // empty until activation
+	Mobile            string
+	Email             string
+	Language          string // zh-Hant, pt or en
+	ActivatedAt       *time.Time
+	CreatedAt         time.Time
+}
+
+// StaffLogin is a 工作人員登入號. Every field of the registration form (manual §十) is here.
+type StaffLogin struct {
+	ID              int64
+	EUID            string // CU + 9 digits, assigned by the database, never reused
+	EntityID        int64
+	Username        string // empty until activation; immutable afterwards
+	PasswordHash    string // empty until activation
+	NameZH          string // 中文姓名
+	NameForeign     string // 葡文/外文姓名
+	IDDocType       string // 身份證明文件類別, e.g. macau_permanent_id
+	IDDocNumber     string // 身份證明文件編號
+	IDDocIssuePlace string // 身份證明文件發出地
+	BirthDate       time.Time
+	Mobile          string // 澳門流動電話號碼
+	Email           string // 電子信箱
+	Language        string // 使用語言: zh-Hant, pt or en
+	Admin           bool   // 工作人員登入號（管理員）
+	ServiceAdmin    bool   // 服務管理員
+	Status          AssociationStatus
+	ActivatedAt     *time.Time
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+// Principal is what the login page needs to know about whoever owns
+// (entity number, username): a staff login or the entity account.
+type Principal struct {
+	Kind         PrincipalKind
+	ID           int64 // staff_logins.id or entity_accounts.id
+	Subject      string
+	EntityID     int64
+	EntityNumber string
+	EntityNameZH string
+	EntityNamePT string
+	EntityActive bool
+	Username     string
+	PasswordHash string
+	NameZH       string
+	NameForeign  string
+	Email        string
+	Mobile       string
+	Language     string
+	Activated    bool
+	Status       AssociationStatus // always active for an entity account
+}
+
+// CanSignIn reports whether the account may authenticate at all: activated,
+// not deleted, entity not closed. Whether it may use a given e-service is
+// decided by ServiceAccess.Allows.
+func (p Principal) CanSignIn() bool {
+	return p.Activated && p.PasswordHash != "" && p.Status == StatusActive && p.EntityActive
+}
+
+// Department owns e-services.
+type Department struct {
+	ID     int64
+	Code   string
+	NameZH string
+	NamePT string
+	NameEN string
+}
+
+// AccessPolicy says which staff logins of an enrolled entity may use an e-service.
+type AccessPolicy string
+
+const (
+	// PolicyAssigned: only staff logins assigned to the e-service (manual §十五).
+	PolicyAssigned AccessPolicy = "assigned"
+	// PolicyEnrolled: any active staff login of an entity the e-service is opened to.
+	PolicyEnrolled AccessPolicy = "enrolled"
+)
+
+// Service is a department's e-service (電子服務). Each OIDC client belongs to one.
+type Service struct {
+	ID           int64
+	Code         string
+	DepartmentID int64
+	NameZH       string
+	NamePT       string
+	NameEN       string
+	AccessPolicy AccessPolicy
+}
+
+// Group is a group (群組) inside an e-service, e.g. admin or operator.
+type Group struct {
+	ID        int64
+	ServiceID int64
+	Code      string
+	NameZH    string
+	NamePT    string
+}
+
+// ServiceAccess is what the database knows about one staff login and one e-service.
+type ServiceAccess struct {
+	Policy   AccessPolicy
+	Enrolled bool     // the e-service is opened to the login's entity
+	Assigned bool     // the login is assigned to the e-service
+	Groups   []string // codes of the login's groups in the e-service, sorted; never nil
+}
+
+// Allows is the one rule of who may sign in to an e-service: the e-service must
+// be opened to the entity, and under PolicyAssigned the login must be assigned.
+func (a ServiceAccess) Allows() bool {
+	if !a.Enrolled {
+		return false
+	}
+	return a.Policy == PolicyEnrolled || a.Assigned
+}
+
+// Client is a registered OIDC relying party of one e-service.
+type Client struct {
+	ID                     string
+	ServiceID              int64
+	ServiceCode            string
+	Name                   string
+	SecretHash             []byte // SHA-256 of the secret; nil for a public client
+	Public                 bool   // native/mobile app: no secret, PKCE S256 required
+	RedirectURIs           []string
+	PostLogoutRedirectURIs []string
+	CreatedAt              time.Time
+}
+
+// SigningKey is a token-signing key as stored: the private key is sealed with
+// the operator's master key before it reaches the store.
+type SigningKey struct {
+	ID               string // kid
+	Algorithm        string // RS256, ES256
+	PrivateKeySealed []byte
+	PublicJWK        []byte // JSON Web Key of the public half
+	CreatedAt        time.Time
+	ActivatedAt      *time.Time // nil: published but not yet signing
+	RetiredAt        *time.Time // set: no longer signs, still published until ExpiresAt
+	ExpiresAt        *time.Time // after this the key leaves the JWKS
+}
+
+// AuditEvent records who did what, for which entity, from where.
+type AuditEvent struct {
+	ID        int64
+	At        time.Time
+	ActorKind string // operator, staff, entity_account, system
+	ActorID   string // EUID, entity account subject, operator name
+	EntityID  *int64
+	Action    string // e.g. entity.create, staff.create, client.create
+	Target    string
+	IP        string
+	Details   map[string]any
+}

@@ -1,0 +1,101 @@
+package storage
+
+import (
+	"context"
+	"time"
+)
+
+// Directory is the durable store (Postgres): accounts, e-services, clients,
+// keys and audit. Every method that changes accounts, rights or assignments
+// writes its audit event in the same transaction.
+type Directory interface {
+	// Principal finds the account named by (entity number, username): the
+	// entity account or a staff login, which share one username namespace per
+	// entity. Returns ErrNotFound when there is none.
+	Principal(ctx context.Context, entityNumber, username string) (Principal, error)
+	// PrincipalBySubject finds an account by its subject (EUID or entity account subject).
+	PrincipalBySubject(ctx context.Context, subject string) (Principal, error)
+	// UpdatePasswordHash replaces the hash of a principal only if it still equals
+	// old (used to upgrade the argon2 parameters on login).
+	UpdatePasswordHash(ctx context.Context, kind PrincipalKind, id int64, old, new string) error
+
+	// ServiceAccess tells whether the staff login may use the e-service and its groups there.
+	ServiceAccess(ctx context.Context, staffLoginID, serviceID int64) (ServiceAccess, error)
+
+	// Client returns a registered client, ErrNotFound when unknown.
+	Client(ctx context.Context, id string) (Client, error)
+
+	// SigningKeys returns every key not past ExpiresAt, newest first.
+	SigningKeys(ctx context.Context) ([]SigningKey, error)
+	// CreateSigningKey stores a new key. With activate, it becomes the signing
+	// key and the previous active key is retired with the given expiry.
+	CreateSigningKey(ctx context.Context, k SigningKey, activate bool, retiredExpiry time.Time) error
+	// EnsureSigningKey stores k as the active key only if no active key exists,
+	// safely when several nodes start at once. It reports whether k was stored.
+	EnsureSigningKey(ctx context.Context, k SigningKey) (bool, error)
+
+	Ping(ctx context.Context) error
+}
+
+// ShortLived is the store of short-lived state (Redis). Secrets (codes,
+// session cookies, refresh tokens) are keyed by their hash, never stored raw.
+type ShortLived interface {
+	SaveAuthRequest(ctx context.Context, r *AuthRequest, ttl time.Duration) error
+	// AuthRequest returns ErrNotFound when unknown or expired.
+	AuthRequest(ctx context.Context, id string) (*AuthRequest, error)
+	// CompleteAuthRequest marks the request done with a, once: ErrConflict if it
+	// already is, ErrNotFound if it has gone.
+	CompleteAuthRequest(ctx context.Context, id string, a Authentication) error
+	// SaveAuthCode binds a code to a completed request. One code per request:
+	// a second call for the same request returns ErrConflict.
+	SaveAuthCode(ctx context.Context, authRequestID, code string, ttl time.Duration) error
+	// ConsumeAuthCode atomically redeems a code and returns its request id.
+	// The first call wins; later calls return the id with ErrCodeReused (so the
+	// caller can revoke what the first one got); an unknown code gives ErrNotFound.
+	ConsumeAuthCode(ctx context.Context, code string) (authRequestID string, err error)
+	DeleteAuthRequest(ctx context.Context, id string) error
+
+	// CreateSession stores a session under a new random secret, which it returns
+	// for the cookie. The session's SessionID (public sid) is set by the store.
+	CreateSession(ctx context.Context, s *Session, idle time.Duration) (secret string, err error)
+	// Session looks a session up by its cookie secret and extends its idle
+	// expiry (never past ExpiresAt). ErrNotFound when gone.
+	Session(ctx context.Context, secret string, idle time.Duration) (*Session, error)
+	// DeleteSession ends a session by its cookie secret; unknown is not an error.
+	DeleteSession(ctx context.Context, secret string) error
+	// EndSessionByID ends a session by its public sid and revokes the tokens issued under it.
+	EndSessionByID(ctx context.Context, sid string) error
+
+	SaveAccessToken(ctx context.Context, t *AccessToken) error
+	// AccessToken returns ErrNotFound for an unknown, expired or revoked token.
+	AccessToken(ctx context.Context, id string) (*AccessToken, error)
+	RevokeAccessToken(ctx context.Context, id string) error
+
+	// CreateRefreshToken starts a new family and returns the opaque token.
+	CreateRefreshToken(ctx context.Context, t *RefreshToken) (token string, err error)
+	// RefreshToken returns the live record behind a token: ErrNotFound if unknown
+	// or expired, ErrRefreshTokenReused if it was already rotated (the family is then revoked).
+	RefreshToken(ctx context.Context, token string) (*RefreshToken, error)
+	// RotateRefreshToken atomically retires old and issues a new token in its
+	// family, carrying t's fields. A concurrent or repeated rotation of the same
+	// old token gets ErrRefreshTokenReused and revokes the family.
+	RotateRefreshToken(ctx context.Context, old string, t *RefreshToken) (token string, err error)
+	// RevokeRefreshToken revokes the family of a token; unknown is not an error.
+	RevokeRefreshToken(ctx context.Context, token string) error
+
+	// RevokeGrant revokes every access and refresh token issued from one auth
+	// request or refresh family (used on authorization code replay).
+	RevokeGrant(ctx context.Context, grantID string) error
+	// EndAllForSubject ends every session and revokes every token of an account
+	// (password change, deletion).
+	EndAllForSubject(ctx context.Context, subject string) error
+
+	// Hit counts one event under key in a fixed window and returns the count so far.
+	Hit(ctx context.Context, key string, window time.Duration) (int64, error)
+	// Hits returns the current count under key and the time until it resets.
+	Hits(ctx context.Context, key string) (int64, time.Duration, error)
+	// ResetHits forgets the count under key.
+	ResetHits(ctx context.Context, key string) error
+
+	Ping(ctx context.Context) error
+}

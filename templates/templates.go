@@ -1,0 +1,51 @@
+// Package templates embeds the hosted pages, their static assets and the
+// message catalogues (zh-Hant, pt, en). It imports nothing of ours.
+package templates
+
+import (
+	"embed"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io/fs"
+)
+
+//go:embed pages/*.html
+var pages embed.FS
+
+//go:embed static
+var static embed.FS
+
+//go:embed i18n/*.json
+var catalogues embed.FS
+
+// Languages are the catalogues shipped, the first being the default.
+var Languages = []string{"zh-Hant", "pt", "en"}
+
+// Static returns the static assets (style sheet), rooted at the folder.
+func Static() fs.FS {
+	sub, err := fs.Sub(static, "static")
+	if err != nil {
+		panic(err) // the folder is embedded above
+	}
+	return sub
+}
+
+// Parse parses every page with funcs. Call it at start-up: a broken template
+// stops the server before it takes traffic.
+func Parse(funcs template.FuncMap) (*template.Template, error) {
+	return template.New("").Funcs(funcs).ParseFS(pages, "pages/*.html")
+}
+
+// Catalogue returns the messages of one language, key → text.
+func Catalogue(lang string) (map[string]string, error) {
+	b, err := catalogues.ReadFile("i18n/" + lang + ".json")
+	if err != nil {
+		return nil, fmt.Errorf("no catalogue for %q: %w", lang, err)
+	}
+	m := map[string]string{}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("catalogue %s: %w", lang, err)
+	}
+	return m, nil
+}

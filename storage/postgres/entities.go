@@ -32,7 +32,8 @@ func scanEntityAccount(row pgx.Row) (storage.EntityAccount, error) {
 // defaultLanguage is used when a registration leaves the language empty.
 const defaultLanguage = "zh-Hant"
 
-// CreateEntity opens an entity with its entity account, in one transaction.
+// CreateEntity opens an entity with its entity account (acct must not be
+// nil: every entity has exactly one), in one transaction.
 // It fills e.ID, e.Status (active unless given) and e.CreatedAt, and acct.ID,
 // acct.EntityID, acct.Subject and acct.CreatedAt. The account is created
 // unactivated: its Username, PasswordHash and ActivatedAt are ignored (see

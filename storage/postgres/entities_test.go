@@ -52,6 +52,13 @@ func TestCreateEntityRejects(t *testing.T) {
 	if err := s.CreateEntity(ctx, operator, &bad, &storage.EntityAccount{ApplicationNumber: "A-3"}); err == nil {
 		t.Error("malformed entity number accepted")
 	}
+	// A bad account rolls the entity back too.
+	half := storage.Entity{Number: "02-999998", NameZH: "半", Kind: "company"}
+	if err := s.CreateEntity(ctx, operator, &half, &storage.EntityAccount{ApplicationNumber: "A-4", Language: "fr"}); err == nil {
+		t.Error("entity account with language fr accepted")
+	}
+	_, err = s.EntityByNumber(ctx, half.Number)
+	wantErr(t, "entity of a failed creation", err, storage.ErrNotFound)
 	if n := auditCount(t, s); n != before {
 		t.Errorf("failed creations wrote %d audit events", n-before)
 	}

@@ -152,5 +152,3 @@ func wantErr(t *testing.T, what string, err, want error) {
 		t.Fatalf("%s: err = %v, want %v", what, err, want)
 	}
 }
-
-func ptr[T any](v T) *T { return &v }

@@ -75,7 +75,7 @@ func (s *Store) EnsureSigningKey(ctx context.Context, k storage.SigningKey) (boo
 	now := s.now()
 	var inserted bool
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT 1`); err != nil {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, signingKeyLock); err != nil {
 			return err
 		}
 		var active bool

@@ -7,7 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/entity-account/idp/storage"
+	"github.com/entity-account/idp/storage/postgres"
 )
 
 func signingKey(kid string) storage.SigningKey {
@@ -24,12 +27,18 @@ func TestEnsureSigningKeyConcurrently(t *testing.T) {
 	s, ctx := newStore(t)
 
 	const nodes = 10
+	warmPool(t, s, nodes)
 	inserted := make([]bool, nodes)
 	errs := make([]error, nodes)
+	start := make(chan struct{})
 	var wg sync.WaitGroup
 	for i := range nodes {
-		wg.Go(func() { inserted[i], errs[i] = s.EnsureSigningKey(ctx, signingKey(fmt.Sprintf("k%d", i))) })
+		wg.Go(func() {
+			<-start
+			inserted[i], errs[i] = s.EnsureSigningKey(ctx, signingKey(fmt.Sprintf("k%d", i)))
+		})
 	}
+	close(start)
 	wg.Wait()
 
 	winners := 0
@@ -121,13 +130,17 @@ func TestCreateSigningKeyConcurrently(t *testing.T) {
 	t.Parallel()
 	s, ctx := newStore(t)
 	const n = 5
+	warmPool(t, s, n)
 	errs := make([]error, n)
+	start := make(chan struct{})
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
+			<-start
 			errs[i] = s.CreateSigningKey(ctx, signingKey(fmt.Sprintf("r%d", i)), true, time.Now().Add(time.Hour))
 		})
 	}
+	close(start)
 	wg.Wait()
 	for i, err := range errs {
 		if err != nil {
@@ -143,5 +156,22 @@ func TestCreateSigningKeyConcurrently(t *testing.T) {
 	}
 	if len(keys) != n || active != 1 {
 		t.Errorf("%d keys, %d active; want %d keys, 1 active", len(keys), active, n)
+	}
+}
+
+// warmPool opens n connections up front, so that goroutines racing on the
+// store overlap in the database instead of queueing behind connection setup.
+func warmPool(t *testing.T, s *postgres.Store, n int) {
+	t.Helper()
+	conns := make([]*pgxpool.Conn, n)
+	for i := range conns {
+		c, err := s.Pool().Acquire(t.Context())
+		if err != nil {
+			t.Fatalf("acquire: %v", err)
+		}
+		conns[i] = c
+	}
+	for _, c := range conns {
+		c.Release()
 	}
 }

@@ -72,8 +72,9 @@ func Open(ctx context.Context, url string) (*Store, error) {
 }
 
 // applyPoolDefaults fills in pool settings the URL left unset. pgxpool's
-// own default of max(4, NumCPU) connections is low for a node whose requests
-// each hold a connection briefly while others wait on argon2.
+// default of max(4, NumCPU) connections makes requests queue on the small
+// machines nodes often run on; idle connections are returned sooner so that
+// many nodes do not pin the server's connection slots.
 func applyPoolDefaults(cfg *pgxpool.Config) {
 	if !strings.Contains(cfg.ConnString(), "pool_max_conns") {
 		cfg.MaxConns = int32(max(10, 2*runtime.NumCPU()))

@@ -130,6 +130,9 @@ func TestDepartmentsServicesGroups(t *testing.T) {
 		t.Errorf("default policy = %q, want assigned", sv.AccessPolicy)
 	}
 	wantAudit(t, s, operator, "service.create", "parking", nil)
+	if events, _ := s.AuditEvents(ctx, 2); len(events) != 2 || events[1].Action != "department.create" || events[1].Target != "dsat" {
+		t.Errorf("audit events = %+v, want department.create before service.create", events)
+	}
 
 	d, err := s.DepartmentByCode(ctx, "dsat")
 	if err != nil || d.ID != sv.DepartmentID || d.NameEN != "Transport Bureau" {

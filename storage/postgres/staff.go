@@ -28,7 +28,9 @@ func scanStaffLogin(row pgx.Row) (storage.StaffLogin, error) {
 // the registration form. It fills s.ID, s.EUID (assigned by the database,
 // never reused), s.Status (active), s.CreatedAt and s.UpdatedAt. The login is
 // created unactivated: Username, PasswordHash and ActivatedAt are ignored (see
-// ActivateStaffLogin). An unknown entity gives storage.ErrNotFound.
+// ActivateStaffLogin). BirthDate is stored as the calendar date it has in its
+// own location and read back at midnight UTC. An unknown entity gives
+// storage.ErrNotFound.
 func (s *Store) CreateStaffLogin(ctx context.Context, actor Actor, sl *storage.StaffLogin) error {
 	now := s.now()
 	err := s.inTx(ctx, func(tx pgx.Tx) error {

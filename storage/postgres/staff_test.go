@@ -1,7 +1,10 @@
 package postgres_test
 
 import (
+	"errors"
+	"fmt"
 	"regexp"
+	"sync"
 	"testing"
 	"time"
 
@@ -44,6 +47,10 @@ func TestCreateStaffLogin(t *testing.T) {
 	lost := storage.StaffLogin{EntityID: -1, NameZH: "無", IDDocType: "passport", IDDocNumber: "X", BirthDate: sl.BirthDate}
 	err = s.CreateStaffLogin(ctx, operator, &lost)
 	wantErr(t, "unknown entity", err, storage.ErrNotFound)
+	undated := storage.StaffLogin{EntityID: e.ID, NameZH: "無", IDDocType: "passport", IDDocNumber: "X"}
+	if err := s.CreateStaffLogin(ctx, operator, &undated); err == nil {
+		t.Error("staff login without birth date accepted")
+	}
 }
 
 // EUIDs are never reused, even after a login is deleted or its row removed.
@@ -146,6 +153,10 @@ func TestUsernameImmutable(t *testing.T) {
 	s, ctx := newStore(t)
 	e, acct := createEntity(t, s)
 	alice := activeStaff(t, s, e.ID, "alice")
+	wantAudit(t, s, staffActor(alice), "staff.activate", alice.EUID, &e.ID)
+	if alice.Username != "alice" || alice.PasswordHash != "hash-alice" || alice.ActivatedAt == nil {
+		t.Errorf("after activation: %+v", alice)
+	}
 
 	err := s.ActivateStaffLogin(ctx, operator, alice.ID, "alice2", "h2")
 	wantErr(t, "second activation", err, storage.ErrConflict)
@@ -225,5 +236,40 @@ func TestSetStaffStatus(t *testing.T) {
 	wantErr(t, "unknown login", s.SetStaffStatus(ctx, operator, -1, storage.StatusDeleted), storage.ErrNotFound)
 	if err := s.SetStaffStatus(ctx, operator, sl.ID, "gone"); err == nil {
 		t.Error("invalid status accepted")
+	}
+}
+
+// Two people activating at once with the same username: one wins.
+func TestUsernameRace(t *testing.T) {
+	t.Parallel()
+	s, ctx := newStore(t)
+	e, _ := createEntity(t, s)
+	const n = 5
+	logins := make([]storage.StaffLogin, n)
+	for i := range logins {
+		logins[i] = createStaff(t, s, e.ID)
+	}
+	errs := make([]error, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			errs[i] = s.ActivateStaffLogin(ctx, operator, logins[i].ID, fmt.Sprintf("Same%c", "sSsSs"[i]), "h")
+		})
+	}
+	close(start)
+	wg.Wait()
+	won := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, storage.ErrAlreadyExists):
+			t.Errorf("loser got %v, want ErrAlreadyExists", err)
+		}
+	}
+	if won != 1 {
+		t.Errorf("%d activations won, want 1", won)
 	}
 }

@@ -67,7 +67,8 @@ CREATE TABLE staff_logins (
     id_doc_type        text NOT NULL CHECK (id_doc_type <> ''),
     id_doc_number      text NOT NULL CHECK (id_doc_number <> ''),
     id_doc_issue_place text NOT NULL DEFAULT '',
-    birth_date         date NOT NULL,
+    -- The lower bound catches a form that left the date out (Go's zero time).
+    birth_date         date NOT NULL CHECK (birth_date > DATE '1900-01-01'),
     mobile             text NOT NULL DEFAULT '',
     email              text NOT NULL DEFAULT '',
     language           text NOT NULL DEFAULT 'zh-Hant' CHECK (language IN ('zh-Hant', 'pt', 'en')),

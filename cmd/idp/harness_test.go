@@ -46,7 +46,8 @@ func startIDP(t *testing.T, extraEnv map[string]string) *testIDP {
 	if err != nil {
 		t.Fatal(err)
 	}
-	issuer := "http://" + ln.Addr().String()
+	// extraEnv["ISSUER_PATH"] (not a real variable) puts the issuer under a path, e.g. /oidc.
+	issuer := "http://" + ln.Addr().String() + extraEnv["ISSUER_PATH"]
 	prefix := "t-" + randHex(t, 6) + ":"
 	env := map[string]string{
 		"IDP_ISSUER":       issuer,
@@ -240,11 +241,19 @@ func (b *browser) post(u string, form url.Values) page {
 	return b.do(req)
 }
 
+// abs resolves a path against the issuer's origin (not its path).
 func (b *browser) abs(u string) string {
 	if strings.HasPrefix(u, "/") {
-		return b.idp.issuer + u
+		base, _ := url.Parse(b.idp.issuer)
+		return base.Scheme + "://" + base.Host + u
 	}
 	return u
+}
+
+// issuerPath is the path part of the issuer ("" or e.g. "/oidc").
+func (idp *testIDP) issuerPath() string {
+	u, _ := url.Parse(idp.issuer)
+	return u.Path
 }
 
 // location returns the redirect target of a 302/303, resolved.
@@ -324,7 +333,7 @@ func (b *browser) startLogin(r *rp, p authParams) page {
 // submit posts the three fields on a login page.
 func (b *browser) submit(f loginForm, entity, username, pw string) page {
 	b.t.Helper()
-	return b.post("/login", url.Values{
+	return b.post(b.idp.issuerPath()+"/login", url.Values{
 		"authRequestID": {f.AuthRequestID}, "csrf_token": {f.CSRF},
 		"entity_number": {entity}, "username": {username}, "password": {pw},
 	})

@@ -1,0 +1,67 @@
+package config_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/entity-account/idp/config"
+)
+
+func load(env map[string]string) (*config.Config, error) {
+	return config.FromLookup(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+}
+
+func TestDefaultsWorkOnADeveloperMachine(t *testing.T) {
+	c, err := load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Issuer != "http://localhost:8080" || !c.DevMasterKey || len(c.MasterKey) != 32 || c.SecureCookies() {
+		t.Fatalf("unexpected defaults: %+v", c)
+	}
+	if c.CodeTTL != time.Minute || c.SigningAlgorithm != "RS256" {
+		t.Fatalf("code TTL %s, alg %s", c.CodeTTL, c.SigningAlgorithm)
+	}
+}
+
+// Every bad variable is named in one error, so an operator fixes them all at once.
+func TestBadValuesAreNamed(t *testing.T) {
+	_, err := load(map[string]string{
+		"IDP_ISSUER":            "https://id.example.gov.mo/?x=1",
+		"IDP_LISTEN":            "8080",
+		"IDP_DATABASE_URL":      "mysql://x",
+		"IDP_ACCESS_TOKEN_TTL":  "ten minutes",
+		"IDP_ARGON2_MEMORY_KIB": "12",
+		"IDP_SIGNING_ALG":       "HS256",
+		"IDP_TRUST_PROXY":       "maybe",
+	})
+	if err == nil {
+		t.Fatal("bad configuration accepted")
+	}
+	for _, name := range []string{"IDP_ISSUER", "IDP_LISTEN", "IDP_DATABASE_URL", "IDP_ACCESS_TOKEN_TTL", "IDP_ARGON2_MEMORY_KIB", "IDP_SIGNING_ALG", "IDP_TRUST_PROXY", "IDP_MASTER_KEY"} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("error does not name %s:\n%v", name, err)
+		}
+	}
+}
+
+// A production issuer needs a real master key; the development key is only for loopback http.
+func TestMasterKey(t *testing.T) {
+	if _, err := load(map[string]string{"IDP_ISSUER": "https://id.example.gov.mo"}); err == nil || !strings.Contains(err.Error(), "IDP_MASTER_KEY") {
+		t.Fatalf("https issuer without IDP_MASTER_KEY: err = %v", err)
+	}
+	if _, err := load(map[string]string{"IDP_ISSUER": "http://id.example.gov.mo"}); err == nil {
+		t.Fatal("plain http on a public host accepted without a key")
+	}
+	c, err := load(map[string]string{"IDP_ISSUER": "https://id.example.gov.mo/oidc/", "IDP_MASTER_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DevMasterKey || !c.SecureCookies() || c.IssuerPath() != "/oidc" || c.Issuer != "https://id.example.gov.mo/oidc" {
+		t.Fatalf("%+v", c)
+	}
+	if _, err := load(map[string]string{"IDP_MASTER_KEY": "too-short"}); err == nil || !strings.Contains(err.Error(), "IDP_MASTER_KEY") {
+		t.Fatalf("short key: err = %v", err)
+	}
+}

@@ -33,7 +33,8 @@ type Config struct {
 	MasterKey    []byte // IDP_MASTER_KEY: 32 bytes (base64 or hex); seals signing keys, encrypts codes and opaque tokens
 	DevMasterKey bool   // true when MasterKey is the public development key
 
-	SigningAlgorithm string // IDP_SIGNING_ALG: RS256 (default) or ES256
+	SigningAlgorithm string        // IDP_SIGNING_ALG: RS256 (default) or ES256
+	KeyRefresh       time.Duration // IDP_KEY_REFRESH: how often a node re-reads the signing keys
 
 	AuthRequestTTL  time.Duration // IDP_AUTH_REQUEST_TTL
 	CodeTTL         time.Duration // IDP_CODE_TTL
@@ -71,6 +72,7 @@ func FromLookup(lookup func(string) (string, bool)) (*Config, error) {
 		RedisURL:         r.str("IDP_REDIS_URL", "redis://127.0.0.1:6379/0"),
 		RedisPrefix:      r.str("IDP_REDIS_PREFIX", "idp:"),
 		SigningAlgorithm: r.str("IDP_SIGNING_ALG", "RS256"),
+		KeyRefresh:       r.duration("IDP_KEY_REFRESH", time.Minute),
 
 		AuthRequestTTL:  r.duration("IDP_AUTH_REQUEST_TTL", 30*time.Minute),
 		CodeTTL:         r.duration("IDP_CODE_TTL", time.Minute),
@@ -106,6 +108,7 @@ func FromLookup(lookup func(string) (string, bool)) (*Config, error) {
 		"IDP_AUTH_REQUEST_TTL": c.AuthRequestTTL, "IDP_CODE_TTL": c.CodeTTL, "IDP_ACCESS_TOKEN_TTL": c.AccessTokenTTL,
 		"IDP_ID_TOKEN_TTL": c.IDTokenTTL, "IDP_REFRESH_TOKEN_TTL": c.RefreshTokenTTL, "IDP_SESSION_IDLE": c.SessionIdle,
 		"IDP_SESSION_MAX": c.SessionMax, "IDP_LOGIN_FAILURE_WINDOW": c.LoginFailureWindow, "IDP_HASH_QUEUE_WAIT": c.HashQueueWait,
+		"IDP_KEY_REFRESH": c.KeyRefresh,
 	} {
 		r.check(d > 0, name, "must be a positive duration, e.g. 10m")
 	}

@@ -59,7 +59,7 @@ func openStores(ctx context.Context, cfg *config.Config) (*postgres.Store, *rsto
 
 // newApp builds a node over open stores.
 func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rstore.Store, rdb goredis.UniversalClient) (*app, error) {
-	keys, err := idpop.NewKeys(ctx, pg, cfg.MasterKey, cfg.SigningAlgorithm, time.Minute)
+	keys, err := idpop.NewKeys(ctx, pg, cfg.MasterKey, cfg.SigningAlgorithm, cfg.KeyRefresh)
 	if err != nil {
 		return nil, err
 	}

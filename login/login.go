@@ -65,6 +65,8 @@ func (h *Handler) Mount(r *mux.Router) {
 	r.HandleFunc("/login", h.showLogin).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/login", http.NewCrossOriginProtection().Handler(http.HandlerFunc(h.submitLogin))).Methods(http.MethodPost)
 	r.HandleFunc("/logged-out", h.loggedOut).Methods(http.MethodGet, http.MethodHead)
+	h.mountActivation(r)
+	h.mountAccount(r)
 	r.PathPrefix("/static/").Handler(http.StripPrefix(h.cfg.BasePath+"/static/", staticFiles()))
 }
 

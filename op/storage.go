@@ -163,10 +163,35 @@ func (s *Storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (s
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	if err := s.state.SaveAccessToken(ctx, at); err != nil {
-		return "", time.Time{}, err
+	if err := s.state.SaveAccessToken(ctx, at); err != nil && !revokedDuringCodeExchange(ctx, req, err) {
+		return "", time.Time{}, grantRevoked(err)
 	}
 	return at.ID, at.ExpiresAt, nil
+}
+
+// grantRevoked answers invalid_grant when the store refuses to issue tokens
+// for a grant revoked meanwhile: its refresh token was reused while this
+// exchange was under way. Other errors pass through.
+func grantRevoked(err error) error {
+	if errors.Is(err, storage.ErrConflict) {
+		return oidc.ErrInvalidGrant().WithDescription("the grant was revoked: its authorization code or refresh token was used more than once")
+	}
+	return err
+}
+
+// revokedDuringCodeExchange reports whether the store refused a token because
+// a replay of the authorization code revoked the grant while this exchange,
+// the one redemption that passed the single-use gate, was issuing tokens.
+// The exchange still answers with its one token response, but its tokens are
+// dead on arrival (the store kept no record of them): exactly what the RP
+// would see had the replay's revocation (RFC 6749 §4.1.2) landed a moment
+// later. So N concurrent redemptions yield one token response, never zero.
+func revokedDuringCodeExchange(ctx context.Context, req op.TokenRequest, err error) bool {
+	if _, ok := req.(authRequest); !ok || !errors.Is(err, storage.ErrConflict) {
+		return false
+	}
+	slog.WarnContext(ctx, "authorization code replayed during its exchange; the issued tokens are revoked")
+	return true
 }
 
 // CreateAccessAndRefreshTokens issues the first refresh token of a family
@@ -176,8 +201,8 @@ func (s *Storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 	if err != nil {
 		return "", "", time.Time{}, err
 	}
-	if err := s.state.SaveAccessToken(ctx, at); err != nil {
-		return "", "", time.Time{}, err
+	if err := s.state.SaveAccessToken(ctx, at); err != nil && !revokedDuringCodeExchange(ctx, req, err) {
+		return "", "", time.Time{}, grantRevoked(err)
 	}
 	var token string
 	switch r := req.(type) {
@@ -187,6 +212,10 @@ func (s *Storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 			Scopes: r.Scopes, IssuedAt: at.IssuedAt, ExpiresAt: at.IssuedAt.Add(s.life.RefreshToken),
 			AccessTokenID: at.ID, Authentication: r.Authentication,
 		})
+		if err != nil && revokedDuringCodeExchange(ctx, req, err) {
+			// A refresh token that names nothing: refused on first use.
+			token, err = randomID()+randomID(), nil
+		}
 	case *refreshRequest:
 		next := *r.rec
 		next.IssuedAt, next.AccessTokenID = at.IssuedAt, at.ID
@@ -200,7 +229,7 @@ func (s *Storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 	}
 	if err != nil {
 		_ = s.state.RevokeAccessToken(ctx, at.ID)
-		return "", "", time.Time{}, err
+		return "", "", time.Time{}, grantRevoked(err)
 	}
 	return at.ID, token, at.ExpiresAt, nil
 }

@@ -26,5 +26,13 @@ check:
 	if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
+## bench: start a provider on a free port (database idp_bench, a fresh Redis prefix), run every
+## load scenario beside its hardware bound, print the table, write .run/bench.json (a few minutes).
+## Pass flags with BENCH_FLAGS, e.g. make bench BENCH_FLAGS="-scenario login -d 30s -cpuprofile .run/prof"
+BENCH_FLAGS ?=
+bench: services build
+	$(GO) build -o bin/idp-bench ./cmd/idp-bench
+	./bin/idp-bench -server bin/idp -json .run/bench.json $(BENCH_FLAGS)
+
 clean:
 	rm -rf bin .run

@@ -55,7 +55,10 @@ type Config struct {
 	LoginFailureWindow      time.Duration // IDP_LOGIN_FAILURE_WINDOW
 	TrustProxyHeaders       bool          // IDP_TRUST_PROXY: take the client IP from X-Forwarded-For
 
-	LogLevel string // IDP_LOG_LEVEL: debug, info, warn, error
+	LogLevel    string // IDP_LOG_LEVEL: debug, info, warn, error
+	PprofListen string // IDP_PPROF_LISTEN: loopback host:port for net/http/pprof; "" (default) = off
+
+	Activation Activation // activation codes and their delivery (config/activation.go)
 }
 
 // Load reads the environment and validates the result.
@@ -93,7 +96,8 @@ func FromLookup(lookup func(string) (string, bool)) (*Config, error) {
 		LoginFailureWindow:      r.duration("IDP_LOGIN_FAILURE_WINDOW", 15*time.Minute),
 		TrustProxyHeaders:       r.boolean("IDP_TRUST_PROXY", false),
 
-		LogLevel: r.str("IDP_LOG_LEVEL", "info"),
+		LogLevel:    r.str("IDP_LOG_LEVEL", "info"),
+		PprofListen: r.str("IDP_PPROF_LISTEN", ""),
 	}
 	c.Issuer = strings.TrimSuffix(c.Issuer, "/")
 
@@ -115,6 +119,9 @@ func FromLookup(lookup func(string) (string, bool)) (*Config, error) {
 	r.check(c.CodeTTL <= 10*time.Minute, "IDP_CODE_TTL", "must be at most 10m (RFC 6749 §4.1.2)")
 	r.check(c.SessionIdle <= c.SessionMax, "IDP_SESSION_IDLE", "must not exceed IDP_SESSION_MAX")
 	r.check(slices.Contains([]string{"debug", "info", "warn", "error"}, c.LogLevel), "IDP_LOG_LEVEL", "must be debug, info, warn or error")
+	r.check(c.PprofListen == "" || isLoopbackAddr(c.PprofListen), "IDP_PPROF_LISTEN", "must be empty (off) or a loopback host:port, e.g. 127.0.0.1:6060")
+
+	c.Activation = r.activation()
 
 	if raw, ok := lookup("IDP_MASTER_KEY"); ok && raw != "" {
 		key, err := decodeKey(raw)
@@ -222,6 +229,20 @@ func validIssuer(s string) bool {
 	u, err := url.Parse(s)
 	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" &&
 		u.RawQuery == "" && u.Fragment == "" && u.User == nil
+}
+
+// isLoopbackAddr reports whether s is host:port on a loopback address, so
+// that profiling data never leaves the machine.
+func isLoopbackAddr(s string) bool {
+	host, _, err := net.SplitHostPort(s)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func hasScheme(s string, schemes ...string) bool {

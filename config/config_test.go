@@ -65,3 +65,19 @@ func TestMasterKey(t *testing.T) {
 		t.Fatalf("short key: err = %v", err)
 	}
 }
+
+// The profiling listener is off by default and may only listen on loopback.
+func TestPprofListen(t *testing.T) {
+	c, err := load(nil)
+	if err != nil || c.PprofListen != "" {
+		t.Fatalf("default IDP_PPROF_LISTEN = %q, %v; want off", c.PprofListen, err)
+	}
+	if c, err := load(map[string]string{"IDP_PPROF_LISTEN": "127.0.0.1:6060"}); err != nil || c.PprofListen != "127.0.0.1:6060" {
+		t.Fatalf("loopback IDP_PPROF_LISTEN refused: %v", err)
+	}
+	for _, bad := range []string{"0.0.0.0:6060", ":6060", "6060", "10.0.0.1:6060"} {
+		if _, err := load(map[string]string{"IDP_PPROF_LISTEN": bad}); err == nil || !strings.Contains(err.Error(), "IDP_PPROF_LISTEN") {
+			t.Errorf("IDP_PPROF_LISTEN=%q accepted (err %v)", bad, err)
+		}
+	}
+}

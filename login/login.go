@@ -6,7 +6,6 @@ package login
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -46,6 +45,7 @@ type Handler struct {
 	pages  *pages
 	csrf   *csrf
 	now    func() time.Time
+	act    *activationPages // set by EnableActivation (activate.go); nil: no activation pages
 }
 
 // New checks the templates and catalogues and returns the handler.
@@ -133,45 +133,25 @@ func (h *Handler) submitLogin(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, h.flow.CallbackURL(ar.ID), http.StatusFound)
 		return
 	}
-	entityNumber := strings.TrimSpace(r.PostForm.Get("entity_number"))
-	username := strings.TrimSpace(r.PostForm.Get("username"))
-	pw := r.PostForm.Get("password")
-	lang := h.pages.language(r, ar.UILocales)
-	t := h.pages.messages[lang]
-	if entityNumber == "" || username == "" || pw == "" {
-		h.renderForm(w, r, ar, http.StatusBadRequest, entityNumber, username, t["error_missing_fields"])
+	c := readCredentials(r.PostForm)
+	t := h.pages.messages[h.pages.language(r, ar.UILocales)]
+	if !c.complete() {
+		h.renderForm(w, r, ar, http.StatusBadRequest, c.entityNumber, c.username, t["error_missing_fields"])
 		return
 	}
-
-	ip := h.clientIP(r)
-	accountKey := "login-fail:acct:" + strings.ToLower(entityNumber) + "\x00" + strings.ToLower(username)
-	ipKey := "login-fail:ip:" + ip
-	if wait, limited := h.throttled(ctx, accountKey, ipKey); limited {
-		retryAfter(w, wait)
-		h.renderForm(w, r, ar, http.StatusTooManyRequests, entityNumber, username,
-			fmt.Sprintf(t["error_throttled"], int(wait.Minutes())+1))
-		return
-	}
-
-	p, err := h.authenticate(ctx, entityNumber, username, pw)
-	switch {
-	case errors.Is(err, password.ErrBusy):
-		retryAfter(w, 2*time.Second)
-		h.renderForm(w, r, ar, http.StatusServiceUnavailable, entityNumber, username, t["error_busy"])
-		return
-	case errors.Is(err, errBadCredentials):
-		h.countFailure(ctx, accountKey, ipKey)
-		slog.InfoContext(ctx, "sign-in failed", "entity", entityNumber, "ip", ip)
-		h.renderForm(w, r, ar, http.StatusUnauthorized, entityNumber, username, t["error_credentials"])
-		return
-	case err != nil:
+	p, refused, err := h.verifySignIn(ctx, r, c)
+	if err != nil {
 		h.internalError(w, r, err)
+		return
+	}
+	if refused != nil {
+		h.renderForm(w, r, ar, refused.status, c.entityNumber, c.username, refused.write(w, t))
 		return
 	}
 
 	// The password was right. What follows may be told plainly.
 	if p.Kind == storage.KindEntityAccount {
-		h.renderForm(w, r, ar, http.StatusForbidden, entityNumber, username, t["error_entity_account"])
+		h.renderForm(w, r, ar, http.StatusForbidden, c.entityNumber, c.username, t["error_entity_account"])
 		return
 	}
 	if ar.HintSubject != "" && ar.HintSubject != p.Subject {
@@ -179,31 +159,16 @@ func (h *Handler) submitLogin(w http.ResponseWriter, r *http.Request) {
 		h.flow.Fail(w, r, ar, oidc.ErrLoginRequired().WithDescription("signed in as a different user than id_token_hint"))
 		return
 	}
+	accountKey, _ := h.failureKeys(r, c.entityNumber, c.username)
 	_ = h.state.ResetHits(ctx, accountKey)
 
-	now := h.now().UTC().Truncate(time.Second)
-	sess := &storage.Session{
-		Kind: storage.KindStaff,
-		Authentication: storage.Authentication{
-			Subject: p.Subject, LoginID: p.ID, EntityNumber: p.EntityNumber,
-			AuthTime: now, AMR: []string{idpop.AMRPassword}, ACR: idpop.ACRPassword,
-		},
-		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(h.cfg.SessionMax),
-	}
 	// A new sign-in replaces whatever session this browser had.
-	if old, err := r.Cookie(idpop.SessionCookie); err == nil {
-		_ = h.state.DeleteSession(ctx, old.Value)
-	}
-	secret, err := h.state.CreateSession(ctx, sess, h.cfg.SessionIdle)
+	sess, err := h.startSession(w, r, p)
 	if err != nil {
 		h.internalError(w, r, err)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{
-		Name: idpop.SessionCookie, Value: secret, Path: cookiePath(h.cfg.BasePath),
-		MaxAge: int(h.cfg.SessionMax.Seconds()), HttpOnly: true, Secure: h.cfg.SecureCookies, SameSite: http.SameSiteLaxMode,
-	})
-	slog.InfoContext(ctx, "sign-in", "euid", p.Subject, "entity", p.EntityNumber, "client", ar.ClientID, "ip", ip)
+	slog.InfoContext(ctx, "sign-in", "euid", p.Subject, "entity", p.EntityNumber, "client", ar.ClientID, "ip", h.clientIP(r))
 	h.finish(w, r, ar, sess.Authentication, &p)
 }
 
@@ -395,6 +360,12 @@ func (h *Handler) message(w http.ResponseWriter, r *http.Request, status int, he
 // that cannot be reached is "try again shortly" (503), not a crash.
 func (h *Handler) internalError(w http.ResponseWriter, r *http.Request, err error) {
 	slog.ErrorContext(r.Context(), "login page", "path", r.URL.Path, "err", err)
+	h.Unavailable(w, r)
+}
+
+// Unavailable shows the "try again shortly" page (503 + Retry-After). The
+// protocol endpoints use it too when a store is down (op.StoreOutageGuard).
+func (h *Handler) Unavailable(w http.ResponseWriter, r *http.Request) {
 	retryAfter(w, 5*time.Second)
 	h.message(w, r, http.StatusServiceUnavailable, "error_heading", "error_internal", true)
 }

@@ -22,9 +22,11 @@ const (
 
 // fillClaims is the one place that turns an account into claims (DESIGN §5),
 // for the ID token, userinfo and introspection alike. service_groups are the
-// login's groups in the e-service of clientID.
-func (s *Storage) fillClaims(ctx context.Context, info *oidc.UserInfo, subject, clientID string, scopes []string, auth storage.Authentication) error {
-	p, err := s.dir.PrincipalBySubject(ctx, subject)
+// login's groups in the e-service of clientID. known, when not nil, is the
+// account as loaded earlier in the same request (the refresh grant), so it is
+// not queried twice.
+func (s *Storage) fillClaims(ctx context.Context, info *oidc.UserInfo, subject, clientID string, scopes []string, auth storage.Authentication, known *storage.Principal) error {
+	p, err := s.principal(ctx, subject, known)
 	if errors.Is(err, storage.ErrNotFound) {
 		return errors.New("the account no longer exists")
 	}
@@ -78,6 +80,14 @@ func (s *Storage) fillClaims(ctx context.Context, info *oidc.UserInfo, subject, 
 		info.AppendClaims("sid", auth.SessionID)
 	}
 	return nil
+}
+
+// principal returns known if it is the account of subject, else loads it.
+func (s *Storage) principal(ctx context.Context, subject string, known *storage.Principal) (storage.Principal, error) {
+	if known != nil && known.Subject == subject {
+		return *known, nil
+	}
+	return s.dir.PrincipalBySubject(ctx, subject)
 }
 
 func firstNonEmpty(vals ...string) string {

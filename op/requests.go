@@ -42,6 +42,9 @@ type refreshRequest struct {
 	rec    *storage.RefreshToken
 	token  string
 	scopes []string
+	// principal is the account as TokenRequestByRefreshToken loaded it: the
+	// ID token of the same grant reuses it instead of querying again.
+	principal *storage.Principal
 }
 
 var _ op.RefreshTokenRequest = (*refreshRequest)(nil)

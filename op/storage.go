@@ -269,7 +269,7 @@ func (s *Storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 	if err != nil {
 		return nil, err
 	}
-	return &refreshRequest{rec: rec, token: token, scopes: rec.Scopes}, nil
+	return &refreshRequest{rec: rec, token: token, scopes: rec.Scopes, principal: &p}, nil
 }
 
 // refreshTokenIDPrefix marks, in revocation, a token id that is a refresh token.
@@ -379,13 +379,14 @@ func (s *Storage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string,
 // SetUserinfoFromRequest fills the ID token's claims.
 func (s *Storage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInfo, req op.IDTokenRequest, scopes []string) error {
 	var auth storage.Authentication
+	var known *storage.Principal
 	switch r := req.(type) {
 	case authRequest:
 		auth = r.Authentication
 	case *refreshRequest:
-		auth = r.rec.Authentication
+		auth, known = r.rec.Authentication, r.principal
 	}
-	return s.fillClaims(ctx, info, req.GetSubject(), req.GetClientID(), scopes, auth)
+	return s.fillClaims(ctx, info, req.GetSubject(), req.GetClientID(), scopes, auth, known)
 }
 
 // SetUserinfoFromToken answers /userinfo. The library gives only the token id,
@@ -395,7 +396,7 @@ func (s *Storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo,
 	if err != nil {
 		return err
 	}
-	return s.fillClaims(ctx, info, at.Subject, at.ClientID, at.Scopes, at.Authentication)
+	return s.fillClaims(ctx, info, at.Subject, at.ClientID, at.Scopes, at.Authentication, nil)
 }
 
 // SetIntrospectionFromToken answers /introspect for a client of the token's audience.
@@ -408,7 +409,7 @@ func (s *Storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.Intr
 		return errors.New("introspecting client is not an audience of the token")
 	}
 	info := new(oidc.UserInfo)
-	if err := s.fillClaims(ctx, info, at.Subject, at.ClientID, at.Scopes, at.Authentication); err != nil {
+	if err := s.fillClaims(ctx, info, at.Subject, at.ClientID, at.Scopes, at.Authentication, nil); err != nil {
 		return err
 	}
 	resp.SetUserInfo(info)

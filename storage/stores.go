@@ -18,6 +18,17 @@ type Directory interface {
 	// UpdatePasswordHash replaces the hash of a principal only if it still equals
 	// old (used to upgrade the argon2 parameters on login).
 	UpdatePasswordHash(ctx context.Context, kind PrincipalKind, id int64, old, new string) error
+	// ChangePassword sets the password hash of an account that proved its old
+	// password, only if the hash is still old and the account may sign in, and
+	// writes the audit event in the same transaction (the account is its own
+	// actor; ip is where from). ErrConflict when the swap lost or the account
+	// may not sign in, ErrNotFound when unknown.
+	ChangePassword(ctx context.Context, kind PrincipalKind, id int64, old, new, ip string) error
+	// StaffLogin, Entity and EntityAccount (by entity id) read one record for
+	// the portal's profile page; ErrNotFound when unknown.
+	StaffLogin(ctx context.Context, id int64) (StaffLogin, error)
+	Entity(ctx context.Context, id int64) (Entity, error)
+	EntityAccount(ctx context.Context, entityID int64) (EntityAccount, error)
 
 	// ServiceAccess tells whether the staff login may use the e-service and its groups there.
 	ServiceAccess(ctx context.Context, staffLoginID, serviceID int64) (ServiceAccess, error)

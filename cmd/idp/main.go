@@ -10,6 +10,7 @@
 //	idp service assign ...          assign a staff login to an e-service (and a group)
 //	idp client create ...           register an OIDC client for an e-service
 //	idp keys rotate                 make a new signing key active
+//	idp code resend ...             send a new activation code to a not-yet-activated login
 //
 // Configuration comes from IDP_* environment variables (see the README).
 package main
@@ -42,12 +43,13 @@ commands:
   serve             run a provider node
   migrate           apply database migrations
   demo [--json]     seed the demo entity 02-000021, e-service "demo" and its clients
-  entity create     open an entity with its entity account and first admin staff login
+  entity create     open an entity with its entity account and admin staff logins; sends activation codes
   service create    register an e-service (and its department and groups)
   service enroll    open an e-service to an entity
   service assign    assign a staff login to an e-service and optionally a group
   client create     register an OIDC client for an e-service
   keys rotate       make a new signing key active (the old one stays published)
+  code resend       send a new activation code to a not-yet-activated login
 
 Run "idp <command> -h" for a command's flags. Configuration: IDP_* environment variables.`
 
@@ -57,7 +59,7 @@ func run(args []string) error {
 		return errors.New("no command given")
 	}
 	cmd, rest := args[0], args[1:]
-	if len(rest) > 0 && (cmd == "entity" || cmd == "service" || cmd == "client" || cmd == "keys") {
+	if len(rest) > 0 && (cmd == "entity" || cmd == "service" || cmd == "client" || cmd == "keys" || cmd == "code") {
 		cmd, rest = cmd+" "+rest[0], rest[1:]
 	}
 	switch cmd {
@@ -79,6 +81,8 @@ func run(args []string) error {
 		return clientCreate(rest)
 	case "keys rotate":
 		return keysRotate(rest)
+	case "code resend":
+		return codeResend(rest)
 	case "help", "-h", "--help":
 		fmt.Println(usage)
 		return nil
@@ -118,6 +122,8 @@ func serve() error {
 		return err
 	}
 	defer a.Close()
+	stopOutbox := a.startOutbox(ctx) // delivers activation codes (the outbox); stopped before a.Close
+	defer stopOutbox()
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -130,6 +136,13 @@ func serve() error {
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    32 << 10,
+	}
+	if cfg.PprofListen != "" {
+		stopPprof, err := servePprof(cfg.PprofListen)
+		if err != nil {
+			return err
+		}
+		defer stopPprof()
 	}
 	slog.Info("provider ready", "issuer", cfg.Issuer, "listen", ln.Addr().String(),
 		"discovery", cfg.Issuer+"/.well-known/openid-configuration")

@@ -79,69 +79,6 @@ func printJSON(v any) error {
 	return enc.Encode(v)
 }
 
-// ---- entity create ----
-
-func entityCreate(args []string) error {
-	fs := flag.NewFlagSet("entity create", flag.ContinueOnError)
-	number := fs.String("number", "", "entity number, e.g. 02-000022")
-	nameZH := fs.String("name-zh", "", "entity name in Chinese")
-	namePT := fs.String("name-pt", "", "entity name in Portuguese")
-	kind := fs.String("kind", "company", "company, association, sole_trader or building_management")
-	appNo := fs.String("application-number", "", "application number (申請編號) of the entity account")
-	acctMobile := fs.String("account-mobile", "", "Macau mobile of the entity account holder")
-	acctEmail := fs.String("account-email", "", "e-mail of the entity account holder")
-	adminNameZH := fs.String("admin-name-zh", "", "admin staff login: Chinese name")
-	adminNameForeign := fs.String("admin-name-foreign", "", "admin staff login: Portuguese/foreign name")
-	adminDocType := fs.String("admin-id-type", "macau_permanent_id", "admin: ID document type")
-	adminDocNo := fs.String("admin-id-number", "", "admin: ID document number")
-	adminDocPlace := fs.String("admin-id-place", "", "admin: ID document issuing place")
-	adminBirth := fs.String("admin-birth-date", "", "admin: birth date YYYY-MM-DD")
-	adminMobile := fs.String("admin-mobile", "", "admin: Macau mobile")
-	adminEmail := fs.String("admin-email", "", "admin: e-mail")
-	adminLang := fs.String("admin-language", "zh-Hant", "admin: zh-Hant, pt or en")
-	adminUsername := fs.String("admin-username", "", "admin: username (until activation codes exist, set here)")
-	asJSON := fs.Bool("json", false, "print JSON")
-	if err := parseFlags(fs, args, "number", "name-zh", "application-number", "admin-name-zh", "admin-id-number", "admin-birth-date", "admin-username"); err != nil {
-		return err
-	}
-	birth, err := time.Parse("2006-01-02", *adminBirth)
-	if err != nil {
-		return fmt.Errorf("--admin-birth-date must be YYYY-MM-DD: %w", err)
-	}
-	return withDirectory(func(ctx context.Context, cfg *config.Config, pg *postgres.Store) error {
-		e := &storage.Entity{Number: *number, NameZH: *nameZH, NamePT: *namePT, Kind: *kind, Status: "active"}
-		acct := &storage.EntityAccount{ApplicationNumber: *appNo, Mobile: *acctMobile, Email: *acctEmail, Language: *adminLang}
-		if err := pg.CreateEntity(ctx, operator(), e, acct); err != nil {
-			return fmt.Errorf("create entity %s: %w", *number, err)
-		}
-		admin := &storage.StaffLogin{
-			EntityID: e.ID, NameZH: *adminNameZH, NameForeign: *adminNameForeign, IDDocType: *adminDocType,
-			IDDocNumber: *adminDocNo, IDDocIssuePlace: *adminDocPlace, BirthDate: birth, Mobile: *adminMobile,
-			Email: *adminEmail, Language: *adminLang, Admin: true,
-		}
-		if err := pg.CreateStaffLogin(ctx, operator(), admin); err != nil {
-			return fmt.Errorf("create admin staff login: %w", err)
-		}
-		// A one-time password, shown once: the holder should change it at
-		// first sign-in. Activation codes (issue 3) will replace this step.
-		pw := randomSecret(12)
-		hash, err := newHasher(cfg).Hash(ctx, pw)
-		if err != nil {
-			return err
-		}
-		if err := pg.ActivateStaffLogin(ctx, operator(), admin.ID, *adminUsername, hash); err != nil {
-			return fmt.Errorf("activate admin staff login: %w", err)
-		}
-		out := map[string]any{"entity_number": e.Number, "entity_account_subject": acct.Subject,
-			"admin": map[string]any{"euid": admin.EUID, "username": *adminUsername, "password": pw}}
-		if *asJSON {
-			return printJSON(out)
-		}
-		fmt.Printf("entity %s created\nadmin staff login %s: username %s, one-time password %s\n", e.Number, admin.EUID, *adminUsername, pw)
-		return nil
-	})
-}
-
 // ---- service create / enroll / assign ----
 
 func serviceCreate(args []string) error {

@@ -15,6 +15,8 @@ import (
 
 	"github.com/entity-account/idp/config"
 	"github.com/entity-account/idp/login"
+	"github.com/entity-account/idp/login/activation"
+	"github.com/entity-account/idp/login/notify"
 	"github.com/entity-account/idp/login/password"
 	idpop "github.com/entity-account/idp/op"
 	"github.com/entity-account/idp/storage/postgres"
@@ -32,6 +34,9 @@ type app struct {
 	hasher   *password.Hasher
 	provider *zop.Provider
 	handler  http.Handler
+
+	activation *activation.Service // activation codes (cmd/idp/activation.go)
+	outbox     *notify.Worker      // delivers them; started by serve (startOutbox)
 }
 
 // openStores connects to Postgres (migrating it) and Redis.
@@ -64,7 +69,11 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 		return nil, err
 	}
 	base := cfg.IssuerPath()
-	st := idpop.NewStorage(pg, rs, keys, idpop.Lifetimes{
+	// The protocol storage sees the stores through observers that mark a
+	// request whose store call failed; StoreOutageGuard below turns the
+	// library's error answer to such a request into 503 temporarily_unavailable.
+	dir, state := idpop.ObserveStoreFailures(pg, rs)
+	st := idpop.NewStorage(dir, state, keys, idpop.Lifetimes{
 		AuthRequest: cfg.AuthRequestTTL, Code: cfg.CodeTTL, AccessToken: cfg.AccessTokenTTL,
 		IDToken: cfg.IDTokenTTL, RefreshToken: cfg.RefreshTokenTTL,
 	}, base+"/login")
@@ -92,6 +101,13 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 	if err != nil {
 		return nil, err
 	}
+	acts, outbox, err := newActivation(cfg, pg)
+	if err != nil {
+		return nil, err
+	}
+	if err := pages.EnableActivation(activationPages(cfg, acts, rs)); err != nil {
+		return nil, err
+	}
 
 	r := mux.NewRouter()
 	r.Use(login.SecurityHeaders)
@@ -104,12 +120,14 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 		sub = r.PathPrefix(base).Subrouter()
 	}
 	pages.Mount(sub)
+	protocol := idpop.StoreOutageGuard(provider, idpop.GuardPathsOf(provider), pages.Unavailable)
 	if base != "" {
-		sub.PathPrefix("/").Handler(http.StripPrefix(base, provider))
+		sub.PathPrefix("/").Handler(http.StripPrefix(base, protocol))
 	} else {
-		sub.PathPrefix("/").Handler(provider)
+		sub.PathPrefix("/").Handler(protocol)
 	}
-	return &app{cfg: cfg, pg: pg, redis: rs, rdb: rdb, keys: keys, hasher: hasher, provider: provider, handler: r}, nil
+	return &app{cfg: cfg, pg: pg, redis: rs, rdb: rdb, keys: keys, hasher: hasher, provider: provider, handler: r,
+		activation: acts, outbox: outbox}, nil
 }
 
 func (a *app) Close() {

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/argon2"
@@ -49,6 +50,11 @@ type Hasher struct {
 	// verifying against it spends the same time as a real check, so an
 	// unknown account cannot be told from a wrong password by timing.
 	dummy string
+	// waiting counts callers queued for a slot; hashNanos is a moving
+	// average of how long a slot is held. Together they tell when a new
+	// caller could not get a slot within wait, so it is refused at once.
+	waiting   atomic.Int64
+	hashNanos atomic.Int64
 }
 
 // NewHasher returns a Hasher that runs at most concurrency hashes at once and
@@ -100,24 +106,60 @@ func (h *Hasher) VerifyNothing(ctx context.Context, password string) error {
 	return err
 }
 
-// run executes fn in a hashing slot, waiting at most h.wait for one.
+// run executes fn in a hashing slot, waiting at most h.wait for one. A
+// caller that finds more callers queued than the slots can serve within
+// h.wait (at the recent pace) is refused at once rather than after the wait:
+// under a flood the excess gets its answer in milliseconds.
 func (h *Hasher) run(ctx context.Context, fn func()) error {
 	select {
 	case h.slots <- struct{}{}:
 	default:
+		if h.hopeless() {
+			return ErrBusy
+		}
+		h.waiting.Add(1)
 		t := time.NewTimer(h.wait)
-		defer t.Stop()
 		select {
 		case h.slots <- struct{}{}:
 		case <-t.C:
+			h.waiting.Add(-1)
 			return ErrBusy
 		case <-ctx.Done():
+			t.Stop()
+			h.waiting.Add(-1)
 			return ctx.Err()
 		}
+		t.Stop()
+		h.waiting.Add(-1)
 	}
 	defer func() { <-h.slots }()
+	start := time.Now()
 	fn()
+	h.observe(time.Since(start))
 	return nil
+}
+
+// hopeless reports whether the callers already queued would keep every slot
+// busy for longer than the wait. Before the first hash there is no pace yet
+// and nobody is refused early.
+func (h *Hasher) hopeless() bool {
+	avg := h.hashNanos.Load()
+	if avg <= 0 {
+		return false
+	}
+	servable := int64(cap(h.slots)) * int64(h.wait) / avg
+	return h.waiting.Load() >= servable
+}
+
+// observe folds one hash's duration into the moving average (weight 1/8).
+// Concurrent updates may lose one sample, which an average can afford.
+func (h *Hasher) observe(d time.Duration) {
+	old := h.hashNanos.Load()
+	if old <= 0 {
+		h.hashNanos.Store(int64(d))
+		return
+	}
+	h.hashNanos.Store(old + (int64(d)-old)/8)
 }
 
 func derive(p Params, password string, salt []byte) []byte {

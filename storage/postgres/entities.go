@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -40,37 +41,40 @@ const defaultLanguage = "zh-Hant"
 // ActivateEntityAccount). A taken entity number gives storage.ErrAlreadyExists.
 func (s *Store) CreateEntity(ctx context.Context, actor Actor, e *storage.Entity, acct *storage.EntityAccount) error {
 	now := s.now()
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `
-			INSERT INTO entities (number, name_zh, name_pt, kind, status, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6)
-			RETURNING id, status, created_at`,
-			e.Number, e.NameZH, e.NamePT, e.Kind, orDefault(e.Status, "active"), now,
-		).Scan(&e.ID, &e.Status, &e.CreatedAt)
-		if err != nil {
-			return err
-		}
-		acct.EntityID = e.ID
-		err = tx.QueryRow(ctx, `
-			INSERT INTO entity_accounts (entity_id, application_number, mobile, email, language, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6)
-			RETURNING id, subject, created_at`,
-			e.ID, acct.ApplicationNumber, acct.Mobile, acct.Email,
-			orDefault(acct.Language, defaultLanguage), now,
-		).Scan(&acct.ID, &acct.Subject, &acct.CreatedAt)
-		if err != nil {
-			return err
-		}
-		acct.Language = orDefault(acct.Language, defaultLanguage)
-		acct.Username, acct.PasswordHash, acct.ActivatedAt = "", "", nil
-		return audit(ctx, tx, now, actor, auditEvent{
-			entityID: &e.ID,
-			action:   "entity.create",
-			target:   e.Number,
-			details:  map[string]any{"kind": e.Kind, "entity_account": acct.Subject},
-		})
-	})
+	err := s.inTx(ctx, func(tx pgx.Tx) error { return createEntity(ctx, tx, now, actor, e, acct) })
 	return wrap("create entity", err)
+}
+
+// createEntity is CreateEntity inside tx.
+func createEntity(ctx context.Context, tx pgx.Tx, now time.Time, actor Actor, e *storage.Entity, acct *storage.EntityAccount) error {
+	err := tx.QueryRow(ctx, `
+		INSERT INTO entities (number, name_zh, name_pt, kind, status, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6)
+		RETURNING id, status, created_at`,
+		e.Number, e.NameZH, e.NamePT, e.Kind, orDefault(e.Status, "active"), now,
+	).Scan(&e.ID, &e.Status, &e.CreatedAt)
+	if err != nil {
+		return err
+	}
+	acct.EntityID = e.ID
+	err = tx.QueryRow(ctx, `
+		INSERT INTO entity_accounts (entity_id, application_number, mobile, email, language, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6)
+		RETURNING id, subject, created_at`,
+		e.ID, acct.ApplicationNumber, acct.Mobile, acct.Email,
+		orDefault(acct.Language, defaultLanguage), now,
+	).Scan(&acct.ID, &acct.Subject, &acct.CreatedAt)
+	if err != nil {
+		return err
+	}
+	acct.Language = orDefault(acct.Language, defaultLanguage)
+	acct.Username, acct.PasswordHash, acct.ActivatedAt = "", "", nil
+	return audit(ctx, tx, now, actor, auditEvent{
+		entityID: &e.ID,
+		action:   "entity.create",
+		target:   e.Number,
+		details:  map[string]any{"kind": e.Kind, "entity_account": acct.Subject},
+	})
 }
 
 // Entity returns the entity with the given id, or storage.ErrNotFound.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -33,32 +34,35 @@ func scanStaffLogin(row pgx.Row) (storage.StaffLogin, error) {
 // storage.ErrNotFound.
 func (s *Store) CreateStaffLogin(ctx context.Context, actor Actor, sl *storage.StaffLogin) error {
 	now := s.now()
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `
-			INSERT INTO staff_logins (entity_id, name_zh, name_foreign,
-				id_doc_type, id_doc_number, id_doc_issue_place, birth_date,
-				mobile, email, language, is_admin, is_service_admin,
-				created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
-			RETURNING id, euid, status, created_at, updated_at`,
-			sl.EntityID, sl.NameZH, sl.NameForeign,
-			sl.IDDocType, sl.IDDocNumber, sl.IDDocIssuePlace, sl.BirthDate,
-			sl.Mobile, sl.Email, orDefault(sl.Language, defaultLanguage), sl.Admin, sl.ServiceAdmin,
-			now,
-		).Scan(&sl.ID, &sl.EUID, &sl.Status, &sl.CreatedAt, &sl.UpdatedAt)
-		if err != nil {
-			return err
-		}
-		sl.Language = orDefault(sl.Language, defaultLanguage)
-		sl.Username, sl.PasswordHash, sl.ActivatedAt = "", "", nil
-		return audit(ctx, tx, now, actor, auditEvent{
-			entityID: &sl.EntityID,
-			action:   "staff.create",
-			target:   sl.EUID,
-			details:  map[string]any{"admin": sl.Admin, "service_admin": sl.ServiceAdmin},
-		})
-	})
+	err := s.inTx(ctx, func(tx pgx.Tx) error { return createStaffLogin(ctx, tx, now, actor, sl) })
 	return wrap("create staff login", err)
+}
+
+// createStaffLogin is CreateStaffLogin inside tx.
+func createStaffLogin(ctx context.Context, tx pgx.Tx, now time.Time, actor Actor, sl *storage.StaffLogin) error {
+	err := tx.QueryRow(ctx, `
+		INSERT INTO staff_logins (entity_id, name_zh, name_foreign,
+			id_doc_type, id_doc_number, id_doc_issue_place, birth_date,
+			mobile, email, language, is_admin, is_service_admin,
+			created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
+		RETURNING id, euid, status, created_at, updated_at`,
+		sl.EntityID, sl.NameZH, sl.NameForeign,
+		sl.IDDocType, sl.IDDocNumber, sl.IDDocIssuePlace, sl.BirthDate,
+		sl.Mobile, sl.Email, orDefault(sl.Language, defaultLanguage), sl.Admin, sl.ServiceAdmin,
+		now,
+	).Scan(&sl.ID, &sl.EUID, &sl.Status, &sl.CreatedAt, &sl.UpdatedAt)
+	if err != nil {
+		return err
+	}
+	sl.Language = orDefault(sl.Language, defaultLanguage)
+	sl.Username, sl.PasswordHash, sl.ActivatedAt = "", "", nil
+	return audit(ctx, tx, now, actor, auditEvent{
+		entityID: &sl.EntityID,
+		action:   "staff.create",
+		target:   sl.EUID,
+		details:  map[string]any{"admin": sl.Admin, "service_admin": sl.ServiceAdmin},
+	})
 }
 
 // StaffLogin returns the staff login with the given id, or storage.ErrNotFound.

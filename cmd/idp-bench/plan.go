@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// step is one entry of the run's sequence.
+type step struct {
+	name        string
+	sc          scenario
+	rate        float64 // open loop at this rate
+	rateFrac    float64 // open loop at this fraction of the login peak measured earlier in the run
+	flood       bool
+	unavailable string // not measurable (yet): why
+}
+
+const clientCredentialsNote = "not available: the provider has no client_credentials grant yet"
+
+// plan turns -scenario (and -rate) into steps. "all" is login, login at
+// -rate-frac of its peak, sso, refresh, userinfo, introspect,
+// client_credentials (reported as not available) and the flood.
+func plan(o options) ([]step, error) {
+	names := strings.Split(o.scenarios, ",")
+	if o.scenarios == "all" {
+		names = []string{"login", "login@", "sso", "refresh", "userinfo", "introspect", "client_credentials", "flood"}
+	}
+	var steps []step
+	for _, n := range names {
+		n = strings.TrimSpace(n)
+		switch n {
+		case "flood":
+			steps = append(steps, step{name: "flood", flood: true})
+		case "client_credentials":
+			steps = append(steps, step{name: n, unavailable: clientCredentialsNote})
+		case "login@":
+			if o.rateFrac > 0 {
+				sc, _ := scenarioByName("login")
+				steps = append(steps, step{name: fmt.Sprintf("login@%.0f%%", 100*o.rateFrac), sc: sc, rateFrac: o.rateFrac})
+			}
+		default:
+			sc, ok := scenarioByName(n)
+			if !ok {
+				return nil, fmt.Errorf("-scenario: unknown scenario %q", n)
+			}
+			steps = append(steps, step{name: n, sc: sc, rate: o.rate})
+		}
+	}
+	return steps, nil
+}
+
+// execute runs one step and returns its row.
+func (s step) execute(ctx context.Context, t *target, o options, rep *Report, mon *rssMonitor, prof *profiler, quick time.Duration) Result {
+	switch {
+	case s.unavailable != "":
+		return Result{Scenario: s.name, Note: s.unavailable}
+	case s.flood:
+		return floodResult(ctx, t, o, mon, quick, rep.ServerPID)
+	}
+	opt := runOptions{concurrency: o.concurrency, duration: o.duration, warmup: o.warmup, rate: s.rate,
+		maxIter: o.maxIter, timeout: o.timeout}
+	if s.rateFrac > 0 {
+		peak := loginPeak(rep.Results)
+		if peak <= 0 {
+			return Result{Scenario: s.name, Note: "skipped: no login peak measured in this run"}
+		}
+		opt.rate = s.rateFrac * peak
+	}
+	if opt.concurrency == 0 {
+		opt.concurrency = s.sc.defaultC
+		if opt.rate > 0 {
+			// Open loop: enough workers that the client never holds arrivals back.
+			opt.concurrency = max(4*s.sc.defaultC, 64)
+		}
+	}
+	mon.reset()
+	var cpu0, cpu1 cpuSnapshot
+	m, err := runScenario(ctx, t, s.sc, opt, hooks{
+		windowStart: func(d time.Duration) {
+			cpu0 = takeCPU(rep.ServerPID)
+			prof.capture(fileName(s.name), d)
+		},
+		windowEnd: func() { cpu1 = takeCPU(rep.ServerPID) },
+	})
+	r := Result{Scenario: s.name, Available: true, Concurrency: opt.concurrency, Mode: "closed", SetupFailures: m.setupFails}
+	if opt.rate > 0 {
+		r.Mode, r.TargetRate = "open", opt.rate
+	}
+	if err != nil {
+		r.Note = err.Error()
+		return r
+	}
+	secs := m.window.Seconds()
+	r.Window = m.window
+	r.Iterations = len(m.rec.latencies)
+	r.IterPerSec = float64(r.Iterations) / secs
+	r.ReqPerSec = float64(m.rec.requests) / secs
+	r.Latency = summarize(m.rec.latencies)
+	r.Errors, r.ErrorSamples = m.rec.errors, m.rec.samples
+	r.PeakRSSKiB = mon.peakKiB()
+	r.CPU = share(cpu0, cpu1)
+	switch s.sc.bound {
+	case boundArgon2:
+		r.Bound, r.BoundPerSec = "argon2id", rep.Bounds.Argon2PerSec
+	case boundSign:
+		r.Bound, r.BoundPerSec = rep.Bounds.SignAlg, rep.Bounds.SignPerSec
+	}
+	if r.BoundPerSec > 0 {
+		r.Ratio = r.IterPerSec / r.BoundPerSec
+	}
+	setTarget(&r, s, rep.Bounds)
+	return r
+}
+
+// setTarget states the target for the row and whether it was met.
+func setTarget(r *Result, s step, b Bounds) {
+	var met bool
+	switch {
+	case s.sc.name == "login" && r.Mode == "open":
+		limit := 4 * b.OneHash
+		r.Target, met = fmt.Sprintf("p99<4×hash=%s", ms(limit)), r.Latency.P99 > 0 && r.Latency.P99 < limit
+	case s.sc.name == "login":
+		r.Target, met = "≥80% bound", r.Ratio >= 0.8
+	case s.sc.name == "sso" || s.sc.name == "refresh":
+		r.Target, met = "≥50% bound", r.Ratio >= 0.5
+	case s.sc.name == "userinfo":
+		r.Target, met = "≥5000 req/s", r.ReqPerSec >= 5000
+	default:
+		return
+	}
+	r.Met = &met
+}
+
+func floodResult(ctx context.Context, t *target, o options, mon *rssMonitor, quick time.Duration, pid int) Result {
+	var cpu0, cpu1 cpuSnapshot
+	f := runFlood(ctx, t, o.floodN, o.timeout, mon, hooks{
+		windowStart: func(time.Duration) { cpu0 = takeCPU(pid) },
+		windowEnd:   func() { cpu1 = takeCPU(pid) },
+	})
+	f.ServerAlive, f.ReadyAfter = checkHealth(ctx, t.origin)
+	met := f.ServerAlive && f.ReadyAfter && f.Timeouts == 0 && errorTotal(f.Errors) == 0 &&
+		f.Succeeded+f.Refused == f.Logins && f.RefusalLatency.P99 <= quick
+	return Result{Scenario: "flood", Available: true, Concurrency: f.Logins, Flood: &f, Latency: f.Latency,
+		PeakRSSKiB: f.PeakRSSKiB, CPU: share(cpu0, cpu1), Target: fmt.Sprintf("alive, refusals<%s, 0 timeouts", quick), Met: &met}
+}
+
+// loginPeak is the closed-loop login throughput measured earlier in the run.
+func loginPeak(results []Result) float64 {
+	for _, r := range results {
+		if r.Scenario == "login" && r.Mode == "closed" {
+			return r.IterPerSec
+		}
+	}
+	return 0
+}
+
+func fileName(s string) string {
+	return strings.NewReplacer("@", "-at-", "%", "pct").Replace(s)
+}

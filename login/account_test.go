@@ -1,0 +1,83 @@
+package login
+
+import (
+	"net/http/httptest"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/entity-account/idp/templates"
+)
+
+func TestMaskDocNumber(t *testing.T) {
+	for in, want := range map[string]string{
+		"":           "",
+		"1":          "1",
+		"1234":       "***4",
+		"12345":      "1***5",
+		"1234567":    "1*****7",
+		"1234567(8)": "1******(8)",
+		"P12345678":  "P*****678",
+		"澳門12345678": "澳******678",
+	} {
+		if got := maskDocNumber(in); got != want {
+			t.Errorf("maskDocNumber(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// The portal's pages render in every language, with every text they use
+// present in the catalogue.
+func TestAccountPagesRender(t *testing.T) {
+	p, err := loadPages()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.mustHave("account_login.html", "account_profile.html", "account_password.html")
+	for _, lang := range templates.Languages {
+		r := httptest.NewRequest("GET", "/account", nil)
+		c := p.common(r, "", lang)
+		chrome := accountChrome{common: c, Current: "profile", Who: "staff01 (02-000021)", LogoutCSRF: "tok"}
+		for name, data := range map[string]any{
+			"account_login.html":         accountLoginPage{common: c, CSRF: "tok", Error: "x"},
+			"account_profile.html":       accountProfilePage{accountChrome: chrome, Rows: []profileRow{{ID: "account_euid", Label: c.T["account_euid"], Value: "CU000000101"}}},
+			"account_password.html":      accountPasswordPage{accountChrome: chrome, CSRF: "tok", Username: "staff01", Error: c.T["pw_common"]},
+			"account_password.html#done": accountPasswordPage{accountChrome: chrome, CSRF: "tok", Done: true},
+		} {
+			w := httptest.NewRecorder()
+			p.render(w, 200, strings.TrimSuffix(name, "#done"), data)
+			body := w.Body.String()
+			if w.Code != 200 || !strings.Contains(body, "</html>") {
+				t.Fatalf("%s in %s: %d %.300s", name, lang, w.Code, body)
+			}
+		}
+	}
+	// Every text the portal's templates and code name is in every catalogue.
+	keys := []string{"pw_too_short", "pw_too_long", "pw_contains_identity", "pw_common", "pw_same_as_old"}
+	for _, file := range []string{"account_login.html", "account_profile.html", "account_password.html"} {
+		b, err := os.ReadFile("../templates/pages/" + file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range regexp.MustCompile(`\.T\.(\w+)`).FindAllStringSubmatch(string(b), -1) {
+			keys = append(keys, m[1])
+		}
+	}
+	src, err := os.ReadFile("account.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range regexp.MustCompile(`"((?:account|pw)_[a-z0-9_]+)"`).FindAllStringSubmatch(string(src), -1) {
+		if !strings.HasSuffix(m[1], "_") {
+			keys = append(keys, m[1])
+		}
+	}
+	for _, key := range keys {
+		for _, lang := range templates.Languages {
+			if p.messages[lang][key] == "" {
+				t.Errorf("catalogue %s lacks %s", lang, key)
+			}
+		}
+	}
+}

@@ -1,0 +1,133 @@
+package login
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/entity-account/idp/login/password"
+	idpop "github.com/entity-account/idp/op"
+	"github.com/entity-account/idp/storage"
+)
+
+// Shared by the e-service sign-in (login.go) and the portal (account.go):
+// reading the three fields, throttling, checking them, answering a refusal,
+// and starting the SSO session.
+
+// credentials are the three fields of a sign-in form.
+type credentials struct {
+	entityNumber, username, password string
+}
+
+// readCredentials takes the three fields from a parsed form. The entity
+// number and username are trimmed; the password is taken as typed.
+func readCredentials(form interface{ Get(string) string }) credentials {
+	return credentials{
+		entityNumber: strings.TrimSpace(form.Get("entity_number")),
+		username:     strings.TrimSpace(form.Get("username")),
+		password:     form.Get("password"),
+	}
+}
+
+func (c credentials) complete() bool {
+	return c.entityNumber != "" && c.username != "" && c.password != ""
+}
+
+// failureKeys name the counters of failed sign-ins: one per (entity number,
+// username), compared case-insensitively, and one per client address.
+func (h *Handler) failureKeys(r *http.Request, entityNumber, username string) (accountKey, ipKey string) {
+	return "login-fail:acct:" + strings.ToLower(entityNumber) + "\x00" + strings.ToLower(username),
+		"login-fail:ip:" + h.clientIP(r)
+}
+
+// refusal is a sign-in the page refuses with a message: its status, the
+// catalogue key of the message, and for throttling how long to wait.
+type refusal struct {
+	status int
+	key    string
+	wait   time.Duration // > 0: sets Retry-After
+}
+
+// write sets Retry-After if needed and returns the message in t.
+func (f *refusal) write(w http.ResponseWriter, t map[string]string) string {
+	if f.wait > 0 {
+		retryAfter(w, f.wait)
+	}
+	if f.key == "error_throttled" {
+		return fmt.Sprintf(t[f.key], int(f.wait.Minutes())+1)
+	}
+	return t[f.key]
+}
+
+// throttleRefusal is the refusal for an attempt over the limits of
+// failures, or nil when the attempt may go on.
+func (h *Handler) throttleRefusal(ctx context.Context, accountKey, ipKey string) *refusal {
+	if wait, limited := h.throttled(ctx, accountKey, ipKey); limited {
+		return &refusal{status: http.StatusTooManyRequests, key: "error_throttled", wait: wait}
+	}
+	return nil
+}
+
+// busyRefusal answers password.ErrBusy: no hashing slot in time.
+var busyRefusal = refusal{status: http.StatusServiceUnavailable, key: "error_busy", wait: 2 * time.Second}
+
+// verifySignIn checks the three fields under the throttle. It returns the
+// principal when the password is right (whatever the principal may then do:
+// the caller decides), a refusal to show (throttled, busy, or the one generic
+// answer for unknown entity, unknown username and wrong password, after one
+// hash each, counted as a failure), or an internal error.
+func (h *Handler) verifySignIn(ctx context.Context, r *http.Request, c credentials) (storage.Principal, *refusal, error) {
+	accountKey, ipKey := h.failureKeys(r, c.entityNumber, c.username)
+	if f := h.throttleRefusal(ctx, accountKey, ipKey); f != nil {
+		return storage.Principal{}, f, nil
+	}
+	p, err := h.authenticate(ctx, c.entityNumber, c.username, c.password)
+	switch {
+	case errors.Is(err, password.ErrBusy):
+		f := busyRefusal
+		return p, &f, nil
+	case errors.Is(err, errBadCredentials):
+		h.countFailure(ctx, accountKey, ipKey)
+		slog.InfoContext(ctx, "sign-in failed", "entity", c.entityNumber, "ip", h.clientIP(r))
+		return p, &refusal{status: http.StatusUnauthorized, key: "error_credentials"}, nil
+	case err != nil:
+		return p, nil, err
+	}
+	return p, nil, nil
+}
+
+// startSession starts the SSO session of p in this browser, replacing
+// whatever session the browser had, and sets the session cookie.
+func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, p storage.Principal) (*storage.Session, error) {
+	ctx := r.Context()
+	now := h.now().UTC().Truncate(time.Second)
+	sess := &storage.Session{
+		Kind: p.Kind,
+		Authentication: storage.Authentication{
+			Subject: p.Subject, LoginID: p.ID, EntityNumber: p.EntityNumber,
+			AuthTime: now, AMR: []string{idpop.AMRPassword}, ACR: idpop.ACRPassword,
+		},
+		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(h.cfg.SessionMax),
+	}
+	if old, err := r.Cookie(idpop.SessionCookie); err == nil {
+		_ = h.state.DeleteSession(ctx, old.Value)
+	}
+	secret, err := h.state.CreateSession(ctx, sess, h.cfg.SessionIdle)
+	if err != nil {
+		return nil, err
+	}
+	http.SetCookie(w, h.sessionCookie(secret, int(h.cfg.SessionMax.Seconds())))
+	return sess, nil
+}
+
+// sessionCookie is the SSO session cookie; maxAge < 0 deletes it.
+func (h *Handler) sessionCookie(secret string, maxAge int) *http.Cookie {
+	return &http.Cookie{
+		Name: idpop.SessionCookie, Value: secret, Path: cookiePath(h.cfg.BasePath),
+		MaxAge: maxAge, HttpOnly: true, Secure: h.cfg.SecureCookies, SameSite: http.SameSiteLaxMode,
+	}
+}

@@ -100,7 +100,14 @@ func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, h.flow.CallbackURL(ar.ID), http.StatusFound)
 		return
 	}
-	if sess := h.usableSession(ctx, r, ar); sess != nil {
+	sess, err := h.usableSession(ctx, r, ar)
+	if err != nil {
+		// A store is down: say "try again" rather than ask for a password
+		// that cannot be checked either.
+		h.internalError(w, r, err)
+		return
+	}
+	if sess != nil {
 		h.finish(w, r, ar, sess.Authentication, nil)
 		return
 	}
@@ -248,25 +255,35 @@ func (h *Handler) finish(w http.ResponseWriter, r *http.Request, ar *storage.Aut
 }
 
 // usableSession returns the browser's SSO session if it may answer ar
-// without asking for the password again.
-func (h *Handler) usableSession(ctx context.Context, r *http.Request, ar *storage.AuthRequest) *storage.Session {
+// without asking for the password again; nil if there is none. An error
+// means a store could not say.
+func (h *Handler) usableSession(ctx context.Context, r *http.Request, ar *storage.AuthRequest) (*storage.Session, error) {
 	c, err := r.Cookie(idpop.SessionCookie)
 	if err != nil || c.Value == "" {
-		return nil
+		return nil, nil
 	}
 	sess, err := h.state.Session(ctx, c.Value, h.cfg.SessionIdle)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil
+	}
 	if err != nil {
-		return nil
+		return nil, err
 	}
 	if !sessionSatisfies(sess, ar, h.now()) {
-		return nil
+		return nil, nil
 	}
 	// The session may outlive a change to the account: check it still may sign in.
 	p, err := h.dir.PrincipalBySubject(ctx, sess.Subject)
-	if err != nil || !p.CanSignIn() {
-		return nil
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil
 	}
-	return sess
+	if err != nil {
+		return nil, err
+	}
+	if !p.CanSignIn() {
+		return nil, nil
+	}
+	return sess, nil
 }
 
 // sessionSatisfies is the SSO rule of OIDC Core §3.1.2.1: a staff session

@@ -13,8 +13,9 @@ import (
 const clockTicks = 100
 
 // CPUShare is how many cores each party used on average during a window:
-// the provider, this tool (the load generator), Postgres, Redis and the
-// rest of the machine (other jobs: what makes a shared machine noisy).
+// the provider, this tool (the load generator), the Postgres backends of the
+// bench database, Redis (the whole server) and the rest of the machine
+// (other jobs and other databases: what makes a shared machine noisy).
 type CPUShare struct {
 	Server   float64 `json:"server"`
 	Bench    float64 `json:"bench"`
@@ -26,16 +27,18 @@ type CPUShare struct {
 
 // cpuSnapshot is cumulative CPU ticks by party at one instant.
 type cpuSnapshot struct {
-	at                       time.Time
-	server, bench, pg, redis int64
-	busy, idle               int64 // whole machine, from /proc/stat
-	ok                       bool
+	at                   time.Time
+	server, bench, redis int64
+	pg                   map[int]int64 // ticks of each Postgres backend of the bench database
+	busy, idle           int64         // whole machine, from /proc/stat
+	ok                   bool
 }
 
 // takeCPU reads the counters. serverPID 0 means unknown (external server
-// without -pid): its time is then part of "other".
-func takeCPU(serverPID int) cpuSnapshot {
-	s := cpuSnapshot{at: time.Now()}
+// without -pid): its time is then part of "other". pgPIDs are the backends
+// serving the bench database.
+func takeCPU(serverPID int, pgPIDs []int) cpuSnapshot {
+	s := cpuSnapshot{at: time.Now(), pg: map[int]int64{}}
 	var err error
 	if s.busy, s.idle, err = machineTicks(); err != nil {
 		return s
@@ -45,31 +48,36 @@ func takeCPU(serverPID int) cpuSnapshot {
 	if serverPID != 0 {
 		s.server, _ = procTicks(serverPID)
 	}
+	for _, pid := range pgPIDs {
+		if t, err := procTicks(pid); err == nil {
+			s.pg[pid] = t
+		}
+	}
 	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
 	for _, p := range stats {
-		comm, ticks, err := readStat(p)
-		if err != nil {
-			continue
-		}
-		switch {
-		case comm == "postgres":
-			s.pg += ticks
-		case strings.HasPrefix(comm, "redis-server"):
+		if comm, ticks, err := readStat(p); err == nil && strings.HasPrefix(comm, "redis-server") {
 			s.redis += ticks
 		}
 	}
 	return s
 }
 
-// share turns two snapshots into cores used per party.
+// share turns two snapshots into cores used per party. Postgres counts the
+// backends seen in both snapshots.
 func share(a, b cpuSnapshot) CPUShare {
 	secs := b.at.Sub(a.at).Seconds()
 	if !a.ok || !b.ok || secs <= 0 {
 		return CPUShare{}
 	}
+	var pg int64
+	for pid, t := range b.pg {
+		if t0, ok := a.pg[pid]; ok {
+			pg += t - t0
+		}
+	}
 	cores := func(d int64) float64 { return max(0, float64(d)/clockTicks/secs) }
 	c := CPUShare{Server: cores(b.server - a.server), Bench: cores(b.bench - a.bench),
-		Postgres: cores(b.pg - a.pg), Redis: cores(b.redis - a.redis), Idle: cores(b.idle - a.idle)}
+		Postgres: cores(pg), Redis: cores(b.redis - a.redis), Idle: cores(b.idle - a.idle)}
 	c.Other = max(0, cores(b.busy-a.busy)-c.Server-c.Bench-c.Postgres-c.Redis)
 	return c
 }

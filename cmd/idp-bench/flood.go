@@ -100,7 +100,7 @@ func runFlood(ctx context.Context, t *target, n int, timeout time.Duration, mon 
 			}
 		})
 	}
-	h.windowStart(0)
+	h.windowStart(5 * time.Second) // the length of the CPU profile, when asked for
 	t0 := time.Now()
 	close(release)
 	wg.Wait()

@@ -52,12 +52,12 @@ func plan(o options) ([]step, error) {
 }
 
 // execute runs one step and returns its row.
-func (s step) execute(ctx context.Context, t *target, o options, rep *Report, mon *rssMonitor, prof *profiler, quick time.Duration) Result {
+func (s step) execute(ctx context.Context, t *target, o options, rep *Report, obs *observer, quick time.Duration) Result {
 	switch {
 	case s.unavailable != "":
 		return Result{Scenario: s.name, Note: s.unavailable}
 	case s.flood:
-		return floodResult(ctx, t, o, mon, quick, rep.ServerPID)
+		return floodResult(ctx, t, o, obs, quick)
 	}
 	opt := runOptions{concurrency: o.concurrency, duration: o.duration, warmup: o.warmup, rate: s.rate,
 		maxIter: o.maxIter, timeout: o.timeout}
@@ -75,15 +75,9 @@ func (s step) execute(ctx context.Context, t *target, o options, rep *Report, mo
 			opt.concurrency = max(4*s.sc.defaultC, 64)
 		}
 	}
-	mon.reset()
-	var cpu0, cpu1 cpuSnapshot
-	m, err := runScenario(ctx, t, s.sc, opt, hooks{
-		windowStart: func(d time.Duration) {
-			cpu0 = takeCPU(rep.ServerPID)
-			prof.capture(fileName(s.name), d)
-		},
-		windowEnd: func() { cpu1 = takeCPU(rep.ServerPID) },
-	})
+	obs.mon.reset()
+	h, cpu := obs.window(ctx, fileName(s.name))
+	m, err := runScenario(ctx, t, s.sc, opt, h)
 	r := Result{Scenario: s.name, Available: true, Concurrency: opt.concurrency, Mode: "closed", SetupFailures: m.setupFails}
 	if opt.rate > 0 {
 		r.Mode, r.TargetRate = "open", opt.rate
@@ -99,8 +93,8 @@ func (s step) execute(ctx context.Context, t *target, o options, rep *Report, mo
 	r.ReqPerSec = float64(m.rec.requests) / secs
 	r.Latency = summarize(m.rec.latencies)
 	r.Errors, r.ErrorSamples = m.rec.errors, m.rec.samples
-	r.PeakRSSKiB = mon.peakKiB()
-	r.CPU = share(cpu0, cpu1)
+	r.PeakRSSKiB = obs.mon.peakKiB()
+	r.CPU = cpu()
 	switch s.sc.bound {
 	case boundArgon2:
 		r.Bound, r.BoundPerSec = "argon2id", rep.Bounds.Argon2PerSec
@@ -133,17 +127,14 @@ func setTarget(r *Result, s step, b Bounds) {
 	r.Met = &met
 }
 
-func floodResult(ctx context.Context, t *target, o options, mon *rssMonitor, quick time.Duration, pid int) Result {
-	var cpu0, cpu1 cpuSnapshot
-	f := runFlood(ctx, t, o.floodN, o.timeout, mon, hooks{
-		windowStart: func(time.Duration) { cpu0 = takeCPU(pid) },
-		windowEnd:   func() { cpu1 = takeCPU(pid) },
-	})
+func floodResult(ctx context.Context, t *target, o options, obs *observer, quick time.Duration) Result {
+	h, cpu := obs.window(ctx, "flood")
+	f := runFlood(ctx, t, o.floodN, o.timeout, obs.mon, h)
 	f.ServerAlive, f.ReadyAfter = checkHealth(ctx, t.origin)
 	met := f.ServerAlive && f.ReadyAfter && f.Timeouts == 0 && errorTotal(f.Errors) == 0 &&
 		f.Succeeded+f.Refused == f.Logins && f.RefusalLatency.P99 <= quick
 	return Result{Scenario: "flood", Available: true, Concurrency: f.Logins, Flood: &f, Latency: f.Latency,
-		PeakRSSKiB: f.PeakRSSKiB, CPU: share(cpu0, cpu1), Target: fmt.Sprintf("alive, refusals<%s, 0 timeouts", quick), Met: &met}
+		PeakRSSKiB: f.PeakRSSKiB, CPU: cpu(), Target: fmt.Sprintf("alive, refusals<%s, 0 timeouts", quick), Met: &met}
 }
 
 // loginPeak is the closed-loop login throughput measured earlier in the run.

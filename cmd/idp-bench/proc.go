@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // memStatus reads VmRSS (resident now) and VmHWM (peak resident so far) of a
@@ -146,4 +148,50 @@ func fetchProfile(u, path string, timeout time.Duration) error {
 		return err
 	}
 	return f.Close()
+}
+
+// observer watches the server during each window: its RSS, its CPU and that
+// of the Postgres backends of the bench database, and optionally its CPU
+// profile.
+type observer struct {
+	pid  int
+	mon  *rssMonitor
+	prof *profiler
+	db   *pgx.Conn // to list the bench database's backends; nil: none
+}
+
+// pgBackends lists the pids of the sessions on the bench database (the
+// server's pool), so that their CPU is told apart from other databases'.
+func (o *observer) pgBackends(ctx context.Context) []int {
+	if o.db == nil {
+		return nil
+	}
+	rows, err := o.db.Query(ctx, `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`)
+	if err != nil {
+		return nil
+	}
+	pids, _ := pgx.CollectRows(rows, pgx.RowTo[int32])
+	out := make([]int, len(pids))
+	for i, p := range pids {
+		out[i] = int(p)
+	}
+	return out
+}
+
+// window returns hooks that snapshot CPU when the measured window opens and
+// closes (and start a CPU profile named name), and a func for the share.
+func (o *observer) window(ctx context.Context, name string) (hooks, func() CPUShare) {
+	var a, b cpuSnapshot
+	var pids []int
+	h := hooks{
+		windowStart: func(d time.Duration) {
+			pids = o.pgBackends(ctx)
+			a = takeCPU(o.pid, pids)
+			if d > 0 {
+				o.prof.capture(name, d)
+			}
+		},
+		windowEnd: func() { b = takeCPU(o.pid, pids) },
+	}
+	return h, func() CPUShare { return share(a, b) }
 }

@@ -36,10 +36,9 @@ func run(ctx context.Context, o options) error {
 		ServerPID: o.pid, HashConc: cfg.HashConcurrency, HashWait: cfg.HashQueueWait.String(), Logins: o.logins,
 		Duration: o.duration.String(), Command: command(), LoadAvg: loadAvg()}
 
-	issuer, pprofAddr := o.url, o.pprofAddr
+	issuer, pprofAddr, dbURL := o.url, o.pprofAddr, cfg.DatabaseURL
 	if o.url == "" {
-		dbURL, err := ensureDatabase(ctx, cfg.DatabaseURL, o.dbName)
-		if err != nil {
+		if dbURL, err = ensureDatabase(ctx, cfg.DatabaseURL, o.dbName); err != nil {
 			return err
 		}
 		if o.doSeed {
@@ -80,7 +79,10 @@ func run(ctx context.Context, o options) error {
 		}
 		prof = &profiler{addr: pprofAddr, dir: o.profileDir}
 	}
-	mon := startRSSMonitor(ctx, rep.ServerPID)
+	obs := &observer{pid: rep.ServerPID, mon: startRSSMonitor(ctx, rep.ServerPID), prof: prof}
+	if obs.db, err = pgx.Connect(ctx, dbURL); err == nil {
+		defer obs.db.Close(context.Background())
+	}
 
 	fmt.Fprintf(os.Stderr, "idp-bench: measuring bounds (%s each)\n", o.boundDur)
 	if rep.Bounds, err = measureBounds(params, cfg.SigningAlgorithm, o.boundDur); err != nil {
@@ -92,13 +94,13 @@ func run(ctx context.Context, o options) error {
 		if ctx.Err() != nil {
 			break
 		}
-		r := s.execute(ctx, t, o, rep, mon, prof, quick)
+		r := s.execute(ctx, t, o, rep, obs, quick)
 		rep.Results = append(rep.Results, r)
 		fmt.Fprintf(os.Stderr, "idp-bench: %-12s %s\n", r.Scenario, oneLine(r))
 		sleep(ctx, time.Second) // let the server settle between scenarios
 	}
 	prof.wait()
-	rep.ServerHWM = mon.hwmKiB()
+	rep.ServerHWM = obs.mon.hwmKiB()
 
 	fmt.Println()
 	printTable(os.Stdout, rep.Results)

@@ -131,8 +131,9 @@ func TestOnlyLoopbackTargets(t *testing.T) {
 
 func TestCPUShareAddsUp(t *testing.T) {
 	t0 := time.Unix(0, 0)
-	a := cpuSnapshot{at: t0, ok: true, server: 100, bench: 50, pg: 10, redis: 5, busy: 1000, idle: 500}
-	b := cpuSnapshot{at: t0.Add(2 * time.Second), ok: true, server: 200, bench: 100, pg: 30, redis: 15, busy: 1300, idle: 600}
+	a := cpuSnapshot{at: t0, ok: true, server: 100, bench: 50, pg: map[int]int64{1: 10, 2: 7}, redis: 5, busy: 1000, idle: 500}
+	// Backend 2 went away and 3 is new: only backends seen twice count.
+	b := cpuSnapshot{at: t0.Add(2 * time.Second), ok: true, server: 200, bench: 100, pg: map[int]int64{1: 30, 3: 99}, redis: 15, busy: 1300, idle: 600}
 	got := share(a, b)
 	want := CPUShare{Server: 0.5, Bench: 0.25, Postgres: 0.1, Redis: 0.05, Other: 0.6, Idle: 0.5}
 	if fmt.Sprint(got) != fmt.Sprint(want) {

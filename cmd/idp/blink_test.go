@@ -108,9 +108,7 @@ func TestBlinkRedis(t *testing.T) {
 	load.stop()
 	<-readyzDone
 	load.report(t, upAt)
-	if seq := readyz.sequence(); !slices.Equal(seq, []int{200, 503, 200}) {
-		t.Errorf("/readyz went %v, want [200 503 200]", seq)
-	}
+	assertReadyzSequence(t, readyz.sequence())
 
 	t.Run("after Redis is back", func(t *testing.T) {
 		// Accounts are untouched: the same password signs in on a new journey.
@@ -194,9 +192,12 @@ func TestBlinkPostgres(t *testing.T) {
 			t.Errorf("sign-in with Postgres down = %v %d (Retry-After %q), want the 503 page", err, p.statusCode(), p.Header.Get("Retry-After"))
 		}
 		// A browser with a live session is not let through either: the
-		// session's account cannot be checked, so the form is shown.
+		// session's account cannot be checked, so it gets the 503 page, not
+		// a password form that could not be checked either.
 		p = mustGet(t, b0.on("A"), w.oauth().AuthCodeURL(rand.Text(), oauth2.S256ChallengeOption(oauth2.GenerateVerifier())), http.StatusFound)
-		mustGet(t, b0, p.Header.Get("Location"), http.StatusOK).form(t)
+		if p = mustGet(t, b0, p.Header.Get("Location"), http.StatusServiceUnavailable); p.Header.Get("Retry-After") == "" {
+			t.Error("SSO with Postgres down: 503 without Retry-After")
+		}
 	})
 
 	time.Sleep(time.Until(downAt.Add(1500 * time.Millisecond)))
@@ -210,9 +211,7 @@ func TestBlinkPostgres(t *testing.T) {
 	load.stop()
 	<-readyzDone
 	load.report(t, upAt)
-	if seq := readyz.sequence(); !slices.Equal(seq, []int{200, 503, 200}) {
-		t.Errorf("/readyz went %v, want [200 503 200]", seq)
-	}
+	assertReadyzSequence(t, readyz.sequence())
 
 	t.Run("after Postgres is back", func(t *testing.T) {
 		if _, err := w.journey(ctx, w.newHop(true), w.newHop(false), routeAll("A"), admin); err != nil {
@@ -263,6 +262,16 @@ func (w *hopWorld) codeFor(t *testing.T, l demoLogin) (string, string) {
 }
 
 // ---- assertions ----
+
+// assertReadyzSequence: ready, unready during the outage, ready again. (A
+// very busy machine may add a flap: a ping slower than /readyz's 1s budget.)
+func assertReadyzSequence(t *testing.T, seq []int) {
+	t.Helper()
+	t.Logf("/readyz went %v", seq)
+	if len(seq) < 3 || seq[0] != 200 || !slices.Contains(seq, 503) || seq[len(seq)-1] != 200 {
+		t.Errorf("/readyz went %v, want 200, then 503, then 200 again", seq)
+	}
+}
 
 func (w *hopWorld) assertNoBadAnswers(t *testing.T) {
 	t.Helper()

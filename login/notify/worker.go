@@ -126,7 +126,17 @@ func (w *Worker) deliver(ctx context.Context, m storage.OutboxMessage) {
 	switch {
 	case err == nil:
 		log.InfoContext(ctx, "outbox: delivered")
-		w.record(settle, log, w.store.OutboxDelivered(settle, m.ID))
+		// Sent: record it with some persistence, or the message would be
+		// sent again once the lease ends (the gateway's idempotency key is
+		// then the last guard).
+		for try := 0; ; try++ {
+			err := w.store.OutboxDelivered(settle, m.ID)
+			if err == nil || errors.Is(err, storage.ErrConflict) || try == 2 || settle.Err() != nil {
+				w.record(settle, log, err)
+				break
+			}
+			time.Sleep(time.Duration(try+1) * time.Second)
+		}
 	case IsPermanent(err):
 		log.ErrorContext(ctx, "outbox: refused for good", "err", err)
 		w.record(settle, log, w.store.OutboxFailed(settle, m.ID, m.Lease, err.Error()))

@@ -302,6 +302,24 @@ func (s *Store) ActivationCodes(ctx context.Context, ref storage.AccountRef, lim
 	return nonNil(codes), wrap("list activation codes", err)
 }
 
+// LastCodeSent returns when an activation code was last delivered to an
+// account and by which channel (「最後發送啟動碼時間」), or a nil time when
+// none has been.
+func (s *Store) LastCodeSent(ctx context.Context, ref storage.AccountRef) (*time.Time, storage.Channel, error) {
+	col, err := accountColumn(ref.Kind)
+	if err != nil {
+		return nil, "", wrap("last activation code sent", err)
+	}
+	var at *time.Time
+	var ch storage.Channel
+	err = s.pool.QueryRow(ctx, `SELECT sent_at, channel FROM activation_codes
+		WHERE `+col+` = $1 AND sent_at IS NOT NULL ORDER BY sent_at DESC LIMIT 1`, ref.ID).Scan(&at, &ch)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, "", nil
+	}
+	return at, ch, wrap("last activation code sent", err)
+}
+
 // FailActivationAttempt counts one wrong try against a live code and
 // returns the code as it now is. The try that reaches MaxAttempts voids the
 // code (reason attempts), cancels its undelivered message and writes the

@@ -287,8 +287,10 @@ func TestOutboxClaims(t *testing.T) {
 	e, _ := createEntity(t, s)
 	var ids []int64
 	var codeIDs []int64
-	for i := range 6 {
+	var logins []storage.StaffLogin
+	for i := range 7 {
 		sl := createStaff(t, s, e.ID)
+		logins = append(logins, sl)
 		c := codeIssue(fmt.Sprint(i), sl.Mobile)
 		if err := s.IssueActivationCode(ctx, storage.AuditActor(operator), staffRef(sl), c); err != nil {
 			t.Fatal(err)
@@ -319,8 +321,8 @@ func TestOutboxClaims(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if len(seen) != 6 {
-		t.Fatalf("claimed %v, want all 6 once", seen)
+	if len(seen) != 7 {
+		t.Fatalf("claimed %v, want all 7 once", seen)
 	}
 	for id, n := range seen {
 		if n != 1 {
@@ -334,7 +336,7 @@ func TestOutboxClaims(t *testing.T) {
 	// Settle them: delivered, retried, failed, and a lost lease.
 	s.Now = func() time.Time { return time.Now().Add(2 * time.Minute) } // past every lease
 	claimed, err := s.ClaimOutbox(ctx, time.Minute, 10)
-	if err != nil || len(claimed) != 6 {
+	if err != nil || len(claimed) != 7 {
 		t.Fatalf("reclaim after the lease: %d, %v", len(claimed), err)
 	}
 	byID := map[int64]storage.OutboxMessage{}
@@ -352,10 +354,11 @@ func TestOutboxClaims(t *testing.T) {
 	if m.DeliveredAt == nil || m.Body != nil || m.Lease != "" {
 		t.Errorf("delivered message = %+v", m)
 	}
-	var sent *time.Time
-	_ = s.Pool().QueryRow(ctx, `SELECT sent_at FROM activation_codes WHERE id = $1`, codeIDs[0]).Scan(&sent)
-	if sent == nil {
-		t.Error("the code's sent time is not recorded")
+	if at, ch, err := s.LastCodeSent(ctx, staffRef(logins[0])); err != nil || at == nil || ch != storage.ChannelSMS {
+		t.Errorf("LastCodeSent after delivery = %v %q %v", at, ch, err)
+	}
+	if at, _, err := s.LastCodeSent(ctx, staffRef(logins[1])); err != nil || at != nil {
+		t.Errorf("LastCodeSent before delivery = %v %v", at, err)
 	}
 	if err := s.OutboxRetry(ctx, ids[1], byID[ids[1]].Lease, "gateway down", 10*time.Minute); err != nil {
 		t.Fatal(err)
@@ -373,8 +376,12 @@ func TestOutboxClaims(t *testing.T) {
 		t.Errorf("retried message = %+v", m)
 	}
 
-	// A message whose code expired meanwhile is cancelled, not claimed.
+	// Messages whose code expired, or whose login was deleted, meanwhile are
+	// cancelled, not claimed.
 	if _, err := s.Pool().Exec(ctx, `UPDATE activation_codes SET expires_at = created_at + interval '1 ms' WHERE id = $1`, codeIDs[3]); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetStaffStatus(ctx, operator, logins[6].ID, storage.StatusDeleted); err != nil {
 		t.Fatal(err)
 	}
 	s.Now = func() time.Time { return time.Now().Add(4 * time.Minute) }
@@ -383,15 +390,16 @@ func TestOutboxClaims(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, m := range again {
-		if m.ID == ids[3] || m.ID == ids[0] || m.ID == ids[1] || m.ID == ids[2] {
+		if m.ID == ids[3] || m.ID == ids[0] || m.ID == ids[1] || m.ID == ids[2] || m.ID == ids[6] {
 			t.Errorf("claimed %d", m.ID)
 		}
 	}
 	if len(again) != 2 {
 		t.Errorf("claimed %d, want the 2 still pending", len(again))
 	}
-	m, _ = s.OutboxMessage(ctx, ids[3])
-	if m.CancelledAt == nil || m.Body != nil {
-		t.Errorf("message of an expired code = %+v", m)
+	for _, i := range []int{3, 6} {
+		if m, _ := s.OutboxMessage(ctx, ids[i]); m.CancelledAt == nil || m.Body != nil {
+			t.Errorf("message %d (expired code, deleted login) = %+v", i, m)
+		}
 	}
 }

@@ -41,8 +41,8 @@ func scanOutbox(row pgx.Row) (storage.OutboxMessage, error) {
 // Attempts count this attempt, their Lease is set, and no other claim returns
 // them until the lease ends or they are settled (OutboxDelivered, OutboxRetry,
 // OutboxFailed). Messages whose activation code is no longer live (voided,
-// used, expired) are cancelled instead of returned: delivering them would
-// only confuse.
+// used, expired), or whose account is activated or deleted meanwhile, are
+// cancelled instead of returned: delivering them would only confuse.
 func (s *Store) ClaimOutbox(ctx context.Context, lease time.Duration, limit int) ([]storage.OutboxMessage, error) {
 	token, err := leaseToken()
 	if err != nil {
@@ -55,9 +55,13 @@ func (s *Store) ClaimOutbox(ctx context.Context, lease time.Duration, limit int)
 			UPDATE outbox SET cancelled_at = $1, body_sealed = NULL, lease_token = NULL,
 				last_error = 'activation code no longer valid'
 			WHERE id IN (
-				SELECT o.id FROM outbox o JOIN activation_codes c ON c.id = o.activation_code_id
+				SELECT o.id FROM outbox o
+					JOIN activation_codes c ON c.id = o.activation_code_id
+					LEFT JOIN staff_logins sl ON sl.id = c.staff_login_id
+					LEFT JOIN entity_accounts ea ON ea.id = c.entity_account_id
 				WHERE o.`+outboxPending+` AND o.next_attempt_at <= $1
-					AND (c.used_at IS NOT NULL OR c.voided_at IS NOT NULL OR c.expires_at <= $1)
+					AND (c.used_at IS NOT NULL OR c.voided_at IS NOT NULL OR c.expires_at <= $1
+						OR sl.status = 'deleted' OR sl.activated_at IS NOT NULL OR ea.activated_at IS NOT NULL)
 				FOR UPDATE OF o SKIP LOCKED)`, now)
 		if err != nil {
 			return err

@@ -122,6 +122,15 @@ func FromLookup(lookup func(string) (string, bool)) (*Config, error) {
 	r.check(c.PprofListen == "" || isLoopbackAddr(c.PprofListen), "IDP_PPROF_LISTEN", "must be empty (off) or a loopback host:port, e.g. 127.0.0.1:6060")
 
 	c.Activation = r.activation()
+	if !c.IsLocalDevelopment() {
+		// The console senders write activation codes into the log: fine on a
+		// developer machine, a leak anywhere else unless chosen on purpose.
+		for _, name := range []string{"IDP_SMS_SENDER", "IDP_EMAIL_SENDER"} {
+			if v, ok := lookup(name); !ok || v == "" {
+				r.fail(name, "must be set when the issuer is not a loopback http URL (http / smtp; console writes activation codes to the log)")
+			}
+		}
+	}
 
 	if raw, ok := lookup("IDP_MASTER_KEY"); ok && raw != "" {
 		key, err := decodeKey(raw)

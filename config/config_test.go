@@ -54,7 +54,12 @@ func TestMasterKey(t *testing.T) {
 	if _, err := load(map[string]string{"IDP_ISSUER": "http://id.example.gov.mo"}); err == nil {
 		t.Fatal("plain http on a public host accepted without a key")
 	}
-	c, err := load(map[string]string{"IDP_ISSUER": "https://id.example.gov.mo/oidc/", "IDP_MASTER_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="})
+	prod := map[string]string{"IDP_ISSUER": "https://id.example.gov.mo/oidc/", "IDP_MASTER_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}
+	if _, err := load(prod); err == nil || !strings.Contains(err.Error(), "IDP_SMS_SENDER") || !strings.Contains(err.Error(), "IDP_EMAIL_SENDER") {
+		t.Fatalf("production issuer without chosen senders: err = %v", err)
+	}
+	prod["IDP_SMS_SENDER"], prod["IDP_SMS_URL"], prod["IDP_EMAIL_SENDER"] = "http", "https://sms.example.gov.mo/send", "console"
+	c, err := load(prod)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -64,7 +64,7 @@ func (r *Report) writeJSON(path string) error {
 
 // printBounds prints the bounds measured in this run.
 func printBounds(w io.Writer, b Bounds) {
-	fmt.Fprintf(w, "bounds (this machine, this run, %d goroutines):\n", b.GOMAXPROCS)
+	fmt.Fprintf(w, "bounds (this machine, this run, %d goroutines; measured again just before each scenario that uses one):\n", b.GOMAXPROCS)
 	fmt.Fprintf(w, "  argon2id m=%d KiB t=%d p=%d: %.1f verifications/s; one hash %s\n",
 		b.Argon2.MemoryKiB, b.Argon2.Iterations, b.Argon2.Threads, b.Argon2PerSec, ms(b.OneHash))
 	fmt.Fprintf(w, "  %s ID-token signature (go-jose): %.0f signatures/s; one signature %s\n",

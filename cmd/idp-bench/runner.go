@@ -123,8 +123,12 @@ func openLoop(ctx context.Context, sc scenario, workers []*worker, opt runOption
 	start := time.Now()
 	from := start.Add(opt.warmup)
 	end := from.Add(opt.duration)
-	go watchWindow(ctx, from, opt.duration, h)
 	var wg sync.WaitGroup
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		watchWindow(ctx, from, opt.duration, h)
+	}()
 	var n int64
 	for k := int64(0); ctx.Err() == nil; k++ {
 		at := start.Add(time.Duration(k) * interval)
@@ -158,6 +162,7 @@ func openLoop(ctx context.Context, sc scenario, workers []*worker, opt runOption
 		}
 	}
 	wg.Wait()
+	<-watched
 	return measurement{rec: mergeWorkers(workers, dispatcher), window: time.Since(from)}
 }
 

@@ -27,7 +27,7 @@ func TestWebClientJourney(t *testing.T) {
 	if login.StatusCode != http.StatusOK {
 		t.Fatalf("login page: %d", login.StatusCode)
 	}
-	for _, label := range []string{"實體編號", "用戶名稱", "密碼", `name="entity_number"`, `name="username"`, `name="password"`} {
+	for _, label := range []string{"實體編號", "用戶名稱", "密碼", `name="entity_number"`, `name="username"`, `name="password"`, `/activate">需要幫忙`} {
 		mustContain(t, login.Body, label)
 	}
 	if csp := login.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") {

@@ -74,9 +74,9 @@ func New(store Store, cfg Config) (*Service, error) {
 	return &Service{store: store, cfg: cfg, Now: time.Now}, nil
 }
 
-// Errors of Verify. Only ErrMismatch and ErrMalformedCode are given when
-// the registration facts are wrong; the others tell the holder of matching
-// facts (and usually of the code) what to do next.
+// Errors of Verify. Only ErrMalformedCode and ErrMismatch are given unless
+// the facts match and the code typed is one of the account's codes; the
+// others tell the holder of that code what to do next.
 var (
 	ErrMalformedCode    = errors.New("activation: the code is not 10 characters of the code alphabet")
 	ErrMismatch         = errors.New("activation: the details do not match a live activation code")
@@ -266,9 +266,10 @@ const codesToCompare = 20
 // Verify checks step 1 of activation without consuming the code. A wrong
 // code for an account whose facts match counts as a try against its live
 // code (the try that reaches the limit voids it). Errors: ErrMalformedCode,
-// ErrMismatch (facts or code wrong), ErrExpired, ErrUsed, ErrLocked,
-// ErrReplaced, ErrAlreadyActivated, storage.ErrEntityAccountNotActivated, or
-// a store error.
+// ErrMismatch (facts or code wrong), and for a code of the account:
+// ErrExpired, ErrUsed, ErrLocked (void after too many tries, even typed
+// right), ErrReplaced, ErrAlreadyActivated,
+// storage.ErrEntityAccountNotActivated; or a store error.
 func (s *Service) Verify(ctx context.Context, actor storage.AuditActor, c Claim) (Verified, error) {
 	code, ok := NormalizeCode(c.Code)
 	if !ok {
@@ -320,32 +321,16 @@ func (s *Service) Verify(ctx context.Context, actor storage.AuditActor, c Claim)
 		}
 	}
 
-	// The code matches none of the codes of the accounts the facts name.
-	activated, locked := true, false
+	// The code matches none of the codes of the accounts the facts name: a
+	// try against each live code. The answer is the same as for wrong facts,
+	// so that it tells nobody without a code whether the facts matched.
 	for _, hst := range all {
-		activated = activated && hst.a.Activated
-		if len(hst.codes) == 0 || hst.a.Activated {
+		if len(hst.codes) == 0 || !hst.codes[0].Live(now) {
 			continue
 		}
-		latest := hst.codes[0]
-		if latest.VoidReason == storage.VoidAttempts {
-			locked = true
-			continue
-		}
-		if !latest.Live(now) {
-			continue
-		}
-		after, err := s.store.FailActivationAttempt(ctx, actor, latest.ID)
-		if err != nil && !errors.Is(err, storage.ErrCodeNotLive) {
+		if _, err := s.store.FailActivationAttempt(ctx, actor, hst.codes[0].ID); err != nil && !errors.Is(err, storage.ErrCodeNotLive) {
 			return Verified{}, err
 		}
-		locked = locked || after.VoidedAt != nil
-	}
-	switch {
-	case activated:
-		return Verified{}, ErrAlreadyActivated
-	case locked:
-		return Verified{}, ErrLocked
 	}
 	return Verified{}, ErrMismatch
 }

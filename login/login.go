@@ -89,7 +89,6 @@ func cookiePath(base string) string {
 // the request completes at once; prompt=none without one answers
 // login_required; otherwise the form is shown.
 func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
 	id := r.URL.Query().Get("authRequestID")
 	ar, ok := h.loadRequest(w, r, id)
 	if !ok {
@@ -100,7 +99,7 @@ func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, h.flow.CallbackURL(ar.ID), http.StatusFound)
 		return
 	}
-	sess, err := h.usableSession(ctx, r, ar)
+	sess, err := h.usableSession(r, ar)
 	if err != nil {
 		// A store is down: say "try again" rather than ask for a password
 		// that cannot be checked either.
@@ -256,34 +255,17 @@ func (h *Handler) finish(w http.ResponseWriter, r *http.Request, ar *storage.Aut
 
 // usableSession returns the browser's SSO session if it may answer ar
 // without asking for the password again; nil if there is none. An error
-// means a store could not say.
-func (h *Handler) usableSession(ctx context.Context, r *http.Request, ar *storage.AuthRequest) (*storage.Session, error) {
-	c, err := r.Cookie(idpop.SessionCookie)
-	if err != nil || c.Value == "" {
-		return nil, nil
-	}
-	sess, err := h.state.Session(ctx, c.Value, h.cfg.SessionIdle)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
+// means a store could not say. The account behind the session is checked
+// again (portalSession): a session may outlive a deletion.
+func (h *Handler) usableSession(r *http.Request, ar *storage.AuthRequest) (*storage.Session, error) {
+	cur, err := h.portalSession(r)
+	if err != nil || cur == nil {
 		return nil, err
 	}
-	if !sessionSatisfies(sess, ar, h.now()) {
+	if !sessionSatisfies(cur.sess, ar, h.now()) {
 		return nil, nil
 	}
-	// The session may outlive a change to the account: check it still may sign in.
-	p, err := h.dir.PrincipalBySubject(ctx, sess.Subject)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	if !p.CanSignIn() {
-		return nil, nil
-	}
-	return sess, nil
+	return cur.sess, nil
 }
 
 // sessionSatisfies is the SSO rule of OIDC Core §3.1.2.1: a staff session

@@ -36,51 +36,27 @@ func run(ctx context.Context, o options) error {
 		ServerPID: o.pid, HashConc: cfg.HashConcurrency, HashWait: cfg.HashQueueWait.String(), Logins: o.logins,
 		Duration: o.duration.String(), Command: command(), LoadAvg: loadAvg()}
 
-	issuer, pprofAddr, dbURL := o.url, o.pprofAddr, cfg.DatabaseURL
-	if o.url == "" {
-		if dbURL, err = ensureDatabase(ctx, cfg.DatabaseURL, o.dbName); err != nil {
-			return err
-		}
-		if o.doSeed {
-			if err := seedInto(ctx, dbURL, params, w); err != nil {
-				return err
-			}
-		}
-		prefix := "bench-" + randomHex(6) + ":"
-		defer cleanRedis(cfg.RedisURL, prefix)
-		srv, err := startServer(ctx, o.serverBin, o.serverLog,
-			map[string]string{"IDP_DATABASE_URL": dbURL, "IDP_REDIS_PREFIX": prefix}, o.profileDir != "")
-		if err != nil {
-			return err
-		}
-		defer func() {
-			if err := srv.stop(); err != nil {
-				fmt.Fprintf(os.Stderr, "idp-bench: server exit: %v (log: %s)\n", err, srv.logPath)
-			}
-		}()
-		issuer, pprofAddr, rep.Server, rep.ServerPID = srv.issuer, srv.pprofAddr, "own: "+o.serverBin+" serve, database "+o.dbName+", redis prefix "+prefix, srv.pid()
-		fmt.Fprintf(os.Stderr, "idp-bench: started %s serve at %s (pid %d, log %s)\n", o.serverBin, issuer, srv.pid(), o.serverLog)
-	} else if o.doSeed {
-		if err := seedInto(ctx, cfg.DatabaseURL, params, w); err != nil {
-			return err
-		}
+	p, err := provide(ctx, o, cfg, params, w, rep)
+	if err != nil {
+		return err
 	}
-	t, err := discover(ctx, issuer, w)
+	defer p.close()
+	t, err := discover(ctx, p.issuer, w)
 	if err != nil {
 		return err
 	}
 	var prof *profiler
 	if o.profileDir != "" {
-		if pprofAddr == "" {
+		if p.pprofAddr == "" {
 			return fmt.Errorf("-cpuprofile with -url needs -pprof (the server's IDP_PPROF_LISTEN)")
 		}
 		if err := os.MkdirAll(o.profileDir, 0o755); err != nil {
 			return err
 		}
-		prof = &profiler{addr: pprofAddr, dir: o.profileDir}
+		prof = &profiler{addr: p.pprofAddr, dir: o.profileDir}
 	}
 	obs := &observer{pid: rep.ServerPID, mon: startRSSMonitor(ctx, rep.ServerPID), prof: prof}
-	if obs.db, err = pgx.Connect(ctx, dbURL); err == nil {
+	if obs.db, err = pgx.Connect(ctx, p.dbURL); err == nil {
 		defer obs.db.Close(context.Background())
 	}
 
@@ -114,6 +90,49 @@ func run(ctx context.Context, o options) error {
 		}
 	}
 	return ctx.Err()
+}
+
+// provider is the provider under load and how to let go of it.
+type provider struct {
+	issuer, pprofAddr, dbURL string
+	close                    func()
+}
+
+// provide seeds the bench world and starts our own server, or (with -url)
+// seeds into IDP_DATABASE_URL and uses the running one.
+func provide(ctx context.Context, o options, cfg *config.Config, params password.Params, w world, rep *Report) (provider, error) {
+	if o.url != "" {
+		p := provider{issuer: o.url, pprofAddr: o.pprofAddr, dbURL: cfg.DatabaseURL, close: func() {}}
+		if o.doSeed {
+			return p, seedInto(ctx, p.dbURL, params, w)
+		}
+		return p, nil
+	}
+	dbURL, err := ensureDatabase(ctx, cfg.DatabaseURL, o.dbName)
+	if err != nil {
+		return provider{}, err
+	}
+	if o.doSeed {
+		if err := seedInto(ctx, dbURL, params, w); err != nil {
+			return provider{}, err
+		}
+	}
+	prefix := "bench-" + randomHex(6) + ":"
+	srv, err := startServer(ctx, o.serverBin, o.serverLog,
+		map[string]string{"IDP_DATABASE_URL": dbURL, "IDP_REDIS_PREFIX": prefix}, o.profileDir != "")
+	if err != nil {
+		cleanRedis(cfg.RedisURL, prefix)
+		return provider{}, err
+	}
+	rep.Server = "own: " + o.serverBin + " serve, database " + o.dbName + ", redis prefix " + prefix
+	rep.ServerPID = srv.pid()
+	fmt.Fprintf(os.Stderr, "idp-bench: started %s serve at %s (pid %d, log %s)\n", o.serverBin, srv.issuer, srv.pid(), o.serverLog)
+	return provider{issuer: srv.issuer, pprofAddr: srv.pprofAddr, dbURL: dbURL, close: func() {
+		if err := srv.stop(); err != nil {
+			fmt.Fprintf(os.Stderr, "idp-bench: server exit: %v (log: %s)\n", err, srv.logPath)
+		}
+		cleanRedis(cfg.RedisURL, prefix) // after the server has stopped writing
+	}}, nil
 }
 
 func oneLine(r Result) string {

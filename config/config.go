@@ -35,6 +35,7 @@ type Config struct {
 
 	SigningAlgorithm string        // IDP_SIGNING_ALG: RS256 (default) or ES256
 	KeyRefresh       time.Duration // IDP_KEY_REFRESH: how often a node re-reads the signing keys
+	ClaimsCacheTTL   time.Duration // IDP_CLAIMS_CACHE_TTL: how long claim contents may be reused; 0 = off
 
 	AuthRequestTTL  time.Duration // IDP_AUTH_REQUEST_TTL
 	CodeTTL         time.Duration // IDP_CODE_TTL
@@ -76,6 +77,7 @@ func FromLookup(lookup func(string) (string, bool)) (*Config, error) {
 		RedisPrefix:      r.str("IDP_REDIS_PREFIX", "idp:"),
 		SigningAlgorithm: r.str("IDP_SIGNING_ALG", "RS256"),
 		KeyRefresh:       r.duration("IDP_KEY_REFRESH", time.Minute),
+		ClaimsCacheTTL:   r.duration("IDP_CLAIMS_CACHE_TTL", 5*time.Second),
 
 		AuthRequestTTL:  r.duration("IDP_AUTH_REQUEST_TTL", 30*time.Minute),
 		CodeTTL:         r.duration("IDP_CODE_TTL", time.Minute),
@@ -116,6 +118,7 @@ func FromLookup(lookup func(string) (string, bool)) (*Config, error) {
 	} {
 		r.check(d > 0, name, "must be a positive duration, e.g. 10m")
 	}
+	r.check(c.ClaimsCacheTTL >= 0 && c.ClaimsCacheTTL <= time.Minute, "IDP_CLAIMS_CACHE_TTL", "must be from 0 (off) to 1m")
 	r.check(c.CodeTTL <= 10*time.Minute, "IDP_CODE_TTL", "must be at most 10m (RFC 6749 §4.1.2)")
 	r.check(c.SessionIdle <= c.SessionMax, "IDP_SESSION_IDLE", "must not exceed IDP_SESSION_MAX")
 	r.check(slices.Contains([]string{"debug", "info", "warn", "error"}, c.LogLevel), "IDP_LOG_LEVEL", "must be debug, info, warn or error")

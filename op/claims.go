@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
+	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"golang.org/x/text/language"
@@ -26,7 +28,11 @@ const (
 // account as loaded earlier in the same request (the refresh grant), so it is
 // not queried twice.
 func (s *Storage) fillClaims(ctx context.Context, info *oidc.UserInfo, subject, clientID string, scopes []string, auth storage.Authentication, known *storage.Principal) error {
-	p, err := s.principal(ctx, subject, known)
+	c, err := s.Client(ctx, clientID)
+	if err != nil {
+		return err
+	}
+	p, access, err := s.accountInService(ctx, subject, c.ServiceID, known)
 	if errors.Is(err, storage.ErrNotFound) {
 		return errors.New("the account no longer exists")
 	}
@@ -35,14 +41,6 @@ func (s *Storage) fillClaims(ctx context.Context, info *oidc.UserInfo, subject, 
 	}
 	if p.Kind != storage.KindStaff || !p.CanSignIn() {
 		return errors.New("the account may not use e-services")
-	}
-	c, err := s.Client(ctx, clientID)
-	if err != nil {
-		return err
-	}
-	access, err := s.dir.ServiceAccess(ctx, p.ID, c.ServiceID)
-	if err != nil {
-		return err
 	}
 	if !access.Allows() {
 		return errors.New("the staff login no longer has access to this e-service")
@@ -82,12 +80,81 @@ func (s *Storage) fillClaims(ctx context.Context, info *oidc.UserInfo, subject, 
 	return nil
 }
 
-// principal returns known if it is the account of subject, else loads it.
-func (s *Storage) principal(ctx context.Context, subject string, known *storage.Principal) (storage.Principal, error) {
-	if known != nil && known.Subject == subject {
-		return *known, nil
+// accountInService returns the account of subject and its access to an
+// e-service: known if given (loaded earlier in this request), else from the
+// claims cache, else from Postgres (two queries, then cached).
+func (s *Storage) accountInService(ctx context.Context, subject string, serviceID int64, known *storage.Principal) (storage.Principal, storage.ServiceAccess, error) {
+	key := claimsKey{subject: subject, serviceID: serviceID}
+	if known == nil || known.Subject != subject {
+		if e, ok := s.claims.get(key); ok {
+			return e.p, e.access, nil
+		}
+		p, err := s.dir.PrincipalBySubject(ctx, subject)
+		if err != nil {
+			return p, storage.ServiceAccess{}, err
+		}
+		known = &p
 	}
-	return s.dir.PrincipalBySubject(ctx, subject)
+	access, err := s.dir.ServiceAccess(ctx, known.ID, serviceID)
+	if err != nil {
+		return *known, access, err
+	}
+	s.claims.put(key, claimsEntry{p: *known, access: access})
+	return *known, access, nil
+}
+
+// claimsCache keeps, for a few seconds, what the claims of an account in an
+// e-service are made of, so that userinfo, introspection and token issuance
+// do not ask Postgres twice per request. Whether a token is valid is never
+// cached: that is the Redis record, checked on every use, and deleting a
+// login or changing its password revokes its tokens there at once. Only the
+// claims' content (names, groups) may lag a change by at most the TTL, on
+// each node. A TTL of 0 turns the cache off.
+type claimsCache struct {
+	ttl time.Duration
+
+	mu      sync.Mutex
+	entries map[claimsKey]claimsEntry
+}
+
+type claimsKey struct {
+	subject   string
+	serviceID int64
+}
+
+type claimsEntry struct {
+	p      storage.Principal
+	access storage.ServiceAccess
+	at     time.Time
+}
+
+// maxClaimsEntries bounds the cache's memory; when full it starts afresh.
+const maxClaimsEntries = 50_000
+
+func (c *claimsCache) get(k claimsKey) (claimsEntry, bool) {
+	if c == nil || c.ttl <= 0 {
+		return claimsEntry{}, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[k]
+	if !ok || time.Since(e.at) >= c.ttl {
+		return claimsEntry{}, false
+	}
+	return e, true
+}
+
+func (c *claimsCache) put(k claimsKey, e claimsEntry) {
+	if c == nil || c.ttl <= 0 {
+		return
+	}
+	e.at = time.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || len(c.entries) >= maxClaimsEntries {
+		c.entries = make(map[claimsKey]claimsEntry)
+	}
+	c.entries[k] = e
 }
 
 func firstNonEmpty(vals ...string) string {

@@ -64,3 +64,29 @@ func TestRefreshGrantLoadsTheAccountOnce(t *testing.T) {
 		t.Fatalf("PrincipalBySubject called %d times, want 2", dir.bySubject)
 	}
 }
+
+// Within the claims cache's TTL the claims of an account in an e-service are
+// built without asking the directory again; after it they are read afresh.
+func TestClaimsCache(t *testing.T) {
+	dir := &countingDirectory{}
+	s := NewStorage(dir, oneRefreshToken{}, nil, Lifetimes{ClaimsCache: 150 * time.Millisecond}, "/login")
+	fill := func() map[string]any {
+		info := new(oidc.UserInfo)
+		if err := s.fillClaims(context.Background(), info, "CU000000107", "c", nil, storage.Authentication{}, nil); err != nil {
+			t.Fatal(err)
+		}
+		return info.Claims
+	}
+	first, second := fill(), fill()
+	if dir.bySubject != 1 {
+		t.Fatalf("two userinfo answers within the TTL read the account %d times, want 1", dir.bySubject)
+	}
+	if first["euid"] != second["euid"] || second["entity_number"] != "99-000001" {
+		t.Fatalf("cached claims differ: %v vs %v", first, second)
+	}
+	time.Sleep(200 * time.Millisecond)
+	fill()
+	if dir.bySubject != 2 {
+		t.Fatalf("after the TTL the account was read %d times in all, want 2", dir.bySubject)
+	}
+}

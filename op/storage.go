@@ -29,6 +29,9 @@ type Lifetimes struct {
 	AccessToken  time.Duration
 	IDToken      time.Duration
 	RefreshToken time.Duration
+	// ClaimsCache is how long the content of claims (names, groups) may be
+	// reused without asking Postgres; 0 turns the cache off.
+	ClaimsCache time.Duration
 }
 
 // Storage implements op.Storage and the optional interfaces we use.
@@ -37,6 +40,7 @@ type Storage struct {
 	state    storage.ShortLived
 	keys     *Keys
 	clients  *clientCache
+	claims   *claimsCache
 	life     Lifetimes
 	loginURL string
 	now      func() time.Time
@@ -54,6 +58,7 @@ func NewStorage(dir storage.Directory, state storage.ShortLived, keys *Keys, lif
 	return &Storage{
 		dir: dir, state: state, keys: keys, life: life, loginURL: loginURL, now: time.Now,
 		clients: &clientCache{dir: dir, ttl: 30 * time.Second},
+		claims:  &claimsCache{ttl: life.ClaimsCache},
 	}
 }
 

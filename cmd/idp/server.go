@@ -75,7 +75,7 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 	dir, state := idpop.ObserveStoreFailures(pg, rs)
 	st := idpop.NewStorage(dir, state, keys, idpop.Lifetimes{
 		AuthRequest: cfg.AuthRequestTTL, Code: cfg.CodeTTL, AccessToken: cfg.AccessTokenTTL,
-		IDToken: cfg.IDTokenTTL, RefreshToken: cfg.RefreshTokenTTL,
+		IDToken: cfg.IDTokenTTL, RefreshToken: cfg.RefreshTokenTTL, ClaimsCache: cfg.ClaimsCacheTTL,
 	}, base+"/login")
 	var langs []language.Tag
 	for _, l := range templates.Languages {

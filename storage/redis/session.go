@@ -58,16 +58,17 @@ func (s *Store) CreateSession(ctx context.Context, sess *storage.Session, idle t
 	}
 	h := hashSecret(secret)
 	sidTTL, _ := s.ttlUntil(sess.ExpiresAt)
-	if err := s.rdb.Set(ctx, s.kSID(sid), h, sidTTL).Err(); err != nil {
-		return "", wrap("create session", err)
-	}
-	if sess.Subject != "" {
-		if err := s.index(ctx, s.rdb, s.kSubSessions(sess.Subject), sid, sess.ExpiresAt); err != nil {
-			return "", wrap("create session", err)
+	// The sid pointer and the subject index (independent of each other), then
+	// the record: the session exists only once it can be found by sid and subject.
+	err = s.sequenced(ctx, func(p goredis.Pipeliner, run scriptRunner) {
+		p.Set(ctx, s.kSID(sid), h, sidTTL)
+		if sess.Subject != "" {
+			run(indexAdd, []string{s.kSubSessions(sess.Subject)}, s.indexArgs(sid, sess.ExpiresAt)...)
 		}
-	}
-	// The record last: the session exists only once it can be found by sid and subject.
-	if err := s.rdb.Set(ctx, s.kSession(h), raw, ttl).Err(); err != nil {
+	}, func(p goredis.Pipeliner, _ scriptRunner) {
+		p.Set(ctx, s.kSession(h), raw, ttl)
+	})
+	if err != nil {
 		return "", wrap("create session", err)
 	}
 	return secret, nil

@@ -36,8 +36,11 @@
 // latest member, so an index never outgrows the live state it points to.
 //
 // Scripts only touch keys of one hash tag; commands that span several tags
-// are issued one key at a time. Stores are therefore safe on a single Redis,
-// Sentinel and Cluster alike.
+// are batched in go-redis pipelines, which a Cluster client splits per node.
+// Where the order of writes to different tags matters (a record before the
+// indexes that point to it), one pipeline is used only on a client that sends
+// it to one server in order; otherwise the writes take separate round trips.
+// Stores are therefore safe on a single Redis, Sentinel and Cluster alike.
 package redis
 
 import (

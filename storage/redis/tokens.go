@@ -41,29 +41,35 @@ func (s *Store) SaveAccessToken(ctx context.Context, t *storage.AccessToken) err
 		return wrap("save access token", err)
 	}
 	key := s.kAccessToken(t.ID)
-	if err := s.rdb.Set(ctx, key, raw, ttl).Err(); err != nil {
+	// The record first, so that whatever finds the token in an index can
+	// delete it. Then the indexes, independent of each other.
+	args := s.indexArgs(t.ID, t.ExpiresAt)
+	var revoked *goredis.Cmd
+	err = s.sequenced(ctx, func(p goredis.Pipeliner, _ scriptRunner) {
+		p.Set(ctx, key, raw, ttl)
+	}, func(p goredis.Pipeliner, run scriptRunner) {
+		revoked = nil
+		if t.GrantID != "" {
+			// Atomically with indexing: either RevokeGrant's tombstone is
+			// visible now, or RevokeGrant reads the index later and finds this token.
+			revoked = run(indexAddCheckRevoked, []string{s.kGrantATs(t.GrantID), s.kFamily(t.GrantID)}, args...)
+		}
+		if t.SessionID != "" {
+			run(indexAdd, []string{s.kSIDATs(t.SessionID)}, args...)
+		}
+		if t.Subject != "" {
+			run(indexAdd, []string{s.kSubATs(t.Subject)}, args...)
+		}
+	})
+	if err != nil {
 		return wrap("save access token", err)
 	}
-	for _, idx := range []struct{ on, key string }{
-		{t.GrantID, s.kGrantATs(t.GrantID)},
-		{t.SessionID, s.kSIDATs(t.SessionID)},
-		{t.Subject, s.kSubATs(t.Subject)},
-	} {
-		if idx.on == "" {
-			continue
-		}
-		if err := s.index(ctx, s.rdb, idx.key, t.ID, t.ExpiresAt); err != nil {
-			return wrap("index access token", err)
-		}
-	}
-	if t.GrantID != "" {
-		// After indexing: either RevokeGrant's tombstone is visible now, or
-		// RevokeGrant reads the index later and finds this token.
-		revoked, err := s.rdb.HExists(ctx, s.kFamily(t.GrantID), "revoked").Result()
+	if revoked != nil {
+		n, err := revoked.Int()
 		if err != nil {
 			return wrap("save access token", err)
 		}
-		if revoked {
+		if n == 1 {
 			if err := s.rdb.Del(ctx, key).Err(); err != nil {
 				return wrap("save access token", err)
 			}
@@ -203,31 +209,31 @@ func (s *Store) CreateRefreshToken(ctx context.Context, t *storage.RefreshToken)
 	if created == 0 {
 		return "", fmt.Errorf("%w: refresh family %s exists or was revoked", storage.ErrConflict, t.FamilyID)
 	}
-	if err := s.rdb.Set(ctx, s.kRefresh(hashSecret(token)), "1:"+t.FamilyID, ttl).Err(); err != nil {
+	if err := s.issueFamilyToken(ctx, token, "1:"+t.FamilyID, ttl, t); err != nil {
 		return "", wrap("create refresh token", err)
-	}
-	if err := s.indexFamily(ctx, t); err != nil {
-		return "", wrap("index refresh token", err)
 	}
 	return token, nil
 }
 
-// indexFamily indexes family t.FamilyID under its subject and session, and its
-// access token under the family (as a grant).
-func (s *Store) indexFamily(ctx context.Context, t *storage.RefreshToken) error {
-	for _, idx := range []struct{ on, key, member string }{
-		{t.Subject, s.kSubFamilies(t.Subject), t.FamilyID},
-		{t.SessionID, s.kSIDFamilies(t.SessionID), t.FamilyID},
-		{t.AccessTokenID, s.kGrantATs(t.FamilyID), t.AccessTokenID},
-	} {
-		if idx.on == "" {
-			continue
+// issueFamilyToken stores the entry of a new token of family t.FamilyID (the
+// family record already holds it) and indexes the family under its subject and
+// session, and its access token under the family (as a grant): independent
+// idempotent writes, sent in one pipeline.
+func (s *Store) issueFamilyToken(ctx context.Context, token, entry string, ttl time.Duration, t *storage.RefreshToken) error {
+	refreshKey := s.kRefresh(hashSecret(token))
+	famArgs := s.indexArgs(t.FamilyID, t.ExpiresAt)
+	return s.pipelined(ctx, func(p goredis.Pipeliner, run scriptRunner) {
+		p.Set(ctx, refreshKey, entry, ttl)
+		if t.Subject != "" {
+			run(indexAdd, []string{s.kSubFamilies(t.Subject)}, famArgs...)
 		}
-		if err := s.index(ctx, s.rdb, idx.key, idx.member, t.ExpiresAt); err != nil {
-			return err
+		if t.SessionID != "" {
+			run(indexAdd, []string{s.kSIDFamilies(t.SessionID)}, famArgs...)
 		}
-	}
-	return nil
+		if t.AccessTokenID != "" {
+			run(indexAdd, []string{s.kGrantATs(t.FamilyID)}, s.indexArgs(t.AccessTokenID, t.ExpiresAt)...)
+		}
+	})
 }
 
 // tokenFamily resolves a refresh token to its generation and family.
@@ -367,11 +373,8 @@ func (s *Store) RotateRefreshToken(ctx context.Context, old string, t *storage.R
 		return "", fmt.Errorf("redis: rotate refresh token: unexpected generation %v", v)
 	}
 	entry := strconv.FormatInt(newGen, 10) + ":" + family
-	if err := s.rdb.Set(ctx, s.kRefresh(hashSecret(token)), entry, ttl).Err(); err != nil {
+	if err := s.issueFamilyToken(ctx, token, entry, ttl, &next); err != nil {
 		return "", wrap("rotate refresh token", err)
-	}
-	if err := s.indexFamily(ctx, &next); err != nil {
-		return "", wrap("index refresh token", err)
 	}
 	*t = next
 	return token, nil

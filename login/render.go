@@ -123,6 +123,7 @@ type loginPage struct {
 type messagePage struct {
 	common
 	Heading, Message  string
+	Detail            string // technical detail, shown small (e.g. the library's reason)
 	IsError           bool
 	LinkURL, LinkText string
 }

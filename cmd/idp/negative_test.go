@@ -303,6 +303,14 @@ func TestAuthorizeUnregisteredRedirect(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			p := idp.browser().get(r.authorizeURL(q))
 			wantNoRedirect(t, name, p, http.StatusBadRequest)
+			// Our page, in the user's language, not the library's bare text.
+			if ct := p.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+				t.Errorf("%s: Content-Type %q, want our HTML page", name, ct)
+			}
+			mustContain(t, p.Body, "無法處理登入要求")
+			if csp := p.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") {
+				t.Errorf("%s: CSP %q", name, csp)
+			}
 		})
 	}
 }

@@ -120,7 +120,8 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 		sub = r.PathPrefix(base).Subrouter()
 	}
 	pages.Mount(sub)
-	protocol := idpop.StoreOutageGuard(provider, idpop.GuardPathsOf(provider), pages.Unavailable)
+	guarded := idpop.GuardPathsOf(provider)
+	protocol := pages.ProtocolErrorPages(idpop.StoreOutageGuard(provider, guarded, pages.Unavailable), guarded.Browser)
 	if base != "" {
 		sub.PathPrefix("/").Handler(http.StripPrefix(base, protocol))
 	} else {

@@ -13,9 +13,6 @@ import (
 	"github.com/entity-account/idp/storage"
 )
 
-// Claims we add to the standard set (advertised in discovery).
-var customClaims = []string{"euid", "entity_number", "entity_name", "service_groups", "sid"}
-
 // ACR values. Password only today; a second factor will add a higher one.
 const (
 	ACRPassword = "urn:entity-account:acr:password"

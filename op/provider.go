@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -42,7 +41,7 @@ func NewProvider(cfg ProviderConfig, s *Storage) (*op.Provider, error) {
 		AuthMethodPost:           false,
 		GrantTypeRefreshToken:    true,
 		SupportedUILocales:       cfg.SupportedLangs,
-		SupportedClaims:          slices.Concat(op.DefaultSupportedClaims, customClaims),
+		SupportedClaims:          supportedClaims,
 		SupportedScopes:          []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopePhone, oidc.ScopeOfflineAccess},
 	}
 	copy(conf.CryptoKey[:], cryptoKey)

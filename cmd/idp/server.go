@@ -121,7 +121,7 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 	}
 	pages.Mount(sub)
 	guarded := idpop.GuardPathsOf(provider)
-	protocol := pages.ProtocolErrorPages(idpop.StoreOutageGuard(provider, guarded, pages.Unavailable), guarded.Browser)
+	protocol := idpop.HonestDiscovery(pages.ProtocolErrorPages(idpop.StoreOutageGuard(provider, guarded, pages.Unavailable), guarded.Browser))
 	if base != "" {
 		sub.PathPrefix("/").Handler(http.StripPrefix(base, protocol))
 	} else {

@@ -1,0 +1,79 @@
+package op
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+)
+
+// supportedClaims are the claims this provider actually emits (ID token,
+// userinfo, introspection), advertised in discovery.
+var supportedClaims = []string{
+	"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "client_id", "at_hash", "c_hash",
+	"sid", "euid", "entity_number", "entity_name", "service_groups",
+	"preferred_username", "name", "locale", "email", "email_verified", "phone_number",
+}
+
+// HonestDiscovery corrects the library's discovery document, which
+// advertises features whatever the provider does (zitadel/oidc hard-codes
+// them): the implicit and JWT-bearer grants and the id_token response types
+// (our clients may use the code flow only), the device endpoint (no device
+// grant), and private_key_jwt signing algorithms (clients authenticate with
+// a secret or PKCE). An RP reading discovery then sees exactly what works.
+func HonestDiscovery(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != oidc.DiscoveryEndpoint {
+			next.ServeHTTP(w, r)
+			return
+		}
+		rec := &bufferedResponse{header: http.Header{}, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		var doc map[string]any
+		if rec.status != http.StatusOK || json.Unmarshal(rec.body.Bytes(), &doc) != nil {
+			rec.copyTo(w) // not a document we understand: pass it on unchanged
+			return
+		}
+		for _, k := range []string{"device_authorization_endpoint", "revocation_endpoint_auth_signing_alg_values_supported",
+			"introspection_endpoint_auth_signing_alg_values_supported", "request_object_signing_alg_values_supported"} {
+			delete(doc, k)
+		}
+		doc["response_types_supported"] = []string{string(oidc.ResponseTypeCode)}
+		doc["response_modes_supported"] = []string{"query", "form_post"}
+		doc["grant_types_supported"] = []string{string(oidc.GrantTypeCode), string(oidc.GrantTypeRefreshToken)}
+		doc["acr_values_supported"] = []string{ACRPassword}
+		doc["request_parameter_supported"] = false
+		body, err := json.Marshal(doc)
+		if err != nil {
+			rec.copyTo(w)
+			return
+		}
+		for k, v := range rec.header {
+			w.Header()[k] = v
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(body)
+	})
+}
+
+// bufferedResponse records an answer so that it can be changed before it is sent.
+type bufferedResponse struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (b *bufferedResponse) Header() http.Header         { return b.header }
+func (b *bufferedResponse) WriteHeader(status int)      { b.status = status }
+func (b *bufferedResponse) Write(p []byte) (int, error) { return b.body.Write(p) }
+
+func (b *bufferedResponse) copyTo(w http.ResponseWriter) {
+	for k, v := range b.header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(b.status)
+	_, _ = w.Write(b.body.Bytes())
+}

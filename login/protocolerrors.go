@@ -2,6 +2,7 @@ package login
 
 import (
 	"bytes"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -9,8 +10,9 @@ import (
 
 // ProtocolErrorPages wraps the protocol engine's browser endpoints
 // (authorize, its callback, end_session). When the library refuses a request
-// it cannot send back to the e-service (an unregistered redirect_uri, an
-// unknown client), it answers a bare text/plain 400; the person in front of
+// it cannot send back to the e-service (an unregistered redirect_uri or
+// post_logout_redirect_uri, an unknown client), it answers a bare text/plain
+// 400 or an OAuth error object meant for programs; the person in front of
 // the browser then gets our page instead, in their language, with the
 // library's reason as a technical detail for the e-service's developers.
 // Redirects and every other answer pass through untouched.
@@ -26,6 +28,13 @@ func (h *Handler) ProtocolErrorPages(next http.Handler, browserPaths []string) h
 			return
 		}
 		detail := strings.TrimSpace(cw.body.String())
+		var oauthErr struct {
+			Error       string `json:"error"`
+			Description string `json:"error_description"`
+		}
+		if cw.json && json.Unmarshal(cw.body.Bytes(), &oauthErr) == nil {
+			detail = strings.TrimSpace(oauthErr.Error + ": " + oauthErr.Description)
+		}
 		slog.InfoContext(r.Context(), "protocol request refused", "path", r.URL.Path, "status", cw.status, "reason", detail)
 		lang := h.pages.language(r, nil)
 		t := h.pages.messages[lang]
@@ -51,6 +60,7 @@ type plainErrorCatcher struct {
 	http.ResponseWriter
 	status  int
 	caught  bool
+	json    bool // the library's answer was an OAuth error object
 	decided bool
 	body    bytes.Buffer
 }
@@ -63,7 +73,8 @@ func (c *plainErrorCatcher) WriteHeader(status int) {
 	}
 	c.decided = true
 	ct := c.Header().Get("Content-Type")
-	if status >= 400 && status < 500 && (ct == "" || strings.HasPrefix(ct, "text/plain")) {
+	c.json = strings.HasPrefix(ct, "application/json")
+	if status >= 400 && status < 500 && (ct == "" || strings.HasPrefix(ct, "text/plain") || c.json) {
 		c.status, c.caught = status, true
 		c.Header().Del("Content-Type")
 		c.Header().Del("Content-Length")

@@ -307,12 +307,26 @@ func TestAuthorizeUnregisteredRedirect(t *testing.T) {
 			if ct := p.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
 				t.Errorf("%s: Content-Type %q, want our HTML page", name, ct)
 			}
-			mustContain(t, p.Body, "無法處理登入要求")
+			mustContain(t, p.Body, "無法處理此要求")
 			if csp := p.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") {
 				t.Errorf("%s: CSP %q", name, csp)
 			}
 		})
 	}
+}
+
+// TestEndSessionUnregisteredRedirect: a post_logout_redirect_uri the client
+// did not register is refused with our page, and the browser is not sent there.
+func TestEndSessionUnregisteredRedirect(t *testing.T) {
+	t.Parallel()
+	idp := startIDP(t, nil)
+	web := idp.client(demoWebClient)
+	r := idp.rp(web, web.RedirectURIs[0])
+	q := url.Values{"client_id": {web.ClientID}, "post_logout_redirect_uri": {"http://evil.example/"}, "state": {"s"}}
+	p := idp.browser().get(r.discovery(t, "end_session_endpoint") + "?" + q.Encode())
+	wantNoRedirect(t, "end_session with an unregistered post_logout_redirect_uri", p, http.StatusBadRequest)
+	mustContain(t, p.Body, "無法處理此要求")
+	mustContain(t, p.Body, "post_logout_redirect_uri")
 }
 
 // ---- the login form ----

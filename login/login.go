@@ -27,6 +27,7 @@ type Config struct {
 	BasePath           string // the issuer's path ("" or "/oidc"); pages live under it
 	SecureCookies      bool
 	CSRFKey            []byte
+	LogoutKey          []byte // signs the post-logout address the confirmation page redirects to
 	SessionIdle        time.Duration
 	SessionMax         time.Duration
 	FailuresPerAccount int
@@ -65,6 +66,8 @@ func (h *Handler) Mount(r *mux.Router) {
 	r.HandleFunc("/login", h.showLogin).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/login", http.NewCrossOriginProtection().Handler(http.HandlerFunc(h.submitLogin))).Methods(http.MethodPost)
 	r.HandleFunc("/logged-out", h.loggedOut).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc(logoutPath, h.showLogout).Methods(http.MethodGet, http.MethodHead)
+	r.Handle(logoutPath, http.NewCrossOriginProtection().Handler(http.HandlerFunc(h.submitLogout))).Methods(http.MethodPost)
 	h.mountActivation(r)
 	h.mountAccount(r)
 	r.PathPrefix("/static/").Handler(http.StripPrefix(h.cfg.BasePath+"/static/", staticFiles()))

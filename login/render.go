@@ -28,7 +28,7 @@ func loadPages() (*pages, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse templates: %w", err)
 	}
-	for _, name := range []string{"login.html", "message.html"} {
+	for _, name := range []string{"login.html", "message.html", "logout.html"} {
 		if tmpl.Lookup(name) == nil {
 			return nil, fmt.Errorf("template %s is missing", name)
 		}

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
-	"strings"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
@@ -23,9 +22,7 @@ type ProviderConfig struct {
 	Issuer         string
 	MasterKey      []byte
 	LoggedOutURL   string // absolute URL shown after logout without a valid post_logout_redirect_uri
-	SecureCookies  bool
-	CookiePath     string
-	AllowInsecure  bool // http issuer: development only
+	AllowInsecure  bool   // http issuer: development only
 	SupportedLangs []language.Tag
 }
 
@@ -49,7 +46,7 @@ func NewProvider(cfg ProviderConfig, s *Storage) (*op.Provider, error) {
 		// No CORS: our RPs are server-side web apps and native apps, never
 		// browser scripts; the library's default would reflect any origin.
 		op.WithCORSOptions(nil),
-		op.WithHttpInterceptors(sessionInterceptor(cfg)),
+		op.WithHttpInterceptors(sessionInterceptor),
 	}
 	if cfg.AllowInsecure {
 		opts = append(opts, op.WithAllowInsecure())
@@ -60,22 +57,17 @@ func NewProvider(cfg ProviderConfig, s *Storage) (*op.Provider, error) {
 type sessionKey struct{}
 
 // sessionInterceptor hands the SSO cookie to the storage (the library passes
-// only a context) and clears it on end_session.
-func sessionInterceptor(cfg ProviderConfig) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			c, err := r.Cookie(SessionCookie)
-			if err != nil || c.Value == "" {
-				next.ServeHTTP(w, r)
-				return
-			}
-			if strings.HasSuffix(r.URL.Path, "/end_session") {
-				http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: cfg.CookiePath, MaxAge: -1,
-					HttpOnly: true, Secure: cfg.SecureCookies, SameSite: http.SameSiteLaxMode})
-			}
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, c.Value)))
-		})
-	}
+// only a context). An ended session's cookie is left to expire: it names a
+// session that no longer exists.
+func sessionInterceptor(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := r.Cookie(SessionCookie)
+		if err != nil || c.Value == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, c.Value)))
+	})
 }
 
 func sessionSecretFromContext(ctx context.Context) string {

@@ -36,14 +36,16 @@ type Lifetimes struct {
 
 // Storage implements op.Storage and the optional interfaces we use.
 type Storage struct {
-	dir      storage.Directory
-	state    storage.ShortLived
-	keys     *Keys
-	clients  *clientCache
-	claims   *claimsCache
-	life     Lifetimes
-	loginURL string
-	now      func() time.Time
+	dir     storage.Directory
+	state   storage.ShortLived
+	keys    *Keys
+	clients *clientCache
+	claims  *claimsCache
+	// confirmLogout gives the logout confirmation page's address (login package).
+	confirmLogout func(next string) string
+	life          Lifetimes
+	loginURL      string
+	now           func() time.Time
 }
 
 var (
@@ -324,18 +326,28 @@ func (s *Storage) TerminateSession(ctx context.Context, userID, clientID string)
 	return nil
 }
 
+// SetLogoutConfirmation sets where end_session sends the browser when it
+// must ask the user first (see TerminateSessionFromRequest); url gets the
+// validated post-logout address.
+func (s *Storage) SetLogoutConfirmation(url func(next string) string) { s.confirmLogout = url }
+
 // TerminateSessionFromRequest ends the browser's SSO session (found through
-// the cookie the interceptor put in ctx) and revokes the tokens issued under it.
+// the cookie the interceptor put in ctx) and revokes the tokens issued under
+// it, when the request's id_token_hint names the session's user. Without such
+// a hint the user is asked first (RP-Initiated Logout 1.0 §2: the OP MUST
+// ask), on the confirmation page, which ends the session itself.
 func (s *Storage) TerminateSessionFromRequest(ctx context.Context, req *op.EndSessionRequest) (string, error) {
 	if secret := sessionSecretFromContext(ctx); secret != "" {
-		sess, err := s.state.Session(ctx, secret, time.Minute)
+		sess, err := s.state.Session(ctx, secret, 0)
 		switch {
 		case errors.Is(err, storage.ErrNotFound):
 		case err != nil:
 			return "", err
-		case req.UserID != "" && sess.Subject != req.UserID:
-			// The hint names someone else: leave this browser's session alone.
-			slog.InfoContext(ctx, "end_session hint does not match the browser session; session kept")
+		case req.IDTokenHintClaims == nil || sess.Subject != req.UserID:
+			if s.confirmLogout != nil {
+				return s.confirmLogout(req.RedirectURI), nil
+			}
+			slog.InfoContext(ctx, "end_session without a matching id_token_hint and no confirmation page; session kept")
 		default:
 			if err := s.state.EndSessionByID(ctx, sess.SessionID); err != nil {
 				return "", err

@@ -287,3 +287,55 @@ func equalStrings(v any, want []string) bool {
 	}
 	return slices.Equal(got, want)
 }
+
+// TestLogoutWithoutHintAsksFirst: end_session without an id_token_hint (any
+// site can link to it) must not end the session silently; the user is asked
+// (RP-Initiated Logout 1.0 §2), and only their confirmation ends it.
+func TestLogoutWithoutHintAsksFirst(t *testing.T) {
+	idp := startIDP(t, nil)
+	web := idp.client(demoWebClient)
+	r := idp.rp(web, web.RedirectURIs[0])
+	b := idp.browser()
+	p := newAuthParams(t)
+	tok, err := r.exchange(b.signIn(r, p, "staff01").Get("code"), p.Verifier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	silent := func() url.Values {
+		p := newAuthParams(t)
+		p.Extra = url.Values{"prompt": {"none"}}
+		return b.followToRP(b.get(r.authURL(p)))
+	}
+
+	end := url.Values{"client_id": {web.ClientID}, "post_logout_redirect_uri": {web.PostLogoutRedirectURIs[0]}, "state": {"bye-2"}}
+	confirm := b.get(b.get(r.discovery(t, "end_session_endpoint") + "?" + end.Encode()).location(t))
+	if confirm.StatusCode != http.StatusOK || !strings.Contains(confirm.Body, `action="/logout"`) {
+		t.Fatalf("end_session without a hint: want the confirmation page, got %d %.300s", confirm.StatusCode, confirm.Body)
+	}
+	if cb := silent(); cb.Get("code") == "" {
+		t.Fatalf("the session ended before the user confirmed: %v", cb)
+	}
+	form := url.Values{"next": {confirm.fieldValue("next")}, "sig": {confirm.fieldValue("sig")}}
+	if p := b.post("/logout", form); p.StatusCode != http.StatusForbidden {
+		t.Errorf("confirmation without CSRF token = %d, want 403", p.StatusCode)
+	}
+	forged := url.Values{"next": {"http://evil.example/"}, "sig": {form.Get("sig")}, "csrf_token": {confirm.fieldValue("csrf_token")}}
+	if p := b.post("/logout", forged); p.StatusCode != http.StatusBadRequest || p.Header.Get("Location") != "" {
+		t.Errorf("confirmation with a forged address = %d %q, want 400 and no redirect", p.StatusCode, p.Header.Get("Location"))
+	}
+	form.Set("csrf_token", confirm.fieldValue("csrf_token"))
+	loc := b.post("/logout", form).location(t)
+	if !strings.HasPrefix(loc, web.PostLogoutRedirectURIs[0]) || !strings.Contains(loc, "state=bye-2") {
+		t.Fatalf("after confirming: redirect %s", loc)
+	}
+	if cb := silent(); cb.Get("error") != "login_required" {
+		t.Errorf("prompt=none after confirmed logout = %v, want login_required", cb)
+	}
+	if _, intro := r.postForm(t, r.discovery(t, "introspection_endpoint"), url.Values{"token": {tok.AccessToken}}, true); intro["active"] != false {
+		t.Errorf("the session's tokens survive the confirmed logout: %v", intro)
+	}
+	// With no session left there is nothing to ask: straight to the RP.
+	if loc := b.get(r.discovery(t, "end_session_endpoint") + "?" + end.Encode()).location(t); !strings.HasPrefix(loc, web.PostLogoutRedirectURIs[0]) {
+		t.Errorf("end_session without a session = %s", loc)
+	}
+}

@@ -83,7 +83,7 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 	}
 	provider, err := idpop.NewProvider(idpop.ProviderConfig{
 		Issuer: cfg.Issuer, MasterKey: cfg.MasterKey, LoggedOutURL: cfg.Issuer + "/logged-out",
-		SecureCookies: cfg.SecureCookies(), CookiePath: cookiePath(base), AllowInsecure: !cfg.SecureCookies(),
+		AllowInsecure:  !cfg.SecureCookies(),
 		SupportedLangs: langs,
 	}, st)
 	if err != nil {
@@ -94,6 +94,7 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 	}, cfg.HashConcurrency, cfg.HashQueueWait)
 	pages, err := login.New(login.Config{
 		BasePath: base, SecureCookies: cfg.SecureCookies(), CSRFKey: idpop.DeriveKey(cfg.MasterKey, "csrf"),
+		LogoutKey:   idpop.DeriveKey(cfg.MasterKey, "logout-redirect"),
 		SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax,
 		FailuresPerAccount: cfg.LoginFailuresPerAccount, FailuresPerIP: cfg.LoginFailuresPerIP,
 		FailureWindow: cfg.LoginFailureWindow, TrustProxyHeaders: cfg.TrustProxyHeaders,
@@ -120,6 +121,7 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 		sub = r.PathPrefix(base).Subrouter()
 	}
 	pages.Mount(sub)
+	st.SetLogoutConfirmation(pages.LogoutConfirmationURL)
 	guarded := idpop.GuardPathsOf(provider)
 	protocol := idpop.HonestDiscovery(pages.ProtocolErrorPages(idpop.StoreOutageGuard(provider, guarded, pages.Unavailable), guarded.Browser))
 	if base != "" {
@@ -134,13 +136,6 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 func (a *app) Close() {
 	a.rdb.Close()
 	a.pg.Close()
-}
-
-func cookiePath(base string) string {
-	if base == "" {
-		return "/"
-	}
-	return base + "/"
 }
 
 // readiness answers 200 only when both stores answer within a second.

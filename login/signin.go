@@ -81,6 +81,10 @@ var busyRefusal = refusal{status: http.StatusServiceUnavailable, key: "error_bus
 // answer for unknown entity, unknown username and wrong password, after one
 // hash each, counted as a failure), or an internal error.
 func (h *Handler) verifySignIn(ctx context.Context, r *http.Request, c credentials) (storage.Principal, *refusal, error) {
+	if h.hasher.Saturated() {
+		f := busyRefusal
+		return storage.Principal{}, &f, nil
+	}
 	accountKey, ipKey := h.failureKeys(r, c.entityNumber, c.username)
 	if f := h.throttleRefusal(ctx, accountKey, ipKey); f != nil {
 		return storage.Principal{}, f, nil

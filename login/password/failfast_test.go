@@ -24,6 +24,9 @@ func TestHopelessQueueIsRefusedAtOnce(t *testing.T) {
 			t.Fatalf("only %d callers queued", h.waiting.Load())
 		}
 	}
+	if !h.Saturated() {
+		t.Fatal("Saturated() = false with the slot taken and a full queue")
+	}
 	start := time.Now()
 	if err := h.run(ctx, func() { t.Error("a hopeless caller ran") }); !errors.Is(err, ErrBusy) {
 		t.Fatalf("fifth caller: err = %v, want ErrBusy", err)
@@ -39,6 +42,9 @@ func TestHopelessQueueIsRefusedAtOnce(t *testing.T) {
 	}
 	if h.waiting.Load() != 0 {
 		t.Fatalf("waiting = %d after the queue drained", h.waiting.Load())
+	}
+	if h.Saturated() {
+		t.Fatal("Saturated() = true with a free slot and no queue")
 	}
 }
 

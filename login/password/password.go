@@ -139,6 +139,14 @@ func (h *Hasher) run(ctx context.Context, fn func()) error {
 	return nil
 }
 
+// Saturated reports whether a hash asked for now would be refused at once:
+// every slot is taken and the callers already queued fill the wait. The
+// sign-in pages check it before any other work, so that under a flood the
+// excess is turned away without touching Redis or Postgres.
+func (h *Hasher) Saturated() bool {
+	return len(h.slots) == cap(h.slots) && h.hopeless()
+}
+
 // hopeless reports whether the callers already queued would keep every slot
 // busy for longer than the wait. Before the first hash there is no pace yet
 // and nobody is refused early.

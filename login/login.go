@@ -211,6 +211,8 @@ func (h *Handler) authenticate(ctx context.Context, entityNumber, username, pw s
 		if fresh, err := h.hasher.Hash(ctx, pw); err == nil {
 			if err := h.dir.UpdatePasswordHash(ctx, p.Kind, p.ID, p.PasswordHash, fresh); err != nil {
 				slog.WarnContext(ctx, "upgrade password hash", "err", err)
+			} else {
+				p.PasswordHash = fresh // what the account holds now (startSession checks it)
 			}
 		}
 	}

@@ -124,9 +124,25 @@ func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, p storage
 	if err != nil {
 		return nil, err
 	}
+	// A password change (or a deletion) that landed between the password
+	// check and now has already swept the account's sessions, but not this
+	// one, created after the sweep: look again, and undo it if so.
+	cur, err := h.dir.PrincipalBySubject(ctx, p.Subject)
+	if err != nil || cur.PasswordHash != p.PasswordHash || !cur.CanSignIn() {
+		_ = h.state.EndSessionByID(ctx, sess.SessionID)
+		_ = h.state.DeleteSession(ctx, secret)
+		if err == nil {
+			err = errCredentialsChanged
+		}
+		return nil, err
+	}
 	http.SetCookie(w, h.sessionCookie(secret, int(h.cfg.SessionMax.Seconds())))
 	return sess, nil
 }
+
+// errCredentialsChanged: the account's password changed, or the account was
+// disabled, while a sign-in was under way; the sign-in does not count.
+var errCredentialsChanged = errors.New("credentials changed during sign-in")
 
 // sessionCookie is the SSO session cookie; maxAge < 0 deletes it.
 func (h *Handler) sessionCookie(secret string, maxAge int) *http.Cookie {

@@ -189,8 +189,6 @@ func (h *Handler) submitAccountLogin(w http.ResponseWriter, r *http.Request) {
 		h.renderAccountLogin(w, r, refused.status, c.entityNumber, c.username, refused.write(w, t))
 		return
 	}
-	accountKey, _ := h.failureKeys(r, c.entityNumber, c.username)
-	_ = h.state.ResetHits(ctx, accountKey)
 	if _, err := h.startSession(w, r, p); err != nil {
 		h.internalError(w, r, err)
 		return
@@ -472,26 +470,33 @@ func (h *Handler) submitPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	accountKey, ipKey := h.failureKeys(r, p.EntityNumber, p.Username)
-	if f := h.throttleRefusal(ctx, accountKey, ipKey); f != nil {
-		fail(f.status, f.write(w, t))
-		return
-	}
-	right, _, err := h.hasher.Verify(ctx, p.PasswordHash, old)
-	if errors.Is(err, password.ErrBusy) {
-		fail(busyRefusal.status, busyRefusal.write(w, t))
-		return
-	}
+	// The old password is guarded like a sign-in, on the same counters.
+	att, wait, err := h.reserveAttempt(ctx, h.cfg.FailureWindow, h.signInLimits(r, p.EntityNumber, p.Username)...)
 	if err != nil {
 		h.internalError(w, r, err)
 		return
 	}
+	if att == nil {
+		fail(http.StatusTooManyRequests, throttledRefusal(wait).write(w, t))
+		return
+	}
+	right, _, err := h.hasher.Verify(ctx, p.PasswordHash, old)
+	if errors.Is(err, password.ErrBusy) {
+		att.giveBack(ctx)
+		fail(busyRefusal.status, busyRefusal.write(w, t))
+		return
+	}
+	if err != nil {
+		att.giveBack(ctx)
+		h.internalError(w, r, err)
+		return
+	}
 	if !right {
-		h.countFailure(ctx, accountKey, ipKey)
 		slog.InfoContext(ctx, "password change: wrong old password", "subject", p.Subject, "ip", h.clientIP(r))
 		fail(http.StatusUnauthorized, t["account_error_old_password"])
 		return
 	}
+	att.succeeded(ctx)
 	newHash, err := h.hasher.Hash(ctx, pw)
 	if errors.Is(err, password.ErrBusy) {
 		fail(busyRefusal.status, busyRefusal.write(w, t))
@@ -511,8 +516,6 @@ func (h *Handler) submitPassword(w http.ResponseWriter, r *http.Request) {
 		h.internalError(w, r, err)
 		return
 	}
-	_ = h.state.ResetHits(ctx, accountKey)
-
 	// Every session and token of the account ends, this browser's too; then
 	// this browser alone gets a new session.
 	if err := h.state.EndAllForSubject(ctx, p.Subject); err != nil {

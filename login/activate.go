@@ -68,6 +68,10 @@ type ActivationConfig struct {
 	// ResendMinDuration pads every resend answer to at least this long, so
 	// that a match (which writes a code) cannot be told by timing. Default 300ms.
 	ResendMinDuration time.Duration
+	// VerifyMinDuration pads every checked step-1 answer to at least this
+	// long, so that matching registration facts (which read and count
+	// against the account's codes) cannot be told by timing. Default 300ms.
+	VerifyMinDuration time.Duration
 }
 
 // activationPages is the state of the activation pages.
@@ -92,6 +96,9 @@ func (h *Handler) EnableActivation(c ActivationConfig) error {
 	}
 	if c.ResendMinDuration <= 0 {
 		c.ResendMinDuration = 300 * time.Millisecond
+	}
+	if c.VerifyMinDuration <= 0 {
+		c.VerifyMinDuration = 300 * time.Millisecond
 	}
 	h.act = &activationPages{c}
 	return nil
@@ -193,25 +200,25 @@ func (h *Handler) showActivate(kind storage.PrincipalKind) http.HandlerFunc {
 	}
 }
 
-// activationFailureKeys name the counters of failed step-1 attempts.
-func (h *Handler) activationFailureKeys(r *http.Request, entityNumber string) (ipKey, entityKey string) {
-	return "activate-fail:ip:" + h.clientIP(r), "activate-fail:entity:" + strings.ToLower(entityNumber)
+// activationLimits are the counters of step-1 attempts: per client IP and
+// per entity number (normalised: two spellings count as one entity).
+func (h *Handler) activationLimits(r *http.Request, entityNumber string) []limit {
+	if n, ok := storage.NormalizeEntityNumber(entityNumber); ok {
+		entityNumber = n
+	}
+	a := h.act
+	return []limit{{"activate-fail:ip:" + h.clientIP(r), a.FailuresPerIP},
+		{"activate-fail:entity:" + strings.ToLower(entityNumber), a.FailuresPerEntity}}
 }
 
-// overLimit returns how long until the first of keys that has reached its
-// limit resets, and whether one has.
-func (h *Handler) overLimit(ctx context.Context, limits map[string]int) (time.Duration, bool) {
-	for key, limit := range limits {
-		n, ttl, err := h.state.Hits(ctx, key)
-		if err != nil {
-			slog.WarnContext(ctx, "read activation throttle", "err", err)
-			continue
-		}
-		if limit > 0 && n >= int64(limit) {
-			return ttl, true
+// padAnswer waits until at least d has passed since start (or the request ends).
+func padAnswer(ctx context.Context, start time.Time, d time.Duration) {
+	if wait := d - time.Since(start); wait > 0 {
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
 		}
 	}
-	return 0, false
 }
 
 // submitActivate is step 1: check the facts and the code, and on success
@@ -242,33 +249,40 @@ func (h *Handler) submitActivate(kind storage.PrincipalKind) http.HandlerFunc {
 			fail(http.StatusBadRequest, "activate_error_missing")
 			return
 		}
-		ipKey, entityKey := h.activationFailureKeys(r, f.EntityNumber)
 		a := h.act
-		if wait, limited := h.overLimit(ctx, map[string]int{ipKey: a.FailuresPerIP, entityKey: a.FailuresPerEntity}); limited {
+		att, wait, err := h.reserveAttempt(ctx, a.FailureWindow, h.activationLimits(r, f.EntityNumber)...)
+		if err != nil {
+			h.activationError(w, r, err)
+			return
+		}
+		if att == nil {
 			retryAfter(w, wait)
 			f.Error = fmt.Sprintf(t["activate_error_throttled"], int(wait.Minutes())+1)
 			h.renderActivate(w, r, kind, http.StatusTooManyRequests, f)
 			return
 		}
 
+		start := time.Now()
 		v, err := a.Service.Verify(ctx, h.publicActor(r), activation.Claim{Kind: kind, EntityNumber: f.EntityNumber, Fact: f.Fact, Code: f.Code})
+		// Matching facts cost more store work than wrong ones: every checked
+		// answer takes the same time.
+		padAnswer(ctx, start, a.VerifyMinDuration)
 		if err != nil {
 			status, key := activationRefusal(err)
 			if key == "" {
+				att.giveBack(ctx)
 				h.activationError(w, r, err)
 				return
 			}
-			if status == http.StatusUnauthorized || status == http.StatusBadRequest {
-				for _, k := range []string{ipKey, entityKey} {
-					if _, err := h.state.Hit(ctx, k, a.FailureWindow); err != nil {
-						slog.WarnContext(ctx, "count activation failure", "err", err)
-					}
-				}
+			if status != http.StatusUnauthorized && status != http.StatusBadRequest {
+				// Only wrong facts or codes count against the limits.
+				att.giveBack(ctx)
 			}
-			slog.InfoContext(ctx, "activation step 1 refused", "kind", kind, "entity", f.EntityNumber, "reason", key, "ip", h.clientIP(r))
+			slog.InfoContext(ctx, "activation step 1 refused", "kind", kind, "entity", printable(f.EntityNumber), "reason", key, "ip", h.clientIP(r))
 			fail(status, key)
 			return
 		}
+		att.giveBack(ctx)
 		raw, err := json.Marshal(v)
 		if err != nil {
 			h.activationError(w, r, err)
@@ -493,11 +507,7 @@ func (h *Handler) showResend(w http.ResponseWriter, r *http.Request) {
 }
 
 // parseBirthDate accepts YYYY-MM-DD (what a date input sends) and YYYY/MM/DD.
-func parseBirthDate(s string) (time.Time, bool) {
-	s = strings.ReplaceAll(strings.TrimSpace(s), "/", "-")
-	d, err := time.Parse("2006-1-2", s)
-	return d, err == nil
-}
+func parseBirthDate(s string) (time.Time, bool) { return storage.ParseBirthDate(s) }
 
 // submitResend issues a new code to the registered mobile of a matching,
 // not-yet-activated account. The answer is the same, after at least the
@@ -546,23 +556,31 @@ func (h *Handler) submitResend(w http.ResponseWriter, r *http.Request) {
 	}
 
 	// Every request counts, matched or not, so the limits say nothing either.
-	sum := sha256.Sum256([]byte(string(req.Kind) + "\x00" + strings.ToLower(p.EntityNumber) + "\x00" + activation.NormalizeFact(fact)))
-	factsKey := "resend:facts:" + hex.EncodeToString(sum[:16])
-	ipKey := "resend:ip:" + h.clientIP(r)
+	// The facts are counted in their normalised forms: one birth date or ID
+	// number written several ways is one set of facts.
+	entity := strings.ToLower(p.EntityNumber)
+	if n, ok := storage.NormalizeEntityNumber(p.EntityNumber); ok {
+		entity = n
+	}
+	if req.Kind == storage.KindStaff {
+		fact = activation.NormalizeFact(p.IDDocNumber) + "\x00" + req.BirthDate.Format(time.DateOnly)
+	} else {
+		fact = activation.NormalizeFact(fact)
+	}
+	sum := sha256.Sum256([]byte(string(req.Kind) + "\x00" + entity + "\x00" + fact))
 	a := h.act
-	for key, limit := range map[string]int{factsKey: a.ResendPerFacts, ipKey: a.ResendPerIP} {
-		n, err := h.state.Hit(ctx, key, a.ResendWindow)
-		if err != nil {
-			h.activationError(w, r, err)
-			return
-		}
-		if n > int64(limit) {
-			_, wait, _ := h.state.Hits(ctx, key)
-			retryAfter(w, wait)
-			p.Error = fmt.Sprintf(t["resend_error_throttled"], int(wait.Minutes())+1)
-			h.renderResend(w, r, http.StatusTooManyRequests, p)
-			return
-		}
+	att, wait, err := h.reserveAttempt(ctx, a.ResendWindow,
+		limit{"resend:facts:" + hex.EncodeToString(sum[:16]), a.ResendPerFacts},
+		limit{"resend:ip:" + h.clientIP(r), a.ResendPerIP})
+	if err != nil {
+		h.activationError(w, r, err)
+		return
+	}
+	if att == nil {
+		retryAfter(w, wait)
+		p.Error = fmt.Sprintf(t["resend_error_throttled"], int(wait.Minutes())+1)
+		h.renderResend(w, r, http.StatusTooManyRequests, p)
+		return
 	}
 
 	n, err := a.Service.Resend(ctx, h.publicActor(r), req)
@@ -570,13 +588,8 @@ func (h *Handler) submitResend(w http.ResponseWriter, r *http.Request) {
 		h.activationError(w, r, err)
 		return
 	}
-	slog.InfoContext(ctx, "resend activation code", "kind", req.Kind, "entity", p.EntityNumber, "issued", n, "ip", h.clientIP(r))
-	if wait := a.ResendMinDuration - time.Since(start); wait > 0 {
-		select {
-		case <-time.After(wait):
-		case <-ctx.Done():
-		}
-	}
+	slog.InfoContext(ctx, "resend activation code", "kind", req.Kind, "entity", entity, "issued", n, "ip", h.clientIP(r))
+	padAnswer(ctx, start, a.ResendMinDuration)
 	page, _ := kindPage(req.Kind)
 	h.activationMessage(w, r, http.StatusOK, t["resend_done_heading"], t["resend_done"], false, page, t["resend_to_activation"])
 }

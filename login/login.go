@@ -168,9 +168,6 @@ func (h *Handler) submitLogin(w http.ResponseWriter, r *http.Request) {
 		h.flow.Fail(w, r, ar, oidc.ErrLoginRequired().WithDescription("signed in as a different user than id_token_hint"))
 		return
 	}
-	accountKey, _ := h.failureKeys(r, c.entityNumber, c.username)
-	_ = h.state.ResetHits(ctx, accountKey)
-
 	// A new sign-in replaces whatever session this browser had.
 	sess, err := h.startSession(w, r, p)
 	if err != nil {
@@ -188,7 +185,13 @@ var errBadCredentials = errors.New("bad credentials")
 // costs one hash. An account that exists but may not sign in (not activated,
 // deleted, entity closed) fails the same way.
 func (h *Handler) authenticate(ctx context.Context, entityNumber, username, pw string) (storage.Principal, error) {
-	p, err := h.dir.Principal(ctx, entityNumber, username)
+	var p storage.Principal
+	err := storage.ErrNotFound // what cannot be an entity number or a username names no account
+	number, okNumber := storage.NormalizeEntityNumber(entityNumber)
+	user, okUser := storage.NormalizeUsername(username)
+	if okNumber && okUser {
+		p, err = h.dir.Principal(ctx, number, user)
+	}
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && p.PasswordHash == "") {
 		if err := h.hasher.VerifyNothing(ctx, pw); err != nil {
 			return p, err
@@ -290,31 +293,6 @@ func sessionSatisfies(sess *storage.Session, ar *storage.AuthRequest, now time.T
 		return false
 	}
 	return true
-}
-
-func (h *Handler) throttled(ctx context.Context, accountKey, ipKey string) (time.Duration, bool) {
-	for _, k := range []struct {
-		key   string
-		limit int
-	}{{accountKey, h.cfg.FailuresPerAccount}, {ipKey, h.cfg.FailuresPerIP}} {
-		n, ttl, err := h.state.Hits(ctx, k.key)
-		if err != nil {
-			slog.WarnContext(ctx, "read login throttle", "err", err)
-			continue
-		}
-		if n >= int64(k.limit) {
-			return ttl, true
-		}
-	}
-	return 0, false
-}
-
-func (h *Handler) countFailure(ctx context.Context, keys ...string) {
-	for _, k := range keys {
-		if _, err := h.state.Hit(ctx, k, h.cfg.FailureWindow); err != nil {
-			slog.WarnContext(ctx, "count login failure", "err", err)
-		}
-	}
 }
 
 // loadRequest fetches the auth request or answers with the expired page.

@@ -37,13 +37,6 @@ func (c credentials) complete() bool {
 	return c.entityNumber != "" && c.username != "" && c.password != ""
 }
 
-// failureKeys name the counters of failed sign-ins: one per (entity number,
-// username), compared case-insensitively, and one per client address.
-func (h *Handler) failureKeys(r *http.Request, entityNumber, username string) (accountKey, ipKey string) {
-	return "login-fail:acct:" + strings.ToLower(entityNumber) + "\x00" + strings.ToLower(username),
-		"login-fail:ip:" + h.clientIP(r)
-}
-
 // refusal is a sign-in the page refuses with a message: its status, the
 // catalogue key of the message, and for throttling how long to wait.
 type refusal struct {
@@ -63,13 +56,9 @@ func (f *refusal) write(w http.ResponseWriter, t map[string]string) string {
 	return t[f.key]
 }
 
-// throttleRefusal is the refusal for an attempt over the limits of
-// failures, or nil when the attempt may go on.
-func (h *Handler) throttleRefusal(ctx context.Context, accountKey, ipKey string) *refusal {
-	if wait, limited := h.throttled(ctx, accountKey, ipKey); limited {
-		return &refusal{status: http.StatusTooManyRequests, key: "error_throttled", wait: wait}
-	}
-	return nil
+// throttledRefusal is the refusal of an attempt over a limit, wait before the limit resets.
+func throttledRefusal(wait time.Duration) *refusal {
+	return &refusal{status: http.StatusTooManyRequests, key: "error_throttled", wait: wait}
 }
 
 // busyRefusal answers password.ErrBusy: no hashing slot in time.
@@ -79,28 +68,35 @@ var busyRefusal = refusal{status: http.StatusServiceUnavailable, key: "error_bus
 // principal when the password is right (whatever the principal may then do:
 // the caller decides), a refusal to show (throttled, busy, or the one generic
 // answer for unknown entity, unknown username and wrong password, after one
-// hash each, counted as a failure), or an internal error.
+// hash each, counted as a failure), or an internal error. The attempt is
+// reserved before the hash, so concurrent guesses cannot pass the limits.
 func (h *Handler) verifySignIn(ctx context.Context, r *http.Request, c credentials) (storage.Principal, *refusal, error) {
 	if h.hasher.Saturated() {
 		f := busyRefusal
 		return storage.Principal{}, &f, nil
 	}
-	accountKey, ipKey := h.failureKeys(r, c.entityNumber, c.username)
-	if f := h.throttleRefusal(ctx, accountKey, ipKey); f != nil {
-		return storage.Principal{}, f, nil
+	att, wait, err := h.reserveAttempt(ctx, h.cfg.FailureWindow, h.signInLimits(r, c.entityNumber, c.username)...)
+	if err != nil {
+		return storage.Principal{}, nil, err
+	}
+	if att == nil {
+		return storage.Principal{}, throttledRefusal(wait), nil
 	}
 	p, err := h.authenticate(ctx, c.entityNumber, c.username, c.password)
 	switch {
 	case errors.Is(err, password.ErrBusy):
+		att.giveBack(ctx)
 		f := busyRefusal
 		return p, &f, nil
 	case errors.Is(err, errBadCredentials):
-		h.countFailure(ctx, accountKey, ipKey)
-		slog.InfoContext(ctx, "sign-in failed", "entity", c.entityNumber, "ip", h.clientIP(r))
+		// The reservation stays: it is this failure's count.
+		slog.InfoContext(ctx, "sign-in failed", "entity", printable(c.entityNumber), "ip", h.clientIP(r))
 		return p, &refusal{status: http.StatusUnauthorized, key: "error_credentials"}, nil
 	case err != nil:
+		att.giveBack(ctx)
 		return p, nil, err
 	}
+	att.succeeded(ctx)
 	return p, nil, nil
 }
 

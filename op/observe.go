@@ -141,18 +141,22 @@ func (o observedState) EndAllForSubject(ctx context.Context, subject string) err
 	return noteStoreError(ctx, o.ShortLived.EndAllForSubject(ctx, subject))
 }
 
-func (o observedState) Hit(ctx context.Context, key string, window time.Duration) (int64, error) {
-	n, err := o.ShortLived.Hit(ctx, key, window)
-	return n, noteStoreError(ctx, err)
+func (o observedState) Reserve(ctx context.Context, key string, max int, window time.Duration) (time.Duration, error) {
+	wait, err := o.ShortLived.Reserve(ctx, key, max, window)
+	return wait, noteStoreError(ctx, err)
 }
 
-func (o observedState) Hits(ctx context.Context, key string) (int64, time.Duration, error) {
-	n, ttl, err := o.ShortLived.Hits(ctx, key)
+func (o observedState) Release(ctx context.Context, key string) error {
+	return noteStoreError(ctx, o.ShortLived.Release(ctx, key))
+}
+
+func (o observedState) Attempts(ctx context.Context, key string) (int64, time.Duration, error) {
+	n, ttl, err := o.ShortLived.Attempts(ctx, key)
 	return n, ttl, noteStoreError(ctx, err)
 }
 
-func (o observedState) ResetHits(ctx context.Context, key string) error {
-	return noteStoreError(ctx, o.ShortLived.ResetHits(ctx, key))
+func (o observedState) ResetAttempts(ctx context.Context, key string) error {
+	return noteStoreError(ctx, o.ShortLived.ResetAttempts(ctx, key))
 }
 
 func (o observedState) Ping(ctx context.Context) error {

@@ -101,12 +101,19 @@ type ShortLived interface {
 	// (password change, deletion).
 	EndAllForSubject(ctx context.Context, subject string) error
 
-	// Hit counts one event under key in a fixed window and returns the count so far.
-	Hit(ctx context.Context, key string, window time.Duration) (int64, error)
-	// Hits returns the current count under key and the time until it resets.
-	Hits(ctx context.Context, key string) (int64, time.Duration, error)
-	// ResetHits forgets the count under key.
-	ResetHits(ctx context.Context, key string) error
+	// Reserve takes one attempt under key, atomically, if fewer than max are
+	// taken in the current fixed window (started by the first attempt, lasting
+	// window). It returns 0 when reserved, or the time until the window ends
+	// when the limit is reached. Reserve before the check an attempt guards
+	// (a password hash, a code comparison), so that concurrent attempts
+	// cannot pass the limit.
+	Reserve(ctx context.Context, key string, max int, window time.Duration) (wait time.Duration, err error)
+	// Release gives back one attempt reserved under key.
+	Release(ctx context.Context, key string) error
+	// Attempts returns the attempts taken under key and the time until its window ends.
+	Attempts(ctx context.Context, key string) (int64, time.Duration, error)
+	// ResetAttempts forgets every attempt under key.
+	ResetAttempts(ctx context.Context, key string) error
 
 	Ping(ctx context.Context) error
 }

@@ -35,6 +35,8 @@ type Store interface {
 	CreateEntityWithCodes(ctx context.Context, actor storage.AuditActor, e *storage.Entity, acct *storage.EntityAccount,
 		acctIssue *storage.CodeIssue, admins []*storage.StaffLogin, adminIssues []*storage.CodeIssue) error
 	ActivationCodes(ctx context.Context, ref storage.AccountRef, limit int) ([]storage.ActivationCode, error)
+	ReserveActivationAttempt(ctx context.Context, codeID int64) (bool, error)
+	ReturnActivationAttempt(ctx context.Context, codeID int64) error
 	FailActivationAttempt(ctx context.Context, actor storage.AuditActor, codeID int64) (storage.ActivationCode, error)
 	CompleteActivation(ctx context.Context, actor storage.AuditActor, codeID int64, username, passwordHash string) error
 }
@@ -124,18 +126,10 @@ func NormalizeCode(typed string) (code string, ok bool) {
 }
 
 // NormalizeFact reduces a registration fact (application number, ID
-// document number) to its upper-case ASCII letters and digits, so that
-// "1234567(8)", "12345678" and "1234567 (8)" compare equal. It is the twin
-// of the SQL in storage/postgres.
-func NormalizeFact(s string) string {
-	var sb strings.Builder
-	for _, r := range strings.ToUpper(s) {
-		if (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') {
-			sb.WriteRune(r)
-		}
-	}
-	return sb.String()
-}
+// document number) to its upper-case ASCII letters and digits
+// (storage.NormalizeIDDocNumber), so that "1234567(8)", "12345678" and
+// "1234567 (8)" compare equal.
+func NormalizeFact(s string) string { return storage.NormalizeIDDocNumber(s) }
 
 // hash is the stored form of a normalised code.
 func (s *Service) hash(code string) []byte {
@@ -263,83 +257,98 @@ type Verified struct {
 // compared with, to tell "replaced", "used" and "expired" from "wrong".
 const codesToCompare = 20
 
-// Verify checks step 1 of activation without consuming the code. A wrong
-// code for an account whose facts match counts as a try against its live
-// code (the try that reaches the limit voids it). Errors: ErrMalformedCode,
-// ErrMismatch (facts or code wrong), and for a code of the account:
-// ErrExpired, ErrUsed, ErrLocked (void after too many tries, even typed
-// right), ErrReplaced, ErrAlreadyActivated,
+// Verify checks step 1 of activation without consuming the code. A typed
+// code for an account whose facts match takes one try of its live code
+// before it is compared (so tries sent at once cannot exceed the limit); the
+// try is given back when the typed code is one of the account's codes, and
+// a wrong one that takes the last try voids the code. Errors:
+// ErrMalformedCode, ErrMismatch (facts or code wrong), and for a code of the
+// account: ErrExpired, ErrUsed, ErrLocked (void after too many tries, even
+// typed right), ErrReplaced, ErrAlreadyActivated,
 // storage.ErrEntityAccountNotActivated; or a store error.
 func (s *Service) Verify(ctx context.Context, actor storage.AuditActor, c Claim) (Verified, error) {
 	code, ok := NormalizeCode(c.Code)
 	if !ok {
 		return Verified{}, ErrMalformedCode
 	}
-	candidates, err := s.candidates(ctx, c.Kind, strings.TrimSpace(c.EntityNumber), c.Fact)
+	candidates, err := s.candidates(ctx, c.Kind, c.EntityNumber, c.Fact)
 	if err != nil || len(candidates) == 0 {
 		return Verified{}, errOr(err, ErrMismatch)
 	}
 	h := s.hash(code)
-	now := s.now()
-
-	type history struct {
-		a     storage.Activatee
-		codes []storage.ActivationCode // newest first
-	}
-	var all []history
 	for _, a := range candidates {
-		codes, err := s.store.ActivationCodes(ctx, a.Account, codesToCompare)
-		if err != nil {
-			return Verified{}, err
-		}
-		all = append(all, history{a, codes})
-		for i, k := range codes {
-			if !hmac.Equal(k.Hash, h) {
-				continue
-			}
-			switch {
-			case k.UsedAt != nil:
-				return Verified{}, ErrUsed
-			case i > 0:
-				return Verified{}, ErrReplaced
-			case k.VoidReason == storage.VoidAttempts || k.Attempts >= k.MaxAttempts:
-				return Verified{}, ErrLocked
-			case !now.Before(k.ExpiresAt):
-				return Verified{}, ErrExpired
-			case k.VoidedAt != nil:
-				return Verified{}, ErrReplaced
-			case a.Activated:
-				return Verified{}, ErrAlreadyActivated
-			}
-			if err := a.ActivationBlocked(); err != nil {
-				return Verified{}, err
-			}
-			return Verified{
-				Account: a.Account, CodeID: k.ID, Subject: a.Subject, EntityNumber: a.EntityNumber,
-				NameZH: a.NameZH, NameForeign: a.NameForeign, Admin: a.Admin,
-			}, nil
+		v, matched, err := s.tryAccount(ctx, actor, a, h)
+		if matched || err != nil {
+			return v, err
 		}
 	}
+	// The code matches none of the codes of the accounts the facts name. The
+	// answer is the same as for wrong facts, so that it tells nobody without
+	// a code whether the facts matched.
+	return Verified{}, ErrMismatch
+}
 
-	// The code matches none of the codes of the accounts the facts name: a
-	// try against each live code. The answer is the same as for wrong facts,
-	// so that it tells nobody without a code whether the facts matched.
-	for _, hst := range all {
-		if len(hst.codes) == 0 || !hst.codes[0].Live(now) {
+// tryAccount compares the code hash h with the latest codes of a, under one
+// reserved try of its live code. matched is false when h is none of them.
+func (s *Service) tryAccount(ctx context.Context, actor storage.AuditActor, a storage.Activatee, h []byte) (v Verified, matched bool, err error) {
+	codes, err := s.store.ActivationCodes(ctx, a.Account, codesToCompare) // newest first
+	if err != nil {
+		return Verified{}, false, err
+	}
+	now := s.now()
+	reserved := false
+	if len(codes) > 0 && codes[0].Live(now) {
+		if reserved, err = s.store.ReserveActivationAttempt(ctx, codes[0].ID); err != nil {
+			return Verified{}, false, err
+		}
+	}
+	for i, k := range codes {
+		if !hmac.Equal(k.Hash, h) {
 			continue
 		}
-		if _, err := s.store.FailActivationAttempt(ctx, actor, hst.codes[0].ID); err != nil && !errors.Is(err, storage.ErrCodeNotLive) {
-			return Verified{}, err
+		if reserved {
+			// Not a guess: the holder typed one of the account's own codes.
+			if err := s.store.ReturnActivationAttempt(ctx, codes[0].ID); err != nil {
+				return Verified{}, true, err
+			}
+		}
+		switch {
+		case k.UsedAt != nil:
+			return Verified{}, true, ErrUsed
+		case i > 0:
+			return Verified{}, true, ErrReplaced
+		case k.VoidReason == storage.VoidAttempts || k.Attempts >= k.MaxAttempts || !reserved && k.Live(now):
+			// All tries taken (by earlier or concurrent attempts): void, even typed right.
+			return Verified{}, true, ErrLocked
+		case !now.Before(k.ExpiresAt):
+			return Verified{}, true, ErrExpired
+		case k.VoidedAt != nil:
+			return Verified{}, true, ErrReplaced
+		case a.Activated:
+			return Verified{}, true, ErrAlreadyActivated
+		}
+		if err := a.ActivationBlocked(); err != nil {
+			return Verified{}, true, err
+		}
+		return Verified{
+			Account: a.Account, CodeID: k.ID, Subject: a.Subject, EntityNumber: a.EntityNumber,
+			NameZH: a.NameZH, NameForeign: a.NameForeign, Admin: a.Admin,
+		}, true, nil
+	}
+	if reserved {
+		if _, err := s.store.FailActivationAttempt(ctx, actor, codes[0].ID); err != nil && !errors.Is(err, storage.ErrCodeNotLive) {
+			return Verified{}, false, err
 		}
 	}
-	return Verified{}, ErrMismatch
+	return Verified{}, false, nil
 }
 
 // candidates are the accounts of kind in the entity whose registration fact
 // matches, leaving out deleted ones and those of closed entities.
 func (s *Service) candidates(ctx context.Context, kind storage.PrincipalKind, entityNumber, fact string) ([]storage.Activatee, error) {
 	fact = NormalizeFact(fact)
-	if entityNumber == "" || fact == "" {
+	entityNumber, ok := storage.NormalizeEntityNumber(entityNumber)
+	if !ok || fact == "" {
 		return nil, nil
 	}
 	var list []storage.Activatee
@@ -404,7 +413,7 @@ func (s *Service) Resend(ctx context.Context, actor storage.AuditActor, r Resend
 	if r.Kind == storage.KindStaff {
 		fact = r.IDDocNumber
 	}
-	candidates, err := s.candidates(ctx, r.Kind, strings.TrimSpace(r.EntityNumber), fact)
+	candidates, err := s.candidates(ctx, r.Kind, r.EntityNumber, fact)
 	if err != nil {
 		return 0, err
 	}

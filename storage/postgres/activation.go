@@ -320,20 +320,43 @@ func (s *Store) LastCodeSent(ctx context.Context, ref storage.AccountRef) (*time
 	return at, ch, wrap("last activation code sent", err)
 }
 
-// FailActivationAttempt counts one wrong try against a live code and
-// returns the code as it now is. The try that reaches MaxAttempts voids the
-// code (reason attempts), cancels its undelivered message and writes the
-// audit event activation_code.void. A code that is no longer live gives
-// storage.ErrCodeNotLive (and counts nothing).
+// ReserveActivationAttempt takes one try against a live code before the
+// typed code is compared with it, so that tries sent at once cannot exceed
+// MaxAttempts: it reports false (and counts nothing) when the code is no
+// longer live or all its tries are taken. The caller settles the try:
+// ReturnActivationAttempt when the typed code was this one or an older code
+// of the account (not a guess), FailActivationAttempt when it was wrong.
+func (s *Store) ReserveActivationAttempt(ctx context.Context, codeID int64) (bool, error) {
+	tag, err := s.pool.Exec(ctx, `
+		UPDATE activation_codes SET attempts = attempts + 1
+		WHERE id = $1 AND used_at IS NULL AND voided_at IS NULL AND expires_at > $2 AND attempts < max_attempts`,
+		codeID, s.now())
+	if err != nil {
+		return false, wrap("reserve activation attempt", err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// ReturnActivationAttempt gives back a try taken by ReserveActivationAttempt.
+func (s *Store) ReturnActivationAttempt(ctx context.Context, codeID int64) error {
+	_, err := s.pool.Exec(ctx, `UPDATE activation_codes SET attempts = attempts - 1 WHERE id = $1 AND attempts > 0`, codeID)
+	return wrap("return activation attempt", err)
+}
+
+// FailActivationAttempt settles a reserved try as wrong and returns the code
+// as it now is: when the code's tries are all taken, it is voided (reason
+// attempts), its undelivered message cancelled and the audit event
+// activation_code.void written. A code that is no longer live gives
+// storage.ErrCodeNotLive.
 func (s *Store) FailActivationAttempt(ctx context.Context, actor storage.AuditActor, codeID int64) (storage.ActivationCode, error) {
 	now := s.now()
 	var c storage.ActivationCode
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
 		c, err = scanCode(tx.QueryRow(ctx, `
-			UPDATE activation_codes SET attempts = attempts + 1,
-				voided_at = CASE WHEN attempts + 1 >= max_attempts THEN $2::timestamptz END,
-				void_reason = CASE WHEN attempts + 1 >= max_attempts THEN 'attempts' END
+			UPDATE activation_codes SET
+				voided_at = CASE WHEN attempts >= max_attempts THEN $2::timestamptz END,
+				void_reason = CASE WHEN attempts >= max_attempts THEN 'attempts' END
 			WHERE id = $1 AND used_at IS NULL AND voided_at IS NULL AND expires_at > $2
 			RETURNING `+codeColumns, codeID, now))
 		if errors.Is(err, pgx.ErrNoRows) {

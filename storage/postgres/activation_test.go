@@ -136,6 +136,9 @@ func TestFailActivationAttempt(t *testing.T) {
 	}
 	before := auditCount(t, s)
 	for i := 1; i <= 3; i++ {
+		if ok, err := s.ReserveActivationAttempt(ctx, issue.Code.ID); !ok || err != nil {
+			t.Fatalf("reserve try %d: %v, %v", i, ok, err)
+		}
 		c, err := s.FailActivationAttempt(ctx, public, issue.Code.ID)
 		if err != nil || c.Attempts != i {
 			t.Fatalf("try %d: %+v, %v", i, c, err)
@@ -148,6 +151,9 @@ func TestFailActivationAttempt(t *testing.T) {
 		t.Errorf("%d audit events for three tries, want 1 (the void)", n-before)
 	}
 	wantAudit(t, s, postgres.Actor(public), "activation_code.void", sl.EUID, &e.ID)
+	if ok, err := s.ReserveActivationAttempt(ctx, issue.Code.ID); ok || err != nil {
+		t.Fatalf("reserve after the limit: %v, %v", ok, err)
+	}
 	_, err := s.FailActivationAttempt(ctx, public, issue.Code.ID)
 	wantErr(t, "after the limit", err, storage.ErrCodeNotLive)
 	m, _ := s.OutboxMessage(ctx, issue.Message.ID)
@@ -157,7 +163,8 @@ func TestFailActivationAttempt(t *testing.T) {
 	err = s.CompleteActivation(ctx, public, issue.Code.ID, "late", "hash")
 	wantErr(t, "complete with a voided code", err, storage.ErrCodeNotLive)
 
-	// Concurrent wrong tries never exceed the limit.
+	// Concurrent tries never exceed the limit: at most MaxAttempts are
+	// reserved, and a returned try (the right code) can be taken again.
 	fresh := codeIssue("d", sl.Mobile)
 	if err := s.IssueActivationCode(ctx, storage.AuditActor(operator), staffRef(sl), fresh); err != nil {
 		t.Fatal(err)
@@ -167,7 +174,7 @@ func TestFailActivationAttempt(t *testing.T) {
 	counted := 0
 	for range 10 {
 		wg.Go(func() {
-			if _, err := s.FailActivationAttempt(ctx, public, fresh.Code.ID); err == nil {
+			if ok, err := s.ReserveActivationAttempt(ctx, fresh.Code.ID); ok && err == nil {
 				mu.Lock()
 				counted++
 				mu.Unlock()
@@ -176,7 +183,13 @@ func TestFailActivationAttempt(t *testing.T) {
 	}
 	wg.Wait()
 	if counted != 3 {
-		t.Errorf("%d of 10 concurrent tries counted, want 3", counted)
+		t.Errorf("%d of 10 concurrent tries reserved, want 3", counted)
+	}
+	if err := s.ReturnActivationAttempt(ctx, fresh.Code.ID); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.ReserveActivationAttempt(ctx, fresh.Code.ID); !ok || err != nil {
+		t.Fatalf("a returned try is not available again: %v, %v", ok, err)
 	}
 }
 

@@ -3,33 +3,84 @@ package redis
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 )
 
-// Hit counts one event under key in a fixed window that starts with the
-// first hit, and returns the count so far.
-func (s *Store) Hit(ctx context.Context, key string, window time.Duration) (int64, error) {
+// Counters guard secrets (passwords, activation codes) against guessing.
+// An attempt is reserved before the expensive or secret check, in one atomic
+// step that also enforces the limit, so that a hundred guesses sent at once
+// cannot all pass a "read the count, check, then count" gap: at most max of
+// them ever get through in one window.
+
+// reserveScript takes one attempt under KEYS[1] if fewer than ARGV[1] are
+// taken, starting a fixed window of ARGV[2] ms with the first one. It
+// returns {1, 0} when the attempt is reserved, {0, ms until the window
+// ends} when the limit is reached (nothing is counted then).
+var reserveScript = goredis.NewScript(`
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if n >= tonumber(ARGV[1]) then
+  local left = redis.call('PTTL', KEYS[1])
+  if left < 0 then
+    redis.call('PEXPIRE', KEYS[1], ARGV[2])
+    left = tonumber(ARGV[2])
+  end
+  return {0, left}
+end
+redis.call('INCR', KEYS[1])
+if redis.call('PTTL', KEYS[1]) < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return {1, 0}
+`)
+
+// releaseScript gives one reserved attempt back, never below zero.
+var releaseScript = goredis.NewScript(`
+local n = redis.call('DECR', KEYS[1])
+if n <= 0 then redis.call('DEL', KEYS[1]) end
+return n
+`)
+
+// Reserve takes one attempt under key if fewer than max are taken in the
+// current window (which starts with the first attempt and lasts window).
+// It returns 0 when the attempt is reserved, or how long until the window
+// ends when the limit is reached.
+func (s *Store) Reserve(ctx context.Context, key string, max int, window time.Duration) (time.Duration, error) {
 	if window < time.Millisecond {
-		return 0, fmt.Errorf("redis: hit: window %v too short", window)
+		return 0, fmt.Errorf("redis: reserve: window %v too short", window)
 	}
-	k := s.kCounter(key)
-	var incr *goredis.IntCmd
-	_, err := s.rdb.TxPipelined(ctx, func(p goredis.Pipeliner) error {
-		incr = p.Incr(ctx, k)
-		p.Do(ctx, "PEXPIRE", k, window.Milliseconds(), "NX")
-		return nil
-	})
+	if max < 1 {
+		return window, nil
+	}
+	res, err := reserveScript.Run(ctx, s.rdb, []string{s.kCounter(key)},
+		strconv.Itoa(max), strconv.FormatInt(window.Milliseconds(), 10)).Int64Slice()
 	if err != nil {
-		return 0, wrap("hit", err)
+		return 0, wrap("reserve", err)
 	}
-	return incr.Val(), nil
+	if len(res) != 2 {
+		return 0, fmt.Errorf("redis: reserve: unexpected reply %v", res)
+	}
+	if res[0] == 1 {
+		return 0, nil
+	}
+	wait := time.Duration(res[1]) * time.Millisecond
+	if wait <= 0 {
+		wait = time.Millisecond
+	}
+	return wait, nil
 }
 
-// Hits returns the current count under key and the time until it resets
-// (0, 0 when there is none).
-func (s *Store) Hits(ctx context.Context, key string) (int64, time.Duration, error) {
+// Release gives back one attempt reserved under key: the check it guarded
+// did not happen, or it succeeded and must not count against anyone.
+func (s *Store) Release(ctx context.Context, key string) error {
+	return wrap("release", releaseScript.Run(ctx, s.rdb, []string{s.kCounter(key)}).Err())
+}
+
+// Attempts returns how many attempts are taken under key and the time until
+// its window ends (0, 0 when there is none).
+func (s *Store) Attempts(ctx context.Context, key string) (int64, time.Duration, error) {
 	k := s.kCounter(key)
 	var get *goredis.StringCmd
 	var pttl *goredis.DurationCmd
@@ -39,14 +90,14 @@ func (s *Store) Hits(ctx context.Context, key string) (int64, time.Duration, err
 		return nil
 	})
 	if err != nil && !isNil(err) {
-		return 0, 0, wrap("hits", err)
+		return 0, 0, wrap("attempts", err)
 	}
 	n, err := get.Int64()
 	if isNil(err) {
 		return 0, 0, nil
 	}
 	if err != nil {
-		return 0, 0, wrap("hits", err)
+		return 0, 0, wrap("attempts", err)
 	}
 	left := pttl.Val()
 	if left < 0 { // -1: no expiry, -2: gone meanwhile
@@ -55,7 +106,7 @@ func (s *Store) Hits(ctx context.Context, key string) (int64, time.Duration, err
 	return n, left, nil
 }
 
-// ResetHits forgets the count under key.
-func (s *Store) ResetHits(ctx context.Context, key string) error {
-	return wrap("reset hits", s.rdb.Del(ctx, s.kCounter(key)).Err())
+// ResetAttempts forgets every attempt under key.
+func (s *Store) ResetAttempts(ctx context.Context, key string) error {
+	return wrap("reset attempts", s.rdb.Del(ctx, s.kCounter(key)).Err())
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"regexp"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,48 +17,103 @@ func TestCounters(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
 
-	n, left, err := s.Hits(ctx, "login:02-000021:alice")
+	n, left, err := s.Attempts(ctx, "login:02-000021:alice")
 	mustNoErr(t, err)
 	if n != 0 || left != 0 {
 		t.Fatalf("fresh counter %d/%v", n, left)
 	}
-	for want := int64(1); want <= 3; want++ {
-		n, err := s.Hit(ctx, "login:02-000021:alice", time.Minute)
+	for i := 1; i <= 3; i++ {
+		wait, err := s.Reserve(ctx, "login:02-000021:alice", 3, time.Minute)
 		mustNoErr(t, err)
-		if n != want {
-			t.Fatalf("hit %d returned %d", want, n)
+		if wait != 0 {
+			t.Fatalf("attempt %d refused (wait %v)", i, wait)
 		}
 	}
-	n, err = s.Hit(ctx, "login:02-000021:bob", time.Minute)
+	wait, err := s.Reserve(ctx, "login:02-000021:alice", 3, time.Minute)
 	mustNoErr(t, err)
-	if n != 1 {
-		t.Fatalf("other key counted %d", n)
+	if wait <= 59*time.Second || wait > time.Minute {
+		t.Fatalf("fourth attempt: wait %v, want the rest of the window", wait)
 	}
-	n, left, err = s.Hits(ctx, "login:02-000021:alice")
+	wait, err = s.Reserve(ctx, "login:02-000021:bob", 3, time.Minute)
+	mustNoErr(t, err)
+	if wait != 0 {
+		t.Fatal("another key is limited too")
+	}
+	n, left, err = s.Attempts(ctx, "login:02-000021:alice")
 	mustNoErr(t, err)
 	if n != 3 || left <= 59*time.Second || left > time.Minute {
-		t.Fatalf("hits %d, resets in %v", n, left)
+		t.Fatalf("attempts %d, resets in %v (a refused attempt must not count)", n, left)
 	}
 
-	// Fixed window: later hits do not push the reset back.
+	// A released attempt can be taken again; never below zero.
+	mustNoErr(t, s.Release(ctx, "login:02-000021:alice"))
+	if wait, _ := s.Reserve(ctx, "login:02-000021:alice", 3, time.Minute); wait != 0 {
+		t.Fatal("a released attempt is not available")
+	}
+	mustNoErr(t, s.Release(ctx, "nobody"))
+	if n, _, _ := s.Attempts(ctx, "nobody"); n != 0 {
+		t.Fatalf("release of nothing left %d", n)
+	}
+
+	// Fixed window: later attempts do not push the reset back.
 	mustNoErr(t, s.Client().PExpire(ctx, s.Prefix()+"cnt:{login:02-000021:alice}", 10*time.Second).Err())
-	_, err = s.Hit(ctx, "login:02-000021:alice", time.Minute)
+	_, err = s.Reserve(ctx, "login:02-000021:alice", 10, time.Minute)
 	mustNoErr(t, err)
-	_, left, err = s.Hits(ctx, "login:02-000021:alice")
+	_, left, err = s.Attempts(ctx, "login:02-000021:alice")
 	mustNoErr(t, err)
 	if left > 10*time.Second {
-		t.Fatalf("hit extended the window to %v", left)
+		t.Fatalf("an attempt extended the window to %v", left)
 	}
 
-	mustNoErr(t, s.ResetHits(ctx, "login:02-000021:alice"))
-	n, _, err = s.Hits(ctx, "login:02-000021:alice")
+	mustNoErr(t, s.ResetAttempts(ctx, "login:02-000021:alice"))
+	n, _, err = s.Attempts(ctx, "login:02-000021:alice")
 	mustNoErr(t, err)
 	if n != 0 {
 		t.Fatalf("after reset %d", n)
 	}
-	n, _, _ = s.Hits(ctx, "login:02-000021:bob")
+	n, _, _ = s.Attempts(ctx, "login:02-000021:bob")
 	if n != 1 {
 		t.Fatalf("reset touched another key: %d", n)
+	}
+}
+
+// TestReserveUnderConcurrency: a hundred attempts at once get exactly the
+// limit through.
+func TestReserveUnderConcurrency(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	var got atomic.Int64
+	for range 100 {
+		wg.Go(func() {
+			wait, err := s.Reserve(ctx, "race", 7, time.Minute)
+			if err != nil {
+				t.Error(err)
+			}
+			if wait == 0 {
+				got.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if got.Load() != 7 {
+		t.Fatalf("%d of 100 concurrent attempts reserved, want 7", got.Load())
+	}
+}
+
+// TestCounterKeysStayBounded: a counter name built from hostile input never
+// becomes a large key or breaks the hash tag.
+func TestCounterKeysStayBounded(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	for _, name := range []string{strings.Repeat("x", 100_000), "a}b{c", "nul\x00byte", "bad\xff"} {
+		_, err := s.Reserve(ctx, name, 5, time.Minute)
+		mustNoErr(t, err)
+	}
+	for k := range dump(t, s) {
+		if len(k) > 200 || strings.Count(k, "{") != 1 || strings.Count(k, "}") != 1 {
+			t.Fatalf("counter key %q", k)
+		}
 	}
 }
 
@@ -64,14 +121,17 @@ func TestCounterWindowEnds(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
 	for range 2 {
-		_, err := s.Hit(ctx, "k", 150*time.Millisecond)
+		_, err := s.Reserve(ctx, "k", 2, 150*time.Millisecond)
 		mustNoErr(t, err)
 	}
+	if wait, _ := s.Reserve(ctx, "k", 2, 150*time.Millisecond); wait == 0 {
+		t.Fatal("third attempt in the window reserved")
+	}
 	time.Sleep(300 * time.Millisecond)
-	n, err := s.Hit(ctx, "k", 150*time.Millisecond)
+	wait, err := s.Reserve(ctx, "k", 2, 150*time.Millisecond)
 	mustNoErr(t, err)
-	if n != 1 {
-		t.Fatalf("new window starts at %d", n)
+	if wait != 0 {
+		t.Fatalf("new window refused (wait %v)", wait)
 	}
 }
 
@@ -144,7 +204,7 @@ func TestKeyLayout(t *testing.T) {
 	w := makeWorld(t, s, "CU000000001")
 	completedRequest(t, ctx, s, "ar1")
 	mustNoErr(t, s.SaveAuthCode(ctx, "ar1", "c", time.Minute))
-	_, err := s.Hit(ctx, "ip:192.0.2.1", time.Minute)
+	_, err := s.Reserve(ctx, "ip:192.0.2.1", 5, time.Minute)
 	mustNoErr(t, err)
 	_ = w
 

@@ -26,10 +26,13 @@
 //	P grant:{grant}:ats       zset    access token ids of a grant (auth request or family)
 //	P sid:{sid}:ats           zset    access token ids issued under a session
 //	P sid:{sid}:rtf           zset    refresh families issued under a session
+//	P sid:{sid}:rps           hash    client id → subject of the clients that got tokens under a
+//	                                  session, for back-channel logout; lives as long as the
+//	                                  session or the latest such token (backchannel.go)
 //	P sub:{subject}:sessions  zset    public sids of a subject's sessions
 //	P sub:{subject}:ats       zset    access token ids of a subject
 //	P sub:{subject}:rtf       zset    refresh families of a subject
-//	P cnt:{key}               string  fixed-window counter
+//	P cnt:{key}               string  attempts reserved in a fixed window (counters.go)
 //
 // The index sets are sorted sets scored by the member's expiry (Unix ms):
 // members past expiry are pruned on every insert and the key's TTL follows the
@@ -54,6 +57,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -207,7 +211,19 @@ func (s *Store) kSubSessions(sub string) string {
 }
 func (s *Store) kSubATs(sub string) string      { return s.prefix + "sub:{" + sub + "}:ats" }
 func (s *Store) kSubFamilies(sub string) string { return s.prefix + "sub:{" + sub + "}:rtf" }
-func (s *Store) kCounter(key string) string     { return s.prefix + "cnt:{" + key + "}" }
+
+// kCounter is the key of a counter. Callers build counter names from
+// normalised input; a name that is still long or holds bytes that would
+// break the hash tag (braces, control characters) is stored by its hash,
+// so that no caller input can make a key large or ambiguous.
+func (s *Store) kCounter(key string) string {
+	if len(key) > 160 || strings.ContainsFunc(key, func(r rune) bool {
+		return r == '{' || r == '}' || r < 0x20 || r == 0x7f || r == utf8.RuneError
+	}) {
+		key = "h:" + hashSecret(key)
+	}
+	return s.prefix + "cnt:{" + key + "}"
+}
 
 // hashSecret is the key form of a secret: hex SHA-256.
 func hashSecret(secret string) string {

@@ -1,0 +1,92 @@
+package storage
+
+import (
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/width"
+)
+
+// Input rules for what people and clients type. Every value is checked and
+// normalised at the edge, before it becomes a lookup, a rate-limit key or an
+// audit field: two spellings of one fact must count as one, and bytes no
+// store accepts (NUL, invalid UTF-8) are a wrong value, never a store error.
+
+// CleanText reports whether s is valid UTF-8 without control characters
+// (C0, DEL, C1) and at most max bytes long. Such a value can be stored,
+// logged and compared; anything else is refused as a bad request.
+func CleanText(s string, max int) bool {
+	if len(s) > max || !utf8.ValidString(s) {
+		return false
+	}
+	return !strings.ContainsFunc(s, unicode.IsControl)
+}
+
+// NormalizeEntityNumber returns the canonical form of an entity number
+// ("02-000021"): full-width digits and punctuation become ASCII, spaces and
+// separators are dropped, and the eight digits are written as two, a hyphen
+// and six. ok is false when s cannot be an entity number at all.
+func NormalizeEntityNumber(s string) (canonical string, ok bool) {
+	if !CleanText(s, 64) {
+		return "", false
+	}
+	var digits []byte
+	for _, r := range width.Narrow.String(s) {
+		switch {
+		case r >= '0' && r <= '9':
+			digits = append(digits, byte(r))
+		case r == '-' || r == ' ' || r == '/' || r == '.':
+		default:
+			return "", false
+		}
+	}
+	if len(digits) != 8 {
+		return "", false
+	}
+	return string(digits[:2]) + "-" + string(digits[2:]), true
+}
+
+// NormalizeUsername returns the lookup form of a typed username (trimmed,
+// lower case), and whether it obeys the username rule at all; one that
+// does not cannot name an account.
+func NormalizeUsername(s string) (string, bool) {
+	s = strings.TrimSpace(s)
+	if !ValidUsername(s) {
+		return "", false
+	}
+	return strings.ToLower(s), true
+}
+
+// NormalizeIDDocNumber reduces an identity document number to its upper-case
+// ASCII letters and digits, so that "1234567(8)", "12345678" and
+// "1234567 (8)" compare equal (full-width forms too). It is the twin of the
+// SQL in storage/postgres.
+func NormalizeIDDocNumber(s string) string {
+	var sb strings.Builder
+	for _, r := range strings.ToUpper(width.Narrow.String(s)) {
+		if (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') {
+			sb.WriteRune(r)
+		}
+	}
+	return sb.String()
+}
+
+// ParseBirthDate reads a date as people write it: year first, with '-', '/'
+// or '.' between the parts, months and days with or without a leading zero
+// ("1990-01-02", "1990/1/2", "1990.1.2"), or day first in the same ways
+// ("02/01/1990"), as Macau documents print it. Full-width digits count.
+func ParseBirthDate(s string) (time.Time, bool) {
+	s = strings.TrimSpace(width.Narrow.String(s))
+	if !CleanText(s, 32) {
+		return time.Time{}, false
+	}
+	s = strings.NewReplacer("/", "-", ".", "-", " ", "").Replace(s)
+	for _, layout := range []string{"2006-1-2", "2-1-2006", "20060102"} {
+		if d, err := time.Parse(layout, s); err == nil && d.Year() >= 1900 {
+			return d, true
+		}
+	}
+	return time.Time{}, false
+}

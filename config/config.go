@@ -58,6 +58,8 @@ type Config struct {
 
 	LogLevel    string // IDP_LOG_LEVEL: debug, info, warn, error
 	PprofListen string // IDP_PPROF_LISTEN: loopback host:port for net/http/pprof; "" (default) = off
+	// IDP_METRICS_LISTEN: host:port of the Prometheus /metrics listener; "" (default) = off
+	MetricsListen string
 
 	Activation Activation // activation codes and their delivery (config/activation.go)
 }
@@ -98,8 +100,9 @@ func FromLookup(lookup func(string) (string, bool)) (*Config, error) {
 		LoginFailureWindow:      r.duration("IDP_LOGIN_FAILURE_WINDOW", 15*time.Minute),
 		TrustProxyHeaders:       r.boolean("IDP_TRUST_PROXY", false),
 
-		LogLevel:    r.str("IDP_LOG_LEVEL", "info"),
-		PprofListen: r.str("IDP_PPROF_LISTEN", ""),
+		LogLevel:      r.str("IDP_LOG_LEVEL", "info"),
+		PprofListen:   r.str("IDP_PPROF_LISTEN", ""),
+		MetricsListen: r.str("IDP_METRICS_LISTEN", ""),
 	}
 	c.Issuer = strings.TrimSuffix(c.Issuer, "/")
 
@@ -123,6 +126,10 @@ func FromLookup(lookup func(string) (string, bool)) (*Config, error) {
 	r.check(c.SessionIdle <= c.SessionMax, "IDP_SESSION_IDLE", "must not exceed IDP_SESSION_MAX")
 	r.check(slices.Contains([]string{"debug", "info", "warn", "error"}, c.LogLevel), "IDP_LOG_LEVEL", "must be debug, info, warn or error")
 	r.check(c.PprofListen == "" || isLoopbackAddr(c.PprofListen), "IDP_PPROF_LISTEN", "must be empty (off) or a loopback host:port, e.g. 127.0.0.1:6060")
+	// Not only loopback: a Prometheus server elsewhere on an internal network
+	// must reach it. The metrics carry no personal data, only counts.
+	r.check(c.MetricsListen == "" || isHostPort(c.MetricsListen), "IDP_METRICS_LISTEN", "must be empty (off) or host:port, e.g. 127.0.0.1:9090 or 10.0.0.5:9090")
+	r.check(c.MetricsListen == "" || c.MetricsListen != c.Listen, "IDP_METRICS_LISTEN", "must differ from IDP_LISTEN: metrics are served on a listener of their own")
 
 	c.Activation = r.activation()
 	if !c.IsLocalDevelopment() {
@@ -255,6 +262,16 @@ func isLoopbackAddr(s string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// isHostPort reports whether s is host:port with a numeric port.
+func isHostPort(s string) bool {
+	_, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return false
+	}
+	n, err := strconv.Atoi(port)
+	return err == nil && n >= 0 && n <= 65535
 }
 
 func hasScheme(s string, schemes ...string) bool {

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/text/language"
 
+	"github.com/entity-account/idp/op/telemetry"
 	"github.com/entity-account/idp/templates"
 )
 
@@ -93,10 +94,13 @@ type common struct {
 	T     map[string]string
 	Base  string
 	Langs []langLink
+	// RequestID is the request's id (X-Request-ID, and request_id in the
+	// log); error pages show it as a reference for the help desk.
+	RequestID string
 }
 
 func (p *pages) common(r *http.Request, base, lang string) common {
-	c := common{Lang: lang, T: p.messages[lang], Base: base}
+	c := common{Lang: lang, T: p.messages[lang], Base: base, RequestID: telemetry.RequestIDFrom(r.Context())}
 	for _, l := range templates.Languages {
 		q := r.URL.Query()
 		q.Set("lang", l)

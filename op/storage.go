@@ -19,6 +19,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/entity-account/idp/op/telemetry"
 	"github.com/entity-account/idp/storage"
 )
 
@@ -134,6 +135,7 @@ func (s *Storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRe
 	id, err := s.state.ConsumeAuthCode(ctx, code)
 	if errors.Is(err, storage.ErrCodeReused) {
 		slog.WarnContext(ctx, "authorization code replayed; revoking its grant", "auth_request", id)
+		telemetry.CodeReplay()
 		if rerr := s.state.RevokeGrant(ctx, id); rerr != nil {
 			slog.ErrorContext(ctx, "revoke replayed grant", "err", rerr)
 		}
@@ -227,6 +229,9 @@ func (s *Storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 		next := *r.rec
 		next.IssuedAt, next.AccessTokenID = at.IssuedAt, at.ID
 		token, err = s.state.RotateRefreshToken(ctx, current, &next)
+		if errors.Is(err, storage.ErrRefreshTokenReused) {
+			telemetry.RefreshReuse()
+		}
 		if errors.Is(err, storage.ErrRefreshTokenReused) || errors.Is(err, storage.ErrNotFound) {
 			_ = s.state.RevokeAccessToken(ctx, at.ID)
 			return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("refresh token is no longer valid")
@@ -262,6 +267,9 @@ func (s *Storage) newAccessToken(req op.TokenRequest) (*storage.AccessToken, err
 // account may still sign in: a deleted or closed account's tokens stop working.
 func (s *Storage) TokenRequestByRefreshToken(ctx context.Context, token string) (op.RefreshTokenRequest, error) {
 	rec, err := s.state.RefreshToken(ctx, token)
+	if errors.Is(err, storage.ErrRefreshTokenReused) {
+		telemetry.RefreshReuse()
+	}
 	if err != nil {
 		if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrRefreshTokenReused) {
 			return nil, oidc.ErrInvalidGrant().WithDescription("invalid refresh token")

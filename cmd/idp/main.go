@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/entity-account/idp/config"
+	"github.com/entity-account/idp/op/telemetry"
 )
 
 func main() {
@@ -97,7 +98,8 @@ func loadConfig() (*config.Config, error) {
 		return nil, fmt.Errorf("configuration:\n%w", err)
 	}
 	level := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}[cfg.LogLevel]
-	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
+	// Lines logged with a request's context carry its request_id.
+	slog.SetDefault(slog.New(telemetry.LogHandler(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))))
 	return cfg, nil
 }
 
@@ -143,6 +145,13 @@ func serve() error {
 			return err
 		}
 		defer stopPprof()
+	}
+	if cfg.MetricsListen != "" {
+		_, stopMetrics, err := serveMetrics(cfg.MetricsListen, a.pg.OutboxBacklog)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
 	}
 	slog.Info("provider ready", "issuer", cfg.Issuer, "listen", ln.Addr().String(),
 		"discovery", cfg.Issuer+"/.well-known/openid-configuration")

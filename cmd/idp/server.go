@@ -19,6 +19,7 @@ import (
 	"github.com/entity-account/idp/login/notify"
 	"github.com/entity-account/idp/login/password"
 	idpop "github.com/entity-account/idp/op"
+	"github.com/entity-account/idp/op/telemetry"
 	"github.com/entity-account/idp/storage/postgres"
 	rstore "github.com/entity-account/idp/storage/redis"
 	"github.com/entity-account/idp/templates"
@@ -124,12 +125,14 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 	st.SetLogoutConfirmation(pages.LogoutConfirmationURL)
 	guarded := idpop.GuardPathsOf(provider)
 	protocol := idpop.HonestDiscovery(pages.ProtocolErrorPages(idpop.StoreOutageGuard(provider, guarded, pages.Unavailable), guarded.Browser))
+	protocol = telemetry.TokenGrants(protocol, provider.TokenEndpoint().Relative())
 	if base != "" {
 		sub.PathPrefix("/").Handler(http.StripPrefix(base, protocol))
 	} else {
 		sub.PathPrefix("/").Handler(protocol)
 	}
-	return &app{cfg: cfg, pg: pg, redis: rs, rdb: rdb, keys: keys, hasher: hasher, provider: provider, handler: r,
+	return &app{cfg: cfg, pg: pg, redis: rs, rdb: rdb, keys: keys, hasher: hasher, provider: provider,
+		handler:    instrument(r, provider, base, cfg.TrustProxyHeaders),
 		activation: acts, outbox: outbox}, nil
 }
 

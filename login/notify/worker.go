@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/entity-account/idp/op/telemetry"
 	"github.com/entity-account/idp/storage"
 )
 
@@ -109,6 +110,7 @@ func (w *Worker) deliver(ctx context.Context, m storage.OutboxMessage) {
 	content, err := w.sealer.Open(m)
 	if err != nil {
 		log.ErrorContext(ctx, "outbox: cannot open message; giving it up", "err", err)
+		telemetry.OutboxDelivery(string(m.Channel), telemetry.OutboxFailed)
 		w.record(settle, log, w.store.OutboxFailed(settle, m.ID, m.Lease, err.Error()))
 		return
 	}
@@ -126,6 +128,7 @@ func (w *Worker) deliver(ctx context.Context, m storage.OutboxMessage) {
 	switch {
 	case err == nil:
 		log.InfoContext(ctx, "outbox: delivered")
+		telemetry.OutboxDelivery(string(m.Channel), telemetry.OutboxDelivered)
 		// Sent: record it with some persistence, or the message would be
 		// sent again once the lease ends (the gateway's idempotency key is
 		// then the last guard).
@@ -139,10 +142,12 @@ func (w *Worker) deliver(ctx context.Context, m storage.OutboxMessage) {
 		}
 	case IsPermanent(err):
 		log.ErrorContext(ctx, "outbox: refused for good", "err", err)
+		telemetry.OutboxDelivery(string(m.Channel), telemetry.OutboxFailed)
 		w.record(settle, log, w.store.OutboxFailed(settle, m.ID, m.Lease, err.Error()))
 	default:
 		delay := w.backoff(m.Attempts)
 		log.WarnContext(ctx, "outbox: delivery failed; will retry", "err", err, "retry_in", delay)
+		telemetry.OutboxDelivery(string(m.Channel), telemetry.OutboxRetry)
 		w.record(settle, log, w.store.OutboxRetry(settle, m.ID, m.Lease, err.Error(), delay))
 	}
 }

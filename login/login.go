@@ -24,6 +24,7 @@ import (
 
 // Config holds the settings of the hosted pages.
 type Config struct {
+	Issuer             string // the issuer URL (iss of authorization responses, RFC 9207)
 	BasePath           string // the issuer's path ("" or "/oidc"); pages live under it
 	SecureCookies      bool
 	CSRFKey            []byte
@@ -114,7 +115,7 @@ func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if slices.Contains(ar.Prompt, oidc.PromptNone) {
-		h.flow.Fail(w, r, ar, oidc.ErrLoginRequired().WithDescription("no usable sign-in session"))
+		h.flow.Fail(h.issuerOnRedirect(w), r, ar, oidc.ErrLoginRequired().WithDescription("no usable sign-in session"))
 		return
 	}
 	h.renderForm(w, r, ar, http.StatusOK, "", "", "")
@@ -165,7 +166,7 @@ func (h *Handler) submitLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	if ar.HintSubject != "" && ar.HintSubject != p.Subject {
 		// OIDC Core §3.1.2.1: the RP asked for another user (id_token_hint).
-		h.flow.Fail(w, r, ar, oidc.ErrLoginRequired().WithDescription("signed in as a different user than id_token_hint"))
+		h.flow.Fail(h.issuerOnRedirect(w), r, ar, oidc.ErrLoginRequired().WithDescription("signed in as a different user than id_token_hint"))
 		return
 	}
 	// A new sign-in replaces whatever session this browser had.
@@ -239,7 +240,7 @@ func (h *Handler) finish(w http.ResponseWriter, r *http.Request, ar *storage.Aut
 	}
 	if !access.Allows() {
 		if slices.Contains(ar.Prompt, oidc.PromptNone) {
-			h.flow.Fail(w, r, ar, oidc.ErrAccessDenied().WithDescription("the staff login is not assigned to this e-service"))
+			h.flow.Fail(h.issuerOnRedirect(w), r, ar, oidc.ErrAccessDenied().WithDescription("the staff login is not assigned to this e-service"))
 			return
 		}
 		t := h.pages.messages[h.pages.language(r, ar.UILocales)]

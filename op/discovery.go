@@ -22,7 +22,8 @@ var supportedClaims = []string{
 // them): the implicit and JWT-bearer grants and the id_token response types
 // (our clients may use the code flow only), the device endpoint (no device
 // grant), and private_key_jwt signing algorithms (clients authenticate with
-// a secret or PKCE). An RP reading discovery then sees exactly what works.
+// a secret or PKCE); it adds back-channel logout, which we implement outside
+// the library. An RP reading discovery then sees exactly what works.
 func HonestDiscovery(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != oidc.DiscoveryEndpoint {
@@ -41,10 +42,15 @@ func HonestDiscovery(next http.Handler) http.Handler {
 			delete(doc, k)
 		}
 		doc["response_types_supported"] = []string{string(oidc.ResponseTypeCode)}
-		doc["response_modes_supported"] = []string{"query", "form_post"}
+		doc["response_modes_supported"] = []string{"query"}
+		doc["authorization_response_iss_parameter_supported"] = true
 		doc["grant_types_supported"] = []string{string(oidc.GrantTypeCode), string(oidc.GrantTypeRefreshToken)}
 		doc["acr_values_supported"] = []string{ACRPassword}
 		doc["request_parameter_supported"] = false
+		// Logout tokens carry sid and reach every client that registered a
+		// back-channel logout URI (backchannel.go).
+		doc["backchannel_logout_supported"] = true
+		doc["backchannel_logout_session_supported"] = true
 		body, err := json.Marshal(doc)
 		if err != nil {
 			rec.copyTo(w)

@@ -84,6 +84,9 @@ func (s *Storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 	if err != nil {
 		return nil, oidc.ErrInvalidClient().WithDescription("unknown client")
 	}
+	if err := checkAuthRequest(req); err != nil {
+		return nil, err
+	}
 	if req.CodeChallengeMethod == oidc.CodeChallengeMethodPlain {
 		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge_method plain is not allowed; use S256")
 	}
@@ -371,7 +374,9 @@ func (s *Storage) TerminateSessionFromRequest(ctx context.Context, req *op.EndSe
 func (s *Storage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
 	c, err := s.Client(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, errors.New("unknown client")
+		// invalid_client: a client's mistake (401 at the token endpoint), not
+		// the library's server_error, which would log it as our failure.
+		return nil, oidc.ErrInvalidClient().WithDescription("unknown client")
 	}
 	if err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -90,3 +91,309 @@ func TestLoginConcurrentGuessesPerAddress(t *testing.T) {
 	p := b.submit(form, idp.demo.EntityNumber, admin.Username, admin.Password)
 	wantNoRedirect(t, "right password after concurrent guesses from one address", p, http.StatusTooManyRequests)
 }
+
+// authorizeQuery is a valid authorization request of r, with overrides.
+func authorizeQuery(r *rp, over map[string]string) url.Values {
+	q := url.Values{"client_id": {r.oauth.ClientID}, "redirect_uri": {r.oauth.RedirectURL}, "response_type": {"code"},
+		"scope": {"openid profile"}, "state": {"st"}, "nonce": {"n"},
+		"code_challenge": {s256(strings.Repeat("v", 43))}, "code_challenge_method": {"S256"}}
+	for k, v := range over {
+		if v == "" {
+			q.Del(k)
+		} else {
+			q.Set(k, v)
+		}
+	}
+	return q
+}
+
+// wantRedirectError asserts a redirect to the client carrying error code and iss.
+func wantRedirectError(t *testing.T, what string, p page, r *rp, code string) {
+	t.Helper()
+	if p.StatusCode != http.StatusFound && p.StatusCode != http.StatusSeeOther {
+		t.Fatalf("%s: status %d, want a redirect to the client: %.300s", what, p.StatusCode, p.Body)
+	}
+	loc, err := url.Parse(p.Header.Get("Location"))
+	if err != nil || !strings.HasPrefix(loc.String(), r.oauth.RedirectURL) {
+		t.Fatalf("%s: redirects to %q", what, p.Header.Get("Location"))
+	}
+	params := loc.Query()
+	if !params.Has("error") {
+		// The client asked for the fragment response mode: it gets the
+		// refusal there.
+		params, _ = url.ParseQuery(loc.Fragment)
+	}
+	if got := params.Get("error"); got != code {
+		t.Errorf("%s: error=%q, want %q", what, got, code)
+	}
+	if params.Get("iss") != r.idp.issuer {
+		t.Errorf("%s: iss=%q, want the issuer (RFC 9207)", what, loc.Query().Get("iss"))
+	}
+}
+
+// wantPageHeaders asserts the security headers every page of ours carries.
+func wantPageHeaders(t *testing.T, what string, p page) {
+	t.Helper()
+	for name, want := range map[string]string{"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store",
+		"Referrer-Policy": "no-referrer"} {
+		if got := p.Header.Get(name); got != want {
+			t.Errorf("%s: %s = %q, want %q", what, name, got, want)
+		}
+	}
+	if !strings.Contains(p.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
+		t.Errorf("%s: no Content-Security-Policy", what)
+	}
+}
+
+// TestAuthorizeBounds: what /authorize stores is bounded; larger requests
+// are refused by redirect when the client and redirect URI are valid, by our
+// page otherwise, and never stored.
+func TestAuthorizeBounds(t *testing.T) {
+	t.Parallel()
+	idp := startIDP(t, nil)
+	web := idp.client(demoWebClient)
+	r := idp.rp(web, web.RedirectURIs[0])
+	b := idp.browser()
+
+	for name, over := range map[string]map[string]string{
+		"state of 600 bytes":    {"state": strings.Repeat("s", 600)},
+		"nonce of 600 bytes":    {"nonce": strings.Repeat("n", 600)},
+		"login_hint of 300":     {"login_hint": strings.Repeat("h", 300)},
+		"acr_values of 300":     {"acr_values": strings.Repeat("a", 300)},
+		"short code_challenge":  {"code_challenge": "abc"},
+		"response_mode form":    {"response_mode": "form_post"},
+		"response_mode fragmnt": {"response_mode": "fragment"},
+	} {
+		wantRedirectError(t, name, b.get(r.authorizeURL(authorizeQuery(r, over))), r, "invalid_request")
+	}
+	wantRedirectError(t, "no openid scope", b.get(r.authorizeURL(authorizeQuery(r, map[string]string{"scope": "profile"}))), r, "invalid_scope")
+
+	// A whole request over 8 KiB: the page, whatever the parameters.
+	huge := authorizeQuery(r, map[string]string{"state": strings.Repeat("s", 9<<10)})
+	p := b.get(r.authorizeURL(huge))
+	wantNoRedirect(t, "9 KiB query", p, http.StatusBadRequest)
+	wantPageHeaders(t, "9 KiB query", p)
+	// A large body: refused before it is read, never a 500.
+	req, _ := http.NewRequest(http.MethodPost, r.oauth.Endpoint.AuthURL,
+		strings.NewReader(authorizeQuery(r, nil).Encode()+"&state="+strings.Repeat("x", 4<<20)))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	p = b.do(req)
+	if p.StatusCode != http.StatusRequestEntityTooLarge && p.StatusCode != http.StatusBadRequest {
+		t.Errorf("4 MiB POST /authorize: status %d", p.StatusCode)
+	}
+	// Nothing of the refused requests was stored.
+	keys, err := idp.app.rdb.Keys(context.Background(), idp.app.cfg.RedisPrefix+"ar:*").Result()
+	if err != nil || len(keys) != 0 {
+		t.Errorf("auth requests stored: %v, %v", keys, err)
+	}
+	// A well-formed request still works.
+	if cb := b.signIn(r, newAuthParams(t), idp.login("staff01").Username); cb.Get("code") == "" || cb.Get("iss") != idp.issuer {
+		t.Errorf("callback %v: want a code and iss", cb)
+	}
+}
+
+// TestAuthorizeRatePerAddress: one client address opens a bounded number of
+// authorization requests per minute.
+func TestAuthorizeRatePerAddress(t *testing.T) {
+	t.Parallel()
+	idp := startIDP(t, map[string]string{"IDP_AUTHORIZE_PER_IP_MINUTE": "5"})
+	web := idp.client(demoWebClient)
+	r := idp.rp(web, web.RedirectURIs[0])
+	b := idp.browser()
+	for i := range 5 {
+		if p := b.get(r.authURL(newAuthParams(t))); p.StatusCode != http.StatusFound {
+			t.Fatalf("request %d: status %d", i+1, p.StatusCode)
+		}
+	}
+	p := b.get(r.authURL(newAuthParams(t)))
+	wantNoRedirect(t, "sixth request in a minute", p, http.StatusTooManyRequests)
+	wantRetryAfter(t, p)
+}
+
+// badValues are bytes no store accepts: each must be a wrong value, never an outage.
+var badValues = map[string]string{"NUL": "02-0000\x0021", "invalid UTF-8": "ab\xffcd", "overlong UTF-8": "\xc0\xafx",
+	"control character": "a\x1bb", "C1 control": "a\u0085b"}
+
+// TestBadBytesAtSignIn: bad bytes in the sign-in fields get the generic
+// failure (401), count as failures, and are never answered as an outage.
+func TestBadBytesAtSignIn(t *testing.T) {
+	t.Parallel()
+	idp := startIDP(t, map[string]string{"IDP_LOGIN_FAILURES_PER_IP": fmt.Sprint(2 * len(badValues))})
+	web := idp.client(demoWebClient)
+	r := idp.rp(web, web.RedirectURIs[0])
+	b := idp.browser()
+	form := b.startLogin(r, newAuthParams(t)).form(t)
+	for name, v := range badValues {
+		p := b.submit(form, v, "staff01", "whatever-1")
+		if p.StatusCode != http.StatusUnauthorized {
+			t.Errorf("%s in the entity number: status %d", name, p.StatusCode)
+		}
+		p = b.submit(form, idp.demo.EntityNumber, v, "whatever-1")
+		if p.StatusCode != http.StatusUnauthorized {
+			t.Errorf("%s in the username: status %d", name, p.StatusCode)
+		}
+	}
+	// They counted: the address is now over its limit.
+	p := b.submit(form, idp.demo.EntityNumber, idp.login("admin01").Username, idp.login("admin01").Password)
+	wantNoRedirect(t, "after bad-byte failures", p, http.StatusTooManyRequests)
+}
+
+// TestBadBytesAtProtocolEndpoints: the protocol endpoints refuse bad bytes
+// with their own errors, never 5xx.
+func TestBadBytesAtProtocolEndpoints(t *testing.T) {
+	t.Parallel()
+	idp := startIDP(t, nil)
+	web := idp.client(demoWebClient)
+	r := idp.rp(web, web.RedirectURIs[0])
+	b := idp.browser()
+	token := r.oauth.Endpoint.TokenURL
+	introspect, revoke := r.discovery(t, "introspection_endpoint"), r.discovery(t, "revocation_endpoint")
+	endSession := r.discovery(t, "end_session_endpoint")
+	for name, v := range badValues {
+		p := b.get(r.authorizeURL(authorizeQuery(r, map[string]string{"client_id": v})))
+		wantNoRedirect(t, name+" in client_id at /authorize", p, http.StatusBadRequest)
+		wantPageHeaders(t, name+" at /authorize", p)
+		p = b.get(endSession + "?" + url.Values{"client_id": {v}}.Encode())
+		wantNoRedirect(t, name+" at end_session", p, http.StatusBadRequest)
+		for _, ep := range []string{token, introspect, revoke} {
+			status, out, err := rawTokenPost(ep, v, "secret", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"x"}, "token": {"x"}})
+			if err != nil || status != http.StatusUnauthorized || out["error"] != "invalid_client" {
+				t.Errorf("%s in the Basic client id at %s: %d %v %v", name, ep, status, out, err)
+			}
+			req, _ := http.NewRequest(http.MethodPost, ep, strings.NewReader(url.Values{"client_id": {v}, "grant_type": {"refresh_token"},
+				"refresh_token": {"x"}, "token": {"x"}}.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusUnauthorized && resp.StatusCode != http.StatusBadRequest {
+				t.Errorf("%s in the form client_id at %s: %d", name, ep, resp.StatusCode)
+			}
+		}
+	}
+	// Unparsable queries and bodies.
+	for _, raw := range []string{"%zz", "%", "client_id=%ff%00"} {
+		p := b.get(endSession + "?" + raw)
+		wantNoRedirect(t, "end_session?"+raw, p, http.StatusBadRequest)
+		wantPageHeaders(t, "end_session?"+raw, p)
+	}
+	req, _ := http.NewRequest(http.MethodPost, token, strings.NewReader("grant_type=%zz"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(web.ClientID, web.ClientSecret)
+	if p := b.do(req); p.StatusCode != http.StatusBadRequest {
+		t.Errorf("unparsable token body: %d %s", p.StatusCode, p.Body)
+	}
+	// A large body at the token endpoint: 413, not 500.
+	req, _ = http.NewRequest(http.MethodPost, token, strings.NewReader("grant_type=refresh_token&refresh_token="+strings.Repeat("x", 1<<20)))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(web.ClientID, web.ClientSecret)
+	if p := b.do(req); p.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("1 MiB token body: %d", p.StatusCode)
+	}
+}
+
+// TestTokenEndpointExactness: client authentication as advertised, PKCE
+// verifier form, no caching, and RFC 6750 challenges at userinfo.
+func TestTokenEndpointExactness(t *testing.T) {
+	t.Parallel()
+	idp := startIDP(t, nil)
+	web := idp.client(demoWebClient)
+	r := idp.rp(web, web.RedirectURIs[0])
+	b := idp.browser()
+	token := r.oauth.Endpoint.TokenURL
+
+	code, p := b.code(r, idp.login("staff01").Username)
+	// A malformed verifier is refused before the code is spent.
+	status, out, err := rawTokenPost(token, web.ClientID, web.ClientSecret, url.Values{"grant_type": {"authorization_code"},
+		"code": {code}, "redirect_uri": {r.oauth.RedirectURL}, "code_verifier": {"short"}})
+	if err != nil || status != http.StatusBadRequest || out["error"] != "invalid_request" {
+		t.Errorf("short code_verifier: %d %v %v", status, out, err)
+	}
+	// The secret in the body (client_secret_post, not advertised) is refused.
+	req, _ := http.NewRequest(http.MethodPost, token, strings.NewReader(url.Values{"grant_type": {"authorization_code"}, "code": {code},
+		"redirect_uri": {r.oauth.RedirectURL}, "code_verifier": {p.Verifier}, "client_id": {web.ClientID}, "client_secret": {web.ClientSecret}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp := b.do(req)
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(resp.Body, "invalid_client") {
+		t.Errorf("client_secret_post: %d %s", resp.StatusCode, resp.Body)
+	}
+	methods := fmt.Sprint(discoveryField(t, r, "token_endpoint_auth_methods_supported"))
+	if strings.Contains(methods, "client_secret_post") {
+		t.Errorf("discovery advertises %s", methods)
+	}
+	// The code still works: the refusals above spent nothing.
+	tok, err := r.exchange(code, p.Verifier)
+	if err != nil {
+		t.Fatalf("exchange after refusals: %v", err)
+	}
+	rt, _ := tok.Extra("refresh_token").(string)
+
+	// No caching of token answers, success or error.
+	for what, form := range map[string]url.Values{
+		"refresh success": {"grant_type": {"refresh_token"}, "refresh_token": {rt}},
+		"refresh error":   {"grant_type": {"refresh_token"}, "refresh_token": {"nonsense"}},
+	} {
+		req, _ := http.NewRequest(http.MethodPost, token, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(web.ClientID, web.ClientSecret)
+		wantNoStore(t, what, b.do(req))
+	}
+	// The refresh grant without a client, or with an unknown one: 401 invalid_client.
+	status, out, _ = rawTokenPost(token, "no-such-client", "x", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"x"}})
+	if status != http.StatusUnauthorized || out["error"] != "invalid_client" {
+		t.Errorf("refresh by an unknown client: %d %v", status, out)
+	}
+	req, _ = http.NewRequest(http.MethodPost, token, strings.NewReader("grant_type=refresh_token&refresh_token=x"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if p := b.do(req); p.StatusCode != http.StatusUnauthorized || !strings.Contains(p.Body, "invalid_client") {
+		t.Errorf("refresh without a client: %d %s", p.StatusCode, p.Body)
+	}
+
+	// Userinfo: no-store, and RFC 6750 challenges.
+	userinfo := r.discovery(t, "userinfo_endpoint")
+	req, _ = http.NewRequest(http.MethodGet, userinfo, nil)
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	wantNoStore(t, "userinfo", b.do(req))
+	req, _ = http.NewRequest(http.MethodGet, userinfo, nil)
+	if p := b.do(req); p.StatusCode != http.StatusUnauthorized || !strings.HasPrefix(p.Header.Get("WWW-Authenticate"), "Bearer") ||
+		strings.Contains(p.Header.Get("WWW-Authenticate"), "invalid_token") {
+		t.Errorf("userinfo without a token: %d %q", p.StatusCode, p.Header.Get("WWW-Authenticate"))
+	}
+	req, _ = http.NewRequest(http.MethodGet, userinfo, nil)
+	req.Header.Set("Authorization", "Bearer not-a-token")
+	if p := b.do(req); p.StatusCode != http.StatusUnauthorized || !strings.Contains(p.Header.Get("WWW-Authenticate"), `error="invalid_token"`) {
+		t.Errorf("userinfo with a bad token: %d %q", p.StatusCode, p.Header.Get("WWW-Authenticate"))
+	}
+	// Introspection: no-store.
+	req, _ = http.NewRequest(http.MethodPost, r.discovery(t, "introspection_endpoint"), strings.NewReader("token="+url.QueryEscape(tok.AccessToken)))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(web.ClientID, web.ClientSecret)
+	wantNoStore(t, "introspection", b.do(req))
+
+	if v, _ := discoveryField(t, r, "authorization_response_iss_parameter_supported").(bool); !v {
+		t.Error("discovery does not say authorization_response_iss_parameter_supported")
+	}
+	if modes := fmt.Sprint(discoveryField(t, r, "response_modes_supported")); modes != "[query]" {
+		t.Errorf("response_modes_supported = %s", modes)
+	}
+}
+
+func wantNoStore(t *testing.T, what string, p page) {
+	t.Helper()
+	if p.Header.Get("Cache-Control") != "no-store" || p.Header.Get("Pragma") != "no-cache" {
+		t.Errorf("%s (%d): Cache-Control %q, Pragma %q", what, p.StatusCode, p.Header.Get("Cache-Control"), p.Header.Get("Pragma"))
+	}
+}
+
+func discoveryField(t *testing.T, r *rp, field string) any {
+	t.Helper()
+	var d map[string]any
+	if err := r.provider.Claims(&d); err != nil {
+		t.Fatal(err)
+	}
+	return d[field]
+}
+
+

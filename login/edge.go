@@ -1,0 +1,321 @@
+package login
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/entity-account/idp/storage"
+)
+
+// The edge of the protocol endpoints: what every request to the protocol
+// engine passes before the library sees it. It bounds what an anonymous
+// caller can make us read, store or compute, refuses bytes no store accepts
+// as a bad request (never as an outage), and makes the answers exact where
+// the library is not: no caching of token answers (RFC 6749 §5.1),
+// WWW-Authenticate on userinfo (RFC 6750 §3), iss in authorization
+// responses (RFC 9207), only the client authentication we advertise.
+
+// Endpoints are the library's endpoint paths, relative to the issuer.
+type Endpoints struct {
+	Authorize, EndSession, Token, Introspect, Revoke, Userinfo string
+}
+
+// EdgeLimits are the bounds the edge enforces.
+type EdgeLimits struct {
+	// AuthorizeRequestsPerMinute is how many authorization requests one
+	// client address may open per minute.
+	AuthorizeRequestsPerMinute int
+}
+
+const (
+	// maxAuthorizeRequest bounds a whole authorization request (query and
+	// body): it is stored for the life of the auth request.
+	maxAuthorizeRequest = 8 << 10
+	// maxProtocolBody bounds the body of every other protocol request.
+	maxProtocolBody = 64 << 10
+)
+
+// codeVerifierPattern is RFC 7636 §4.1: 43 to 128 unreserved characters.
+var codeVerifierPattern = regexp.MustCompile(`^[A-Za-z0-9._~-]{43,128}$`)
+
+// ProtocolEdge wraps the protocol engine (mounted below the issuer's path,
+// so paths are the library's relative ones).
+func (h *Handler) ProtocolEdge(next http.Handler, ep Endpoints, limits EdgeLimits) http.Handler {
+	browser := []string{ep.Authorize, ep.EndSession}
+	clientAuth := map[string]bool{ep.Token: true, ep.Introspect: true, ep.Revoke: true}
+	noStore := map[string]bool{ep.Token: true, ep.Introspect: true, ep.Revoke: true, ep.Userinfo: true}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		path := r.URL.Path
+		isBrowser := underAnyPath(path, browser)
+		refuse := func(status int, code, description string) {
+			slog.InfoContext(r.Context(), "protocol request refused at the edge", "path", path, "status", status, "error", code, "reason", description)
+			if isBrowser {
+				h.requestErrorPage(w, r, status, code+": "+description)
+				return
+			}
+			writeOAuthError(w, status, code, description)
+		}
+		if noStore[path] {
+			w.Header().Set("Cache-Control", "no-store")
+			w.Header().Set("Pragma", "no-cache")
+		}
+
+		limit := int64(maxProtocolBody)
+		if path == ep.Authorize {
+			limit = maxAuthorizeRequest
+			if len(r.URL.RawQuery) > maxAuthorizeRequest {
+				refuse(http.StatusBadRequest, "invalid_request", "the authorization request is larger than 8 KiB")
+				return
+			}
+		}
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
+		}
+		// Parsed here once; the library's own ParseForm then finds it done.
+		if err := r.ParseForm(); err != nil {
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				refuse(http.StatusRequestEntityTooLarge, "invalid_request", "the request body is too large")
+				return
+			}
+			refuse(http.StatusBadRequest, "invalid_request", "the request cannot be parsed")
+			return
+		}
+		if path == ep.Authorize && len(r.URL.RawQuery)+formSize(r.PostForm) > maxAuthorizeRequest {
+			refuse(http.StatusBadRequest, "invalid_request", "the authorization request is larger than 8 KiB")
+			return
+		}
+		if name, ok := cleanForm(r.Form); !ok {
+			if clientAuth[path] && name == "client_id" {
+				refuse(http.StatusUnauthorized, "invalid_client", "client_id holds characters no client id has")
+				return
+			}
+			refuse(http.StatusBadRequest, "invalid_request", "parameter "+printable(name)+" holds control characters or invalid UTF-8")
+			return
+		}
+		if clientAuth[path] {
+			if code, description := checkClientAuth(r, path == ep.Token, path != ep.Introspect); code != "" {
+				status := http.StatusUnauthorized
+				if code != "invalid_client" {
+					status = http.StatusBadRequest
+				}
+				if status == http.StatusUnauthorized {
+					w.Header().Set("WWW-Authenticate", `Basic realm="token"`)
+				}
+				refuse(status, code, description)
+				return
+			}
+		}
+		if path == ep.Authorize && limits.AuthorizeRequestsPerMinute > 0 {
+			wait, err := h.state.Reserve(r.Context(), "authorize:ip:"+h.clientIP(r), limits.AuthorizeRequestsPerMinute, time.Minute)
+			if err != nil {
+				h.internalError(w, r, err)
+				return
+			}
+			if wait > 0 {
+				retryAfter(w, wait)
+				refuse(http.StatusTooManyRequests, "temporarily_unavailable", "too many authorization requests from this address; try again in a minute")
+				return
+			}
+		}
+
+		switch {
+		case path == ep.Userinfo:
+			w = &bearerChallenge{ResponseWriter: w, tokenSent: bearerSent(r)}
+		case isBrowser || strings.HasPrefix(path, ep.Authorize+"/"):
+			w = h.issuerOnRedirect(w)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// cleanForm reports the first parameter whose name or value is not clean
+// text (storage.CleanText): such bytes are a bad request, and must never
+// reach a store, where they would fail as if the store were down.
+func cleanForm(form url.Values) (string, bool) {
+	for k, vs := range form {
+		if !storage.CleanText(k, maxProtocolBody) {
+			return k, false
+		}
+		for _, v := range vs {
+			if !storage.CleanText(v, maxProtocolBody) {
+				return k, false
+			}
+		}
+	}
+	return "", true
+}
+
+func formSize(form url.Values) int {
+	n := 0
+	for k, vs := range form {
+		for _, v := range vs {
+			n += len(k) + len(v) + 2
+		}
+	}
+	return n
+}
+
+// checkClientAuth checks how a client authenticates at the token,
+// introspection and revocation endpoints, before the library does: a
+// client id must be given (HTTP Basic, or client_id for a public client at
+// the token and revocation endpoints), and a secret only in the Basic
+// header (client_secret_basic, the method discovery advertises). At the token
+// endpoint it also checks the PKCE verifier's form (RFC 7636 §4.1), before
+// the library spends the code. It returns an OAuth error code and
+// description, or "" when the request may go on.
+func checkClientAuth(r *http.Request, tokenEndpoint, publicClientsToo bool) (string, string) {
+	id, _, basic := r.BasicAuth()
+	if basic {
+		if unescaped, err := url.QueryUnescape(id); err == nil {
+			id = unescaped
+		}
+		if !storage.CleanText(id, 256) {
+			return "invalid_client", "the client id holds characters no client id has"
+		}
+	}
+	if r.PostForm.Get("client_secret") != "" || r.PostForm.Has("client_assertion") {
+		return "invalid_client", "authenticate with HTTP Basic (client_secret_basic); secrets in the request body are not accepted"
+	}
+	if !basic && (!publicClientsToo || r.PostForm.Get("client_id") == "") {
+		return "invalid_client", "client authentication is required"
+	}
+	if tokenEndpoint {
+		if v := r.PostForm.Get("code_verifier"); r.PostForm.Has("code_verifier") && !codeVerifierPattern.MatchString(v) {
+			return "invalid_request", "code_verifier must be 43 to 128 characters of A-Z, a-z, 0-9, '-', '.', '_' and '~'"
+		}
+	}
+	return "", ""
+}
+
+// writeOAuthError writes an OAuth error object (RFC 6749 §5.2).
+func writeOAuthError(w http.ResponseWriter, status int, code, description string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"error": code, "error_description": description})
+}
+
+// requestErrorPage is the page for a protocol request refused before it
+// could be sent back to the e-service.
+func (h *Handler) requestErrorPage(w http.ResponseWriter, r *http.Request, status int, detail string) {
+	lang := h.pages.language(r, nil)
+	t := h.pages.messages[lang]
+	h.pages.render(w, status, "message.html", messagePage{
+		common: h.pages.common(r, h.cfg.BasePath, lang), Heading: t["error_request_heading"],
+		Message: t["error_request_invalid"], Detail: detail, IsError: true,
+	})
+}
+
+// bearerSent reports whether the request carried a bearer token.
+func bearerSent(r *http.Request) bool {
+	auth := r.Header.Get("Authorization")
+	return len(auth) > 7 && strings.EqualFold(auth[:7], "bearer ") || r.Form.Get("access_token") != ""
+}
+
+// bearerChallenge makes userinfo's refusals what RFC 6750 §3 says: 401 with
+// WWW-Authenticate: Bearer, and error="invalid_token" when a token was sent.
+// The library answers a token it cannot use with 403 and no challenge.
+type bearerChallenge struct {
+	http.ResponseWriter
+	tokenSent bool
+	wrote     bool
+}
+
+func (b *bearerChallenge) Unwrap() http.ResponseWriter { return b.ResponseWriter }
+
+func (b *bearerChallenge) WriteHeader(status int) {
+	if b.wrote {
+		return
+	}
+	b.wrote = true
+	if status == http.StatusUnauthorized || status == http.StatusForbidden {
+		status = http.StatusUnauthorized
+		challenge := `Bearer realm="userinfo"`
+		if b.tokenSent {
+			challenge += `, error="invalid_token", error_description="the access token is invalid, expired or revoked"`
+		}
+		b.Header().Set("WWW-Authenticate", challenge)
+	}
+	b.ResponseWriter.WriteHeader(status)
+}
+
+func (b *bearerChallenge) Write(p []byte) (int, error) {
+	if !b.wrote {
+		b.WriteHeader(http.StatusOK)
+	}
+	return b.ResponseWriter.Write(p)
+}
+
+// issuerOnRedirect adds iss (RFC 9207) to every authorization response the
+// library sends back to a client by redirect: a code or an error.
+type issuerOnRedirect struct {
+	http.ResponseWriter
+	issuer string
+	wrote  bool
+}
+
+func (i *issuerOnRedirect) Unwrap() http.ResponseWriter { return i.ResponseWriter }
+
+func (i *issuerOnRedirect) WriteHeader(status int) {
+	if i.wrote {
+		return
+	}
+	i.wrote = true
+	if status == http.StatusFound || status == http.StatusSeeOther {
+		if loc := i.Header().Get("Location"); loc != "" {
+			i.Header().Set("Location", withIssuer(loc, i.issuer))
+		}
+	}
+	i.ResponseWriter.WriteHeader(status)
+}
+
+func (i *issuerOnRedirect) Write(p []byte) (int, error) {
+	if !i.wrote {
+		i.WriteHeader(http.StatusOK)
+	}
+	return i.ResponseWriter.Write(p)
+}
+
+// issuerOnRedirect wraps w so that an authorization response it redirects
+// to the client carries iss.
+func (h *Handler) issuerOnRedirect(w http.ResponseWriter) http.ResponseWriter {
+	return &issuerOnRedirect{ResponseWriter: w, issuer: h.cfg.Issuer}
+}
+
+// withIssuer adds iss to an authorization response URL: one that carries a
+// code or an error in its query, or in its fragment when the client asked
+// for that response mode (we refuse it, with an error in the fragment).
+// Other addresses are returned unchanged.
+func withIssuer(location, issuer string) string {
+	u, err := url.Parse(location)
+	if err != nil {
+		return location
+	}
+	add := func(raw string) (string, bool) {
+		q, err := url.ParseQuery(raw)
+		if err != nil || (!q.Has("code") && !q.Has("error")) || q.Has("iss") {
+			return raw, false
+		}
+		if raw != "" {
+			raw += "&"
+		}
+		return raw + "iss=" + url.QueryEscape(issuer), true
+	}
+	if q, ok := add(u.RawQuery); ok {
+		u.RawQuery = q
+	} else if f, ok := add(u.EscapedFragment()); ok {
+		u.RawFragment, u.Fragment = f, ""
+		if unescaped, err := url.PathUnescape(f); err == nil {
+			u.Fragment = unescaped
+		}
+	}
+	return u.String()
+}

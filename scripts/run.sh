@@ -18,10 +18,27 @@ DEMO_RP_URL=$IDP_DEMO_RP_URL ./bin/demo-rp --demo-json .run/demo.json 2> >(tee .
 rp_pid=$!
 trap 'kill $idp_pid $rp_pid 2>/dev/null || true' EXIT INT TERM
 
+# ready: does the node answer GET /readyz with 200? Plain bash (/dev/tcp)
+# and one HTTP/1.0 request, as a fresh Debian has no curl. It asks the
+# listener itself, IDP_LISTEN, which always speaks plain HTTP, rather than
+# the issuer URL, which may be https at a proxy or carry a path.
+ready() {
+  local host=${IDP_LISTEN%:*} port=${IDP_LISTEN##*:}
+  host=${host#[}; host=${host%]}
+  case $host in '' | 0.0.0.0) host=127.0.0.1 ;; ::) host=::1 ;; esac
+  timeout 2 bash -c '
+    exec 3<>"/dev/tcp/$1/$2" || exit 1
+    printf "GET /readyz HTTP/1.0\r\nHost: %s\r\n\r\n" "$1" >&3
+    read -r _ status _ <&3
+    [ "$status" = 200 ]' ready "$host" "$port" 2>/dev/null
+}
+is_ready=
 for _ in $(seq 1 60); do
-  curl -fsS "$IDP_ISSUER/readyz" >/dev/null 2>&1 && break
+  if ready; then is_ready=1; break; fi
+  kill -0 $idp_pid 2>/dev/null || { echo "run: the provider stopped; see .run/idp.log" >&2; exit 1; }
   sleep 0.5
 done
+[ -n "$is_ready" ] || echo "run: the provider is not ready after 30 s (GET /readyz on $IDP_LISTEN); see .run/idp.log" >&2
 
 cat <<TXT
 

@@ -7,27 +7,10 @@ set -euo pipefail
 PG_PORT=${PG_PORT:-5432}
 REDIS_PORT=${REDIS_PORT:-6379}
 
-say() { printf 'services: %s\n' "$*"; }
-have() { command -v "$1" >/dev/null 2>&1; }
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-as_root() {
-  if [ "$(id -u)" -eq 0 ]; then "$@"
-  elif have sudo; then sudo "$@"
-  else say "need root to run: $*"; exit 1
-  fi
-}
-
-apt_updated=
-apt_install() {
-  if ! have apt-get; then
-    say "cannot install $* here (no apt-get): install it yourself, or point IDP_DATABASE_URL / IDP_REDIS_URL at running servers"
-    exit 1
-  fi
-  if [ -z "$apt_updated" ]; then as_root apt-get update -qq; apt_updated=1; fi
-  say "installing $*"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
-}
+me=services
+apt_hint="or point IDP_DATABASE_URL / IDP_REDIS_URL at running servers"
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 wait_for() { # port, name
   for _ in $(seq 1 60); do port_open "$1" && return 0; sleep 0.5; done
@@ -55,7 +38,8 @@ pg_super() {
   if psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -w -tAc 'select 1' >/dev/null 2>&1; then
     psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -w -v ON_ERROR_STOP=1 -qtAc "$1"
   else
-    as_root runuser -u postgres -- psql -p "$PG_PORT" -d postgres -v ON_ERROR_STOP=1 -qtAc "$1"
+    # From /, which the postgres user may enter, unlike the caller's directory.
+    (cd / && as_root runuser -u postgres -- psql -p "$PG_PORT" -d postgres -v ON_ERROR_STOP=1 -qtAc "$1")
   fi
 }
 if [ "$(pg_super "select count(*) from pg_roles where rolname = 'idp'")" != 1 ]; then
@@ -69,12 +53,18 @@ fi
 
 # --- Redis ------------------------------------------------------------------
 if ! port_open "$REDIS_PORT"; then
-  have redis-server || apt_install redis-server
-  say "starting Redis"
-  mkdir -p /tmp/idp-redis
-  redis-server --daemonize yes --bind 127.0.0.1 --port "$REDIS_PORT" --save "" --appendonly no \
-    --dir /tmp/idp-redis --logfile /tmp/idp-redis/redis.log
-  wait_for "$REDIS_PORT" Redis
+  if ! have redis-server; then
+    apt_install redis-server
+    # The package may start its own service: use it rather than start a second.
+    for _ in 1 2 3 4; do port_open "$REDIS_PORT" && break; sleep 0.5; done
+  fi
+  if ! port_open "$REDIS_PORT"; then
+    say "starting Redis"
+    mkdir -p /tmp/idp-redis
+    redis-server --daemonize yes --bind 127.0.0.1 --port "$REDIS_PORT" --save "" --appendonly no \
+      --dir /tmp/idp-redis --logfile /tmp/idp-redis/redis.log
+    wait_for "$REDIS_PORT" Redis
+  fi
 fi
 
 say "PostgreSQL on 127.0.0.1:$PG_PORT and Redis on 127.0.0.1:$REDIS_PORT are ready"

@@ -17,6 +17,18 @@ import (
 	"github.com/entity-account/idp/op/telemetry"
 )
 
+// startMetrics serves the node's metrics on a listener of their own, as
+// `idp serve` does with IDP_METRICS_LISTEN, and returns its address.
+func startMetrics(t *testing.T, idp *testIDP) string {
+	t.Helper()
+	addr, stop, err := serveMetrics("127.0.0.1:0", idp.app.pg.OutboxBacklog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	return addr.String()
+}
+
 // metricSamples is one scrape: series ("name{labels}") → value.
 type metricSamples map[string]float64
 
@@ -96,16 +108,12 @@ func (m metricSamples) routes() map[string]bool {
 // paths, and checks what moved and that paths never become labels.
 func TestMetricsAfterJourneys(t *testing.T) {
 	idp := startIDP(t, nil)
-	addr, stop, err := serveMetrics("127.0.0.1:0", idp.app.pg.OutboxBacklog)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
+	addr := startMetrics(t, idp)
 	// The provider's own listener does not serve them.
 	if p := idp.browser().get("/metrics"); p.StatusCode == http.StatusOK {
 		t.Fatalf("/metrics answered on the provider's listener: %.200s", p.Body)
 	}
-	before := scrapeMetrics(t, addr.String())
+	before := scrapeMetrics(t, addr)
 
 	web := idp.client(demoWebClient)
 	r := idp.rp(web, web.RedirectURIs[0])
@@ -156,7 +164,7 @@ func TestMetricsAfterJourneys(t *testing.T) {
 		b.get(path)
 	}
 
-	after := scrapeMetrics(t, addr.String())
+	after := scrapeMetrics(t, addr)
 	moved := func(name string, want float64, labels ...string) {
 		t.Helper()
 		if d := after.sum(name, labels...) - before.sum(name, labels...); d < want {
@@ -210,21 +218,17 @@ func TestMetricsAfterJourneys(t *testing.T) {
 // temporarily_unavailable.
 func TestMetricsStoreFailures(t *testing.T) {
 	idp := startIDP(t, nil)
-	addr, stop, err := serveMetrics("127.0.0.1:0", idp.app.pg.OutboxBacklog)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
+	addr := startMetrics(t, idp)
 	web := idp.client(demoWebClient)
 	r := idp.rp(web, web.RedirectURIs[0])
-	before := scrapeMetrics(t, addr.String())
+	before := scrapeMetrics(t, addr)
 	idp.app.rdb.Close() // every Redis call of this node now fails
 	status, out := r.postForm(t, r.oauth.Endpoint.TokenURL, url.Values{"grant_type": {"authorization_code"}, "code": {"x"},
 		"redirect_uri": {web.RedirectURIs[0]}, "code_verifier": {oauth2.GenerateVerifier()}}, true)
 	if status != http.StatusServiceUnavailable {
 		t.Fatalf("token with Redis gone: %d %v", status, out)
 	}
-	after := scrapeMetrics(t, addr.String())
+	after := scrapeMetrics(t, addr)
 	if d := after.sum("idp_store_failures_total", `store="redis"`) - before.sum("idp_store_failures_total", `store="redis"`); d < 1 {
 		t.Errorf("redis failures moved by %v", d)
 	}

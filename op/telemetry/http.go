@@ -141,7 +141,7 @@ func TokenGrants(next http.Handler, tokenPath string) http.Handler {
 			_ = json.NewEncoder(w).Encode(map[string]string{"error": "invalid_request", "error_description": desc})
 			return
 		}
-		tw := &tokenWriter{ResponseWriter: w}
+		tw := &tokenWriter{statusWriter: statusWriter{ResponseWriter: w}}
 		next.ServeHTTP(tw, r)
 		tokenGrants.WithLabelValues(grantLabel(r.Form.Get("grant_type")), tw.outcome()).Inc()
 	})
@@ -177,32 +177,19 @@ const errorBodyPrefix = 1 << 10
 // tokenWriter passes the answer through and keeps the status and the start
 // of an error answer's body.
 type tokenWriter struct {
-	http.ResponseWriter
-	status int
-	body   bytes.Buffer
-}
-
-func (t *tokenWriter) Unwrap() http.ResponseWriter { return t.ResponseWriter }
-
-func (t *tokenWriter) WriteHeader(status int) {
-	if t.status == 0 {
-		t.status = status
-	}
-	t.ResponseWriter.WriteHeader(status)
+	statusWriter
+	body bytes.Buffer
 }
 
 func (t *tokenWriter) Write(b []byte) (int, error) {
-	if t.status == 0 {
-		t.status = http.StatusOK
-	}
-	if t.status >= 400 && t.body.Len() < errorBodyPrefix {
+	if t.code() >= 400 && t.body.Len() < errorBodyPrefix {
 		t.body.Write(b[:min(len(b), errorBodyPrefix-t.body.Len())])
 	}
-	return t.ResponseWriter.Write(b)
+	return t.statusWriter.Write(b)
 }
 
 func (t *tokenWriter) outcome() string {
-	if t.status < 400 {
+	if t.code() < 400 {
 		return "success"
 	}
 	if code := errorMember(t.body.Bytes()); oauthErrors[code] {

@@ -122,7 +122,8 @@ const maxTokenBody = 64 << 10
 // invalid_request, as the library would have been left with a truncated form.
 func TokenGrants(next http.Handler, tokenPath string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != tokenPath {
+		if r.URL.Path != tokenPath || r.Method == http.MethodOptions {
+			// A CORS preflight asks for no token.
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -229,6 +229,11 @@ func TestTokenGrants(t *testing.T) {
 		t.Fatalf("error answer altered: %d, %d bytes", rec.Code, rec.Body.Len())
 	}
 	post(url.Values{"grant_type": {"x-" + NewRequestID()}})
+	none0 := count("none", other)
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodOptions, path, nil))
+	if d := count("none", other) - none0; d != 0 {
+		t.Errorf("a preflight was counted as a grant (%v)", d)
+	}
 	rec := post(url.Values{"grant_type": {"authorization_code"}, "code": {strings.Repeat("c", 70<<10)}})
 	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), `"invalid_request"`) {
 		t.Fatalf("oversized body: %d %s", rec.Code, rec.Body.String())

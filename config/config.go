@@ -62,6 +62,8 @@ type Config struct {
 	MetricsListen string
 
 	Activation Activation // activation codes and their delivery (config/activation.go)
+
+	BackchannelGiveUp time.Duration // IDP_BACKCHANNEL_GIVE_UP: how long a logout token to a relying party is retried
 }
 
 // Load reads the environment and validates the result.
@@ -103,6 +105,8 @@ func FromLookup(lookup func(string) (string, bool)) (*Config, error) {
 		LogLevel:      r.str("IDP_LOG_LEVEL", "info"),
 		PprofListen:   r.str("IDP_PPROF_LISTEN", ""),
 		MetricsListen: r.str("IDP_METRICS_LISTEN", ""),
+
+		BackchannelGiveUp: r.duration("IDP_BACKCHANNEL_GIVE_UP", 24*time.Hour),
 	}
 	c.Issuer = strings.TrimSuffix(c.Issuer, "/")
 
@@ -117,7 +121,7 @@ func FromLookup(lookup func(string) (string, bool)) (*Config, error) {
 		"IDP_AUTH_REQUEST_TTL": c.AuthRequestTTL, "IDP_CODE_TTL": c.CodeTTL, "IDP_ACCESS_TOKEN_TTL": c.AccessTokenTTL,
 		"IDP_ID_TOKEN_TTL": c.IDTokenTTL, "IDP_REFRESH_TOKEN_TTL": c.RefreshTokenTTL, "IDP_SESSION_IDLE": c.SessionIdle,
 		"IDP_SESSION_MAX": c.SessionMax, "IDP_LOGIN_FAILURE_WINDOW": c.LoginFailureWindow, "IDP_HASH_QUEUE_WAIT": c.HashQueueWait,
-		"IDP_KEY_REFRESH": c.KeyRefresh,
+		"IDP_KEY_REFRESH": c.KeyRefresh, "IDP_BACKCHANNEL_GIVE_UP": c.BackchannelGiveUp,
 	} {
 		r.check(d > 0, name, "must be a positive duration, e.g. 10m")
 	}

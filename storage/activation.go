@@ -158,6 +158,9 @@ type OutboxMessage struct {
 	DeliveredAt   *time.Time
 	FailedAt      *time.Time
 	CancelledAt   *time.Time
+	// Logout is set on ChannelBackchannel messages, which carry no body: the
+	// logout token is signed when it is sent, so that its exp is fresh.
+	Logout *LogoutDelivery
 }
 
 // CodeIssue is one activation code to issue together with the message that

@@ -193,7 +193,10 @@ type Client struct {
 	Public                 bool   // native/mobile app: no secret, PKCE S256 required
 	RedirectURIs           []string
 	PostLogoutRedirectURIs []string
-	CreatedAt              time.Time
+	// BackchannelLogoutURI receives a logout token whenever a session in
+	// which the client got tokens ends; "" when the client takes none.
+	BackchannelLogoutURI string
+	CreatedAt            time.Time
 }
 
 // SigningKey is a token-signing key as stored: the private key is sealed with

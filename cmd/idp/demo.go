@@ -203,7 +203,7 @@ func ensureActivated(ctx context.Context, pg *postgres.Store, hasher *password.H
 func ensureClient(ctx context.Context, pg *postgres.Store, sv storage.Service, id, name string, public bool, redirects, postLogout []string, secret string) (clientOutput, error) {
 	c, err := pg.Client(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) {
-		return registerClient(ctx, pg, sv, id, name, public, redirects, postLogout, secret)
+		return registerClient(ctx, pg, sv, id, name, public, redirects, postLogout, "", secret)
 	}
 	if err != nil {
 		return clientOutput{}, err

@@ -122,7 +122,7 @@ func (idp *testIDP) seedOtherService() clientOutput {
 	if err := assignToService(ctx, pg, idp.login("staff01").id(t, pg), sv.ID, "inspector"); err != nil {
 		t.Fatal(err)
 	}
-	out, err := registerClient(ctx, pg, sv, "other-web", "其他服務網站", false, []string{idp.rpURL + "/other/callback"}, nil, "")
+	out, err := registerClient(ctx, pg, sv, "other-web", "其他服務網站", false, []string{idp.rpURL + "/other/callback"}, nil, "", "")
 	if err != nil {
 		t.Fatal(err)
 	}

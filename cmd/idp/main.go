@@ -11,6 +11,7 @@
 //	idp client create ...           register an OIDC client for an e-service
 //	idp keys rotate                 make a new signing key active
 //	idp code resend ...             send a new activation code to a not-yet-activated login
+//	idp logout deliveries ...       list recent back-channel logout deliveries
 //
 // Configuration comes from IDP_* environment variables (see the README).
 package main
@@ -51,6 +52,7 @@ commands:
   client create     register an OIDC client for an e-service
   keys rotate       make a new signing key active (the old one stays published)
   code resend       send a new activation code to a not-yet-activated login
+  logout deliveries list recent back-channel logout deliveries to relying parties and their state
 
 Run "idp <command> -h" for a command's flags. Configuration: IDP_* environment variables.`
 
@@ -60,7 +62,7 @@ func run(args []string) error {
 		return errors.New("no command given")
 	}
 	cmd, rest := args[0], args[1:]
-	if len(rest) > 0 && (cmd == "entity" || cmd == "service" || cmd == "client" || cmd == "keys" || cmd == "code") {
+	if len(rest) > 0 && (cmd == "entity" || cmd == "service" || cmd == "client" || cmd == "keys" || cmd == "code" || cmd == "logout") {
 		cmd, rest = cmd+" "+rest[0], rest[1:]
 	}
 	switch cmd {
@@ -84,6 +86,8 @@ func run(args []string) error {
 		return keysRotate(rest)
 	case "code resend":
 		return codeResend(rest)
+	case "logout deliveries":
+		return logoutDeliveries(rest, os.Stdout)
 	case "help", "-h", "--help":
 		fmt.Println(usage)
 		return nil

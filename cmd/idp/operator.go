@@ -195,6 +195,7 @@ type clientOutput struct {
 	ClientSecret           string   `json:"client_secret,omitempty"`
 	RedirectURIs           []string `json:"redirect_uris,omitempty"`
 	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris,omitempty"`
+	BackchannelLogoutURI   string   `json:"backchannel_logout_uri,omitempty"`
 	Public                 bool     `json:"public"`
 }
 
@@ -208,6 +209,7 @@ func clientCreate(args []string) error {
 	var redirects, postLogout multiFlag
 	fs.Var(&redirects, "redirect-uri", "redirect URI, matched exactly (repeatable)")
 	fs.Var(&postLogout, "post-logout-redirect-uri", "post-logout redirect URI (repeatable)")
+	backchannel := fs.String("backchannel-logout-uri", "", "where the client receives logout tokens when a session it got tokens in ends (https; http only on loopback)")
 	if err := parseFlags(fs, args, "service", "redirect-uri"); err != nil {
 		return err
 	}
@@ -216,12 +218,17 @@ func clientCreate(args []string) error {
 			return err
 		}
 	}
+	if *backchannel != "" {
+		if err := checkClientURI("back-channel logout URI", *backchannel, false); err != nil {
+			return err
+		}
+	}
 	return withDirectory(func(ctx context.Context, _ *config.Config, pg *postgres.Store) error {
 		sv, err := pg.ServiceByCode(ctx, *code)
 		if err != nil {
 			return fmt.Errorf("e-service %s: %w", *code, err)
 		}
-		out, err := registerClient(ctx, pg, sv, *id, *name, *public, redirects, postLogout, "")
+		out, err := registerClient(ctx, pg, sv, *id, *name, *public, redirects, postLogout, *backchannel, "")
 		if err != nil {
 			return err
 		}
@@ -237,16 +244,18 @@ func clientCreate(args []string) error {
 }
 
 // registerClient stores a client. An empty secret means "generate one" for
-// a confidential client.
-func registerClient(ctx context.Context, pg *postgres.Store, sv storage.Service, id, name string, public bool, redirects, postLogout []string, secret string) (clientOutput, error) {
+// a confidential client; an empty backchannel means no back-channel logout.
+func registerClient(ctx context.Context, pg *postgres.Store, sv storage.Service, id, name string, public bool, redirects, postLogout []string, backchannel, secret string) (clientOutput, error) {
 	if id == "" {
 		id = sv.Code + "-" + randomHex(6)
 	}
 	if name == "" {
 		name = sv.NameZH
 	}
-	c := &storage.Client{ID: id, ServiceID: sv.ID, Name: name, Public: public, RedirectURIs: redirects, PostLogoutRedirectURIs: postLogout}
-	out := clientOutput{ClientID: id, RedirectURIs: redirects, PostLogoutRedirectURIs: postLogout, Public: public}
+	c := &storage.Client{ID: id, ServiceID: sv.ID, Name: name, Public: public, RedirectURIs: redirects,
+		PostLogoutRedirectURIs: postLogout, BackchannelLogoutURI: backchannel}
+	out := clientOutput{ClientID: id, RedirectURIs: redirects, PostLogoutRedirectURIs: postLogout,
+		BackchannelLogoutURI: backchannel, Public: public}
 	if !public {
 		if secret == "" {
 			secret = randomSecret(32)
@@ -265,18 +274,26 @@ func registerClient(ctx context.Context, pg *postgres.Store, sv storage.Service,
 // the operator learns it now: fragments, relative URIs, and plain http
 // except on loopback.
 func checkRedirectURI(raw string, public bool) error {
+	return checkClientURI("redirect URI", raw, public)
+}
+
+// checkClientURI checks one of a client's addresses (what names it in
+// errors); native allows a native app's private-use scheme.
+func checkClientURI(what, raw string, native bool) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme == "" || u.Fragment != "" {
-		return fmt.Errorf("redirect URI %q must be absolute and have no fragment", raw)
+		return fmt.Errorf("%s %q must be absolute and have no fragment", what, raw)
 	}
 	loopback := u.Hostname() == "localhost" || u.Hostname() == "127.0.0.1" || u.Hostname() == "::1"
 	switch {
-	case u.Scheme == "https":
+	case u.Scheme == "https" && u.Host != "":
 	case u.Scheme == "http" && loopback:
-	case public && u.Scheme != "http" && u.Host == "" && strings.Contains(u.Scheme, "."):
+	case native && u.Scheme != "http" && u.Host == "" && strings.Contains(u.Scheme, "."):
 		// private-use scheme of a native app, reverse DNS (RFC 8252 §7.1)
+	case native:
+		return fmt.Errorf("%s %q: use https (http only on loopback; native apps may use a reverse-DNS scheme)", what, raw)
 	default:
-		return fmt.Errorf("redirect URI %q: use https (http only on loopback; native apps may use a reverse-DNS scheme)", raw)
+		return fmt.Errorf("%s %q: use https (http only on loopback)", what, raw)
 	}
 	return nil
 }

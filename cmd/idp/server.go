@@ -70,10 +70,16 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 		return nil, err
 	}
 	base := cfg.IssuerPath()
+	acts, outbox, err := newActivation(cfg, pg)
+	if err != nil {
+		return nil, err
+	}
+	// Every session end, whoever causes it, tells the relying parties.
+	sessions := withBackchannelLogout(cfg, keys, pg, rs, outbox)
 	// The protocol storage sees the stores through observers that mark a
 	// request whose store call failed; StoreOutageGuard below turns the
 	// library's error answer to such a request into 503 temporarily_unavailable.
-	dir, state := idpop.ObserveStoreFailures(pg, rs)
+	dir, state := idpop.ObserveStoreFailures(pg, sessions)
 	st := idpop.NewStorage(dir, state, keys, idpop.Lifetimes{
 		AuthRequest: cfg.AuthRequestTTL, Code: cfg.CodeTTL, AccessToken: cfg.AccessTokenTTL,
 		IDToken: cfg.IDTokenTTL, RefreshToken: cfg.RefreshTokenTTL, ClaimsCache: cfg.ClaimsCacheTTL,
@@ -99,11 +105,7 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 		SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax,
 		FailuresPerAccount: cfg.LoginFailuresPerAccount, FailuresPerIP: cfg.LoginFailuresPerIP,
 		FailureWindow: cfg.LoginFailureWindow, TrustProxyHeaders: cfg.TrustProxyHeaders,
-	}, pg, rs, hasher, idpop.NewInteraction(provider, st, cfg.Issuer))
-	if err != nil {
-		return nil, err
-	}
-	acts, outbox, err := newActivation(cfg, pg)
+	}, pg, sessions, hasher, idpop.NewInteraction(provider, st, cfg.Issuer))
 	if err != nil {
 		return nil, err
 	}

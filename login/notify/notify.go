@@ -1,5 +1,6 @@
-// Package notify delivers notifications (activation codes, for now) by SMS
-// and e-mail through an outbox.
+// Package notify delivers notifications through an outbox: activation
+// codes by SMS and e-mail, and logout tokens to relying parties
+// (back-channel logout).
 //
 // The change that causes a notification writes it to the outbox table in its
 // own transaction, sealed (Sealer); a Worker, which every provider node may
@@ -11,7 +12,8 @@
 // e-mail) so that a gateway can drop a repeat.
 //
 // Senders: Console (development: logs the whole message), HTTPSMS (an SMS
-// gateway over HTTP), SMTP (e-mail) and Recorder (tests).
+// gateway over HTTP), SMTP (e-mail), Backchannel (logout tokens posted to
+// relying parties) and Recorder (tests).
 package notify
 
 import (
@@ -34,6 +36,10 @@ type Message struct {
 	Language string
 	Subject  string // e-mail only
 	Text     string
+	// Logout is set on the back-channel channel, whose messages have no
+	// text: the sender signs a logout token for this delivery (To is the
+	// client's back-channel logout URI).
+	Logout *storage.LogoutDelivery
 }
 
 // Sender delivers messages of one channel. Send returns nil once the gateway

@@ -122,15 +122,23 @@ func (s *HTTPSMS) Send(ctx context.Context, m Message) error {
 	if err != nil {
 		return fmt.Errorf("SMS gateway: %w", err)
 	}
+	return httpOutcome("SMS gateway", resp)
+}
+
+// httpOutcome reads (at most 512 bytes of) an answer to a delivery and
+// closes it: nil for 2xx; a retryable error for 408, 425, 429 and 5xx,
+// which say "not now"; a Permanent error for any other answer, which
+// retrying would only repeat.
+func httpOutcome(peer string, resp *http.Response) error {
 	defer resp.Body.Close()
 	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	switch c := resp.StatusCode; {
 	case c >= 200 && c < 300:
 		return nil
 	case c == http.StatusRequestTimeout, c == http.StatusTooEarly, c == http.StatusTooManyRequests, c >= 500:
-		return fmt.Errorf("SMS gateway answered %d: %s", c, strings.TrimSpace(string(answer)))
+		return fmt.Errorf("%s answered %d: %s", peer, c, strings.TrimSpace(string(answer)))
 	default:
-		return Permanent(fmt.Errorf("SMS gateway refused the message with %d: %s", c, strings.TrimSpace(string(answer))))
+		return Permanent(fmt.Errorf("%s refused the message with %d: %s", peer, c, strings.TrimSpace(string(answer))))
 	}
 }
 

@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"strconv"
@@ -38,6 +39,10 @@ type Worker struct {
 	Batch       int           // messages claimed at once
 	MinBackoff  time.Duration // wait after the first failed attempt; doubled after each
 	MaxBackoff  time.Duration // longest wait between attempts
+	// GiveUpAfter bounds, per channel, how long after it was written a
+	// message is still retried; a failure past it gives the message up.
+	// A channel not listed is retried until it succeeds or is refused.
+	GiveUpAfter map[storage.Channel]time.Duration
 	Logger      *slog.Logger
 }
 
@@ -48,6 +53,7 @@ func NewWorker(store Outbox, sealer *Sealer, senders map[storage.Channel]Sender)
 		store: store, sealer: sealer, senders: senders, wake: make(chan struct{}, 1),
 		Poll: 2 * time.Second, Lease: 2 * time.Minute, SendTimeout: 30 * time.Second, Batch: 20,
 		MinBackoff: 10 * time.Second, MaxBackoff: 10 * time.Minute, Logger: slog.Default(),
+		GiveUpAfter: map[storage.Channel]time.Duration{},
 	}
 }
 
@@ -104,10 +110,13 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 // left leased.
 func (w *Worker) deliver(ctx context.Context, m storage.OutboxMessage) {
 	log := w.Logger.With("outbox_id", m.ID, "channel", string(m.Channel), "attempt", m.Attempts)
+	if m.Logout != nil {
+		log = log.With("client", m.Logout.ClientID, "sid", m.Logout.SessionID)
+	}
 	settle, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 
-	content, err := w.sealer.Open(m)
+	msg, err := w.message(m)
 	if err != nil {
 		log.ErrorContext(ctx, "outbox: cannot open message; giving it up", "err", err)
 		telemetry.OutboxDelivery(string(m.Channel), telemetry.OutboxFailed)
@@ -119,10 +128,7 @@ func (w *Worker) deliver(ctx context.Context, m storage.OutboxMessage) {
 		err = errors.New("no sender configured for channel " + string(m.Channel))
 	} else {
 		sendCtx, cancelSend := context.WithTimeout(ctx, w.SendTimeout)
-		err = sender.Send(sendCtx, Message{
-			ID: strconv.FormatInt(m.ID, 10), Channel: m.Channel, To: m.Recipient, Language: m.Language,
-			Subject: content.Subject, Text: content.Text,
-		})
+		err = sender.Send(sendCtx, msg)
 		cancelSend()
 	}
 	switch {
@@ -146,10 +152,31 @@ func (w *Worker) deliver(ctx context.Context, m storage.OutboxMessage) {
 		w.record(settle, log, w.store.OutboxFailed(settle, m.ID, m.Lease, err.Error()))
 	default:
 		delay := w.backoff(m.Attempts)
+		if window := w.GiveUpAfter[m.Channel]; window > 0 && time.Since(m.CreatedAt)+delay > window {
+			// The next attempt would come after the delivery window.
+			log.ErrorContext(ctx, "outbox: still failing at the end of its delivery window; giving it up",
+				"err", err, "window", window)
+			telemetry.OutboxDelivery(string(m.Channel), telemetry.OutboxFailed)
+			w.record(settle, log, w.store.OutboxFailed(settle, m.ID, m.Lease,
+				fmt.Sprintf("gave up after %d attempts within %s: %v", m.Attempts, window, err)))
+			return
+		}
 		log.WarnContext(ctx, "outbox: delivery failed; will retry", "err", err, "retry_in", delay)
 		telemetry.OutboxDelivery(string(m.Channel), telemetry.OutboxRetry)
 		w.record(settle, log, w.store.OutboxRetry(settle, m.ID, m.Lease, err.Error(), delay))
 	}
+}
+
+// message is what the sender of m's channel gets. A back-channel logout
+// names its delivery in plain columns; the other channels carry a sealed body.
+func (w *Worker) message(m storage.OutboxMessage) (Message, error) {
+	msg := Message{ID: strconv.FormatInt(m.ID, 10), Channel: m.Channel, To: m.Recipient, Language: m.Language, Logout: m.Logout}
+	if m.Logout != nil {
+		return msg, nil
+	}
+	content, err := w.sealer.Open(m)
+	msg.Subject, msg.Text = content.Subject, content.Text
+	return msg, err
 }
 
 func (w *Worker) record(ctx context.Context, log *slog.Logger, err error) {

@@ -9,12 +9,12 @@ import (
 )
 
 const clientColumns = `c.id, c.service_id, sv.code, c.name, c.secret_hash, c.public,
-	c.redirect_uris, c.post_logout_redirect_uris, c.created_at`
+	c.redirect_uris, c.post_logout_redirect_uris, c.backchannel_logout_uri, c.created_at`
 
 func scanClient(row pgx.Row) (storage.Client, error) {
 	var c storage.Client
 	err := row.Scan(&c.ID, &c.ServiceID, &c.ServiceCode, &c.Name, &c.SecretHash, &c.Public,
-		&c.RedirectURIs, &c.PostLogoutRedirectURIs, &c.CreatedAt)
+		&c.RedirectURIs, &c.PostLogoutRedirectURIs, &c.BackchannelLogoutURI, &c.CreatedAt)
 	return c, err
 }
 
@@ -58,11 +58,11 @@ func (s *Store) CreateClient(ctx context.Context, actor Actor, c *storage.Client
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `
 			INSERT INTO clients (id, service_id, name, secret_hash, public,
-				redirect_uris, post_logout_redirect_uris, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+				redirect_uris, post_logout_redirect_uris, backchannel_logout_uri, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 			RETURNING created_at, (SELECT code FROM services WHERE id = $2)`,
 			c.ID, c.ServiceID, c.Name, c.SecretHash, c.Public,
-			nonNil(c.RedirectURIs), c.PostLogoutRedirectURIs, now,
+			nonNil(c.RedirectURIs), c.PostLogoutRedirectURIs, c.BackchannelLogoutURI, now,
 		).Scan(&c.CreatedAt, &c.ServiceCode)
 		if err != nil {
 			return err
@@ -70,7 +70,7 @@ func (s *Store) CreateClient(ctx context.Context, actor Actor, c *storage.Client
 		return audit(ctx, tx, now, actor, auditEvent{
 			action:  "client.create",
 			target:  c.ID,
-			details: map[string]any{"service": c.ServiceCode, "public": c.Public},
+			details: map[string]any{"service": c.ServiceCode, "public": c.Public, "backchannel_logout_uri": c.BackchannelLogoutURI},
 		})
 	})
 	return wrap("create client", err)

@@ -22,17 +22,23 @@ import (
 
 const outboxColumns = `id, channel, recipient, language, coalesce(body_sealed, ''::bytea), entity_id,
 	activation_code_id, created_at, attempts, next_attempt_at, coalesce(lease_token, ''), last_error,
-	delivered_at, failed_at, cancelled_at`
+	delivered_at, failed_at, cancelled_at, client_id, session_id, subject, jti`
 
 const outboxPending = `delivered_at IS NULL AND failed_at IS NULL AND cancelled_at IS NULL`
 
 func scanOutbox(row pgx.Row) (storage.OutboxMessage, error) {
 	var m storage.OutboxMessage
+	var clientID, sid, subject, jti *string
 	err := row.Scan(&m.ID, &m.Channel, &m.Recipient, &m.Language, &m.Body, &m.EntityID,
 		&m.CodeID, &m.CreatedAt, &m.Attempts, &m.NextAttemptAt, &m.Lease, &m.LastError,
-		&m.DeliveredAt, &m.FailedAt, &m.CancelledAt)
+		&m.DeliveredAt, &m.FailedAt, &m.CancelledAt, &clientID, &sid, &subject, &jti)
 	if len(m.Body) == 0 {
 		m.Body = nil
+	}
+	if err == nil && clientID != nil && sid != nil && subject != nil && jti != nil {
+		m.Logout = &storage.LogoutDelivery{
+			SessionParty: storage.SessionParty{SessionID: *sid, Subject: *subject, ClientID: *clientID}, JTI: *jti,
+		}
 	}
 	return m, err
 }

@@ -209,7 +209,7 @@ func TestKeyLayout(t *testing.T) {
 	_ = w
 
 	shapes := regexp.MustCompile(`^(ar:\{[^{}]+\}(:code)?|code:\{[0-9a-f]{64}\}|ss:\{[0-9a-f]{64}\}|` +
-		`sid:\{[\w-]{22}\}(:ats|:rtf)?|at:\{[^{}]+\}|rt:\{[0-9a-f]{64}\}|rtf:\{[^{}]+\}|` +
+		`sid:\{[\w-]{22}\}(:ats|:rtf|:rps)?|at:\{[^{}]+\}|rt:\{[0-9a-f]{64}\}|rtf:\{[^{}]+\}|` +
 		`grant:\{[^{}]+\}:ats|sub:\{[^{}]+\}:(sessions|ats|rtf)|cnt:\{[^{}]+\})$`)
 	seen := map[string]bool{}
 	for k := range dump(t, s) {
@@ -219,7 +219,7 @@ func TestKeyLayout(t *testing.T) {
 		}
 		seen[regexp.MustCompile(`\{[^}]*\}`).ReplaceAllString(rest, "{}")] = true
 	}
-	for _, want := range []string{"ar:{}", "ar:{}:code", "code:{}", "ss:{}", "sid:{}", "sid:{}:ats", "sid:{}:rtf",
+	for _, want := range []string{"ar:{}", "ar:{}:code", "code:{}", "ss:{}", "sid:{}", "sid:{}:ats", "sid:{}:rtf", "sid:{}:rps",
 		"at:{}", "rt:{}", "rtf:{}", "grant:{}:ats", "sub:{}:sessions", "sub:{}:ats", "sub:{}:rtf", "cnt:{}"} {
 		if !seen[want] {
 			t.Errorf("no key of shape %s among %v", want, seen)

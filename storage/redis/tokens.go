@@ -23,7 +23,8 @@ const revokedGrantTTL = time.Hour
 // Access tokens
 
 // SaveAccessToken stores t until t.ExpiresAt (required) and indexes it under
-// its grant, session and subject. A token already expired is not stored. If
+// its grant, session and subject, and records its client as a party of its
+// session (see SessionParties). A token already expired is not stored. If
 // t.GrantID has been revoked, the token is removed again and ErrConflict returned.
 func (s *Store) SaveAccessToken(ctx context.Context, t *storage.AccessToken) error {
 	if t.ID == "" {
@@ -56,6 +57,9 @@ func (s *Store) SaveAccessToken(ctx context.Context, t *storage.AccessToken) err
 		}
 		if t.SessionID != "" {
 			run(indexAdd, []string{s.kSIDATs(t.SessionID)}, args...)
+			// Back-channel logout tells this client when the session ends.
+			keys, partyArgs := s.recordPartyArgs(t, ttl)
+			run(recordParty, keys, partyArgs...)
 		}
 		if t.Subject != "" {
 			run(indexAdd, []string{s.kSubATs(t.Subject)}, args...)

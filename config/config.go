@@ -55,6 +55,9 @@ type Config struct {
 	LoginFailuresPerIP      int           // IDP_LOGIN_FAILURES_PER_IP within IDP_LOGIN_FAILURE_WINDOW
 	LoginFailureWindow      time.Duration // IDP_LOGIN_FAILURE_WINDOW
 	TrustProxyHeaders       bool          // IDP_TRUST_PROXY: take the client IP from X-Forwarded-For
+	// IDP_AUTHORIZE_PER_IP_MINUTE: authorization requests one client address
+	// may open per minute (each is stored until it expires)
+	AuthorizePerIPMinute int
 
 	LogLevel    string // IDP_LOG_LEVEL: debug, info, warn, error
 	PprofListen string // IDP_PPROF_LISTEN: loopback host:port for net/http/pprof; "" (default) = off
@@ -101,6 +104,7 @@ func FromLookup(lookup func(string) (string, bool)) (*Config, error) {
 		LoginFailuresPerIP:      r.integer("IDP_LOGIN_FAILURES_PER_IP", 50, 1, 1_000_000),
 		LoginFailureWindow:      r.duration("IDP_LOGIN_FAILURE_WINDOW", 15*time.Minute),
 		TrustProxyHeaders:       r.boolean("IDP_TRUST_PROXY", false),
+		AuthorizePerIPMinute:    r.integer("IDP_AUTHORIZE_PER_IP_MINUTE", 60, 1, 1_000_000),
 
 		LogLevel:      r.str("IDP_LOG_LEVEL", "info"),
 		PprofListen:   r.str("IDP_PPROF_LISTEN", ""),

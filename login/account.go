@@ -11,6 +11,7 @@ import (
 
 	"github.com/entity-account/idp/login/password"
 	idpop "github.com/entity-account/idp/op"
+	"github.com/entity-account/idp/op/telemetry"
 	"github.com/entity-account/idp/storage"
 )
 
@@ -193,6 +194,7 @@ func (h *Handler) submitAccountLogin(w http.ResponseWriter, r *http.Request) {
 		h.internalError(w, r, err)
 		return
 	}
+	telemetry.SignIn(telemetry.SignInSuccess)
 	slog.InfoContext(ctx, "portal sign-in", "subject", p.Subject, "kind", p.Kind, "entity", p.EntityNumber, "ip", h.clientIP(r))
 	http.Redirect(w, r, h.cfg.BasePath+accountPath, http.StatusSeeOther)
 }

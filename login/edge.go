@@ -99,6 +99,11 @@ func (h *Handler) ProtocolEdge(next http.Handler, ep Endpoints, limits EdgeLimit
 			refuse(http.StatusBadRequest, "invalid_request", "parameter "+printable(name)+" holds control characters or invalid UTF-8")
 			return
 		}
+		if path == ep.Authorize && r.Form.Get("client_id") == "" {
+			// The library would call this a server error.
+			refuse(http.StatusBadRequest, "invalid_request", "client_id is required")
+			return
+		}
 		if clientAuth[path] {
 			if code, description := checkClientAuth(r, path == ep.Token, path != ep.Introspect); code != "" {
 				status := http.StatusUnauthorized
@@ -126,6 +131,8 @@ func (h *Handler) ProtocolEdge(next http.Handler, ep Endpoints, limits EdgeLimit
 		}
 
 		switch {
+		case path == ep.Introspect:
+			w = &introspectionRefusal{ResponseWriter: w}
 		case path == ep.Userinfo:
 			w = &bearerChallenge{ResponseWriter: w, tokenSent: bearerSent(r)}
 		case isBrowser || strings.HasPrefix(path, ep.Authorize+"/"):
@@ -252,6 +259,41 @@ func (b *bearerChallenge) Write(p []byte) (int, error) {
 		b.WriteHeader(http.StatusOK)
 	}
 	return b.ResponseWriter.Write(p)
+}
+
+// introspectionRefusal turns the library's plain-text 401 for a client that
+// failed to authenticate at introspection into the OAuth error object
+// (RFC 7662 §2.3 refers to RFC 6749 §5.2) that clients parse.
+type introspectionRefusal struct {
+	http.ResponseWriter
+	wrote, replaced bool
+}
+
+func (i *introspectionRefusal) Unwrap() http.ResponseWriter { return i.ResponseWriter }
+
+func (i *introspectionRefusal) WriteHeader(status int) {
+	if i.wrote {
+		return
+	}
+	i.wrote = true
+	if status == http.StatusUnauthorized && !strings.HasPrefix(i.Header().Get("Content-Type"), "application/json") {
+		i.replaced = true
+		i.Header().Del("Content-Length")
+		i.Header().Set("WWW-Authenticate", `Basic realm="introspection"`)
+		writeOAuthError(i.ResponseWriter, status, "invalid_client", "client authentication failed")
+		return
+	}
+	i.ResponseWriter.WriteHeader(status)
+}
+
+func (i *introspectionRefusal) Write(p []byte) (int, error) {
+	if !i.wrote {
+		i.WriteHeader(http.StatusOK)
+	}
+	if i.replaced {
+		return len(p), nil
+	}
+	return i.ResponseWriter.Write(p)
 }
 
 // issuerOnRedirect adds iss (RFC 9207) to every authorization response the

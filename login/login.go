@@ -6,6 +6,7 @@ package login
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/entity-account/idp/login/password"
 	idpop "github.com/entity-account/idp/op"
+	"github.com/entity-account/idp/op/telemetry"
 	"github.com/entity-account/idp/storage"
 	"github.com/entity-account/idp/templates"
 )
@@ -77,6 +79,15 @@ func (h *Handler) Mount(r *mux.Router) {
 func staticFiles() http.Handler {
 	files := http.FileServerFS(templates.Static())
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Files only: a directory gets no listing.
+		if r.URL.Path == "" || strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r)
+			return
+		}
+		if f, err := fs.Stat(templates.Static(), strings.TrimPrefix(r.URL.Path, "/")); err != nil || f.IsDir() {
+			http.NotFound(w, r)
+			return
+		}
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		files.ServeHTTP(w, r)
 	})
@@ -161,10 +172,12 @@ func (h *Handler) submitLogin(w http.ResponseWriter, r *http.Request) {
 
 	// The password was right. What follows may be told plainly.
 	if p.Kind == storage.KindEntityAccount {
+		telemetry.SignIn(telemetry.SignInRefused)
 		h.renderForm(w, r, ar, http.StatusForbidden, c.entityNumber, c.username, t["error_entity_account"])
 		return
 	}
 	if ar.HintSubject != "" && ar.HintSubject != p.Subject {
+		telemetry.SignIn(telemetry.SignInRefused)
 		// OIDC Core §3.1.2.1: the RP asked for another user (id_token_hint).
 		h.flow.Fail(h.issuerOnRedirect(w), r, ar, oidc.ErrLoginRequired().WithDescription("signed in as a different user than id_token_hint"))
 		return
@@ -239,6 +252,9 @@ func (h *Handler) finish(w http.ResponseWriter, r *http.Request, ar *storage.Aut
 		return
 	}
 	if !access.Allows() {
+		if p != nil {
+			telemetry.SignIn(telemetry.SignInRefused)
+		}
 		if slices.Contains(ar.Prompt, oidc.PromptNone) {
 			h.flow.Fail(h.issuerOnRedirect(w), r, ar, oidc.ErrAccessDenied().WithDescription("the staff login is not assigned to this e-service"))
 			return
@@ -258,6 +274,9 @@ func (h *Handler) finish(w http.ResponseWriter, r *http.Request, ar *storage.Aut
 		}
 		h.internalError(w, r, err)
 		return
+	}
+	if p != nil {
+		telemetry.SignIn(telemetry.SignInSuccess)
 	}
 	http.Redirect(w, r, h.flow.CallbackURL(ar.ID), http.StatusFound)
 }

@@ -78,7 +78,6 @@ func (c *plainErrorCatcher) WriteHeader(status int) {
 		c.status, c.caught = status, true
 		c.Header().Del("Content-Type")
 		c.Header().Del("Content-Length")
-		c.Header().Del("X-Content-Type-Options")
 		return
 	}
 	c.ResponseWriter.WriteHeader(status)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/entity-account/idp/login/password"
 	idpop "github.com/entity-account/idp/op"
+	"github.com/entity-account/idp/op/telemetry"
 	"github.com/entity-account/idp/storage"
 )
 
@@ -72,6 +73,7 @@ var busyRefusal = refusal{status: http.StatusServiceUnavailable, key: "error_bus
 // reserved before the hash, so concurrent guesses cannot pass the limits.
 func (h *Handler) verifySignIn(ctx context.Context, r *http.Request, c credentials) (storage.Principal, *refusal, error) {
 	if h.hasher.Saturated() {
+		telemetry.SignIn(telemetry.SignInBusy)
 		f := busyRefusal
 		return storage.Principal{}, &f, nil
 	}
@@ -80,16 +82,19 @@ func (h *Handler) verifySignIn(ctx context.Context, r *http.Request, c credentia
 		return storage.Principal{}, nil, err
 	}
 	if att == nil {
+		telemetry.SignIn(telemetry.SignInThrottled)
 		return storage.Principal{}, throttledRefusal(wait), nil
 	}
 	p, err := h.authenticate(ctx, c.entityNumber, c.username, c.password)
 	switch {
 	case errors.Is(err, password.ErrBusy):
 		att.giveBack(ctx)
+		telemetry.SignIn(telemetry.SignInBusy)
 		f := busyRefusal
 		return p, &f, nil
 	case errors.Is(err, errBadCredentials):
 		// The reservation stays: it is this failure's count.
+		telemetry.SignIn(telemetry.SignInBadCredentials)
 		slog.InfoContext(ctx, "sign-in failed", "entity", printable(c.entityNumber), "ip", h.clientIP(r))
 		return p, &refusal{status: http.StatusUnauthorized, key: "error_credentials"}, nil
 	case err != nil:

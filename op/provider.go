@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
@@ -46,7 +48,7 @@ func NewProvider(cfg ProviderConfig, s *Storage) (*op.Provider, error) {
 		// No CORS: our RPs are server-side web apps and native apps, never
 		// browser scripts; the library's default would reflect any origin.
 		op.WithCORSOptions(nil),
-		op.WithHttpInterceptors(sessionInterceptor),
+		op.WithHttpInterceptors(sessionInterceptor(cookiePathOf(cfg.Issuer), !cfg.AllowInsecure)),
 	}
 	if cfg.AllowInsecure {
 		opts = append(opts, op.WithAllowInsecure())
@@ -56,23 +58,71 @@ func NewProvider(cfg ProviderConfig, s *Storage) (*op.Provider, error) {
 
 type sessionKey struct{}
 
+// browserSession is the SSO cookie a protocol request came with, and
+// whether the request ended its session (end_session), in which case the
+// answer also clears the cookie in the browser.
+type browserSession struct {
+	secret string
+	ended  bool
+}
+
 // sessionInterceptor hands the SSO cookie to the storage (the library passes
-// only a context). An ended session's cookie is left to expire: it names a
-// session that no longer exists.
-func sessionInterceptor(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := r.Cookie(SessionCookie)
-		if err != nil || c.Value == "" {
-			next.ServeHTTP(w, r)
-			return
-		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, c.Value)))
-	})
+// only a context), and clears the cookie in the browser when the storage
+// ended its session.
+func sessionInterceptor(cookiePath string, secure bool) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			c, err := r.Cookie(SessionCookie)
+			if err != nil || c.Value == "" {
+				next.ServeHTTP(w, r)
+				return
+			}
+			bs := &browserSession{secret: c.Value}
+			cw := &clearOnEnd{ResponseWriter: w, session: bs, cookie: &http.Cookie{Name: SessionCookie, Path: cookiePath,
+				MaxAge: -1, HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode}}
+			next.ServeHTTP(cw, r.WithContext(context.WithValue(r.Context(), sessionKey{}, bs)))
+		})
+	}
+}
+
+// clearOnEnd adds an expired session cookie to the answer of a request
+// whose session ended.
+type clearOnEnd struct {
+	http.ResponseWriter
+	session *browserSession
+	cookie  *http.Cookie
+	wrote   bool
+}
+
+func (c *clearOnEnd) Unwrap() http.ResponseWriter { return c.ResponseWriter }
+
+func (c *clearOnEnd) WriteHeader(status int) {
+	if !c.wrote && c.session.ended {
+		http.SetCookie(c.ResponseWriter, c.cookie)
+	}
+	c.wrote = true
+	c.ResponseWriter.WriteHeader(status)
+}
+
+func (c *clearOnEnd) Write(p []byte) (int, error) {
+	if !c.wrote {
+		c.WriteHeader(http.StatusOK)
+	}
+	return c.ResponseWriter.Write(p)
+}
+
+// sessionEnded records that the request ended the browser's session.
+func sessionEnded(ctx context.Context) {
+	if bs, _ := ctx.Value(sessionKey{}).(*browserSession); bs != nil {
+		bs.ended = true
+	}
 }
 
 func sessionSecretFromContext(ctx context.Context) string {
-	s, _ := ctx.Value(sessionKey{}).(string)
-	return s
+	if bs, _ := ctx.Value(sessionKey{}).(*browserSession); bs != nil {
+		return bs.secret
+	}
+	return ""
 }
 
 // Interaction is what the hosted login pages need from the protocol engine:
@@ -108,4 +158,13 @@ func (i *Interaction) Client(ctx context.Context, id string) (storage.Client, er
 		return storage.Client{}, err
 	}
 	return c.Client, nil
+}
+
+// cookiePathOf is the path of the issuer's cookies: its path, or "/".
+func cookiePathOf(issuer string) string {
+	u, err := url.Parse(issuer)
+	if err != nil || strings.TrimSuffix(u.Path, "/") == "" {
+		return "/"
+	}
+	return strings.TrimSuffix(u.Path, "/") + "/"
 }

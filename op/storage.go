@@ -125,6 +125,10 @@ func (s *Storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 
 func (s *Storage) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest, error) {
 	ar, err := s.state.AuthRequest(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		// The browser's mistake (an old or forged link), not our failure.
+		return nil, oidc.ErrInvalidRequest().WithDescription("unknown or expired authorization request")
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -364,6 +368,7 @@ func (s *Storage) TerminateSessionFromRequest(ctx context.Context, req *op.EndSe
 				return "", err
 			}
 			_ = s.state.DeleteSession(ctx, secret)
+			sessionEnded(ctx)
 		}
 	}
 	return req.RedirectURI, nil

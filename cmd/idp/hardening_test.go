@@ -9,6 +9,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/entity-account/idp/storage"
 )
 
 // Tests of what an anonymous caller can make the provider store, compute or
@@ -45,51 +48,43 @@ func guessConcurrently(t *testing.T, b *browser, f loginForm, entity string, n i
 	return statuses
 }
 
-// TestLoginConcurrentGuessesPerAccount: three times the limit of wrong
-// passwords sent at once for one account: no more than the limit reach the
-// hash (answered 401; the rest 429 without a hash), and then the right
-// password is refused too.
-func TestLoginConcurrentGuessesPerAccount(t *testing.T) {
+// TestLoginConcurrentGuesses: three times the limit of wrong passwords sent
+// at once, for one account (in several spellings) or across usernames from
+// one address: no more than the limit reach the hash (answered 401; the rest
+// 429 without a hash), and then the right password is refused too.
+func TestLoginConcurrentGuesses(t *testing.T) {
 	t.Parallel()
 	const limit = 5
-	idp := startIDP(t, map[string]string{"IDP_LOGIN_FAILURES_PER_ACCOUNT": fmt.Sprint(limit),
-		"IDP_HASH_CONCURRENCY": "4", "IDP_HASH_QUEUE_WAIT": "30s"})
-	web := idp.client(demoWebClient)
-	r := idp.rp(web, web.RedirectURIs[0])
-	staff := idp.login("staff01")
+	for _, tc := range []struct {
+		name     string
+		variable string
+		username func(staff seededLogin, i int) string
+	}{
+		{"per account", "IDP_LOGIN_FAILURES_PER_ACCOUNT", func(staff seededLogin, i int) string {
+			// Spellings of one account: the counter is per account, not per spelling.
+			return []string{staff.Username, strings.ToUpper(staff.Username), " " + staff.Username + " "}[i%3]
+		}},
+		{"per address", "IDP_LOGIN_FAILURES_PER_IP", func(_ seededLogin, i int) string { return fmt.Sprintf("guess%02d", i) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			idp := startIDP(t, map[string]string{tc.variable: fmt.Sprint(limit),
+				"IDP_HASH_CONCURRENCY": "4", "IDP_HASH_QUEUE_WAIT": "30s"})
+			web := idp.client(demoWebClient)
+			r := idp.rp(web, web.RedirectURIs[0])
+			staff := idp.login("staff01")
 
-	b := idp.browser()
-	form := b.startLogin(r, newAuthParams(t)).form(t)
-	// Spellings of one account: the counter is per account, not per spelling.
-	spell := []string{staff.Username, strings.ToUpper(staff.Username), " " + staff.Username + " "}
-	got := guessConcurrently(t, b, form, idp.demo.EntityNumber, 3*limit, func(i int) string { return spell[i%len(spell)] })
-	if got[http.StatusUnauthorized] > limit || got[http.StatusUnauthorized]+got[http.StatusTooManyRequests] != 3*limit {
-		t.Fatalf("answers %v: want at most %d checked (401), the rest refused (429)", got, limit)
+			b := idp.browser()
+			form := b.startLogin(r, newAuthParams(t)).form(t)
+			got := guessConcurrently(t, b, form, idp.demo.EntityNumber, 3*limit, func(i int) string { return tc.username(staff, i) })
+			if got[http.StatusUnauthorized] > limit || got[http.StatusUnauthorized]+got[http.StatusTooManyRequests] != 3*limit {
+				t.Fatalf("answers %v: want at most %d checked (401), the rest refused (429)", got, limit)
+			}
+			p := b.submit(form, idp.demo.EntityNumber, staff.Username, staff.Password)
+			wantNoRedirect(t, "right password after concurrent guesses", p, http.StatusTooManyRequests)
+			wantRetryAfter(t, p)
+		})
 	}
-	p := b.submit(form, idp.demo.EntityNumber, staff.Username, staff.Password)
-	wantNoRedirect(t, "right password after concurrent guesses", p, http.StatusTooManyRequests)
-	wantRetryAfter(t, p)
-}
-
-// TestLoginConcurrentGuessesPerAddress: the per-address limit holds the same
-// way across many usernames.
-func TestLoginConcurrentGuessesPerAddress(t *testing.T) {
-	t.Parallel()
-	const limit = 4
-	idp := startIDP(t, map[string]string{"IDP_LOGIN_FAILURES_PER_IP": fmt.Sprint(limit),
-		"IDP_HASH_CONCURRENCY": "4", "IDP_HASH_QUEUE_WAIT": "30s"})
-	web := idp.client(demoWebClient)
-	r := idp.rp(web, web.RedirectURIs[0])
-	admin := idp.login("admin01")
-
-	b := idp.browser()
-	form := b.startLogin(r, newAuthParams(t)).form(t)
-	got := guessConcurrently(t, b, form, idp.demo.EntityNumber, 3*limit, func(i int) string { return fmt.Sprintf("guess%02d", i) })
-	if got[http.StatusUnauthorized] > limit || got[http.StatusUnauthorized]+got[http.StatusTooManyRequests] != 3*limit {
-		t.Fatalf("answers %v: want at most %d checked (401), the rest refused (429)", got, limit)
-	}
-	p := b.submit(form, idp.demo.EntityNumber, admin.Username, admin.Password)
-	wantNoRedirect(t, "right password after concurrent guesses from one address", p, http.StatusTooManyRequests)
 }
 
 // authorizeQuery is a valid authorization request of r, with overrides.
@@ -366,6 +361,11 @@ func TestTokenEndpointExactness(t *testing.T) {
 	if p := b.do(req); p.StatusCode != http.StatusUnauthorized || !strings.Contains(p.Header.Get("WWW-Authenticate"), `error="invalid_token"`) {
 		t.Errorf("userinfo with a bad token: %d %q", p.StatusCode, p.Header.Get("WWW-Authenticate"))
 	}
+	// Introspection by a client with a wrong secret: the OAuth error object.
+	status, out, err = rawTokenPost(r.discovery(t, "introspection_endpoint"), web.ClientID, "wrong-secret", url.Values{"token": {tok.AccessToken}})
+	if err != nil || status != http.StatusUnauthorized || out["error"] != "invalid_client" {
+		t.Errorf("introspection with a wrong secret: %d %v %v", status, out, err)
+	}
 	// Introspection: no-store.
 	req, _ = http.NewRequest(http.MethodPost, r.discovery(t, "introspection_endpoint"), strings.NewReader("token="+url.QueryEscape(tok.AccessToken)))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -396,4 +396,145 @@ func discoveryField(t *testing.T, r *rp, field string) any {
 	return d[field]
 }
 
+// TestResendFactsNormalised: the same facts typed several ways share one
+// resend window.
+func TestResendFactsNormalised(t *testing.T) {
+	t.Parallel()
+	w := startActivationIDP(t, map[string]string{"IDP_RESEND_LIMIT": "1"})
+	const number = "03-000311"
+	spec := standardEntity(number)
+	w.newEntity(t, spec)
+	admin := spec.Admins[0] // 5123456(7), born 1988-08-08
+	first := w.browser().resend(url.Values{"kind": {"staff"}, "entity_number": {number}, "id_doc_number": {admin.IDNumber}, "birth_date": {admin.BirthDate}})
+	if first.StatusCode != http.StatusOK {
+		t.Fatalf("first resend = %d", first.StatusCode)
+	}
+	for _, f := range []struct{ entity, doc, born string }{
+		{number, admin.IDNumber, "1988/8/8"},
+		{"03000311", "51234567", "1988.08.08"},
+		{" 03-000311 ", "5123456 (7)", "08/08/1988"},
+		{"０３－０００３１１", "５１２３４５６（７）", "1988-8-8"},
+	} {
+		p := w.browser().resend(url.Values{"kind": {"staff"}, "entity_number": {f.entity}, "id_doc_number": {f.doc}, "birth_date": {f.born}})
+		if p.StatusCode != http.StatusTooManyRequests {
+			t.Errorf("resend as %+v = %d, want 429: one set of facts, one window", f, p.StatusCode)
+		}
+	}
+}
 
+// TestActivationConcurrentGuesses: wrong codes sent at once for matching
+// facts take at most the code's tries; then the code is void, even typed
+// right. Each checked answer takes at least the padded time, matched or not.
+func TestActivationConcurrentGuesses(t *testing.T) {
+	t.Parallel()
+	w := startActivationIDP(t, map[string]string{"IDP_ACTIVATION_MAX_ATTEMPTS": "3"})
+	const number = "03-000321"
+	spec := standardEntity(number)
+	created := w.newEntity(t, spec)
+	admin := spec.Admins[0]
+	right := codeIn(t, w.message(t, admin.Mobile, 1))
+
+	var wg sync.WaitGroup
+	for i := range 12 {
+		wg.Go(func() {
+			b := w.browser()
+			form := b.get(b.idp.issuerPath() + "/activate/staff")
+			req, _ := http.NewRequest(http.MethodPost, b.abs(b.idp.issuerPath()+"/activate/staff"), strings.NewReader(url.Values{
+				"csrf_token": {submatch(csrfField, form.Body)}, "entity_number": {number}, "id_doc_number": {admin.IDNumber},
+				"code": {fmt.Sprintf("ZZZZZ-ZZZ%c%c", 'A'+i%8, 'K'+i/8)}}.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Origin", b.idp.issuer)
+			resp, err := b.c.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+		})
+	}
+	wg.Wait()
+	c := w.code(t, w.staffRef(t, created.Admins[0].EUID))
+	if c.Attempts != 3 || c.VoidedAt == nil {
+		t.Errorf("after 12 concurrent wrong codes: attempts %d, voided %v; want 3 and void", c.Attempts, c.VoidedAt)
+	}
+	p := w.browser().activateStep1(storage.KindStaff, number, admin.IDNumber, right)
+	wantActError(t, "the right code after the tries", p, http.StatusGone, "activate_error_locked")
+
+	// Matching facts or not, a checked answer is padded to the same floor.
+	for _, doc := range []string{admin.IDNumber, "9999999(9)"} {
+		start := time.Now()
+		w.browser().activateStep1(storage.KindStaff, number, doc, "ZZZZZ-ZZZZZ")
+		if d := time.Since(start); d < 300*time.Millisecond {
+			t.Errorf("step 1 with ID %s answered in %v, under the padded floor", doc, d)
+		}
+	}
+}
+
+// expiredSessionCookie reports whether p clears the session cookie.
+func expiredSessionCookie(p page) bool {
+	for _, c := range p.Cookies() {
+		if c.Name == "idp_session" && c.Value == "" && c.MaxAge < 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// TestSignOutClearsCookie: every sign-out also expires the cookie in the
+// browser, not only the server session.
+func TestSignOutClearsCookie(t *testing.T) {
+	t.Parallel()
+	idp := startIDP(t, nil)
+	web := idp.client(demoWebClient)
+	r := idp.rp(web, web.RedirectURIs[0])
+
+	// RP-initiated logout with id_token_hint.
+	b := idp.browser()
+	tok, _ := b.tokens(r, "staff01")
+	end := url.Values{"id_token_hint": {tok.Extra("id_token").(string)}, "post_logout_redirect_uri": {web.PostLogoutRedirectURIs[0]}}
+	p := b.get(r.discovery(t, "end_session_endpoint") + "?" + end.Encode())
+	if !strings.HasPrefix(p.location(t), web.PostLogoutRedirectURIs[0]) || !expiredSessionCookie(p) {
+		t.Errorf("end_session: %d to %s, cookie cleared %v", p.StatusCode, p.Header.Get("Location"), expiredSessionCookie(p))
+	}
+
+	// The portal's sign-out.
+	staff := idp.login("staff01")
+	b = idp.browser()
+	b.accountSignedIn(idp.demo.EntityNumber, staff.Username, staff.Password)
+	home := b.accountPage(idp.portal("/account"))
+	p = b.post(idp.portal("/account/logout"), url.Values{"csrf_token": {submatch(csrfField, home.Body)}})
+	if p.StatusCode != http.StatusSeeOther || !expiredSessionCookie(p) {
+		t.Errorf("portal sign-out: %d, cookie cleared %v", p.StatusCode, expiredSessionCookie(p))
+	}
+}
+
+// TestRefusalPagesAndStatic: the provider's own refusals carry the headers
+// of our pages, and /static/ lists nothing.
+func TestRefusalPagesAndStatic(t *testing.T) {
+	t.Parallel()
+	idp := startIDP(t, nil)
+	web := idp.client(demoWebClient)
+	r := idp.rp(web, web.RedirectURIs[0])
+	b := idp.browser()
+	for what, u := range map[string]string{
+		"unknown client":       r.authorizeURL(authorizeQuery(r, map[string]string{"client_id": "nobody"})),
+		"missing client_id":    r.authorizeURL(authorizeQuery(r, map[string]string{"client_id": ""})),
+		"unregistered":         r.authorizeURL(authorizeQuery(r, map[string]string{"redirect_uri": "https://evil.example/cb"})),
+		"callback unknown id":  b.abs(idp.issuerPath() + "/authorize/callback?id=nonsense"),
+		"end_session redirect": r.discovery(t, "end_session_endpoint") + "?client_id=" + web.ClientID + "&post_logout_redirect_uri=https://evil.example/",
+	} {
+		p := b.get(u)
+		if p.StatusCode < 400 || p.StatusCode >= 500 {
+			t.Errorf("%s: status %d", what, p.StatusCode)
+		}
+		wantPageHeaders(t, what, p)
+	}
+	for _, path := range []string{"/static/", "/static", "/static/style.css/"} {
+		if p := b.get(idp.issuerPath() + path); p.StatusCode != http.StatusNotFound && p.StatusCode != http.StatusMovedPermanently {
+			t.Errorf("GET %s = %d: %.200s", path, p.StatusCode, p.Body)
+		}
+	}
+	if p := b.get(idp.issuerPath() + "/static/style.css"); p.StatusCode != http.StatusOK {
+		t.Errorf("GET /static/style.css = %d", p.StatusCode)
+	}
+}

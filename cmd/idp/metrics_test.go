@@ -152,6 +152,14 @@ func TestMetricsAfterJourneys(t *testing.T) {
 	if status, out := r.postForm(t, tokenURL, url.Values{"grant_type": {"password"}}, true); status != http.StatusBadRequest || out["error"] != "unsupported_grant_type" {
 		t.Fatalf("password grant: %d %v", status, out)
 	}
+	// A wrong password, and a token request the edge refuses before the library.
+	wrong := idp.browser()
+	if p := wrong.submit(wrong.startLogin(r, newAuthParams(t)).form(t), idp.demo.EntityNumber, "staff01", "not-the-password"); p.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("wrong password: %d", p.StatusCode)
+	}
+	if status, out := r.postForm(t, tokenURL, url.Values{"grant_type": {"authorization_code"}, "code": {"x"}, "code_verifier": {"short"}}, true); status != http.StatusBadRequest || out["error"] != "invalid_request" {
+		t.Fatalf("short verifier: %d %v", status, out)
+	}
 	// A scanner: 50 random paths, below the issuer and elsewhere.
 	var random []string
 	b := idp.browser()
@@ -176,6 +184,9 @@ func TestMetricsAfterJourneys(t *testing.T) {
 	moved("idp_token_grants_total", 1, `grant_type="refresh_token"`, `outcome="success"`)
 	moved("idp_token_grants_total", 2, `grant_type="refresh_token"`, `outcome="invalid_grant"`)
 	moved("idp_token_grants_total", 1, `grant_type="other"`, `outcome="unsupported_grant_type"`)
+	moved("idp_token_grants_total", 1, `grant_type="authorization_code"`, `outcome="invalid_request"`)
+	moved("idp_signins_total", 2, `outcome="success"`)
+	moved("idp_signins_total", 1, `outcome="bad_credentials"`)
 	moved("idp_code_replays_total", 1)
 	moved("idp_refresh_reuse_total", 1)
 	moved("idp_password_hash_wait_seconds_count", 2)

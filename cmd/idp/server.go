@@ -100,7 +100,7 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 		MemoryKiB: cfg.Argon2MemoryKiB, Iterations: cfg.Argon2Iterations, Threads: cfg.Argon2Threads,
 	}, cfg.HashConcurrency, cfg.HashQueueWait)
 	pages, err := login.New(login.Config{
-		BasePath: base, SecureCookies: cfg.SecureCookies(), CSRFKey: idpop.DeriveKey(cfg.MasterKey, "csrf"),
+		Issuer: cfg.Issuer, BasePath: base, SecureCookies: cfg.SecureCookies(), CSRFKey: idpop.DeriveKey(cfg.MasterKey, "csrf"),
 		LogoutKey:   idpop.DeriveKey(cfg.MasterKey, "logout-redirect"),
 		SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax,
 		FailuresPerAccount: cfg.LoginFailuresPerAccount, FailuresPerIP: cfg.LoginFailuresPerIP,
@@ -126,8 +126,19 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 	pages.Mount(sub)
 	st.SetLogoutConfirmation(pages.LogoutConfirmationURL)
 	guarded := idpop.GuardPathsOf(provider)
-	protocol := idpop.HonestDiscovery(pages.ProtocolErrorPages(idpop.StoreOutageGuard(provider, guarded, pages.Unavailable), guarded.Browser))
-	protocol = telemetry.TokenGrants(protocol, provider.TokenEndpoint().Relative())
+	// Outermost the token-grant metrics (so the edge's refusals count too),
+	// then the edge (bounds, bad bytes, client authentication as advertised),
+	// discovery as it really is, our pages for refusals, and the outage guard
+	// around the library.
+	protocol := telemetry.TokenGrants(pages.ProtocolEdge(
+		idpop.HonestDiscovery(pages.ProtocolErrorPages(idpop.StoreOutageGuard(provider, guarded, pages.Unavailable), guarded.Browser)),
+		login.Endpoints{
+			Authorize: provider.AuthorizationEndpoint().Relative(), EndSession: provider.EndSessionEndpoint().Relative(),
+			Token: provider.TokenEndpoint().Relative(), Introspect: provider.IntrospectionEndpoint().Relative(),
+			Revoke: provider.RevocationEndpoint().Relative(), Userinfo: provider.UserinfoEndpoint().Relative(),
+		},
+		login.EdgeLimits{AuthorizeRequestsPerMinute: cfg.AuthorizePerIPMinute}),
+		provider.TokenEndpoint().Relative())
 	if base != "" {
 		sub.PathPrefix("/").Handler(http.StripPrefix(base, protocol))
 	} else {

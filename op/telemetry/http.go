@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -107,19 +106,15 @@ func (s *statusWriter) code() int {
 	return s.status
 }
 
-// maxTokenBody bounds what a token request may send: its form holds a code,
-// a verifier, a redirect URI and client credentials, a few KiB at most.
-const maxTokenBody = 64 << 10
-
 // TokenGrants counts the token endpoint's answers (idp_token_grants_total)
 // by grant_type and outcome: "success", or the OAuth error code of the
 // answer. tokenPath is the endpoint's path as next sees it.
 //
-// To learn the grant type it parses the form before next does; the library
-// then finds r.Form already filled and reads the same values, so the body is
-// read once. The body is capped first, so the parse cannot be made to read
-// an unbounded body into memory; a body over the cap is answered here with
-// invalid_request, as the library would have been left with a truncated form.
+// It wraps the protocol edge (login.ProtocolEdge), which caps the body and
+// parses the form on this same request before anything else reads it, so the
+// edge's own refusals are counted too and the grant type is read from the
+// form the edge parsed, once the answer is written; a form that could not be
+// parsed counts as grant "none".
 func TokenGrants(next http.Handler, tokenPath string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != tokenPath || r.Method == http.MethodOptions {
@@ -127,24 +122,9 @@ func TokenGrants(next http.Handler, tokenPath string) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, maxTokenBody)
-		}
-		if err := r.ParseForm(); err != nil {
-			desc := "the request's form cannot be parsed"
-			if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
-				desc = "the request body is too large"
-			}
-			tokenGrants.WithLabelValues(other, "invalid_request").Inc()
-			w.Header().Set("Content-Type", "application/json")
-			w.Header().Set("Cache-Control", "no-store")
-			w.WriteHeader(http.StatusBadRequest)
-			_ = json.NewEncoder(w).Encode(map[string]string{"error": "invalid_request", "error_description": desc})
-			return
-		}
 		tw := &tokenWriter{statusWriter: statusWriter{ResponseWriter: w}}
 		next.ServeHTTP(tw, r)
-		tokenGrants.WithLabelValues(grantLabel(r.Form.Get("grant_type")), tw.outcome()).Inc()
+		tokenGrants.WithLabelValues(grantLabel(r.PostForm.Get("grant_type")), tw.outcome()).Inc()
 	})
 }
 

@@ -120,10 +120,12 @@ func (h *Handler) ProtocolEdge(next http.Handler, ep Endpoints, limits EdgeLimit
 		if path == ep.Authorize && limits.AuthorizeRequestsPerMinute > 0 {
 			wait, err := h.state.Reserve(r.Context(), "authorize:ip:"+h.clientIP(r), limits.AuthorizeRequestsPerMinute, time.Minute)
 			if err != nil {
-				h.internalError(w, r, err)
-				return
+				// This limit guards Redis' memory, not a secret: with Redis
+				// unreachable nothing can be stored anyway, and the library
+				// tells the client to try again (temporarily_unavailable).
+				slog.WarnContext(r.Context(), "authorization request limit unchecked", "err", err)
 			}
-			if wait > 0 {
+			if err == nil && wait > 0 {
 				retryAfter(w, wait)
 				refuse(http.StatusTooManyRequests, "temporarily_unavailable", "too many authorization requests from this address; try again in a minute")
 				return

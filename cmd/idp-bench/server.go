@@ -34,6 +34,10 @@ func startServer(ctx context.Context, bin, logPath string, env map[string]string
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	s := &server{issuer: "http://" + addr, logPath: logPath, exited: make(chan struct{})}
 	env["IDP_ISSUER"], env["IDP_LISTEN"] = s.issuer, addr
+	if _, set := env["IDP_AUTHORIZE_PER_IP_MINUTE"]; !set {
+		// Every simulated browser comes from this one address.
+		env["IDP_AUTHORIZE_PER_IP_MINUTE"] = "1000000"
+	}
 	if withPprof {
 		p, err := freePort()
 		if err != nil {

@@ -147,10 +147,17 @@ func (h *Handler) activationMessage(w http.ResponseWriter, r *http.Request, stat
 
 // activationError logs an unexpected error and shows "try again later" (503).
 func (h *Handler) activationError(w http.ResponseWriter, r *http.Request, err error) {
-	slog.ErrorContext(r.Context(), "activation page", "path", r.URL.Path, "err", err)
-	retryAfter(w, 5*time.Second)
+	status := failureStatus(err) // as internalError: 503 only for a store that cannot serve
+	if status == http.StatusBadRequest {
+		slog.InfoContext(r.Context(), "activation page: value refused by a store", "path", r.URL.Path, "err", err)
+	} else {
+		slog.ErrorContext(r.Context(), "activation page", "path", r.URL.Path, "err", err)
+	}
+	if status == http.StatusServiceUnavailable {
+		retryAfter(w, 5*time.Second)
+	}
 	t := h.pages.messages[h.pages.language(r, nil)]
-	h.activationMessage(w, r, http.StatusServiceUnavailable, t["activate_error_heading"], t["error_internal"], true, "", "")
+	h.activationMessage(w, r, status, t["activate_error_heading"], t["error_internal"], true, "", "")
 }
 
 // publicActor is the audit actor of an unauthenticated holder.

@@ -358,11 +358,34 @@ func (h *Handler) message(w http.ResponseWriter, r *http.Request, status int, he
 	})
 }
 
-// internalError logs the cause and shows a page without details. A store
-// that cannot be reached is "try again shortly" (503), not a crash.
+// internalError answers an error the page could not handle, by what it is
+// (failureStatus): a store that cannot serve now is "try again shortly"
+// (503 + Retry-After); a value a store refused is a bad request (400); any
+// other error is ours (500). Only the first and the last are logged at
+// ERROR: they need an operator.
 func (h *Handler) internalError(w http.ResponseWriter, r *http.Request, err error) {
-	slog.ErrorContext(r.Context(), "login page", "path", r.URL.Path, "err", err)
-	h.Unavailable(w, r)
+	switch status := failureStatus(err); status {
+	case http.StatusBadRequest:
+		slog.InfoContext(r.Context(), "login page: value refused by a store", "path", r.URL.Path, "err", err)
+		h.message(w, r, status, "error_request_heading", "error_request_invalid", true)
+	case http.StatusServiceUnavailable:
+		slog.ErrorContext(r.Context(), "login page: store unavailable", "path", r.URL.Path, "err", err)
+		h.Unavailable(w, r)
+	default:
+		slog.ErrorContext(r.Context(), "login page", "path", r.URL.Path, "err", err)
+		h.message(w, r, status, "error_heading", "error_internal", true)
+	}
+}
+
+// failureStatus is the HTTP status of an error a page could not handle.
+func failureStatus(err error) int {
+	switch {
+	case errors.Is(err, storage.ErrUnavailable):
+		return http.StatusServiceUnavailable
+	case errors.Is(err, storage.ErrInvalid):
+		return http.StatusBadRequest
+	}
+	return http.StatusInternalServerError
 }
 
 // Unavailable shows the "try again shortly" page (503 + Retry-After). The

@@ -33,8 +33,9 @@ import (
 // The design has two halves that meet in the request context:
 //
 //  1. ObserveStoreFailures wraps the stores the protocol storage uses. Every
-//     store call that fails with anything but a domain answer (not found,
-//     conflict, reuse, ...) marks the request as "a store failed".
+//     store call that fails with storage.ErrUnavailable (the backends' mark
+//     for a store that cannot serve now) marks the request as "a store
+//     failed".
 //  2. StoreOutageGuard wraps the provider's handler. It puts the mark into
 //     each request's context and looks at the status the library writes. If
 //     a store failed during the request and the answer is an error, the
@@ -79,16 +80,12 @@ func noteStoreError(ctx context.Context, err error) error {
 	return err
 }
 
-// isStoreFailure: an error that is not one of the domain answers every store
-// gives (storage.ErrNotFound and its siblings) means the store itself failed.
+// isStoreFailure: the store said it could not serve (storage.ErrUnavailable,
+// which backends set positively for connection trouble and the like). Any
+// other error, a domain answer or a fault of ours, is not an outage and is
+// never answered as one.
 func isStoreFailure(err error) bool {
-	for _, domain := range []error{storage.ErrNotFound, storage.ErrAlreadyExists, storage.ErrConflict,
-		storage.ErrCodeReused, storage.ErrRefreshTokenReused} {
-		if errors.Is(err, domain) {
-			return false
-		}
-	}
-	return true
+	return errors.Is(err, storage.ErrUnavailable)
 }
 
 // ObserveStoreFailures wraps the stores so that their failures mark the

@@ -29,7 +29,8 @@ func (f failingState) AuthRequest(context.Context, string) (*storage.AuthRequest
 	return nil, f.err
 }
 
-var errDown = fmt.Errorf("redis: get auth request: %w", errors.New("dial tcp 127.0.0.1:6379: connect: connection refused"))
+// errDown is a store failure as the backends return it: marked unavailable.
+var errDown = fmt.Errorf("redis: get auth request: %w: %w", storage.ErrUnavailable, errors.New("dial tcp 127.0.0.1:6379: connect: connection refused"))
 
 // TestStoreOutageGuard checks every way an answer can leave the guard.
 func TestStoreOutageGuard(t *testing.T) {
@@ -209,7 +210,8 @@ func TestStoreOutageGuard(t *testing.T) {
 }
 
 // TestObservedStoresMarkOnlyFailures: the observers mark a request for
-// driver errors, never for domain answers, and never outside a guarded request.
+// store failures (storage.ErrUnavailable), never for domain answers or
+// unclassified errors, and never outside a guarded request.
 func TestObservedStoresMarkOnlyFailures(t *testing.T) {
 	for _, tc := range []struct {
 		err  error
@@ -222,7 +224,12 @@ func TestObservedStoresMarkOnlyFailures(t *testing.T) {
 		{storage.ErrRefreshTokenReused, false},
 		{storage.ErrAlreadyExists, false},
 		{errDown, true},
-		{context.DeadlineExceeded, true},
+		{fmt.Errorf("postgres: get principal: %w: %w", storage.ErrUnavailable, context.DeadlineExceeded), true},
+		// Not outages: a value the store refused, and errors nobody
+		// classified (a bug must not hide behind "try again shortly").
+		{fmt.Errorf("postgres: get principal: %w", storage.ErrInvalid), false},
+		{errors.New("redis: decode auth request: invalid character"), false},
+		{context.DeadlineExceeded, false},
 	} {
 		_, state := ObserveStoreFailures(nil, failingState{err: tc.err})
 		ctx, failed := withFailureMark(context.Background())

@@ -27,6 +27,16 @@ var (
 	// ErrRefreshTokenReused: a rotated-out refresh token was presented again;
 	// the store has revoked its whole family.
 	ErrRefreshTokenReused = errors.New("refresh token reuse detected")
+	// ErrUnavailable: the store could not be reached or could not serve the
+	// request now (connection refused or lost, timeout, shutting down, out of
+	// resources). Only this error means "try again shortly" (503): backends
+	// mark a failure as unavailable positively, so that an error nobody
+	// classified (a bug, a value the store refuses) is never mistaken for
+	// an outage.
+	ErrUnavailable = errors.New("store unavailable")
+	// ErrInvalid: the store refused a value (bytes it cannot hold, a value a
+	// constraint forbids). Validation at the edge should have caught it.
+	ErrInvalid = errors.New("invalid value")
 )
 
 // PrincipalKind tells the two kinds of account that can sign in apart.

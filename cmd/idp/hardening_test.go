@@ -538,3 +538,31 @@ func TestRefusalPagesAndStatic(t *testing.T) {
 		t.Errorf("GET /static/style.css = %d", p.StatusCode)
 	}
 }
+
+// TestBadBytesAtActivation: the activation and resend pages answer bad
+// bytes as wrong values, never as an outage.
+func TestBadBytesAtActivation(t *testing.T) {
+	t.Parallel()
+	w := startActivationIDP(t, nil)
+	const number = "03-000331"
+	spec := standardEntity(number)
+	w.newEntity(t, spec)
+	admin := spec.Admins[0]
+	for name, v := range badValues {
+		p := w.browser().activateStep1(storage.KindStaff, v, admin.IDNumber, "ZZZZZ-ZZZZZ")
+		wantActError(t, name+" in the entity number", p, http.StatusUnauthorized, "activate_error_mismatch")
+		p = w.browser().activateStep1(storage.KindStaff, number, v, "ZZZZZ-ZZZZZ")
+		wantActError(t, name+" in the ID number", p, http.StatusUnauthorized, "activate_error_mismatch")
+		p = w.browser().activateStep1(storage.KindEntityAccount, number, v, "ZZZZZ-ZZZZZ")
+		wantActError(t, name+" in the application number", p, http.StatusUnauthorized, "activate_error_mismatch")
+		for field, fields := range map[string]url.Values{
+			"entity number": {"kind": {"staff"}, "entity_number": {v}, "id_doc_number": {admin.IDNumber}, "birth_date": {admin.BirthDate}},
+			"ID number":     {"kind": {"staff"}, "entity_number": {number}, "id_doc_number": {v}, "birth_date": {admin.BirthDate}},
+			"birth date":    {"kind": {"staff"}, "entity_number": {number}, "id_doc_number": {admin.IDNumber}, "birth_date": {v}},
+		} {
+			if p := w.browser().resend(fields); p.StatusCode != http.StatusOK && p.StatusCode != http.StatusBadRequest {
+				t.Errorf("%s in the resend %s: status %d", name, field, p.StatusCode)
+			}
+		}
+	}
+}

@@ -138,16 +138,46 @@ func wrap(op string, err error) error {
 	if errors.Is(err, pgx.ErrNoRows) {
 		return fmt.Errorf("postgres: %s: %w", op, storage.ErrNotFound)
 	}
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		switch pgErr.Code {
-		case codeUniqueViolation:
-			return fmt.Errorf("postgres: %s: %w: %w", op, storage.ErrAlreadyExists, err)
-		case codeForeignKeyViolation:
-			return fmt.Errorf("postgres: %s: %w: %w", op, storage.ErrNotFound, err)
-		}
+	if kind := classify(err); kind != nil {
+		return fmt.Errorf("postgres: %s: %w: %w", op, kind, err)
 	}
 	return fmt.Errorf("postgres: %s: %w", op, err)
+}
+
+// classify maps a driver error to the storage sentinel it means, or nil for
+// a fault of ours (a bug in a query), which stays unclassified.
+func classify(err error) error {
+	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrAlreadyExists) || errors.Is(err, storage.ErrConflict) ||
+		errors.Is(err, storage.ErrUnavailable) || errors.Is(err, storage.ErrInvalid) {
+		return nil // already a domain answer
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch {
+		case pgErr.Code == codeUniqueViolation:
+			return storage.ErrAlreadyExists
+		case pgErr.Code == codeForeignKeyViolation:
+			return storage.ErrNotFound
+		case strings.HasPrefix(pgErr.Code, "22"), pgErr.Code == "23514", pgErr.Code == "23502":
+			// Data exceptions (bad encoding, out of range) and check or
+			// not-null violations: the value, not the server.
+			return storage.ErrInvalid
+		case strings.HasPrefix(pgErr.Code, "08"), strings.HasPrefix(pgErr.Code, "53"), strings.HasPrefix(pgErr.Code, "58"),
+			pgErr.Code == "57P01", pgErr.Code == "57P02", pgErr.Code == "57P03", pgErr.Code == "57014",
+			pgErr.Code == "40001", pgErr.Code == "40P01", pgErr.Code == "25006":
+			// Connection trouble, no resources, shutting down or starting up,
+			// a statement timeout, a serialisation failure or deadlock (retry
+			// later), a read-only standby after a failover.
+			return storage.ErrUnavailable
+		}
+		return nil
+	}
+	if errors.Is(err, context.Canceled) {
+		return nil // the caller went away; nothing is wrong with the store
+	}
+	// Anything else pgx returns is about reaching the server: connect
+	// errors, a lost connection, a timeout, a closed pool.
+	return storage.ErrUnavailable
 }
 
 // nullIfEmpty maps Go's "" to SQL NULL for columns where NULL means "not yet".

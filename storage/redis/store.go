@@ -54,8 +54,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/url"
 	"strings"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -261,5 +264,33 @@ func wrap(op string, err error) error {
 	if err == nil {
 		return nil
 	}
+	if kind := classify(err); kind != nil {
+		return fmt.Errorf("redis: %s: %w: %w", op, kind, err)
+	}
 	return fmt.Errorf("redis: %s: %w", op, err)
+}
+
+// classify tells a Redis that cannot serve now (storage.ErrUnavailable)
+// from everything else, positively: connection errors and timeouts, a
+// closed or exhausted pool, and the replies of a server that is loading,
+// failing over or without a quorum. Other errors (a reply error to a bad
+// command, a record that does not decode) are faults of ours and stay
+// unclassified, so they are never answered as an outage.
+func classify(err error) error {
+	if errors.Is(err, storage.ErrUnavailable) || isNil(err) || errors.Is(err, context.Canceled) {
+		return nil
+	}
+	for _, prefix := range []string{"LOADING", "READONLY", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "BUSY ", "NOREPLICAS"} {
+		if goredis.HasErrorPrefix(err, prefix) {
+			return storage.ErrUnavailable
+		}
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, goredis.ErrClosed) || errors.Is(err, goredis.ErrPoolTimeout) || errors.Is(err, goredis.ErrPoolExhausted) ||
+		errors.Is(err, context.DeadlineExceeded) {
+		return storage.ErrUnavailable
+	}
+	return nil
 }

@@ -135,6 +135,8 @@ func (h *Handler) ProtocolEdge(next http.Handler, ep Endpoints, limits EdgeLimit
 		switch {
 		case path == ep.Introspect:
 			w = &introspectionRefusal{ResponseWriter: w}
+		case clientAuth[path]:
+			w = &basicChallenge{ResponseWriter: w}
 		case path == ep.Userinfo:
 			w = &bearerChallenge{ResponseWriter: w, tokenSent: bearerSent(r)}
 		case isBrowser || strings.HasPrefix(path, ep.Authorize+"/"):
@@ -257,6 +259,31 @@ func (b *bearerChallenge) WriteHeader(status int) {
 }
 
 func (b *bearerChallenge) Write(p []byte) (int, error) {
+	if !b.wrote {
+		b.WriteHeader(http.StatusOK)
+	}
+	return b.ResponseWriter.Write(p)
+}
+
+// basicChallenge adds the challenge RFC 6749 §5.2 requires to a 401
+// invalid_client of the token and revocation endpoints, which the library
+// leaves out.
+type basicChallenge struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (b *basicChallenge) Unwrap() http.ResponseWriter { return b.ResponseWriter }
+
+func (b *basicChallenge) WriteHeader(status int) {
+	if !b.wrote && status == http.StatusUnauthorized && b.Header().Get("WWW-Authenticate") == "" {
+		b.Header().Set("WWW-Authenticate", `Basic realm="token"`)
+	}
+	b.wrote = true
+	b.ResponseWriter.WriteHeader(status)
+}
+
+func (b *basicChallenge) Write(p []byte) (int, error) {
 	if !b.wrote {
 		b.WriteHeader(http.StatusOK)
 	}

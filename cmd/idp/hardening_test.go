@@ -335,6 +335,13 @@ func TestTokenEndpointExactness(t *testing.T) {
 		req.SetBasicAuth(web.ClientID, web.ClientSecret)
 		wantNoStore(t, what, b.do(req))
 	}
+	// A wrong secret: 401 invalid_client with the Basic challenge (RFC 6749 §5.2).
+	req, _ = http.NewRequest(http.MethodPost, token, strings.NewReader("grant_type=refresh_token&refresh_token="+url.QueryEscape(rt)))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(web.ClientID, "wrong-secret")
+	if p := b.do(req); p.StatusCode != http.StatusUnauthorized || !strings.HasPrefix(p.Header.Get("WWW-Authenticate"), "Basic") {
+		t.Errorf("wrong secret: %d, WWW-Authenticate %q", p.StatusCode, p.Header.Get("WWW-Authenticate"))
+	}
 	// The refresh grant without a client, or with an unknown one: 401 invalid_client.
 	status, out, _ = rawTokenPost(token, "no-such-client", "x", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"x"}})
 	if status != http.StatusUnauthorized || out["error"] != "invalid_client" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/entity-account/idp/op/telemetry"
 	"github.com/entity-account/idp/storage"
 )
 
@@ -570,6 +572,41 @@ func TestBadBytesAtActivation(t *testing.T) {
 			if p := w.browser().resend(fields); p.StatusCode != http.StatusOK && p.StatusCode != http.StatusBadRequest {
 				t.Errorf("%s in the resend %s: status %d", name, field, p.StatusCode)
 			}
+		}
+	}
+}
+
+// TestClientMistakesLogNoErrors: a client's or a browser's mistake is logged
+// at info or warn; an ERROR line means something an operator must act on.
+// (Not parallel: it captures the process's log.)
+func TestClientMistakesLogNoErrors(t *testing.T) {
+	var logs lockedBuffer
+	old := slog.Default()
+	slog.SetDefault(slog.New(telemetry.LogHandler(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	defer slog.SetDefault(old)
+
+	idp := startIDP(t, nil)
+	web := idp.client(demoWebClient)
+	r := idp.rp(web, web.RedirectURIs[0])
+	b := idp.browser()
+	b.get(r.authorizeURL(authorizeQuery(r, map[string]string{"client_id": ""})))
+	b.get(r.authorizeURL(authorizeQuery(r, map[string]string{"client_id": "no-such-client"})))
+	b.get(r.authorizeURL(authorizeQuery(r, map[string]string{"redirect_uri": "https://evil.example/"})))
+	b.get(idp.issuerPath() + "/authorize/callback?id=nonsense")
+	b.get(idp.issuerPath() + "/login?authRequestID=nonsense")
+	b.get(r.discovery(t, "end_session_endpoint") + "?%zz")
+	token := r.oauth.Endpoint.TokenURL
+	_, _, _ = rawTokenPost(token, "no-such-client", "x", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"x"}})
+	_, _, _ = rawTokenPost(token, web.ClientID, "wrong", url.Values{"grant_type": {"authorization_code"}, "code": {"x"}})
+	_, _, _ = rawTokenPost(r.discovery(t, "introspection_endpoint"), "no-such-client", "x", url.Values{"token": {"x"}})
+	_, _, _ = rawTokenPost(r.discovery(t, "revocation_endpoint"), "no-such-client", "x", url.Values{"token": {"x"}})
+	req, _ := http.NewRequest(http.MethodPost, token, strings.NewReader("grant_type=refresh_token&refresh_token=x"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	b.do(req)
+
+	for _, line := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(line, "level=ERROR") {
+			t.Errorf("a client's mistake logged at ERROR: %s", line)
 		}
 	}
 }

@@ -161,8 +161,8 @@ func (h *Handler) activationError(w http.ResponseWriter, r *http.Request, err er
 }
 
 // publicActor is the audit actor of an unauthenticated holder.
-func (h *Handler) publicActor(r *http.Request) storage.AuditActor {
-	return storage.AuditActor{Kind: "public", IP: h.clientIP(r)}
+func (h *Handler) publicActor(r *http.Request) storage.Actor {
+	return storage.PublicActor(h.clientIP(r))
 }
 
 // ---- index ----
@@ -448,7 +448,7 @@ func (h *Handler) submitComplete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	actor := storage.AuditActor{Kind: string(v.Account.Kind), ID: v.Subject, IP: h.clientIP(r)}
+	actor := storage.Actor{Kind: storage.ActorKind(v.Account.Kind), ID: v.Subject, IP: h.clientIP(r)}
 	err = h.act.Service.Complete(ctx, actor, v, username, hash)
 	switch {
 	case errors.Is(err, storage.ErrAlreadyExists):

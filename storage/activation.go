@@ -48,13 +48,6 @@ type AccountRef struct {
 	ID   int64
 }
 
-// AuditActor is who performs a change, as recorded in its audit event.
-type AuditActor struct {
-	Kind string // operator, staff, entity_account, public (an unauthenticated holder), system
-	ID   string // operator name, EUID, entity account subject; "" for public
-	IP   string // remote address, "" when not over the network
-}
-
 // Activatee is what activation and resending need to know about an account.
 type Activatee struct {
 	Account           AccountRef

@@ -128,6 +128,8 @@ type Principal struct {
 	Language     string
 	Activated    bool
 	Status       AssociationStatus // always active for an entity account
+	Admin        bool              // a staff login's 管理員 flag (false for an entity account)
+	ServiceAdmin bool              // a staff login's 服務管理員 flag
 }
 
 // CanSignIn reports whether the account may authenticate at all: activated,

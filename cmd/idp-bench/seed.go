@@ -54,7 +54,7 @@ func benchWorld(logins int, pw, secret string) world {
 	return w
 }
 
-var actor = postgres.Actor{Kind: "operator", ID: "idp-bench"}
+var actor = storage.Actor{Kind: "operator", ID: "idp-bench"}
 
 // seed creates whatever of the bench world is missing; running it again
 // changes nothing. All logins get one hash of the one password (hashing N

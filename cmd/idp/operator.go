@@ -23,12 +23,12 @@ import (
 )
 
 // operator is the actor recorded in audit events for commands run here.
-func operator() postgres.Actor {
+func operator() storage.Actor {
 	name := os.Getenv("USER")
 	if name == "" {
 		name = "operator"
 	}
-	return postgres.Actor{Kind: "operator", ID: name}
+	return storage.OperatorActor(name)
 }
 
 // withDirectory loads the configuration and opens (and migrates) Postgres.

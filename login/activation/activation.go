@@ -31,14 +31,14 @@ type Store interface {
 	Activatee(ctx context.Context, ref storage.AccountRef) (storage.Activatee, error)
 	EntityAccountActivatee(ctx context.Context, entityNumber string) (storage.Activatee, error)
 	StaffActivatees(ctx context.Context, entityNumber, normalizedDoc string) ([]storage.Activatee, error)
-	IssueActivationCode(ctx context.Context, actor storage.AuditActor, ref storage.AccountRef, issue *storage.CodeIssue) error
-	CreateEntityWithCodes(ctx context.Context, actor storage.AuditActor, e *storage.Entity, acct *storage.EntityAccount,
+	IssueActivationCode(ctx context.Context, actor storage.Actor, ref storage.AccountRef, issue *storage.CodeIssue) error
+	CreateEntityWithCodes(ctx context.Context, actor storage.Actor, e *storage.Entity, acct *storage.EntityAccount,
 		acctIssue *storage.CodeIssue, admins []*storage.StaffLogin, adminIssues []*storage.CodeIssue) error
 	ActivationCodes(ctx context.Context, ref storage.AccountRef, limit int) ([]storage.ActivationCode, error)
 	ReserveActivationAttempt(ctx context.Context, codeID int64) (bool, error)
 	ReturnActivationAttempt(ctx context.Context, codeID int64) error
-	FailActivationAttempt(ctx context.Context, actor storage.AuditActor, codeID int64) (storage.ActivationCode, error)
-	CompleteActivation(ctx context.Context, actor storage.AuditActor, codeID int64, username, passwordHash string) error
+	FailActivationAttempt(ctx context.Context, actor storage.Actor, codeID int64) (storage.ActivationCode, error)
+	CompleteActivation(ctx context.Context, actor storage.Actor, codeID int64, username, passwordHash string) error
 }
 
 // Config holds the keys and limits of activation.
@@ -184,7 +184,7 @@ func (s *Service) wake() {
 // previous one). It returns storage.ErrConflict when the account may not
 // receive a code (activated, deleted, entity closed) and
 // storage.ErrNoRecipient when it has no registered address for ch.
-func (s *Service) Issue(ctx context.Context, actor storage.AuditActor, ref storage.AccountRef, ch storage.Channel, reason string) (storage.CodeIssue, error) {
+func (s *Service) Issue(ctx context.Context, actor storage.Actor, ref storage.AccountRef, ch storage.Channel, reason string) (storage.CodeIssue, error) {
 	a, err := s.store.Activatee(ctx, ref)
 	if err != nil {
 		return storage.CodeIssue{}, err
@@ -207,7 +207,7 @@ func (s *Service) Issue(ctx context.Context, actor storage.AuditActor, ref stora
 // logins, and issues each account an activation code over ch, in one
 // transaction. Every account must have an address for ch
 // (storage.ErrNoRecipient otherwise, before anything is written).
-func (s *Service) OpenEntity(ctx context.Context, actor storage.AuditActor, e *storage.Entity, acct *storage.EntityAccount, admins []*storage.StaffLogin, ch storage.Channel) error {
+func (s *Service) OpenEntity(ctx context.Context, actor storage.Actor, e *storage.Entity, acct *storage.EntityAccount, admins []*storage.StaffLogin, ch storage.Channel) error {
 	acctIssue, err := s.prepare(storage.Activatee{
 		Account: storage.AccountRef{Kind: storage.KindEntityAccount}, Subject: "entity account of " + e.Number,
 		EntityNumber: e.Number, Mobile: acct.Mobile, Email: acct.Email, Language: acct.Language,
@@ -266,7 +266,7 @@ const codesToCompare = 20
 // account: ErrExpired, ErrUsed, ErrLocked (void after too many tries, even
 // typed right), ErrReplaced, ErrAlreadyActivated,
 // storage.ErrEntityAccountNotActivated; or a store error.
-func (s *Service) Verify(ctx context.Context, actor storage.AuditActor, c Claim) (Verified, error) {
+func (s *Service) Verify(ctx context.Context, actor storage.Actor, c Claim) (Verified, error) {
 	code, ok := NormalizeCode(c.Code)
 	if !ok {
 		return Verified{}, ErrMalformedCode
@@ -290,7 +290,7 @@ func (s *Service) Verify(ctx context.Context, actor storage.AuditActor, c Claim)
 
 // tryAccount compares the code hash h with the latest codes of a, under one
 // reserved try of its live code. matched is false when h is none of them.
-func (s *Service) tryAccount(ctx context.Context, actor storage.AuditActor, a storage.Activatee, h []byte) (v Verified, matched bool, err error) {
+func (s *Service) tryAccount(ctx context.Context, actor storage.Actor, a storage.Activatee, h []byte) (v Verified, matched bool, err error) {
 	codes, err := s.store.ActivationCodes(ctx, a.Account, codesToCompare) // newest first
 	if err != nil {
 		return Verified{}, false, err
@@ -391,7 +391,7 @@ func errOr(err, otherwise error) error {
 
 // Complete activates the account of v with username and passwordHash and
 // consumes its code (see postgres.Store.CompleteActivation for the errors).
-func (s *Service) Complete(ctx context.Context, actor storage.AuditActor, v Verified, username, passwordHash string) error {
+func (s *Service) Complete(ctx context.Context, actor storage.Actor, v Verified, username, passwordHash string) error {
 	return s.store.CompleteActivation(ctx, actor, v.CodeID, username, passwordHash)
 }
 
@@ -408,7 +408,7 @@ type ResendRequest struct {
 // request's facts match, to its registered mobile (or, lacking one, its
 // registered e-mail), never to an address from the request. It returns how
 // many codes it issued; callers must not tell the requester.
-func (s *Service) Resend(ctx context.Context, actor storage.AuditActor, r ResendRequest) (int, error) {
+func (s *Service) Resend(ctx context.Context, actor storage.Actor, r ResendRequest) (int, error) {
 	fact := r.ApplicationNumber
 	if r.Kind == storage.KindStaff {
 		fact = r.IDDocNumber

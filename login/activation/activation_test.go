@@ -81,7 +81,7 @@ func newWorld(t *testing.T) *world {
 	acct := &storage.EntityAccount{ApplicationNumber: "APP-7", Mobile: "+85366000070", Language: "en"}
 	admin := &storage.StaffLogin{NameZH: "管", IDDocType: "passport", IDDocNumber: "K1234567",
 		BirthDate: time.Date(1970, 7, 7, 0, 0, 0, 0, time.UTC), Mobile: "+85366000071", Language: "en"}
-	if err := svc.OpenEntity(context.Background(), storage.AuditActor{Kind: "operator", ID: "t"}, e, acct, []*storage.StaffLogin{admin}, storage.ChannelSMS); err != nil {
+	if err := svc.OpenEntity(context.Background(), storage.Actor{Kind: "operator", ID: "t"}, e, acct, []*storage.StaffLogin{admin}, storage.ChannelSMS); err != nil {
 		t.Fatal(err)
 	}
 	w.entity = *e
@@ -111,7 +111,7 @@ func (w *world) codeFor(t *testing.T, recipient string) string {
 	return code
 }
 
-var public = storage.AuditActor{Kind: "public", IP: "192.0.2.4"}
+var public = storage.Actor{Kind: "public", IP: "192.0.2.4"}
 
 func TestVerify(t *testing.T) {
 	t.Parallel()

@@ -29,11 +29,11 @@ func newLogoutWorld(t *testing.T) *logoutWorld {
 	pg := storagetest.NewPostgres(t)
 	ctx := context.Background()
 	d := storage.Department{Code: "BC", NameZH: "部門"}
-	if err := pg.CreateDepartment(ctx, postgres.Actor(operator), &d); err != nil {
+	if err := pg.CreateDepartment(ctx, operator, &d); err != nil {
 		t.Fatal(err)
 	}
 	sv := storage.Service{Code: "bc", DepartmentID: d.ID, NameZH: "服務", AccessPolicy: storage.PolicyAssigned}
-	if err := pg.CreateService(ctx, postgres.Actor(operator), &sv); err != nil {
+	if err := pg.CreateService(ctx, operator, &sv); err != nil {
 		t.Fatal(err)
 	}
 	keys, err := idpop.NewKeys(ctx, pg, make([]byte, 32), "ES256", time.Minute)
@@ -53,7 +53,7 @@ func (w *logoutWorld) logout(t *testing.T, clientID, uri string) int64 {
 	ctx := context.Background()
 	c := storage.Client{ID: clientID, ServiceID: w.service, Name: clientID, Public: true,
 		RedirectURIs: []string{"https://rp.example.gov.mo/cb"}, BackchannelLogoutURI: uri}
-	if err := w.pg.CreateClient(ctx, postgres.Actor(operator), &c); err != nil {
+	if err := w.pg.CreateClient(ctx, operator, &c); err != nil {
 		t.Fatal(err)
 	}
 	party := storage.SessionParty{SessionID: "sid-" + clientID, Subject: "CU000000100", ClientID: clientID}

@@ -16,7 +16,7 @@ import (
 	"github.com/entity-account/idp/storage/storagetest"
 )
 
-var operator = storage.AuditActor{Kind: "operator", ID: "test"}
+var operator = storage.Actor{Kind: "operator", ID: "test"}
 
 // queue writes n activation messages to the outbox of a fresh database,
 // sealed with sealer, and returns their ids.
@@ -24,14 +24,14 @@ func queue(t *testing.T, pg *postgres.Store, sealer *notify.Sealer, n int) []int
 	t.Helper()
 	ctx := context.Background()
 	e := storage.Entity{Number: "06-000001", NameZH: "工人", Kind: "company"}
-	if err := pg.CreateEntity(ctx, postgres.Actor(operator), &e, &storage.EntityAccount{ApplicationNumber: "A"}); err != nil {
+	if err := pg.CreateEntity(ctx, operator, &e, &storage.EntityAccount{ApplicationNumber: "A"}); err != nil {
 		t.Fatal(err)
 	}
 	var ids []int64
 	for i := range n {
 		sl := storage.StaffLogin{EntityID: e.ID, NameZH: "員工", IDDocType: "passport", IDDocNumber: fmt.Sprint("D", i),
 			BirthDate: time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC), Mobile: fmt.Sprintf("+8536600%04d", i)}
-		if err := pg.CreateStaffLogin(ctx, postgres.Actor(operator), &sl); err != nil {
+		if err := pg.CreateStaffLogin(ctx, operator, &sl); err != nil {
 			t.Fatal(err)
 		}
 		body, err := sealer.Seal(storage.ChannelSMS, sl.Mobile, notify.Content{Text: fmt.Sprint("message ", i)})

@@ -143,7 +143,7 @@ func lockAccount(ctx context.Context, tx pgx.Tx, ref storage.AccountRef) (storag
 // ID, Account and EntityID and issue.Message's ID, CodeID and EntityID.
 // Returns storage.ErrNotFound for an unknown account and storage.ErrConflict
 // when the account may not receive a code (activated, deleted, entity closed).
-func (s *Store) IssueActivationCode(ctx context.Context, actor storage.AuditActor, ref storage.AccountRef, issue *storage.CodeIssue) error {
+func (s *Store) IssueActivationCode(ctx context.Context, actor storage.Actor, ref storage.AccountRef, issue *storage.CodeIssue) error {
 	if _, err := accountColumn(ref.Kind); err != nil {
 		return wrap("issue activation code", err)
 	}
@@ -163,7 +163,7 @@ func (s *Store) IssueActivationCode(ctx context.Context, actor storage.AuditActo
 
 // insertCode voids the open code of a.Account, then writes issue's code,
 // its outbox message and the audit event.
-func insertCode(ctx context.Context, tx pgx.Tx, now time.Time, actor storage.AuditActor, a storage.Activatee, issue *storage.CodeIssue) error {
+func insertCode(ctx context.Context, tx pgx.Tx, now time.Time, actor storage.Actor, a storage.Activatee, issue *storage.CodeIssue) error {
 	col, err := accountColumn(a.Account.Kind)
 	if err != nil {
 		return err
@@ -212,7 +212,7 @@ func insertCode(ctx context.Context, tx pgx.Tx, now time.Time, actor storage.Aud
 	if err != nil {
 		return err
 	}
-	return audit(ctx, tx, now, Actor(actor), auditEvent{
+	return audit(ctx, tx, now, actor, auditEvent{
 		entityID: &a.EntityID,
 		action:   "activation_code.issue",
 		target:   a.Subject,
@@ -239,13 +239,13 @@ func cancelPending(ctx context.Context, tx pgx.Tx, now time.Time, codeIDs []int6
 // nothing does. acctIssue goes to the entity account, adminIssues[i] to
 // admins[i]. It fills the ids as CreateEntity, CreateStaffLogin and
 // IssueActivationCode do, and writes their audit events.
-func (s *Store) CreateEntityWithCodes(ctx context.Context, actor storage.AuditActor, e *storage.Entity, acct *storage.EntityAccount, acctIssue *storage.CodeIssue, admins []*storage.StaffLogin, adminIssues []*storage.CodeIssue) error {
+func (s *Store) CreateEntityWithCodes(ctx context.Context, actor storage.Actor, e *storage.Entity, acct *storage.EntityAccount, acctIssue *storage.CodeIssue, admins []*storage.StaffLogin, adminIssues []*storage.CodeIssue) error {
 	if len(admins) != len(adminIssues) {
 		return fmt.Errorf("postgres: create entity: %d admins but %d codes", len(admins), len(adminIssues))
 	}
 	now := s.now()
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if err := createEntity(ctx, tx, now, Actor(actor), e, acct); err != nil {
+		if err := createEntity(ctx, tx, now, actor, e, acct); err != nil {
 			return err
 		}
 		refs := []storage.AccountRef{{Kind: storage.KindEntityAccount, ID: acct.ID}}
@@ -253,7 +253,7 @@ func (s *Store) CreateEntityWithCodes(ctx context.Context, actor storage.AuditAc
 		for i, sl := range admins {
 			sl.EntityID = e.ID
 			sl.Admin = true
-			if err := createStaffLogin(ctx, tx, now, Actor(actor), sl); err != nil {
+			if err := createStaffLogin(ctx, tx, now, actor, sl); err != nil {
 				return err
 			}
 			refs = append(refs, storage.AccountRef{Kind: storage.KindStaff, ID: sl.ID})
@@ -348,7 +348,7 @@ func (s *Store) ReturnActivationAttempt(ctx context.Context, codeID int64) error
 // attempts), its undelivered message cancelled and the audit event
 // activation_code.void written. A code that is no longer live gives
 // storage.ErrCodeNotLive.
-func (s *Store) FailActivationAttempt(ctx context.Context, actor storage.AuditActor, codeID int64) (storage.ActivationCode, error) {
+func (s *Store) FailActivationAttempt(ctx context.Context, actor storage.Actor, codeID int64) (storage.ActivationCode, error) {
 	now := s.now()
 	var c storage.ActivationCode
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
@@ -372,7 +372,7 @@ func (s *Store) FailActivationAttempt(ctx context.Context, actor storage.AuditAc
 		if err != nil {
 			return err
 		}
-		return audit(ctx, tx, now, Actor(actor), auditEvent{
+		return audit(ctx, tx, now, actor, auditEvent{
 			entityID: &c.EntityID,
 			action:   "activation_code.void",
 			target:   a.Subject,
@@ -392,7 +392,7 @@ func (s *Store) FailActivationAttempt(ctx context.Context, actor storage.AuditAc
 // an entity whose entity account is not activated, and
 // storage.ErrAlreadyExists when the username is taken in the entity; in
 // every such case nothing changes and the code stays as it was.
-func (s *Store) CompleteActivation(ctx context.Context, actor storage.AuditActor, codeID int64, username, passwordHash string) error {
+func (s *Store) CompleteActivation(ctx context.Context, actor storage.Actor, codeID int64, username, passwordHash string) error {
 	now := s.now()
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		c, err := scanCode(tx.QueryRow(ctx, `SELECT `+codeColumns+` FROM activation_codes WHERE id = $1 FOR UPDATE`, codeID))
@@ -430,7 +430,7 @@ func (s *Store) CompleteActivation(ctx context.Context, actor storage.AuditActor
 		if _, err := tx.Exec(ctx, `UPDATE activation_codes SET used_at = $2 WHERE id = $1`, c.ID, now); err != nil {
 			return err
 		}
-		return audit(ctx, tx, now, Actor(actor), auditEvent{
+		return audit(ctx, tx, now, actor, auditEvent{
 			entityID: &c.EntityID,
 			action:   action,
 			target:   a.Subject,

@@ -10,10 +10,9 @@ import (
 	"time"
 
 	"github.com/entity-account/idp/storage"
-	"github.com/entity-account/idp/storage/postgres"
 )
 
-var public = storage.AuditActor{Kind: "public", IP: "203.0.113.9"}
+var public = storage.Actor{Kind: "public", IP: "203.0.113.9"}
 
 // codeIssue is a code (hash of label) and its message to to.
 func codeIssue(label, to string) *storage.CodeIssue {
@@ -37,7 +36,7 @@ func TestIssueActivationCode(t *testing.T) {
 	ref := staffRef(sl)
 
 	first := codeIssue("first", sl.Mobile)
-	if err := s.IssueActivationCode(ctx, storage.AuditActor(operator), ref, first); err != nil {
+	if err := s.IssueActivationCode(ctx, storage.Actor(operator), ref, first); err != nil {
 		t.Fatalf("IssueActivationCode: %v", err)
 	}
 	if first.Code.ID == 0 || first.Message.ID == 0 || *first.Message.CodeID != first.Code.ID || first.Code.Account != ref {
@@ -50,7 +49,7 @@ func TestIssueActivationCode(t *testing.T) {
 
 	// A second code voids the first and cancels its undelivered message.
 	second := codeIssue("second", sl.Mobile)
-	if err := s.IssueActivationCode(ctx, storage.AuditActor(operator), ref, second); err != nil {
+	if err := s.IssueActivationCode(ctx, storage.Actor(operator), ref, second); err != nil {
 		t.Fatal(err)
 	}
 	codes, err := s.ActivationCodes(ctx, ref, 10)
@@ -79,13 +78,13 @@ func TestIssueActivationCode(t *testing.T) {
 	if err := s.ActivateEntityAccount(ctx, operator, acct.ID, "owner", "hash"); err != nil {
 		t.Fatal(err)
 	}
-	wantErr(t, "activated", s.IssueActivationCode(ctx, storage.AuditActor(operator), acctRef, codeIssue("x", "m")), storage.ErrConflict)
-	wantErr(t, "unknown", s.IssueActivationCode(ctx, storage.AuditActor(operator), storage.AccountRef{Kind: storage.KindStaff, ID: -1}, codeIssue("y", "m")), storage.ErrNotFound)
+	wantErr(t, "activated", s.IssueActivationCode(ctx, storage.Actor(operator), acctRef, codeIssue("x", "m")), storage.ErrConflict)
+	wantErr(t, "unknown", s.IssueActivationCode(ctx, storage.Actor(operator), storage.AccountRef{Kind: storage.KindStaff, ID: -1}, codeIssue("y", "m")), storage.ErrNotFound)
 	// A deleted staff login neither.
 	if err := s.SetStaffStatus(ctx, operator, sl.ID, storage.StatusDeleted); err != nil {
 		t.Fatal(err)
 	}
-	wantErr(t, "deleted", s.IssueActivationCode(ctx, storage.AuditActor(operator), ref, codeIssue("z", "m")), storage.ErrConflict)
+	wantErr(t, "deleted", s.IssueActivationCode(ctx, storage.Actor(operator), ref, codeIssue("z", "m")), storage.ErrConflict)
 }
 
 func TestActivatees(t *testing.T) {
@@ -131,7 +130,7 @@ func TestFailActivationAttempt(t *testing.T) {
 	e, _ := createEntity(t, s)
 	sl := createStaff(t, s, e.ID)
 	issue := codeIssue("c", sl.Mobile) // 3 tries
-	if err := s.IssueActivationCode(ctx, storage.AuditActor(operator), staffRef(sl), issue); err != nil {
+	if err := s.IssueActivationCode(ctx, storage.Actor(operator), staffRef(sl), issue); err != nil {
 		t.Fatal(err)
 	}
 	before := auditCount(t, s)
@@ -150,7 +149,7 @@ func TestFailActivationAttempt(t *testing.T) {
 	if n := auditCount(t, s); n != before+1 {
 		t.Errorf("%d audit events for three tries, want 1 (the void)", n-before)
 	}
-	wantAudit(t, s, postgres.Actor(public), "activation_code.void", sl.EUID, &e.ID)
+	wantAudit(t, s, public, "activation_code.void", sl.EUID, &e.ID)
 	if ok, err := s.ReserveActivationAttempt(ctx, issue.Code.ID); ok || err != nil {
 		t.Fatalf("reserve after the limit: %v, %v", ok, err)
 	}
@@ -166,7 +165,7 @@ func TestFailActivationAttempt(t *testing.T) {
 	// Concurrent tries never exceed the limit: at most MaxAttempts are
 	// reserved, and a returned try (the right code) can be taken again.
 	fresh := codeIssue("d", sl.Mobile)
-	if err := s.IssueActivationCode(ctx, storage.AuditActor(operator), staffRef(sl), fresh); err != nil {
+	if err := s.IssueActivationCode(ctx, storage.Actor(operator), staffRef(sl), fresh); err != nil {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
@@ -204,21 +203,21 @@ func TestCompleteActivation(t *testing.T) {
 	}
 	acctCode, adminCode := codeIssue("a", "m1"), codeIssue("b", "m2")
 	for ref, c := range map[storage.AccountRef]*storage.CodeIssue{acctRef: acctCode, staffRef(admin): adminCode} {
-		if err := s.IssueActivationCode(ctx, storage.AuditActor(operator), ref, c); err != nil {
+		if err := s.IssueActivationCode(ctx, storage.Actor(operator), ref, c); err != nil {
 			t.Fatal(err)
 		}
 	}
-	self := storage.AuditActor{Kind: "staff", ID: admin.EUID, IP: "198.51.100.1"}
+	self := storage.Actor{Kind: "staff", ID: admin.EUID, IP: "198.51.100.1"}
 
 	// The admin cannot activate before the entity account; nothing changes.
 	err := s.CompleteActivation(ctx, self, adminCode.Code.ID, "boss", "hash-boss")
 	wantErr(t, "admin first", err, storage.ErrEntityAccountNotActivated)
 
-	owner := storage.AuditActor{Kind: "entity_account", ID: acct.Subject, IP: "198.51.100.2"}
+	owner := storage.Actor{Kind: "entity_account", ID: acct.Subject, IP: "198.51.100.2"}
 	if err := s.CompleteActivation(ctx, owner, acctCode.Code.ID, "owner", "hash-owner"); err != nil {
 		t.Fatalf("CompleteActivation: %v", err)
 	}
-	wantAudit(t, s, postgres.Actor(owner), "entity_account.activate", acct.Subject, &e.ID)
+	wantAudit(t, s, owner, "entity_account.activate", acct.Subject, &e.ID)
 	got, _ := s.EntityAccount(ctx, e.ID)
 	if got.Username != "owner" || got.PasswordHash != "hash-owner" || got.ActivatedAt == nil {
 		t.Errorf("entity account after activation: %+v", got)
@@ -237,13 +236,13 @@ func TestCompleteActivation(t *testing.T) {
 	if err := s.CompleteActivation(ctx, self, adminCode.Code.ID, "boss", "hash-boss"); err != nil {
 		t.Fatal(err)
 	}
-	wantAudit(t, s, postgres.Actor(self), "staff.activate", admin.EUID, &e.ID)
+	wantAudit(t, s, self, "staff.activate", admin.EUID, &e.ID)
 
 	// An expired code is refused.
 	other := createStaff(t, s, e.ID)
 	late := codeIssue("late", "m3")
 	late.Code.ExpiresAt = time.Now().Add(time.Millisecond)
-	if err := s.IssueActivationCode(ctx, storage.AuditActor(operator), staffRef(other), late); err != nil {
+	if err := s.IssueActivationCode(ctx, storage.Actor(operator), staffRef(other), late); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(5 * time.Millisecond)
@@ -265,7 +264,7 @@ func TestCreateEntityWithCodes(t *testing.T) {
 		return e, a, admins, []*storage.CodeIssue{codeIssue("1", "+85366000002"), codeIssue("2", "+85366000003")}
 	}
 	e, a, admins, issues := mk(1)
-	if err := s.CreateEntityWithCodes(ctx, storage.AuditActor(operator), e, a, codeIssue("0", "+85366000001"), admins, issues); err != nil {
+	if err := s.CreateEntityWithCodes(ctx, storage.Actor(operator), e, a, codeIssue("0", "+85366000001"), admins, issues); err != nil {
 		t.Fatalf("CreateEntityWithCodes: %v", err)
 	}
 	for _, sl := range admins {
@@ -283,7 +282,7 @@ func TestCreateEntityWithCodes(t *testing.T) {
 	// The second admin is invalid (no birth date): nothing of the entity stays.
 	e2, a2, admins2, issues2 := mk(2)
 	admins2[1].BirthDate = time.Time{}
-	if err := s.CreateEntityWithCodes(ctx, storage.AuditActor(operator), e2, a2, codeIssue("0", "+85366000001"), admins2, issues2); err == nil {
+	if err := s.CreateEntityWithCodes(ctx, storage.Actor(operator), e2, a2, codeIssue("0", "+85366000001"), admins2, issues2); err == nil {
 		t.Fatal("invalid admin accepted")
 	}
 	_, err := s.EntityByNumber(ctx, e2.Number)
@@ -305,7 +304,7 @@ func TestOutboxClaims(t *testing.T) {
 		sl := createStaff(t, s, e.ID)
 		logins = append(logins, sl)
 		c := codeIssue(fmt.Sprint(i), sl.Mobile)
-		if err := s.IssueActivationCode(ctx, storage.AuditActor(operator), staffRef(sl), c); err != nil {
+		if err := s.IssueActivationCode(ctx, storage.Actor(operator), staffRef(sl), c); err != nil {
 			t.Fatal(err)
 		}
 		ids = append(ids, c.Message.ID)

@@ -19,7 +19,7 @@ type auditEvent struct {
 }
 
 // audit writes e as done by actor at now, in tx.
-func audit(ctx context.Context, tx pgx.Tx, now time.Time, actor Actor, e auditEvent) error {
+func audit(ctx context.Context, tx pgx.Tx, now time.Time, actor storage.Actor, e auditEvent) error {
 	details := e.details
 	if details == nil {
 		details = map[string]any{}
@@ -27,7 +27,7 @@ func audit(ctx context.Context, tx pgx.Tx, now time.Time, actor Actor, e auditEv
 	_, err := tx.Exec(ctx, `
 		INSERT INTO audit_events (at, actor_kind, actor_id, entity_id, action, target, ip, details)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		now, actor.Kind, actor.ID, e.entityID, e.action, e.target, actor.IP, details)
+		now, string(actor.Kind), actor.ID, e.entityID, e.action, e.target, actor.IP, details)
 	return wrap("write audit event "+e.action, err)
 }
 

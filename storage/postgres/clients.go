@@ -52,7 +52,7 @@ func (s *Store) ClientsOfService(ctx context.Context, serviceID int64) ([]storag
 // c.CreatedAt. A public client must have no SecretHash and a confidential one
 // must have one; the database rejects anything else. A taken id gives
 // storage.ErrAlreadyExists, an unknown e-service storage.ErrNotFound.
-func (s *Store) CreateClient(ctx context.Context, actor Actor, c *storage.Client) error {
+func (s *Store) CreateClient(ctx context.Context, actor storage.Actor, c *storage.Client) error {
 	now := s.now()
 	c.PostLogoutRedirectURIs = nonNil(c.PostLogoutRedirectURIs)
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
@@ -79,7 +79,7 @@ func (s *Store) CreateClient(ctx context.Context, actor Actor, c *storage.Client
 // DisableClient disables a client: from then on it is unknown to every
 // reader. Disabling a disabled client changes nothing and writes no audit
 // event. An unknown id gives storage.ErrNotFound.
-func (s *Store) DisableClient(ctx context.Context, actor Actor, id string) error {
+func (s *Store) DisableClient(ctx context.Context, actor storage.Actor, id string) error {
 	now := s.now()
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var changed bool

@@ -39,14 +39,14 @@ const defaultLanguage = "zh-Hant"
 // acct.EntityID, acct.Subject and acct.CreatedAt. The account is created
 // unactivated: its Username, PasswordHash and ActivatedAt are ignored (see
 // ActivateEntityAccount). A taken entity number gives storage.ErrAlreadyExists.
-func (s *Store) CreateEntity(ctx context.Context, actor Actor, e *storage.Entity, acct *storage.EntityAccount) error {
+func (s *Store) CreateEntity(ctx context.Context, actor storage.Actor, e *storage.Entity, acct *storage.EntityAccount) error {
 	now := s.now()
 	err := s.inTx(ctx, func(tx pgx.Tx) error { return createEntity(ctx, tx, now, actor, e, acct) })
 	return wrap("create entity", err)
 }
 
 // createEntity is CreateEntity inside tx.
-func createEntity(ctx context.Context, tx pgx.Tx, now time.Time, actor Actor, e *storage.Entity, acct *storage.EntityAccount) error {
+func createEntity(ctx context.Context, tx pgx.Tx, now time.Time, actor storage.Actor, e *storage.Entity, acct *storage.EntityAccount) error {
 	err := tx.QueryRow(ctx, `
 		INSERT INTO entities (number, name_zh, name_pt, kind, status, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6)
@@ -103,7 +103,7 @@ func (s *Store) EntityAccount(ctx context.Context, entityID int64) (storage.Enti
 // unknown id, storage.ErrConflict if the account is already activated, and
 // storage.ErrAlreadyExists if the username is taken in the entity (by the
 // account or any staff login, compared case-insensitively).
-func (s *Store) ActivateEntityAccount(ctx context.Context, actor Actor, id int64, username, passwordHash string) error {
+func (s *Store) ActivateEntityAccount(ctx context.Context, actor storage.Actor, id int64, username, passwordHash string) error {
 	now := s.now()
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var entityID int64

@@ -13,7 +13,7 @@ import (
 	"github.com/entity-account/idp/storage/storagetest"
 )
 
-var operator = postgres.Actor{Kind: "operator", ID: "safp-op", IP: "192.0.2.1"}
+var operator = storage.Actor{Kind: "operator", ID: "safp-op", IP: "192.0.2.1"}
 
 var entitySeq atomic.Int64
 
@@ -74,8 +74,8 @@ func activeStaff(t *testing.T, s *postgres.Store, entityID int64, username strin
 	return sl
 }
 
-func staffActor(sl storage.StaffLogin) postgres.Actor {
-	return postgres.Actor{Kind: "staff", ID: sl.EUID, IP: "198.51.100.7"}
+func staffActor(sl storage.StaffLogin) storage.Actor {
+	return storage.Actor{Kind: "staff", ID: sl.EUID, IP: "198.51.100.7"}
 }
 
 // createService registers a department (once per code) and an e-service.
@@ -130,10 +130,10 @@ func auditCount(t *testing.T, s *postgres.Store) int {
 }
 
 // wantAudit checks the newest audit event.
-func wantAudit(t *testing.T, s *postgres.Store, actor postgres.Actor, action, target string, entityID *int64) storage.AuditEvent {
+func wantAudit(t *testing.T, s *postgres.Store, actor storage.Actor, action, target string, entityID *int64) storage.AuditEvent {
 	t.Helper()
 	e := lastAudit(t, s)
-	if e.Action != action || e.Target != target || e.ActorKind != actor.Kind || e.ActorID != actor.ID || e.IP != actor.IP {
+	if e.Action != action || e.Target != target || e.ActorKind != string(actor.Kind) || e.ActorID != actor.ID || e.IP != actor.IP {
 		t.Errorf("last audit = %s %q by %s %q from %q, want %s %q by %s %q from %q",
 			e.Action, e.Target, e.ActorKind, e.ActorID, e.IP, action, target, actor.Kind, actor.ID, actor.IP)
 	}

@@ -61,7 +61,7 @@ func (s *Store) ChangePassword(ctx context.Context, kind storage.PrincipalKind, 
 		if err != nil {
 			return err
 		}
-		return audit(ctx, tx, now, Actor{Kind: string(kind), ID: subject, IP: ip}, auditEvent{
+		return audit(ctx, tx, now, storage.Actor{Kind: storage.ActorKind(kind), ID: subject, IP: ip}, auditEvent{
 			entityID: &entityID,
 			action:   action,
 			target:   subject,

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/entity-account/idp/storage"
-	"github.com/entity-account/idp/storage/postgres"
 )
 
 func TestChangePassword(t *testing.T) {
@@ -21,7 +20,7 @@ func TestChangePassword(t *testing.T) {
 		if err := s.ChangePassword(ctx, storage.KindStaff, alice.ID, "hash-alice", "new-alice", "203.0.113.9"); err != nil {
 			t.Fatalf("ChangePassword: %v", err)
 		}
-		ev := wantAudit(t, s, postgres.Actor{Kind: "staff", ID: alice.EUID, IP: "203.0.113.9"}, "staff.password_change", alice.EUID, &e.ID)
+		ev := wantAudit(t, s, storage.Actor{Kind: "staff", ID: alice.EUID, IP: "203.0.113.9"}, "staff.password_change", alice.EUID, &e.ID)
 		if len(ev.Details) != 0 {
 			t.Errorf("audit details = %v, want none (never a hash)", ev.Details)
 		}
@@ -41,7 +40,7 @@ func TestChangePassword(t *testing.T) {
 		if err := s.ChangePassword(ctx, storage.KindEntityAccount, acct.ID, "old-boss", "new-boss", "203.0.113.10"); err != nil {
 			t.Fatalf("ChangePassword: %v", err)
 		}
-		wantAudit(t, s, postgres.Actor{Kind: "entity_account", ID: acct.Subject, IP: "203.0.113.10"}, "entity_account.password_change", acct.Subject, &e.ID)
+		wantAudit(t, s, storage.Actor{Kind: "entity_account", ID: acct.Subject, IP: "203.0.113.10"}, "entity_account.password_change", acct.Subject, &e.ID)
 		if p, _ := s.Principal(ctx, e.Number, "boss"); p.PasswordHash != "new-boss" {
 			t.Errorf("hash = %q, want new-boss", p.PasswordHash)
 		}

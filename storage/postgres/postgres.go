@@ -40,14 +40,6 @@ type Store struct {
 	Now func() time.Time
 }
 
-// Actor is who performs an operator or administration action, recorded in
-// the audit event of that action.
-type Actor struct {
-	Kind string // operator, staff, entity_account, department, system
-	ID   string // operator name, EUID, entity account subject or client id
-	IP   string // remote address, "" when not over the network
-}
-
 // Open connects to the database at url (a postgres:// URL or key=value DSN)
 // and checks that it answers. The pool can be tuned with pgxpool's URL
 // parameters (pool_max_conns, pool_max_conn_lifetime, ...); without them it

@@ -18,14 +18,14 @@ func principalQuery(accountCond, staffCond string) string {
 		SELECT 'entity_account', p.id, p.subject, e.id, e.number, e.name_zh, e.name_pt,
 			e.status = 'active', coalesce(p.username, ''), coalesce(p.password_hash, ''),
 			e.name_zh, e.name_pt, p.email, p.mobile, p.language,
-			p.activated_at IS NOT NULL, 'active'
+			p.activated_at IS NOT NULL, 'active', false, false
 		FROM entity_accounts p JOIN entities e ON e.id = p.entity_id
 		WHERE ` + accountCond + `
 		UNION ALL
 		SELECT 'staff', p.id, p.euid, e.id, e.number, e.name_zh, e.name_pt,
 			e.status = 'active', coalesce(p.username, ''), coalesce(p.password_hash, ''),
 			p.name_zh, p.name_foreign, p.email, p.mobile, p.language,
-			p.activated_at IS NOT NULL, p.status
+			p.activated_at IS NOT NULL, p.status, p.is_admin, p.is_service_admin
 		FROM staff_logins p JOIN entities e ON e.id = p.entity_id
 		WHERE ` + staffCond
 }
@@ -43,7 +43,7 @@ func scanPrincipal(row pgx.Row) (storage.Principal, error) {
 	err := row.Scan(&p.Kind, &p.ID, &p.Subject, &p.EntityID, &p.EntityNumber, &p.EntityNameZH, &p.EntityNamePT,
 		&p.EntityActive, &p.Username, &p.PasswordHash,
 		&p.NameZH, &p.NameForeign, &p.Email, &p.Mobile, &p.Language,
-		&p.Activated, &p.Status)
+		&p.Activated, &p.Status, &p.Admin, &p.ServiceAdmin)
 	return p, err
 }
 

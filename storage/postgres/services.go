@@ -12,7 +12,7 @@ import (
 
 // CreateDepartment registers a department and fills d.ID. A taken code gives
 // storage.ErrAlreadyExists.
-func (s *Store) CreateDepartment(ctx context.Context, actor Actor, d *storage.Department) error {
+func (s *Store) CreateDepartment(ctx context.Context, actor storage.Actor, d *storage.Department) error {
 	now := s.now()
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `
@@ -50,7 +50,7 @@ func scanService(row pgx.Row) (storage.Service, error) {
 // An empty AccessPolicy means storage.PolicyAssigned, the stricter one. A
 // taken code gives storage.ErrAlreadyExists, an unknown department
 // storage.ErrNotFound.
-func (s *Store) CreateService(ctx context.Context, actor Actor, sv *storage.Service) error {
+func (s *Store) CreateService(ctx context.Context, actor storage.Actor, sv *storage.Service) error {
 	if sv.AccessPolicy == "" {
 		sv.AccessPolicy = storage.PolicyAssigned
 	}
@@ -89,7 +89,7 @@ func (s *Store) ServiceByCode(ctx context.Context, code string) (storage.Service
 // CreateGroup defines a group in the e-service g.ServiceID and fills g.ID. A
 // code taken in that e-service gives storage.ErrAlreadyExists, an unknown
 // e-service storage.ErrNotFound.
-func (s *Store) CreateGroup(ctx context.Context, actor Actor, g *storage.Group) error {
+func (s *Store) CreateGroup(ctx context.Context, actor storage.Actor, g *storage.Group) error {
 	now := s.now()
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var serviceCode string
@@ -129,7 +129,7 @@ func (s *Store) Groups(ctx context.Context, serviceID int64) ([]storage.Group, e
 // EnrollEntity opens an e-service to an entity. Enrolling twice is not an
 // error; only the first call writes an audit event. An unknown e-service or
 // entity gives storage.ErrNotFound.
-func (s *Store) EnrollEntity(ctx context.Context, actor Actor, serviceID, entityID int64) error {
+func (s *Store) EnrollEntity(ctx context.Context, actor storage.Actor, serviceID, entityID int64) error {
 	now := s.now()
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var serviceCode string
@@ -194,7 +194,7 @@ func assign(ctx context.Context, tx pgx.Tx, now time.Time, staffLoginID, service
 // call writes an audit event. Returns storage.ErrNotFound when the login or
 // the e-service is unknown or the e-service is not opened to the login's
 // entity.
-func (s *Store) AssignService(ctx context.Context, actor Actor, staffLoginID, serviceID int64) error {
+func (s *Store) AssignService(ctx context.Context, actor storage.Actor, staffLoginID, serviceID int64) error {
 	now := s.now()
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		l, err := lookupLoginInService(ctx, tx, staffLoginID, serviceID)
@@ -221,7 +221,7 @@ func (s *Store) AssignService(ctx context.Context, actor Actor, staffLoginID, se
 // something writes an audit event. Returns storage.ErrNotFound when the login
 // or the group is unknown or the group's e-service is not opened to the
 // login's entity.
-func (s *Store) AddGroupMember(ctx context.Context, actor Actor, staffLoginID, groupID int64) error {
+func (s *Store) AddGroupMember(ctx context.Context, actor storage.Actor, staffLoginID, groupID int64) error {
 	now := s.now()
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var serviceID int64

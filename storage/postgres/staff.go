@@ -32,14 +32,14 @@ func scanStaffLogin(row pgx.Row) (storage.StaffLogin, error) {
 // ActivateStaffLogin). BirthDate is stored as the calendar date it has in its
 // own location and read back at midnight UTC. An unknown entity gives
 // storage.ErrNotFound.
-func (s *Store) CreateStaffLogin(ctx context.Context, actor Actor, sl *storage.StaffLogin) error {
+func (s *Store) CreateStaffLogin(ctx context.Context, actor storage.Actor, sl *storage.StaffLogin) error {
 	now := s.now()
 	err := s.inTx(ctx, func(tx pgx.Tx) error { return createStaffLogin(ctx, tx, now, actor, sl) })
 	return wrap("create staff login", err)
 }
 
 // createStaffLogin is CreateStaffLogin inside tx.
-func createStaffLogin(ctx context.Context, tx pgx.Tx, now time.Time, actor Actor, sl *storage.StaffLogin) error {
+func createStaffLogin(ctx context.Context, tx pgx.Tx, now time.Time, actor storage.Actor, sl *storage.StaffLogin) error {
 	err := tx.QueryRow(ctx, `
 		INSERT INTO staff_logins (entity_id, name_zh, name_foreign,
 			id_doc_type, id_doc_number, id_doc_issue_place, birth_date,
@@ -110,7 +110,7 @@ func (s *Store) StaffLogins(ctx context.Context, entityID int64) ([]storage.Staf
 // storage.ErrConflict if the login is already activated or is deleted, and
 // storage.ErrAlreadyExists if the username is taken in the entity (by the
 // entity account or any staff login, compared case-insensitively).
-func (s *Store) ActivateStaffLogin(ctx context.Context, actor Actor, id int64, username, passwordHash string) error {
+func (s *Store) ActivateStaffLogin(ctx context.Context, actor storage.Actor, id int64, username, passwordHash string) error {
 	now := s.now()
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var entityID int64
@@ -143,7 +143,7 @@ func (s *Store) ActivateStaffLogin(ctx context.Context, actor Actor, id int64, u
 // changes nothing and writes no audit event. An unknown id gives
 // storage.ErrNotFound. Ending the login's sessions and tokens is the caller's
 // job (storage.ShortLived.EndAllForSubject).
-func (s *Store) SetStaffStatus(ctx context.Context, actor Actor, id int64, status storage.AssociationStatus) error {
+func (s *Store) SetStaffStatus(ctx context.Context, actor storage.Actor, id int64, status storage.AssociationStatus) error {
 	if status != storage.StatusActive && status != storage.StatusDeleted {
 		return fmt.Errorf("postgres: set staff status: invalid status %q", status)
 	}

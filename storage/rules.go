@@ -1,0 +1,74 @@
+package storage
+
+// The rule book: who may do what, for which entity. Every handler, command
+// and use case asks these functions and writes no rule of its own. They are
+// pure: the actor's rights come from the store as read for the action
+// (Actor), the target from the store too. An inactive account (deleted,
+// not activated, entity closed) may do nothing.
+//
+// Roles, as the manual gives them:
+//   - the operator (行政公職局) opens and closes entities, creates admin staff
+//     logins and is the only one who grants admin rights;
+//   - the entity account may only remove admin rights from its entity's
+//     staff logins (and use its own profile and password);
+//   - an admin staff login runs its entity's staff: create, edit, delete,
+//     send activation codes, remove admin rights (its own too), designate
+//     and remove service admins, assign staff to e-services and groups, and
+//     read its entity's audit trail;
+//   - a service admin assigns its entity's staff to e-services and groups;
+//   - a plain staff login administers nothing.
+
+// actsFor reports whether a is an active account of entity (an entity
+// account or a staff login of it).
+func actsFor(a Actor, entityID int64) bool {
+	return a.Active && entityID != 0 && a.EntityID == entityID &&
+		(a.Kind == ActorStaff || a.Kind == ActorEntityAccount)
+}
+
+func isOperator(a Actor) bool { return a.Kind == ActorOperator && a.Active }
+
+func isAdminOf(a Actor, entityID int64) bool {
+	return actsFor(a, entityID) && a.Kind == ActorStaff && a.Admin
+}
+
+// CanManageStaff: create, edit, delete and restore the staff logins of
+// entity, and send them activation codes.
+func CanManageStaff(a Actor, entityID int64) bool {
+	return isOperator(a) || isAdminOf(a, entityID)
+}
+
+// CanViewStaff: see the staff list and a staff login's page of entity.
+// The entity account sees the list it needs to remove admin rights.
+func CanViewStaff(a Actor, entityID int64) bool {
+	return CanManageStaff(a, entityID) || actsFor(a, entityID) && (a.Kind == ActorEntityAccount || a.ServiceAdmin)
+}
+
+// CanRemoveAdmin: take admin rights away from target. The entity account
+// and any admin of the target's entity may (an admin its own rights too).
+func CanRemoveAdmin(a Actor, target StaffLogin) bool {
+	return isOperator(a) || isAdminOf(a, target.EntityID) ||
+		actsFor(a, target.EntityID) && a.Kind == ActorEntityAccount
+}
+
+// CanGrantAdmin: give admin rights. Only the operator, always: it is the
+// only way back after a removal.
+func CanGrantAdmin(a Actor) bool { return isOperator(a) }
+
+// CanDesignateServiceAdmin: make target a service admin or stop it being one.
+func CanDesignateServiceAdmin(a Actor, target StaffLogin) bool {
+	return isOperator(a) || isAdminOf(a, target.EntityID)
+}
+
+// CanAssignServices: assign the staff logins of entity to e-services and
+// groups, and take them off.
+func CanAssignServices(a Actor, entityID int64) bool {
+	return isOperator(a) || isAdminOf(a, entityID) || actsFor(a, entityID) && a.Kind == ActorStaff && a.ServiceAdmin
+}
+
+// CanViewAudit: read the audit trail of entity.
+func CanViewAudit(a Actor, entityID int64) bool {
+	return isOperator(a) || isAdminOf(a, entityID)
+}
+
+// CanOpenOrCloseEntity: open an entity, or close it (every login disabled).
+func CanOpenOrCloseEntity(a Actor) bool { return isOperator(a) }

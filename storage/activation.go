@@ -106,8 +106,10 @@ func (a Activatee) Recipient(ch Channel) string {
 
 // Void reasons of an activation code.
 const (
-	VoidSuperseded = "superseded" // a newer code was issued
-	VoidAttempts   = "attempts"   // too many wrong tries
+	VoidSuperseded     = "superseded"      // a newer code was issued
+	VoidAttempts       = "attempts"        // too many wrong tries
+	VoidAccountDeleted = "account_deleted" // the staff login was deleted
+	VoidEntityClosed   = "entity_closed"   // the entity was closed
 )
 
 // ActivationCode is an activation code as stored: only its keyed hash.
@@ -124,7 +126,7 @@ type ActivationCode struct {
 	SentAt      *time.Time // when the outbox worker delivered it; nil until then
 	UsedAt      *time.Time
 	VoidedAt    *time.Time
-	VoidReason  string // VoidSuperseded or VoidAttempts when voided
+	VoidReason  string // one of the Void* reasons when voided
 }
 
 // Live reports whether the code can still activate its account at now.

@@ -112,7 +112,7 @@ func (a *app) startOutbox(ctx context.Context) (stop func()) {
 }
 
 // operatorActor is operator() as an audit actor of the activation store.
-func operatorActor() storage.Actor { return storage.Actor(operator()) }
+func operatorActor() storage.Actor { return operator() }
 
 func parseChannel(s string) (storage.Channel, error) {
 	switch ch := storage.Channel(s); ch {

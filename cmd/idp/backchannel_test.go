@@ -445,10 +445,7 @@ func TestBackchannelPasswordChange(t *testing.T) {
 func TestBackchannelRefreshOfDeletedLogin(t *testing.T) {
 	t.Parallel()
 	s := startBackchannelSession(t, "bc-deleted", "staff02")
-	id := s.idp.login("staff02").id(t, s.idp.app.pg)
-	if err := s.idp.app.pg.SetStaffStatus(context.Background(), operator(), id, storage.StatusDeleted); err != nil {
-		t.Fatal(err)
-	}
+	s.idp.deleteInStore(t, s.idp.login("staff02"))
 	status, out := s.rp.refresh(t, s.tok.RefreshToken)
 	wantGrantError(t, "refresh of a deleted login", status, out)
 	s.wantToldOnce(t, 1)

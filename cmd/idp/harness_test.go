@@ -141,6 +141,20 @@ func (l seededLogin) id(t *testing.T, pg interface {
 	return sl.ID
 }
 
+// deleteInStore sets a seeded login's status to deleted in Postgres alone,
+// as a deletion that lands while the login's sessions still live (the use
+// case, manage.DeleteStaff, would also end them).
+func (idp *testIDP) deleteInStore(t *testing.T, l seededLogin) {
+	t.Helper()
+	e, err := idp.app.pg.EntityByNumber(context.Background(), demoEntityNumber)
+	if err == nil {
+		_, err = idp.app.pg.SetStaffStatus(context.Background(), operator(), e.ID, l.EUID, storage.StatusDeleted)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 // login returns a seeded demo staff login by username.
 func (idp *testIDP) login(username string) seededLogin {
 	for _, l := range idp.demo.Logins {

@@ -53,6 +53,12 @@ commands:
   keys rotate       make a new signing key active (the old one stays published)
   code resend       send a new activation code to a not-yet-activated login
   logout deliveries list recent back-channel logout deliveries to relying parties and their state
+  entity show       an entity, its entity account and its staff logins
+  entity close      close an entity: its accounts can no longer sign in; their sessions and tokens end
+  staff delete      delete a staff login (關聯狀態 已刪除): sessions, tokens and its open activation code end
+  staff restore     set a deleted staff login active again (生效中)
+  admin grant       give admin rights to a staff login (only the operator can)
+  admin remove      take admin rights away from a staff login
 
 Run "idp <command> -h" for a command's flags. Configuration: IDP_* environment variables.`
 
@@ -62,7 +68,8 @@ func run(args []string) error {
 		return errors.New("no command given")
 	}
 	cmd, rest := args[0], args[1:]
-	if len(rest) > 0 && (cmd == "entity" || cmd == "service" || cmd == "client" || cmd == "keys" || cmd == "code" || cmd == "logout") {
+	if len(rest) > 0 && (cmd == "entity" || cmd == "service" || cmd == "client" || cmd == "keys" || cmd == "code" || cmd == "logout" ||
+		cmd == "staff" || cmd == "admin") {
 		cmd, rest = cmd+" "+rest[0], rest[1:]
 	}
 	switch cmd {
@@ -88,6 +95,18 @@ func run(args []string) error {
 		return codeResend(rest)
 	case "logout deliveries":
 		return logoutDeliveries(rest, os.Stdout)
+	case "entity show":
+		return entityShow(rest, os.Stdout)
+	case "entity close":
+		return entityClose(rest)
+	case "staff delete":
+		return staffDelete(rest)
+	case "staff restore":
+		return staffRestore(rest)
+	case "admin grant":
+		return adminGrant(rest)
+	case "admin remove":
+		return adminRemove(rest)
 	case "help", "-h", "--help":
 		fmt.Println(usage)
 		return nil

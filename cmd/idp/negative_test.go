@@ -397,9 +397,7 @@ func TestDeletedStaffLogin(t *testing.T) {
 		t.Fatal("no refresh token")
 	}
 
-	if err := idp.app.pg.SetStaffStatus(context.Background(), operator(), staff.id(t, idp.app.pg), storage.StatusDeleted); err != nil {
-		t.Fatal(err)
-	}
+	idp.deleteInStore(t, staff)
 
 	// The browser that signed in before the deletion gets the form, not SSO.
 	b.startLogin(r, newAuthParams(t)).form(t)

@@ -16,6 +16,7 @@ import (
 	"github.com/entity-account/idp/config"
 	"github.com/entity-account/idp/login"
 	"github.com/entity-account/idp/login/activation"
+	"github.com/entity-account/idp/login/manage"
 	"github.com/entity-account/idp/login/notify"
 	"github.com/entity-account/idp/login/password"
 	idpop "github.com/entity-account/idp/op"
@@ -38,6 +39,7 @@ type app struct {
 
 	activation *activation.Service // activation codes (cmd/idp/activation.go)
 	outbox     *notify.Worker      // delivers them; started by serve (startOutbox)
+	manage     *manage.Service     // entity administration use cases
 }
 
 // openStores connects to Postgres (migrating it) and Redis.
@@ -146,7 +148,7 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 	}
 	return &app{cfg: cfg, pg: pg, redis: rs, rdb: rdb, keys: keys, hasher: hasher, provider: provider,
 		handler:    instrument(r, provider, base, cfg.TrustProxyHeaders),
-		activation: acts, outbox: outbox}, nil
+		activation: acts, outbox: outbox, manage: manage.New(pg, sessions)}, nil
 }
 
 func (a *app) Close() {

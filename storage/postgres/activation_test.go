@@ -81,7 +81,7 @@ func TestIssueActivationCode(t *testing.T) {
 	wantErr(t, "activated", s.IssueActivationCode(ctx, storage.Actor(operator), acctRef, codeIssue("x", "m")), storage.ErrConflict)
 	wantErr(t, "unknown", s.IssueActivationCode(ctx, storage.Actor(operator), storage.AccountRef{Kind: storage.KindStaff, ID: -1}, codeIssue("y", "m")), storage.ErrNotFound)
 	// A deleted staff login neither.
-	if err := s.SetStaffStatus(ctx, operator, sl.ID, storage.StatusDeleted); err != nil {
+	if err := setStatus(ctx, s, operator, sl, storage.StatusDeleted); err != nil {
 		t.Fatal(err)
 	}
 	wantErr(t, "deleted", s.IssueActivationCode(ctx, storage.Actor(operator), ref, codeIssue("z", "m")), storage.ErrConflict)
@@ -393,7 +393,7 @@ func TestOutboxClaims(t *testing.T) {
 	if _, err := s.Pool().Exec(ctx, `UPDATE activation_codes SET expires_at = created_at + interval '1 ms' WHERE id = $1`, codeIDs[3]); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SetStaffStatus(ctx, operator, logins[6].ID, storage.StatusDeleted); err != nil {
+	if err := setStatus(ctx, s, operator, logins[6], storage.StatusDeleted); err != nil {
 		t.Fatal(err)
 	}
 	s.Now = func() time.Time { return time.Now().Add(4 * time.Minute) }

@@ -144,3 +144,46 @@ func existsOrNotFound(ctx context.Context, tx pgx.Tx, query string, args ...any)
 	}
 	return storage.ErrNotFound
 }
+
+// CloseEntity closes the entity with id: its status becomes closed, so that
+// none of its accounts can sign in or act any more, every open activation
+// code of it is voided (its messages cancelled), and the audit event
+// entity.close is written, in one transaction. It returns the entity and the
+// subjects of its accounts (the entity account's and every staff login's),
+// whose sessions and tokens the caller ends. Closing a closed entity is
+// storage.ErrConflict; an unknown one storage.ErrNotFound.
+func (s *Store) CloseEntity(ctx context.Context, actor storage.Actor, id int64) (storage.Entity, []string, error) {
+	now := s.now()
+	var e storage.Entity
+	var subjects []string
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		e, err = scanEntity(tx.QueryRow(ctx, `SELECT `+entityColumns+` FROM entities WHERE id = $1 FOR UPDATE`, id))
+		if err != nil {
+			return err
+		}
+		if e.Status == "closed" {
+			return storage.ErrConflict
+		}
+		if _, err := tx.Exec(ctx, `UPDATE entities SET status = 'closed' WHERE id = $1`, id); err != nil {
+			return err
+		}
+		e.Status = "closed"
+		voided, err := voidOpenCodes(ctx, tx, now, `entity_id = $1`, id, storage.VoidEntityClosed)
+		if err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `
+			SELECT subject FROM entity_accounts WHERE entity_id = $1
+			UNION ALL SELECT euid FROM staff_logins WHERE entity_id = $1`, id)
+		if err != nil {
+			return err
+		}
+		if subjects, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+			return err
+		}
+		return audit(ctx, tx, now, actor, auditEvent{entityID: &e.ID, action: "entity.close", target: e.Number,
+			details: map[string]any{"accounts": len(subjects), "voided_codes": len(voided)}})
+	})
+	return e, subjects, wrap("close entity", err)
+}

@@ -152,3 +152,9 @@ func wantErr(t *testing.T, what string, err, want error) {
 		t.Fatalf("%s: err = %v, want %v", what, err, want)
 	}
 }
+
+// setStatus sets the association status of sl through SetStaffStatus.
+func setStatus(ctx context.Context, s *postgres.Store, actor storage.Actor, sl storage.StaffLogin, status storage.AssociationStatus) error {
+	_, err := s.SetStaffStatus(ctx, actor, sl.EntityID, sl.EUID, status)
+	return err
+}

@@ -49,7 +49,7 @@ func TestChangePassword(t *testing.T) {
 
 	t.Run("deleted staff login", func(t *testing.T) {
 		bob := activeStaff(t, s, e.ID, "bob")
-		if err := s.SetStaffStatus(ctx, operator, bob.ID, storage.StatusDeleted); err != nil {
+		if err := setStatus(ctx, s, operator, bob, storage.StatusDeleted); err != nil {
 			t.Fatal(err)
 		}
 		wantErr(t, "deleted", s.ChangePassword(ctx, storage.KindStaff, bob.ID, "hash-bob", "new", ""), storage.ErrConflict)

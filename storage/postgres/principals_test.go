@@ -81,7 +81,7 @@ func TestPrincipal(t *testing.T) {
 	})
 
 	t.Run("deleted and closed are returned", func(t *testing.T) {
-		if err := s.SetStaffStatus(ctx, operator, alice.ID, storage.StatusDeleted); err != nil {
+		if err := setStatus(ctx, s, operator, alice, storage.StatusDeleted); err != nil {
 			t.Fatal(err)
 		}
 		p, err := s.Principal(ctx, e.Number, "alice")

@@ -138,44 +138,112 @@ func (s *Store) ActivateStaffLogin(ctx context.Context, actor storage.Actor, id 
 	return wrap("activate staff login", err)
 }
 
-// SetStaffStatus sets the association status of a staff login; deleting
-// stamps deleted_at, restoring clears it. Setting the status it already has
-// changes nothing and writes no audit event. An unknown id gives
-// storage.ErrNotFound. Ending the login's sessions and tokens is the caller's
-// job (storage.ShortLived.EndAllForSubject).
-func (s *Store) SetStaffStatus(ctx context.Context, actor storage.Actor, id int64, status storage.AssociationStatus) error {
+// SetStaffStatus sets the association status of a staff login of entity
+// entityID; deleting stamps deleted_at and voids the login's open
+// activation code (cancelling its undelivered message), restoring clears
+// deleted_at. The change and its audit event (staff.delete, staff.restore)
+// are one transaction. Setting the status it already has changes nothing,
+// writes nothing and returns storage.ErrConflict. A login of another entity
+// is as unknown as a missing one: storage.ErrNotFound. Ending the login's
+// sessions and tokens is the caller's job (storage.ShortLived.EndAllForSubject).
+func (s *Store) SetStaffStatus(ctx context.Context, actor storage.Actor, entityID int64, euid string, status storage.AssociationStatus) (storage.StaffLogin, error) {
 	if status != storage.StatusActive && status != storage.StatusDeleted {
-		return fmt.Errorf("postgres: set staff status: invalid status %q", status)
+		return storage.StaffLogin{}, fmt.Errorf("postgres: set staff status: invalid status %q", status)
 	}
 	now := s.now()
+	var sl storage.StaffLogin
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		var entityID int64
-		var euid string
-		var old storage.AssociationStatus
-		err := tx.QueryRow(ctx, `SELECT entity_id, euid, status FROM staff_logins WHERE id = $1 FOR UPDATE`, id).
-			Scan(&entityID, &euid, &old)
-		if err != nil || old == status {
+		var err error
+		sl, err = scanStaffLogin(tx.QueryRow(ctx,
+			`SELECT `+staffColumns+` FROM staff_logins WHERE entity_id = $1 AND euid = $2 FOR UPDATE`, entityID, euid))
+		if err != nil {
 			return err
 		}
+		if sl.Status == status {
+			return storage.ErrConflict
+		}
+		old := sl.Status
 		_, err = tx.Exec(ctx, `
 			UPDATE staff_logins
 			SET status = $2,
 			    deleted_at = CASE WHEN $2 = 'deleted' THEN $3::timestamptz END,
 			    updated_at = $3
-			WHERE id = $1`, id, string(status), now)
+			WHERE id = $1`, sl.ID, string(status), now)
 		if err != nil {
 			return err
 		}
-		action := "staff.delete"
-		if status == storage.StatusActive {
-			action = "staff.restore"
+		sl.Status, sl.UpdatedAt = status, now
+		details := map[string]any{"from": string(old), "to": string(status)}
+		action := "staff.restore"
+		if status == storage.StatusDeleted {
+			action = "staff.delete"
+			voided, err := voidOpenCodes(ctx, tx, now, `staff_login_id = $1`, sl.ID, storage.VoidAccountDeleted)
+			if err != nil {
+				return err
+			}
+			if len(voided) > 0 {
+				details["voided_codes"] = voided
+			}
 		}
-		return audit(ctx, tx, now, actor, auditEvent{
-			entityID: &entityID,
-			action:   action,
-			target:   euid,
-			details:  map[string]any{"from": string(old), "to": string(status)},
-		})
+		return audit(ctx, tx, now, actor, auditEvent{entityID: &sl.EntityID, action: action, target: sl.EUID, details: details})
 	})
-	return wrap("set staff status", err)
+	return sl, wrap("set staff status", err)
+}
+
+// voidOpenCodes voids the open activation codes of the accounts that cond
+// (on activation_codes, with $1 = arg) selects, for reason, and cancels
+// their undelivered messages. It returns the voided codes' ids.
+func voidOpenCodes(ctx context.Context, tx pgx.Tx, now time.Time, cond string, arg any, reason string) ([]int64, error) {
+	rows, err := tx.Query(ctx, `
+		UPDATE activation_codes SET voided_at = $2, void_reason = $3
+		WHERE `+cond+` AND used_at IS NULL AND voided_at IS NULL
+		RETURNING id`, arg, now, reason)
+	if err != nil {
+		return nil, err
+	}
+	voided, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil || len(voided) == 0 {
+		return voided, err
+	}
+	return voided, cancelPending(ctx, tx, now, voided, "activation code voided: "+reason)
+}
+
+// SetStaffAdmin gives (admin true) or takes away the admin rights of a
+// staff login of entity entityID, with its audit event (staff.admin_grant,
+// staff.admin_remove) in the same transaction. A login that already has
+// the asked state gives storage.ErrConflict and writes nothing; a login of
+// another entity is storage.ErrNotFound. Granting to a deleted login is a
+// conflict too.
+func (s *Store) SetStaffAdmin(ctx context.Context, actor storage.Actor, entityID int64, euid string, admin bool) (storage.StaffLogin, error) {
+	now := s.now()
+	var sl storage.StaffLogin
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		sl, err = scanStaffLogin(tx.QueryRow(ctx,
+			`SELECT `+staffColumns+` FROM staff_logins WHERE entity_id = $1 AND euid = $2 FOR UPDATE`, entityID, euid))
+		if err != nil {
+			return err
+		}
+		if sl.Admin == admin || admin && sl.Status != storage.StatusActive {
+			return storage.ErrConflict
+		}
+		if _, err := tx.Exec(ctx, `UPDATE staff_logins SET is_admin = $2, updated_at = $3 WHERE id = $1`, sl.ID, admin, now); err != nil {
+			return err
+		}
+		sl.Admin, sl.UpdatedAt = admin, now
+		action := "staff.admin_remove"
+		if admin {
+			action = "staff.admin_grant"
+		}
+		return audit(ctx, tx, now, actor, auditEvent{entityID: &sl.EntityID, action: action, target: sl.EUID})
+	})
+	return sl, wrap("set staff admin", err)
+}
+
+// StaffLoginOf returns the staff login with euid of entity entityID; a
+// login of another entity is storage.ErrNotFound, as a missing one.
+func (s *Store) StaffLoginOf(ctx context.Context, entityID int64, euid string) (storage.StaffLogin, error) {
+	sl, err := scanStaffLogin(s.pool.QueryRow(ctx,
+		`SELECT `+staffColumns+` FROM staff_logins WHERE entity_id = $1 AND euid = $2`, entityID, euid))
+	return sl, wrap("get staff login of entity", err)
 }

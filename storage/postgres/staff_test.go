@@ -62,7 +62,7 @@ func TestEUIDNeverReused(t *testing.T) {
 	seen := map[string]bool{}
 	first := createStaff(t, s, e.ID)
 	seen[first.EUID] = true
-	if err := s.SetStaffStatus(ctx, operator, first.ID, storage.StatusDeleted); err != nil {
+	if err := setStatus(ctx, s, operator, first, storage.StatusDeleted); err != nil {
 		t.Fatalf("SetStaffStatus: %v", err)
 	}
 	second := createStaff(t, s, e.ID)
@@ -197,7 +197,7 @@ func TestSetStaffStatus(t *testing.T) {
 
 	later := time.Now().Add(time.Hour).Truncate(time.Microsecond)
 	s.Now = func() time.Time { return later }
-	if err := s.SetStaffStatus(ctx, admin, sl.ID, storage.StatusDeleted); err != nil {
+	if err := setStatus(ctx, s, admin, sl, storage.StatusDeleted); err != nil {
 		t.Fatalf("delete: %v", err)
 	}
 	ev := wantAudit(t, s, admin, "staff.delete", sl.EUID, &e.ID)
@@ -212,11 +212,9 @@ func TestSetStaffStatus(t *testing.T) {
 			got.Status, deletedAt, got.UpdatedAt, later)
 	}
 
-	// Repeating changes nothing.
+	// Repeating changes nothing, and says so.
 	n := auditCount(t, s)
-	if err := s.SetStaffStatus(ctx, admin, sl.ID, storage.StatusDeleted); err != nil {
-		t.Fatalf("delete again: %v", err)
-	}
+	wantErr(t, "delete again", setStatus(ctx, s, admin, sl, storage.StatusDeleted), storage.ErrConflict)
 	if auditCount(t, s) != n {
 		t.Error("no-op status change audited")
 	}
@@ -224,7 +222,7 @@ func TestSetStaffStatus(t *testing.T) {
 	err := s.ActivateStaffLogin(ctx, operator, sl.ID, "ghost", "h")
 	wantErr(t, "activate deleted login", err, storage.ErrConflict)
 
-	if err := s.SetStaffStatus(ctx, operator, sl.ID, storage.StatusActive); err != nil {
+	if err := setStatus(ctx, s, operator, sl, storage.StatusActive); err != nil {
 		t.Fatalf("restore: %v", err)
 	}
 	wantAudit(t, s, operator, "staff.restore", sl.EUID, &e.ID)
@@ -233,8 +231,16 @@ func TestSetStaffStatus(t *testing.T) {
 		t.Errorf("restored login keeps deleted_at %v", *deletedAt)
 	}
 
-	wantErr(t, "unknown login", s.SetStaffStatus(ctx, operator, -1, storage.StatusDeleted), storage.ErrNotFound)
-	if err := s.SetStaffStatus(ctx, operator, sl.ID, "gone"); err == nil {
+	_, err = s.SetStaffStatus(ctx, operator, e.ID, "CU999999999", storage.StatusDeleted)
+	wantErr(t, "unknown login", err, storage.ErrNotFound)
+	// Another entity's login is as unknown as a missing one, and untouched.
+	other, _ := createEntity(t, s)
+	_, err = s.SetStaffStatus(ctx, operator, other.ID, sl.EUID, storage.StatusDeleted)
+	wantErr(t, "another entity's login", err, storage.ErrNotFound)
+	if got, _ := s.StaffLogin(ctx, sl.ID); got.Status != storage.StatusActive {
+		t.Error("a login of another entity was changed")
+	}
+	if err := setStatus(ctx, s, operator, sl, "gone"); err == nil {
 		t.Error("invalid status accepted")
 	}
 }

@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/entity-account/idp/login/manage"
+	idpop "github.com/entity-account/idp/op"
+	"github.com/entity-account/idp/storage"
+)
+
+// The operator's entity administration commands: what only 行政公職局 may
+// do (grant admin rights, close an entity) and what it may do for an
+// entity (delete or restore a staff login, remove admin rights, look). Each
+// calls the same use case as the portal (login/manage).
+
+// withManage opens both stores and runs fn with the use cases. Session ends
+// queue back-channel logout tokens; the nodes' outbox workers deliver them.
+func withManage(fn func(ctx context.Context, m *manage.Service) error) error {
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	pg, rs, rdb, err := openStores(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer pg.Close()
+	defer rdb.Close()
+	sessions := idpop.NotifyLogouts(rs, idpop.LogoutNotice{Parties: rs, Queue: pg})
+	return fn(ctx, manage.New(pg, sessions))
+}
+
+// commandError is how a command reports a use case's refusal: the domain
+// message, never a driver's text.
+func commandError(cmd string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if storage.CodeOf(err) == storage.EInternal {
+		return fmt.Errorf("%s: %w", cmd, err)
+	}
+	return fmt.Errorf("%s: %s", cmd, storage.MessageOf(err))
+}
+
+// staffTarget is the flags naming one staff login.
+func staffTarget(fs *flag.FlagSet) (entity, euid *string, asJSON *bool) {
+	return fs.String("entity", "", "entity number, e.g. 02-000021"),
+		fs.String("euid", "", "EUID of the staff login, e.g. CU000000126"),
+		fs.Bool("json", false, "print JSON")
+}
+
+// staffChange runs one use case on the staff login the flags name.
+func staffChange(name string, args []string, change func(m *manage.Service, ctx context.Context, entityID int64, euid string) (storage.StaffLogin, error), done string) error {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	entity, euid, asJSON := staffTarget(fs)
+	if err := parseFlags(fs, args, "entity", "euid"); err != nil {
+		return err
+	}
+	return withManage(func(ctx context.Context, m *manage.Service) error {
+		e, err := m.Entity(ctx, operator(), *entity)
+		if err != nil {
+			return commandError(name, err)
+		}
+		sl, err := change(m, ctx, e.ID, *euid)
+		if err != nil {
+			return commandError(name, err)
+		}
+		if *asJSON {
+			return printJSON(staffJSON(e, sl))
+		}
+		fmt.Printf("%s %s of entity %s %s\n", done, sl.EUID, e.Number, staffSummary(sl))
+		return nil
+	})
+}
+
+func staffDelete(args []string) error {
+	return staffChange("staff delete", args, func(m *manage.Service, ctx context.Context, id int64, euid string) (storage.StaffLogin, error) {
+		return m.DeleteStaff(ctx, operator(), id, euid)
+	}, "deleted staff login (its sessions and tokens ended, its open activation code void):")
+}
+
+func staffRestore(args []string) error {
+	return staffChange("staff restore", args, func(m *manage.Service, ctx context.Context, id int64, euid string) (storage.StaffLogin, error) {
+		return m.RestoreStaff(ctx, operator(), id, euid)
+	}, "restored staff login")
+}
+
+func adminGrant(args []string) error {
+	return staffChange("admin grant", args, func(m *manage.Service, ctx context.Context, id int64, euid string) (storage.StaffLogin, error) {
+		return m.GrantAdmin(ctx, operator(), id, euid)
+	}, "granted admin rights to")
+}
+
+func adminRemove(args []string) error {
+	return staffChange("admin remove", args, func(m *manage.Service, ctx context.Context, id int64, euid string) (storage.StaffLogin, error) {
+		return m.RemoveAdmin(ctx, operator(), id, euid)
+	}, "removed admin rights from")
+}
+
+func entityClose(args []string) error {
+	fs := flag.NewFlagSet("entity close", flag.ContinueOnError)
+	entity := fs.String("entity", "", "entity number, e.g. 02-000021")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parseFlags(fs, args, "entity"); err != nil {
+		return err
+	}
+	return withManage(func(ctx context.Context, m *manage.Service) error {
+		e, err := m.CloseEntity(ctx, operator(), *entity)
+		if err != nil {
+			return commandError("entity close", err)
+		}
+		if *asJSON {
+			return printJSON(map[string]any{"entity_number": e.Number, "status": e.Status})
+		}
+		fmt.Printf("closed entity %s: none of its accounts can sign in; every session and token of them ended\n", e.Number)
+		return nil
+	})
+}
+
+func entityShow(args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("entity show", flag.ContinueOnError)
+	entity := fs.String("entity", "", "entity number, e.g. 02-000021")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parseFlags(fs, args, "entity"); err != nil {
+		return err
+	}
+	return withManage(func(ctx context.Context, m *manage.Service) error {
+		e, acct, staff, err := m.EntityStaff(ctx, operator(), *entity)
+		if err != nil {
+			return commandError("entity show", err)
+		}
+		if *asJSON {
+			list := make([]staffRow, len(staff))
+			for i, sl := range staff {
+				list[i] = staffJSON(e, sl)
+			}
+			return writeJSONTo(out, map[string]any{
+				"entity_number": e.Number, "name_zh": e.NameZH, "name_pt": e.NamePT, "kind": e.Kind, "status": e.Status,
+				"created_at":     e.CreatedAt,
+				"entity_account": map[string]any{"subject": acct.Subject, "username": acct.Username, "activated": acct.ActivatedAt != nil},
+				"staff":          list,
+			})
+		}
+		fmt.Fprintf(out, "entity %s %s / %s (%s, %s)\nentity account %s username %q activated %v\n",
+			e.Number, e.NameZH, e.NamePT, e.Kind, e.Status, acct.Subject, acct.Username, acct.ActivatedAt != nil)
+		tw := tabwriter.NewWriter(out, 0, 2, 2, ' ', 0)
+		fmt.Fprintln(tw, "EUID\tUSERNAME\tNAME\tADMIN\tSERVICE ADMIN\tSTATUS\tACTIVATED")
+		for _, sl := range staff {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%v\t%s\t%v\n", sl.EUID, sl.Username, orDash(sl.NameZH, sl.NameForeign),
+				sl.Admin, sl.ServiceAdmin, sl.Status, sl.ActivatedAt != nil)
+		}
+		return tw.Flush()
+	})
+}
+
+// staffRow is a staff login as the commands print it.
+type staffRow struct {
+	EntityNumber string     `json:"entity_number"`
+	EUID         string     `json:"euid"`
+	Username     string     `json:"username"`
+	NameZH       string     `json:"name_zh"`
+	NameForeign  string     `json:"name_foreign"`
+	Admin        bool       `json:"admin"`
+	ServiceAdmin bool       `json:"service_admin"`
+	Status       string     `json:"status"`
+	Activated    bool       `json:"activated"`
+	ActivatedAt  *time.Time `json:"activated_at,omitempty"`
+}
+
+func staffJSON(e storage.Entity, sl storage.StaffLogin) staffRow {
+	return staffRow{EntityNumber: e.Number, EUID: sl.EUID, Username: sl.Username, NameZH: sl.NameZH, NameForeign: sl.NameForeign,
+		Admin: sl.Admin, ServiceAdmin: sl.ServiceAdmin, Status: string(sl.Status), Activated: sl.ActivatedAt != nil, ActivatedAt: sl.ActivatedAt}
+}
+
+func staffSummary(sl storage.StaffLogin) string {
+	return fmt.Sprintf("(%s, admin %v, status %s)", orDash(sl.NameZH, sl.NameForeign), sl.Admin, sl.Status)
+}
+
+func orDash(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return "-"
+}

@@ -1,0 +1,242 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"testing"
+
+	"github.com/entity-account/idp/storage"
+)
+
+// Entity administration through its use cases (login/manage), on real
+// stores: what a deletion, a removal of rights or a closure ends, and that
+// nobody does more than the rule book allows.
+
+// actorOf is the actor of a seeded login as read now.
+func (idp *testIDP) actorOf(t *testing.T, l seededLogin) storage.Actor {
+	t.Helper()
+	p, err := idp.app.pg.PrincipalBySubject(context.Background(), l.EUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return storage.ActorOf(p, "192.0.2.50")
+}
+
+func (idp *testIDP) demoEntity(t *testing.T) storage.Entity {
+	t.Helper()
+	e, err := idp.app.pg.EntityByNumber(context.Background(), demoEntityNumber)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// TestDeleteStaffEndsEverything: an admin deletes a staff login; at once it
+// cannot sign in, its refresh token is dead, its access token inactive (no
+// wait for the claims cache), its portal session gone; a second deletion is
+// a conflict; restoring brings none of that back.
+func TestDeleteStaffEndsEverything(t *testing.T) {
+	t.Parallel()
+	idp := startIDP(t, nil)
+	web := idp.client(demoWebClient)
+	r := idp.rp(web, web.RedirectURIs[0])
+	staff, admin := idp.login("staff01"), idp.login("admin01")
+	tok, _ := idp.browser().tokens(r, staff.Username)
+	portal := idp.browser()
+	portal.accountSignedIn(idp.demo.EntityNumber, staff.Username, staff.Password)
+	if intro := r.introspect(t, tok.AccessToken); intro["active"] != true {
+		t.Fatalf("before: introspection %v", intro)
+	}
+
+	ctx, e := context.Background(), idp.demoEntity(t)
+	sl, err := idp.app.manage.DeleteStaff(ctx, idp.actorOf(t, admin), e.ID, staff.EUID)
+	if err != nil || sl.Status != storage.StatusDeleted {
+		t.Fatalf("DeleteStaff = %+v, %v", sl, err)
+	}
+	if intro := r.introspect(t, tok.AccessToken); intro["active"] != false {
+		t.Errorf("access token after deletion: %v, want inactive at once", intro)
+	}
+	status, out := r.refresh(t, tok.RefreshToken)
+	wantGrantError(t, "refresh after deletion", status, out)
+	portal.wantSignedOut("portal after deletion")
+	b := idp.browser()
+	p := b.submit(b.startLogin(r, newAuthParams(t)).form(t), idp.demo.EntityNumber, staff.Username, staff.Password)
+	wantNoRedirect(t, "sign-in after deletion", p, http.StatusUnauthorized)
+
+	_, err = idp.app.manage.DeleteStaff(ctx, idp.actorOf(t, admin), e.ID, staff.EUID)
+	if storage.CodeOf(err) != storage.EConflict {
+		t.Errorf("second deletion: %v, want a conflict", err)
+	}
+	if _, err := idp.app.manage.RestoreStaff(ctx, idp.actorOf(t, admin), e.ID, staff.EUID); err != nil {
+		t.Fatalf("restore: %v", err)
+	}
+	status, out = r.refresh(t, tok.RefreshToken)
+	wantGrantError(t, "the old refresh token after restore", status, out)
+	if cb := idp.browser().signIn(r, newAuthParams(t), staff.Username); cb.Get("code") == "" {
+		t.Errorf("sign-in after restore: %v", cb)
+	}
+}
+
+// TestManageRefusals: the use cases refuse whoever the rule book refuses,
+// hide other entities' logins, and write nothing when they refuse.
+func TestManageRefusals(t *testing.T) {
+	t.Parallel()
+	idp := startIDP(t, nil)
+	ctx, e := context.Background(), idp.demoEntity(t)
+	staff, admin := idp.login("staff01"), idp.login("admin01")
+	m := idp.app.manage
+	other := storage.Entity{Number: "02-000999", NameZH: "別家公司", Kind: "company"}
+	if err := idp.app.pg.CreateEntity(ctx, operator(), &other, &storage.EntityAccount{ApplicationNumber: "A-999", Language: "pt"}); err != nil {
+		t.Fatal(err)
+	}
+	stranger := storage.StaffLogin{EntityID: other.ID, NameZH: "外人", IDDocType: "passport", IDDocNumber: "P999", BirthDate: e.CreatedAt}
+	if err := idp.app.pg.CreateStaffLogin(ctx, operator(), &stranger); err != nil {
+		t.Fatal(err)
+	}
+
+	for name, try := range map[string]func() error{
+		"plain staff deletes": func() error {
+			_, err := m.DeleteStaff(ctx, idp.actorOf(t, staff), e.ID, admin.EUID)
+			return err
+		},
+		"admin deletes in another entity": func() error {
+			_, err := m.DeleteStaff(ctx, idp.actorOf(t, admin), other.ID, stranger.EUID)
+			return err
+		},
+		"admin grants admin rights": func() error {
+			_, err := m.GrantAdmin(ctx, idp.actorOf(t, admin), e.ID, staff.EUID)
+			return err
+		},
+		"admin closes the entity": func() error {
+			_, err := m.CloseEntity(ctx, idp.actorOf(t, admin), e.Number)
+			return err
+		},
+		"plain staff removes admin rights": func() error {
+			_, err := m.RemoveAdmin(ctx, idp.actorOf(t, staff), e.ID, admin.EUID)
+			return err
+		},
+	} {
+		if err := try(); storage.CodeOf(err) != storage.EForbidden {
+			t.Errorf("%s: %v, want forbidden", name, err)
+		}
+	}
+	// Another entity's EUID forged into the admin's own entity: not found, untouched.
+	if _, err := m.DeleteStaff(ctx, idp.actorOf(t, admin), e.ID, stranger.EUID); storage.CodeOf(err) != storage.ENotFound {
+		t.Errorf("deleting another entity's login: %v, want not found", err)
+	}
+	if sl, _ := idp.app.pg.StaffLoginByEUID(ctx, stranger.EUID); sl.Status != storage.StatusActive {
+		t.Error("another entity's login was deleted")
+	}
+	if _, _, _, err := m.EntityStaff(ctx, idp.actorOf(t, admin), other.Number); storage.CodeOf(err) != storage.EForbidden {
+		t.Errorf("admin lists another entity's staff: %v, want forbidden", err)
+	}
+}
+
+// TestAdminRightsRemovedAndGranted: the entity account removes an admin's
+// rights, which hold from the next action; only the operator gives them back.
+func TestAdminRightsRemovedAndGranted(t *testing.T) {
+	t.Parallel()
+	idp := startIDP(t, nil)
+	ctx, e := context.Background(), idp.demoEntity(t)
+	admin, staff := idp.login("admin01"), idp.login("staff01")
+	acct, err := idp.app.pg.EntityAccount(ctx, e.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := idp.app.pg.PrincipalBySubject(ctx, acct.Subject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := storage.ActorOf(p, "192.0.2.51")
+	if _, err := idp.app.manage.RemoveAdmin(ctx, owner, e.ID, admin.EUID); err != nil {
+		t.Fatalf("entity account removes admin rights: %v", err)
+	}
+	// The former admin, read again, may no longer manage staff.
+	if _, err := idp.app.manage.DeleteStaff(ctx, idp.actorOf(t, admin), e.ID, staff.EUID); storage.CodeOf(err) != storage.EForbidden {
+		t.Errorf("former admin deletes: %v, want forbidden", err)
+	}
+	if _, err := idp.app.manage.GrantAdmin(ctx, owner, e.ID, admin.EUID); storage.CodeOf(err) != storage.EForbidden {
+		t.Errorf("entity account grants: %v, want forbidden", err)
+	}
+	if _, err := idp.app.manage.GrantAdmin(ctx, operator(), e.ID, admin.EUID); err != nil {
+		t.Fatalf("operator grants: %v", err)
+	}
+	if !idp.actorOf(t, admin).Admin {
+		t.Error("admin rights not back after the operator's grant")
+	}
+}
+
+// TestBackchannelStaffDeletedAndEntityClosed: deleting a staff login and
+// closing its entity are session ends like any other: each e-service that
+// got tokens in the session is told.
+func TestBackchannelStaffDeletedAndEntityClosed(t *testing.T) {
+	t.Parallel()
+	t.Run("staff deleted", func(t *testing.T) {
+		t.Parallel()
+		s := startBackchannelSession(t, "bc-staff-deleted", "staff02")
+		e := s.idp.demoEntity(t)
+		if _, err := s.idp.app.manage.DeleteStaff(context.Background(), s.idp.actorOf(t, s.idp.login("admin01")), e.ID, s.euid); err != nil {
+			t.Fatal(err)
+		}
+		s.wantToldOnce(t, 1)
+	})
+	t.Run("entity closed", func(t *testing.T) {
+		t.Parallel()
+		s := startBackchannelSession(t, "bc-entity-closed", "staff02")
+		if _, err := s.idp.app.manage.CloseEntity(context.Background(), operator(), demoEntityNumber); err != nil {
+			t.Fatal(err)
+		}
+		s.wantToldOnce(t, 1)
+		status, out := s.rp.refresh(t, s.tok.RefreshToken)
+		wantGrantError(t, "refresh after the entity closed", status, out)
+		admin := s.idp.login("admin01")
+		b := s.idp.browser()
+		p := b.submit(b.startLogin(s.rp, newAuthParams(t)).form(t), s.idp.demo.EntityNumber, admin.Username, admin.Password)
+		wantNoRedirect(t, "sign-in to a closed entity", p, http.StatusUnauthorized)
+	})
+}
+
+// TestOperatorEntityCommands runs the operator's commands as the binary
+// does (configuration from the environment): show, then close.
+func TestOperatorEntityCommands(t *testing.T) {
+	idp := startIDP(t, nil)
+	t.Setenv("IDP_DATABASE_URL", idp.app.cfg.DatabaseURL)
+	t.Setenv("IDP_REDIS_URL", idp.app.cfg.RedisURL)
+	t.Setenv("IDP_REDIS_PREFIX", idp.app.cfg.RedisPrefix)
+	t.Setenv("IDP_LOG_LEVEL", "warn")
+	logger := slog.Default() // the command sets its own, as the binary does
+	t.Cleanup(func() { slog.SetDefault(logger) })
+
+	var out bytes.Buffer
+	if err := entityShow([]string{"--entity", "02000021", "--json"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	var shown struct {
+		EntityNumber string     `json:"entity_number"`
+		Staff        []staffRow `json:"staff"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &shown); err != nil || shown.EntityNumber != demoEntityNumber || len(shown.Staff) < 3 {
+		t.Fatalf("entity show: %v %s", err, out.String())
+	}
+	admins := 0
+	for _, s := range shown.Staff {
+		if s.Admin {
+			admins++
+		}
+	}
+	if admins == 0 {
+		t.Errorf("entity show lists no admin: %s", out.String())
+	}
+	if err := entityShow([]string{"--entity", "09-999999"}, &out); err == nil || err.Error() != "entity show: Entity 09-999999 was not found." {
+		t.Errorf("unknown entity: %v", err)
+	}
+	if err := entityClose([]string{"--entity", demoEntityNumber}); err != nil {
+		t.Fatal(err)
+	}
+	if err := entityClose([]string{"--entity", demoEntityNumber}); err == nil || err.Error() != "entity close: Entity 02-000021 is already closed." {
+		t.Errorf("closing twice: %v", err)
+	}
+}

@@ -1,0 +1,190 @@
+// Package manage holds the use cases of entity administration: deleting and
+// restoring staff logins, giving and taking admin rights, closing an
+// entity. Each is one domain operation that the portal pages and the
+// operator's commands call alike: it asks the rule book (storage/rules.go),
+// writes the change with its audit event in one transaction, and ends what
+// the change ends (sessions and tokens, activation codes), so that no caller
+// can do half of it.
+package manage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/entity-account/idp/storage"
+)
+
+// Directory is the durable side (storage/postgres).
+type Directory interface {
+	EntityByNumber(ctx context.Context, number string) (storage.Entity, error)
+	EntityAccount(ctx context.Context, entityID int64) (storage.EntityAccount, error)
+	StaffLoginOf(ctx context.Context, entityID int64, euid string) (storage.StaffLogin, error)
+	StaffLogins(ctx context.Context, entityID int64) ([]storage.StaffLogin, error)
+	SetStaffStatus(ctx context.Context, actor storage.Actor, entityID int64, euid string, status storage.AssociationStatus) (storage.StaffLogin, error)
+	SetStaffAdmin(ctx context.Context, actor storage.Actor, entityID int64, euid string, admin bool) (storage.StaffLogin, error)
+	CloseEntity(ctx context.Context, actor storage.Actor, id int64) (storage.Entity, []string, error)
+}
+
+// Sessions ends every session and token of an account: the short-lived
+// store, decorated so that relying parties hear of it (back-channel logout).
+type Sessions interface {
+	EndAllForSubject(ctx context.Context, subject string) error
+}
+
+// Service runs the use cases over the stores.
+type Service struct {
+	dir      Directory
+	sessions Sessions
+}
+
+// New returns the use cases over dir and sessions.
+func New(dir Directory, sessions Sessions) *Service {
+	return &Service{dir: dir, sessions: sessions}
+}
+
+func forbidden(what string) error {
+	return &storage.Error{Code: storage.EForbidden, Message: "You may not " + what + ".", Err: storage.ErrForbidden}
+}
+
+// notFound hides whether a login exists in another entity: the same answer
+// as for one that does not exist at all.
+func notFound(err error, what string) error {
+	if errors.Is(err, storage.ErrNotFound) {
+		return &storage.Error{Code: storage.ENotFound, Message: what + " was not found.", Err: err}
+	}
+	return err
+}
+
+// Entity returns the entity numbered number, for an actor that may see its staff.
+func (s *Service) Entity(ctx context.Context, actor storage.Actor, number string) (storage.Entity, error) {
+	n, ok := storage.NormalizeEntityNumber(number)
+	if !ok {
+		return storage.Entity{}, storage.Errorf(storage.EInvalid, "%q is not an entity number (two digits, a hyphen, six digits).", number).WithField("entity_number")
+	}
+	e, err := s.dir.EntityByNumber(ctx, n)
+	if err != nil {
+		return e, notFound(err, "Entity "+n)
+	}
+	return e, nil
+}
+
+// EntityStaff returns the entity numbered number with its entity account and
+// every staff login (deleted ones included).
+func (s *Service) EntityStaff(ctx context.Context, actor storage.Actor, number string) (storage.Entity, storage.EntityAccount, []storage.StaffLogin, error) {
+	e, err := s.Entity(ctx, actor, number)
+	if err != nil {
+		return e, storage.EntityAccount{}, nil, err
+	}
+	if !storage.CanViewStaff(actor, e.ID) {
+		return storage.Entity{}, storage.EntityAccount{}, nil, forbidden("see the staff of entity " + e.Number)
+	}
+	acct, err := s.dir.EntityAccount(ctx, e.ID)
+	if err != nil {
+		return e, acct, nil, err
+	}
+	staff, err := s.dir.StaffLogins(ctx, e.ID)
+	return e, acct, staff, err
+}
+
+// DeleteStaff sets a staff login's 關聯狀態 to 已刪除: it can no longer sign
+// in anywhere, its open activation code is void (in the same transaction as
+// the change and its audit event), and its sessions, refresh tokens and
+// access tokens end at once, each e-service told by back-channel logout.
+// Deleting a deleted login is a conflict, but its sessions are swept again,
+// so a deletion whose sweep failed can be completed by repeating it.
+func (s *Service) DeleteStaff(ctx context.Context, actor storage.Actor, entityID int64, euid string) (storage.StaffLogin, error) {
+	if !storage.CanManageStaff(actor, entityID) {
+		return storage.StaffLogin{}, forbidden("delete staff logins of this entity")
+	}
+	sl, err := s.dir.SetStaffStatus(ctx, actor, entityID, euid, storage.StatusDeleted)
+	conflict := errors.Is(err, storage.ErrConflict)
+	if err != nil && !conflict {
+		return sl, notFound(err, "Staff login "+euid)
+	}
+	if err := s.sessions.EndAllForSubject(ctx, euid); err != nil {
+		return sl, &storage.Error{Code: storage.CodeOf(err), Err: err,
+			Message: "The staff login is deleted, but its sessions could not all be ended; repeat the deletion to finish."}
+	}
+	if conflict {
+		return sl, &storage.Error{Code: storage.EConflict, Message: "The staff login is already deleted.", Err: err}
+	}
+	return sl, nil
+}
+
+// RestoreStaff sets a deleted staff login's 關聯狀態 back to 生效中 (audited).
+// Nothing of its ended sessions comes back, nor its voided code.
+func (s *Service) RestoreStaff(ctx context.Context, actor storage.Actor, entityID int64, euid string) (storage.StaffLogin, error) {
+	if !storage.CanManageStaff(actor, entityID) {
+		return storage.StaffLogin{}, forbidden("restore staff logins of this entity")
+	}
+	sl, err := s.dir.SetStaffStatus(ctx, actor, entityID, euid, storage.StatusActive)
+	if errors.Is(err, storage.ErrConflict) {
+		return sl, &storage.Error{Code: storage.EConflict, Message: "The staff login is not deleted.", Err: err}
+	}
+	return sl, notFound(err, "Staff login "+euid)
+}
+
+// RemoveAdmin takes admin rights away from a staff login. The entity account
+// and the entity's admins may (an admin its own rights too); the removal
+// holds from the former admin's next request, its session lives on.
+func (s *Service) RemoveAdmin(ctx context.Context, actor storage.Actor, entityID int64, euid string) (storage.StaffLogin, error) {
+	target, err := s.dir.StaffLoginOf(ctx, entityID, euid)
+	if err != nil {
+		return target, notFound(err, "Staff login "+euid)
+	}
+	if !storage.CanRemoveAdmin(actor, target) {
+		return storage.StaffLogin{}, forbidden("remove admin rights in this entity")
+	}
+	sl, err := s.dir.SetStaffAdmin(ctx, actor, entityID, euid, false)
+	if errors.Is(err, storage.ErrConflict) {
+		return sl, &storage.Error{Code: storage.EConflict, Message: "The staff login has no admin rights.", Err: err}
+	}
+	return sl, notFound(err, "Staff login "+euid)
+}
+
+// GrantAdmin gives admin rights to an active staff login: the operator
+// only, the one way back after a removal.
+func (s *Service) GrantAdmin(ctx context.Context, actor storage.Actor, entityID int64, euid string) (storage.StaffLogin, error) {
+	if !storage.CanGrantAdmin(actor) {
+		return storage.StaffLogin{}, forbidden("grant admin rights (only 行政公職局 may)")
+	}
+	sl, err := s.dir.SetStaffAdmin(ctx, actor, entityID, euid, true)
+	if errors.Is(err, storage.ErrConflict) {
+		return sl, &storage.Error{Code: storage.EConflict, Message: "The staff login already has admin rights, or is deleted.", Err: err}
+	}
+	return sl, notFound(err, "Staff login "+euid)
+}
+
+// CloseEntity closes an entity: none of its accounts can sign in or act any
+// more, every open activation code of it is void (with the change and its
+// audit event in one transaction), and every session and token of its
+// accounts ends at once, each e-service told by back-channel logout.
+func (s *Service) CloseEntity(ctx context.Context, actor storage.Actor, number string) (storage.Entity, error) {
+	if !storage.CanOpenOrCloseEntity(actor) {
+		return storage.Entity{}, forbidden("close entities (only 行政公職局 may)")
+	}
+	e, err := s.Entity(ctx, actor, number)
+	if err != nil {
+		return e, err
+	}
+	e, subjects, err := s.dir.CloseEntity(ctx, actor, e.ID)
+	if errors.Is(err, storage.ErrConflict) {
+		return e, &storage.Error{Code: storage.EConflict, Message: "Entity " + e.Number + " is already closed.", Err: err}
+	}
+	if err != nil {
+		return e, err
+	}
+	var failed []error
+	for _, sub := range subjects {
+		if err := s.sessions.EndAllForSubject(ctx, sub); err != nil {
+			failed = append(failed, fmt.Errorf("%s: %w", sub, err))
+		}
+	}
+	if len(failed) > 0 {
+		err := errors.Join(failed...)
+		return e, &storage.Error{Code: storage.CodeOf(err), Err: err,
+			Message: fmt.Sprintf("Entity %s is closed, but the sessions of %d accounts could not be ended.", e.Number, len(failed))}
+	}
+	return e, nil
+}

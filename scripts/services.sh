@@ -21,14 +21,18 @@ wait_for() { # port, name
 if ! port_open "$PG_PORT"; then
   if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
     apt_install postgresql
+    # The package may start its own cluster: use it rather than start it again.
+    for _ in 1 2 3 4; do port_open "$PG_PORT" && break; sleep 0.5; done
   fi
-  ver=$(ls /usr/lib/postgresql | sort -V | tail -n 1)
-  if ! [ -d "/etc/postgresql/$ver/main" ]; then
-    as_root pg_createcluster "$ver" main >/dev/null
+  if ! port_open "$PG_PORT"; then
+    ver=$(ls /usr/lib/postgresql | sort -V | tail -n 1)
+    if ! [ -d "/etc/postgresql/$ver/main" ]; then
+      as_root pg_createcluster "$ver" main >/dev/null
+    fi
+    say "starting PostgreSQL $ver"
+    as_root pg_ctlcluster --skip-systemctl-redirect "$ver" main start || true
+    wait_for "$PG_PORT" PostgreSQL
   fi
-  say "starting PostgreSQL $ver"
-  as_root pg_ctlcluster --skip-systemctl-redirect "$ver" main start || true
-  wait_for "$PG_PORT" PostgreSQL
 fi
 have psql || apt_install postgresql-client
 

@@ -50,7 +50,17 @@ cat <<TXT
 
   Sign in with entity number 02-000021 and one of these staff logins:
 TXT
-./bin/idp demo | sed -n 's/^  staff login/   /p'
+# The text form of `idp demo` (cmd/idp/demo.go, printDemo): one line per
+# account, "  staff login NAME password PW …" and "  entity account NAME
+# password PW (…)".
+demo_text=$(./bin/idp demo)
+sed -n 's/^  staff login/   /p' <<<"$demo_text"
+cat <<TXT
+
+  The entity account (實體使用者帳戶) of 02-000021 signs in at the portal only,
+  $IDP_ISSUER/account; it cannot sign in to e-services:
+TXT
+sed -n 's/^  entity account\(.* password [^ ]*\).*/   \1/p' <<<"$demo_text"
 cat <<TXT
 
   Everything (client secrets included) is in .run/demo.json. Ctrl-C stops both.

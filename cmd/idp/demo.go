@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -57,15 +58,24 @@ func demo(args []string) error {
 		if *asJSON {
 			return printJSON(out)
 		}
-		fmt.Printf("demo entity %s seeded; issuer %s\n", out.EntityNumber, out.Issuer)
-		for _, l := range out.Logins {
-			fmt.Printf("  staff login %-8s password %-16s EUID %s admin=%v groups=%v\n", l.Username, l.Password, l.EUID, l.Admin, l.Groups)
-		}
-		for _, c := range out.Clients {
-			fmt.Printf("  client %-12s secret %q public=%v redirect %v\n", c.ClientID, c.ClientSecret, c.Public, c.RedirectURIs)
-		}
+		printDemo(os.Stdout, out)
 		return nil
 	})
+}
+
+// printDemo writes the demo world as text, one account or client a line.
+// scripts/run.sh picks the "  entity account " and "  staff login " lines
+// out of it with sed for the banner of `make run`: keep them in step.
+func printDemo(w io.Writer, out demoOutput) {
+	fmt.Fprintf(w, "demo entity %s seeded; issuer %s\n", out.EntityNumber, out.Issuer)
+	fmt.Fprintf(w, "  entity account %-8s password %-16s (實體使用者帳戶: portal only, %s/account; it cannot sign in to e-services)\n",
+		out.EntityAccount["username"], out.EntityAccount["password"], out.Issuer)
+	for _, l := range out.Logins {
+		fmt.Fprintf(w, "  staff login %-8s password %-16s EUID %s admin=%v groups=%v\n", l.Username, l.Password, l.EUID, l.Admin, l.Groups)
+	}
+	for _, c := range out.Clients {
+		fmt.Fprintf(w, "  client %-12s secret %q public=%v redirect %v\n", c.ClientID, c.ClientSecret, c.Public, c.RedirectURIs)
+	}
 }
 
 func envOr(name, def string) string {

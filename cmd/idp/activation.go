@@ -171,6 +171,11 @@ type createdAdmin struct {
 // admin staff logins, issuing each an activation code, in one transaction.
 // The codes reach their holders through the outbox (a running `idp serve`).
 func openEntity(ctx context.Context, svc *activation.Service, spec entitySpec) (entityCreated, error) {
+	number, ok := storage.NormalizeEntityNumber(spec.Number)
+	if !ok {
+		return entityCreated{}, fmt.Errorf("--number: %q is not an entity number (two digits, a hyphen, six digits)", spec.Number)
+	}
+	spec.Number = number
 	out := entityCreated{EntityNumber: spec.Number, Channel: string(spec.Channel)}
 	if len(spec.Admins) == 0 {
 		return out, errors.New("at least one admin staff login is required (--admin-* flags or --admins FILE)")
@@ -180,31 +185,36 @@ func openEntity(ctx context.Context, svc *activation.Service, spec entitySpec) (
 	if recipientFor(spec.Channel, acct.Mobile, acct.Email) == "" {
 		return out, fmt.Errorf("the entity account needs a registered %s (--account-mobile or --account-email) for --channel %s", channelWord(spec.Channel), spec.Channel)
 	}
+	if spec.AccountMobile != "" {
+		m, ok := storage.NormalizeMacauMobile(spec.AccountMobile)
+		if !ok {
+			return out, fmt.Errorf("--account-mobile: a Macau mobile number has 8 digits and starts with 6, got %q", spec.AccountMobile)
+		}
+		acct.Mobile = m
+	}
 	var admins []*storage.StaffLogin
 	for i, a := range spec.Admins {
 		what := fmt.Sprintf("admin %d", i+1)
-		birth, err := time.Parse("2006-01-02", a.BirthDate)
-		switch {
-		case a.NameZH == "" && a.NameForeign == "":
-			return out, fmt.Errorf("%s: a Chinese or foreign name is required", what)
-		case a.IDNumber == "":
-			return out, fmt.Errorf("%s: the ID document number is required", what)
-		case err != nil:
-			return out, fmt.Errorf("%s: birth date must be YYYY-MM-DD, got %q", what, a.BirthDate)
-		case recipientFor(spec.Channel, a.Mobile, a.Email) == "":
+		sl, err := storage.StaffRegistration{NameZH: a.NameZH, NameForeign: a.NameForeign, IDDocType: orDefault(a.IDType, storage.IDMacauPermanent),
+			IDDocNumber: a.IDNumber, IDDocIssuePlace: a.IDPlace, BirthDate: a.BirthDate, Mobile: a.Mobile, Email: a.Email,
+			Language: orLang(a.Language)}.Validate(time.Now())
+		if fields := storage.FieldErrors(err); len(fields) > 0 {
+			return out, fmt.Errorf("%s: %s: %s", what, fields[0].Field, fields[0].Message)
+		}
+		if err != nil {
+			return out, fmt.Errorf("%s: %w", what, err)
+		}
+		if recipientFor(spec.Channel, sl.Mobile, sl.Email) == "" {
 			return out, fmt.Errorf("%s: a registered %s is required for --channel %s", what, channelWord(spec.Channel), spec.Channel)
 		}
-		if lang := orLang(a.Language); lang != "zh-Hant" && lang != "pt" && lang != "en" {
-			return out, fmt.Errorf("%s: language must be zh-Hant, pt or en", what)
-		}
-		admins = append(admins, &storage.StaffLogin{
-			NameZH: a.NameZH, NameForeign: a.NameForeign, IDDocType: orDefault(a.IDType, "macau_permanent_id"),
-			IDDocNumber: a.IDNumber, IDDocIssuePlace: a.IDPlace, BirthDate: birth,
-			Mobile: a.Mobile, Email: a.Email, Language: orLang(a.Language), Admin: true,
-		})
+		sl.Admin = true
+		admins = append(admins, &sl)
 	}
 	e := &storage.Entity{Number: spec.Number, NameZH: spec.NameZH, NamePT: spec.NamePT, Kind: orDefault(spec.Kind, "company"), Status: "active"}
 	if err := svc.OpenEntity(ctx, operatorActor(), e, acct, admins, spec.Channel); err != nil {
+		if errors.Is(err, storage.ErrAlreadyExists) {
+			return out, fmt.Errorf("create entity %s: an entity with this number already exists (idp entity show --entity %s)", spec.Number, spec.Number)
+		}
 		return out, fmt.Errorf("create entity %s: %w", spec.Number, err)
 	}
 	out.EntityAccount = createdAccount{Subject: acct.Subject, SentTo: recipientFor(spec.Channel, acct.Mobile, acct.Email)}

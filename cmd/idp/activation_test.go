@@ -100,10 +100,10 @@ func (w *actIDP) newEntity(t *testing.T, spec entitySpec) entityCreated {
 func standardEntity(number string) entitySpec {
 	return entitySpec{
 		Number: number, NameZH: "新建有限公司", NamePT: "Nova, Limitada", Kind: "company",
-		ApplicationNumber: "A2026-" + number[3:], AccountMobile: "+853661" + number[3:], AccountLanguage: "zh-Hant",
+		ApplicationNumber: "A2026-" + number[3:], AccountMobile: "+853661" + number[4:], AccountLanguage: "zh-Hant",
 		Admins: []adminSpec{{
 			NameZH: "何美美", NameForeign: "HO, Mei Mei", IDType: "macau_permanent_id", IDNumber: "5123456(7)",
-			IDPlace: "澳門", BirthDate: "1988-08-08", Mobile: "+853662" + number[3:], Email: "ho@example.mo", Language: "pt",
+			IDPlace: "澳門", BirthDate: "1988-08-08", Mobile: "+853662" + number[4:], Email: "ho@example.mo", Language: "pt",
 		}},
 	}
 }

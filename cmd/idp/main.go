@@ -55,6 +55,7 @@ commands:
   logout deliveries list recent back-channel logout deliveries to relying parties and their state
   entity show       an entity, its entity account and its staff logins
   entity close      close an entity: its accounts can no longer sign in; their sessions and tokens end
+  staff create      register a staff login of an entity (--admin: an admin) and send its activation code
   staff delete      delete a staff login (關聯狀態 已刪除): sessions, tokens and its open activation code end
   staff restore     set a deleted staff login active again (生效中)
   admin grant       give admin rights to a staff login (only the operator can)
@@ -99,6 +100,8 @@ func run(args []string) error {
 		return entityShow(rest, os.Stdout)
 	case "entity close":
 		return entityClose(rest)
+	case "staff create":
+		return staffCreate(rest)
 	case "staff delete":
 		return staffDelete(rest)
 	case "staff restore":

@@ -5,12 +5,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/entity-account/idp/login/manage"
 	idpop "github.com/entity-account/idp/op"
 	"github.com/entity-account/idp/storage"
+	"github.com/entity-account/idp/storage/postgres"
 )
 
 // The operator's entity administration commands: what only 行政公職局 may
@@ -20,7 +22,7 @@ import (
 
 // withManage opens both stores and runs fn with the use cases. Session ends
 // queue back-channel logout tokens; the nodes' outbox workers deliver them.
-func withManage(fn func(ctx context.Context, m *manage.Service) error) error {
+func withManage(fn func(ctx context.Context, m *manage.Service, pg *postgres.Store) error) error {
 	cfg, err := loadConfig()
 	if err != nil {
 		return err
@@ -33,7 +35,7 @@ func withManage(fn func(ctx context.Context, m *manage.Service) error) error {
 	defer pg.Close()
 	defer rdb.Close()
 	sessions := idpop.NotifyLogouts(rs, idpop.LogoutNotice{Parties: rs, Queue: pg})
-	return fn(ctx, manage.New(pg, sessions))
+	return fn(ctx, manage.New(pg, sessions), pg)
 }
 
 // commandError is how a command reports a use case's refusal: the domain
@@ -62,7 +64,7 @@ func staffChange(name string, args []string, change func(m *manage.Service, ctx 
 	if err := parseFlags(fs, args, "entity", "euid"); err != nil {
 		return err
 	}
-	return withManage(func(ctx context.Context, m *manage.Service) error {
+	return withManage(func(ctx context.Context, m *manage.Service, _ *postgres.Store) error {
 		e, err := m.Entity(ctx, operator(), *entity)
 		if err != nil {
 			return commandError(name, err)
@@ -110,7 +112,7 @@ func entityClose(args []string) error {
 	if err := parseFlags(fs, args, "entity"); err != nil {
 		return err
 	}
-	return withManage(func(ctx context.Context, m *manage.Service) error {
+	return withManage(func(ctx context.Context, m *manage.Service, _ *postgres.Store) error {
 		e, err := m.CloseEntity(ctx, operator(), *entity)
 		if err != nil {
 			return commandError("entity close", err)
@@ -130,7 +132,7 @@ func entityShow(args []string, out io.Writer) error {
 	if err := parseFlags(fs, args, "entity"); err != nil {
 		return err
 	}
-	return withManage(func(ctx context.Context, m *manage.Service) error {
+	return withManage(func(ctx context.Context, m *manage.Service, _ *postgres.Store) error {
 		e, acct, staff, err := m.EntityStaff(ctx, operator(), *entity)
 		if err != nil {
 			return commandError("entity show", err)
@@ -189,4 +191,68 @@ func orDash(vs ...string) string {
 		}
 	}
 	return "-"
+}
+
+func staffCreate(args []string) error {
+	fs := flag.NewFlagSet("staff create", flag.ContinueOnError)
+	var n manage.NewStaff
+	fs.StringVar(&n.EntityNumber, "entity", "", "entity number, e.g. 02-000021")
+	fs.StringVar(&n.Form.NameZH, "name-zh", "", "中文姓名")
+	fs.StringVar(&n.Form.NameForeign, "name-foreign", "", "葡文/外文姓名 (at least one of the two names)")
+	fs.StringVar(&n.Form.IDDocType, "id-type", storage.IDMacauPermanent, "身份證明文件類別: "+strings.Join(storage.IDDocTypes, ", "))
+	fs.StringVar(&n.Form.IDDocNumber, "id-number", "", "身份證明文件編號; the holder types it at activation")
+	fs.StringVar(&n.Form.IDDocIssuePlace, "id-place", "", "身份證明文件發出地")
+	fs.StringVar(&n.Form.BirthDate, "birth-date", "", "出生日期, YYYY-MM-DD")
+	fs.StringVar(&n.Form.Mobile, "mobile", "", "澳門流動電話號碼: 8 digits starting with 6, with or without +853")
+	fs.StringVar(&n.Form.Email, "email", "", "電子信箱")
+	fs.StringVar(&n.Form.Language, "language", "zh-Hant", "使用語言: zh-Hant, pt or en")
+	fs.BoolVar(&n.Admin, "admin", false, "an admin staff login (工作人員登入號（管理員）)")
+	channel := fs.String("channel", "sms", "how the activation code is sent: sms (registered mobile) or email")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parseFlags(fs, args, "entity", "id-number", "birth-date"); err != nil {
+		return err
+	}
+	n.Channel = storage.Channel(*channel)
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	return withManage(func(ctx context.Context, m *manage.Service, pg *postgres.Store) error {
+		acts, _, err := newActivation(cfg, pg)
+		if err != nil {
+			return err
+		}
+		sl, err := m.CreateStaff(ctx, operator(), acts, n, time.Now())
+		if fields := storage.FieldErrors(err); len(fields) > 0 {
+			msgs := make([]string, len(fields))
+			for i, f := range fields {
+				msgs[i] = "--" + strings.ReplaceAll(flagOf(f.Field), "_", "-") + ": " + f.Message
+			}
+			return fmt.Errorf("staff create:\n  %s", strings.Join(msgs, "\n  "))
+		}
+		if err != nil {
+			return commandError("staff create", err)
+		}
+		e, _ := m.Entity(ctx, operator(), n.EntityNumber)
+		if *asJSON {
+			return printJSON(map[string]any{"euid": sl.EUID, "entity_number": e.Number, "admin": sl.Admin,
+				"code_sent_to": recipientFor(n.Channel, sl.Mobile, sl.Email), "channel": string(n.Channel)})
+		}
+		fmt.Printf("staff login %s created in entity %s %s; activation code queued for %s (a running `idp serve` sends it; activate at %s)\n",
+			sl.EUID, e.Number, staffSummary(sl), recipientFor(n.Channel, sl.Mobile, sl.Email), acts.URL(storage.KindStaff))
+		return nil
+	})
+}
+
+// flagOf is the command-line flag of a registration form field.
+func flagOf(field string) string {
+	switch field {
+	case "id_doc_type":
+		return "id_type"
+	case "id_doc_number":
+		return "id_number"
+	case "id_doc_issue_place":
+		return "id_place"
+	}
+	return field
 }

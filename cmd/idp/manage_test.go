@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/entity-account/idp/login/manage"
 	"github.com/entity-account/idp/storage"
 )
 
@@ -233,10 +237,86 @@ func TestOperatorEntityCommands(t *testing.T) {
 	if err := entityShow([]string{"--entity", "09-999999"}, &out); err == nil || err.Error() != "entity show: Entity 09-999999 was not found." {
 		t.Errorf("unknown entity: %v", err)
 	}
+	// staff create: every wrong field named by its flag; then a good one.
+	err := staffCreate([]string{"--entity", demoEntityNumber, "--id-number", "12", "--birth-date", "2030-01-01", "--mobile", "1234"})
+	for _, want := range []string{"--name-zh:", "--id-number:", "--birth-date:", "--mobile:"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("staff create with bad fields: %v, want %s", err, want)
+		}
+	}
+	if err := staffCreate([]string{"--entity", demoEntityNumber, "--name-zh", "命令行", "--id-number", "1357913(5)",
+		"--birth-date", "1990-02-03", "--mobile", "+853 6600 0999", "--json"}); err != nil {
+		t.Fatalf("staff create: %v", err)
+	}
+	if err := staffCreate([]string{"--entity", demoEntityNumber, "--name-zh", "命令行", "--id-number", "13579135",
+		"--birth-date", "1990-02-03", "--mobile", "66000999"}); err == nil || !strings.Contains(err.Error(), "already has a staff login") {
+		t.Errorf("the same person again: %v", err)
+	}
 	if err := entityClose([]string{"--entity", demoEntityNumber}); err != nil {
 		t.Fatal(err)
 	}
 	if err := entityClose([]string{"--entity", demoEntityNumber}); err == nil || err.Error() != "entity close: Entity 02-000021 is already closed." {
 		t.Errorf("closing twice: %v", err)
+	}
+}
+
+// TestCreateStaff: an admin registers a staff login, which gets its code at
+// its registered mobile, activates and signs in; the same person twice is a
+// conflict; admin staff logins are the operator's to create.
+func TestCreateStaff(t *testing.T) {
+	t.Parallel()
+	w := startActivationIDP(t, nil)
+	const number = "03-000341"
+	spec := standardEntity(number)
+	w.newEntity(t, spec)
+	adminCode := codeIn(t, w.message(t, spec.Admins[0].Mobile, 1))
+	ownerCode := codeIn(t, w.message(t, spec.AccountMobile, 1))
+	b := w.browser()
+	b.activate(storage.KindEntityAccount, number, spec.ApplicationNumber, ownerCode, "owner341", "Owner-pass-341")
+	b.activate(storage.KindStaff, number, spec.Admins[0].IDNumber, adminCode, "boss341", "Boss-pass-3410")
+	ctx := context.Background()
+	p, err := w.app.pg.Principal(ctx, number, "boss341")
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := storage.ActorOf(p, "192.0.2.60")
+	form := storage.StaffRegistration{NameZH: "林小美", IDDocType: storage.IDMacauPermanent, IDDocNumber: "7654321(0)",
+		BirthDate: "1995-05-05", Mobile: "6677 0341", Language: "en"}
+
+	sl, err := w.app.manage.CreateStaff(ctx, admin, w.app.activation, manage.NewStaff{EntityNumber: number, Form: form, Channel: storage.ChannelSMS}, time.Now())
+	if err != nil || sl.EUID == "" || sl.Mobile != "+85366770341" || sl.IDDocNumber != "7654321(0)" || sl.Admin {
+		t.Fatalf("CreateStaff = %+v, %v", sl, err)
+	}
+	code := codeIn(t, w.message(t, "+85366770341", 1))
+	w.browser().activate(storage.KindStaff, number, "76543210", code, "lam341", "Lam-pass-03410")
+	if got, err := w.app.pg.Principal(ctx, number, "lam341"); err != nil || got.Subject != sl.EUID || !got.CanSignIn() {
+		t.Errorf("the new login after activation: %+v, %v", got, err)
+	}
+
+	form.IDDocNumber = "7654321 (0)" // the same person, typed otherwise
+	_, err = w.app.manage.CreateStaff(ctx, admin, w.app.activation, manage.NewStaff{EntityNumber: number, Form: form, Channel: storage.ChannelSMS}, time.Now())
+	var de *storage.Error
+	if !errors.As(err, &de) || de.Code != storage.EConflict || !strings.Contains(de.Message, sl.EUID) {
+		t.Errorf("the same person twice: %v, want a conflict naming %s", err, sl.EUID)
+	}
+	form.IDDocNumber = "1111111(1)"
+	_, err = w.app.manage.CreateStaff(ctx, admin, w.app.activation, manage.NewStaff{EntityNumber: number, Form: form, Admin: true, Channel: storage.ChannelSMS}, time.Now())
+	if storage.CodeOf(err) != storage.EForbidden {
+		t.Errorf("an admin creates an admin: %v, want forbidden", err)
+	}
+	created, err := w.app.manage.CreateStaff(ctx, operator(), w.app.activation, manage.NewStaff{EntityNumber: number, Form: form, Admin: true, Channel: storage.ChannelSMS}, time.Now())
+	if err != nil || !created.Admin {
+		t.Errorf("the operator creates an admin: %+v, %v", created, err)
+	}
+	bad := storage.StaffRegistration{IDDocType: storage.IDMacauPermanent, IDDocNumber: "12", BirthDate: "2030-01-01", Mobile: "12345678", Language: "xx"}
+	_, err = w.app.manage.CreateStaff(ctx, admin, w.app.activation, manage.NewStaff{EntityNumber: number, Form: bad, Channel: storage.ChannelSMS}, time.Now())
+	if n := len(storage.FieldErrors(err)); n != 5 {
+		t.Errorf("a bad form: %d field errors (%v), want 5", n, err)
+	}
+	// Another entity's admin cannot create here.
+	stranger := admin
+	stranger.EntityID = -1
+	if _, err := w.app.manage.CreateStaff(ctx, stranger, w.app.activation, manage.NewStaff{EntityNumber: number, Form: form, Channel: storage.ChannelSMS}, time.Now()); storage.CodeOf(err) != storage.EForbidden {
+		t.Errorf("another entity's admin: %v, want forbidden", err)
 	}
 }

@@ -39,6 +39,7 @@ type Store interface {
 	ReturnActivationAttempt(ctx context.Context, codeID int64) error
 	FailActivationAttempt(ctx context.Context, actor storage.Actor, codeID int64) (storage.ActivationCode, error)
 	CompleteActivation(ctx context.Context, actor storage.Actor, codeID int64, username, passwordHash string) error
+	CreateStaffWithCode(ctx context.Context, actor storage.Actor, sl *storage.StaffLogin, issue *storage.CodeIssue) (existing string, err error)
 }
 
 // Config holds the keys and limits of activation.

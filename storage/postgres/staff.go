@@ -247,3 +247,45 @@ func (s *Store) StaffLoginOf(ctx context.Context, entityID int64, euid string) (
 		`SELECT `+staffColumns+` FROM staff_logins WHERE entity_id = $1 AND euid = $2`, entityID, euid))
 	return sl, wrap("get staff login of entity", err)
 }
+
+// CreateStaffWithCode registers a staff login of sl.EntityID and issues its
+// activation code (with the outbox message carrying it), with their audit
+// events, in one transaction. The same person (the same identity document,
+// compared normalised) may not hold two live staff logins in one entity:
+// that is storage.ErrAlreadyExists, with the existing login's EUID in
+// existing. Creations in one entity are serialised for the check. The
+// entity must be open (storage.ErrConflict otherwise).
+func (s *Store) CreateStaffWithCode(ctx context.Context, actor storage.Actor, sl *storage.StaffLogin, issue *storage.CodeIssue) (existing string, err error) {
+	now := s.now()
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('staff-create', $1))`, sl.EntityID); err != nil {
+			return err
+		}
+		var status string
+		if err := tx.QueryRow(ctx, `SELECT status FROM entities WHERE id = $1`, sl.EntityID).Scan(&status); err != nil {
+			return err
+		}
+		if status != "active" {
+			return storage.ErrConflict
+		}
+		err := tx.QueryRow(ctx, `
+			SELECT euid FROM staff_logins p
+			WHERE p.entity_id = $1 AND p.status = 'active' AND `+normalizedDocSQL+` = $2
+			LIMIT 1`, sl.EntityID, storage.NormalizeIDDocNumber(sl.IDDocNumber)).Scan(&existing)
+		if err == nil {
+			return storage.ErrAlreadyExists
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		if err := createStaffLogin(ctx, tx, now, actor, sl); err != nil {
+			return err
+		}
+		a, err := activatee(ctx, tx, storage.AccountRef{Kind: storage.KindStaff, ID: sl.ID})
+		if err != nil {
+			return err
+		}
+		return insertCode(ctx, tx, now, actor, a, issue)
+	})
+	return existing, wrap("create staff login with activation code", err)
+}

@@ -1,0 +1,64 @@
+package storage
+
+import (
+	"testing"
+	"time"
+)
+
+func TestNormalizeMacauMobile(t *testing.T) {
+	for in, want := range map[string]string{
+		"66123456": "+85366123456", "+853 6612 3456": "+85366123456", "853-66123456": "+85366123456",
+		"0085366123456": "+85366123456", "６６１２３４５６": "+85366123456", "(853) 6612-3456": "+85366123456",
+		"56123456": "", "6612345": "", "661234567": "", "+852 66123456": "", "6612\x003456": "", "": "",
+	} {
+		got, ok := NormalizeMacauMobile(in)
+		if got != want || ok != (want != "") {
+			t.Errorf("NormalizeMacauMobile(%q) = %q, %v; want %q", in, got, ok, want)
+		}
+	}
+}
+
+func TestStaffRegistration(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	good := StaffRegistration{NameZH: " 陳大文 ", IDDocType: IDMacauPermanent, IDDocNumber: "1234567 (8)", IDDocIssuePlace: "澳門",
+		BirthDate: "1990/1/2", Mobile: "6612 3456", Email: "chan@example.mo", Language: "pt"}
+	sl, err := good.Validate(now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sl.NameZH != "陳大文" || sl.IDDocNumber != "1234567(8)" || sl.Mobile != "+85366123456" ||
+		!sl.BirthDate.Equal(time.Date(1990, 1, 2, 0, 0, 0, 0, time.UTC)) || sl.Language != "pt" {
+		t.Errorf("normalised = %+v", sl)
+	}
+	for name, tc := range map[string]struct {
+		change func(*StaffRegistration)
+		field  string
+	}{
+		"no name":            {func(r *StaffRegistration) { r.NameZH = "" }, "name_zh"},
+		"no type":            {func(r *StaffRegistration) { r.IDDocType = "" }, "id_doc_type"},
+		"no number":          {func(r *StaffRegistration) { r.IDDocNumber = " " }, "id_doc_number"},
+		"macau id too short": {func(r *StaffRegistration) { r.IDDocNumber = "123456(7)" }, "id_doc_number"},
+		"passport of 3":      {func(r *StaffRegistration) { r.IDDocType, r.IDDocNumber = IDPassport, "K12" }, "id_doc_number"},
+		"no birth date":      {func(r *StaffRegistration) { r.BirthDate = "" }, "birth_date"},
+		"born tomorrow":      {func(r *StaffRegistration) { r.BirthDate = "2026-11-26" }, "birth_date"},
+		"born in 1850":       {func(r *StaffRegistration) { r.BirthDate = "1850-01-01" }, "birth_date"},
+		"a child":            {func(r *StaffRegistration) { r.BirthDate = "2020-01-01" }, "birth_date"},
+		"mobile of HK":       {func(r *StaffRegistration) { r.Mobile = "+852 91234567" }, "mobile"},
+		"bad e-mail":         {func(r *StaffRegistration) { r.Email = "Chan <chan@example.mo>" }, "email"},
+		"no language":        {func(r *StaffRegistration) { r.Language = "" }, "language"},
+		"NUL in a name":      {func(r *StaffRegistration) { r.NameForeign = "a\x00b" }, "name_zh"},
+	} {
+		r := good
+		tc.change(&r)
+		_, err := r.Validate(now)
+		fields := FieldErrors(err)
+		if len(fields) != 1 || fields[0].Field != tc.field || CodeOf(err) != EInvalid {
+			t.Errorf("%s: %v (fields %v), want one error on %s", name, err, fields, tc.field)
+		}
+	}
+	// Every wrong field is reported at once.
+	_, err = StaffRegistration{}.Validate(now)
+	if n := len(FieldErrors(err)); n != 4 { // names, document type, birth date, language
+		t.Errorf("an empty form reports %d field errors: %v", n, err)
+	}
+}

@@ -197,9 +197,12 @@ func (a ServiceAccess) Allows() bool {
 
 // Client is a registered OIDC relying party of one e-service.
 type Client struct {
-	ID                     string
-	ServiceID              int64
-	ServiceCode            string
+	ID          string
+	ServiceID   int64
+	ServiceCode string
+	// ServiceName is its e-service's name in zh-Hant, pt and en (pt and en
+	// may be empty): what the sign-in page names.
+	ServiceName            Names
 	Name                   string
 	SecretHash             []byte // SHA-256 of the secret; nil for a public client
 	Public                 bool   // native/mobile app: no secret, PKCE S256 required
@@ -209,6 +212,21 @@ type Client struct {
 	// which the client got tokens ends; "" when the client takes none.
 	BackchannelLogoutURI string
 	CreatedAt            time.Time
+}
+
+// Names is a name in the three languages of the pages.
+type Names struct{ ZH, PT, EN string }
+
+// In returns the name in language lang (zh-Hant, pt, en), falling back to
+// the Chinese name when there is no translation.
+func (n Names) In(lang string) string {
+	switch {
+	case lang == "pt" && n.PT != "":
+		return n.PT
+	case lang == "en" && n.EN != "":
+		return n.EN
+	}
+	return n.ZH
 }
 
 // SigningKey is a token-signing key as stored: the private key is sealed with

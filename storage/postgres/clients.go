@@ -8,12 +8,12 @@ import (
 	"github.com/entity-account/idp/storage"
 )
 
-const clientColumns = `c.id, c.service_id, sv.code, c.name, c.secret_hash, c.public,
+const clientColumns = `c.id, c.service_id, sv.code, sv.name_zh, sv.name_pt, sv.name_en, c.name, c.secret_hash, c.public,
 	c.redirect_uris, c.post_logout_redirect_uris, c.backchannel_logout_uri, c.created_at`
 
 func scanClient(row pgx.Row) (storage.Client, error) {
 	var c storage.Client
-	err := row.Scan(&c.ID, &c.ServiceID, &c.ServiceCode, &c.Name, &c.SecretHash, &c.Public,
+	err := row.Scan(&c.ID, &c.ServiceID, &c.ServiceCode, &c.ServiceName.ZH, &c.ServiceName.PT, &c.ServiceName.EN, &c.Name, &c.SecretHash, &c.Public,
 		&c.RedirectURIs, &c.PostLogoutRedirectURIs, &c.BackchannelLogoutURI, &c.CreatedAt)
 	return c, err
 }
@@ -60,10 +60,12 @@ func (s *Store) CreateClient(ctx context.Context, actor storage.Actor, c *storag
 			INSERT INTO clients (id, service_id, name, secret_hash, public,
 				redirect_uris, post_logout_redirect_uris, backchannel_logout_uri, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-			RETURNING created_at, (SELECT code FROM services WHERE id = $2)`,
+			RETURNING created_at, (SELECT code FROM services WHERE id = $2),
+				(SELECT name_zh FROM services WHERE id = $2), (SELECT name_pt FROM services WHERE id = $2),
+				(SELECT name_en FROM services WHERE id = $2)`,
 			c.ID, c.ServiceID, c.Name, c.SecretHash, c.Public,
 			nonNil(c.RedirectURIs), c.PostLogoutRedirectURIs, c.BackchannelLogoutURI, now,
-		).Scan(&c.CreatedAt, &c.ServiceCode)
+		).Scan(&c.CreatedAt, &c.ServiceCode, &c.ServiceName.ZH, &c.ServiceName.PT, &c.ServiceName.EN)
 		if err != nil {
 			return err
 		}

@@ -108,6 +108,20 @@ type StaffLogin struct {
 	UpdatedAt       time.Time
 }
 
+// StaffQuery selects one page of an entity's staff list.
+type StaffQuery struct {
+	EntityID int64
+	Search   string // username, name, EUID or document number, any part, any case
+	Offset   int
+	Limit    int // 1–500; 0: 50
+}
+
+// StaffListRow is one line of the staff list (工作人員登入號列表).
+type StaffListRow struct {
+	StaffLogin           // without its password hash
+	CodeOutstanding bool // 啟動碼: an activation code is live
+}
+
 // Principal is what the login page needs to know about whoever owns
 // (entity number, username): a staff login or the entity account.
 type Principal struct {

@@ -38,9 +38,10 @@ func activateeQuery(accountCond, staffCond string) string {
 		ORDER BY 2`
 }
 
-// normalizedDocSQL is the SQL twin of activation.NormalizeFact: ASCII
-// letters and digits only, upper case.
-const normalizedDocSQL = `upper(regexp_replace(p.id_doc_number, '[^A-Za-z0-9]', '', 'g'))`
+// normalizedDocSQL is the normalised identity document number of staff
+// login p (the generated column id_doc_key, the SQL twin of
+// storage.NormalizeIDDocNumber: upper-case ASCII letters and digits).
+const normalizedDocSQL = `p.id_doc_key`
 
 var (
 	activateeByRefSQL = map[storage.PrincipalKind]string{

@@ -24,7 +24,7 @@ func newStore(t *testing.T) (*postgres.Store, context.Context) {
 }
 
 // createEntity opens an entity with a unique number and its entity account.
-func createEntity(t *testing.T, s *postgres.Store) (storage.Entity, storage.EntityAccount) {
+func createEntity(t testing.TB, s *postgres.Store) (storage.Entity, storage.EntityAccount) {
 	t.Helper()
 	e := storage.Entity{
 		Number: fmt.Sprintf("02-%06d", entitySeq.Add(1)),

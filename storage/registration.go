@@ -40,7 +40,7 @@ type StaffRegistration struct {
 }
 
 var (
-	macauIDPattern = regexp.MustCompile(`^[0-9]{8}$`)      // 1234567(8) normalised
+	macauIDPattern = regexp.MustCompile(`^[0-9]{8}$`)       // 1234567(8) normalised
 	passportID     = regexp.MustCompile(`^[A-Z0-9]{5,20}$`) // letters and digits of a passport number
 	otherID        = regexp.MustCompile(`^[A-Z0-9]{1,32}$`)
 	macauMobile    = regexp.MustCompile(`^6[0-9]{7}$`)

@@ -110,6 +110,7 @@ const (
 	VoidAttempts       = "attempts"        // too many wrong tries
 	VoidAccountDeleted = "account_deleted" // the staff login was deleted
 	VoidEntityClosed   = "entity_closed"   // the entity was closed
+	VoidContactChanged = "contact_changed" // the mobile or e-mail it went to was changed
 )
 
 // ActivationCode is an activation code as stored: only its keyed hash.

@@ -320,3 +320,91 @@ func TestCreateStaff(t *testing.T) {
 		t.Errorf("another entity's admin: %v, want forbidden", err)
 	}
 }
+
+// TestEditSendDesignateAudit: the rest of the staff page's actions, each
+// through its use case on real stores.
+func TestEditSendDesignateAudit(t *testing.T) {
+	t.Parallel()
+	w := startActivationIDP(t, nil)
+	ctx := context.Background()
+	e := w.demoEntity(t)
+	admin := w.actorOf(t, w.login("admin01"))
+	staff := w.actorOf(t, w.login("staff01"))
+	form := storage.StaffRegistration{NameZH: "黃新", IDDocType: storage.IDMacauPermanent, IDDocNumber: "2468024(6)",
+		BirthDate: "1992-02-02", Mobile: "66110001", Email: "wong@example.mo", Language: "zh-Hant"}
+	sl, err := w.app.manage.CreateStaff(ctx, admin, w.app.activation, manage.NewStaff{EntityNumber: e.Number, Form: form, Channel: storage.ChannelSMS}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := codeIn(t, w.message(t, "+85366110001", 1))
+	ref := storage.AccountRef{Kind: storage.KindStaff, ID: sl.ID}
+
+	// A new name keeps the code; a new mobile voids it.
+	form.NameForeign = "WONG, San"
+	if _, err := w.app.manage.EditStaff(ctx, admin, e.ID, sl.EUID, form, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if c := w.code(t, ref); c.VoidedAt != nil {
+		t.Error("editing a name voided the code")
+	}
+	form.Mobile = "+853 6611 0002"
+	edited, err := w.app.manage.EditStaff(ctx, admin, e.ID, sl.EUID, form, time.Now())
+	if err != nil || edited.Mobile != "+85366110002" || edited.NameForeign != "WONG, San" || edited.EUID != sl.EUID {
+		t.Fatalf("edit = %+v, %v", edited, err)
+	}
+	if c := w.code(t, ref); c.VoidedAt == nil || c.VoidReason != storage.VoidContactChanged {
+		t.Errorf("after the mobile changed the code is %+v", c)
+	}
+	p := w.browser().activateStep1(storage.KindStaff, e.Number, form.IDDocNumber, first)
+	wantActError(t, "the code sent to the old mobile", p, http.StatusGone, "activate_error_replaced")
+	if _, err := w.app.manage.EditStaff(ctx, staff, e.ID, sl.EUID, form, time.Now()); storage.CodeOf(err) != storage.EForbidden {
+		t.Errorf("plain staff edits: %v", err)
+	}
+	form.IDDocNumber = "1000001(1)" // staff01's document, seeded by idp demo
+	if owner, _ := w.app.pg.StaffLoginByEUID(ctx, w.login("staff01").EUID); owner.IDDocNumber != "" {
+		form.IDDocNumber = owner.IDDocNumber
+		if _, err := w.app.manage.EditStaff(ctx, admin, e.ID, sl.EUID, form, time.Now()); storage.CodeOf(err) != storage.EConflict {
+			t.Errorf("editing to another login's document: %v, want a conflict", err)
+		}
+	}
+
+	// Codes from the portal go to the registered (new) mobile, a few per login.
+	for i := range w.app.manage.CodesPerLogin {
+		if err := w.app.manage.SendCode(ctx, admin, w.app.activation, e.ID, sl.EUID, storage.ChannelSMS); err != nil {
+			t.Fatalf("send %d: %v", i+1, err)
+		}
+	}
+	w.message(t, "+85366110002", w.app.manage.CodesPerLogin)
+	err = w.app.manage.SendCode(ctx, admin, w.app.activation, e.ID, sl.EUID, storage.ChannelSMS)
+	var de *storage.Error
+	if !errors.As(err, &de) || de.Key != "staff_error_code_limit" {
+		t.Errorf("one code too many: %v", err)
+	}
+	if err := w.app.manage.SendCode(ctx, operator(), w.app.activation, e.ID, sl.EUID, storage.ChannelEmail); err != nil {
+		t.Errorf("the operator is not limited: %v", err)
+	}
+
+	// Service admins: designated by an admin, not by the entity account or plain staff.
+	if _, err := w.app.manage.SetServiceAdmin(ctx, staff, e.ID, w.login("staff02").EUID, true); storage.CodeOf(err) != storage.EForbidden {
+		t.Errorf("plain staff designates: %v", err)
+	}
+	if _, err := w.app.manage.SetServiceAdmin(ctx, admin, e.ID, w.login("staff02").EUID, true); err != nil {
+		t.Fatal(err)
+	}
+	if a := w.actorOf(t, w.login("staff02")); !a.ServiceAdmin || !storage.CanAssignServices(a, e.ID) || storage.CanManageStaff(a, e.ID) {
+		t.Errorf("a service admin's rights: %+v", a)
+	}
+
+	// Recent changes: the admin sees them, newest first; plain staff may not.
+	events, err := w.app.manage.EntityAudit(ctx, admin, e.ID, 0, 100)
+	if err != nil || len(events) < 5 || events[0].Action != "staff.service_admin_grant" || events[0].ID < events[len(events)-1].ID {
+		t.Fatalf("audit: %d events, first %+v, %v", len(events), events[0], err)
+	}
+	older, _ := w.app.manage.EntityAudit(ctx, admin, e.ID, events[1].ID, 1)
+	if len(older) != 1 || older[0].ID >= events[1].ID {
+		t.Errorf("paging: %+v", older)
+	}
+	if _, err := w.app.manage.EntityAudit(ctx, staff, e.ID, 0, 10); storage.CodeOf(err) != storage.EForbidden {
+		t.Errorf("plain staff reads the audit: %v", err)
+	}
+}

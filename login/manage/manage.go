@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/entity-account/idp/storage"
 )
@@ -24,23 +25,33 @@ type Directory interface {
 	SetStaffStatus(ctx context.Context, actor storage.Actor, entityID int64, euid string, status storage.AssociationStatus) (storage.StaffLogin, error)
 	SetStaffAdmin(ctx context.Context, actor storage.Actor, entityID int64, euid string, admin bool) (storage.StaffLogin, error)
 	CloseEntity(ctx context.Context, actor storage.Actor, id int64) (storage.Entity, []string, error)
+	StaffList(ctx context.Context, q storage.StaffQuery) ([]storage.StaffListRow, int, error)
+	UpdateStaffRegistration(ctx context.Context, actor storage.Actor, entityID int64, euid string, reg storage.StaffLogin) (storage.StaffLogin, string, error)
+	SetServiceAdmin(ctx context.Context, actor storage.Actor, entityID int64, euid string, on bool) (storage.StaffLogin, error)
+	EntityAuditEvents(ctx context.Context, entityID, before int64, limit int) ([]storage.AuditEvent, error)
 }
 
-// Sessions ends every session and token of an account: the short-lived
-// store, decorated so that relying parties hear of it (back-channel logout).
+// Sessions is the short-lived store, decorated so that relying parties hear
+// of every session end (back-channel logout): it ends an account's sessions
+// and tokens, and counts attempts for the limits.
 type Sessions interface {
 	EndAllForSubject(ctx context.Context, subject string) error
+	Reserve(ctx context.Context, key string, max int, window time.Duration) (time.Duration, error)
 }
 
 // Service runs the use cases over the stores.
 type Service struct {
 	dir      Directory
 	sessions Sessions
+	// CodesPerLogin activation codes may be sent to one staff login per
+	// CodeWindow from the portal (the operator's commands are not limited).
+	CodesPerLogin int
+	CodeWindow    time.Duration
 }
 
 // New returns the use cases over dir and sessions.
 func New(dir Directory, sessions Sessions) *Service {
-	return &Service{dir: dir, sessions: sessions}
+	return &Service{dir: dir, sessions: sessions, CodesPerLogin: 5, CodeWindow: time.Hour}
 }
 
 func forbidden(what string) error {

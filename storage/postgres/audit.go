@@ -33,18 +33,28 @@ func audit(ctx context.Context, tx pgx.Tx, now time.Time, actor storage.Actor, e
 
 // AuditEvents returns the last limit audit events, newest first.
 func (s *Store) AuditEvents(ctx context.Context, limit int) ([]storage.AuditEvent, error) {
+	return s.auditEvents(ctx, `ORDER BY id DESC LIMIT $1`, limit)
+}
+
+// EntityAuditEvents returns the audit events of an entity, newest first:
+// limit of them (1–500; 0: 50) with ids below before (0: from the newest).
+func (s *Store) EntityAuditEvents(ctx context.Context, entityID, before int64, limit int) ([]storage.AuditEvent, error) {
+	if limit <= 0 || limit > 500 {
+		limit = 50
+	}
+	return s.auditEvents(ctx, `WHERE entity_id = $1 AND ($2 = 0 OR id < $2) ORDER BY id DESC LIMIT $3`, entityID, before, limit)
+}
+
+func (s *Store) auditEvents(ctx context.Context, where string, args ...any) ([]storage.AuditEvent, error) {
 	rows, err := s.pool.Query(ctx, `
 		SELECT id, at, actor_kind, actor_id, entity_id, action, target, ip, details
-		FROM audit_events
-		ORDER BY id DESC
-		LIMIT $1`, limit)
+		FROM audit_events `+where, args...)
 	if err != nil {
 		return nil, wrap("list audit events", err)
 	}
 	events, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (storage.AuditEvent, error) {
 		var e storage.AuditEvent
-		err := row.Scan(&e.ID, &e.At, &e.ActorKind, &e.ActorID, &e.EntityID,
-			&e.Action, &e.Target, &e.IP, &e.Details)
+		err := row.Scan(&e.ID, &e.At, &e.ActorKind, &e.ActorID, &e.EntityID, &e.Action, &e.Target, &e.IP, &e.Details)
 		return e, err
 	})
 	if err != nil {

@@ -107,8 +107,23 @@ func leaseToken() (string, error) {
 func (s *Store) OutboxDelivered(ctx context.Context, id int64) error {
 	now := s.now()
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		// Lock the message's activation code before the message: issuing a
+		// new code locks the old code, then cancels its messages, and the
+		// same order here keeps the two from deadlocking.
 		var codeID *int64
-		err := tx.QueryRow(ctx, `
+		err := tx.QueryRow(ctx, `SELECT activation_code_id FROM outbox WHERE id = $1`, id).Scan(&codeID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return storage.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if codeID != nil {
+			if _, err := tx.Exec(ctx, `SELECT 1 FROM activation_codes WHERE id = $1 FOR UPDATE`, *codeID); err != nil {
+				return err
+			}
+		}
+		err = tx.QueryRow(ctx, `
 			UPDATE outbox SET delivered_at = $2, body_sealed = NULL, lease_token = NULL, last_error = ''
 			WHERE id = $1 AND `+outboxPending+`
 			RETURNING activation_code_id`, id, now).Scan(&codeID)

@@ -215,6 +215,28 @@ func voidOpenCodes(ctx context.Context, tx pgx.Tx, now time.Time, cond string, a
 // another entity is storage.ErrNotFound. Granting to a deleted login is a
 // conflict too.
 func (s *Store) SetStaffAdmin(ctx context.Context, actor storage.Actor, entityID int64, euid string, admin bool) (storage.StaffLogin, error) {
+	sl, err := s.setStaffFlag(ctx, actor, entityID, euid, staffFlag{column: "is_admin", on: "staff.admin_grant", off: "staff.admin_remove",
+		get: func(sl *storage.StaffLogin) *bool { return &sl.Admin }}, admin)
+	return sl, wrap("set staff admin", err)
+}
+
+// SetServiceAdmin designates (on) or stops designating a staff login of
+// entity entityID as a service admin (服務管理員), as SetStaffAdmin does for
+// admin rights (audit events staff.service_admin_grant, _remove).
+func (s *Store) SetServiceAdmin(ctx context.Context, actor storage.Actor, entityID int64, euid string, on bool) (storage.StaffLogin, error) {
+	sl, err := s.setStaffFlag(ctx, actor, entityID, euid, staffFlag{column: "is_service_admin", on: "staff.service_admin_grant",
+		off: "staff.service_admin_remove", get: func(sl *storage.StaffLogin) *bool { return &sl.ServiceAdmin }}, on)
+	return sl, wrap("set service admin", err)
+}
+
+// staffFlag is one of a staff login's role flags: its column, the audit
+// actions that set and clear it, and its field.
+type staffFlag struct {
+	column, on, off string
+	get             func(*storage.StaffLogin) *bool
+}
+
+func (s *Store) setStaffFlag(ctx context.Context, actor storage.Actor, entityID int64, euid string, f staffFlag, value bool) (storage.StaffLogin, error) {
 	now := s.now()
 	var sl storage.StaffLogin
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
@@ -224,20 +246,93 @@ func (s *Store) SetStaffAdmin(ctx context.Context, actor storage.Actor, entityID
 		if err != nil {
 			return err
 		}
-		if sl.Admin == admin || admin && sl.Status != storage.StatusActive {
+		field := f.get(&sl)
+		if *field == value || value && sl.Status != storage.StatusActive {
 			return storage.ErrConflict
 		}
-		if _, err := tx.Exec(ctx, `UPDATE staff_logins SET is_admin = $2, updated_at = $3 WHERE id = $1`, sl.ID, admin, now); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE staff_logins SET `+f.column+` = $2, updated_at = $3 WHERE id = $1`, sl.ID, value, now); err != nil {
 			return err
 		}
-		sl.Admin, sl.UpdatedAt = admin, now
-		action := "staff.admin_remove"
-		if admin {
-			action = "staff.admin_grant"
+		*field, sl.UpdatedAt = value, now
+		action := f.off
+		if value {
+			action = f.on
 		}
 		return audit(ctx, tx, now, actor, auditEvent{entityID: &sl.EntityID, action: action, target: sl.EUID})
 	})
-	return sl, wrap("set staff admin", err)
+	return sl, err
+}
+
+// UpdateStaffRegistration replaces the registration fields of a staff login
+// of entity entityID with those of reg (names, document, birth date,
+// mobile, e-mail, language; never its username, EUID, rights or status),
+// with the audit event staff.update naming the fields that changed, in one
+// transaction. A changed mobile or e-mail voids the login's open activation
+// code: it went to the old address. A document that another live login of
+// the entity holds is storage.ErrAlreadyExists (its EUID in existing);
+// another entity's login is storage.ErrNotFound.
+func (s *Store) UpdateStaffRegistration(ctx context.Context, actor storage.Actor, entityID int64, euid string, reg storage.StaffLogin) (sl storage.StaffLogin, existing string, err error) {
+	now := s.now()
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('staff-create', $1))`, entityID); err != nil {
+			return err
+		}
+		old, err := scanStaffLogin(tx.QueryRow(ctx,
+			`SELECT `+staffColumns+` FROM staff_logins WHERE entity_id = $1 AND euid = $2 FOR UPDATE`, entityID, euid))
+		if err != nil {
+			return err
+		}
+		err = tx.QueryRow(ctx, `
+			SELECT euid FROM staff_logins p
+			WHERE p.entity_id = $1 AND p.status = 'active' AND p.id <> $2 AND `+normalizedDocSQL+` = $3
+			LIMIT 1`, entityID, old.ID, storage.NormalizeIDDocNumber(reg.IDDocNumber)).Scan(&existing)
+		if err == nil {
+			return storage.ErrAlreadyExists
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		var changed []string
+		for _, f := range []struct {
+			name     string
+			old, new any
+		}{
+			{"name_zh", old.NameZH, reg.NameZH}, {"name_foreign", old.NameForeign, reg.NameForeign},
+			{"id_doc_type", old.IDDocType, reg.IDDocType}, {"id_doc_number", old.IDDocNumber, reg.IDDocNumber},
+			{"id_doc_issue_place", old.IDDocIssuePlace, reg.IDDocIssuePlace},
+			{"birth_date", old.BirthDate.Format(time.DateOnly), reg.BirthDate.Format(time.DateOnly)},
+			{"mobile", old.Mobile, reg.Mobile}, {"email", old.Email, reg.Email}, {"language", old.Language, reg.Language},
+		} {
+			if f.old != f.new {
+				changed = append(changed, f.name)
+			}
+		}
+		sl = old
+		if len(changed) == 0 {
+			return nil
+		}
+		sl, err = scanStaffLogin(tx.QueryRow(ctx, `
+			UPDATE staff_logins SET name_zh = $2, name_foreign = $3, id_doc_type = $4, id_doc_number = $5,
+				id_doc_issue_place = $6, birth_date = $7, mobile = $8, email = $9, language = $10, updated_at = $11
+			WHERE id = $1
+			RETURNING `+staffColumns, old.ID, reg.NameZH, reg.NameForeign, reg.IDDocType, reg.IDDocNumber,
+			reg.IDDocIssuePlace, reg.BirthDate, reg.Mobile, reg.Email, reg.Language, now))
+		if err != nil {
+			return err
+		}
+		details := map[string]any{"changed": changed}
+		if old.Mobile != reg.Mobile || old.Email != reg.Email {
+			voided, err := voidOpenCodes(ctx, tx, now, `staff_login_id = $1`, old.ID, storage.VoidContactChanged)
+			if err != nil {
+				return err
+			}
+			if len(voided) > 0 {
+				details["voided_codes"] = voided
+			}
+		}
+		return audit(ctx, tx, now, actor, auditEvent{entityID: &entityID, action: "staff.update", target: euid, details: details})
+	})
+	return sl, existing, wrap("update staff registration", err)
 }
 
 // StaffLoginOf returns the staff login with euid of entity entityID; a

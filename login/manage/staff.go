@@ -1,0 +1,112 @@
+package manage
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/entity-account/idp/storage"
+)
+
+// StaffList is one page of an entity's staff list, for whoever may see it.
+func (s *Service) StaffList(ctx context.Context, actor storage.Actor, q storage.StaffQuery) ([]storage.StaffListRow, int, error) {
+	if !storage.CanViewStaff(actor, q.EntityID) {
+		return nil, 0, forbidden("see the staff of this entity")
+	}
+	return s.dir.StaffList(ctx, q)
+}
+
+// Staff returns one staff login of the entity, for whoever may see its staff.
+func (s *Service) Staff(ctx context.Context, actor storage.Actor, entityID int64, euid string) (storage.StaffLogin, error) {
+	if !storage.CanViewStaff(actor, entityID) {
+		return storage.StaffLogin{}, forbidden("see the staff of this entity")
+	}
+	sl, err := s.dir.StaffLoginOf(ctx, entityID, euid)
+	sl.PasswordHash = ""
+	return sl, notFound(err, "Staff login "+euid)
+}
+
+// EditStaff changes a staff login's registration (編輯 → 更改): every field
+// but its username and EUID, checked as at creation. A changed mobile or
+// e-mail voids its outstanding activation code (in the same transaction).
+func (s *Service) EditStaff(ctx context.Context, actor storage.Actor, entityID int64, euid string, form storage.StaffRegistration, now time.Time) (storage.StaffLogin, error) {
+	if !storage.CanManageStaff(actor, entityID) {
+		return storage.StaffLogin{}, forbidden("edit staff logins of this entity")
+	}
+	reg, err := form.Validate(now)
+	if err != nil {
+		return reg, err
+	}
+	sl, existing, err := s.dir.UpdateStaffRegistration(ctx, actor, entityID, euid, reg)
+	if errors.Is(err, storage.ErrAlreadyExists) {
+		return sl, &storage.Error{Code: storage.EConflict, Field: "id_doc_number", Key: "reg_error_duplicate", Err: err,
+			Message: "This person already has a staff login in this entity: " + existing + "."}
+	}
+	return sl, notFound(err, "Staff login "+euid)
+}
+
+// SetServiceAdmin designates a staff login as service admin (on) or stops
+// it being one (服務管理員列表): the entity's admins may.
+func (s *Service) SetServiceAdmin(ctx context.Context, actor storage.Actor, entityID int64, euid string, on bool) (storage.StaffLogin, error) {
+	target, err := s.dir.StaffLoginOf(ctx, entityID, euid)
+	if err != nil {
+		return target, notFound(err, "Staff login "+euid)
+	}
+	if !storage.CanDesignateServiceAdmin(actor, target) {
+		return storage.StaffLogin{}, forbidden("designate service admins in this entity")
+	}
+	sl, err := s.dir.SetServiceAdmin(ctx, actor, entityID, euid, on)
+	if errors.Is(err, storage.ErrConflict) {
+		return sl, &storage.Error{Code: storage.EConflict, Err: err, Message: "The staff login already is as asked, or is deleted."}
+	}
+	return sl, err
+}
+
+// CodeIssuer sends a new activation code to an account (login/activation).
+type CodeIssuer interface {
+	Issue(ctx context.Context, actor storage.Actor, ref storage.AccountRef, ch storage.Channel, reason string) (storage.CodeIssue, error)
+}
+
+// SendCode sends a staff login a new activation code (手機短訊 / 電子郵件)
+// to its registered mobile or e-mail; the old code stops working. It is
+// limited to CodesPerLogin per CodeWindow for each login (the operator is
+// not limited), reserved before the code is made.
+func (s *Service) SendCode(ctx context.Context, actor storage.Actor, issuer CodeIssuer, entityID int64, euid string, ch storage.Channel) error {
+	if !storage.CanManageStaff(actor, entityID) {
+		return forbidden("send activation codes in this entity")
+	}
+	sl, err := s.dir.StaffLoginOf(ctx, entityID, euid)
+	if err != nil {
+		return notFound(err, "Staff login "+euid)
+	}
+	if actor.Kind != storage.ActorOperator {
+		wait, err := s.sessions.Reserve(ctx, "code-send:"+strconv.FormatInt(sl.ID, 10), s.CodesPerLogin, s.CodeWindow)
+		if err != nil {
+			return err
+		}
+		if wait > 0 {
+			return &storage.Error{Code: storage.EConflict, Key: "staff_error_code_limit",
+				Message: "Too many activation codes were sent to this login; try again in " + wait.Round(time.Minute).String() + "."}
+		}
+	}
+	_, err = issuer.Issue(ctx, actor, storage.AccountRef{Kind: storage.KindStaff, ID: sl.ID}, ch, "admin")
+	switch {
+	case errors.Is(err, storage.ErrNoRecipient):
+		return &storage.Error{Code: storage.EConflict, Key: "staff_error_no_recipient", Err: err,
+			Message: "The login has no registered address for this channel."}
+	case errors.Is(err, storage.ErrConflict):
+		return &storage.Error{Code: storage.EConflict, Key: "staff_error_no_code", Err: err,
+			Message: "The login is activated or deleted: it needs no activation code."}
+	}
+	return err
+}
+
+// EntityAudit returns the recent changes of an entity (who, what, which
+// login, when), newest first, for its admins.
+func (s *Service) EntityAudit(ctx context.Context, actor storage.Actor, entityID, before int64, limit int) ([]storage.AuditEvent, error) {
+	if !storage.CanViewAudit(actor, entityID) {
+		return nil, forbidden("see the changes of this entity")
+	}
+	return s.dir.EntityAuditEvents(ctx, entityID, before, limit)
+}

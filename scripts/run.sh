@@ -8,6 +8,7 @@ mkdir -p .run
 export IDP_ISSUER=${IDP_ISSUER:-http://localhost:8080}
 export IDP_LISTEN=${IDP_LISTEN:-127.0.0.1:8080}
 export IDP_DEMO_RP_URL=${IDP_DEMO_RP_URL:-http://localhost:8081}
+export DEMO_RP_LISTEN=${DEMO_RP_LISTEN:-127.0.0.1:8081}
 
 ./bin/idp migrate
 ./bin/idp demo --json > .run/demo.json
@@ -39,6 +40,16 @@ for _ in $(seq 1 60); do
   sleep 0.5
 done
 [ -n "$is_ready" ] || echo "run: the provider is not ready after 30 s (GET /readyz on $IDP_LISTEN); see .run/idp.log" >&2
+
+# The demo app listens once it has read the provider's discovery: wait for
+# its port too, so that the banner's address answers when it is printed.
+rp_host=${DEMO_RP_LISTEN%:*} rp_port=${DEMO_RP_LISTEN##*:}
+case $rp_host in '' | 0.0.0.0) rp_host=127.0.0.1 ;; esac
+for _ in $(seq 1 40); do
+  (exec 3<>"/dev/tcp/$rp_host/$rp_port") 2>/dev/null && break
+  kill -0 $rp_pid 2>/dev/null || { echo "run: the demo app stopped; see .run/demo-rp.log" >&2; exit 1; }
+  sleep 0.5
+done
 
 cat <<TXT
 

@@ -171,7 +171,15 @@ func serviceAssign(args []string) error {
 		if err != nil {
 			return fmt.Errorf("staff login %s: %w", *euid, err)
 		}
-		return assignToService(ctx, pg, sl.ID, sv.ID, *group)
+		if err := assignToService(ctx, pg, sl.ID, sv.ID, *group); err != nil {
+			return err
+		}
+		if *group != "" {
+			fmt.Printf("staff login %s assigned to e-service %s, group %s\n", sl.EUID, sv.Code, *group)
+		} else {
+			fmt.Printf("staff login %s assigned to e-service %s\n", sl.EUID, sv.Code)
+		}
+		return nil
 	})
 }
 

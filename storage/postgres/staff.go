@@ -154,9 +154,7 @@ func (s *Store) SetStaffStatus(ctx context.Context, actor storage.Actor, entityI
 	var sl storage.StaffLogin
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		sl, err = scanStaffLogin(tx.QueryRow(ctx,
-			`SELECT `+staffColumns+` FROM staff_logins WHERE entity_id = $1 AND euid = $2 FOR UPDATE`, entityID, euid))
-		if err != nil {
+		if sl, err = lockStaffLogin(ctx, tx, entityID, euid); err != nil {
 			return err
 		}
 		if sl.Status == status {
@@ -188,6 +186,13 @@ func (s *Store) SetStaffStatus(ctx context.Context, actor storage.Actor, entityI
 		return audit(ctx, tx, now, actor, auditEvent{entityID: &sl.EntityID, action: action, target: sl.EUID, details: details})
 	})
 	return sl, wrap("set staff status", err)
+}
+
+// lockStaffLogin reads and locks, in tx, the staff login euid of entity
+// entityID; a login of another entity is pgx.ErrNoRows like a missing one.
+func lockStaffLogin(ctx context.Context, tx pgx.Tx, entityID int64, euid string) (storage.StaffLogin, error) {
+	return scanStaffLogin(tx.QueryRow(ctx,
+		`SELECT `+staffColumns+` FROM staff_logins WHERE entity_id = $1 AND euid = $2 FOR UPDATE`, entityID, euid))
 }
 
 // voidOpenCodes voids the open activation codes of the accounts that cond
@@ -241,9 +246,7 @@ func (s *Store) setStaffFlag(ctx context.Context, actor storage.Actor, entityID 
 	var sl storage.StaffLogin
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		sl, err = scanStaffLogin(tx.QueryRow(ctx,
-			`SELECT `+staffColumns+` FROM staff_logins WHERE entity_id = $1 AND euid = $2 FOR UPDATE`, entityID, euid))
-		if err != nil {
+		if sl, err = lockStaffLogin(ctx, tx, entityID, euid); err != nil {
 			return err
 		}
 		field := f.get(&sl)
@@ -277,8 +280,7 @@ func (s *Store) UpdateStaffRegistration(ctx context.Context, actor storage.Actor
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('staff-create', $1))`, entityID); err != nil {
 			return err
 		}
-		old, err := scanStaffLogin(tx.QueryRow(ctx,
-			`SELECT `+staffColumns+` FROM staff_logins WHERE entity_id = $1 AND euid = $2 FOR UPDATE`, entityID, euid))
+		old, err := lockStaffLogin(ctx, tx, entityID, euid)
 		if err != nil {
 			return err
 		}

@@ -1,4 +1,4 @@
-package login
+package edge
 
 import (
 	"bytes"
@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// ProtocolErrorPages wraps the protocol engine's browser endpoints
+// ErrorPages wraps the protocol engine's browser endpoints
 // (authorize, its callback, end_session). When the library refuses a request
 // it cannot send back to the e-service (an unregistered redirect_uri or
 // post_logout_redirect_uri, an unknown client), it answers a bare text/plain
@@ -16,9 +16,9 @@ import (
 // the browser then gets our page instead, in their language, with the
 // library's reason as a technical detail for the e-service's developers.
 // Redirects and every other answer pass through untouched.
-func (h *Handler) ProtocolErrorPages(next http.Handler, browserPaths []string) http.Handler {
+func (h *Handler) ErrorPages(next http.Handler, browserPaths []string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !underAnyPath(r.URL.Path, browserPaths) {
+		if !UnderAnyPath(r.URL.Path, browserPaths) {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -36,16 +36,12 @@ func (h *Handler) ProtocolErrorPages(next http.Handler, browserPaths []string) h
 			detail = strings.TrimSpace(oauthErr.Error + ": " + oauthErr.Description)
 		}
 		slog.InfoContext(r.Context(), "protocol request refused", "path", r.URL.Path, "status", cw.status, "reason", detail)
-		lang := h.pages.language(r, nil)
-		t := h.pages.messages[lang]
-		h.pages.render(w, cw.status, "message.html", messagePage{
-			common: h.pages.common(r, h.cfg.BasePath, lang), Heading: t["error_request_heading"],
-			Message: t["error_request_invalid"], Detail: detail, IsError: true,
-		})
+		h.requestErrorPage(w, r, cw.status, detail)
 	})
 }
 
-func underAnyPath(path string, prefixes []string) bool {
+// UnderAnyPath reports whether path is one of prefixes or below one.
+func UnderAnyPath(path string, prefixes []string) bool {
 	for _, p := range prefixes {
 		if p != "" && (path == p || strings.HasPrefix(path, p+"/")) {
 			return true

@@ -1,4 +1,9 @@
-package login
+// Package edge is what stands between the world and the protocol engine:
+// bounds on what an anonymous caller can make us read, store or compute,
+// refusal of bytes no store accepts, exact OAuth answers where the library
+// is loose, iss on authorization responses, and our page instead of the
+// library's bare text when a browser's protocol request is refused.
+package edge
 
 import (
 	"encoding/json"
@@ -10,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/entity-account/idp/login/kit"
 	"github.com/entity-account/idp/storage"
 )
 
@@ -26,8 +32,8 @@ type Endpoints struct {
 	Authorize, EndSession, Token, Introspect, Revoke, Userinfo string
 }
 
-// EdgeLimits are the bounds the edge enforces.
-type EdgeLimits struct {
+// Limits are the bounds the edge enforces.
+type Limits struct {
 	// AuthorizeRequestsPerMinute is how many authorization requests one
 	// client address may open per minute.
 	AuthorizeRequestsPerMinute int
@@ -44,15 +50,24 @@ const (
 // codeVerifierPattern is RFC 7636 §4.1: 43 to 128 unreserved characters.
 var codeVerifierPattern = regexp.MustCompile(`^[A-Za-z0-9._~-]{43,128}$`)
 
-// ProtocolEdge wraps the protocol engine (mounted below the issuer's path,
+// Handler wraps the protocol engine.
+type Handler struct {
+	k      *kit.Kit
+	issuer string // the issuer URL (iss of authorization responses, RFC 9207)
+}
+
+// New returns the edge of the protocol engine of issuer.
+func New(k *kit.Kit, issuer string) *Handler { return &Handler{k: k, issuer: issuer} }
+
+// Protocol wraps the protocol engine (mounted below the issuer's path,
 // so paths are the library's relative ones).
-func (h *Handler) ProtocolEdge(next http.Handler, ep Endpoints, limits EdgeLimits) http.Handler {
+func (h *Handler) Protocol(next http.Handler, ep Endpoints, limits Limits) http.Handler {
 	browser := []string{ep.Authorize, ep.EndSession}
 	clientAuth := map[string]bool{ep.Token: true, ep.Introspect: true, ep.Revoke: true}
 	noStore := map[string]bool{ep.Token: true, ep.Introspect: true, ep.Revoke: true, ep.Userinfo: true}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		path := r.URL.Path
-		isBrowser := underAnyPath(path, browser)
+		isBrowser := UnderAnyPath(path, browser)
 		refuse := func(status int, code, description string) {
 			slog.InfoContext(r.Context(), "protocol request refused at the edge", "path", path, "status", status, "error", code, "reason", description)
 			if isBrowser {
@@ -96,7 +111,7 @@ func (h *Handler) ProtocolEdge(next http.Handler, ep Endpoints, limits EdgeLimit
 				refuse(http.StatusUnauthorized, "invalid_client", "client_id holds characters no client id has")
 				return
 			}
-			refuse(http.StatusBadRequest, "invalid_request", "parameter "+printable(name)+" holds control characters or invalid UTF-8")
+			refuse(http.StatusBadRequest, "invalid_request", "parameter "+kit.Printable(name)+" holds control characters or invalid UTF-8")
 			return
 		}
 		if path == ep.Authorize && r.Form.Get("client_id") == "" {
@@ -118,7 +133,7 @@ func (h *Handler) ProtocolEdge(next http.Handler, ep Endpoints, limits EdgeLimit
 			}
 		}
 		if path == ep.Authorize && limits.AuthorizeRequestsPerMinute > 0 {
-			wait, err := h.state.Reserve(r.Context(), "authorize:ip:"+h.clientIP(r), limits.AuthorizeRequestsPerMinute, time.Minute)
+			wait, err := h.k.State.Reserve(r.Context(), "authorize:ip:"+h.k.ClientIP(r), limits.AuthorizeRequestsPerMinute, time.Minute)
 			if err != nil {
 				// This limit guards Redis' memory, not a secret: with Redis
 				// unreachable nothing can be stored anyway, and the library
@@ -126,7 +141,7 @@ func (h *Handler) ProtocolEdge(next http.Handler, ep Endpoints, limits EdgeLimit
 				slog.WarnContext(r.Context(), "authorization request limit unchecked", "err", err)
 			}
 			if err == nil && wait > 0 {
-				retryAfter(w, wait)
+				kit.RetryAfter(w, wait)
 				refuse(http.StatusTooManyRequests, "temporarily_unavailable", "too many authorization requests from this address; try again in a minute")
 				return
 			}
@@ -140,7 +155,7 @@ func (h *Handler) ProtocolEdge(next http.Handler, ep Endpoints, limits EdgeLimit
 		case path == ep.Userinfo:
 			w = &bearerChallenge{ResponseWriter: w, tokenSent: bearerSent(r)}
 		case isBrowser || strings.HasPrefix(path, ep.Authorize+"/"):
-			w = h.issuerOnRedirect(w)
+			w = IssuerOnRedirect(w, h.issuer)
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -215,12 +230,13 @@ func writeOAuthError(w http.ResponseWriter, status int, code, description string
 }
 
 // requestErrorPage is the page for a protocol request refused before it
-// could be sent back to the e-service.
+// could be sent back to the e-service, with the reason as a technical detail
+// for the e-service's developers.
 func (h *Handler) requestErrorPage(w http.ResponseWriter, r *http.Request, status int, detail string) {
-	lang := h.pages.language(r, nil)
-	t := h.pages.messages[lang]
-	h.pages.render(w, status, "message.html", messagePage{
-		common: h.pages.common(r, h.cfg.BasePath, lang), Heading: t["error_request_heading"],
+	lang := h.k.Language(r)
+	t := h.k.T(lang)
+	h.k.Render(w, status, "message.html", kit.MessagePage{
+		Common: h.k.Common(r, lang), Heading: t["error_request_heading"],
 		Message: t["error_request_invalid"], Detail: detail, IsError: true,
 	})
 }
@@ -355,10 +371,10 @@ func (i *issuerOnRedirect) Write(p []byte) (int, error) {
 	return i.ResponseWriter.Write(p)
 }
 
-// issuerOnRedirect wraps w so that an authorization response it redirects
+// IssuerOnRedirect wraps w so that an authorization response it redirects
 // to the client carries iss.
-func (h *Handler) issuerOnRedirect(w http.ResponseWriter) http.ResponseWriter {
-	return &issuerOnRedirect{ResponseWriter: w, issuer: h.cfg.Issuer}
+func IssuerOnRedirect(w http.ResponseWriter, issuer string) http.ResponseWriter {
+	return &issuerOnRedirect{ResponseWriter: w, issuer: issuer}
 }
 
 // withIssuer adds iss to an authorization response URL: one that carries a

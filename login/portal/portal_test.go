@@ -1,12 +1,14 @@
-package login
+package portal
 
 import (
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/entity-account/idp/login/kit"
 	"github.com/entity-account/idp/templates"
 )
 
@@ -30,23 +32,22 @@ func TestMaskDocNumber(t *testing.T) {
 // The portal's pages render in every language, with every text they use
 // present in the catalogue.
 func TestAccountPagesRender(t *testing.T) {
-	p, err := loadPages()
+	k, err := kit.New(kit.Config{}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.mustHave("account_login.html", "account_profile.html", "account_password.html")
 	for _, lang := range templates.Languages {
 		r := httptest.NewRequest("GET", "/account", nil)
-		c := p.common(r, "", lang)
-		chrome := accountChrome{common: c, Current: "profile", Who: "staff01 (02-000021)", LogoutCSRF: "tok"}
+		c := k.Common(r, lang)
+		ch := chrome{Common: c, Current: "profile", Who: "staff01 (02-000021)", LogoutCSRF: "tok"}
 		for name, data := range map[string]any{
-			"account_login.html":         accountLoginPage{common: c, CSRF: "tok", Error: "x"},
-			"account_profile.html":       accountProfilePage{accountChrome: chrome, Rows: []profileRow{{ID: "account_euid", Label: c.T["account_euid"], Value: "CU000000101"}}},
-			"account_password.html":      accountPasswordPage{accountChrome: chrome, CSRF: "tok", Username: "staff01", Error: c.T["pw_common"]},
-			"account_password.html#done": accountPasswordPage{accountChrome: chrome, CSRF: "tok", Done: true},
+			"account_login.html":         loginPage{Common: c, CSRF: "tok", Error: "x"},
+			"account_profile.html":       profilePage{chrome: ch, Rows: []profileRow{{ID: "account_euid", Label: c.T["account_euid"], Value: "CU000000101"}}},
+			"account_password.html":      passwordPage{chrome: ch, CSRF: "tok", Username: "staff01", Error: c.T["pw_common"]},
+			"account_password.html#done": passwordPage{chrome: ch, CSRF: "tok", Done: true},
 		} {
 			w := httptest.NewRecorder()
-			p.render(w, 200, strings.TrimSuffix(name, "#done"), data)
+			k.Render(w, 200, strings.TrimSuffix(name, "#done"), data)
 			body := w.Body.String()
 			if w.Code != 200 || !strings.Contains(body, "</html>") {
 				t.Fatalf("%s in %s: %d %.300s", name, lang, w.Code, body)
@@ -56,7 +57,7 @@ func TestAccountPagesRender(t *testing.T) {
 	// Every text the portal's templates and code name is in every catalogue.
 	keys := []string{"pw_too_short", "pw_too_long", "pw_contains_identity", "pw_common", "pw_same_as_old"}
 	for _, file := range []string{"account_login.html", "account_profile.html", "account_password.html"} {
-		b, err := os.ReadFile("../templates/pages/" + file)
+		b, err := os.ReadFile("../../templates/pages/" + file)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -64,18 +65,27 @@ func TestAccountPagesRender(t *testing.T) {
 			keys = append(keys, m[1])
 		}
 	}
-	src, err := os.ReadFile("account.go")
+	sources, err := filepath.Glob("*.go")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range regexp.MustCompile(`"((?:account|pw)_[a-z0-9_]+)"`).FindAllStringSubmatch(string(src), -1) {
-		if !strings.HasSuffix(m[1], "_") {
-			keys = append(keys, m[1])
+	for _, file := range sources {
+		if strings.HasSuffix(file, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range regexp.MustCompile(`"((?:account|pw)_[a-z0-9_]+)"`).FindAllStringSubmatch(string(src), -1) {
+			if !strings.HasSuffix(m[1], "_") {
+				keys = append(keys, m[1])
+			}
 		}
 	}
 	for _, key := range keys {
 		for _, lang := range templates.Languages {
-			if p.messages[lang][key] == "" {
+			if k.T(lang)[key] == "" {
 				t.Errorf("catalogue %s lacks %s", lang, key)
 			}
 		}

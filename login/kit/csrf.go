@@ -1,4 +1,4 @@
-package login
+package kit
 
 import (
 	"crypto/hmac"
@@ -50,4 +50,16 @@ func (c *csrf) mac(secret, authRequestID string) string {
 	m.Write([]byte{0})
 	m.Write([]byte(authRequestID))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// CSRFToken is the form token of binding (what the form is for: an auth
+// request, a session, a page) for this browser; it sets the browser's CSRF
+// cookie if there is none.
+func (k *Kit) CSRFToken(w http.ResponseWriter, r *http.Request, binding string) string {
+	return k.csrf.token(w, r, binding)
+}
+
+// CSRFValid reports whether a submitted form token is this browser's for binding.
+func (k *Kit) CSRFValid(r *http.Request, binding, formToken string) bool {
+	return k.csrf.valid(r, binding, formToken)
 }

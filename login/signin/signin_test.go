@@ -1,4 +1,4 @@
-package login
+package signin
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/entity-account/idp/login/kit"
 	"github.com/entity-account/idp/storage"
 	"github.com/entity-account/idp/storage/storagetest"
 )
@@ -29,7 +30,8 @@ func TestStartSessionRechecksCredentials(t *testing.T) {
 	signedIn := storage.Principal{Kind: storage.KindStaff, ID: 1, Subject: "CU000000999", EntityNumber: "02-000021",
 		PasswordHash: "hash-checked", Activated: true, Status: storage.StatusActive, EntityActive: true}
 	dir := &oneAccount{p: signedIn}
-	h := &Handler{cfg: Config{SessionIdle: time.Minute, SessionMax: time.Hour}, dir: dir, state: state, now: time.Now}
+	k := &kit.Kit{Config: kit.Config{SessionIdle: time.Minute}, Dir: dir, State: state, Now: time.Now}
+	h := &Handler{k: k, cfg: Config{SessionMax: time.Hour}}
 
 	for name, change := range map[string]func(*storage.Principal){
 		"password changed meanwhile": func(p *storage.Principal) { p.PasswordHash = "hash-after-change" },
@@ -38,7 +40,7 @@ func TestStartSessionRechecksCredentials(t *testing.T) {
 		dir.p = signedIn
 		change(&dir.p)
 		w := httptest.NewRecorder()
-		if _, err := h.startSession(w, httptest.NewRequest("POST", "/login", nil), signedIn); !errors.Is(err, errCredentialsChanged) {
+		if _, err := h.StartSession(w, httptest.NewRequest("POST", "/login", nil), signedIn); !errors.Is(err, errCredentialsChanged) {
 			t.Fatalf("%s: err = %v, want errCredentialsChanged", name, err)
 		}
 		if len(w.Result().Cookies()) != 0 {
@@ -48,7 +50,7 @@ func TestStartSessionRechecksCredentials(t *testing.T) {
 
 	dir.p = signedIn
 	w := httptest.NewRecorder()
-	sess, err := h.startSession(w, httptest.NewRequest("POST", "/login", nil), signedIn)
+	sess, err := h.StartSession(w, httptest.NewRequest("POST", "/login", nil), signedIn)
 	if err != nil {
 		t.Fatal(err)
 	}

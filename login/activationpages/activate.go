@@ -1,0 +1,308 @@
+package activationpages
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/entity-account/idp/login/activation"
+	"github.com/entity-account/idp/login/kit"
+	"github.com/entity-account/idp/login/password"
+	"github.com/entity-account/idp/login/portal"
+	"github.com/entity-account/idp/storage"
+)
+
+const ticketPurpose = "activate"
+
+// ---- index ----
+
+type indexPage struct{ kit.Common }
+
+func (h *Handler) showIndex(w http.ResponseWriter, r *http.Request) {
+	h.k.RememberLanguage(w, r)
+	h.k.Render(w, http.StatusOK, "activate_index.html", indexPage{h.common(r, h.k.Language(r), activatePath)})
+}
+
+// ---- step 1 ----
+
+type activateFormPage struct {
+	kit.Common
+	CSRF         string
+	EntityNumber string
+	Fact         string // application number or ID document number
+	Code         string
+	Error        string
+}
+
+func kindPage(kind storage.PrincipalKind) (path, template string) {
+	if kind == storage.KindEntityAccount {
+		return activateEntityPath, "activate_entity.html"
+	}
+	return activateStaffPath, "activate_staff.html"
+}
+
+func (h *Handler) renderActivate(w http.ResponseWriter, r *http.Request, kind storage.PrincipalKind, status int, f activateFormPage) {
+	path, tmpl := kindPage(kind)
+	f.Common = h.common(r, h.k.Language(r), path)
+	f.CSRF = h.k.CSRFToken(w, r, "activate:"+string(kind))
+	h.k.Render(w, status, tmpl, f)
+}
+
+// activateForm is step 1's form as submitted (f), for the error writer.
+func (h *Handler) activateForm(w http.ResponseWriter, r *http.Request, kind storage.PrincipalKind, f activateFormPage) func(int, string) {
+	return func(status int, key string) {
+		f.Error = h.k.T(h.k.Language(r))[key]
+		h.renderActivate(w, r, kind, status, f)
+	}
+}
+
+func (h *Handler) showActivate(kind storage.PrincipalKind) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		h.k.RememberLanguage(w, r)
+		h.renderActivate(w, r, kind, http.StatusOK, activateFormPage{EntityNumber: strings.TrimSpace(r.URL.Query().Get("entity_number"))})
+	}
+}
+
+// limits are the counters of step-1 attempts: per client IP and per entity
+// number (normalised: two spellings count as one entity).
+func (h *Handler) limits(r *http.Request, entityNumber string) []kit.Limit {
+	if n, ok := storage.NormalizeEntityNumber(entityNumber); ok {
+		entityNumber = n
+	}
+	return []kit.Limit{{Key: "activate-fail:ip:" + h.k.ClientIP(r), Max: h.cfg.FailuresPerIP},
+		{Key: "activate-fail:entity:" + strings.ToLower(entityNumber), Max: h.cfg.FailuresPerEntity}}
+}
+
+// submitActivate is step 1: check the facts and the code, and on success
+// show step 2 with a ticket.
+func (h *Handler) submitActivate(kind storage.PrincipalKind) kit.Page {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		ctx := r.Context()
+		t := h.k.T(h.k.Language(r))
+		if err := kit.ParseForm(w, r); err != nil || !h.k.CSRFValid(r, "activate:"+string(kind), r.PostForm.Get("csrf_token")) {
+			return kit.InForm(kit.Fail(storage.EForbidden, "activate_error_csrf"), h.activateForm(w, r, kind, activateFormPage{}))
+		}
+		factField := "application_number"
+		if kind == storage.KindStaff {
+			factField = "id_doc_number"
+		}
+		f := activateFormPage{
+			EntityNumber: strings.TrimSpace(r.PostForm.Get("entity_number")),
+			Fact:         strings.TrimSpace(r.PostForm.Get(factField)),
+			Code:         strings.TrimSpace(r.PostForm.Get("code")),
+		}
+		if f.EntityNumber == "" || f.Fact == "" || f.Code == "" {
+			return kit.InForm(kit.Fail(storage.EInvalid, "activate_error_missing"), h.activateForm(w, r, kind, f))
+		}
+		a := h.cfg
+		att, wait, err := h.k.ReserveAttempt(ctx, a.FailureWindow, h.limits(r, f.EntityNumber)...)
+		if err != nil {
+			return err
+		}
+		if att == nil {
+			refused := kit.Throttled("activate_error_throttled", wait)
+			f.Error = refused.Message(w, t)
+			h.renderActivate(w, r, kind, refused.Status, f)
+			return nil
+		}
+
+		start := time.Now()
+		v, err := a.Service.Verify(ctx, h.k.PublicActor(r), activation.Claim{Kind: kind, EntityNumber: f.EntityNumber, Fact: f.Fact, Code: f.Code})
+		// Matching facts cost more store work than wrong ones: every checked
+		// answer takes the same time.
+		padAnswer(ctx, start, a.VerifyMinDuration)
+		if err != nil {
+			status, key := activationRefusal(err)
+			if key == "" {
+				att.GiveBack(ctx)
+				return err
+			}
+			if status != http.StatusUnauthorized && status != http.StatusBadRequest {
+				// Only wrong facts or codes count against the limits.
+				att.GiveBack(ctx)
+			}
+			slog.InfoContext(ctx, "activation step 1 refused", "kind", kind, "entity", kit.Printable(f.EntityNumber), "reason", key, "ip", h.k.ClientIP(r))
+			f.Error = t[key]
+			h.renderActivate(w, r, kind, status, f)
+			return nil
+		}
+		att.GiveBack(ctx)
+		raw, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		tk, err := a.Tickets.CreateTicket(ctx, ticketPurpose, raw, a.TicketTTL)
+		if err != nil {
+			return err
+		}
+		h.renderChoose(w, r, http.StatusOK, tk, v, "", "")
+		return nil
+	}
+}
+
+// activationRefusal maps a Verify error to a status and a message key; ""
+// for an unexpected error. Expired, spent and locked codes are 410, which
+// no error code says: these refusals are the form's own answers.
+func activationRefusal(err error) (int, string) {
+	switch {
+	case errors.Is(err, activation.ErrMalformedCode):
+		return http.StatusBadRequest, "activate_error_code_format"
+	case errors.Is(err, activation.ErrMismatch):
+		return http.StatusUnauthorized, "activate_error_mismatch"
+	case errors.Is(err, activation.ErrExpired):
+		return http.StatusGone, "activate_error_expired"
+	case errors.Is(err, activation.ErrUsed):
+		return http.StatusConflict, "activate_error_used"
+	case errors.Is(err, activation.ErrLocked):
+		return http.StatusGone, "activate_error_locked"
+	case errors.Is(err, activation.ErrReplaced):
+		return http.StatusGone, "activate_error_replaced"
+	case errors.Is(err, activation.ErrAlreadyActivated), errors.Is(err, storage.ErrConflict):
+		return http.StatusConflict, "activate_error_already"
+	case errors.Is(err, storage.ErrEntityAccountNotActivated):
+		return http.StatusConflict, "activate_error_entity_first"
+	case errors.Is(err, storage.ErrCodeNotLive):
+		return http.StatusGone, "activate_error_expired"
+	}
+	return 0, ""
+}
+
+// ---- step 2 ----
+
+type choosePage struct {
+	kit.Common
+	CSRF         string
+	Ticket       string
+	AccountKind  string // label of the account kind
+	EntityNumber string
+	Name         string
+	Username     string
+	Error        string
+}
+
+func ticketBinding(tk string) string { return "activate-ticket\x00" + tk }
+
+// errTicketGone: the step-1 ticket is missing, forged or expired; step 1
+// must be done again.
+var errTicketGone = kit.Fail(storage.EInvalid, "activate_error_ticket").WithLink(activatePath, "activate_start_again")
+
+func (h *Handler) renderChoose(w http.ResponseWriter, r *http.Request, status int, tk string, v activation.Verified, username, errMsg string) {
+	lang := h.k.Language(r)
+	t := h.k.T(lang)
+	page, _ := kindPage(v.Account.Kind)
+	kind := t["activate_kind_staff"]
+	switch {
+	case v.Account.Kind == storage.KindEntityAccount:
+		kind = t["activate_kind_entity_account"]
+	case v.Admin:
+		kind = t["activate_kind_admin"]
+	}
+	name := strings.TrimSpace(v.NameZH + " " + v.NameForeign)
+	h.k.Render(w, status, "activate_choose.html", choosePage{
+		Common:       h.common(r, lang, page),
+		CSRF:         h.k.CSRFToken(w, r, ticketBinding(tk)),
+		Ticket:       tk,
+		AccountKind:  kind,
+		EntityNumber: v.EntityNumber,
+		Name:         name,
+		Username:     username,
+		Error:        errMsg,
+	})
+}
+
+// submitComplete is step 2: choose the username (checked against the rule,
+// then unique in the entity) and the password (twice, under the policy),
+// then activate and consume the code in one transaction.
+func (h *Handler) submitComplete(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	t := h.k.T(h.k.Language(r))
+	if err := kit.ParseForm(w, r); err != nil {
+		return errTicketGone
+	}
+	tk := r.PostForm.Get("ticket")
+	if tk == "" || !h.k.CSRFValid(r, ticketBinding(tk), r.PostForm.Get("csrf_token")) {
+		return errTicketGone
+	}
+	raw, err := h.cfg.Tickets.Ticket(ctx, ticketPurpose, tk)
+	if errors.Is(err, storage.ErrNotFound) {
+		return errTicketGone
+	}
+	if err != nil {
+		return err
+	}
+	var v activation.Verified
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return err
+	}
+
+	username := strings.TrimSpace(r.PostForm.Get("username"))
+	pw, again := r.PostForm.Get("password"), r.PostForm.Get("password2")
+	refuse := func(code storage.ErrorCode, key string) error {
+		return kit.InForm(kit.Fail(code, key), func(status int, key string) { h.renderChoose(w, r, status, tk, v, username, t[key]) })
+	}
+	switch {
+	case username == "" || pw == "" || again == "":
+		return refuse(storage.EInvalid, "activate_error_choose_missing")
+	case !storage.ValidUsername(username):
+		return refuse(storage.EInvalid, "activate_error_username_rule")
+	case pw != again:
+		return refuse(storage.EInvalid, "activate_error_password_mismatch")
+	}
+	if err := password.CheckPolicy(pw, username, v.EntityNumber, strings.ReplaceAll(v.EntityNumber, "-", "")); err != nil {
+		var pe *password.PolicyError
+		if !errors.As(err, &pe) {
+			return err
+		}
+		key := pe.Key
+		if t[key] == "" {
+			key = "activate_password_rule"
+		}
+		return refuse(storage.EInvalid, key)
+	}
+	// Spare the hash when the username is taken; the database decides anyway.
+	if _, err := h.k.Dir.Principal(ctx, v.EntityNumber, username); err == nil {
+		return refuse(storage.EConflict, "activate_error_username_taken")
+	} else if !errors.Is(err, storage.ErrNotFound) {
+		return err
+	}
+	hash, err := h.hasher.Hash(ctx, pw)
+	if errors.Is(err, password.ErrBusy) {
+		h.renderChoose(w, r, kit.Busy.Status, tk, v, username, kit.Busy.Message(w, t))
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+
+	actor := storage.Actor{Kind: storage.ActorKind(v.Account.Kind), ID: v.Subject, IP: h.k.ClientIP(r)}
+	err = h.cfg.Service.Complete(ctx, actor, v, username, hash)
+	switch {
+	case errors.Is(err, storage.ErrAlreadyExists):
+		return refuse(storage.EConflict, "activate_error_username_taken")
+	case errors.Is(err, storage.ErrEntityAccountNotActivated):
+		return refuse(storage.EConflict, "activate_error_entity_first")
+	case errors.Is(err, storage.ErrConflict), errors.Is(err, storage.ErrCodeNotLive), errors.Is(err, storage.ErrNotFound):
+		_ = h.cfg.Tickets.DeleteTicket(ctx, ticketPurpose, tk)
+		key := "activate_error_already"
+		if !errors.Is(err, storage.ErrConflict) {
+			key = "activate_error_code_gone"
+		}
+		page, _ := kindPage(v.Account.Kind)
+		return kit.Fail(storage.EConflict, key).WithLink(page, "activate_start_again")
+	case err != nil:
+		return err
+	}
+	_ = h.cfg.Tickets.DeleteTicket(ctx, ticketPurpose, tk)
+	slog.InfoContext(ctx, "activated", "kind", v.Account.Kind, "subject", v.Subject, "entity", v.EntityNumber, "ip", h.k.ClientIP(r))
+
+	msg := fmt.Sprintf(t["activate_done_entity_account"], v.EntityNumber, username)
+	if v.Account.Kind == storage.KindStaff {
+		msg = fmt.Sprintf(t["activate_done_staff"], v.EntityNumber, username, v.Subject)
+	}
+	h.done(w, r, t["activate_done_heading"], msg, portal.LoginPath, t["activate_sign_in"])
+	return nil
+}

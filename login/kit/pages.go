@@ -1,0 +1,185 @@
+package kit
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+
+	"golang.org/x/text/language"
+
+	"github.com/entity-account/idp/op/telemetry"
+	"github.com/entity-account/idp/templates"
+)
+
+// requiredTemplates are the pages of every surface. They are checked once,
+// at start, so that a missing one stops the server rather than a visitor.
+var requiredTemplates = []string{
+	"login.html", "message.html", "logout.html", // sign-in and sign-out
+	"account_login.html", "account_profile.html", "account_password.html", // portal
+	"activate_index.html", "activate_entity.html", "activate_staff.html", "activate_choose.html", "resend.html", // activation
+}
+
+// pages holds the parsed templates and message catalogues.
+type pages struct {
+	tmpl     *template.Template
+	messages map[string]map[string]string // lang → key → text
+	matcher  language.Matcher
+}
+
+func loadPages() (*pages, error) {
+	tmpl, err := templates.Parse(nil)
+	if err != nil {
+		return nil, fmt.Errorf("parse templates: %w", err)
+	}
+	for _, name := range requiredTemplates {
+		if tmpl.Lookup(name) == nil {
+			return nil, fmt.Errorf("template %s is missing", name)
+		}
+	}
+	p := &pages{tmpl: tmpl, messages: map[string]map[string]string{}}
+	base, err := templates.Catalogue(templates.Languages[0])
+	if err != nil {
+		return nil, err
+	}
+	var tags []language.Tag
+	for _, lang := range templates.Languages {
+		m, err := templates.Catalogue(lang)
+		if err != nil {
+			return nil, err
+		}
+		for k := range base {
+			if m[k] == "" {
+				return nil, fmt.Errorf("catalogue %s lacks %q", lang, k)
+			}
+		}
+		p.messages[lang] = m
+		tags = append(tags, language.MustParse(lang))
+	}
+	p.matcher = language.NewMatcher(tags)
+	return p, nil
+}
+
+// T is the message catalogue of lang (key → text). Every catalogue has
+// every key of the default one (checked at start).
+func (k *Kit) T(lang string) map[string]string { return k.pages.messages[lang] }
+
+// Language picks the page language: an explicit choice (?lang= or its
+// cookie), then prefs (the RP's ui_locales, an account's language), then
+// the browser's Accept-Language.
+func (k *Kit) Language(r *http.Request, prefs ...string) string {
+	p := k.pages
+	if l := r.URL.Query().Get("lang"); p.messages[l] != nil {
+		return l
+	}
+	if c, err := r.Cookie(langCookie); err == nil && p.messages[c.Value] != nil {
+		return c.Value
+	}
+	var tags []language.Tag
+	for _, l := range prefs {
+		if t, err := language.Parse(l); err == nil {
+			tags = append(tags, t)
+		}
+	}
+	if accept, _, err := language.ParseAcceptLanguage(r.Header.Get("Accept-Language")); err == nil {
+		tags = append(tags, accept...)
+	}
+	_, idx, conf := p.matcher.Match(tags...)
+	if conf == language.No {
+		return templates.Languages[0]
+	}
+	return templates.Languages[idx]
+}
+
+const langCookie = "idp_lang"
+
+// RememberLanguage keeps an explicit ?lang= choice in a cookie.
+func (k *Kit) RememberLanguage(w http.ResponseWriter, r *http.Request) {
+	if l := r.URL.Query().Get("lang"); k.pages.messages[l] != nil {
+		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: l, Path: k.CookiePath(),
+			MaxAge: 365 * 24 * 3600, HttpOnly: true, Secure: k.SecureCookies, SameSite: http.SameSiteLaxMode})
+	}
+}
+
+// LangLink is one entry of a page's language switcher.
+type LangLink struct {
+	Code, Name, URL string
+	Current         bool
+}
+
+// Common is what every page template uses.
+type Common struct {
+	Lang  string
+	T     map[string]string
+	Base  string
+	Langs []LangLink
+	// RequestID is the request's id (X-Request-ID, and request_id in the
+	// log); error pages show it as a reference for the help desk.
+	RequestID string
+}
+
+// Common is the Common of a page in lang whose language links reload this
+// request's URL (after a failed POST of the sign-in form, the form of the
+// same auth request).
+func (k *Kit) Common(r *http.Request, lang string) Common {
+	c := Common{Lang: lang, T: k.pages.messages[lang], Base: k.BasePath, RequestID: telemetry.RequestIDFrom(r.Context())}
+	for _, l := range templates.Languages {
+		q := r.URL.Query()
+		q.Set("lang", l)
+		u := url.URL{Path: r.URL.Path, RawQuery: q.Encode()}
+		if r.Method == http.MethodPost {
+			u = url.URL{Path: k.BasePath + "/login", RawQuery: url.Values{"authRequestID": {r.PostFormValue("authRequestID")}, "lang": {l}}.Encode()}
+		}
+		c.Langs = append(c.Langs, LangLink{Code: l, Name: k.pages.messages[l]["lang_name"], URL: u.String(), Current: l == lang})
+	}
+	return c
+}
+
+// CommonAt is Common with language links to the GET of path (a full path,
+// the issuer's included): pages whose POST address takes no GET, or whose
+// query must not be carried over.
+func (k *Kit) CommonAt(r *http.Request, lang, path string) Common {
+	c := k.Common(r, lang)
+	for i := range c.Langs {
+		c.Langs[i].URL = (&url.URL{Path: path, RawQuery: url.Values{"lang": {c.Langs[i].Code}}.Encode()}).String()
+	}
+	return c
+}
+
+// MessagePage is the data of message.html: a heading, a message, and
+// optionally a technical detail and a link.
+type MessagePage struct {
+	Common
+	Heading, Message  string
+	Detail            string // technical detail, shown small (e.g. the library's reason)
+	IsError           bool
+	LinkURL, LinkText string
+}
+
+// Message shows message.html with the catalogue texts of headingKey and
+// messageKey.
+func (k *Kit) Message(w http.ResponseWriter, r *http.Request, status int, headingKey, messageKey string, isError bool) {
+	lang := k.Language(r)
+	t := k.T(lang)
+	k.Render(w, status, "message.html", MessagePage{
+		Common: k.Common(r, lang), Heading: t[headingKey], Message: t[messageKey], IsError: isError,
+	})
+}
+
+// Render writes a page with status; it renders into a buffer first so that
+// a template error becomes a clean 500 instead of half a page.
+func (k *Kit) Render(w http.ResponseWriter, status int, name string, data any) {
+	var buf bytes.Buffer
+	if err := k.pages.tmpl.ExecuteTemplate(&buf, name, data); err != nil {
+		slog.Error("render page", "page", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}

@@ -1,0 +1,54 @@
+package kit
+
+import (
+	"errors"
+	"net/http"
+
+	idpop "github.com/entity-account/idp/op"
+	"github.com/entity-account/idp/storage"
+)
+
+// SessionCookie is the SSO session cookie; maxAge < 0 deletes it.
+func (k *Kit) SessionCookie(secret string, maxAge int) *http.Cookie {
+	return &http.Cookie{
+		Name: idpop.SessionCookie, Value: secret, Path: k.CookiePath(),
+		MaxAge: maxAge, HttpOnly: true, Secure: k.SecureCookies, SameSite: http.SameSiteLaxMode,
+	}
+}
+
+// Signed is the browser's live session and the account it is for.
+type Signed struct {
+	Session   *storage.Session
+	Principal storage.Principal
+}
+
+// SignedIn returns the browser's live SSO session and its account, or nil
+// when there is none or the account may no longer sign in (deleted, entity
+// closed): a session may outlive a deletion. Sessions from an e-service
+// sign-in count: a staff login signed in there is signed in at the portal.
+// An error means a store could not say.
+func (k *Kit) SignedIn(r *http.Request) (*Signed, error) {
+	ctx := r.Context()
+	c, err := r.Cookie(idpop.SessionCookie)
+	if err != nil || c.Value == "" {
+		return nil, nil
+	}
+	sess, err := k.State.Session(ctx, c.Value, k.SessionIdle)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	p, err := k.Dir.PrincipalBySubject(ctx, sess.Subject)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !p.CanSignIn() || p.Kind != sess.Kind || p.ID != sess.LoginID {
+		return nil, nil
+	}
+	return &Signed{Session: sess, Principal: p}, nil
+}

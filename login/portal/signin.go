@@ -1,0 +1,122 @@
+package portal
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/entity-account/idp/login/kit"
+	"github.com/entity-account/idp/login/signin"
+	idpop "github.com/entity-account/idp/op"
+	"github.com/entity-account/idp/op/telemetry"
+	"github.com/entity-account/idp/storage"
+)
+
+type loginPage struct {
+	kit.Common
+	CSRF         string
+	EntityNumber string
+	Username     string
+	Error        string
+}
+
+func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, status int, entityNumber, username, errMsg string) {
+	h.k.Render(w, status, "account_login.html", loginPage{
+		Common:       h.common(r, h.k.Language(r)),
+		CSRF:         h.k.CSRFToken(w, r, loginBinding),
+		EntityNumber: entityNumber,
+		Username:     username,
+		Error:        errMsg,
+	})
+}
+
+// loginForm is the sign-in form as submitted (c), for the error writer.
+func (h *Handler) loginForm(w http.ResponseWriter, r *http.Request, c signin.Credentials) func(int, string) {
+	return func(status int, key string) {
+		h.renderLogin(w, r, status, c.EntityNumber, c.Username, h.k.T(h.k.Language(r))[key])
+	}
+}
+
+// showLogin shows the portal's sign-in form, or goes straight to the
+// profile when the browser is signed in already.
+func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request) error {
+	h.k.RememberLanguage(w, r)
+	pt, err := h.k.SignedIn(r)
+	if err != nil {
+		return err
+	}
+	if pt != nil {
+		http.Redirect(w, r, h.k.BasePath+profilePath, http.StatusSeeOther)
+		return nil
+	}
+	h.renderLogin(w, r, http.StatusOK, "", "", "")
+	return nil
+}
+
+// submitLogin checks the three fields as the e-service sign-in does (same
+// answers, timing, throttling and CSRF), but lets the entity account in,
+// and lands on the profile.
+func (h *Handler) submitLogin(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	if err := kit.ParseForm(w, r); err != nil {
+		return kit.InForm(kit.Fail(storage.EInvalid, "account_error_csrf"), h.loginForm(w, r, signin.Credentials{}))
+	}
+	c := signin.ReadCredentials(r.PostForm)
+	if !h.k.CSRFValid(r, loginBinding, r.PostForm.Get("csrf_token")) {
+		return kit.InForm(kit.Fail(storage.EForbidden, "account_error_csrf"), h.loginForm(w, r, c))
+	}
+	if !c.Complete() {
+		return kit.InForm(kit.Fail(storage.EInvalid, "error_missing_fields"), h.loginForm(w, r, c))
+	}
+	p, refused, err := h.signin.Verify(ctx, r, c)
+	if err != nil {
+		return err
+	}
+	if refused != nil {
+		h.renderLogin(w, r, refused.Status, c.EntityNumber, c.Username, refused.Message(w, h.k.T(h.k.Language(r))))
+		return nil
+	}
+	if _, err := h.signin.StartSession(w, r, p); err != nil {
+		return err
+	}
+	telemetry.SignIn(telemetry.SignInSuccess)
+	slog.InfoContext(ctx, "portal sign-in", "subject", p.Subject, "kind", p.Kind, "entity", p.EntityNumber, "ip", h.k.ClientIP(r))
+	http.Redirect(w, r, h.k.BasePath+profilePath, http.StatusSeeOther)
+	return nil
+}
+
+// The sign-out form is refused on a page of the portal's own heading.
+var (
+	errUnreadableLogout = kit.Fail(storage.EInvalid, "account_error_csrf").WithHeading("account_error_heading")
+	errForgedLogout     = kit.Fail(storage.EForbidden, "account_error_csrf").WithHeading("account_error_heading")
+)
+
+// logout ends the browser's session (and the tokens issued under it) and
+// clears the cookie. Without a live session there is nothing to protect,
+// and the cookie is cleared all the same.
+func (h *Handler) logout(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	if err := kit.ParseForm(w, r); err != nil {
+		return errUnreadableLogout
+	}
+	if c, err := r.Cookie(idpop.SessionCookie); err == nil && c.Value != "" {
+		sess, err := h.k.State.Session(ctx, c.Value, 0)
+		switch {
+		case err == nil:
+			if !h.k.CSRFValid(r, sessionBinding(sess.SessionID), r.PostForm.Get("csrf_token")) {
+				return errForgedLogout
+			}
+			if err := h.k.State.EndSessionByID(ctx, sess.SessionID); err != nil {
+				return err
+			}
+		case !errors.Is(err, storage.ErrNotFound):
+			return err
+		}
+		if err := h.k.State.DeleteSession(ctx, c.Value); err != nil {
+			return err
+		}
+	}
+	http.SetCookie(w, h.k.SessionCookie("", -1))
+	http.Redirect(w, r, h.k.BasePath+signin.LoggedOutPath, http.StatusSeeOther)
+	return nil
+}

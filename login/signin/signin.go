@@ -1,0 +1,286 @@
+// Package signin is the e-service sign-in: the three-field sign-in page
+// (entity number, username, password) an authorization request leads to,
+// single sign-on through the browser's session, the confirmation of an
+// RP-initiated logout and the signed-out page. Its verification of the
+// three fields and its start of a session serve the portal's sign-in too.
+package signin
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+
+	"github.com/entity-account/idp/login/edge"
+	"github.com/entity-account/idp/login/kit"
+	"github.com/entity-account/idp/login/password"
+	idpop "github.com/entity-account/idp/op"
+	"github.com/entity-account/idp/op/telemetry"
+	"github.com/entity-account/idp/storage"
+)
+
+// Config holds the settings of the sign-in.
+type Config struct {
+	Issuer             string // the issuer URL (iss of authorization responses, RFC 9207)
+	LogoutKey          []byte // signs the post-logout address the confirmation page redirects to
+	SessionMax         time.Duration
+	FailuresPerAccount int
+	FailuresPerIP      int
+	FailureWindow      time.Duration
+}
+
+// Handler serves the sign-in pages.
+type Handler struct {
+	k      *kit.Kit
+	cfg    Config
+	hasher *password.Hasher
+	flow   *idpop.Interaction
+}
+
+// New returns the sign-in pages over k.
+func New(k *kit.Kit, cfg Config, hasher *password.Hasher, flow *idpop.Interaction) *Handler {
+	return &Handler{k: k, cfg: cfg, hasher: hasher, flow: flow}
+}
+
+// Paths of the sign-in, under the issuer's path.
+const (
+	loginPath = "/login"
+	// LoggedOutPath is the signed-out page, where every sign-out ends.
+	LoggedOutPath = "/logged-out"
+)
+
+// Mount registers the pages on r (which must already be the issuer's path).
+func (h *Handler) Mount(r *mux.Router) {
+	get := []string{http.MethodGet, http.MethodHead}
+	r.Handle(loginPath, h.serve(h.showLogin)).Methods(get...)
+	r.Handle(loginPath, kit.SameOrigin(h.serve(h.submitLogin))).Methods(http.MethodPost)
+	r.HandleFunc(LoggedOutPath, h.loggedOut).Methods(get...)
+	r.Handle(logoutPath, h.serve(h.showLogout)).Methods(get...)
+	r.Handle(logoutPath, kit.SameOrigin(h.serve(h.submitLogout))).Methods(http.MethodPost)
+}
+
+func (h *Handler) serve(p kit.Page) http.Handler { return h.k.Serve(kit.SignInErrors, p) }
+
+// Answers of the sign-in form that are not a refusal of the three fields.
+var (
+	// errUnreadableForm: the form cannot be parsed, as only a forged or
+	// truncated one cannot.
+	errUnreadableForm = kit.Fail(storage.EInvalid, "error_csrf")
+	// errForged: the form's CSRF token is not this browser's.
+	errForged = kit.Fail(storage.EForbidden, "error_csrf")
+	// errExpired: the auth request is gone (expired, or never was).
+	errExpired = kit.Fail(storage.EInvalid, "error_request_expired")
+)
+
+// showLogin is where /authorize sends the browser. With a usable SSO session
+// the request completes at once; prompt=none without one answers
+// login_required; otherwise the form is shown.
+func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request) error {
+	ar, err := h.loadRequest(r, r.URL.Query().Get("authRequestID"))
+	if err != nil {
+		return err
+	}
+	h.k.RememberLanguage(w, r)
+	if ar.Done {
+		http.Redirect(w, r, h.flow.CallbackURL(ar.ID), http.StatusFound)
+		return nil
+	}
+	sess, err := h.usableSession(r, ar)
+	if err != nil {
+		// A store is down: say "try again" rather than ask for a password
+		// that cannot be checked either.
+		return err
+	}
+	if sess != nil {
+		return h.finish(w, r, ar, sess.Authentication, nil)
+	}
+	if slices.Contains(ar.Prompt, oidc.PromptNone) {
+		h.flow.Fail(edge.IssuerOnRedirect(w, h.cfg.Issuer), r, ar, oidc.ErrLoginRequired().WithDescription("no usable sign-in session"))
+		return nil
+	}
+	h.renderForm(w, r, ar, http.StatusOK, "", "", "")
+	return nil
+}
+
+// submitLogin checks the three fields. Unknown entity, unknown username and
+// wrong password give one answer, after one password hash each.
+func (h *Handler) submitLogin(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	if err := kit.ParseForm(w, r); err != nil {
+		return errUnreadableForm
+	}
+	id := r.PostForm.Get("authRequestID")
+	if !h.k.CSRFValid(r, id, r.PostForm.Get("csrf_token")) {
+		return errForged
+	}
+	ar, err := h.loadRequest(r, id)
+	if err != nil {
+		return err
+	}
+	if ar.Done {
+		http.Redirect(w, r, h.flow.CallbackURL(ar.ID), http.StatusFound)
+		return nil
+	}
+	c := ReadCredentials(r.PostForm)
+	form := h.form(w, r, ar, c.EntityNumber, c.Username)
+	if !c.Complete() {
+		return kit.InForm(kit.Fail(storage.EInvalid, "error_missing_fields"), form)
+	}
+	p, refused, err := h.Verify(ctx, r, c)
+	if err != nil {
+		return err
+	}
+	if refused != nil {
+		h.renderForm(w, r, ar, refused.Status, c.EntityNumber, c.Username, refused.Message(w, h.k.T(h.k.Language(r, ar.UILocales...))))
+		return nil
+	}
+
+	// The password was right. What follows may be told plainly.
+	if p.Kind == storage.KindEntityAccount {
+		telemetry.SignIn(telemetry.SignInRefused)
+		return kit.InForm(kit.Fail(storage.EForbidden, "error_entity_account"), form)
+	}
+	if ar.HintSubject != "" && ar.HintSubject != p.Subject {
+		telemetry.SignIn(telemetry.SignInRefused)
+		// OIDC Core §3.1.2.1: the RP asked for another user (id_token_hint).
+		h.flow.Fail(edge.IssuerOnRedirect(w, h.cfg.Issuer), r, ar, oidc.ErrLoginRequired().WithDescription("signed in as a different user than id_token_hint"))
+		return nil
+	}
+	// A new sign-in replaces whatever session this browser had.
+	sess, err := h.StartSession(w, r, p)
+	if err != nil {
+		return err
+	}
+	slog.InfoContext(ctx, "sign-in", "euid", p.Subject, "entity", p.EntityNumber, "client", ar.ClientID, "ip", h.k.ClientIP(r))
+	return h.finish(w, r, ar, sess.Authentication, &p)
+}
+
+// finish completes the auth request for an authenticated staff login, after
+// checking that it may use the client's e-service, and hands the browser to
+// the library's callback, which issues the code.
+func (h *Handler) finish(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, auth storage.Authentication, p *storage.Principal) error {
+	ctx := r.Context()
+	c, err := h.flow.Client(ctx, ar.ClientID)
+	if err != nil {
+		return err
+	}
+	access, err := h.k.Dir.ServiceAccess(ctx, auth.LoginID, c.ServiceID)
+	if err != nil {
+		return err
+	}
+	if !access.Allows() {
+		if p != nil {
+			telemetry.SignIn(telemetry.SignInRefused)
+		}
+		if slices.Contains(ar.Prompt, oidc.PromptNone) {
+			h.flow.Fail(edge.IssuerOnRedirect(w, h.cfg.Issuer), r, ar, oidc.ErrAccessDenied().WithDescription("the staff login is not assigned to this e-service"))
+			return nil
+		}
+		entity, username := "", ""
+		if p != nil {
+			entity, username = p.EntityNumber, p.Username
+		}
+		return kit.InForm(kit.Fail(storage.EForbidden, "error_no_access"), h.form(w, r, ar, entity, username))
+	}
+	if err := h.k.State.CompleteAuthRequest(ctx, ar.ID, auth); err != nil && !errors.Is(err, storage.ErrConflict) {
+		if errors.Is(err, storage.ErrNotFound) {
+			return errExpired
+		}
+		return err
+	}
+	if p != nil {
+		telemetry.SignIn(telemetry.SignInSuccess)
+	}
+	http.Redirect(w, r, h.flow.CallbackURL(ar.ID), http.StatusFound)
+	return nil
+}
+
+// usableSession returns the browser's SSO session if it may answer ar
+// without asking for the password again; nil if there is none. An error
+// means a store could not say. The account behind the session is checked
+// again (kit.SignedIn): a session may outlive a deletion.
+func (h *Handler) usableSession(r *http.Request, ar *storage.AuthRequest) (*storage.Session, error) {
+	cur, err := h.k.SignedIn(r)
+	if err != nil || cur == nil {
+		return nil, err
+	}
+	if !sessionSatisfies(cur.Session, ar, h.k.Now()) {
+		return nil, nil
+	}
+	return cur.Session, nil
+}
+
+// sessionSatisfies is the SSO rule of OIDC Core §3.1.2.1: a staff session
+// answers a request unless the RP forces a new sign-in (prompt=login), the
+// sign-in is older than max_age, or id_token_hint names someone else.
+func sessionSatisfies(sess *storage.Session, ar *storage.AuthRequest, now time.Time) bool {
+	if sess.Kind != storage.KindStaff {
+		return false
+	}
+	if slices.Contains(ar.Prompt, oidc.PromptLogin) {
+		return false
+	}
+	if ar.MaxAge != nil && now.Sub(sess.AuthTime) > time.Duration(*ar.MaxAge)*time.Second {
+		return false
+	}
+	if ar.HintSubject != "" && ar.HintSubject != sess.Subject {
+		return false
+	}
+	return true
+}
+
+// loadRequest fetches the auth request; errExpired when there is none.
+func (h *Handler) loadRequest(r *http.Request, id string) (*storage.AuthRequest, error) {
+	if id == "" {
+		return nil, errExpired
+	}
+	ar, err := h.k.State.AuthRequest(r.Context(), id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, errExpired
+	}
+	return ar, err
+}
+
+// form is the sign-in form of ar, as submitted, for the error writer
+// (kit.InForm): it shows the form again with the message of key.
+func (h *Handler) form(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, entityNumber, username string) func(int, string) {
+	return func(status int, key string) {
+		h.renderForm(w, r, ar, status, entityNumber, username, h.k.T(h.k.Language(r, ar.UILocales...))[key])
+	}
+}
+
+type loginPage struct {
+	kit.Common
+	ServiceName   string
+	AuthRequestID string
+	CSRF          string
+	EntityNumber  string
+	Username      string
+	Error         string
+}
+
+func (h *Handler) renderForm(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, status int, entityNumber, username, errMsg string) {
+	lang := h.k.Language(r, ar.UILocales...)
+	serviceName := ""
+	if c, err := h.flow.Client(r.Context(), ar.ClientID); err == nil {
+		serviceName = c.Name
+	}
+	h.k.Render(w, status, "login.html", loginPage{
+		Common:        h.k.Common(r, lang),
+		ServiceName:   serviceName,
+		AuthRequestID: ar.ID,
+		CSRF:          h.k.CSRFToken(w, r, ar.ID),
+		EntityNumber:  entityNumber,
+		Username:      username,
+		Error:         errMsg,
+	})
+}
+
+func (h *Handler) loggedOut(w http.ResponseWriter, r *http.Request) {
+	h.k.RememberLanguage(w, r)
+	h.k.Message(w, r, http.StatusOK, "logged_out_heading", "logged_out", false)
+}

@@ -68,6 +68,12 @@ func TestPagesInEachLanguage(t *testing.T) {
 			}
 		}
 
+		// The e-service is named in the page's language.
+		wantService := map[string]string{"zh-Hant": "示範電子服務", "pt": "Serviço electrónico de demonstração", "en": "Demo e-service"}[lang]
+		if body := html.UnescapeString(pages["e-service sign-in"].Body); !strings.Contains(body, wantService) {
+			t.Errorf("%s e-service sign-in: does not name the e-service %q", lang, wantService)
+		}
+
 		// The profile's place of issue, stored as 澳門, in the page's language.
 		b.accountSignedIn(idp.demo.EntityNumber, staff.Username, staff.Password)
 		prof := b.accountPage("/account?lang=" + lang)

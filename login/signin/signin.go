@@ -267,7 +267,11 @@ func (h *Handler) renderForm(w http.ResponseWriter, r *http.Request, ar *storage
 	lang := h.k.Language(r, ar.UILocales...)
 	serviceName := ""
 	if c, err := h.flow.Client(r.Context(), ar.ClientID); err == nil {
-		serviceName = c.Name
+		// The e-service's name in the page's language (its Chinese name when
+		// there is no translation); the client's own name if it has none.
+		if serviceName = c.ServiceName.In(lang); serviceName == "" {
+			serviceName = c.Name
+		}
 	}
 	h.k.Render(w, status, "login.html", loginPage{
 		Common:        h.k.Common(r, lang),

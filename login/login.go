@@ -97,6 +97,11 @@ func (h *Handler) EnableActivation(c ActivationConfig) error {
 	return nil
 }
 
+// EnableAdministration turns the portal's administration pages on (the
+// entity's staff, admin rights, service admins, recent changes). Call it
+// before Mount.
+func (h *Handler) EnableAdministration(a portal.Administration) { h.portal.EnableAdministration(a) }
+
 // Mount registers the pages on r (which must already be the issuer's path).
 func (h *Handler) Mount(r *mux.Router) {
 	h.signin.Mount(r)

@@ -19,6 +19,7 @@ import (
 	"github.com/entity-account/idp/login/manage"
 	"github.com/entity-account/idp/login/notify"
 	"github.com/entity-account/idp/login/password"
+	"github.com/entity-account/idp/login/portal"
 	idpop "github.com/entity-account/idp/op"
 	"github.com/entity-account/idp/op/telemetry"
 	"github.com/entity-account/idp/storage/postgres"
@@ -114,6 +115,8 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 	if err := pages.EnableActivation(activationPages(cfg, acts, rs)); err != nil {
 		return nil, err
 	}
+	admin := manage.New(pg, sessions)
+	pages.EnableAdministration(portal.Administration{Manage: admin, Activation: acts})
 
 	r := mux.NewRouter()
 	r.Use(login.SecurityHeaders)
@@ -148,7 +151,7 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 	}
 	return &app{cfg: cfg, pg: pg, redis: rs, rdb: rdb, keys: keys, hasher: hasher, provider: provider,
 		handler:    instrument(r, provider, base, cfg.TrustProxyHeaders),
-		activation: acts, outbox: outbox, manage: manage.New(pg, sessions)}, nil
+		activation: acts, outbox: outbox, manage: admin}, nil
 }
 
 func (a *app) Close() {

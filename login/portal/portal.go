@@ -37,6 +37,7 @@ type Handler struct {
 	k      *kit.Kit
 	signin *signin.Handler // the three-field check and the session start
 	hasher *password.Hasher
+	admin  *Administration // nil: no administration pages (admin.go)
 }
 
 // New returns the portal over k, signing in as si does.
@@ -53,6 +54,7 @@ func (h *Handler) Mount(r *mux.Router) {
 	r.Handle(passwordPath, h.serve(h.showPassword)).Methods(get...)
 	r.Handle(passwordPath, kit.SameOrigin(h.serve(h.submitPassword))).Methods(http.MethodPost)
 	r.Handle(logoutPath, kit.SameOrigin(h.serve(h.logout))).Methods(http.MethodPost)
+	h.mountAdministration(r)
 }
 
 // serve answers the portal's failures as the sign-in's: its sign-in form

@@ -1,0 +1,42 @@
+package portal
+
+import (
+	"net/http"
+
+	"github.com/gorilla/mux"
+
+	"github.com/entity-account/idp/login/activation"
+	"github.com/entity-account/idp/login/kit"
+	"github.com/entity-account/idp/login/manage"
+	"github.com/entity-account/idp/storage"
+)
+
+// The entity's administration in the portal: the pages an entity's admins
+// (and, for the removal of admin rights, its entity account) use to run its
+// staff. Every page reads the signed-in account afresh (kit.SignedIn), acts
+// through a use case of login/manage, which asks the rule book, and takes
+// the entity from the session, never from the request: an id of another
+// entity forged into a form or an address is not found.
+
+// Administration is what the administration pages act through.
+type Administration struct {
+	Manage     *manage.Service
+	Activation *activation.Service // registers staff logins and sends their codes
+}
+
+// EnableAdministration turns the administration pages on. Call it before Mount.
+func (h *Handler) EnableAdministration(a Administration) { h.admin = &a }
+
+// mountAdministration registers the administration pages (admin*.go).
+func (h *Handler) mountAdministration(r *mux.Router) {
+	if h.admin == nil {
+		return
+	}
+	_ = r // pages register here
+}
+
+// actor is the signed-in account as the rule book sees it, as read for
+// this request (kit.SignedIn reads the account afresh).
+func (h *Handler) actor(r *http.Request, pt *kit.Signed) storage.Actor {
+	return storage.ActorOf(pt.Principal, h.k.ClientIP(r))
+}

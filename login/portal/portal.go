@@ -88,19 +88,28 @@ func (h *Handler) common(r *http.Request, lang string) kit.Common {
 }
 
 // chrome is what every signed-in portal page shows around its content: the
-// navigation and the sign-out form.
+// navigation and the sign-out form. Current names the page shown, so that
+// its link carries aria-current: profile, password, or one of the
+// administration pages (entity, staff, admins, service_admins, changes;
+// see nav.go).
 type chrome struct {
 	kit.Common
-	Current    string // profile or password
+	Current    string
 	Who        string // username (entity number)
 	LogoutCSRF string
+	// Nav are the administration pages the account may open, from the rule
+	// book with its rights as read for this request (nav.go): never from
+	// what the session remembers.
+	Nav []navLink
 }
 
 func (h *Handler) chrome(w http.ResponseWriter, r *http.Request, pt *kit.Signed, lang, current string) chrome {
-	return chrome{
+	c := chrome{
 		Common:     h.common(r, lang),
 		Current:    current,
 		Who:        pt.Principal.Username + " (" + pt.Principal.EntityNumber + ")",
 		LogoutCSRF: h.k.CSRFToken(w, r, sessionBinding(pt.Session.SessionID)),
 	}
+	c.Nav = h.navLinks(r, pt, c.T, current)
+	return c
 }

@@ -1,0 +1,81 @@
+package portal
+
+import (
+	"net/http"
+
+	"github.com/entity-account/idp/login/kit"
+	"github.com/entity-account/idp/storage"
+)
+
+// The portal's navigation by role. Everyone signed in has 個人資料 and
+// 變更密碼; the administration pages are listed only to an account the
+// rule book lets open them, asked with the account's rights as read for
+// this request (h.actor), so a login whose admin rights were removed loses
+// the links on its next request:
+//
+//	admins:              實體資訊, 工作人員登入號列表, 移除管理員的權限, 服務管理員列表, 最近變更
+//	the entity account:  移除管理員的權限
+//	staff, service admins: none
+
+// Paths of the administration pages of this file's author (the staff
+// pages register their own).
+const (
+	entityInfoPath    = "/account/entity"
+	adminsPath        = "/account/admins"
+	serviceAdminsPath = "/account/service-admins"
+	changesPath       = "/account/changes"
+)
+
+// navLink is one administration page in the navigation.
+type navLink struct {
+	Path    string // under the issuer
+	Label   string
+	Current bool
+}
+
+// navPage is one administration page: its name (chrome.Current), path,
+// catalogue key and the rule that opens it to an actor of an entity.
+type navPage struct {
+	name, path, key string
+	may             func(a storage.Actor, entityID int64) bool
+}
+
+// ofEntity is the question "may a remove (designate) for some staff login
+// of entityID?", asked of the rules that take a target login.
+func ofEntity(rule func(storage.Actor, storage.StaffLogin) bool) func(storage.Actor, int64) bool {
+	return func(a storage.Actor, entityID int64) bool { return rule(a, storage.StaffLogin{EntityID: entityID}) }
+}
+
+// navPages are the administration pages in the manual's order (§十–§十六).
+var navPages = []navPage{
+	{"entity", entityInfoPath, "nav_entity_info", storage.CanManageStaff},
+	{"staff", "/account/staff", "nav_staff", storage.CanManageStaff},
+	{"admins", adminsPath, "nav_admins", ofEntity(storage.CanRemoveAdmin)},
+	{"service_admins", serviceAdminsPath, "nav_service_admins", ofEntity(storage.CanDesignateServiceAdmin)},
+	{"changes", changesPath, "nav_changes", storage.CanViewAudit},
+}
+
+// navRule is the rule of the administration page named name.
+func navRule(name string) func(storage.Actor, int64) bool {
+	for _, p := range navPages {
+		if p.name == name {
+			return p.may
+		}
+	}
+	return func(storage.Actor, int64) bool { return false }
+}
+
+// navLinks are the administration pages pt's account may open now.
+func (h *Handler) navLinks(r *http.Request, pt *kit.Signed, t map[string]string, current string) []navLink {
+	if h.admin == nil {
+		return nil
+	}
+	a, entityID := h.actor(r, pt), pt.Principal.EntityID
+	var links []navLink
+	for _, p := range navPages {
+		if p.may(a, entityID) {
+			links = append(links, navLink{Path: p.path, Label: t[p.key], Current: p.name == current})
+		}
+	}
+	return links
+}

@@ -2,15 +2,15 @@
 GO ?= go
 export GOTOOLCHAIN ?= auto
 
-.PHONY: run test services toolchain build check bench clean
+.PHONY: run test services toolchain browser build check bench clean
 
 ## run: start Postgres and Redis if needed, migrate, seed the demo, serve the OP and the demo app
 run: services build
 	./scripts/run.sh
 
 ## test: start Postgres and Redis if needed, check formatting and vet, run every test with -race
-## (which needs cgo: CGO_ENABLED=1 whatever the environment says)
-test: services toolchain check
+## (which needs cgo: CGO_ENABLED=1 whatever the environment says), the browser tests in Chromium included
+test: services toolchain browser check
 	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
 
 ## services: make sure Postgres and Redis answer on localhost (installs them on a fresh Debian machine)
@@ -20,6 +20,10 @@ services:
 ## toolchain: check the Go version and make sure a C compiler is there for -race (installs gcc on a fresh Debian machine)
 toolchain:
 	./scripts/toolchain.sh
+
+## browser: make sure a Chromium is there for the browser tests (installs Debian's chromium on a fresh machine)
+browser:
+	./scripts/browser.sh
 
 build:
 	$(GO) build -o bin/idp ./cmd/idp

@@ -32,6 +32,14 @@ func (h *Handler) mountAdministration(r *mux.Router) {
 	if h.admin == nil {
 		return
 	}
+	get := []string{http.MethodGet, http.MethodHead}
+	// 實體資訊, 移除管理員的權限, 服務管理員列表, 最近變更 (nav.go)
+	r.Handle(entityInfoPath, h.serveAdmin(h.showEntityInfo)).Methods(get...)
+	r.Handle(adminsPath, h.serveAdmin(h.showAdmins)).Methods(get...)
+	r.Handle(adminsPath, kit.SameOrigin(h.serveAdmin(h.submitAdmins))).Methods(http.MethodPost)
+	r.Handle(serviceAdminsPath, h.serveAdmin(h.showServiceAdmins)).Methods(get...)
+	r.Handle(serviceAdminsPath, kit.SameOrigin(h.serveAdmin(h.submitServiceAdmins))).Methods(http.MethodPost)
+	r.Handle(changesPath, h.serveAdmin(h.showChanges)).Methods(get...)
 	_ = r // pages register here
 }
 

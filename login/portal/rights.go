@@ -1,0 +1,285 @@
+package portal
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/entity-account/idp/login/kit"
+	"github.com/entity-account/idp/storage"
+)
+
+// 移除工作人員登入號的管理員的權限 (manual §十三) and 服務管理員列表 (§十六):
+// two lists each, as in the manual, and 更新. The actions go through
+// manage.RemoveAdmin and manage.SetServiceAdmin, one login at a time, each
+// result reported; an EUID that is not of the signed-in account's entity is
+// not found there, and nothing is written for it.
+
+// rightsRow is one staff login in a list, with its checkbox.
+type rightsRow struct {
+	EUID, Label string
+	Deleted     bool // 關聯狀態 已刪除
+	Checked     bool // chosen in the form being shown again
+}
+
+// rightsResult is what became of one chosen login.
+type rightsResult struct {
+	OK      bool
+	Message string
+}
+
+type adminsPage struct {
+	chrome
+	CSRF          string
+	Without, With []rightsRow // without and with admin rights
+	Results       []rightsResult
+	Error         string
+	Confirm       bool // removing the last admin: ask for the confirmation
+	Lists         bool // false once the account may no longer remove admin rights
+}
+
+type serviceAdminsPage struct {
+	chrome
+	CSRF          string
+	Without, With []rightsRow // not and already service admins
+	Results       []rightsResult
+	Error         string
+	Lists         bool
+}
+
+// maxChosen bounds the logins one form may act on: more than any entity's
+// list shows at once.
+const maxChosen = 500
+
+// ---- 移除工作人員登入號的管理員的權限 ----
+
+func (h *Handler) showAdmins(w http.ResponseWriter, r *http.Request) error {
+	h.k.RememberLanguage(w, r)
+	pt, err := h.require(w, r)
+	if pt == nil {
+		return err
+	}
+	v, err := h.entityStaff(r, pt, "admins")
+	if err != nil {
+		return err
+	}
+	h.renderAdmins(w, r, pt, http.StatusOK, v, adminsPage{Lists: true}, nil)
+	return nil
+}
+
+// renderAdmins shows the page; chosen are the logins ticked in the form
+// shown again.
+func (h *Handler) renderAdmins(w http.ResponseWriter, r *http.Request, pt *kit.Signed, status int, v entityView, p adminsPage, chosen map[string]bool) {
+	p.chrome = h.chrome(w, r, pt, h.language(r, pt.Principal), "admins")
+	p.CSRF = p.LogoutCSRF // the same binding: this browser and this session
+	for _, sl := range v.Staff {
+		row := rightsRow{EUID: sl.EUID, Label: staffLabel(sl), Deleted: sl.Status == storage.StatusDeleted, Checked: chosen[sl.EUID]}
+		if sl.Admin {
+			p.With = append(p.With, row)
+		} else {
+			p.Without = append(p.Without, row)
+		}
+	}
+	h.k.Render(w, status, "account_admins.html", p)
+}
+
+// submitAdmins removes admin rights from the ticked logins. Removing them
+// from every active admin of the entity (it would be left with none, and
+// only 行政公職局 can grant them again) needs the confirmation box ticked:
+// without it nothing is done and the form asks for it.
+func (h *Handler) submitAdmins(w http.ResponseWriter, r *http.Request) error {
+	formErr := kit.ParseForm(w, r)
+	pt, err := h.require(w, r)
+	if pt == nil {
+		return err
+	}
+	if formErr != nil || !h.csrfOK(r, pt) {
+		return csrfRefused(adminsPath, "nav_admins")
+	}
+	v, err := h.entityStaff(r, pt, "admins")
+	if err != nil {
+		return err
+	}
+	t := h.k.T(h.language(r, pt.Principal))
+	chosen := chosenEUIDs(r.PostForm["remove"], maxChosen)
+	ticked := map[string]bool{}
+	for _, euid := range chosen {
+		ticked[euid] = true
+	}
+	if len(chosen) == 0 {
+		return kit.InForm(kit.Fail(storage.EInvalid, "admins_none_chosen"), func(status int, key string) {
+			h.renderAdmins(w, r, pt, status, v, adminsPage{Lists: true, Error: t[key]}, nil)
+		})
+	}
+	activeAdmins, left := 0, 0
+	for _, sl := range v.Staff {
+		if sl.Admin && sl.Status == storage.StatusActive {
+			activeAdmins++
+			if !ticked[sl.EUID] {
+				left++
+			}
+		}
+	}
+	if activeAdmins > 0 && left == 0 && r.PostForm.Get("confirm_last") != "yes" {
+		return kit.InForm(kit.Fail(storage.EConflict, "admins_confirm_last"), func(status int, key string) {
+			h.renderAdmins(w, r, pt, status, v, adminsPage{Lists: true, Error: t[key], Confirm: true}, ticked)
+		})
+	}
+
+	results, firstErr, err := h.each(r, pt, v, chosen, t, func(a storage.Actor, euid string) (string, error) {
+		_, err := h.admin.Manage.RemoveAdmin(r.Context(), a, v.Entity.ID, euid)
+		return "admins_result_removed", err
+	}, "admins_result_conflict")
+	if err != nil {
+		return err
+	}
+	// The rights as they are now: an admin that removed its own may no
+	// longer see the lists, nor the links to the administration pages.
+	now, err := h.k.SignedIn(r)
+	if err != nil {
+		return err
+	}
+	if now == nil {
+		http.Redirect(w, r, h.k.BasePath+LoginPath, http.StatusSeeOther)
+		return nil
+	}
+	page := adminsPage{Results: results}
+	if after, err := h.entityStaff(r, now, "admins"); err == nil {
+		v, page.Lists = after, true
+	} else if storage.CodeOf(err) != storage.EForbidden {
+		return err
+	} else {
+		v = entityView{}
+		page.Results = append(page.Results, rightsResult{Message: t["admins_no_longer"]})
+	}
+	if firstErr != nil {
+		return kit.InForm(firstErr, func(status int, _ string) { h.renderAdmins(w, r, now, status, v, page, nil) })
+	}
+	h.renderAdmins(w, r, now, http.StatusOK, v, page, nil)
+	return nil
+}
+
+// each applies do to every chosen login as the signed-in account, and
+// reports each result in the page language: success's key, conflict's key,
+// not found, refused. A failure of ours (a store down) stops and is
+// returned as err. firstErr is set when nothing succeeded: the answer then
+// takes the failure's status (404 for logins of another entity).
+func (h *Handler) each(r *http.Request, pt *kit.Signed, v entityView, chosen []string, t map[string]string,
+	do func(a storage.Actor, euid string) (okKey string, err error), conflictKey string,
+) (results []rightsResult, firstErr error, err error) {
+	a := h.actor(r, pt)
+	succeeded := false
+	for _, euid := range chosen {
+		label := euid
+		if sl, ok := v.byEUID(euid); ok {
+			label = staffLabel(sl)
+		}
+		okKey, err := do(a, euid)
+		key := okKey
+		switch code := storage.CodeOf(err); code {
+		case "":
+			succeeded = true
+		case storage.ENotFound:
+			key = "nav_result_not_found"
+		case storage.EConflict:
+			key = conflictKey
+		case storage.EForbidden:
+			key = "nav_result_forbidden"
+		default:
+			return results, nil, err
+		}
+		if err != nil && firstErr == nil {
+			firstErr = kit.Fail(storage.CodeOf(err), key)
+		}
+		results = append(results, rightsResult{OK: err == nil, Message: strings.ReplaceAll(t[key], "{login}", label)})
+	}
+	if succeeded {
+		firstErr = nil
+	}
+	return results, firstErr, nil
+}
+
+// ---- 服務管理員列表 ----
+
+func (h *Handler) showServiceAdmins(w http.ResponseWriter, r *http.Request) error {
+	h.k.RememberLanguage(w, r)
+	pt, err := h.require(w, r)
+	if pt == nil {
+		return err
+	}
+	v, err := h.entityStaff(r, pt, "service_admins")
+	if err != nil {
+		return err
+	}
+	h.renderServiceAdmins(w, r, pt, http.StatusOK, v, serviceAdminsPage{Lists: true})
+	return nil
+}
+
+func (h *Handler) renderServiceAdmins(w http.ResponseWriter, r *http.Request, pt *kit.Signed, status int, v entityView, p serviceAdminsPage) {
+	p.chrome = h.chrome(w, r, pt, h.language(r, pt.Principal), "service_admins")
+	p.CSRF = p.LogoutCSRF
+	for _, sl := range v.Staff {
+		row := rightsRow{EUID: sl.EUID, Label: staffLabel(sl), Deleted: sl.Status == storage.StatusDeleted}
+		switch {
+		case sl.ServiceAdmin:
+			p.With = append(p.With, row)
+		case !row.Deleted: // a deleted login cannot be designated
+			p.Without = append(p.Without, row)
+		}
+	}
+	h.k.Render(w, status, "account_service_admins.html", p)
+}
+
+// submitServiceAdmins designates the logins ticked in the left list
+// (designate) and stops those ticked in the right list (remove) being
+// service admins.
+func (h *Handler) submitServiceAdmins(w http.ResponseWriter, r *http.Request) error {
+	formErr := kit.ParseForm(w, r)
+	pt, err := h.require(w, r)
+	if pt == nil {
+		return err
+	}
+	if formErr != nil || !h.csrfOK(r, pt) {
+		return csrfRefused(serviceAdminsPath, "nav_service_admins")
+	}
+	v, err := h.entityStaff(r, pt, "service_admins")
+	if err != nil {
+		return err
+	}
+	t := h.k.T(h.language(r, pt.Principal))
+	on := chosenEUIDs(r.PostForm["designate"], maxChosen)
+	off := chosenEUIDs(r.PostForm["remove"], maxChosen)
+	if len(on)+len(off) == 0 {
+		return kit.InForm(kit.Fail(storage.EInvalid, "svcadmin_none_chosen"), func(status int, key string) {
+			h.renderServiceAdmins(w, r, pt, status, v, serviceAdminsPage{Lists: true, Error: t[key]})
+		})
+	}
+	set := func(value bool, okKey string) func(storage.Actor, string) (string, error) {
+		return func(a storage.Actor, euid string) (string, error) {
+			_, err := h.admin.Manage.SetServiceAdmin(r.Context(), a, v.Entity.ID, euid, value)
+			return okKey, err
+		}
+	}
+	resOn, errOn, err := h.each(r, pt, v, on, t, set(true, "svcadmin_result_designated"), "svcadmin_result_conflict")
+	if err != nil {
+		return err
+	}
+	resOff, errOff, err := h.each(r, pt, v, off, t, set(false, "svcadmin_result_removed"), "svcadmin_result_conflict")
+	if err != nil {
+		return err
+	}
+	page := serviceAdminsPage{Results: append(resOn, resOff...)}
+	after, err := h.entityStaff(r, pt, "service_admins")
+	if err != nil {
+		return err
+	}
+	page.Lists = true
+	// Nothing succeeded: the answer takes the failure's status.
+	if failed := errOn; (len(on) == 0 || errOn != nil) && (len(off) == 0 || errOff != nil) {
+		if failed == nil {
+			failed = errOff
+		}
+		return kit.InForm(failed, func(status int, _ string) { h.renderServiceAdmins(w, r, pt, status, after, page) })
+	}
+	h.renderServiceAdmins(w, r, pt, http.StatusOK, after, page)
+	return nil
+}

@@ -55,15 +55,18 @@ var navPages = []navPage{
 	{"changes", changesPath, "nav_changes", storage.CanViewAudit},
 }
 
-// navRule is the rule of the administration page named name.
-func navRule(name string) func(storage.Actor, int64) bool {
+// navPageOf is the administration page named name.
+func navPageOf(name string) navPage {
 	for _, p := range navPages {
 		if p.name == name {
-			return p.may
+			return p
 		}
 	}
-	return func(storage.Actor, int64) bool { return false }
+	return navPage{name: name, may: func(storage.Actor, int64) bool { return false }}
 }
+
+// navRule is the rule of the administration page named name.
+func navRule(name string) func(storage.Actor, int64) bool { return navPageOf(name).may }
 
 // navLinks are the administration pages pt's account may open now.
 func (h *Handler) navLinks(r *http.Request, pt *kit.Signed, t map[string]string, current string) []navLink {

@@ -87,19 +87,10 @@ func (h *Handler) renderAdmins(w http.ResponseWriter, r *http.Request, pt *kit.S
 // only 行政公職局 can grant them again) needs the confirmation box ticked:
 // without it nothing is done and the form asks for it.
 func (h *Handler) submitAdmins(w http.ResponseWriter, r *http.Request) error {
-	formErr := kit.ParseForm(w, r)
-	pt, err := h.require(w, r)
+	pt, v, t, err := h.rightsForm(w, r, "admins")
 	if pt == nil {
 		return err
 	}
-	if formErr != nil || !h.csrfOK(r, pt) {
-		return csrfRefused(adminsPath, "nav_admins")
-	}
-	v, err := h.entityStaff(r, pt, "admins")
-	if err != nil {
-		return err
-	}
-	t := h.k.T(h.language(r, pt.Principal))
 	chosen := chosenEUIDs(r.PostForm["remove"], maxChosen)
 	ticked := map[string]bool{}
 	for _, euid := range chosen {
@@ -156,6 +147,28 @@ func (h *Handler) submitAdmins(w http.ResponseWriter, r *http.Request) error {
 	}
 	h.renderAdmins(w, r, now, http.StatusOK, v, page, nil)
 	return nil
+}
+
+// rightsForm reads the POSTed form of the administration page named page
+// (nav.go) for the signed-in account: the account (nil when the browser was
+// sent to the sign-in, or on a refusal, returned as err), its entity with
+// its staff, and the page's catalogue. A form without this session's CSRF
+// token is refused before anything is read.
+func (h *Handler) rightsForm(w http.ResponseWriter, r *http.Request, page string) (*kit.Signed, entityView, map[string]string, error) {
+	formErr := kit.ParseForm(w, r)
+	pt, err := h.require(w, r)
+	if pt == nil {
+		return nil, entityView{}, nil, err
+	}
+	if formErr != nil || !h.csrfOK(r, pt) {
+		p := navPageOf(page)
+		return nil, entityView{}, nil, csrfRefused(p.path, p.key)
+	}
+	v, err := h.entityStaff(r, pt, page)
+	if err != nil {
+		return nil, v, nil, err
+	}
+	return pt, v, h.k.T(h.language(r, pt.Principal)), nil
 }
 
 // each applies do to every chosen login as the signed-in account, and
@@ -233,19 +246,10 @@ func (h *Handler) renderServiceAdmins(w http.ResponseWriter, r *http.Request, pt
 // (designate) and stops those ticked in the right list (remove) being
 // service admins.
 func (h *Handler) submitServiceAdmins(w http.ResponseWriter, r *http.Request) error {
-	formErr := kit.ParseForm(w, r)
-	pt, err := h.require(w, r)
+	pt, v, t, err := h.rightsForm(w, r, "service_admins")
 	if pt == nil {
 		return err
 	}
-	if formErr != nil || !h.csrfOK(r, pt) {
-		return csrfRefused(serviceAdminsPath, "nav_service_admins")
-	}
-	v, err := h.entityStaff(r, pt, "service_admins")
-	if err != nil {
-		return err
-	}
-	t := h.k.T(h.language(r, pt.Principal))
 	on := chosenEUIDs(r.PostForm["designate"], maxChosen)
 	off := chosenEUIDs(r.PostForm["remove"], maxChosen)
 	if len(on)+len(off) == 0 {

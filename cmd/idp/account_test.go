@@ -140,7 +140,7 @@ func TestAccountPortalStaff(t *testing.T) {
 		"account_name_foreign":   "LEI, Sio Meng",
 		"account_type":           "工作人員登入號",
 		"account_id_doc_type":    "澳門永久性居民身份證",
-		"account_id_doc_number":  "1******(2)",
+		"account_id_doc_number":  "100****(2)",
 		"account_birth_date":     "1985-01-01",
 		"account_email":          "staff01@company19.example.mo",
 		"account_language":       "繁體中文",

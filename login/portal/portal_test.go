@@ -12,23 +12,6 @@ import (
 	"github.com/entity-account/idp/templates"
 )
 
-func TestMaskDocNumber(t *testing.T) {
-	for in, want := range map[string]string{
-		"":           "",
-		"1":          "1",
-		"1234":       "***4",
-		"12345":      "1***5",
-		"1234567":    "1*****7",
-		"1234567(8)": "1******(8)",
-		"P12345678":  "P*****678",
-		"澳門12345678": "澳******678",
-	} {
-		if got := maskDocNumber(in); got != want {
-			t.Errorf("maskDocNumber(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 // The portal's pages render in every language, with every text they use
 // present in the catalogue.
 func TestAccountPagesRender(t *testing.T) {

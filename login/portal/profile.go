@@ -88,7 +88,7 @@ func (h *Handler) profileRows(r *http.Request, p storage.Principal, lang string)
 			row("account_name_zh", sl.NameZH),
 			row("account_name_foreign", sl.NameForeign),
 			row("account_id_doc_type", labelOf(t, "account_doc_", sl.IDDocType)),
-			row("account_id_doc_number", maskDocNumber(sl.IDDocNumber)),
+			row("account_id_doc_number", storage.MaskDocNumber(sl.IDDocNumber)),
 			row("account_id_doc_issue_place", sl.IDDocIssuePlace),
 			row("account_birth_date", sl.BirthDate.Format("2006-01-02")),
 			row("account_mobile", sl.Mobile),
@@ -127,25 +127,4 @@ func labelOf(t map[string]string, prefix, code string) string {
 		return v
 	}
 	return code
-}
-
-// maskDocNumber shows enough of an identity document number for its holder
-// to recognise it and hides the rest: the first character and the last
-// three, so a Macao ID card 1234567(8) shows as 1******(8). Short numbers
-// keep less.
-func maskDocNumber(s string) string {
-	r := []rune(s)
-	head, tail := 1, 3
-	switch n := len(r); {
-	case n == 0:
-		return ""
-	case n <= 4:
-		head, tail = 0, 1
-	case n <= 7:
-		head, tail = 1, 1
-	}
-	for i := head; i < len(r)-tail; i++ {
-		r[i] = '*'
-	}
-	return string(r)
 }

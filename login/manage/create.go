@@ -43,7 +43,7 @@ func (s *Service) CreateStaff(ctx context.Context, actor storage.Actor, reg Regi
 		return sl, err
 	}
 	if n.Channel != storage.ChannelSMS && n.Channel != storage.ChannelEmail {
-		return sl, storage.Errorf(storage.EInvalid, "The activation code goes by sms or email.").WithField("channel")
+		return sl, storage.Errorf(storage.EInvalid, "The activation code goes by sms or email.").WithField("channel").WithKey("staff_error_channel")
 	}
 	sl.Admin = n.Admin
 	existing, err := reg.RegisterStaff(ctx, actor, e, &sl, n.Channel)

@@ -41,6 +41,16 @@ func (h *Handler) mountAdministration(r *mux.Router) {
 	r.Handle(serviceAdminsPath, kit.SameOrigin(h.serveAdmin(h.submitServiceAdmins))).Methods(http.MethodPost)
 	r.Handle(changesPath, h.serveAdmin(h.showChanges)).Methods(get...)
 	_ = r // pages register here
+	get, post := []string{http.MethodGet, http.MethodHead}, http.MethodPost
+	r.Handle(staffPath, h.serveStaff(h.showStaffList)).Methods(get...) // staff*.go
+	r.Handle(staffPath+"/new", h.serveStaff(h.showNewStaff)).Methods(get...)
+	r.Handle(staffPath+"/new", kit.SameOrigin(h.serveStaff(h.createStaff))).Methods(post)
+	r.Handle(staffPath+"/{euid}", h.serveStaff(h.showStaff)).Methods(get...)
+	r.Handle(staffPath+"/{euid}/code", kit.SameOrigin(h.serveStaff(h.sendCode))).Methods(post)
+	r.Handle(staffPath+"/{euid}/edit", h.serveStaff(h.showEditStaff)).Methods(get...)
+	r.Handle(staffPath+"/{euid}/edit", kit.SameOrigin(h.serveStaff(h.editStaff))).Methods(post)
+	r.Handle(staffPath+"/{euid}/status", h.serveStaff(h.showStaffStatus)).Methods(get...)
+	r.Handle(staffPath+"/{euid}/status", kit.SameOrigin(h.serveStaff(h.setStaffStatus))).Methods(post)
 }
 
 // actor is the signed-in account as the rule book sees it, as read for

@@ -49,7 +49,9 @@ func (c *chrome) tick(css string) {
 	c.do("tick "+css, chromedp.Click(chromedp.CSS(css), chromedp.NodeVisible))
 }
 
-func jsString(s string) string { return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"` }
+func jsString(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+}
 
 var staffPagePath = regexp.MustCompile(`/account/staff/(CU[0-9]{9})(\?|$)`)
 

@@ -55,3 +55,22 @@ func MaskPhone(s string) string {
 	}
 	return "****" + string(digits[len(digits)-4:])
 }
+
+// StaffMatches reports whether a staff login matches typed search text the
+// way the staff list's search does (storage/postgres StaffList): any part
+// of the username, names or EUID, case-insensitively, or of the identity
+// document number normalised, from three characters on. Empty text matches
+// every login.
+func StaffMatches(sl StaffLogin, search string) bool {
+	q := strings.ToLower(strings.TrimSpace(search))
+	if q == "" {
+		return true
+	}
+	for _, v := range []string{sl.Username, sl.NameZH, sl.NameForeign, sl.EUID} {
+		if strings.Contains(strings.ToLower(v), q) {
+			return true
+		}
+	}
+	doc := NormalizeIDDocNumber(q)
+	return len(doc) >= 3 && strings.Contains(NormalizeIDDocNumber(sl.IDDocNumber), doc)
+}

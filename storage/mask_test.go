@@ -36,3 +36,15 @@ func TestMaskPhone(t *testing.T) {
 		}
 	}
 }
+
+func TestStaffMatches(t *testing.T) {
+	sl := StaffLogin{Username: "Alice01", NameZH: "陳大文", NameForeign: "CHAN, Tai Man", EUID: "CU000000126", IDDocNumber: "1234567(8)"}
+	for q, want := range map[string]bool{
+		"": true, "alice": true, "大文": true, "tai man": true, "cu000000126": true, "345678": true, "4567(8)": true,
+		"bob": false, "77": false, "9999999": false,
+	} {
+		if got := StaffMatches(sl, q); got != want {
+			t.Errorf("StaffMatches(%q) = %v, want %v", q, got, want)
+		}
+	}
+}

@@ -597,3 +597,30 @@ func TestPortalRightsPagesRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestPortalRightsListsSearch: the search over the two lists shows only the
+// matching logins (by username, name, EUID or document number), and a
+// search in the form survives its answer.
+func TestPortalRightsListsSearch(t *testing.T) {
+	t.Parallel()
+	idp := startIDP(t, nil)
+	staff01, staff02, admin01 := idp.login("staff01"), idp.login("staff02"), idp.login("admin01")
+	b := idp.loginBrowser("admin01")
+	for _, path := range []string{"/account/admins", "/account/service-admins"} {
+		for _, q := range []string{"staff01", "李小明", strings.ToLower(staff01.EUID)} {
+			p := b.accountPage(path + "?q=" + url.QueryEscape(q))
+			lists := listOf(p, "without") + listOf(p, "with")
+			if !strings.Contains(lists, staff01.EUID) || strings.Contains(lists, staff02.EUID) || strings.Contains(lists, admin01.EUID) {
+				t.Errorf("%s?q=%s lists %s", path, q, lists)
+			}
+		}
+	}
+	p := b.accountPage("/account/service-admins")
+	if lists := listOf(p, "without") + listOf(p, "with"); !strings.Contains(lists, staff02.EUID) || !strings.Contains(lists, staff01.EUID) {
+		t.Errorf("without a search the lists lack logins: %s", lists)
+	}
+	on := b.submitRights("/account/service-admins", url.Values{"designate": {staff01.EUID}, "q": {"staff01"}})
+	if lists := listOf(on, "without") + listOf(on, "with"); on.StatusCode != http.StatusOK || strings.Contains(lists, staff02.EUID) {
+		t.Errorf("the answer forgets the search: %d %s", on.StatusCode, lists)
+	}
+}

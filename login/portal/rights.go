@@ -30,6 +30,7 @@ type rightsResult struct {
 type adminsPage struct {
 	chrome
 	CSRF          string
+	Search        string // the lists show only the logins matching it (storage.StaffMatches)
 	Without, With []rightsRow // without and with admin rights
 	Results       []rightsResult
 	Error         string
@@ -40,6 +41,7 @@ type adminsPage struct {
 type serviceAdminsPage struct {
 	chrome
 	CSRF          string
+	Search        string
 	Without, With []rightsRow // not and already service admins
 	Results       []rightsResult
 	Error         string
@@ -71,7 +73,11 @@ func (h *Handler) showAdmins(w http.ResponseWriter, r *http.Request) error {
 func (h *Handler) renderAdmins(w http.ResponseWriter, r *http.Request, pt *kit.Signed, status int, v entityView, p adminsPage, chosen map[string]bool) {
 	p.chrome = h.chrome(w, r, pt, h.language(r, pt.Principal), "admins")
 	p.CSRF = p.LogoutCSRF // the same binding: this browser and this session
+	p.Search = listSearch(r)
 	for _, sl := range v.Staff {
+		if !storage.StaffMatches(sl, p.Search) && !chosen[sl.EUID] {
+			continue
+		}
 		row := rightsRow{EUID: sl.EUID, Label: staffLabel(sl), Deleted: sl.Status == storage.StatusDeleted, Checked: chosen[sl.EUID]}
 		if sl.Admin {
 			p.With = append(p.With, row)
@@ -230,7 +236,11 @@ func (h *Handler) showServiceAdmins(w http.ResponseWriter, r *http.Request) erro
 func (h *Handler) renderServiceAdmins(w http.ResponseWriter, r *http.Request, pt *kit.Signed, status int, v entityView, p serviceAdminsPage) {
 	p.chrome = h.chrome(w, r, pt, h.language(r, pt.Principal), "service_admins")
 	p.CSRF = p.LogoutCSRF
+	p.Search = listSearch(r)
 	for _, sl := range v.Staff {
+		if !storage.StaffMatches(sl, p.Search) {
+			continue
+		}
 		row := rightsRow{EUID: sl.EUID, Label: staffLabel(sl), Deleted: sl.Status == storage.StatusDeleted}
 		switch {
 		case sl.ServiceAdmin:
@@ -286,4 +296,14 @@ func (h *Handler) submitServiceAdmins(w http.ResponseWriter, r *http.Request) er
 	}
 	h.renderServiceAdmins(w, r, pt, http.StatusOK, after, page)
 	return nil
+}
+
+// listSearch is the search typed over the two lists: in the address of the
+// page, and kept in the form so that its answer shows the same lists.
+func listSearch(r *http.Request) string {
+	q := strings.TrimSpace(r.FormValue("q"))
+	if !storage.CleanText(q, 100) {
+		return ""
+	}
+	return q
 }

@@ -30,7 +30,7 @@ type rightsResult struct {
 type adminsPage struct {
 	chrome
 	CSRF          string
-	Search        string // the lists show only the logins matching it (storage.StaffMatches)
+	Search        string      // the lists show only the logins matching it (storage.StaffMatches)
 	Without, With []rightsRow // without and with admin rights
 	Results       []rightsResult
 	Error         string

@@ -214,6 +214,14 @@ func TestOperatorEntityCommands(t *testing.T) {
 	logger := slog.Default() // the command sets its own, as the binary does
 	t.Cleanup(func() { slog.SetDefault(logger) })
 
+	// Opening an entity whose number exists says so, not the driver's error.
+	err := entityCreate([]string{"--number", demoEntityNumber, "--name-zh", "重複", "--application-number", "A-DUP",
+		"--account-mobile", "66000001", "--admin-name-zh", "甲", "--admin-id-number", "1234567(8)",
+		"--admin-birth-date", "1980-01-01", "--admin-mobile", "66000002"})
+	if err == nil || !strings.Contains(err.Error(), "already exists") || strings.Contains(err.Error(), "SQLSTATE") {
+		t.Errorf("entity create of an existing number: %v", err)
+	}
+
 	var out bytes.Buffer
 	if err := entityShow([]string{"--entity", "02000021", "--json"}, &out); err != nil {
 		t.Fatal(err)
@@ -238,7 +246,7 @@ func TestOperatorEntityCommands(t *testing.T) {
 		t.Errorf("unknown entity: %v", err)
 	}
 	// staff create: every wrong field named by its flag; then a good one.
-	err := staffCreate([]string{"--entity", demoEntityNumber, "--id-number", "12", "--birth-date", "2030-01-01", "--mobile", "1234"})
+	err = staffCreate([]string{"--entity", demoEntityNumber, "--id-number", "12", "--birth-date", "2030-01-01", "--mobile", "1234"})
 	for _, want := range []string{"--name-zh:", "--id-number:", "--birth-date:", "--mobile:"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("staff create with bad fields: %v, want %s", err, want)

@@ -31,6 +31,7 @@ type adminsPage struct {
 	chrome
 	CSRF          string
 	Search        string      // the lists show only the logins matching it (storage.StaffMatches)
+	SearchPath    string      // where the search goes
 	Without, With []rightsRow // without and with admin rights
 	Results       []rightsResult
 	Error         string
@@ -42,6 +43,7 @@ type serviceAdminsPage struct {
 	chrome
 	CSRF          string
 	Search        string
+	SearchPath    string
 	Without, With []rightsRow // not and already service admins
 	Results       []rightsResult
 	Error         string
@@ -73,7 +75,7 @@ func (h *Handler) showAdmins(w http.ResponseWriter, r *http.Request) error {
 func (h *Handler) renderAdmins(w http.ResponseWriter, r *http.Request, pt *kit.Signed, status int, v entityView, p adminsPage, chosen map[string]bool) {
 	p.chrome = h.chrome(w, r, pt, h.language(r, pt.Principal), "admins")
 	p.CSRF = p.LogoutCSRF // the same binding: this browser and this session
-	p.Search = listSearch(r)
+	p.Search, p.SearchPath = listSearch(r), adminsPath
 	for _, sl := range v.Staff {
 		if !storage.StaffMatches(sl, p.Search) && !chosen[sl.EUID] {
 			continue
@@ -236,7 +238,7 @@ func (h *Handler) showServiceAdmins(w http.ResponseWriter, r *http.Request) erro
 func (h *Handler) renderServiceAdmins(w http.ResponseWriter, r *http.Request, pt *kit.Signed, status int, v entityView, p serviceAdminsPage) {
 	p.chrome = h.chrome(w, r, pt, h.language(r, pt.Principal), "service_admins")
 	p.CSRF = p.LogoutCSRF
-	p.Search = listSearch(r)
+	p.Search, p.SearchPath = listSearch(r), serviceAdminsPath
 	for _, sl := range v.Staff {
 		if !storage.StaffMatches(sl, p.Search) {
 			continue

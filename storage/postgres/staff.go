@@ -277,21 +277,14 @@ func (s *Store) setStaffFlag(ctx context.Context, actor storage.Actor, entityID 
 func (s *Store) UpdateStaffRegistration(ctx context.Context, actor storage.Actor, entityID int64, euid string, reg storage.StaffLogin) (sl storage.StaffLogin, existing string, err error) {
 	now := s.now()
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('staff-create', $1))`, entityID); err != nil {
+		if err := lockEntityRegistrations(ctx, tx, entityID); err != nil {
 			return err
 		}
 		old, err := lockStaffLogin(ctx, tx, entityID, euid)
 		if err != nil {
 			return err
 		}
-		err = tx.QueryRow(ctx, `
-			SELECT euid FROM staff_logins p
-			WHERE p.entity_id = $1 AND p.status = 'active' AND p.id <> $2 AND `+normalizedDocSQL+` = $3
-			LIMIT 1`, entityID, old.ID, storage.NormalizeIDDocNumber(reg.IDDocNumber)).Scan(&existing)
-		if err == nil {
-			return storage.ErrAlreadyExists
-		}
-		if !errors.Is(err, pgx.ErrNoRows) {
+		if existing, err = samePerson(ctx, tx, entityID, old.ID, reg.IDDocNumber); err != nil {
 			return err
 		}
 		var changed []string
@@ -355,7 +348,7 @@ func (s *Store) StaffLoginOf(ctx context.Context, entityID int64, euid string) (
 func (s *Store) CreateStaffWithCode(ctx context.Context, actor storage.Actor, sl *storage.StaffLogin, issue *storage.CodeIssue) (existing string, err error) {
 	now := s.now()
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('staff-create', $1))`, sl.EntityID); err != nil {
+		if err := lockEntityRegistrations(ctx, tx, sl.EntityID); err != nil {
 			return err
 		}
 		var status string
@@ -365,14 +358,8 @@ func (s *Store) CreateStaffWithCode(ctx context.Context, actor storage.Actor, sl
 		if status != "active" {
 			return storage.ErrConflict
 		}
-		err := tx.QueryRow(ctx, `
-			SELECT euid FROM staff_logins p
-			WHERE p.entity_id = $1 AND p.status = 'active' AND `+normalizedDocSQL+` = $2
-			LIMIT 1`, sl.EntityID, storage.NormalizeIDDocNumber(sl.IDDocNumber)).Scan(&existing)
-		if err == nil {
-			return storage.ErrAlreadyExists
-		}
-		if !errors.Is(err, pgx.ErrNoRows) {
+		var err error
+		if existing, err = samePerson(ctx, tx, sl.EntityID, 0, sl.IDDocNumber); err != nil {
 			return err
 		}
 		if err := createStaffLogin(ctx, tx, now, actor, sl); err != nil {
@@ -385,4 +372,31 @@ func (s *Store) CreateStaffWithCode(ctx context.Context, actor storage.Actor, sl
 		return insertCode(ctx, tx, now, actor, a, issue)
 	})
 	return existing, wrap("create staff login with activation code", err)
+}
+
+// lockEntityRegistrations serialises, until tx ends, the registrations and
+// document changes of one entity's staff logins, so that two at once cannot
+// both pass samePerson.
+func lockEntityRegistrations(ctx context.Context, tx pgx.Tx, entityID int64) error {
+	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('staff-create', $1))`, entityID)
+	return err
+}
+
+// samePerson returns storage.ErrAlreadyExists, with the login's EUID, when
+// a live staff login of the entity other than exceptID (0: none) holds the
+// identity document docNumber (compared normalised): one person, one live
+// login per entity.
+func samePerson(ctx context.Context, tx pgx.Tx, entityID, exceptID int64, docNumber string) (string, error) {
+	var existing string
+	err := tx.QueryRow(ctx, `
+		SELECT euid FROM staff_logins p
+		WHERE p.entity_id = $1 AND p.status = 'active' AND p.id <> $2 AND `+normalizedDocSQL+` = $3
+		LIMIT 1`, entityID, exceptID, storage.NormalizeIDDocNumber(docNumber)).Scan(&existing)
+	switch {
+	case err == nil:
+		return existing, storage.ErrAlreadyExists
+	case errors.Is(err, pgx.ErrNoRows):
+		return "", nil
+	}
+	return "", err
 }

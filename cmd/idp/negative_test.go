@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/url"
@@ -475,11 +476,18 @@ func TestStaffLoginNotAssigned(t *testing.T) {
 	r := idp.rp(web, web.RedirectURIs[0])
 
 	b := idp.browser()
-	p := b.submit(b.startLogin(r, newAuthParams(t)).form(t), idp.demo.EntityNumber, username, pw)
+	params := newAuthParams(t)
+	p := b.submit(b.startLogin(r, params).form(t), idp.demo.EntityNumber, username, pw)
 	if p.StatusCode != http.StatusForbidden || p.Header.Get("Location") != "" {
 		t.Fatalf("unassigned sign-in = %d (Location %q), want 403 and no redirect", p.StatusCode, p.Header.Get("Location"))
 	}
 	mustContain(t, p.errorMessage(), msgNoAccess)
+	// The page leads back to the e-service with access_denied, its state and iss.
+	back, err := url.Parse(html.UnescapeString(submatch(regexp.MustCompile(`<a class="button" href="([^"]*)"`), p.Body)))
+	if err != nil || !strings.HasPrefix(back.String(), r.oauth.RedirectURL) || back.Query().Get("error") != "access_denied" ||
+		back.Query().Get("state") != params.State || back.Query().Get("iss") != idp.issuer || back.Query().Get("code") != "" {
+		t.Errorf("the way back from the refusal: %v (%v)", back, err)
+	}
 	// Nor does the browser get a code by asking again with prompt=none.
 	np := newAuthParams(t)
 	np.Extra = url.Values{"prompt": {"none"}}

@@ -180,11 +180,8 @@ func (h *Handler) finish(w http.ResponseWriter, r *http.Request, ar *storage.Aut
 			h.flow.Fail(edge.IssuerOnRedirect(w, h.cfg.Issuer), r, ar, oidc.ErrAccessDenied().WithDescription("the staff login is not assigned to this e-service"))
 			return nil
 		}
-		entity, username := "", ""
-		if p != nil {
-			entity, username = p.EntityNumber, p.Username
-		}
-		return kit.InForm(kit.Fail(storage.EForbidden, "error_no_access"), h.form(w, r, ar, entity, username))
+		h.noAccess(w, r, ar)
+		return nil
 	}
 	if err := h.k.State.CompleteAuthRequest(ctx, ar.ID, auth); err != nil && !errors.Is(err, storage.ErrConflict) {
 		if errors.Is(err, storage.ErrNotFound) {
@@ -288,3 +285,28 @@ func (h *Handler) loggedOut(w http.ResponseWriter, r *http.Request) {
 	h.k.RememberLanguage(w, r)
 	h.k.Message(w, r, http.StatusOK, "logged_out_heading", "logged_out", false)
 }
+
+// noAccess tells a person whose login the e-service does not admit (an
+// assigned-only e-service, a login not assigned) why, in their language,
+// and offers the way back: the e-service's redirect URI with access_denied
+// (and its state and iss), as the e-service must learn the answer too.
+func (h *Handler) noAccess(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest) {
+	back := &redirectCatcher{header: http.Header{}}
+	h.flow.Fail(edge.IssuerOnRedirect(back, h.cfg.Issuer), r, ar,
+		oidc.ErrAccessDenied().WithDescription("the staff login is not assigned to this e-service"))
+	lang := h.k.Language(r, ar.UILocales...)
+	t := h.k.T(lang)
+	page := kit.MessagePage{Common: h.k.Common(r, lang), Heading: t["no_access_heading"], Message: t["error_no_access"], IsError: true}
+	if loc := back.header.Get("Location"); loc != "" {
+		page.LinkURL, page.LinkText = loc, t["no_access_back"]
+	}
+	h.k.Render(w, http.StatusForbidden, "message.html", page)
+}
+
+// redirectCatcher keeps the headers of an answer that is not sent: where
+// the library would redirect.
+type redirectCatcher struct{ header http.Header }
+
+func (c *redirectCatcher) Header() http.Header         { return c.header }
+func (c *redirectCatcher) Write(p []byte) (int, error) { return len(p), nil }
+func (c *redirectCatcher) WriteHeader(int)             {}

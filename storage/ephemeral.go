@@ -62,6 +62,9 @@ type AccessToken struct {
 	GrantID   string    `json:"grant_id"` // auth request id or refresh family: what to revoke on code replay
 	IssuedAt  time.Time `json:"iat"`
 	ExpiresAt time.Time `json:"exp"`
+	// Department is set on a machine client's token (client_credentials):
+	// the code of the department it acts for. Such a token has no user.
+	Department string `json:"department,omitempty"`
 	Authentication
 }
 

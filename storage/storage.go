@@ -209,11 +209,63 @@ func (a ServiceAccess) Allows() bool {
 	return a.Policy == PolicyEnrolled || a.Assigned
 }
 
-// Client is a registered OIDC relying party of one e-service.
+// ClientKind is what sort of program a client is.
+type ClientKind string
+
+const (
+	// ClientWeb is a department's server-side web app: a secret, the
+	// authorization code flow.
+	ClientWeb ClientKind = "web"
+	// ClientNative is a mobile or desktop app: no secret, PKCE S256.
+	ClientNative ClientKind = "native"
+	// ClientMachine is a department's back end acting for the department
+	// itself (no user): a secret, the client_credentials grant only. It
+	// belongs to a department, not to an e-service.
+	ClientMachine ClientKind = "machine"
+)
+
+// OAuth 2.0 grant types a client may be allowed.
+const (
+	GrantAuthorizationCode = "authorization_code"
+	GrantRefreshToken      = "refresh_token"
+	GrantClientCredentials = "client_credentials"
+)
+
+// Scopes a machine client may be registered with (the department API's).
+const (
+	ScopeDepartmentRead  = "department.read"
+	ScopeDepartmentWrite = "department.write"
+)
+
+// MachineScopes are the scopes a machine client may hold.
+var MachineScopes = []string{ScopeDepartmentRead, ScopeDepartmentWrite}
+
+// DefaultGrantTypes are the grants a client of kind k is allowed.
+func DefaultGrantTypes(k ClientKind) []string {
+	if k == ClientMachine {
+		return []string{GrantClientCredentials}
+	}
+	return []string{GrantAuthorizationCode, GrantRefreshToken}
+}
+
+// Client is a registered OAuth/OIDC client: a relying party of one e-service
+// (web or native), or a department's machine client.
 type Client struct {
-	ID          string
+	ID   string
+	Kind ClientKind
+	// ServiceID and ServiceCode: the e-service of a web or native client
+	// (0 and "" for a machine client).
 	ServiceID   int64
 	ServiceCode string
+	// DepartmentID and DepartmentCode: the department of a machine client
+	// (0 and "" for the others).
+	DepartmentID   int64
+	DepartmentCode string
+	// GrantTypes are the grants the client may use (GrantAuthorizationCode, ...).
+	GrantTypes []string
+	// Scopes are a machine client's registered scopes: what it may ask
+	// for, and what it gets when it asks for none. Empty for the others.
+	Scopes []string
 	// ServiceName is its e-service's name in zh-Hant, pt and en (pt and en
 	// may be empty): what the sign-in page names.
 	ServiceName            Names
@@ -226,6 +278,16 @@ type Client struct {
 	// which the client got tokens ends; "" when the client takes none.
 	BackchannelLogoutURI string
 	CreatedAt            time.Time
+}
+
+// AllowsGrant reports whether the client may use the grant type g.
+func (c Client) AllowsGrant(g string) bool {
+	for _, have := range c.GrantTypes {
+		if have == g {
+			return true
+		}
+	}
+	return false
 }
 
 // Names is a name in the three languages of the pages.

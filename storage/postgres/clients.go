@@ -8,22 +8,28 @@ import (
 	"github.com/entity-account/idp/storage"
 )
 
-const clientColumns = `c.id, c.service_id, sv.code, sv.name_zh, sv.name_pt, sv.name_en, c.name, c.secret_hash, c.public,
-	c.redirect_uris, c.post_logout_redirect_uris, c.backchannel_logout_uri, c.created_at`
+const clientColumns = `c.id, c.kind, coalesce(c.service_id, 0), coalesce(sv.code, ''),
+	coalesce(sv.name_zh, ''), coalesce(sv.name_pt, ''), coalesce(sv.name_en, ''),
+	coalesce(c.department_id, 0), coalesce(d.code, ''), c.grant_types, c.scopes,
+	c.name, c.secret_hash, c.public, c.redirect_uris, c.post_logout_redirect_uris, c.backchannel_logout_uri, c.created_at`
+
+// clientsFrom joins a client to its e-service (web, native) or department (machine).
+const clientsFrom = `clients c LEFT JOIN services sv ON sv.id = c.service_id LEFT JOIN departments d ON d.id = c.department_id`
 
 func scanClient(row pgx.Row) (storage.Client, error) {
 	var c storage.Client
-	err := row.Scan(&c.ID, &c.ServiceID, &c.ServiceCode, &c.ServiceName.ZH, &c.ServiceName.PT, &c.ServiceName.EN, &c.Name, &c.SecretHash, &c.Public,
-		&c.RedirectURIs, &c.PostLogoutRedirectURIs, &c.BackchannelLogoutURI, &c.CreatedAt)
+	err := row.Scan(&c.ID, &c.Kind, &c.ServiceID, &c.ServiceCode, &c.ServiceName.ZH, &c.ServiceName.PT, &c.ServiceName.EN,
+		&c.DepartmentID, &c.DepartmentCode, &c.GrantTypes, &c.Scopes,
+		&c.Name, &c.SecretHash, &c.Public, &c.RedirectURIs, &c.PostLogoutRedirectURIs, &c.BackchannelLogoutURI, &c.CreatedAt)
 	return c, err
 }
 
-// Client returns an enabled client with its e-service's code. An unknown or
-// disabled client gives storage.ErrNotFound.
+// Client returns an enabled client with its e-service's or department's
+// code. An unknown or disabled client gives storage.ErrNotFound.
 func (s *Store) Client(ctx context.Context, id string) (storage.Client, error) {
 	c, err := scanClient(s.pool.QueryRow(ctx, `
 		SELECT `+clientColumns+`
-		FROM clients c JOIN services sv ON sv.id = c.service_id
+		FROM `+clientsFrom+`
 		WHERE c.id = $1 AND c.disabled_at IS NULL`, id))
 	return c, wrap("get client", err)
 }
@@ -33,7 +39,7 @@ func (s *Store) Client(ctx context.Context, id string) (storage.Client, error) {
 func (s *Store) ClientsOfService(ctx context.Context, serviceID int64) ([]storage.Client, error) {
 	rows, err := s.pool.Query(ctx, `
 		SELECT `+clientColumns+`
-		FROM clients c JOIN services sv ON sv.id = c.service_id
+		FROM `+clientsFrom+`
 		WHERE c.service_id = $1 AND c.disabled_at IS NULL
 		ORDER BY c.id`, serviceID)
 	if err != nil {
@@ -48,32 +54,52 @@ func (s *Store) ClientsOfService(ctx context.Context, serviceID int64) ([]storag
 	return nonNil(clients), nil
 }
 
-// CreateClient registers a client of c.ServiceID and fills c.ServiceCode and
-// c.CreatedAt. A public client must have no SecretHash and a confidential one
-// must have one; the database rejects anything else. A taken id gives
-// storage.ErrAlreadyExists, an unknown e-service storage.ErrNotFound.
+// CreateClient registers a client and fills c.ServiceCode (or
+// c.DepartmentCode), c.Kind and c.GrantTypes when empty, and c.CreatedAt. A
+// web or native client belongs to c.ServiceID; a machine client to
+// c.DepartmentID, with a secret, registered scopes and no addresses. An
+// empty Kind means native for a public client and web otherwise; empty
+// GrantTypes mean the kind's (storage.DefaultGrantTypes). The database
+// rejects a client that breaks these rules (storage.ErrInvalid). A taken id
+// gives storage.ErrAlreadyExists, an unknown e-service or department
+// storage.ErrNotFound.
 func (s *Store) CreateClient(ctx context.Context, actor storage.Actor, c *storage.Client) error {
 	now := s.now()
+	if c.Kind == "" {
+		c.Kind = storage.ClientWeb
+		if c.Public {
+			c.Kind = storage.ClientNative
+		}
+	}
+	if len(c.GrantTypes) == 0 {
+		c.GrantTypes = storage.DefaultGrantTypes(c.Kind)
+	}
+	c.Scopes = nonNil(c.Scopes)
+	c.RedirectURIs = nonNil(c.RedirectURIs)
 	c.PostLogoutRedirectURIs = nonNil(c.PostLogoutRedirectURIs)
+	// 0 is NULL: the database decides which owner each kind must have.
+	serviceID, departmentID := nullIfZero(c.ServiceID), nullIfZero(c.DepartmentID)
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `
-			INSERT INTO clients (id, service_id, name, secret_hash, public,
+			INSERT INTO clients (id, kind, service_id, department_id, grant_types, scopes, name, secret_hash, public,
 				redirect_uris, post_logout_redirect_uris, backchannel_logout_uri, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-			RETURNING created_at, (SELECT code FROM services WHERE id = $2),
-				(SELECT name_zh FROM services WHERE id = $2), (SELECT name_pt FROM services WHERE id = $2),
-				(SELECT name_en FROM services WHERE id = $2)`,
-			c.ID, c.ServiceID, c.Name, c.SecretHash, c.Public,
-			nonNil(c.RedirectURIs), c.PostLogoutRedirectURIs, c.BackchannelLogoutURI, now,
-		).Scan(&c.CreatedAt, &c.ServiceCode, &c.ServiceName.ZH, &c.ServiceName.PT, &c.ServiceName.EN)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+			RETURNING created_at, coalesce((SELECT code FROM services WHERE id = $3), ''),
+				coalesce((SELECT name_zh FROM services WHERE id = $3), ''), coalesce((SELECT name_pt FROM services WHERE id = $3), ''),
+				coalesce((SELECT name_en FROM services WHERE id = $3), ''), coalesce((SELECT code FROM departments WHERE id = $4), '')`,
+			c.ID, string(c.Kind), serviceID, departmentID, c.GrantTypes, c.Scopes, c.Name, c.SecretHash, c.Public,
+			c.RedirectURIs, c.PostLogoutRedirectURIs, c.BackchannelLogoutURI, now,
+		).Scan(&c.CreatedAt, &c.ServiceCode, &c.ServiceName.ZH, &c.ServiceName.PT, &c.ServiceName.EN, &c.DepartmentCode)
 		if err != nil {
 			return err
 		}
-		return audit(ctx, tx, now, actor, auditEvent{
-			action:  "client.create",
-			target:  c.ID,
-			details: map[string]any{"service": c.ServiceCode, "public": c.Public, "backchannel_logout_uri": c.BackchannelLogoutURI},
-		})
+		details := map[string]any{"kind": string(c.Kind), "grant_types": c.GrantTypes}
+		if c.Kind == storage.ClientMachine {
+			details["department"], details["scopes"] = c.DepartmentCode, c.Scopes
+		} else {
+			details["service"], details["public"], details["backchannel_logout_uri"] = c.ServiceCode, c.Public, c.BackchannelLogoutURI
+		}
+		return audit(ctx, tx, now, actor, auditEvent{action: "client.create", target: c.ID, details: details})
 	})
 	return wrap("create client", err)
 }
@@ -99,4 +125,12 @@ func (s *Store) DisableClient(ctx context.Context, actor storage.Actor, id strin
 		return audit(ctx, tx, now, actor, auditEvent{action: "client.disable", target: id})
 	})
 	return wrap("disable client", err)
+}
+
+// nullIfZero maps an id of 0 (none) to SQL NULL.
+func nullIfZero(id int64) *int64 {
+	if id == 0 {
+		return nil
+	}
+	return &id
 }

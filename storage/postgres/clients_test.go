@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"crypto/sha256"
+	"errors"
 	"reflect"
 	"testing"
 
@@ -79,4 +80,75 @@ func TestClients(t *testing.T) {
 	}
 	orphan := storage.Client{ID: "orphan", ServiceID: -1, Name: "o", Public: true, RedirectURIs: []string{"https://o/cb"}}
 	wantErr(t, "unknown service", s.CreateClient(ctx, operator, &orphan), storage.ErrNotFound)
+}
+
+// A machine client belongs to a department, has a secret, registered scopes
+// and only the client_credentials grant; web and native clients get the code
+// and refresh grants. The database refuses anything else.
+func TestMachineClients(t *testing.T) {
+	t.Parallel()
+	s, ctx := newStore(t)
+	sv := createService(t, s, "permits", storage.PolicyAssigned)
+	dept, err := s.DepartmentByCode(ctx, "dsat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := sha256.Sum256([]byte("machine-s3cret"))
+
+	m := storage.Client{ID: "dsat-m-1", Kind: storage.ClientMachine, DepartmentID: dept.ID, Name: "DSAT back end",
+		SecretHash: secret[:], Scopes: []string{storage.ScopeDepartmentRead}}
+	if err := s.CreateClient(ctx, operator, &m); err != nil {
+		t.Fatalf("CreateClient(machine): %v", err)
+	}
+	ev := wantAudit(t, s, operator, "client.create", "dsat-m-1", nil)
+	if ev.Details["department"] != "dsat" || ev.Details["kind"] != "machine" {
+		t.Errorf("audit details = %v", ev.Details)
+	}
+	if m.DepartmentCode != "dsat" || !reflect.DeepEqual(m.GrantTypes, []string{storage.GrantClientCredentials}) {
+		t.Errorf("machine client not filled: %+v", m)
+	}
+	got, err := s.Client(ctx, "dsat-m-1")
+	if err != nil || !reflect.DeepEqual(got, m) {
+		t.Errorf("Client(machine) =\n%+v, %v\nwant\n%+v", got, err, m)
+	}
+	if !got.AllowsGrant(storage.GrantClientCredentials) || got.AllowsGrant(storage.GrantAuthorizationCode) || got.ServiceID != 0 {
+		t.Errorf("machine client grants/owner: %+v", got)
+	}
+
+	web := storage.Client{ID: "permits-web", ServiceID: sv.ID, Name: "web", SecretHash: secret[:],
+		RedirectURIs: []string{"https://permits.gov.mo/cb"}}
+	if err := s.CreateClient(ctx, operator, &web); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Client(ctx, "permits-web"); got.Kind != storage.ClientWeb || got.DepartmentID != 0 ||
+		!reflect.DeepEqual(got.GrantTypes, []string{storage.GrantAuthorizationCode, storage.GrantRefreshToken}) {
+		t.Errorf("web client = %+v", got)
+	}
+
+	for name, c := range map[string]storage.Client{
+		"machine without department": {ID: "x1", Kind: storage.ClientMachine, Name: "x", SecretHash: secret[:], Scopes: []string{"department.read"}},
+		"machine with a service": {ID: "x2", Kind: storage.ClientMachine, DepartmentID: dept.ID, ServiceID: sv.ID, Name: "x",
+			SecretHash: secret[:], Scopes: []string{"department.read"}},
+		"machine with redirect URI": {ID: "x3", Kind: storage.ClientMachine, DepartmentID: dept.ID, Name: "x", SecretHash: secret[:],
+			Scopes: []string{"department.read"}, RedirectURIs: []string{"https://x/cb"}},
+		"machine without secret": {ID: "x4", Kind: storage.ClientMachine, DepartmentID: dept.ID, Name: "x", Public: true,
+			Scopes: []string{"department.read"}},
+		"machine without scopes": {ID: "x5", Kind: storage.ClientMachine, DepartmentID: dept.ID, Name: "x", SecretHash: secret[:]},
+		"machine with the code grant": {ID: "x6", Kind: storage.ClientMachine, DepartmentID: dept.ID, Name: "x", SecretHash: secret[:],
+			Scopes: []string{"department.read"}, GrantTypes: []string{"client_credentials", "authorization_code"}},
+		"web with client_credentials": {ID: "x7", ServiceID: sv.ID, Name: "x", SecretHash: secret[:],
+			RedirectURIs: []string{"https://x/cb"}, GrantTypes: []string{"authorization_code", "client_credentials"}},
+		"web with scopes": {ID: "x8", ServiceID: sv.ID, Name: "x", SecretHash: secret[:],
+			RedirectURIs: []string{"https://x/cb"}, Scopes: []string{"department.read"}},
+		"unknown grant": {ID: "x9", ServiceID: sv.ID, Name: "x", SecretHash: secret[:],
+			RedirectURIs: []string{"https://x/cb"}, GrantTypes: []string{"password"}},
+	} {
+		err := s.CreateClient(ctx, operator, &c)
+		if !errors.Is(err, storage.ErrInvalid) {
+			t.Errorf("%s: %v, want ErrInvalid", name, err)
+		}
+	}
+	orphan := storage.Client{ID: "orphan-m", Kind: storage.ClientMachine, DepartmentID: -1, Name: "o", SecretHash: secret[:],
+		Scopes: []string{"department.read"}}
+	wantErr(t, "unknown department", s.CreateClient(ctx, operator, &orphan), storage.ErrNotFound)
 }

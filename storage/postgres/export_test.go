@@ -1,0 +1,4 @@
+package postgres
+
+// MigrationFiles lets the external tests step through the migrations.
+var MigrationFiles = migrationFiles

@@ -1,0 +1,71 @@
+package postgres_test
+
+import (
+	"context"
+	"io/fs"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+
+	"github.com/entity-account/idp/storage/postgres"
+	"github.com/entity-account/idp/storage/storagetest"
+)
+
+// Migration 00007 gives the clients that exist a kind (web or native) and
+// the code and refresh grants, and goes back down cleanly.
+func TestMigrationMachineClients(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	s, err := postgres.Open(ctx, storagetest.EmptyPostgresURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	fsys, _ := fs.Sub(postgres.MigrationFiles, "migrations")
+	db := stdlib.OpenDBFromPool(s.Pool())
+	defer db.Close()
+	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 6); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Pool().Exec(ctx, `
+		INSERT INTO departments (code) VALUES ('D');
+		INSERT INTO services (code, department_id) VALUES ('svc', (SELECT id FROM departments));
+		INSERT INTO clients (id, service_id, name, secret_hash, public, redirect_uris)
+		VALUES ('w', (SELECT id FROM services), 'w', '\x00', false, '{https://w/cb}'),
+		       ('n', (SELECT id FROM services), 'n', NULL, true, '{http://127.0.0.1/cb}')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 7); err != nil {
+		t.Fatalf("up to 7: %v", err)
+	}
+	for id, kind := range map[string]string{"w": "web", "n": "native"} {
+		c, err := s.Client(ctx, id)
+		if err != nil || string(c.Kind) != kind || len(c.GrantTypes) != 2 || c.GrantTypes[0] != "authorization_code" ||
+			c.GrantTypes[1] != "refresh_token" || c.ServiceCode != "svc" || len(c.Scopes) != 0 {
+			t.Errorf("client %s after 00007 = %+v, %v", id, c, err)
+		}
+	}
+	_, err = s.Pool().Exec(ctx, `INSERT INTO clients (id, kind, department_id, grant_types, scopes, name, secret_hash, public, redirect_uris)
+		VALUES ('m', 'machine', (SELECT id FROM departments), '{client_credentials}', '{department.read}', 'm', '\x00', false, '{}')`)
+	if err != nil {
+		t.Fatalf("machine client: %v", err)
+	}
+	if _, err := p.DownTo(ctx, 6); err != nil {
+		t.Fatalf("down to 6: %v", err)
+	}
+	var n int
+	if err := s.Pool().QueryRow(ctx, `SELECT count(*) FROM clients`).Scan(&n); err != nil || n != 2 {
+		t.Errorf("after down: %d clients, %v; want the 2 of before", n, err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		t.Fatalf("up again: %v", err)
+	}
+}

@@ -50,11 +50,23 @@ func (c *client) AuthMethod() oidc.AuthMethod {
 	return oidc.AuthMethodBasic
 }
 
+// ResponseTypes: the code flow, for clients that may use the code grant
+// (a machine client has no user and never comes to /authorize).
 func (c *client) ResponseTypes() []oidc.ResponseType {
+	if !c.AllowsGrant(storage.GrantAuthorizationCode) {
+		return nil
+	}
 	return []oidc.ResponseType{oidc.ResponseTypeCode}
 }
+
+// GrantTypes are the client's own, as registered (storage.Client.GrantTypes):
+// the library refuses any other grant with unauthorized_client.
 func (c *client) GrantTypes() []oidc.GrantType {
-	return []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken}
+	gs := make([]oidc.GrantType, len(c.Client.GrantTypes))
+	for i, g := range c.Client.GrantTypes {
+		gs[i] = oidc.GrantType(g)
+	}
+	return gs
 }
 func (c *client) LoginURL(id string) string {
 	return c.loginURL + "?authRequestID=" + url.QueryEscape(id)

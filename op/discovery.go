@@ -44,7 +44,9 @@ func HonestDiscovery(next http.Handler) http.Handler {
 		doc["response_types_supported"] = []string{string(oidc.ResponseTypeCode)}
 		doc["response_modes_supported"] = []string{"query"}
 		doc["authorization_response_iss_parameter_supported"] = true
-		doc["grant_types_supported"] = []string{string(oidc.GrantTypeCode), string(oidc.GrantTypeRefreshToken)}
+		// client_credentials is for departments' machine clients only.
+		doc["grant_types_supported"] = []string{string(oidc.GrantTypeCode), string(oidc.GrantTypeRefreshToken),
+			string(oidc.GrantTypeClientCredentials)}
 		doc["acr_values_supported"] = []string{ACRPassword}
 		doc["request_parameter_supported"] = false
 		// Logout tokens carry sid and reach every client that registered a

@@ -53,7 +53,12 @@ func NewProvider(cfg ProviderConfig, s *Storage) (*op.Provider, error) {
 	if cfg.AllowInsecure {
 		opts = append(opts, op.WithAllowInsecure())
 	}
-	return op.NewProvider(conf, s, op.StaticIssuer(cfg.Issuer), opts...)
+	p, err := op.NewProvider(conf, s, op.StaticIssuer(cfg.Issuer), opts...)
+	if err != nil {
+		return nil, err
+	}
+	s.tokenCrypto = p.Crypto()
+	return p, nil
 }
 
 type sessionKey struct{}

@@ -9,6 +9,22 @@ import (
 	"github.com/entity-account/idp/storage"
 )
 
+// tokenGrant is the shape every grant's token request has: besides what
+// the library asks of an op.TokenRequest (subject, audience, scopes), it
+// fills in the access-token record what only the grant knows (client,
+// grant to revoke on replay, how the user signed in, department).
+// authRequest (code), *refreshRequest (refresh) and
+// clientCredentialsRequest (client_credentials) implement it.
+type tokenGrant interface {
+	op.TokenRequest
+	fillAccessToken(at *storage.AccessToken)
+}
+
+var (
+	_ tokenGrant = authRequest{}
+	_ tokenGrant = (*refreshRequest)(nil)
+)
+
 // authRequest adapts storage.AuthRequest to op.AuthRequest.
 type authRequest struct{ *storage.AuthRequest }
 
@@ -35,6 +51,10 @@ func (a authRequest) GetState() string                   { return a.State }
 func (a authRequest) GetSubject() string                 { return a.Subject }
 func (a authRequest) Done() bool                         { return a.AuthRequest.Done }
 
+func (a authRequest) fillAccessToken(at *storage.AccessToken) {
+	at.ClientID, at.GrantID, at.Authentication = a.ClientID, a.ID, a.Authentication
+}
+
 // refreshRequest adapts a refresh-token record to op.RefreshTokenRequest.
 // scopes may be narrowed by the client at the refresh grant; the family keeps
 // its original scopes.
@@ -56,3 +76,7 @@ func (r *refreshRequest) GetClientID() string              { return r.rec.Client
 func (r *refreshRequest) GetScopes() []string              { return r.scopes }
 func (r *refreshRequest) GetSubject() string               { return r.rec.Subject }
 func (r *refreshRequest) SetCurrentScopes(scopes []string) { r.scopes = scopes }
+
+func (r *refreshRequest) fillAccessToken(at *storage.AccessToken) {
+	at.ClientID, at.GrantID, at.Authentication = r.rec.ClientID, r.rec.FamilyID, r.rec.Authentication
+}

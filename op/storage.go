@@ -47,6 +47,9 @@ type Storage struct {
 	life          Lifetimes
 	loginURL      string
 	now           func() time.Time
+	// tokenCrypto is the provider's key for opaque tokens (NewProvider
+	// sets it): MachineToken decrypts with it.
+	tokenCrypto op.Crypto
 }
 
 var (
@@ -83,6 +86,9 @@ func (s *Storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 	c, err := s.Client(ctx, req.ClientID)
 	if err != nil {
 		return nil, oidc.ErrInvalidClient().WithDescription("unknown client")
+	}
+	if !c.AllowsGrant(storage.GrantAuthorizationCode) {
+		return nil, oidc.ErrUnauthorizedClient().WithDescription("this client may not use the authorization code flow")
 	}
 	if err := checkAuthRequest(req); err != nil {
 		return nil, err
@@ -253,20 +259,20 @@ func (s *Storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 	return at.ID, token, at.ExpiresAt, nil
 }
 
+// newAccessToken builds the record of an access token for a request of
+// any of our grants: each grant's request type fills in what it knows
+// (tokenGrant).
 func (s *Storage) newAccessToken(req op.TokenRequest) (*storage.AccessToken, error) {
+	g, ok := req.(tokenGrant)
+	if !ok {
+		return nil, fmt.Errorf("access token for unexpected request %T", req)
+	}
 	now := s.now().UTC().Truncate(time.Second)
 	at := &storage.AccessToken{
 		ID: randomID(), Subject: req.GetSubject(), Audience: req.GetAudience(), Scopes: req.GetScopes(),
 		IssuedAt: now, ExpiresAt: now.Add(s.life.AccessToken),
 	}
-	switch r := req.(type) {
-	case authRequest:
-		at.ClientID, at.GrantID, at.Authentication = r.ClientID, r.ID, r.Authentication
-	case *refreshRequest:
-		at.ClientID, at.GrantID, at.Authentication = r.rec.ClientID, r.rec.FamilyID, r.rec.Authentication
-	default:
-		return nil, fmt.Errorf("access token for unexpected request %T", req)
-	}
+	g.fillAccessToken(at)
 	return at, nil
 }
 
@@ -431,6 +437,9 @@ func (s *Storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo,
 	if err != nil {
 		return err
 	}
+	if at.Department != "" {
+		return errors.New("a machine client's token has no user")
+	}
 	return s.fillClaims(ctx, info, at.Subject, at.ClientID, at.Scopes, at.Authentication, nil)
 }
 
@@ -442,6 +451,10 @@ func (s *Storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.Intr
 	}
 	if !slices.Contains(at.Audience, clientID) && at.ClientID != clientID {
 		return errors.New("introspecting client is not an audience of the token")
+	}
+	if at.Department != "" {
+		introspectMachineToken(resp, at)
+		return nil
 	}
 	info := new(oidc.UserInfo)
 	if err := s.fillClaims(ctx, info, at.Subject, at.ClientID, at.Scopes, at.Authentication, nil); err != nil {

@@ -26,7 +26,7 @@ func TestDiscoveryAdvertisesWhatWorks(t *testing.T) {
 		}
 		return out
 	}
-	if got := list("grant_types_supported"); !slices.Equal(got, []string{"authorization_code", "refresh_token"}) {
+	if got := list("grant_types_supported"); !slices.Equal(got, []string{"authorization_code", "refresh_token", "client_credentials"}) {
 		t.Errorf("grant_types_supported = %v", got)
 	}
 	if got := list("response_types_supported"); !slices.Equal(got, []string{"code"}) {

@@ -8,7 +8,8 @@
 //	idp service create ...          register a department's e-service and its groups
 //	idp service enroll ...          open an e-service to an entity
 //	idp service assign ...          assign a staff login to an e-service (and a group)
-//	idp client create ...           register an OIDC client for an e-service
+//	idp department create ...       register a department
+//	idp client create ...           register an OIDC client for an e-service, or a department's machine client
 //	idp keys rotate                 make a new signing key active
 //	idp code resend ...             send a new activation code to a not-yet-activated login
 //	idp logout deliveries ...       list recent back-channel logout deliveries
@@ -49,7 +50,9 @@ commands:
   service create    register an e-service (and its department and groups)
   service enroll    open an e-service to an entity
   service assign    assign a staff login to an e-service and optionally a group
-  client create     register an OIDC client for an e-service
+  department create register a department (code and names)
+  client create     register an OIDC client for an e-service, or (--kind machine --department CODE) a department's
+                    machine client for the client_credentials grant
   keys rotate       make a new signing key active (the old one stays published)
   code resend       send a new activation code to a not-yet-activated login
   logout deliveries list recent back-channel logout deliveries to relying parties and their state
@@ -70,7 +73,7 @@ func run(args []string) error {
 	}
 	cmd, rest := args[0], args[1:]
 	if len(rest) > 0 && (cmd == "entity" || cmd == "service" || cmd == "client" || cmd == "keys" || cmd == "code" || cmd == "logout" ||
-		cmd == "staff" || cmd == "admin") {
+		cmd == "staff" || cmd == "admin" || cmd == "department") {
 		cmd, rest = cmd+" "+rest[0], rest[1:]
 	}
 	switch cmd {
@@ -88,8 +91,10 @@ func run(args []string) error {
 		return serviceEnroll(rest)
 	case "service assign":
 		return serviceAssign(rest)
+	case "department create":
+		return departmentCreate(rest)
 	case "client create":
-		return clientCreate(rest)
+		return clientCreateCommand(rest)
 	case "keys rotate":
 		return keysRotate(rest)
 	case "code resend":

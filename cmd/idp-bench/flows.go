@@ -159,6 +159,28 @@ func (t *target) tokenRequest(ctx context.Context, b *browser, c clientInfo, for
 	return tok, nil
 }
 
+// clientCredentials runs the client_credentials grant as the machine
+// client, with HTTP Basic: one opaque access token, no ID token.
+func (t *target) clientCredentials(ctx context.Context, b *browser) error {
+	c := t.world.Machine
+	r, err := b.post(ctx, t.token, url.Values{"grant_type": {"client_credentials"}},
+		http.Header{"Authorization": {basicAuth(c.ID, c.Secret)}})
+	if err != nil {
+		return err
+	}
+	if r.status != http.StatusOK {
+		return statusFailure("token", r)
+	}
+	var tok tokens
+	if err := json.Unmarshal(r.body, &tok); err != nil {
+		return protocolError("token answer is not JSON: %v", err)
+	}
+	if tok.AccessToken == "" {
+		return protocolError("client_credentials answer lacks access_token")
+	}
+	return nil
+}
+
 // callUserinfo asks for the claims of an access token.
 func (t *target) callUserinfo(ctx context.Context, b *browser, accessToken string) error {
 	r, err := b.get(ctx, t.userinfo, http.Header{"Authorization": {"Bearer " + accessToken}})

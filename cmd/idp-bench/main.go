@@ -64,7 +64,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.password, "password", "Bench-Only-Pa55word", "password of every bench staff login")
 	fs.StringVar(&o.secret, "client-secret", "bench-only-client-secret-0123456789abcdef", "secret of the confidential client bench-web")
 	fs.StringVar(&o.scenarios, "scenario", "all", "all, or a comma list of: login, sso, refresh, userinfo, introspect, client_credentials, flood")
-	fs.IntVar(&o.concurrency, "c", 0, "workers per scenario (0: the scenario's default: login 8, sso/refresh 16, userinfo/introspect 32)")
+	fs.IntVar(&o.concurrency, "c", 0, "workers per scenario (0: the scenario's default: login 8, sso/refresh 16, userinfo/introspect/client_credentials 32)")
 	fs.DurationVar(&o.duration, "d", 10*time.Second, "measured duration per scenario")
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "unrecorded run before each measurement")
 	fs.Float64Var(&o.rate, "rate", 0, "open loop: start this many iterations per second (0: closed loop)")

@@ -115,6 +115,13 @@ var scenarios = []scenario{
 			return w.t.callIntrospect(ctx, w.api, w.tok.AccessToken)
 		},
 	},
+	{
+		name: "client_credentials", defaultC: 32,
+		about: "client_credentials grant of the department's machine client, client_secret_basic: one opaque access token (no signature)",
+		run: func(ctx context.Context, w *worker) error {
+			return w.t.clientCredentials(ctx, w.api)
+		},
+	},
 }
 
 func signInPublic(scope string) func(ctx context.Context, w *worker) error {

@@ -22,6 +22,7 @@ const (
 	benchDepartment = "BENCH"
 	publicClientID  = "bench-mobile"
 	confClientID    = "bench-web"
+	machineClientID = "bench-machine" // the department BENCH's machine client (client_credentials)
 	// Any port is accepted on the native loopback redirect (RFC 8252); nothing
 	// listens there: the bench reads the code from the Location header.
 	publicRedirect = "http://127.0.0.1/callback"
@@ -42,12 +43,14 @@ type world struct {
 	Password     string     `json:"-"`
 	Public       clientInfo `json:"public_client"`
 	Confidential clientInfo `json:"confidential_client"`
+	Machine      clientInfo `json:"machine_client"`
 }
 
 func benchWorld(logins int, pw, secret string) world {
 	w := world{EntityNumber: benchEntity, Password: pw,
 		Public:       clientInfo{ID: publicClientID, RedirectURI: "http://127.0.0.1:9/callback"},
-		Confidential: clientInfo{ID: confClientID, Secret: secret, RedirectURI: confRedirect}}
+		Confidential: clientInfo{ID: confClientID, Secret: secret, RedirectURI: confRedirect},
+		Machine:      clientInfo{ID: machineClientID, Secret: secret}}
 	for i := 1; i <= logins; i++ {
 		w.Usernames = append(w.Usernames, fmt.Sprintf("bench%04d", i))
 	}
@@ -94,7 +97,10 @@ func seed(ctx context.Context, pg *postgres.Store, hasher *password.Hasher, w wo
 	if err := ensureClient(ctx, pg, sv, w.Public, publicRedirect); err != nil {
 		return err
 	}
-	return ensureClient(ctx, pg, sv, w.Confidential, confRedirect)
+	if err := ensureClient(ctx, pg, sv, w.Confidential, confRedirect); err != nil {
+		return err
+	}
+	return ensureMachineClient(ctx, pg, dept, w.Machine)
 }
 
 func seedLogins(ctx context.Context, pg *postgres.Store, hasher *password.Hasher, entityID int64, w world) error {
@@ -163,6 +169,24 @@ func ensureClient(ctx context.Context, pg *postgres.Store, sv storage.Service, c
 	}
 	if got.ServiceID != sv.ID || (sum != nil && subtle.ConstantTimeCompare(got.SecretHash, sum) != 1) {
 		return fmt.Errorf("client %s exists with another e-service or secret: use the secret it was seeded with (-client-secret)", c.ID)
+	}
+	return nil
+}
+
+// ensureMachineClient registers the department's machine client c, or
+// checks that the registered one is usable.
+func ensureMachineClient(ctx context.Context, pg *postgres.Store, dept storage.Department, c clientInfo) error {
+	sum := sha256.Sum256([]byte(c.Secret)) // as op/client.go checks it
+	got, err := pg.Client(ctx, c.ID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return pg.CreateClient(ctx, actor, &storage.Client{ID: c.ID, Kind: storage.ClientMachine, DepartmentID: dept.ID,
+			Name: "效能測試 " + c.ID, SecretHash: sum[:], Scopes: []string{storage.ScopeDepartmentRead}})
+	}
+	if err != nil {
+		return err
+	}
+	if got.Kind != storage.ClientMachine || got.DepartmentID != dept.ID || subtle.ConstantTimeCompare(got.SecretHash, sum[:]) != 1 {
+		return fmt.Errorf("client %s exists with another kind, department or secret: use the secret it was seeded with (-client-secret)", c.ID)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@
 //	idp service create ...          register a department's e-service and its groups
 //	idp service enroll ...          open an e-service to an entity
 //	idp service assign ...          assign a staff login to an e-service (and a group)
+//	idp service unassign ...        take a staff login off an e-service, or out of a group
 //	idp department create ...       register a department
 //	idp client create ...           register an OIDC client for an e-service, or a department's machine client
 //	idp keys rotate                 make a new signing key active
@@ -50,6 +51,7 @@ commands:
   service create    register an e-service (and its department and groups)
   service enroll    open an e-service to an entity
   service assign    assign a staff login to an e-service and optionally a group
+  service unassign  take a staff login off an e-service (and its groups there), or out of one group
   department create register a department (code and names)
   client create     register an OIDC client for an e-service, or (--kind machine --department CODE) a department's
                     machine client for the client_credentials grant
@@ -91,6 +93,8 @@ func run(args []string) error {
 		return serviceEnroll(rest)
 	case "service assign":
 		return serviceAssign(rest)
+	case "service unassign":
+		return serviceUnassign(rest)
 	case "department create":
 		return departmentCreate(rest)
 	case "client create":

@@ -82,7 +82,7 @@ func writeJSONTo(out io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// ---- service create / enroll / assign ----
+// ---- service create / enroll (assign and unassign: services.go) ----
 
 func serviceCreate(args []string) error {
 	fs := flag.NewFlagSet("service create", flag.ContinueOnError)
@@ -152,51 +152,6 @@ func serviceEnroll(args []string) error {
 		fmt.Printf("e-service %s opened to entity %s\n", sv.Code, e.Number)
 		return nil
 	})
-}
-
-func serviceAssign(args []string) error {
-	fs := flag.NewFlagSet("service assign", flag.ContinueOnError)
-	code := fs.String("service", "", "e-service code")
-	euid := fs.String("euid", "", "EUID of the staff login")
-	group := fs.String("group", "", "group code (optional)")
-	if err := parseFlags(fs, args, "service", "euid"); err != nil {
-		return err
-	}
-	return withDirectory(func(ctx context.Context, _ *config.Config, pg *postgres.Store) error {
-		sv, err := pg.ServiceByCode(ctx, *code)
-		if err != nil {
-			return fmt.Errorf("e-service %s: %w", *code, err)
-		}
-		sl, err := pg.StaffLoginByEUID(ctx, *euid)
-		if err != nil {
-			return fmt.Errorf("staff login %s: %w", *euid, err)
-		}
-		if err := assignToService(ctx, pg, sl.ID, sv.ID, *group); err != nil {
-			return err
-		}
-		if *group != "" {
-			fmt.Printf("staff login %s assigned to e-service %s, group %s\n", sl.EUID, sv.Code, *group)
-		} else {
-			fmt.Printf("staff login %s assigned to e-service %s\n", sl.EUID, sv.Code)
-		}
-		return nil
-	})
-}
-
-func assignToService(ctx context.Context, pg *postgres.Store, loginID, serviceID int64, groupCode string) error {
-	if groupCode == "" {
-		return pg.AssignService(ctx, operator(), loginID, serviceID)
-	}
-	groups, err := pg.Groups(ctx, serviceID)
-	if err != nil {
-		return err
-	}
-	for _, g := range groups {
-		if g.Code == groupCode {
-			return pg.AddGroupMember(ctx, operator(), loginID, g.ID)
-		}
-	}
-	return fmt.Errorf("group %s: %w", groupCode, storage.ErrNotFound)
 }
 
 // ---- client create ----

@@ -31,6 +31,7 @@ type Directory interface {
 	EntityAuditEvents(ctx context.Context, entityID, before int64, limit int) ([]storage.AuditEvent, error)
 	LastCodeSent(ctx context.Context, ref storage.AccountRef) (*time.Time, storage.Channel, error)
 	ActivationCodes(ctx context.Context, ref storage.AccountRef, limit int) ([]storage.ActivationCode, error)
+	AssignmentDirectory // services.go
 }
 
 // Sessions is the short-lived store, decorated so that relying parties hear

@@ -40,9 +40,10 @@ func (idp *testIDP) navOf(t *testing.T, p page) []string {
 }
 
 var (
-	navAdmin         = []string{"/account", "/account/password", "/account/entity", "/account/staff", "/account/admins", "/account/service-admins", "/account/changes"}
+	navAdmin         = []string{"/account", "/account/password", "/account/entity", "/account/staff", "/account/admins", "/account/services", "/account/service-admins", "/account/changes"}
 	navEntityAccount = []string{"/account", "/account/password", "/account/admins"}
 	navStaff         = []string{"/account", "/account/password"}
+	navServiceAdmin  = []string{"/account", "/account/password", "/account/services"}
 )
 
 func wantNav(t *testing.T, idp *testIDP, who string, p page, want []string) {
@@ -131,8 +132,8 @@ func (idp *testIDP) otherEntity(t *testing.T) (storage.StaffLogin, string) {
 
 // TestPortalNavByRole: each role sees exactly its links, computed from its
 // rights as read now: a staff login designated service admin meanwhile sees
-// no administration page, the entity account only the removal of admin
-// rights, an admin all of them.
+// 服務列表 only, the entity account only the removal of admin rights, an
+// admin all of them.
 func TestPortalNavByRole(t *testing.T) {
 	t.Parallel()
 	idp := startIDP(t, nil)
@@ -156,7 +157,7 @@ func TestPortalNavByRole(t *testing.T) {
 	staff02B := idp.loginBrowser("staff02")
 	wantNav(t, idp, "staff02", staff02B.accountPage("/account"), navStaff)
 	idp.setServiceAdmin(t, admin, staff02, true) // while signed in
-	wantNav(t, idp, "staff02 as service admin", staff02B.accountPage("/account/password"), navStaff)
+	wantNav(t, idp, "staff02 as service admin", staff02B.accountPage("/account/password"), navServiceAdmin)
 
 	// In Portuguese and English the labels are the catalogue's.
 	pt := adminB.accountPage("/account?lang=pt")

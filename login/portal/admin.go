@@ -40,6 +40,13 @@ func (h *Handler) mountAdministration(r *mux.Router) {
 	r.Handle(serviceAdminsPath, h.serveAdmin(h.showServiceAdmins)).Methods(get...)
 	r.Handle(serviceAdminsPath, kit.SameOrigin(h.serveAdmin(h.submitServiceAdmins))).Methods(http.MethodPost)
 	r.Handle(changesPath, h.serveAdmin(h.showChanges)).Methods(get...)
+	// 服務列表, an e-service, the 工作人員登入號列表 of a group or of the e-service (services*.go)
+	r.Handle(servicesPath, h.serveAdmin(h.showServices)).Methods(get...)
+	r.Handle(servicesPath+"/{code}", h.serveAdmin(h.showService)).Methods(get...)
+	for _, list := range []string{servicesPath + "/{code}/groups/{group}", servicesPath + "/{code}/staff"} {
+		r.Handle(list, h.serveAdmin(h.showServiceStaff)).Methods(get...)
+		r.Handle(list, kit.SameOrigin(h.serveAdmin(h.submitServiceStaff))).Methods(http.MethodPost)
+	}
 	_ = r // pages register here
 	get, post := []string{http.MethodGet, http.MethodHead}, http.MethodPost
 	r.Handle(staffPath, h.serveStaff(h.showStaffList)).Methods(get...) // staff*.go

@@ -13,9 +13,10 @@ import (
 // this request (h.actor), so a login whose admin rights were removed loses
 // the links on its next request:
 //
-//	admins:              實體資訊, 工作人員登入號列表, 移除管理員的權限, 服務管理員列表, 最近變更
+//	admins:              實體資訊, 工作人員登入號列表, 移除管理員的權限, 服務列表, 服務管理員列表, 最近變更
 //	the entity account:  移除管理員的權限
-//	staff, service admins: none
+//	service admins:      服務列表
+//	staff:               none
 
 // Paths of the administration pages of this file's author (the staff
 // pages register their own).
@@ -51,6 +52,7 @@ var navPages = []navPage{
 	{"entity", entityInfoPath, "nav_entity_info", storage.CanManageStaff},
 	{"staff", "/account/staff", "nav_staff", storage.CanManageStaff},
 	{"admins", adminsPath, "nav_admins", ofEntity(storage.CanRemoveAdmin)},
+	{"services", servicesPath, "nav_services", storage.CanAssignServices}, // services.go
 	{"service_admins", serviceAdminsPath, "nav_service_admins", ofEntity(storage.CanDesignateServiceAdmin)},
 	{"changes", changesPath, "nav_changes", storage.CanViewAudit},
 }

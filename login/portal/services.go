@@ -1,0 +1,182 @@
+package portal
+
+import (
+	"net/http"
+	"net/url"
+
+	"github.com/gorilla/mux"
+
+	"github.com/entity-account/idp/login/kit"
+	"github.com/entity-account/idp/storage"
+)
+
+// 服務列表 (manual §十五): the e-services opened to the signed-in account's
+// entity, each with its groups and who of the entity is in each; a
+// service's page; and, on each group (or on the e-service itself), the
+// manual's 工作人員登入號列表 with its two lists (services_staff.go). For
+// the entity's admins and service admins (storage.CanAssignServices);
+// everything goes through manage.EntityServices, AssignService and
+// UnassignService, which look everything up in the session's entity only:
+// an e-service, a group or an EUID of another entity is not found.
+
+const servicesPath = "/account/services"
+
+// svcMember is one staff login in a group or an e-service.
+type svcMember struct {
+	Username, EUID, Name string
+	Deleted              bool
+}
+
+// svcGroup is a group as the pages show it.
+type svcGroup struct {
+	Code, Name string
+	Members    []svcMember
+	URL        string // its 工作人員登入號列表
+}
+
+// svcView is an e-service as the pages show it, in the page's language.
+type svcView struct {
+	Code, Name string
+	Enrolled   bool // policy enrolled: any staff login of the entity may use it
+	URL        string
+	Groups     []svcGroup
+	Assigned   []svcMember // assigned to the e-service itself
+	StaffURL   string      // the 工作人員登入號列表 of the e-service itself
+}
+
+type servicesPage struct {
+	chrome
+	Services []svcView
+}
+
+type servicePage struct {
+	chrome
+	Service svcView
+	// Sections are each group with its members and a link to its
+	// 工作人員登入號列表, then the e-service itself with the logins assigned
+	// to it.
+	Sections []svcSection
+}
+
+// svcSection is one list of members on an e-service's page.
+type svcSection struct {
+	ID, Title, Code, Help string
+	Members               []svcMember
+	URL                   string
+}
+
+// serviceURL is the address of an e-service's page, or of one of its pages.
+func (h *Handler) serviceURL(code string, more ...string) string {
+	u := h.k.BasePath + servicesPath + "/" + url.PathEscape(code)
+	for _, m := range more {
+		u += "/" + url.PathEscape(m)
+	}
+	return u
+}
+
+// svcNotFound is the answer for an e-service or a group the entity does
+// not have.
+func svcNotFound() error {
+	return kit.Fail(storage.ENotFound, "svc_error_not_found").WithLink(servicesPath, "nav_services")
+}
+
+// serviceView turns an e-service of the entity v into what the pages show.
+func (h *Handler) serviceView(sv storage.EntityService, v entityView, lang string) svcView {
+	members := func(euids []string) []svcMember {
+		out := []svcMember{}
+		for _, euid := range euids {
+			m := svcMember{EUID: euid}
+			if sl, ok := v.byEUID(euid); ok {
+				m.Username, m.Deleted = sl.Username, sl.Status == storage.StatusDeleted
+				m.Name = sl.NameZH
+				if m.Name == "" {
+					m.Name = sl.NameForeign
+				}
+			}
+			out = append(out, m)
+		}
+		return out
+	}
+	out := svcView{
+		Code: sv.Code, Name: sv.Names().In(lang), Enrolled: sv.AccessPolicy == storage.PolicyEnrolled,
+		URL: h.serviceURL(sv.Code), Assigned: members(sv.Assigned), StaffURL: h.serviceURL(sv.Code, "staff"),
+	}
+	for _, g := range sv.Groups {
+		out.Groups = append(out.Groups, svcGroup{Code: g.Code, Name: g.Names().In(lang), Members: members(g.Members),
+			URL: h.serviceURL(sv.Code, "groups", g.Code)})
+	}
+	return out
+}
+
+// servicesOf is the signed-in account's entity with its staff and its
+// e-services, for an account that may assign them; otherwise the refusal.
+func (h *Handler) servicesOf(r *http.Request, pt *kit.Signed) (entityView, []storage.EntityService, error) {
+	v, err := h.entityStaff(r, pt, "services")
+	if err != nil {
+		return v, nil, err
+	}
+	all, err := h.admin.Manage.EntityServices(r.Context(), h.actor(r, pt), v.Entity.ID)
+	return v, all, asRefusal(err)
+}
+
+// serviceOf is servicesOf narrowed to the e-service the address names.
+func (h *Handler) serviceOf(r *http.Request, pt *kit.Signed) (entityView, storage.EntityService, error) {
+	v, all, err := h.servicesOf(r, pt)
+	if err != nil {
+		return v, storage.EntityService{}, err
+	}
+	code := mux.Vars(r)["code"]
+	for _, sv := range all {
+		if sv.Code == code {
+			return v, sv, nil
+		}
+	}
+	return v, storage.EntityService{}, svcNotFound()
+}
+
+// ---- 服務列表 ----
+
+func (h *Handler) showServices(w http.ResponseWriter, r *http.Request) error {
+	h.k.RememberLanguage(w, r)
+	pt, err := h.require(w, r)
+	if pt == nil {
+		return err
+	}
+	v, all, err := h.servicesOf(r, pt)
+	if err != nil {
+		return err
+	}
+	lang := h.language(r, pt.Principal)
+	p := servicesPage{chrome: h.chrome(w, r, pt, lang, "services")}
+	for _, sv := range all {
+		p.Services = append(p.Services, h.serviceView(sv, v, lang))
+	}
+	h.k.Render(w, http.StatusOK, "account_services.html", p)
+	return nil
+}
+
+// ---- an e-service's page ----
+
+func (h *Handler) showService(w http.ResponseWriter, r *http.Request) error {
+	h.k.RememberLanguage(w, r)
+	pt, err := h.require(w, r)
+	if pt == nil {
+		return err
+	}
+	v, sv, err := h.serviceOf(r, pt)
+	if err != nil {
+		return err
+	}
+	lang := h.language(r, pt.Principal)
+	p := servicePage{chrome: h.chrome(w, r, pt, lang, "services"), Service: h.serviceView(sv, v, lang)}
+	for _, g := range p.Service.Groups {
+		p.Sections = append(p.Sections, svcSection{ID: "group_" + g.Code, Title: g.Name, Code: g.Code, Members: g.Members, URL: g.URL})
+	}
+	itself := svcSection{ID: "service_staff", Title: p.T["svc_assigned_service"], Members: p.Service.Assigned, URL: p.Service.StaffURL}
+	if len(p.Service.Groups) > 0 {
+		itself.Help = p.T["svc_assigned_service_help"]
+	}
+	p.Sections = append(p.Sections, itself)
+	h.k.Render(w, http.StatusOK, "account_service.html", p)
+	return nil
+}

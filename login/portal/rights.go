@@ -289,14 +289,23 @@ func (h *Handler) submitServiceAdmins(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	page.Lists = true
-	// Nothing succeeded: the answer takes the failure's status.
-	if failed := errOn; (len(on) == 0 || errOn != nil) && (len(off) == 0 || errOff != nil) {
-		if failed == nil {
-			failed = errOff
-		}
+	if failed := noneSucceeded(on, off, errOn, errOff); failed != nil {
 		return kit.InForm(failed, func(status int, _ string) { h.renderServiceAdmins(w, r, pt, status, after, page) })
 	}
 	h.renderServiceAdmins(w, r, pt, http.StatusOK, after, page)
+	return nil
+}
+
+// noneSucceeded is, for a form with two lists of chosen logins (on and
+// off, each list's failure as each returns it), the failure whose status
+// the answer takes when nothing succeeded; nil when something did.
+func noneSucceeded(on, off []string, errOn, errOff error) error {
+	if (len(on) == 0 || errOn != nil) && (len(off) == 0 || errOff != nil) {
+		if errOn != nil {
+			return errOn
+		}
+		return errOff
+	}
 	return nil
 }
 

@@ -125,28 +125,45 @@ func (h *Handler) serviceOf(r *http.Request, pt *kit.Signed) (entityView, storag
 	if err != nil {
 		return v, storage.EntityService{}, err
 	}
+	sv, err := pickService(r, all)
+	return v, sv, err
+}
+
+// pickService is the e-service of all that the address names.
+func pickService(r *http.Request, all []storage.EntityService) (storage.EntityService, error) {
 	code := mux.Vars(r)["code"]
 	for _, sv := range all {
 		if sv.Code == code {
-			return v, sv, nil
+			return sv, nil
 		}
 	}
-	return v, storage.EntityService{}, svcNotFound()
+	return storage.EntityService{}, svcNotFound()
+}
+
+// openServices opens a GET of 服務列表 or of an e-service's page: the
+// signed-in account (nil when the request goes no further, err then the
+// refusal or a failure), its entity with its staff and e-services, and the
+// page language.
+func (h *Handler) openServices(w http.ResponseWriter, r *http.Request) (*kit.Signed, entityView, []storage.EntityService, string, error) {
+	h.k.RememberLanguage(w, r)
+	pt, err := h.require(w, r)
+	if pt == nil {
+		return nil, entityView{}, nil, "", err
+	}
+	v, all, err := h.servicesOf(r, pt)
+	if err != nil {
+		return nil, v, nil, "", err
+	}
+	return pt, v, all, h.language(r, pt.Principal), nil
 }
 
 // ---- 服務列表 ----
 
 func (h *Handler) showServices(w http.ResponseWriter, r *http.Request) error {
-	h.k.RememberLanguage(w, r)
-	pt, err := h.require(w, r)
+	pt, v, all, lang, err := h.openServices(w, r)
 	if pt == nil {
 		return err
 	}
-	v, all, err := h.servicesOf(r, pt)
-	if err != nil {
-		return err
-	}
-	lang := h.language(r, pt.Principal)
 	p := servicesPage{chrome: h.chrome(w, r, pt, lang, "services")}
 	for _, sv := range all {
 		p.Services = append(p.Services, h.serviceView(sv, v, lang))
@@ -158,16 +175,14 @@ func (h *Handler) showServices(w http.ResponseWriter, r *http.Request) error {
 // ---- an e-service's page ----
 
 func (h *Handler) showService(w http.ResponseWriter, r *http.Request) error {
-	h.k.RememberLanguage(w, r)
-	pt, err := h.require(w, r)
+	pt, v, all, lang, err := h.openServices(w, r)
 	if pt == nil {
 		return err
 	}
-	v, sv, err := h.serviceOf(r, pt)
+	sv, err := pickService(r, all)
 	if err != nil {
 		return err
 	}
-	lang := h.language(r, pt.Principal)
 	p := servicePage{chrome: h.chrome(w, r, pt, lang, "services"), Service: h.serviceView(sv, v, lang)}
 	for _, g := range p.Service.Groups {
 		p.Sections = append(p.Sections, svcSection{ID: "group_" + g.Code, Title: g.Name, Code: g.Code, Members: g.Members, URL: g.URL})

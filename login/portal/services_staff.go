@@ -167,11 +167,7 @@ func (h *Handler) submitServiceStaff(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	page := svcStaffPage{Results: append(resOn, resOff...)}
-	// Nothing succeeded: the answer takes the failure's status.
-	if failed := errOn; (len(on) == 0 || errOn != nil) && (len(off) == 0 || errOff != nil) {
-		if failed == nil {
-			failed = errOff
-		}
+	if failed := noneSucceeded(on, off, errOn, errOff); failed != nil {
 		return kit.InForm(failed, func(status int, _ string) { h.renderServiceStaff(w, r, pt, status, after, page) })
 	}
 	h.renderServiceStaff(w, r, pt, http.StatusOK, after, page)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -132,6 +133,24 @@ func lookupAssignment(ctx context.Context, tx pgx.Tx, entityID int64, euid, serv
 	return t, err
 }
 
+// changeInEntity runs change in a transaction on what euid, serviceCode
+// and groupCode name in the entity (lookupAssignment), and returns whether
+// it changed anything.
+func (s *Store) changeInEntity(ctx context.Context, op string, entityID int64, euid, serviceCode, groupCode string,
+	change func(tx pgx.Tx, now time.Time, t assignmentTarget) (bool, error),
+) (bool, error) {
+	now := s.now()
+	changed := false
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		t, err := lookupAssignment(ctx, tx, entityID, euid, serviceCode, groupCode)
+		if err == nil {
+			changed, err = change(tx, now, t)
+		}
+		return err
+	})
+	return changed && err == nil, wrap(op, err)
+}
+
 // AssignInEntity assigns the entity's active staff login euid to the
 // e-service serviceCode opened to the entity and, when groupCode is not "",
 // puts it in that e-service's group (which implies the assignment). It
@@ -140,27 +159,19 @@ func lookupAssignment(ctx context.Context, tx pgx.Tx, entityID int64, euid, serv
 // e-service or group the entity does not have is storage.ErrNotFound; a
 // deleted login storage.ErrInvalid; nothing is written then.
 func (s *Store) AssignInEntity(ctx context.Context, actor storage.Actor, entityID int64, euid, serviceCode, groupCode string) (bool, error) {
-	now := s.now()
-	changed := false
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		changed = false
-		t, err := lookupAssignment(ctx, tx, entityID, euid, serviceCode, groupCode)
-		if err != nil {
-			return err
-		}
+	return s.changeInEntity(ctx, "assign in entity", entityID, euid, serviceCode, groupCode, func(tx pgx.Tx, now time.Time, t assignmentTarget) (bool, error) {
 		if !t.active {
-			return &storage.Error{Code: storage.EInvalid, Message: "Staff login " + euid + " is deleted: it cannot be assigned.", Err: storage.ErrInvalid}
+			return false, &storage.Error{Code: storage.EInvalid, Message: "Staff login " + euid + " is deleted: it cannot be assigned.", Err: storage.ErrInvalid}
 		}
 		assigned, err := assign(ctx, tx, now, t.loginID, t.serviceID)
 		if err != nil {
-			return err
+			return false, err
 		}
 		if groupCode == "" {
 			if !assigned {
-				return nil
+				return false, nil
 			}
-			changed = true
-			return audit(ctx, tx, now, actor, auditEvent{
+			return true, audit(ctx, tx, now, actor, auditEvent{
 				entityID: &entityID, action: "service.assign", target: t.euid,
 				details: map[string]any{"service": t.serviceCode},
 			})
@@ -170,15 +181,13 @@ func (s *Store) AssignInEntity(ctx context.Context, actor storage.Actor, entityI
 			VALUES ($1, $2, $3)
 			ON CONFLICT DO NOTHING`, t.loginID, t.groupID, now)
 		if err != nil || (tag.RowsAffected() == 0 && !assigned) {
-			return err
+			return false, err
 		}
-		changed = true
-		return audit(ctx, tx, now, actor, auditEvent{
+		return true, audit(ctx, tx, now, actor, auditEvent{
 			entityID: &entityID, action: "group.add_member", target: t.euid,
 			details: map[string]any{"service": t.serviceCode, "group": groupCode, "assigned": assigned},
 		})
 	})
-	return changed, wrap("assign in entity", err)
 }
 
 // UnassignInEntity takes the entity's staff login euid (deleted ones too)
@@ -189,21 +198,13 @@ func (s *Store) AssignInEntity(ctx context.Context, actor storage.Actor, entityI
 // the groups left), in the same transaction. A login, e-service or group
 // the entity does not have is storage.ErrNotFound, and nothing is written.
 func (s *Store) UnassignInEntity(ctx context.Context, actor storage.Actor, entityID int64, euid, serviceCode, groupCode string) (bool, error) {
-	now := s.now()
-	changed := false
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		changed = false
-		t, err := lookupAssignment(ctx, tx, entityID, euid, serviceCode, groupCode)
-		if err != nil {
-			return err
-		}
+	return s.changeInEntity(ctx, "unassign in entity", entityID, euid, serviceCode, groupCode, func(tx pgx.Tx, now time.Time, t assignmentTarget) (bool, error) {
 		if groupCode != "" {
 			tag, err := tx.Exec(ctx, `DELETE FROM group_members WHERE staff_login_id = $1 AND group_id = $2`, t.loginID, t.groupID)
 			if err != nil || tag.RowsAffected() == 0 {
-				return err
+				return false, err
 			}
-			changed = true
-			return audit(ctx, tx, now, actor, auditEvent{
+			return true, audit(ctx, tx, now, actor, auditEvent{
 				entityID: &entityID, action: "group.remove_member", target: t.euid,
 				details: map[string]any{"service": t.serviceCode, "group": groupCode},
 			})
@@ -213,21 +214,19 @@ func (s *Store) UnassignInEntity(ctx context.Context, actor storage.Actor, entit
 			WHERE gm.group_id = g.id AND g.service_id = $1 AND gm.staff_login_id = $2
 			RETURNING g.code`, t.serviceID, t.loginID)
 		if err != nil {
-			return err
+			return false, err
 		}
 		groups, err := pgx.CollectRows(rows, pgx.RowTo[string])
 		if err != nil {
-			return err
+			return false, err
 		}
 		tag, err := tx.Exec(ctx, `DELETE FROM service_assignments WHERE staff_login_id = $1 AND service_id = $2`, t.loginID, t.serviceID)
 		if err != nil || (tag.RowsAffected() == 0 && len(groups) == 0) {
-			return err
+			return false, err
 		}
-		changed = true
-		return audit(ctx, tx, now, actor, auditEvent{
+		return true, audit(ctx, tx, now, actor, auditEvent{
 			entityID: &entityID, action: "service.unassign", target: t.euid,
 			details: map[string]any{"service": t.serviceCode, "groups": nonNil(groups)},
 		})
 	})
-	return changed, wrap("unassign in entity", err)
 }

@@ -353,7 +353,7 @@ func TestPortalServiceAdmins(t *testing.T) {
 
 // ---- 最近變更 ----
 
-var changeRows = regexp.MustCompile(`(?s)<tr><td class="when">([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td></tr>`)
+var changeRows = regexp.MustCompile(`(?s)<tr><td class="when"[^>]*>([^<]*)</td><td[^>]*>([^<]*)</td><td[^>]*>([^<]*)</td><td[^>]*>([^<]*)</td></tr>`)
 
 // TestPortalRecentChanges: the events of the entity, newest first, with who
 // did what to which login in sentences, in Macau time, 50 a page with older

@@ -105,8 +105,10 @@ func (s *Storage) accountInService(ctx context.Context, subject string, serviceI
 // do not ask Postgres twice per request. Whether a token is valid is never
 // cached: that is the Redis record, checked on every use, and deleting a
 // login or changing its password revokes its tokens there at once. Only the
-// claims' content (names, groups) may lag a change by at most the TTL, on
-// each node. A TTL of 0 turns the cache off.
+// claims' content (names, groups) may lag: a change made through the use
+// cases is published to every node, which forgets the account's entries at
+// once (ForgetClaims); a node that missed the message lags by at most the
+// TTL. A TTL of 0 turns the cache off.
 type claimsCache struct {
 	ttl time.Duration
 
@@ -153,6 +155,28 @@ func (c *claimsCache) put(k claimsKey, e claimsEntry) {
 	}
 	c.entries[k] = e
 }
+
+// forget drops every entry of the given subjects, in all e-services.
+func (c *claimsCache) forget(subjects []string) {
+	if c == nil || c.ttl <= 0 {
+		return
+	}
+	drop := make(map[string]bool, len(subjects))
+	for _, s := range subjects {
+		drop[s] = true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k := range c.entries {
+		if drop[k.subject] {
+			delete(c.entries, k)
+		}
+	}
+}
+
+// ForgetClaims drops this node's cached claim contents of subjects: their
+// names or groups changed (see storage.ShortLived.PublishClaimsChanged).
+func (s *Storage) ForgetClaims(subjects []string) { s.claims.forget(subjects) }
 
 func firstNonEmpty(vals ...string) string {
 	for _, v := range vals {

@@ -115,5 +115,9 @@ type ShortLived interface {
 	// ResetAttempts forgets every attempt under key.
 	ResetAttempts(ctx context.Context, key string) error
 
+	// PublishClaimsChanged tells every node that the claims (names, groups)
+	// of subjects changed, so that cached claim contents are dropped at once.
+	PublishClaimsChanged(ctx context.Context, subjects ...string) error
+
 	Ping(ctx context.Context) error
 }

@@ -115,6 +115,11 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 	if err := pages.EnableActivation(activationPages(cfg, acts, rs)); err != nil {
 		return nil, err
 	}
+	// A change of claims made on any node (an assignment, a name) reaches
+	// this node's claims cache at once.
+	if err := rs.SubscribeClaimsChanged(context.WithoutCancel(ctx), st.ForgetClaims); err != nil {
+		return nil, err
+	}
 	admin := manage.New(pg, sessions)
 	pages.EnableAdministration(portal.Administration{Manage: admin, Activation: acts})
 

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 
-	"github.com/entity-account/idp/config"
 	"github.com/entity-account/idp/login/manage"
 	"github.com/entity-account/idp/storage"
 	"github.com/entity-account/idp/storage/postgres"
@@ -49,7 +48,8 @@ func serviceAssignment(name string, args []string, on bool) error {
 	if err := parseFlags(fs, args, "service", "euid"); err != nil {
 		return err
 	}
-	return withDirectory(func(ctx context.Context, _ *config.Config, pg *postgres.Store) error {
+	// Both stores: the change is published to every node's claims cache.
+	return withManage(func(ctx context.Context, m *manage.Service, pg *postgres.Store) error {
 		sl, err := pg.StaffLoginByEUID(ctx, *euid)
 		if err != nil {
 			return commandError(name, notFoundAs(err, "Staff login "+*euid+" was not found."))
@@ -58,7 +58,6 @@ func serviceAssignment(name string, args []string, on bool) error {
 		if err != nil {
 			return commandError(name, err)
 		}
-		m := assignmentUseCases(pg)
 		var changed bool
 		if on {
 			changed, err = m.AssignService(ctx, operator(), sl.EntityID, sl.EUID, *code, *group)

@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/entity-account/idp/storage"
@@ -40,6 +41,19 @@ type Directory interface {
 type Sessions interface {
 	EndAllForSubject(ctx context.Context, subject string) error
 	Reserve(ctx context.Context, key string, max int, window time.Duration) (time.Duration, error)
+	PublishClaimsChanged(ctx context.Context, subjects ...string) error
+}
+
+// claimsChanged tells every node that the claims of subjects changed, so
+// that userinfo and introspection answer the new content at once. A failure
+// only delays it to the claims cache's TTL: it is logged, not returned.
+func (s *Service) claimsChanged(ctx context.Context, subjects ...string) {
+	if s.sessions == nil {
+		return // use cases over Postgres alone (seeding): no node to tell
+	}
+	if err := s.sessions.PublishClaimsChanged(context.WithoutCancel(ctx), subjects...); err != nil {
+		slog.WarnContext(ctx, "publish claims changed", "subjects", subjects, "err", err)
+	}
 }
 
 // Service runs the use cases over the stores.

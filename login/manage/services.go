@@ -57,7 +57,11 @@ func (s *Service) AssignService(ctx context.Context, actor storage.Actor, entity
 	if !storage.CanAssignServices(actor, entityID) {
 		return false, forbidden("assign the staff of this entity to e-services")
 	}
-	return s.dir.AssignInEntity(ctx, actor, entityID, euid, serviceCode, groupCode)
+	changed, err := s.dir.AssignInEntity(ctx, actor, entityID, euid, serviceCode, groupCode)
+	if changed {
+		s.claimsChanged(ctx, euid)
+	}
+	return changed, err
 }
 
 // UnassignService takes the entity's staff login euid out of the group
@@ -65,12 +69,16 @@ func (s *Service) AssignService(ctx context.Context, actor storage.Actor, entity
 // e-service, and so out of all its groups too. It reports whether anything
 // changed; a change is audited (group.remove_member, service.unassign) in
 // its transaction. The login's tokens live on, but from its next token,
-// userinfo or refresh (within the claims cache's few seconds) it has the
-// groups it is left with, and an e-service that only assigned logins may
-// use no longer answers for it.
+// userinfo or refresh (every node is told at once) it has the groups it is
+// left with, and an e-service that only assigned logins may use no longer
+// answers for it.
 func (s *Service) UnassignService(ctx context.Context, actor storage.Actor, entityID int64, euid, serviceCode, groupCode string) (bool, error) {
 	if !storage.CanAssignServices(actor, entityID) {
 		return false, forbidden("take the staff of this entity off e-services")
 	}
-	return s.dir.UnassignInEntity(ctx, actor, entityID, euid, serviceCode, groupCode)
+	changed, err := s.dir.UnassignInEntity(ctx, actor, entityID, euid, serviceCode, groupCode)
+	if changed {
+		s.claimsChanged(ctx, euid)
+	}
+	return changed, err
 }

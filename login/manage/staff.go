@@ -39,6 +39,9 @@ func (s *Service) EditStaff(ctx context.Context, actor storage.Actor, entityID i
 		return reg, err
 	}
 	sl, existing, err := s.dir.UpdateStaffRegistration(ctx, actor, entityID, euid, reg)
+	if err == nil {
+		s.claimsChanged(ctx, euid) // names, language, e-mail and mobile are claims
+	}
 	if errors.Is(err, storage.ErrAlreadyExists) {
 		return sl, &storage.Error{Code: storage.EConflict, Field: "id_doc_number", Key: "reg_error_duplicate", Err: err,
 			Message: "This person already has a staff login in this entity: " + existing + "."}

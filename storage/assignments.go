@@ -34,6 +34,12 @@ type GroupStaff struct {
 	Members []string
 }
 
-// Names is the group's name (a group has no English name: English falls
-// back to the Portuguese, then the Chinese one).
-func (g Group) Names() Names { return Names{ZH: g.NameZH, PT: g.NamePT, EN: g.NamePT} }
+// Names is the group's name (without an English name English falls back to
+// the Portuguese, then the Chinese one).
+func (g Group) Names() Names {
+	en := g.NameEN
+	if en == "" {
+		en = g.NamePT
+	}
+	return Names{ZH: g.NameZH, PT: g.NamePT, EN: en}
+}

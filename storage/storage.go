@@ -190,6 +190,7 @@ type Group struct {
 	Code      string
 	NameZH    string
 	NamePT    string
+	NameEN    string // "" : English falls back to the Portuguese name
 }
 
 // ServiceAccess is what the database knows about one staff login and one e-service.

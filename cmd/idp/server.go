@@ -134,6 +134,8 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 		sub = r.PathPrefix(base).Subrouter()
 	}
 	pages.Mount(sub)
+	// The department API, before the provider's catch-all below.
+	departmentAPI(st, pg, sessions, cfg.TrustProxyHeaders).Mount(sub, base)
 	st.SetLogoutConfirmation(pages.LogoutConfirmationURL)
 	guarded := idpop.GuardPathsOf(provider)
 	// Outermost the token-grant metrics (so the edge's refusals count too),

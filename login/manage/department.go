@@ -1,0 +1,280 @@
+package manage
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"regexp"
+
+	"github.com/entity-account/idp/storage"
+)
+
+// Department use cases (DESIGN §2, the department API): a department's back
+// end lists its e-services, defines, renames and removes their groups, opens
+// and closes them to entities and sees who of an entity is assigned, and
+// reads its own audit trail. Each asks the rule book (CanManageService,
+// CanViewDepartmentChanges) and writes with its audit event in one
+// transaction. An e-service the department may not manage is not found, the
+// same answer as for one that does not exist.
+
+// DepartmentDirectory is what the department use cases need of the durable
+// store (storage/postgres, department.go and services.go).
+type DepartmentDirectory interface {
+	DepartmentByCode(ctx context.Context, code string) (storage.Department, error)
+	ServiceByCode(ctx context.Context, code string) (storage.Service, error)
+	DepartmentServices(ctx context.Context, departmentID int64) ([]storage.DepartmentService, error)
+	AddServiceGroup(ctx context.Context, actor storage.Actor, sv storage.Service, g *storage.Group) error
+	RenameServiceGroup(ctx context.Context, actor storage.Actor, sv storage.Service, code string, names storage.GroupNames) (storage.Group, error)
+	RemoveServiceGroup(ctx context.Context, actor storage.Actor, sv storage.Service, code string) ([]string, error)
+	OpenServiceTo(ctx context.Context, actor storage.Actor, sv storage.Service, entityNumber string) (bool, error)
+	CloseServiceTo(ctx context.Context, actor storage.Actor, sv storage.Service, entityNumber string) (bool, []string, error)
+	ServiceAssignments(ctx context.Context, serviceID int64, entityNumber string) ([]storage.ServiceAssignment, error)
+	DepartmentChanges(ctx context.Context, departmentID, before int64, limit int) ([]storage.AuditEvent, error)
+}
+
+// ClaimsNotifier tells every node that the claims of subjects changed (their
+// groups), so that cached claim contents go at once rather than at the
+// claims cache's TTL. Optional.
+type ClaimsNotifier interface {
+	PublishClaimsChanged(ctx context.Context, subjects ...string) error
+}
+
+// Departments runs the department use cases.
+type Departments struct {
+	dir    DepartmentDirectory
+	claims ClaimsNotifier // nil: the claims cache's TTL applies
+}
+
+// NewDepartments returns the department use cases over dir; claims may be nil.
+func NewDepartments(dir DepartmentDirectory, claims ClaimsNotifier) *Departments {
+	return &Departments{dir: dir, claims: claims}
+}
+
+func (d *Departments) claimsChanged(ctx context.Context, subjects []string) {
+	if d.claims == nil || len(subjects) == 0 {
+		return
+	}
+	if err := d.claims.PublishClaimsChanged(context.WithoutCancel(ctx), subjects...); err != nil {
+		slog.WarnContext(ctx, "publish claims changed", "subjects", len(subjects), "err", err)
+	}
+}
+
+// GroupCodePattern is what the department API accepts as a new group's code
+// (the schema allows more, for groups the operator registered before).
+var GroupCodePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
+
+// maxNameLen is the longest name of a group, in characters.
+const maxNameLen = 200
+
+// DepartmentActor is the actor of a department's machine client clientID,
+// whose verified token names the department code.
+func (d *Departments) DepartmentActor(ctx context.Context, clientID, code, ip string) (storage.Actor, error) {
+	dep, err := d.dir.DepartmentByCode(ctx, code)
+	if errors.Is(err, storage.ErrNotFound) {
+		// The token was verified against its client a moment ago: the
+		// department went with it.
+		return storage.Actor{}, &storage.Error{Code: storage.EForbidden, Message: "The department of this client is not registered.", Err: err}
+	}
+	if err != nil {
+		return storage.Actor{}, err
+	}
+	return storage.DepartmentActor(clientID, dep.ID, ip), nil
+}
+
+func serviceNotFound(code string) error {
+	return &storage.Error{Code: storage.ENotFound, Message: "E-service " + code + " was not found.", Err: storage.ErrNotFound}
+}
+
+// service returns the e-service code if actor may manage it; one it may not
+// is not found.
+func (d *Departments) service(ctx context.Context, actor storage.Actor, code string) (storage.Service, error) {
+	sv, err := d.dir.ServiceByCode(ctx, code)
+	if errors.Is(err, storage.ErrNotFound) {
+		return sv, serviceNotFound(code)
+	}
+	if err != nil {
+		return sv, err
+	}
+	if !storage.CanManageService(actor, sv) {
+		return storage.Service{}, serviceNotFound(code)
+	}
+	return sv, nil
+}
+
+// Services returns the actor's department's e-services with their groups.
+func (d *Departments) Services(ctx context.Context, actor storage.Actor) ([]storage.DepartmentService, error) {
+	if !storage.CanViewDepartmentChanges(actor, actor.DepartmentID) {
+		return nil, forbidden("list the e-services of a department")
+	}
+	all, err := d.dir.DepartmentServices(ctx, actor.DepartmentID)
+	if err != nil {
+		return nil, err
+	}
+	out := all[:0]
+	for _, sv := range all {
+		if storage.CanManageService(actor, sv.Service) {
+			out = append(out, sv)
+		}
+	}
+	return out, nil
+}
+
+// GroupInput is a new group.
+type GroupInput struct {
+	Code                   string
+	NameZH, NamePT, NameEN string
+}
+
+func checkName(field, v string, required bool) error {
+	if required && v == "" {
+		return storage.Errorf(storage.EInvalid, "%s is required.", field).WithField(field)
+	}
+	if !storage.CleanText(v, maxNameLen) {
+		return storage.Errorf(storage.EInvalid, "%s: at most %d characters of text, without control characters.", field, maxNameLen).WithField(field)
+	}
+	return nil
+}
+
+// CreateGroup defines a group in the e-service serviceCode (group.create).
+func (d *Departments) CreateGroup(ctx context.Context, actor storage.Actor, serviceCode string, in GroupInput) (storage.Group, error) {
+	if !GroupCodePattern.MatchString(in.Code) {
+		return storage.Group{}, storage.Errorf(storage.EInvalid,
+			"code: 1 to 32 lower-case letters, digits, '_' or '-', starting with a letter or digit.").WithField("code")
+	}
+	for _, f := range []struct {
+		field, v string
+		required bool
+	}{{"name_zh", in.NameZH, true}, {"name_pt", in.NamePT, false}, {"name_en", in.NameEN, false}} {
+		if err := checkName(f.field, f.v, f.required); err != nil {
+			return storage.Group{}, err
+		}
+	}
+	sv, err := d.service(ctx, actor, serviceCode)
+	if err != nil {
+		return storage.Group{}, err
+	}
+	g := storage.Group{Code: in.Code, NameZH: in.NameZH, NamePT: in.NamePT, NameEN: in.NameEN}
+	err = d.dir.AddServiceGroup(ctx, actor, sv, &g)
+	if errors.Is(err, storage.ErrAlreadyExists) {
+		return g, &storage.Error{Code: storage.EConflict, Field: "code", Err: err,
+			Message: "E-service " + sv.Code + " already has a group " + in.Code + "."}
+	}
+	return g, err
+}
+
+func groupNotFound(serviceCode, code string) error {
+	return &storage.Error{Code: storage.ENotFound, Message: "Group " + code + " of e-service " + serviceCode + " was not found.", Err: storage.ErrNotFound}
+}
+
+// RenameGroup changes the names names sets of a group (group.rename).
+func (d *Departments) RenameGroup(ctx context.Context, actor storage.Actor, serviceCode, code string, names storage.GroupNames) (storage.Group, error) {
+	if names.ZH == nil && names.PT == nil && names.EN == nil {
+		return storage.Group{}, storage.Errorf(storage.EInvalid, "Give at least one of name_zh, name_pt, name_en.")
+	}
+	for _, f := range []struct {
+		field string
+		v     *string
+	}{{"name_zh", names.ZH}, {"name_pt", names.PT}, {"name_en", names.EN}} {
+		if f.v != nil {
+			if err := checkName(f.field, *f.v, f.field == "name_zh"); err != nil {
+				return storage.Group{}, err
+			}
+		}
+	}
+	sv, err := d.service(ctx, actor, serviceCode)
+	if err != nil {
+		return storage.Group{}, err
+	}
+	g, err := d.dir.RenameServiceGroup(ctx, actor, sv, code, names)
+	if errors.Is(err, storage.ErrNotFound) {
+		return g, groupNotFound(sv.Code, code)
+	}
+	return g, err
+}
+
+// DeleteGroup removes a group and its memberships (group.delete); the
+// logins that were in it hold the group no more from their next token.
+func (d *Departments) DeleteGroup(ctx context.Context, actor storage.Actor, serviceCode, code string) error {
+	sv, err := d.service(ctx, actor, serviceCode)
+	if err != nil {
+		return err
+	}
+	members, err := d.dir.RemoveServiceGroup(ctx, actor, sv, code)
+	if errors.Is(err, storage.ErrNotFound) {
+		return groupNotFound(sv.Code, code)
+	}
+	if err == nil {
+		d.claimsChanged(ctx, members)
+	}
+	return err
+}
+
+func entityNumber(number string) (string, error) {
+	n, ok := storage.NormalizeEntityNumber(number)
+	if !ok {
+		return "", storage.Errorf(storage.EInvalid, "%q is not an entity number (two digits, a hyphen, six digits).", number).WithField("entity_number")
+	}
+	return n, nil
+}
+
+// OpenService opens the e-service serviceCode to an entity and reports
+// whether it was closed before (service.enroll).
+func (d *Departments) OpenService(ctx context.Context, actor storage.Actor, serviceCode, number string) (bool, error) {
+	n, err := entityNumber(number)
+	if err != nil {
+		return false, err
+	}
+	sv, err := d.service(ctx, actor, serviceCode)
+	if err != nil {
+		return false, err
+	}
+	return d.dir.OpenServiceTo(ctx, actor, sv, n)
+}
+
+// CloseService closes the e-service serviceCode to an entity, taking every
+// staff login of the entity off it and out of its groups (service.unenroll);
+// it reports whether it was open. From their next token, refresh or
+// userinfo those logins have no access to it (and no groups in it).
+func (d *Departments) CloseService(ctx context.Context, actor storage.Actor, serviceCode, number string) (bool, error) {
+	n, err := entityNumber(number)
+	if err != nil {
+		return false, err
+	}
+	sv, err := d.service(ctx, actor, serviceCode)
+	if err != nil {
+		return false, err
+	}
+	closed, affected, err := d.dir.CloseServiceTo(ctx, actor, sv, n)
+	if err == nil {
+		d.claimsChanged(ctx, affected)
+	}
+	return closed, err
+}
+
+// Assignments returns who of an entity is assigned to the e-service
+// serviceCode, with their groups' codes: EUIDs and codes only.
+func (d *Departments) Assignments(ctx context.Context, actor storage.Actor, serviceCode, number string) ([]storage.ServiceAssignment, error) {
+	n, err := entityNumber(number)
+	if err != nil {
+		return nil, err
+	}
+	sv, err := d.service(ctx, actor, serviceCode)
+	if err != nil {
+		return nil, err
+	}
+	return d.dir.ServiceAssignments(ctx, sv.ID, n)
+}
+
+// Changes returns the department's audit trail, newest first.
+func (d *Departments) Changes(ctx context.Context, actor storage.Actor, before int64, limit int) ([]storage.AuditEvent, error) {
+	if !storage.CanViewDepartmentChanges(actor, actor.DepartmentID) {
+		return nil, forbidden("read the changes of this department")
+	}
+	if before < 0 {
+		return nil, storage.Errorf(storage.EInvalid, "before: an event id, at least 1.").WithField("before")
+	}
+	if limit < 0 || limit > 200 {
+		return nil, storage.Errorf(storage.EInvalid, "limit: 1 to 200.").WithField("limit")
+	}
+	return d.dir.DepartmentChanges(ctx, actor.DepartmentID, before, limit)
+}

@@ -24,12 +24,12 @@ const (
 // login's groups in the e-service of clientID. known, when not nil, is the
 // account as loaded earlier in the same request (the refresh grant), so it is
 // not queried twice.
-func (s *Storage) fillClaims(ctx context.Context, info *oidc.UserInfo, subject, clientID string, scopes []string, auth storage.Authentication, known *storage.Principal) error {
+func (s *Storage) fillClaims(ctx context.Context, info *oidc.UserInfo, subject, clientID string, scopes []string, auth storage.Authentication, known *storage.Principal, knownAccess *storage.ServiceAccess) error {
 	c, err := s.Client(ctx, clientID)
 	if err != nil {
 		return err
 	}
-	p, access, err := s.accountInService(ctx, subject, c.ServiceID, known)
+	p, access, err := s.accountInService(ctx, subject, c.ServiceID, known, knownAccess)
 	if errors.Is(err, storage.ErrNotFound) {
 		return errors.New("the account no longer exists")
 	}
@@ -78,9 +78,13 @@ func (s *Storage) fillClaims(ctx context.Context, info *oidc.UserInfo, subject, 
 }
 
 // accountInService returns the account of subject and its access to an
-// e-service: known if given (loaded earlier in this request), else from the
+// e-service: known and knownAccess if given (read earlier in this request;
+// known alone saves the account's query), else from the
 // claims cache, else from Postgres (two queries, then cached).
-func (s *Storage) accountInService(ctx context.Context, subject string, serviceID int64, known *storage.Principal) (storage.Principal, storage.ServiceAccess, error) {
+func (s *Storage) accountInService(ctx context.Context, subject string, serviceID int64, known *storage.Principal, knownAccess *storage.ServiceAccess) (storage.Principal, storage.ServiceAccess, error) {
+	if known != nil && knownAccess != nil && known.Subject == subject {
+		return *known, *knownAccess, nil // both read earlier in this request
+	}
 	key := claimsKey{subject: subject, serviceID: serviceID}
 	if known == nil || known.Subject != subject {
 		if e, ok := s.claims.get(key); ok {

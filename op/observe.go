@@ -160,6 +160,10 @@ func (o observedState) ResetAttempts(ctx context.Context, key string) error {
 	return noteRedisError(ctx, o.ShortLived.ResetAttempts(ctx, key))
 }
 
+func (o observedState) PublishClaimsChanged(ctx context.Context, subjects ...string) error {
+	return noteStoreError(ctx, o.ShortLived.PublishClaimsChanged(ctx, subjects...))
+}
+
 func (o observedState) Ping(ctx context.Context) error {
 	return noteRedisError(ctx, o.ShortLived.Ping(ctx))
 }

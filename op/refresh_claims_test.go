@@ -57,7 +57,7 @@ func TestRefreshGrantLoadsTheAccountOnce(t *testing.T) {
 		t.Fatalf("claims = %+v", info)
 	}
 	// Without a known account (userinfo, code grant) it is loaded as before.
-	if err := s.fillClaims(context.Background(), new(oidc.UserInfo), "CU000000107", "c", nil, storage.Authentication{}, nil); err != nil {
+	if err := s.fillClaims(context.Background(), new(oidc.UserInfo), "CU000000107", "c", nil, storage.Authentication{}, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	if dir.bySubject != 2 {
@@ -72,7 +72,7 @@ func TestClaimsCache(t *testing.T) {
 	s := NewStorage(dir, oneRefreshToken{}, nil, Lifetimes{ClaimsCache: 150 * time.Millisecond}, "/login")
 	fill := func() map[string]any {
 		info := new(oidc.UserInfo)
-		if err := s.fillClaims(context.Background(), info, "CU000000107", "c", nil, storage.Authentication{}, nil); err != nil {
+		if err := s.fillClaims(context.Background(), info, "CU000000107", "c", nil, storage.Authentication{}, nil, nil); err != nil {
 			t.Fatal(err)
 		}
 		return info.Claims

@@ -65,6 +65,9 @@ type refreshRequest struct {
 	// principal is the account as TokenRequestByRefreshToken loaded it: the
 	// ID token of the same grant reuses it instead of querying again.
 	principal *storage.Principal
+	// access is the account's access to the client's e-service, as checked
+	// by TokenRequestByRefreshToken; the refreshed ID token reuses it.
+	access *storage.ServiceAccess
 }
 
 var _ op.RefreshTokenRequest = (*refreshRequest)(nil)

@@ -297,7 +297,21 @@ func (s *Storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 	if err != nil {
 		return nil, err
 	}
-	return &refreshRequest{rec: rec, token: token, scopes: rec.Scopes, principal: &p}, nil
+	// The e-service may no longer admit the login (taken off it, its entity
+	// no longer enrolled): the grant ends, as the client's error says.
+	c, err := s.Client(ctx, rec.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	access, err := s.dir.ServiceAccess(ctx, p.ID, c.ServiceID)
+	if err != nil {
+		return nil, err
+	}
+	if !access.Allows() {
+		_ = s.state.RevokeGrant(ctx, rec.FamilyID)
+		return nil, oidc.ErrInvalidGrant().WithDescription("the staff login no longer has access to this e-service")
+	}
+	return &refreshRequest{rec: rec, token: token, scopes: rec.Scopes, principal: &p, access: &access}, nil
 }
 
 // refreshTokenIDPrefix marks, in revocation, a token id that is a refresh token.
@@ -421,13 +435,14 @@ func (s *Storage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string,
 func (s *Storage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInfo, req op.IDTokenRequest, scopes []string) error {
 	var auth storage.Authentication
 	var known *storage.Principal
+	var access *storage.ServiceAccess
 	switch r := req.(type) {
 	case authRequest:
 		auth = r.Authentication
 	case *refreshRequest:
-		auth, known = r.rec.Authentication, r.principal
+		auth, known, access = r.rec.Authentication, r.principal, r.access
 	}
-	return s.fillClaims(ctx, info, req.GetSubject(), req.GetClientID(), scopes, auth, known)
+	return s.fillClaims(ctx, info, req.GetSubject(), req.GetClientID(), scopes, auth, known, access)
 }
 
 // SetUserinfoFromToken answers /userinfo. The library gives only the token id,
@@ -440,7 +455,7 @@ func (s *Storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo,
 	if at.Department != "" {
 		return errors.New("a machine client's token has no user")
 	}
-	return s.fillClaims(ctx, info, at.Subject, at.ClientID, at.Scopes, at.Authentication, nil)
+	return s.fillClaims(ctx, info, at.Subject, at.ClientID, at.Scopes, at.Authentication, nil, nil)
 }
 
 // SetIntrospectionFromToken answers /introspect for a client of the token's audience.
@@ -457,7 +472,7 @@ func (s *Storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.Intr
 		return nil
 	}
 	info := new(oidc.UserInfo)
-	if err := s.fillClaims(ctx, info, at.Subject, at.ClientID, at.Scopes, at.Authentication, nil); err != nil {
+	if err := s.fillClaims(ctx, info, at.Subject, at.ClientID, at.Scopes, at.Authentication, nil, nil); err != nil {
 		return err
 	}
 	resp.SetUserInfo(info)

@@ -65,3 +65,23 @@ func TestClaimsChangeReachesEveryNode(t *testing.T) {
 
 // serviceGroupsJSON finds the service_groups member of a JSON answer.
 var serviceGroupsJSON = regexp.MustCompile(`"service_groups":(\[[^\]]*\])`)
+
+// TestRefreshAfterAccessEnds: a login taken off an assigned-only e-service
+// can no longer refresh there: invalid_grant (never server_error), and the
+// grant is revoked.
+func TestRefreshAfterAccessEnds(t *testing.T) {
+	t.Parallel()
+	idp := startIDP(t, nil)
+	web := idp.client(demoWebClient)
+	r := idp.rp(web, web.RedirectURIs[0])
+	tok, _ := idp.browser().tokens(r, "staff01")
+	staff := idp.login("staff01")
+	if changed, err := idp.app.manage.UnassignService(context.Background(), operator(), idp.demoEntity(t).ID, staff.EUID, "demo", ""); err != nil || !changed {
+		t.Fatalf("unassign: %v, %v", changed, err)
+	}
+	status, out := r.refresh(t, tok.RefreshToken)
+	wantGrantError(t, "refresh after the e-service stopped admitting the login", status, out)
+	if intro := r.introspect(t, tok.AccessToken); intro["active"] != false {
+		t.Errorf("the grant's access token after the refusal: %v", intro)
+	}
+}

@@ -60,6 +60,9 @@ commands:
   logout deliveries list recent back-channel logout deliveries to relying parties and their state
   entity show       an entity, its entity account and its staff logins
   entity close      close an entity: its accounts can no longer sign in; their sessions and tokens end
+  service group add|rename|remove  an e-service's groups (as the department API does)
+  service close     close an e-service to an entity: its assignments and group memberships there go
+  service assignments  who of an entity is assigned to an e-service (EUIDs and group codes)
   staff create      register a staff login of an entity (--admin: an admin) and send its activation code
   staff delete      delete a staff login (關聯狀態 已刪除): sessions, tokens and its open activation code end
   staff restore     set a deleted staff login active again (生效中)
@@ -109,6 +112,22 @@ func run(args []string) error {
 		return entityShow(rest, os.Stdout)
 	case "entity close":
 		return entityClose(rest)
+	case "service group":
+		if len(rest) > 0 {
+			switch sub, more := rest[0], rest[1:]; sub {
+			case "add":
+				return serviceGroupAdd(more)
+			case "rename":
+				return serviceGroupRename(more)
+			case "remove":
+				return serviceGroupRemove(more)
+			}
+		}
+		return fmt.Errorf("service group: add, rename or remove")
+	case "service close":
+		return serviceClose(rest)
+	case "service assignments":
+		return serviceAssignments(rest)
 	case "staff create":
 		return staffCreate(rest)
 	case "staff delete":

@@ -94,10 +94,10 @@ func (s *Store) CreateGroup(ctx context.Context, actor storage.Actor, g *storage
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var serviceCode string
 		err := tx.QueryRow(ctx, `
-			INSERT INTO service_groups (service_id, code, name_zh, name_pt)
-			VALUES ($1, $2, $3, $4)
+			INSERT INTO service_groups (service_id, code, name_zh, name_pt, name_en)
+			VALUES ($1, $2, $3, $4, $5)
 			RETURNING id, (SELECT code FROM services WHERE id = $1)`,
-			g.ServiceID, g.Code, g.NameZH, g.NamePT,
+			g.ServiceID, g.Code, g.NameZH, g.NamePT, g.NameEN,
 		).Scan(&g.ID, &serviceCode)
 		if err != nil {
 			return err
@@ -110,14 +110,14 @@ func (s *Store) CreateGroup(ctx context.Context, actor storage.Actor, g *storage
 // Groups returns the groups of an e-service ordered by code; none is an empty slice.
 func (s *Store) Groups(ctx context.Context, serviceID int64) ([]storage.Group, error) {
 	rows, err := s.pool.Query(ctx, `
-		SELECT id, service_id, code, name_zh, name_pt
+		SELECT id, service_id, code, name_zh, name_pt, name_en
 		FROM service_groups WHERE service_id = $1 ORDER BY code`, serviceID)
 	if err != nil {
 		return nil, wrap("list groups", err)
 	}
 	groups, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (storage.Group, error) {
 		var g storage.Group
-		err := row.Scan(&g.ID, &g.ServiceID, &g.Code, &g.NameZH, &g.NamePT)
+		err := row.Scan(&g.ID, &g.ServiceID, &g.Code, &g.NameZH, &g.NamePT, &g.NameEN)
 		return g, err
 	})
 	if err != nil {

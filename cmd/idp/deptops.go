@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+
+	"github.com/entity-account/idp/login/manage"
+	"github.com/entity-account/idp/storage"
+)
+
+// The operator's mirror of the department API: the same use cases
+// (manage.Departments), as 行政公職局, who may manage every e-service.
+
+// withDepartments runs fn with the department use cases over both stores
+// (claims changes are published to every node).
+func withDepartments(fn func(ctx context.Context, d *manage.Departments) error) error {
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	pg, rs, rdb, err := openStores(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer pg.Close()
+	defer rdb.Close()
+	return fn(ctx, manage.NewDepartments(pg, rs))
+}
+
+// groupFlags are the flags naming an e-service's group and its names.
+func groupFlags(name string) (fs *flag.FlagSet, service, code, zh, pt, en *string, asJSON *bool) {
+	fs = flag.NewFlagSet(name, flag.ContinueOnError)
+	return fs, fs.String("service", "", "e-service code"), fs.String("code", "", "group code, e.g. admin"),
+		fs.String("name-zh", "", "name in Chinese"), fs.String("name-pt", "", "name in Portuguese"),
+		fs.String("name-en", "", "name in English"), fs.Bool("json", false, "print JSON")
+}
+
+func groupJSON(serviceCode string, g storage.Group) map[string]any {
+	return map[string]any{"service": serviceCode, "code": g.Code, "name_zh": g.NameZH, "name_pt": g.NamePT, "name_en": g.NameEN}
+}
+
+func serviceGroupAdd(args []string) error {
+	fs, service, code, zh, pt, en, asJSON := groupFlags("service group add")
+	if err := parseFlags(fs, args, "service", "code", "name-zh"); err != nil {
+		return err
+	}
+	return withDepartments(func(ctx context.Context, d *manage.Departments) error {
+		g, err := d.CreateGroup(ctx, operator(), *service, manage.GroupInput{Code: *code, NameZH: *zh, NamePT: *pt, NameEN: *en})
+		if err != nil {
+			return commandError("service group add", err)
+		}
+		if *asJSON {
+			return printJSON(groupJSON(*service, g))
+		}
+		fmt.Printf("group %s (%s) added to e-service %s\n", g.Code, g.NameZH, *service)
+		return nil
+	})
+}
+
+func serviceGroupRename(args []string) error {
+	fs, service, code, zh, pt, en, asJSON := groupFlags("service group rename")
+	if err := parseFlags(fs, args, "service", "code"); err != nil {
+		return err
+	}
+	var names storage.GroupNames
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "name-zh":
+			names.ZH = zh
+		case "name-pt":
+			names.PT = pt
+		case "name-en":
+			names.EN = en
+		}
+	})
+	return withDepartments(func(ctx context.Context, d *manage.Departments) error {
+		g, err := d.RenameGroup(ctx, operator(), *service, *code, names)
+		if err != nil {
+			return commandError("service group rename", err)
+		}
+		if *asJSON {
+			return printJSON(groupJSON(*service, g))
+		}
+		fmt.Printf("group %s of e-service %s is now %s / %s / %s\n", g.Code, *service, g.NameZH, g.NamePT, g.NameEN)
+		return nil
+	})
+}
+
+func serviceGroupRemove(args []string) error {
+	fs, service, code, _, _, _, asJSON := groupFlags("service group remove")
+	if err := parseFlags(fs, args, "service", "code"); err != nil {
+		return err
+	}
+	return withDepartments(func(ctx context.Context, d *manage.Departments) error {
+		if err := d.DeleteGroup(ctx, operator(), *service, *code); err != nil {
+			return commandError("service group remove", err)
+		}
+		if *asJSON {
+			return printJSON(map[string]any{"service": *service, "code": *code, "removed": true})
+		}
+		fmt.Printf("group %s removed from e-service %s, with its memberships\n", *code, *service)
+		return nil
+	})
+}
+
+func serviceClose(args []string) error {
+	fs := flag.NewFlagSet("service close", flag.ContinueOnError)
+	service, entity := fs.String("service", "", "e-service code"), fs.String("entity", "", "entity number")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parseFlags(fs, args, "service", "entity"); err != nil {
+		return err
+	}
+	return withDepartments(func(ctx context.Context, d *manage.Departments) error {
+		changed, err := d.CloseService(ctx, operator(), *service, *entity)
+		if err != nil {
+			return commandError("service close", err)
+		}
+		if *asJSON {
+			return printJSON(map[string]any{"service": *service, "entity_number": *entity, "changed": changed})
+		}
+		if changed {
+			fmt.Printf("e-service %s closed to entity %s; its assignments and group memberships there removed\n", *service, *entity)
+		} else {
+			fmt.Printf("e-service %s was not open to entity %s; nothing changed\n", *service, *entity)
+		}
+		return nil
+	})
+}
+
+func serviceAssignments(args []string) error {
+	fs := flag.NewFlagSet("service assignments", flag.ContinueOnError)
+	service, entity := fs.String("service", "", "e-service code"), fs.String("entity", "", "entity number")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parseFlags(fs, args, "service", "entity"); err != nil {
+		return err
+	}
+	return withDepartments(func(ctx context.Context, d *manage.Departments) error {
+		list, err := d.Assignments(ctx, operator(), *service, *entity)
+		if err != nil {
+			return commandError("service assignments", err)
+		}
+		if *asJSON {
+			out := make([]map[string]any, len(list))
+			for i, a := range list {
+				out[i] = map[string]any{"euid": a.EUID, "groups": a.Groups}
+			}
+			return printJSON(map[string]any{"service": *service, "entity_number": *entity, "assignments": out})
+		}
+		for _, a := range list {
+			fmt.Printf("%s\t%v\n", a.EUID, a.Groups)
+		}
+		fmt.Printf("%d staff logins assigned to e-service %s in entity %s\n", len(list), *service, *entity)
+		return nil
+	})
+}

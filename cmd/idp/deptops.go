@@ -105,6 +105,32 @@ func serviceGroupRemove(args []string) error {
 	})
 }
 
+// serviceEnroll opens an e-service to an entity, as the API's
+// PUT …/entities/{n}.
+func serviceEnroll(args []string) error {
+	fs := flag.NewFlagSet("service enroll", flag.ContinueOnError)
+	service, entity := fs.String("service", "", "e-service code"), fs.String("entity", "", "entity number")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parseFlags(fs, args, "service", "entity"); err != nil {
+		return err
+	}
+	return withDepartments(func(ctx context.Context, d *manage.Departments) error {
+		changed, err := d.OpenService(ctx, operator(), *service, *entity)
+		if err != nil {
+			return commandError("service enroll", err)
+		}
+		if *asJSON {
+			return printJSON(map[string]any{"service": *service, "entity_number": *entity, "changed": changed})
+		}
+		if changed {
+			fmt.Printf("e-service %s opened to entity %s\n", *service, *entity)
+		} else {
+			fmt.Printf("e-service %s was already open to entity %s\n", *service, *entity)
+		}
+		return nil
+	})
+}
+
 func serviceClose(args []string) error {
 	fs := flag.NewFlagSet("service close", flag.ContinueOnError)
 	service, entity := fs.String("service", "", "e-service code"), fs.String("entity", "", "entity number")

@@ -62,4 +62,13 @@ func TestOperatorServiceGroupsAndClose(t *testing.T) {
 	if _, err := idp.app.manage.EntityService(context.Background(), operator(), idp.demoEntity(t).ID, "demo"); err == nil {
 		t.Error("the e-service is still open to the entity after service close")
 	}
+	if err := serviceEnroll([]string{"--service", "demo", "--entity", "02000021", "--json"}); err != nil {
+		t.Fatalf("enroll again: %v", err)
+	}
+	if _, err := idp.app.manage.EntityService(context.Background(), operator(), idp.demoEntity(t).ID, "demo"); err != nil {
+		t.Errorf("the e-service is not open again after service enroll: %v", err)
+	}
+	if err := serviceEnroll([]string{"--service", "demo", "--entity", "09-999999"}); err == nil || strings.Contains(err.Error(), "SQLSTATE") {
+		t.Errorf("enroll to an unknown entity: %v", err)
+	}
 }

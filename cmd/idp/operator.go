@@ -130,30 +130,6 @@ func ensureDepartment(ctx context.Context, pg *postgres.Store, code, nameZH stri
 	return d, err
 }
 
-func serviceEnroll(args []string) error {
-	fs := flag.NewFlagSet("service enroll", flag.ContinueOnError)
-	code := fs.String("service", "", "e-service code")
-	number := fs.String("entity", "", "entity number")
-	if err := parseFlags(fs, args, "service", "entity"); err != nil {
-		return err
-	}
-	return withDirectory(func(ctx context.Context, _ *config.Config, pg *postgres.Store) error {
-		sv, err := pg.ServiceByCode(ctx, *code)
-		if err != nil {
-			return fmt.Errorf("e-service %s: %w", *code, err)
-		}
-		e, err := pg.EntityByNumber(ctx, *number)
-		if err != nil {
-			return fmt.Errorf("entity %s: %w", *number, err)
-		}
-		if err := pg.EnrollEntity(ctx, operator(), sv.ID, e.ID); err != nil {
-			return err
-		}
-		fmt.Printf("e-service %s opened to entity %s\n", sv.Code, e.Number)
-		return nil
-	})
-}
-
 // ---- client create ----
 
 type clientOutput struct {

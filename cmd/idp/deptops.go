@@ -7,6 +7,8 @@ import (
 
 	"github.com/entity-account/idp/login/manage"
 	"github.com/entity-account/idp/storage"
+	"github.com/entity-account/idp/storage/postgres"
+	rstore "github.com/entity-account/idp/storage/redis"
 )
 
 // The operator's mirror of the department API: the same use cases
@@ -15,18 +17,9 @@ import (
 // withDepartments runs fn with the department use cases over both stores
 // (claims changes are published to every node).
 func withDepartments(fn func(ctx context.Context, d *manage.Departments) error) error {
-	cfg, err := loadConfig()
-	if err != nil {
-		return err
-	}
-	ctx := context.Background()
-	pg, rs, rdb, err := openStores(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer pg.Close()
-	defer rdb.Close()
-	return fn(ctx, manage.NewDepartments(pg, rs))
+	return withStores(func(ctx context.Context, pg *postgres.Store, rs *rstore.Store) error {
+		return fn(ctx, manage.NewDepartments(pg, rs))
+	})
 }
 
 // groupFlags are the flags naming an e-service's group and its names.

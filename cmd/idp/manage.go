@@ -13,6 +13,7 @@ import (
 	idpop "github.com/entity-account/idp/op"
 	"github.com/entity-account/idp/storage"
 	"github.com/entity-account/idp/storage/postgres"
+	rstore "github.com/entity-account/idp/storage/redis"
 )
 
 // The operator's entity administration commands: what only 行政公職局 may
@@ -20,9 +21,9 @@ import (
 // entity (delete or restore a staff login, remove admin rights, look). Each
 // calls the same use case as the portal (login/manage).
 
-// withManage opens both stores and runs fn with the use cases. Session ends
-// queue back-channel logout tokens; the nodes' outbox workers deliver them.
-func withManage(fn func(ctx context.Context, m *manage.Service, pg *postgres.Store) error) error {
+// withStores loads the configuration, opens (and migrates) both stores for
+// a command and closes them when fn returns.
+func withStores(fn func(ctx context.Context, pg *postgres.Store, rs *rstore.Store) error) error {
 	cfg, err := loadConfig()
 	if err != nil {
 		return err
@@ -34,8 +35,16 @@ func withManage(fn func(ctx context.Context, m *manage.Service, pg *postgres.Sto
 	}
 	defer pg.Close()
 	defer rdb.Close()
-	sessions := idpop.NotifyLogouts(rs, idpop.LogoutNotice{Parties: rs, Queue: pg})
-	return fn(ctx, manage.New(pg, sessions), pg)
+	return fn(ctx, pg, rs)
+}
+
+// withManage runs fn with the use cases over both stores. Session ends
+// queue back-channel logout tokens; the nodes' outbox workers deliver them.
+func withManage(fn func(ctx context.Context, m *manage.Service, pg *postgres.Store) error) error {
+	return withStores(func(ctx context.Context, pg *postgres.Store, rs *rstore.Store) error {
+		sessions := idpop.NotifyLogouts(rs, idpop.LogoutNotice{Parties: rs, Queue: pg})
+		return fn(ctx, manage.New(pg, sessions), pg)
+	})
 }
 
 // commandError is how a command reports a use case's refusal: the domain

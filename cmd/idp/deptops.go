@@ -174,3 +174,31 @@ func serviceAssignments(args []string) error {
 		return nil
 	})
 }
+
+func departmentChanges(args []string) error {
+	fs := flag.NewFlagSet("department changes", flag.ContinueOnError)
+	code := fs.String("department", "", "department code")
+	limit := fs.Int("limit", 50, "how many events, newest first (at most 200)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parseFlags(fs, args, "department"); err != nil {
+		return err
+	}
+	return withDepartments(func(ctx context.Context, d *manage.Departments) error {
+		events, err := d.ChangesOf(ctx, operator(), *code, 0, *limit)
+		if err != nil {
+			return commandError("department changes", err)
+		}
+		if *asJSON {
+			out := make([]map[string]any, len(events))
+			for i, e := range events {
+				out[i] = map[string]any{"id": e.ID, "at": e.At, "actor": map[string]string{"kind": e.ActorKind, "id": e.ActorID},
+					"action": e.Action, "target": e.Target}
+			}
+			return printJSON(map[string]any{"department": *code, "changes": out})
+		}
+		for _, e := range events {
+			fmt.Printf("%s  %s %s  %s  %s\n", e.At.Format("2006-01-02 15:04:05Z07:00"), e.ActorKind, e.ActorID, e.Action, e.Target)
+		}
+		return nil
+	})
+}

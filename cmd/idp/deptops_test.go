@@ -71,4 +71,10 @@ func TestOperatorServiceGroupsAndClose(t *testing.T) {
 	if err := serviceEnroll([]string{"--service", "demo", "--entity", "09-999999"}); err == nil || strings.Contains(err.Error(), "SQLSTATE") {
 		t.Errorf("enroll to an unknown entity: %v", err)
 	}
+	if err := departmentChanges([]string{"--department", "DEMO", "--json"}); err != nil {
+		t.Errorf("department changes: %v", err)
+	}
+	if err := departmentChanges([]string{"--department", "NOPE"}); err == nil || !strings.Contains(err.Error(), "not found") {
+		t.Errorf("changes of an unknown department: %v", err)
+	}
 }

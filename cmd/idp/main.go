@@ -63,6 +63,7 @@ commands:
   service group add|rename|remove  an e-service's groups (as the department API does)
   service close     close an e-service to an entity: its assignments and group memberships there go
   service assignments  who of an entity is assigned to an e-service (EUIDs and group codes)
+  department changes   a department's recent changes (its clients' and about its e-services)
   staff create      register a staff login of an entity (--admin: an admin) and send its activation code
   staff delete      delete a staff login (關聯狀態 已刪除): sessions, tokens and its open activation code end
   staff restore     set a deleted staff login active again (生效中)
@@ -124,6 +125,8 @@ func run(args []string) error {
 			}
 		}
 		return fmt.Errorf("service group: add, rename or remove")
+	case "department changes":
+		return departmentChanges(rest)
 	case "service close":
 		return serviceClose(rest)
 	case "service assignments":

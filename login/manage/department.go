@@ -278,3 +278,22 @@ func (d *Departments) Changes(ctx context.Context, actor storage.Actor, before i
 	}
 	return d.dir.DepartmentChanges(ctx, actor.DepartmentID, before, limit)
 }
+
+// ChangesOf returns the audit trail of the department with code, newest
+// first, for an actor that may read it (the operator; a department its own).
+func (d *Departments) ChangesOf(ctx context.Context, actor storage.Actor, code string, before int64, limit int) ([]storage.AuditEvent, error) {
+	dep, err := d.dir.DepartmentByCode(ctx, code)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, &storage.Error{Code: storage.ENotFound, Message: "Department " + code + " was not found.", Err: err}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !storage.CanViewDepartmentChanges(actor, dep.ID) {
+		return nil, &storage.Error{Code: storage.ENotFound, Message: "Department " + code + " was not found.", Err: storage.ErrForbidden}
+	}
+	if before < 0 || limit < 0 || limit > 200 {
+		return nil, storage.Errorf(storage.EInvalid, "before: an event id; limit: 1 to 200.")
+	}
+	return d.dir.DepartmentChanges(ctx, dep.ID, before, limit)
+}

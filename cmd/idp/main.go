@@ -69,6 +69,8 @@ commands:
   staff restore     set a deleted staff login active again (生效中)
   admin grant       give admin rights to a staff login (only the operator can)
   admin remove      take admin rights away from a staff login
+  tools approve     approve a staff login's pending 安全驗證碼 after checking its document in person (--code: the app's code)
+  tools reset       remove a staff login's identity tools (a lost phone)
 
 Run "idp <command> -h" for a command's flags. Configuration: IDP_* environment variables.`
 
@@ -79,7 +81,7 @@ func run(args []string) error {
 	}
 	cmd, rest := args[0], args[1:]
 	if len(rest) > 0 && (cmd == "entity" || cmd == "service" || cmd == "client" || cmd == "keys" || cmd == "code" || cmd == "logout" ||
-		cmd == "staff" || cmd == "admin" || cmd == "department") {
+		cmd == "staff" || cmd == "admin" || cmd == "department" || cmd == "tools") {
 		cmd, rest = cmd+" "+rest[0], rest[1:]
 	}
 	switch cmd {
@@ -141,6 +143,10 @@ func run(args []string) error {
 		return adminGrant(rest)
 	case "admin remove":
 		return adminRemove(rest)
+	case "tools approve":
+		return toolsApprove(rest)
+	case "tools reset":
+		return toolsReset(rest)
 	case "help", "-h", "--help":
 		fmt.Println(usage)
 		return nil

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+
+	"github.com/entity-account/idp/login/tools"
+	idpop "github.com/entity-account/idp/op"
+	"github.com/entity-account/idp/storage"
+	"github.com/entity-account/idp/storage/postgres"
+	rstore "github.com/entity-account/idp/storage/redis"
+)
+
+// The operator's identity-tool commands (電子身份識別工具, issue 10):
+// approving a pending 安全驗證碼 after the in-person check of a non-Macau
+// identity document, and resetting a login's tools (a lost phone). Both
+// call the use cases of login/tools, audited.
+
+// toolsKey derives the key that seals TOTP secrets from the master key.
+func toolsKey(master []byte) []byte { return idpop.DeriveKey(master, "totp-secret") }
+
+// withTools runs fn with the identity-tool use cases over both stores.
+func withTools(fn func(ctx context.Context, svc *tools.Service) error) error {
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	return withStores(func(ctx context.Context, pg *postgres.Store, rs *rstore.Store) error {
+		svc, err := tools.New(pg, rs, toolsKey(cfg.MasterKey))
+		if err != nil {
+			return err
+		}
+		return fn(ctx, svc)
+	})
+}
+
+type toolRow struct {
+	EntityNumber string `json:"entity_number"`
+	EUID         string `json:"euid"`
+	Kind         string `json:"kind,omitempty"`
+	State        string `json:"state,omitempty"`
+	Removed      int    `json:"removed,omitempty"`
+}
+
+func toolsApprove(args []string) error {
+	fs := flag.NewFlagSet("tools approve", flag.ContinueOnError)
+	entity, euid, asJSON := staffTarget(fs)
+	code := fs.String("code", "", "the 6-digit code the person's authenticator app shows now")
+	if err := parseFlags(fs, args, "entity", "euid", "code"); err != nil {
+		return err
+	}
+	return withTools(func(ctx context.Context, svc *tools.Service) error {
+		t, err := svc.ApproveTOTP(ctx, operator(), *entity, *euid, *code)
+		if err != nil {
+			return commandError("tools approve", err)
+		}
+		n, _ := storage.NormalizeEntityNumber(*entity)
+		if *asJSON {
+			return printJSON(toolRow{EntityNumber: n, EUID: *euid, Kind: string(t.Kind), State: string(t.State)})
+		}
+		fmt.Printf("approved the security verification code (安全驗證碼) of %s of entity %s: %s\n", *euid, n, t.State)
+		return nil
+	})
+}
+
+func toolsReset(args []string) error {
+	fs := flag.NewFlagSet("tools reset", flag.ContinueOnError)
+	entity, euid, asJSON := staffTarget(fs)
+	if err := parseFlags(fs, args, "entity", "euid"); err != nil {
+		return err
+	}
+	return withTools(func(ctx context.Context, svc *tools.Service) error {
+		removed, err := svc.ResetTools(ctx, operator(), *entity, *euid)
+		if err != nil {
+			return commandError("tools reset", err)
+		}
+		n, _ := storage.NormalizeEntityNumber(*entity)
+		if *asJSON {
+			return printJSON(toolRow{EntityNumber: n, EUID: *euid, Removed: removed})
+		}
+		fmt.Printf("removed %d identity tool(s) of %s of entity %s\n", removed, *euid, n)
+		return nil
+	})
+}

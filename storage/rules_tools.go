@@ -1,0 +1,19 @@
+package storage
+
+// The rule book of identity tools (FAQ 17–19, issue 10). A tool is the
+// person's own: nobody enrols one for someone else, an admin included. The
+// operator (行政公職局) approves an enrolment after checking the identity
+// document in person, and resets a login's tools (a lost phone).
+
+// CanEnrolTool: enrol (or confirm) an identity tool for target. Only the
+// active, activated staff login itself.
+func CanEnrolTool(a Actor, target StaffLogin) bool {
+	return a.Active && a.Kind == ActorStaff && a.ID != "" && a.ID == target.EUID &&
+		actsFor(a, target.EntityID) && target.Status == StatusActive && target.ActivatedAt != nil
+}
+
+// CanApproveTool: approve a pending enrolment after the in-person check.
+func CanApproveTool(a Actor) bool { return isOperator(a) }
+
+// CanResetTools: remove every identity tool of a staff login.
+func CanResetTools(a Actor) bool { return isOperator(a) }

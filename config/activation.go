@@ -10,7 +10,7 @@ import (
 )
 
 // Activation configures activation codes and the delivery of the messages
-// that carry them (issue 3).
+// that carry them.
 type Activation struct {
 	CodeTTL          time.Duration // IDP_ACTIVATION_CODE_TTL: life of an activation code
 	MaxAttempts      int           // IDP_ACTIVATION_MAX_ATTEMPTS: wrong tries before a code is void

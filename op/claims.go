@@ -19,7 +19,7 @@ const (
 	AMRPassword = "pwd"
 )
 
-// fillClaims is the one place that turns an account into claims (DESIGN §5),
+// fillClaims is the one place that turns an account into claims,
 // for the ID token, userinfo and introspection alike. service_groups are the
 // login's groups in the e-service of clientID. known, when not nil, is the
 // account as loaded earlier in the same request (the refresh grant), so it is

@@ -1,7 +1,7 @@
 // Package op connects the zitadel/oidc protocol engine to our stores: it
 // implements op.Storage (auth requests, codes, tokens, clients, keys) by
 // delegating to storage.Directory (Postgres) and storage.ShortLived (Redis),
-// and maps accounts to the claims of DESIGN §5.
+// and maps accounts to the claims of the token contract.
 package op
 
 import (

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// Activation (manual §五, §六, §十 (7)–(8)): the operator or an admin registers
+// Activation: the operator or an admin registers
 // an account; its holder receives an activation code by SMS or e-mail and
 // chooses a username and a password with it. The types below are what the
 // activation pages, the operator commands and the outbox worker share.
@@ -16,7 +16,7 @@ import (
 // in the entity).
 var (
 	// ErrEntityAccountNotActivated: an admin staff login may be activated
-	// only after its entity's entity account (manual §六).
+	// only after its entity's entity account.
 	ErrEntityAccountNotActivated = errors.New("the entity account is not activated yet")
 	// ErrCodeNotLive: the activation code has been used, voided or has
 	// expired since it was checked.

@@ -1,7 +1,7 @@
 package storage
 
 // What an entity's admins and service admins see of the e-services opened to
-// it (manual §十五): each e-service with its groups and who of the entity is
+// it: each e-service with its groups and who of the entity is
 // in each, and who is assigned to the e-service itself.
 
 // EntityService is an e-service opened to an entity, with the entity's

@@ -6,7 +6,7 @@ package storage
 // (Actor), the target from the store too. An inactive account (deleted,
 // not activated, entity closed) may do nothing.
 //
-// Roles, as the manual gives them:
+// Roles:
 //   - the operator (行政公職局) opens and closes entities, creates admin staff
 //     logins and is the only one who grants admin rights;
 //   - the entity account may only remove admin rights from its entity's

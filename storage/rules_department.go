@@ -1,7 +1,7 @@
 package storage
 
 // The rule book, departments (a department's back end through the
-// department API, DESIGN §2): a department manages its own e-services only —
+// department API): a department manages its own e-services only —
 // their groups, and to which entities they are opened. The operator manages
 // every e-service. An entity's accounts manage no e-service (they assign
 // their staff to the e-services opened to them: CanAssignServices).

@@ -1,6 +1,6 @@
 package storage
 
-// The rule book of identity tools (FAQ 17–19, issue 10). A tool is the
+// The rule book of identity tools. A tool is the
 // person's own: nobody enrols one for someone else, an admin included. The
 // operator (行政公職局) approves an enrolment after checking the identity
 // document in person, and resets a login's tools (a lost phone).

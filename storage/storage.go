@@ -84,7 +84,7 @@ type EntityAccount struct {
 	CreatedAt         time.Time
 }
 
-// StaffLogin is a 工作人員登入號. Every field of the registration form (manual §十) is here.
+// StaffLogin is a 工作人員登入號. Every field of the registration form is here.
 type StaffLogin struct {
 	ID              int64
 	EUID            string // CU + 9 digits, assigned by the database, never reused
@@ -166,7 +166,7 @@ type Department struct {
 type AccessPolicy string
 
 const (
-	// PolicyAssigned: only staff logins assigned to the e-service (manual §十五).
+	// PolicyAssigned: only staff logins assigned to the e-service.
 	PolicyAssigned AccessPolicy = "assigned"
 	// PolicyEnrolled: any active staff login of an entity the e-service is opened to.
 	PolicyEnrolled AccessPolicy = "enrolled"

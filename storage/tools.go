@@ -2,7 +2,7 @@ package storage
 
 import "time"
 
-// Electronic identity tools (電子身份識別工具, FAQ 17–19): what a staff
+// Electronic identity tools (電子身份識別工具): what a staff
 // login proves at sign-in beside its password when an e-service needs the
 // stricter check. Today one kind: 安全驗證碼, a time-based one-time code
 // (RFC 6238) from an authenticator app; passkeys come later.
@@ -23,7 +23,8 @@ const (
 	// proved with a first code that its authenticator app holds it.
 	ToolUnconfirmed ToolState = "unconfirmed"
 	// ToolPending: confirmed by the login, waiting for the operator's check
-	// of the identity document in person (non-Macau documents, FAQ 19).
+	// of the identity document in person (a document other than a Macau
+	// resident ID card).
 	ToolPending ToolState = "pending"
 	// ToolActive: the tool may be used at sign-in.
 	ToolActive ToolState = "active"
@@ -48,7 +49,7 @@ type IdentityTool struct {
 }
 
 // SelfConfirmsTools reports whether a staff login confirms its own TOTP
-// enrolment (FAQ 18–19): a login registered with a Macau resident ID,
+// enrolment: a login registered with a Macau resident ID,
 // permanent or not. Any other document leaves the enrolment pending until
 // the operator has seen the document in person.
 func SelfConfirmsTools(sl StaffLogin) bool {

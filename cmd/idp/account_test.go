@@ -14,7 +14,7 @@ import (
 )
 
 // The self-service portal: its sign-in (staff logins and the entity account),
-// the profile page 「個人資料」 and 「變更密碼」 (manual §七–§九, issue 3).
+// the profile page 「個人資料」 and 「變更密碼」.
 
 // ---- helpers ----
 

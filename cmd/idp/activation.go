@@ -22,7 +22,7 @@ import (
 	rstore "github.com/entity-account/idp/storage/redis"
 )
 
-// Activation codes and their delivery (issue 3): the wiring of the service
+// Activation codes and their delivery: the wiring of the service
 // and the outbox worker, and the operator commands `entity create` and
 // `code resend`.
 

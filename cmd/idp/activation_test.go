@@ -19,8 +19,8 @@ import (
 	"github.com/entity-account/idp/templates"
 )
 
-// Activation codes, the activation pages and the resend page (issue 3,
-// manual §五, §六, §十 (8), FAQ 15), through HTTP as a browser uses them,
+// Activation codes, the activation pages and the resend page, through HTTP
+// as a browser uses them,
 // with the outbox worker running as under `idp serve` and a recording
 // sender in place of the SMS gateway.
 
@@ -275,7 +275,7 @@ func TestActivationJourney(t *testing.T) {
 	}
 
 	b := w.browser()
-	// The admin cannot go first (manual §六): a clear message, and no try is spent.
+	// An admin staff login cannot be activated before its entity account: a clear message, and no try is spent.
 	p := b.activateStep1(storage.KindStaff, number, spec.Admins[0].IDNumber, adminCode)
 	wantActError(t, "admin before the entity account", p, http.StatusConflict, "activate_error_entity_first")
 	if c := w.code(t, w.staffRef(t, adminEUID)); c.Attempts != 0 || c.UsedAt != nil {
@@ -553,7 +553,7 @@ func (b *browser) resend(fields url.Values) page {
 	return b.post(b.idp.issuerPath()+"/activate/resend", fields)
 }
 
-// TestResendActivationCode (FAQ 15): the code goes to the registered mobile
+// TestResendActivationCode: the code goes to the registered mobile
 // whatever number the request carries; matched or not, the answer is the
 // same; requests are rate limited.
 func TestResendActivationCode(t *testing.T) {

@@ -12,12 +12,12 @@ import (
 	"github.com/entity-account/idp/storage"
 )
 
-// The manual's example of §十五 in a real browser: an admin assigns
+// Service access in a real browser: an admin assigns
 // testuser04 to the 「管理員」 group of 「社團服務」 through 服務列表, and the
 // e-service then sees the group in testuser04's ID token, while a staff
 // login left unassigned is refused by it.
 
-// seedSocialService registers the manual's e-service 「社團服務」 (code
+// seedSocialService registers the e-service 「社團服務」 (code
 // social, only assigned staff logins) of department IAS, with groups admin
 // (管理員) and operator (操作員), opens it to the demo entity and registers
 // a confidential web client for it.

@@ -14,8 +14,8 @@ import (
 	"github.com/entity-account/idp/storage"
 )
 
-// The portal's navigation by role and the administration pages of the
-// manual's §十–§十六 that are not the staff pages: 實體資訊, 移除工作人員登入號
+// The portal's navigation by role and the administration pages that are
+// not the staff pages: 實體資訊, 移除工作人員登入號
 // 的管理員的權限, 服務管理員列表, 最近變更. Through HTTP, on real stores.
 
 // ---- helpers ----

@@ -12,7 +12,7 @@ import (
 	"github.com/entity-account/idp/storage"
 )
 
-// 服務列表 (manual §十五) in the portal: the e-services opened to the
+// 服務列表 in the portal: the e-services opened to the
 // entity, a service's groups, and the 工作人員登入號列表 of a group or of the
 // e-service with its two lists and 更新, through HTTP on real stores; and
 // what a relying party sees of it in its tokens.

@@ -14,7 +14,7 @@ import (
 	"github.com/entity-account/idp/storage"
 )
 
-// The staff administration pages of the portal (manual §十–§十二):
+// The staff administration pages of the portal:
 // 工作人員登入號列表, 新增工作人員登入號及關聯至實體, a login's page with its
 // activation and the code buttons, 編輯 → 更改, and 關聯狀態, through HTTP
 // on real stores, as an entity's admin uses them; and that nobody else

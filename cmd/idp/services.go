@@ -10,7 +10,7 @@ import (
 	"github.com/entity-account/idp/storage/postgres"
 )
 
-// The operator's service access commands (manual §十五): assign a staff
+// The operator's service access commands: assign a staff
 // login to an e-service opened to its entity, or to one of its groups, and
 // take it off again. They run the use cases of the portal's 服務列表
 // (manage.AssignService, manage.UnassignService) for the login's own

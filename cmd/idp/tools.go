@@ -12,7 +12,7 @@ import (
 	rstore "github.com/entity-account/idp/storage/redis"
 )
 
-// The operator's identity-tool commands (電子身份識別工具, issue 10):
+// The operator's identity-tool commands (電子身份識別工具):
 // approving a pending 安全驗證碼 after the in-person check of a non-Macau
 // identity document, and resetting a login's tools (a lost phone). Both
 // call the use cases of login/tools, audited.

@@ -1,5 +1,5 @@
-// Package activation issues, checks and consumes activation codes (manual
-// §五, §六, §十 (7)–(8), FAQ 15): the rules shared by the activation pages,
+// Package activation issues, checks and consumes activation codes: the
+// rules shared by the activation pages,
 // the resend page and the operator commands.
 //
 // A code is 10 characters of an alphabet without look-alikes (no 0, 1, I,

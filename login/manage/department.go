@@ -9,7 +9,7 @@ import (
 	"github.com/entity-account/idp/storage"
 )
 
-// Department use cases (DESIGN §2, the department API): a department's back
+// Department use cases (the department API): a department's back
 // end lists its e-services, defines, renames and removes their groups, opens
 // and closes them to entities and sees who of an entity is assigned, and
 // reads its own audit trail. Each asks the rule book (CanManageService,

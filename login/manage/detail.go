@@ -8,7 +8,7 @@ import (
 )
 
 // The staff administration of an entity as its admins see it in the portal
-// (工作人員登入號列表 and the pages it leads to, manual §十–§十二): every page
+// (工作人員登入號列表 and the pages it leads to): every page
 // of it is for those who may manage the entity's staff, the list included;
 // the entity account and service admins see staff elsewhere, for what they
 // may do.

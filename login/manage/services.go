@@ -6,7 +6,7 @@ import (
 	"github.com/entity-account/idp/storage"
 )
 
-// Service access (manual §十五): an entity's admins and service admins see
+// Service access: an entity's admins and service admins see
 // the e-services opened to their entity, with their groups and who is in
 // each, and assign the entity's staff logins to them and to their groups,
 // or take them off. Everything is looked up within the entity: a staff

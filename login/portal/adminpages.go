@@ -71,7 +71,7 @@ func (v entityView) byEUID(euid string) (storage.StaffLogin, bool) {
 	return storage.StaffLogin{}, false
 }
 
-// staffLabel names a staff login as the manual's lists do:
+// staffLabel names a staff login as the two-list pages do:
 // "testuser01 (CU000000108 測試員工 19-01)"; before activation, when it has
 // no username yet, its EUID comes first.
 func staffLabel(sl storage.StaffLogin) string {

@@ -7,7 +7,7 @@ import (
 	"github.com/entity-account/idp/storage"
 )
 
-// 實體資訊 (manual §十–§十六: 實體列表 → 實體資訊): the one entity the login
+// 實體資訊: the one entity the login
 // administers, its own, with its entity account and the counts of its staff
 // logins, and the way on to the pages of its administration.
 

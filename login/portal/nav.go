@@ -47,7 +47,7 @@ func ofEntity(rule func(storage.Actor, storage.StaffLogin) bool) func(storage.Ac
 	return func(a storage.Actor, entityID int64) bool { return rule(a, storage.StaffLogin{EntityID: entityID}) }
 }
 
-// navPages are the administration pages in the manual's order (§十–§十六).
+// navPages are the administration pages, in the order staff use them.
 var navPages = []navPage{
 	{"entity", entityInfoPath, "nav_entity_info", storage.CanManageStaff},
 	{"staff", "/account/staff", "nav_staff", storage.CanManageStaff},

@@ -8,8 +8,8 @@ import (
 	"github.com/entity-account/idp/storage"
 )
 
-// 移除工作人員登入號的管理員的權限 (manual §十三) and 服務管理員列表 (§十六):
-// two lists each, as in the manual, and 更新. The actions go through
+// 移除工作人員登入號的管理員的權限 and 服務管理員列表: two lists each
+// (without and with the right) and 更新. The actions go through
 // manage.RemoveAdmin and manage.SetServiceAdmin, one login at a time, each
 // result reported; an EUID that is not of the signed-in account's entity is
 // not found there, and nothing is written for it.

@@ -10,10 +10,10 @@ import (
 	"github.com/entity-account/idp/storage"
 )
 
-// 服務列表 (manual §十五): the e-services opened to the signed-in account's
+// 服務列表: the e-services opened to the signed-in account's
 // entity, each with its groups and who of the entity is in each; a
 // service's page; and, on each group (or on the e-service itself), the
-// manual's 工作人員登入號列表 with its two lists (services_staff.go). For
+// 工作人員登入號列表 with its two lists (services_staff.go). For
 // the entity's admins and service admins (storage.CanAssignServices);
 // everything goes through manage.EntityServices, AssignService and
 // UnassignService, which look everything up in the session's entity only:

@@ -10,7 +10,7 @@ import (
 	"github.com/entity-account/idp/storage"
 )
 
-// 工作人員登入號列表 of a group (manual §十五 (5)–(6)), or of an e-service
+// 工作人員登入號列表 of a group, or of an e-service
 // itself: 未獲指派的人員名單 on the left, the entity's active staff logins
 // not in it; 已獲指派的人員名單 on the right, those in it (deleted ones too,
 // so that they can be taken out); tick on either side and press 更新. Each

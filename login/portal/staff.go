@@ -15,7 +15,7 @@ import (
 	"github.com/entity-account/idp/storage"
 )
 
-// The staff administration pages of an entity's admins (manual §十–§十二):
+// The staff administration pages of an entity's admins:
 // 工作人員登入號列表, a login's page with its activation state and the
 // buttons that send it a new code, the registration form (新增, 編輯 → 更改)
 // in staff_form.go and 關聯狀態 in staff_status.go. The entity is always the

@@ -8,7 +8,7 @@ import (
 	"github.com/entity-account/idp/storage"
 )
 
-// 關聯狀態 (manual §十二): an admin sets a login's association with the
+// 關聯狀態: an admin sets a login's association with the
 // entity to 已刪除 (it cannot sign in anywhere any more, its sessions and
 // tokens end, its open activation code is void) or back to 生效中. Deleting
 // is confirmed in the same form.

@@ -1,5 +1,5 @@
 // Package tools holds the use cases of electronic identity tools
-// (電子身份識別工具, FAQ 17–19, issue 10): enrolling a TOTP (安全驗證碼),
+// (電子身份識別工具): enrolling a TOTP (安全驗證碼),
 // the operator's approval of an enrolment after the in-person check of a
 // non-Macau identity document, its reset, and checking a code at sign-in.
 // Each asks the rule book (storage/rules_tools.go) and writes the change
@@ -142,7 +142,7 @@ func (s *Service) BeginTOTP(ctx context.Context, actor storage.Actor, euid strin
 
 // ConfirmTOTP takes the login's first code: the TOTP becomes active for a
 // login registered with a Macau resident ID, and pending the operator's
-// in-person check for any other document (FAQ 19).
+// in-person check for any other document.
 func (s *Service) ConfirmTOTP(ctx context.Context, actor storage.Actor, euid, code string) (storage.IdentityTool, error) {
 	sl, err := s.dir.StaffLoginOf(ctx, actor.EntityID, euid)
 	if err != nil {

@@ -11,8 +11,8 @@ import (
 	"github.com/entity-account/idp/storage"
 )
 
-// Assignments as an entity's admins and service admins make them (manual
-// §十五): everything is looked up within the entity acted for, so that a
+// Assignments as an entity's admins and service admins make them:
+// everything is looked up within the entity acted for, so that a
 // staff login, an e-service or a group of another entity is not found, and
 // nothing is written for it.
 

@@ -1,4 +1,4 @@
--- Activation codes and the outbox of notifications that carries them (issue 3).
+-- Activation codes and the outbox of notifications that carries them.
 --
 -- A code is stored only as an HMAC-SHA256 under a key derived from the master
 -- key, so a dump of this table does not allow guessing codes offline. A code

@@ -1,4 +1,4 @@
--- Electronic identity tools of staff logins (電子身份識別工具, FAQ 17–19).
+-- Electronic identity tools of staff logins (電子身份識別工具).
 -- One TOTP (安全驗證碼) per login. The secret is sealed with AES-256-GCM
 -- under a key derived from IDP_MASTER_KEY before it reaches the database:
 -- only the sealed bytes are stored. last_step is the last accepted time

@@ -43,20 +43,22 @@ func CanViewStaff(a Actor, entityID int64) bool {
 	return CanManageStaff(a, entityID) || actsFor(a, entityID) && (a.Kind == ActorEntityAccount || a.ServiceAdmin)
 }
 
-// CanRemoveAdmin: take admin rights away from target. The entity account
-// and any admin of the target's entity may (an admin its own rights too).
-func CanRemoveAdmin(a Actor, target StaffLogin) bool {
-	return isOperator(a) || isAdminOf(a, target.EntityID) ||
-		actsFor(a, target.EntityID) && a.Kind == ActorEntityAccount
+// CanRemoveAdmin: take admin rights away from staff logins of entity. The
+// entity account and any admin of the entity may (an admin its own rights
+// too).
+func CanRemoveAdmin(a Actor, entityID int64) bool {
+	return isOperator(a) || isAdminOf(a, entityID) ||
+		actsFor(a, entityID) && a.Kind == ActorEntityAccount
 }
 
 // CanGrantAdmin: give admin rights. Only the operator, always: it is the
 // only way back after a removal.
 func CanGrantAdmin(a Actor) bool { return isOperator(a) }
 
-// CanDesignateServiceAdmin: make target a service admin or stop it being one.
-func CanDesignateServiceAdmin(a Actor, target StaffLogin) bool {
-	return isOperator(a) || isAdminOf(a, target.EntityID)
+// CanDesignateServiceAdmin: make staff logins of entity service admins, or
+// stop them being ones.
+func CanDesignateServiceAdmin(a Actor, entityID int64) bool {
+	return isOperator(a) || isAdminOf(a, entityID)
 }
 
 // CanAssignServices: assign the staff logins of entity to e-services and

@@ -111,9 +111,9 @@ type entityAction struct {
 var entityActions = []entityAction{
 	{"manage", "CanManageStaff", CanManageStaff},
 	{"view", "CanViewStaff", CanViewStaff},
-	{"remove admin", "CanRemoveAdmin", func(a Actor, e int64) bool { return CanRemoveAdmin(a, StaffLogin{EntityID: e, Admin: true}) }},
+	{"remove admin", "CanRemoveAdmin", CanRemoveAdmin},
 	{"grant admin", "CanGrantAdmin", func(a Actor, _ int64) bool { return CanGrantAdmin(a) }},
-	{"service admin", "CanDesignateServiceAdmin", func(a Actor, e int64) bool { return CanDesignateServiceAdmin(a, StaffLogin{EntityID: e}) }},
+	{"service admin", "CanDesignateServiceAdmin", CanDesignateServiceAdmin},
 	{"assign", "CanAssignServices", CanAssignServices},
 	{"audit", "CanViewAudit", CanViewAudit},
 	{"open/close", "CanOpenOrCloseEntity", func(a Actor, _ int64) bool { return CanOpenOrCloseEntity(a) }},

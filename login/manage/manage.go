@@ -100,11 +100,19 @@ func (s *Service) Entity(ctx context.Context, actor storage.Actor, number string
 // EntityStaff returns the entity numbered number with its entity account and
 // every staff login (deleted ones included).
 func (s *Service) EntityStaff(ctx context.Context, actor storage.Actor, number string) (storage.Entity, storage.EntityAccount, []storage.StaffLogin, error) {
+	return s.EntityStaffFor(ctx, actor, number, storage.CanViewStaff)
+}
+
+// EntityStaffFor is EntityStaff for a purpose narrower than seeing the
+// staff, whose rule of the rule book (storage.CanRemoveAdmin for the list of
+// admin rights, storage.CanViewAudit for the changes, …) the actor must pass
+// for the entity.
+func (s *Service) EntityStaffFor(ctx context.Context, actor storage.Actor, number string, may func(storage.Actor, int64) bool) (storage.Entity, storage.EntityAccount, []storage.StaffLogin, error) {
 	e, err := s.Entity(ctx, actor, number)
 	if err != nil {
 		return e, storage.EntityAccount{}, nil, err
 	}
-	if !storage.CanViewStaff(actor, e.ID) {
+	if !may(actor, e.ID) {
 		return storage.Entity{}, storage.EntityAccount{}, nil, forbidden("see the staff of entity " + e.Number)
 	}
 	acct, err := s.dir.EntityAccount(ctx, e.ID)
@@ -161,7 +169,7 @@ func (s *Service) RemoveAdmin(ctx context.Context, actor storage.Actor, entityID
 	if err != nil {
 		return target, notFound(err, "Staff login "+euid)
 	}
-	if !storage.CanRemoveAdmin(actor, target) {
+	if !storage.CanRemoveAdmin(actor, target.EntityID) {
 		return storage.StaffLogin{}, forbidden("remove admin rights in this entity")
 	}
 	sl, err := s.dir.SetStaffAdmin(ctx, actor, entityID, euid, false)

@@ -56,7 +56,7 @@ func (s *Service) SetServiceAdmin(ctx context.Context, actor storage.Actor, enti
 	if err != nil {
 		return target, notFound(err, "Staff login "+euid)
 	}
-	if !storage.CanDesignateServiceAdmin(actor, target) {
+	if !storage.CanDesignateServiceAdmin(actor, target.EntityID) {
 		return storage.StaffLogin{}, forbidden("designate service admins in this entity")
 	}
 	sl, err := s.dir.SetServiceAdmin(ctx, actor, entityID, euid, on)

@@ -37,14 +37,10 @@ func asRefusal(err error) error {
 
 // entityStaff is the signed-in account's own entity (from the session,
 // never from the request), its entity account and every staff login, for
-// an account that the rule of page (nav.go) lets open it; otherwise the
-// refusal. The use case asks the rule book again.
+// an account that the rule of page (nav.go) lets open it, as the use case
+// decides; otherwise the refusal.
 func (h *Handler) entityStaff(r *http.Request, pt *kit.Signed, page string) (entityView, error) {
-	a := h.actor(r, pt)
-	if !navRule(page)(a, pt.Principal.EntityID) {
-		return entityView{}, refused()
-	}
-	e, acct, staff, err := h.admin.Manage.EntityStaff(r.Context(), a, pt.Principal.EntityNumber)
+	e, acct, staff, err := h.admin.Manage.EntityStaffFor(r.Context(), h.actor(r, pt), pt.Principal.EntityNumber, navRule(page))
 	if err != nil {
 		return entityView{}, asRefusal(err)
 	}

@@ -41,19 +41,13 @@ type navPage struct {
 	may             func(a storage.Actor, entityID int64) bool
 }
 
-// ofEntity is the question "may a remove (designate) for some staff login
-// of entityID?", asked of the rules that take a target login.
-func ofEntity(rule func(storage.Actor, storage.StaffLogin) bool) func(storage.Actor, int64) bool {
-	return func(a storage.Actor, entityID int64) bool { return rule(a, storage.StaffLogin{EntityID: entityID}) }
-}
-
 // navPages are the administration pages, in the order staff use them.
 var navPages = []navPage{
 	{"entity", entityInfoPath, "nav_entity_info", storage.CanManageStaff},
 	{"staff", "/account/staff", "nav_staff", storage.CanManageStaff},
-	{"admins", adminsPath, "nav_admins", ofEntity(storage.CanRemoveAdmin)},
+	{"admins", adminsPath, "nav_admins", storage.CanRemoveAdmin},
 	{"services", servicesPath, "nav_services", storage.CanAssignServices}, // services.go
-	{"service_admins", serviceAdminsPath, "nav_service_admins", ofEntity(storage.CanDesignateServiceAdmin)},
+	{"service_admins", serviceAdminsPath, "nav_service_admins", storage.CanDesignateServiceAdmin},
 	{"changes", changesPath, "nav_changes", storage.CanViewAudit},
 }
 

@@ -209,22 +209,21 @@ func (d *Departments) DeleteGroup(ctx context.Context, actor storage.Actor, serv
 	return err
 }
 
-func entityNumber(number string) (string, error) {
-	n, ok := storage.NormalizeEntityNumber(number)
-	if !ok {
-		return "", storage.Errorf(storage.EInvalid, "%q is not an entity number (two digits, a hyphen, six digits).", number).WithField("entity_number")
+// serviceAndEntity is the e-service serviceCode, if actor may manage it,
+// and the entity number in its canonical form.
+func (d *Departments) serviceAndEntity(ctx context.Context, actor storage.Actor, serviceCode, number string) (storage.Service, string, error) {
+	n, err := entityNumber(number)
+	if err != nil {
+		return storage.Service{}, "", err
 	}
-	return n, nil
+	sv, err := d.service(ctx, actor, serviceCode)
+	return sv, n, err
 }
 
 // OpenService opens the e-service serviceCode to an entity and reports
 // whether it was closed before (service.enroll).
 func (d *Departments) OpenService(ctx context.Context, actor storage.Actor, serviceCode, number string) (bool, error) {
-	n, err := entityNumber(number)
-	if err != nil {
-		return false, err
-	}
-	sv, err := d.service(ctx, actor, serviceCode)
+	sv, n, err := d.serviceAndEntity(ctx, actor, serviceCode, number)
 	if err != nil {
 		return false, err
 	}
@@ -236,11 +235,7 @@ func (d *Departments) OpenService(ctx context.Context, actor storage.Actor, serv
 // it reports whether it was open. From their next token, refresh or
 // userinfo those logins have no access to it (and no groups in it).
 func (d *Departments) CloseService(ctx context.Context, actor storage.Actor, serviceCode, number string) (bool, error) {
-	n, err := entityNumber(number)
-	if err != nil {
-		return false, err
-	}
-	sv, err := d.service(ctx, actor, serviceCode)
+	sv, n, err := d.serviceAndEntity(ctx, actor, serviceCode, number)
 	if err != nil {
 		return false, err
 	}
@@ -254,11 +249,7 @@ func (d *Departments) CloseService(ctx context.Context, actor storage.Actor, ser
 // Assignments returns who of an entity is assigned to the e-service
 // serviceCode, with their groups' codes: EUIDs and codes only.
 func (d *Departments) Assignments(ctx context.Context, actor storage.Actor, serviceCode, number string) ([]storage.ServiceAssignment, error) {
-	n, err := entityNumber(number)
-	if err != nil {
-		return nil, err
-	}
-	sv, err := d.service(ctx, actor, serviceCode)
+	sv, n, err := d.serviceAndEntity(ctx, actor, serviceCode, number)
 	if err != nil {
 		return nil, err
 	}

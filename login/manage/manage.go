@@ -86,9 +86,9 @@ func notFound(err error, what string) error {
 
 // Entity returns the entity numbered number, for an actor that may see its staff.
 func (s *Service) Entity(ctx context.Context, actor storage.Actor, number string) (storage.Entity, error) {
-	n, ok := storage.NormalizeEntityNumber(number)
-	if !ok {
-		return storage.Entity{}, storage.Errorf(storage.EInvalid, "%q is not an entity number (two digits, a hyphen, six digits).", number).WithField("entity_number")
+	n, err := entityNumber(number)
+	if err != nil {
+		return storage.Entity{}, err
 	}
 	e, err := s.dir.EntityByNumber(ctx, n)
 	if err != nil {
@@ -223,4 +223,14 @@ func (s *Service) CloseEntity(ctx context.Context, actor storage.Actor, number s
 			Message: fmt.Sprintf("Entity %s is closed, but the sessions of %d accounts could not be ended.", e.Number, len(failed))}
 	}
 	return e, nil
+}
+
+// entityNumber is a typed entity number in its canonical form, or the
+// error every use case answers for one that cannot be.
+func entityNumber(number string) (string, error) {
+	n, ok := storage.NormalizeEntityNumber(number)
+	if !ok {
+		return "", storage.Errorf(storage.EInvalid, "%q is not an entity number (two digits, a hyphen, six digits).", number).WithField("entity_number")
+	}
+	return n, nil
 }

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/oauth2"
+
 	"github.com/entity-account/idp/login/manage"
 	"github.com/entity-account/idp/storage"
 )
@@ -27,6 +29,16 @@ func (idp *testIDP) actorOf(t *testing.T, l seededLogin) storage.Actor {
 		t.Fatal(err)
 	}
 	return storage.ActorOf(p, "192.0.2.50")
+}
+
+// signedInTwice signs l in at the e-service of r (its tokens) and, in
+// another browser, at the portal: what an end of the login must end.
+func (idp *testIDP) signedInTwice(r *rp, l seededLogin) (*oauth2.Token, *browser) {
+	idp.t.Helper()
+	tok, _ := idp.browser().tokens(r, l.Username)
+	portal := idp.browser()
+	portal.accountSignedIn(idp.demo.EntityNumber, l.Username, l.Password)
+	return tok, portal
 }
 
 func (idp *testIDP) demoEntity(t *testing.T) storage.Entity {
@@ -48,9 +60,7 @@ func TestDeleteStaffEndsEverything(t *testing.T) {
 	web := idp.client(demoWebClient)
 	r := idp.rp(web, web.RedirectURIs[0])
 	staff, admin := idp.login("staff01"), idp.login("admin01")
-	tok, _ := idp.browser().tokens(r, staff.Username)
-	portal := idp.browser()
-	portal.accountSignedIn(idp.demo.EntityNumber, staff.Username, staff.Password)
+	tok, portal := idp.signedInTwice(r, staff)
 	if intro := r.introspect(t, tok.AccessToken); intro["active"] != true {
 		t.Fatalf("before: introspection %v", intro)
 	}

@@ -324,9 +324,7 @@ func TestPortalStaffDelete(t *testing.T) {
 	web := idp.client(demoWebClient)
 	r := idp.rp(web, web.RedirectURIs[0])
 	staff, admin := idp.login("staff01"), idp.login("admin01")
-	tok, _ := idp.browser().tokens(r, staff.Username)
-	portal := idp.browser()
-	portal.accountSignedIn(idp.demo.EntityNumber, staff.Username, staff.Password)
+	tok, portal := idp.signedInTwice(r, staff)
 
 	b := idp.browser()
 	b.accountSignedIn(idp.demo.EntityNumber, admin.Username, admin.Password)

@@ -13,12 +13,6 @@ import (
 	"github.com/entity-account/idp/storage"
 )
 
-// ACR values. Password only today; a second factor will add a higher one.
-const (
-	ACRPassword = "urn:entity-account:acr:password"
-	AMRPassword = "pwd"
-)
-
 // fillClaims is the one place that turns an account into claims,
 // for the ID token, userinfo and introspection alike. service_groups are the
 // login's groups in the e-service of clientID. known, when not nil, is the

@@ -7,6 +7,8 @@ import (
 	"strconv"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
+
+	"github.com/entity-account/idp/storage"
 )
 
 // supportedClaims are the claims this provider actually emits (ID token,
@@ -47,7 +49,7 @@ func HonestDiscovery(next http.Handler) http.Handler {
 		// client_credentials is for departments' machine clients only.
 		doc["grant_types_supported"] = []string{string(oidc.GrantTypeCode), string(oidc.GrantTypeRefreshToken),
 			string(oidc.GrantTypeClientCredentials)}
-		doc["acr_values_supported"] = []string{ACRPassword}
+		doc["acr_values_supported"] = storage.ACRValues
 		doc["request_parameter_supported"] = false
 		// Logout tokens carry sid and reach every client that registered a
 		// back-channel logout URI (backchannel.go).

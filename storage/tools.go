@@ -5,7 +5,7 @@ import "time"
 // Electronic identity tools (電子身份識別工具): what a staff
 // login proves at sign-in beside its password when an e-service needs the
 // stricter check. Today one kind: 安全驗證碼, a time-based one-time code
-// (RFC 6238) from an authenticator app; passkeys come later.
+// (RFC 6238) from an authenticator app, and passkeys (WebAuthn).
 
 // ToolKind is the kind of an identity tool.
 type ToolKind string
@@ -13,6 +13,10 @@ type ToolKind string
 const (
 	// ToolTOTP is 安全驗證碼: a TOTP (30 s, 6 digits, SHA-1). One per login.
 	ToolTOTP ToolKind = "totp"
+	// ToolPasskey is a WebAuthn credential with user verification (the
+	// face, fingerprint or PIN check of the person's own device). A login
+	// may hold several, each named.
+	ToolPasskey ToolKind = "passkey"
 )
 
 // ToolState is where an identity tool stands.

@@ -151,7 +151,7 @@ func (h *Handler) StartSession(w http.ResponseWriter, r *http.Request, p storage
 		Kind: p.Kind,
 		Authentication: storage.Authentication{
 			Subject: p.Subject, LoginID: p.ID, EntityNumber: p.EntityNumber,
-			AuthTime: now, AMR: []string{idpop.AMRPassword}, ACR: idpop.ACRPassword,
+			AuthTime: now, AMR: []string{storage.AMRPassword}, ACR: storage.ACRPassword,
 		},
 		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(h.cfg.SessionMax),
 	}

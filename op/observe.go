@@ -94,6 +94,11 @@ func (o observedState) Session(ctx context.Context, secret string, idle time.Dur
 	return s, noteRedisError(ctx, err)
 }
 
+func (o observedState) ProveInSession(ctx context.Context, secret string, fn func(*storage.Session)) (*storage.Session, error) {
+	s, err := o.ShortLived.ProveInSession(ctx, secret, fn)
+	return s, noteRedisError(ctx, err)
+}
+
 func (o observedState) DeleteSession(ctx context.Context, secret string) error {
 	return noteRedisError(ctx, o.ShortLived.DeleteSession(ctx, secret))
 }

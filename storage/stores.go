@@ -72,6 +72,12 @@ type ShortLived interface {
 	// Session looks a session up by its cookie secret and extends its idle
 	// expiry (never past ExpiresAt). ErrNotFound when gone.
 	Session(ctx context.Context, secret string, idle time.Duration) (*Session, error)
+	// ProveInSession records in a live session what its holder has just
+	// proven again: a second factor (the level rises, amr gains its
+	// methods, ToolAt moves) or the password (AuthTime moves). sub and sid
+	// stay as they are; fn gets the stored session and changes it. ErrNotFound
+	// when the session has gone; a session deleted meanwhile stays deleted.
+	ProveInSession(ctx context.Context, secret string, fn func(*Session)) (*Session, error)
 	// DeleteSession ends a session by its cookie secret; unknown is not an error.
 	DeleteSession(ctx context.Context, secret string) error
 	// EndSessionByID ends a session by its public sid and revokes the tokens issued under it.

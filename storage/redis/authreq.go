@@ -14,7 +14,7 @@ import (
 )
 
 // casAuthRequest replaces KEYS[1] by ARGV[2] keeping its TTL, only if it still
-// holds ARGV[1]. Returns 1 on success, 0 if the value changed, -1 if gone.
+// holds ARGV[1] (auth requests, and sessions in ProveInSession). Returns 1 on success, 0 if the value changed, -1 if gone.
 var casAuthRequest = goredis.NewScript(`
 local cur = redis.call('GET', KEYS[1])
 if not cur then return -1 end

@@ -103,20 +103,76 @@ func (s *Store) Session(ctx context.Context, secret string, idle time.Duration) 
 		// Nothing to extend: just look.
 		return &sess, nil
 	}
+	old := raw
 	sess.LastSeenAt = s.now()
 	raw, err = json.Marshal(&sess)
 	if err != nil {
 		return nil, wrap("encode session", err)
 	}
-	// XX: a session deleted meanwhile stays deleted.
-	err = s.rdb.SetArgs(ctx, key, raw, goredis.SetArgs{Mode: "XX", TTL: ttl}).Err()
-	if isNil(err) {
-		return nil, storage.ErrNotFound
-	}
+	// Only over the record as read: a session deleted meanwhile stays
+	// deleted, and a factor proven meanwhile (ProveInSession) is not undone.
+	n, err := touchSession.Run(ctx, s.rdb, []string{key}, old, raw, ttl.Milliseconds()).Int()
 	if err != nil {
 		return nil, wrap("touch session", err)
 	}
+	switch n {
+	case -1:
+		return nil, storage.ErrNotFound
+	case 0:
+		// Changed under us: the newer record is the session (not extended
+		// by this visit; the next one will).
+		return s.Session(ctx, secret, 0)
+	}
 	return &sess, nil
+}
+
+// touchSession replaces KEYS[1] by ARGV[2] with a TTL of ARGV[3] ms, only
+// if it still holds ARGV[1]. Returns 1 on success, 0 if the value changed,
+// -1 if gone.
+var touchSession = goredis.NewScript(`
+local cur = redis.call('GET', KEYS[1])
+if not cur then return -1 end
+if cur ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1
+`)
+
+// ProveInSession changes a live session with fn and stores it over the
+// record as read, keeping its expiry; a concurrent change makes it read
+// and try again.
+func (s *Store) ProveInSession(ctx context.Context, secret string, fn func(*storage.Session)) (*storage.Session, error) {
+	key := s.kSession(hashSecret(secret))
+	for range 16 {
+		old, err := s.rdb.Get(ctx, key).Bytes()
+		if isNil(err) {
+			return nil, storage.ErrNotFound
+		}
+		if err != nil {
+			return nil, wrap("load session", err)
+		}
+		var sess storage.Session
+		if err := json.Unmarshal(old, &sess); err != nil {
+			return nil, wrap("decode session", err)
+		}
+		sub, sid := sess.Subject, sess.SessionID
+		fn(&sess)
+		sess.Subject, sess.SessionID = sub, sid
+		raw, err := json.Marshal(&sess)
+		if err != nil {
+			return nil, wrap("encode session", err)
+		}
+		n, err := casAuthRequest.Run(ctx, s.rdb, []string{key}, old, raw).Int()
+		if err != nil {
+			return nil, wrap("update session", err)
+		}
+		switch n {
+		case 1:
+			return &sess, nil
+		case -1:
+			return nil, storage.ErrNotFound
+		}
+	}
+	return nil, wrap("update session", errors.New("the session kept changing"))
 }
 
 // DeleteSession ends a session by its cookie secret; unknown is not an error.

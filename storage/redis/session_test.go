@@ -243,3 +243,60 @@ func TestEndAllForSubject(t *testing.T) {
 	c.check(t, s, true, true, true)
 	mustNoErr(t, s.EndAllForSubject(ctx, "nobody"))
 }
+
+func TestProveInSession(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	sess := sampleSession("CU000000001", time.Now().Add(time.Hour))
+	secret, err := s.CreateSession(ctx, sess, 30*time.Minute)
+	mustNoErr(t, err)
+
+	at := time.Now().UTC().Truncate(time.Second)
+	got, err := s.ProveInSession(ctx, secret, func(x *storage.Session) {
+		x.AMR = append(x.AMR, storage.AMROTP, storage.AMRMulti)
+		x.ACR, x.ToolAt = storage.ACRTool, at
+		x.Subject, x.SessionID = "CU999999999", "forged" // not the caller's to change
+	})
+	mustNoErr(t, err)
+	if got.Subject != "CU000000001" || got.SessionID != sess.SessionID || got.ACR != storage.ACRTool {
+		t.Fatalf("proven session %+v", got)
+	}
+	// A visit (which writes the record again) keeps what was proven.
+	seen, err := s.Session(ctx, secret, 30*time.Minute)
+	mustNoErr(t, err)
+	if seen.ACR != storage.ACRTool || !seen.ToolAt.Equal(at) || storage.LevelOfAMR(seen.AMR) != storage.LevelTool {
+		t.Fatalf("after a visit: %+v", seen)
+	}
+
+	// Concurrent visits and proofs: every proof lands.
+	done := make(chan error, 20)
+	for i := range 20 {
+		go func() {
+			if i%2 == 0 {
+				_, err := s.Session(ctx, secret, 30*time.Minute)
+				done <- err
+				return
+			}
+			_, err := s.ProveInSession(ctx, secret, func(x *storage.Session) { x.AMR = append(x.AMR, "n") })
+			done <- err
+		}()
+	}
+	for range 20 {
+		mustNoErr(t, <-done)
+	}
+	final, err := s.Session(ctx, secret, 0)
+	mustNoErr(t, err)
+	n := 0
+	for _, m := range final.AMR {
+		if m == "n" {
+			n++
+		}
+	}
+	if n != 10 {
+		t.Fatalf("%d of 10 concurrent proofs landed: %v", n, final.AMR)
+	}
+
+	mustNoErr(t, s.DeleteSession(ctx, secret))
+	_, err = s.ProveInSession(ctx, secret, func(*storage.Session) {})
+	wantErr(t, "deleted session", err, storage.ErrNotFound)
+}

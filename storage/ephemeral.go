@@ -48,7 +48,7 @@ type Session struct {
 	Authentication
 	// ToolAt is when an electronic identity tool was last proven in this
 	// session (zero: never): max_age applies to it as to AuthTime.
-	ToolAt time.Time `json:"tool_at,omitzero"`
+	ToolAt     time.Time `json:"tool_at,omitzero"`
 	CreatedAt  time.Time `json:"created_at"`
 	LastSeenAt time.Time `json:"last_seen_at"`
 	ExpiresAt  time.Time `json:"expires_at"` // absolute expiry

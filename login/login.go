@@ -102,6 +102,10 @@ func (h *Handler) EnableActivation(c ActivationConfig) error {
 // before Mount.
 func (h *Handler) EnableAdministration(a portal.Administration) { h.portal.EnableAdministration(a) }
 
+// EnableFactors turns on the second step of the sign-in (安全驗證碼,
+// passkeys) and the sign-in with a passkey alone.
+func (h *Handler) EnableFactors(f signin.Factors) { h.signin.EnableFactors(f) }
+
 // Mount registers the pages on r (which must already be the issuer's path).
 func (h *Handler) Mount(r *mux.Router) {
 	h.signin.Mount(r)

@@ -51,6 +51,9 @@ func HonestDiscovery(next http.Handler) http.Handler {
 			string(oidc.GrantTypeClientCredentials)}
 		doc["acr_values_supported"] = storage.ACRValues
 		doc["request_parameter_supported"] = false
+		// Of the claims parameter, acr is honoured (essential or not); the
+		// other claims are sent as the scopes say.
+		doc["claims_parameter_supported"] = true
 		// Logout tokens carry sid and reach every client that registered a
 		// back-channel logout URI (backchannel.go).
 		doc["backchannel_logout_supported"] = true

@@ -102,6 +102,10 @@ func (s *Storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 	if c.Public && req.CodeChallenge == "" {
 		return nil, oidc.ErrInvalidRequest().WithDescription("PKCE is required for public clients: send code_challenge with code_challenge_method=S256")
 	}
+	need, essential, oerr := requiredAssurance(ctx, c, req)
+	if oerr != nil {
+		return nil, oerr
+	}
 	ar := &storage.AuthRequest{
 		ID:                  randomID(),
 		ClientID:            req.ClientID,
@@ -118,6 +122,8 @@ func (s *Storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 		LoginHint:           req.LoginHint,
 		ACRValues:           req.ACRValues,
 		HintSubject:         hintSubject,
+		RequiredLevel:       need,
+		ACREssential:        essential,
 		CreatedAt:           s.now().UTC(),
 	}
 	for _, t := range req.UILocales {
@@ -310,6 +316,13 @@ func (s *Storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 	if !access.Allows() {
 		_ = s.state.RevokeGrant(ctx, rec.FamilyID)
 		return nil, oidc.ErrInvalidGrant().WithDescription("the staff login no longer has access to this e-service")
+	}
+	// The e-service may demand more than the sign-in behind this grant
+	// reached (its minimum was raised): the client must sign the person in
+	// again at the level it needs now.
+	if l, _ := storage.LevelOfACR(rec.ACR); l < c.MinLevel {
+		_ = s.state.RevokeGrant(ctx, rec.FamilyID)
+		return nil, oidc.ErrInvalidGrant().WithDescription("the e-service now requires a higher assurance level than this grant's sign-in reached")
 	}
 	return &refreshRequest{rec: rec, token: token, scopes: rec.Scopes, principal: &p, access: &access}, nil
 }

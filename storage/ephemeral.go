@@ -6,23 +6,29 @@ import "time"
 // token endpoint. The first block is what the RP asked for; the second is set
 // once, atomically, when someone has authenticated for it.
 type AuthRequest struct {
-	ID                  string    `json:"id"`
-	ClientID            string    `json:"client_id"`
-	RedirectURI         string    `json:"redirect_uri"`
-	Scopes              []string  `json:"scopes"`
-	State               string    `json:"state,omitempty"`
-	Nonce               string    `json:"nonce,omitempty"`
-	ResponseType        string    `json:"response_type"`
-	ResponseMode        string    `json:"response_mode,omitempty"`
-	CodeChallenge       string    `json:"code_challenge,omitempty"`
-	CodeChallengeMethod string    `json:"code_challenge_method,omitempty"`
-	Prompt              []string  `json:"prompt,omitempty"`
-	MaxAge              *uint     `json:"max_age,omitempty"`
-	LoginHint           string    `json:"login_hint,omitempty"`
-	UILocales           []string  `json:"ui_locales,omitempty"`
-	ACRValues           []string  `json:"acr_values,omitempty"`
-	HintSubject         string    `json:"hint_subject,omitempty"` // sub of a valid id_token_hint
-	CreatedAt           time.Time `json:"created_at"`
+	ID                  string   `json:"id"`
+	ClientID            string   `json:"client_id"`
+	RedirectURI         string   `json:"redirect_uri"`
+	Scopes              []string `json:"scopes"`
+	State               string   `json:"state,omitempty"`
+	Nonce               string   `json:"nonce,omitempty"`
+	ResponseType        string   `json:"response_type"`
+	ResponseMode        string   `json:"response_mode,omitempty"`
+	CodeChallenge       string   `json:"code_challenge,omitempty"`
+	CodeChallengeMethod string   `json:"code_challenge_method,omitempty"`
+	Prompt              []string `json:"prompt,omitempty"`
+	MaxAge              *uint    `json:"max_age,omitempty"`
+	LoginHint           string   `json:"login_hint,omitempty"`
+	UILocales           []string `json:"ui_locales,omitempty"`
+	ACRValues           []string `json:"acr_values,omitempty"`
+	HintSubject         string   `json:"hint_subject,omitempty"` // sub of a valid id_token_hint
+	// RequiredLevel is the assurance the sign-in must reach: the highest of
+	// the e-service's minimum, acr_values and an acr of the claims parameter.
+	RequiredLevel Level `json:"required_level,omitempty"`
+	// ACREssential: the client asked for the acr as an essential claim, so
+	// a sign-in that cannot reach it answers unmet_authentication_requirements.
+	ACREssential bool      `json:"acr_essential,omitempty"`
+	CreatedAt    time.Time `json:"created_at"`
 
 	Done bool `json:"done"`
 	Authentication

@@ -90,3 +90,23 @@ func ParseBirthDate(s string) (time.Time, bool) {
 	}
 	return time.Time{}, false
 }
+
+// NormalizeCode reduces a one-time code as a person may type it — with
+// spaces or a hyphen between groups, in full-width digits — to its digits.
+// Anything else is kept, so that a code with a letter stays wrong.
+func NormalizeCode(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r >= '０' && r <= '９':
+			b.WriteRune('0' + r - '０')
+		case r == ' ' || r == '-' || r == '\u3000' || r == '\t':
+		default:
+			b.WriteRune(r)
+		}
+		if b.Len() > 64 {
+			break
+		}
+	}
+	return b.String()
+}

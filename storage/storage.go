@@ -269,7 +269,10 @@ type Client struct {
 	Scopes []string
 	// ServiceName is its e-service's name in zh-Hant, pt and en (pt and en
 	// may be empty): what the sign-in page names.
-	ServiceName            Names
+	ServiceName Names
+	// MinLevel is the assurance its e-service demands at sign-in, whatever
+	// the request asks (LevelNone: no more than the password).
+	MinLevel               Level
 	Name                   string
 	SecretHash             []byte // SHA-256 of the secret; nil for a public client
 	Public                 bool   // native/mobile app: no secret, PKCE S256 required

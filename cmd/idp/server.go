@@ -20,6 +20,7 @@ import (
 	"github.com/entity-account/idp/login/notify"
 	"github.com/entity-account/idp/login/password"
 	"github.com/entity-account/idp/login/portal"
+	"github.com/entity-account/idp/login/tools"
 	idpop "github.com/entity-account/idp/op"
 	"github.com/entity-account/idp/op/telemetry"
 	"github.com/entity-account/idp/storage/postgres"
@@ -122,6 +123,11 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 	}
 	admin := manage.New(pg, sessions)
 	pages.EnableAdministration(portal.Administration{Manage: admin, Activation: acts})
+	toolsSvc, err := tools.New(pg, rs, toolsKey(cfg.MasterKey))
+	if err != nil {
+		return nil, err
+	}
+	pages.EnableFactors(factors{Service: toolsSvc, pg: pg})
 
 	r := mux.NewRouter()
 	r.Use(login.SecurityHeaders)

@@ -59,6 +59,14 @@ var statusOf = map[storage.ErrorCode]int{
 	storage.EInternal:    http.StatusInternalServerError,
 }
 
+// StatusOf is the HTTP status of an error code (500 for one it does not know).
+func StatusOf(code storage.ErrorCode) int {
+	if s, ok := statusOf[code]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
 // unavailableWait is the Retry-After of a store that cannot serve: long
 // enough for a failover, short enough that a person retries.
 const unavailableWait = 5 * time.Second

@@ -39,6 +39,9 @@ type Handler struct {
 	cfg    Config
 	hasher *password.Hasher
 	flow   *idpop.Interaction
+	// factors are the electronic identity tools of the second step and of
+	// the passkey sign-in (stepup.go); nil: neither.
+	factors Factors
 }
 
 // New returns the sign-in pages over k.
@@ -58,6 +61,10 @@ func (h *Handler) Mount(r *mux.Router) {
 	get := []string{http.MethodGet, http.MethodHead}
 	r.Handle(loginPath, h.serve(h.showLogin)).Methods(get...)
 	r.Handle(loginPath, kit.SameOrigin(h.serve(h.submitLogin))).Methods(http.MethodPost)
+	r.Handle(verifyPath, h.serve(h.showVerify)).Methods(get...)
+	r.Handle(verifyPath, kit.SameOrigin(h.serve(h.submitVerifyCode))).Methods(http.MethodPost)
+	r.Handle(verifyPasskeyPath, kit.SameOrigin(h.serve(h.submitVerifyPasskey))).Methods(http.MethodPost)
+	r.Handle(passkeyLoginPath, kit.SameOrigin(h.serve(h.submitPasskeyLogin))).Methods(http.MethodPost)
 	r.HandleFunc(LoggedOutPath, h.loggedOut).Methods(get...)
 	r.Handle(logoutPath, h.serve(h.showLogout)).Methods(get...)
 	r.Handle(logoutPath, kit.SameOrigin(h.serve(h.submitLogout))).Methods(http.MethodPost)
@@ -96,7 +103,7 @@ func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if sess != nil {
-		return h.finish(w, r, ar, sess.Authentication, nil)
+		return h.finish(w, r, ar, sess, nil)
 	}
 	if slices.Contains(ar.Prompt, oidc.PromptNone) {
 		h.flow.Fail(edge.IssuerOnRedirect(w, h.cfg.Issuer), r, ar, oidc.ErrLoginRequired().WithDescription("no usable sign-in session"))
@@ -156,14 +163,17 @@ func (h *Handler) submitLogin(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	slog.InfoContext(ctx, "sign-in", "euid", p.Subject, "entity", p.EntityNumber, "client", ar.ClientID, "ip", h.k.ClientIP(r))
-	return h.finish(w, r, ar, sess.Authentication, &p)
+	return h.finish(w, r, ar, sess, &p)
 }
 
-// finish completes the auth request for an authenticated staff login, after
-// checking that it may use the client's e-service, and hands the browser to
-// the library's callback, which issues the code.
-func (h *Handler) finish(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, auth storage.Authentication, p *storage.Principal) error {
+// finish completes the auth request for the staff login of the browser's
+// session, after checking that it may use the client's e-service and that
+// the session reaches the level the request needs (else the second step),
+// and hands the browser to the library's callback, which issues the code.
+// p is the principal of a sign-in made just now (nil for single sign-on).
+func (h *Handler) finish(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, sess *storage.Session, p *storage.Principal) error {
 	ctx := r.Context()
+	auth := sess.Authentication
 	c, err := h.flow.Client(ctx, ar.ClientID)
 	if err != nil {
 		return err
@@ -183,6 +193,13 @@ func (h *Handler) finish(w http.ResponseWriter, r *http.Request, ar *storage.Aut
 		h.noAccess(w, r, ar)
 		return nil
 	}
+	if h.needsMore(w, r, ar, sess) {
+		return nil
+	}
+	// The acr is the level the session really reached (for this request's
+	// max_age), never only the level asked for.
+	level, amr := sessionLevel(sess, ar, h.k.Now())
+	auth.ACR, auth.AMR = level.ACR(), amr
 	if err := h.k.State.CompleteAuthRequest(ctx, ar.ID, auth); err != nil && !errors.Is(err, storage.ErrConflict) {
 		if errors.Is(err, storage.ErrNotFound) {
 			return errExpired
@@ -258,27 +275,33 @@ type loginPage struct {
 	EntityNumber  string
 	Username      string
 	Error         string
+	// PasskeyOptions and PasskeyState: the sign-in with a passkey alone
+	// ("" when the provider has no passkeys).
+	PasskeyOptions, PasskeyState string
 }
 
 func (h *Handler) renderForm(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, status int, entityNumber, username, errMsg string) {
 	lang := h.k.Language(r, ar.UILocales...)
-	serviceName := ""
-	if c, err := h.flow.Client(r.Context(), ar.ClientID); err == nil {
-		// The e-service's name in the page's language (its Chinese name when
-		// there is no translation); the client's own name if it has none.
-		if serviceName = c.ServiceName.In(lang); serviceName == "" {
-			serviceName = c.Name
-		}
-	}
-	h.k.Render(w, status, "login.html", loginPage{
+	page := loginPage{
 		Common:        h.k.Common(r, lang),
-		ServiceName:   serviceName,
+		ServiceName:   h.serviceName(r.Context(), ar, lang),
 		AuthRequestID: ar.ID,
 		CSRF:          h.k.CSRFToken(w, r, ar.ID),
 		EntityNumber:  entityNumber,
 		Username:      username,
 		Error:         errMsg,
-	})
+	}
+	if h.factors != nil {
+		// Nothing is stored for it: the ceremony's state travels sealed in
+		// the form, so an anonymous visit costs us no memory.
+		if opts, state, err := h.factors.BeginPasskeySignIn(r.Context()); err == nil {
+			page.PasskeyOptions, page.PasskeyState = string(opts), state
+			kit.AllowScripts(w)
+		} else {
+			slog.WarnContext(r.Context(), "passkey sign-in unavailable", "err", err)
+		}
+	}
+	h.k.Render(w, status, "login.html", page)
 }
 
 func (h *Handler) loggedOut(w http.ResponseWriter, r *http.Request) {

@@ -142,18 +142,28 @@ func (h *Handler) authenticate(ctx context.Context, entityNumber, username, pw s
 	return p, nil
 }
 
-// StartSession starts the SSO session of p in this browser, replacing
-// whatever session the browser had, and sets the session cookie.
+// StartSession starts the SSO session of p, just signed in with its
+// password, in this browser, replacing whatever session the browser had,
+// and sets the session cookie.
 func (h *Handler) StartSession(w http.ResponseWriter, r *http.Request, p storage.Principal) (*storage.Session, error) {
+	return h.startSession(w, r, p, []string{storage.AMRPassword}, false)
+}
+
+// startSession starts the session of p proven by the methods amr; tool
+// says that an identity tool was among them (a passkey sign-in).
+func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, p storage.Principal, amr []string, tool bool) (*storage.Session, error) {
 	ctx := r.Context()
 	now := h.k.Now().UTC().Truncate(time.Second)
 	sess := &storage.Session{
 		Kind: p.Kind,
 		Authentication: storage.Authentication{
 			Subject: p.Subject, LoginID: p.ID, EntityNumber: p.EntityNumber,
-			AuthTime: now, AMR: []string{storage.AMRPassword}, ACR: storage.ACRPassword,
+			AuthTime: now, AMR: amr, ACR: storage.LevelOfAMR(amr).ACR(),
 		},
 		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(h.cfg.SessionMax),
+	}
+	if tool {
+		sess.ToolAt = now
 	}
 	if old, err := r.Cookie(idpop.SessionCookie); err == nil {
 		_ = h.k.State.DeleteSession(ctx, old.Value)

@@ -224,6 +224,7 @@ func (s *Service) staffOf(ctx context.Context, entityNumber, euid string) (stora
 // hands the matched step to accept, which stores it atomically (refusing
 // a step not later than the last accepted). A right code gives its try back.
 func (s *Service) check(ctx context.Context, loginID int64, code string, want storage.ToolState, accept func(step int64) (storage.IdentityTool, error)) (storage.IdentityTool, error) {
+	code = storage.NormalizeCode(code)
 	if !wellFormed(code) {
 		return storage.IdentityTool{}, &storage.Error{Code: storage.EInvalid, Key: "tool_error_code_format", Field: "code",
 			Message: "A security verification code is 6 digits."}

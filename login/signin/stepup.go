@@ -1,0 +1,380 @@
+package signin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+
+	"github.com/entity-account/idp/login/edge"
+	"github.com/entity-account/idp/login/kit"
+	idpop "github.com/entity-account/idp/op"
+	"github.com/entity-account/idp/op/telemetry"
+	"github.com/entity-account/idp/storage"
+)
+
+// The second step of a sign-in: when the e-service (or the client) needs
+// more than the password, the person proves an electronic identity tool —
+// 安全驗證碼 or a passkey — and the browser's session rises to that level.
+// Only the second step is asked when the session already holds the
+// password. A staff login with a passkey may also sign in with the passkey
+// alone, which is itself two factors.
+
+// Factors is what the sign-in needs of the electronic identity tools
+// (login/tools).
+type Factors interface {
+	// Usable reports what the login can prove at sign-in now, and why not
+	// when it can prove nothing (for the page that explains the way).
+	Usable(ctx context.Context, loginID int64) (FactorStatus, error)
+	// VerifyTOTP checks a code of the login's active 安全驗證碼: once, throttled.
+	VerifyTOTP(ctx context.Context, loginID int64, code string) error
+	BeginPasskeyCheck(ctx context.Context, loginID int64) (options json.RawMessage, state string, err error)
+	FinishPasskeyCheck(ctx context.Context, loginID int64, state string, response []byte) (amr []string, err error)
+	BeginPasskeySignIn(ctx context.Context) (options json.RawMessage, state string, err error)
+	FinishPasskeySignIn(ctx context.Context, state string, response []byte) (loginID int64, subject string, amr []string, err error)
+}
+
+// FactorStatus is what a login holds for the second step.
+type FactorStatus struct {
+	TOTP     bool // an active 安全驗證碼
+	Passkeys bool // at least one passkey
+	// TOTPPending: a 安全驗證碼 waits for the in-person check.
+	TOTPPending bool
+	// SelfEnrol: the login may enable a tool itself (a Macau resident ID);
+	// otherwise only a visit in person can.
+	SelfEnrol bool
+}
+
+// Any reports whether the login can prove a tool now.
+func (f FactorStatus) Any() bool { return f.TOTP || f.Passkeys }
+
+// EnableFactors turns on the second step and the passkey sign-in. Without
+// it, a request that needs more than the password is refused at once.
+func (h *Handler) EnableFactors(f Factors) { h.factors = f }
+
+// Paths of the second step, under the issuer's path.
+const (
+	verifyPath        = "/login/verify"
+	verifyPasskeyPath = "/login/verify/passkey"
+	passkeyLoginPath  = "/login/passkey"
+)
+
+// sessionLevel is the level sess proves for ar: a tool counts only if it
+// was proven within ar's max_age. The amr returned leaves out what does
+// not count.
+func sessionLevel(sess *storage.Session, ar *storage.AuthRequest, now time.Time) (storage.Level, []string) {
+	l := storage.LevelOfAMR(sess.AMR)
+	if l < storage.LevelTool || ar.MaxAge == nil || now.Sub(sess.ToolAt) <= time.Duration(*ar.MaxAge)*time.Second {
+		return l, sess.AMR
+	}
+	if slices.Contains(sess.AMR, storage.AMRPassword) {
+		return storage.LevelPassword, []string{storage.AMRPassword}
+	}
+	return storage.LevelNone, nil
+}
+
+// needsMore answers a session below the level ar needs: the second step,
+// or interaction_required when the client wants no page shown, or the
+// refusal when this provider has no second step. It reports whether it
+// answered.
+func (h *Handler) needsMore(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, sess *storage.Session) bool {
+	level, _ := sessionLevel(sess, ar, h.k.Now())
+	if level >= ar.RequiredLevel {
+		return false
+	}
+	switch {
+	case slices.Contains(ar.Prompt, oidc.PromptNone):
+		h.flow.Fail(edge.IssuerOnRedirect(w, h.cfg.Issuer), r, ar,
+			oidc.ErrInteractionRequired().WithDescription("the sign-in session is below the assurance level this e-service needs"))
+	case h.factors == nil:
+		h.flow.Fail(edge.IssuerOnRedirect(w, h.cfg.Issuer), r, ar, idpop.LevelRefusal(ar, "this provider offers no second factor"))
+	default:
+		http.Redirect(w, r, h.k.BasePath+verifyPath+"?authRequestID="+ar.ID, http.StatusFound)
+	}
+	return true
+}
+
+type verifyPage struct {
+	kit.Common
+	ServiceName    string
+	AuthRequestID  string
+	CSRF           string
+	TOTP           bool
+	CodeError      string
+	PasskeyOptions string // the passkey check's options ("" without passkeys)
+	PasskeyState   string
+	Error          string
+}
+
+// stepUp is the second step's state for a request: the browser's session,
+// which must be good for ar but for the level.
+func (h *Handler) stepUp(w http.ResponseWriter, r *http.Request, id string) (*storage.AuthRequest, *kit.Signed, bool, error) {
+	ar, err := h.loadRequest(r, id)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	if ar.Done {
+		http.Redirect(w, r, h.flow.CallbackURL(ar.ID), http.StatusFound)
+		return nil, nil, false, nil
+	}
+	if h.factors == nil {
+		return nil, nil, false, errExpired
+	}
+	cur, err := h.k.SignedIn(r)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	if cur == nil || !sessionSatisfies(cur.Session, ar, h.k.Now()) {
+		// No password yet in this browser (or not for this request): the
+		// whole sign-in first.
+		http.Redirect(w, r, h.k.BasePath+loginPath+"?authRequestID="+ar.ID, http.StatusFound)
+		return nil, nil, false, nil
+	}
+	return ar, cur, true, nil
+}
+
+// showVerify is the second step: the code of 安全驗證碼, or the passkey,
+// whichever the login holds; a page that explains how to enable a tool
+// when it holds none.
+func (h *Handler) showVerify(w http.ResponseWriter, r *http.Request) error {
+	ar, cur, ok, err := h.stepUp(w, r, r.URL.Query().Get("authRequestID"))
+	if !ok {
+		return err
+	}
+	h.k.RememberLanguage(w, r)
+	if level, _ := sessionLevel(cur.Session, ar, h.k.Now()); level >= ar.RequiredLevel {
+		return h.finish(w, r, ar, cur.Session, nil)
+	}
+	return h.renderVerify(w, r, ar, cur, http.StatusOK, "", "")
+}
+
+func (h *Handler) renderVerify(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, cur *kit.Signed, status int, codeErr, pageErr string) error {
+	ctx := r.Context()
+	fs, err := h.factors.Usable(ctx, cur.Session.LoginID)
+	if err != nil {
+		return err
+	}
+	if !fs.Any() {
+		h.noTool(w, r, ar, fs)
+		return nil
+	}
+	lang := h.k.Language(r, ar.UILocales...)
+	page := verifyPage{
+		Common: h.k.Common(r, lang), ServiceName: h.serviceName(ctx, ar, lang), AuthRequestID: ar.ID,
+		CSRF: h.k.CSRFToken(w, r, ar.ID), TOTP: fs.TOTP, CodeError: codeErr, Error: pageErr,
+	}
+	if fs.Passkeys {
+		opts, state, err := h.factors.BeginPasskeyCheck(ctx, cur.Session.LoginID)
+		if err != nil {
+			return err
+		}
+		page.PasskeyOptions, page.PasskeyState = string(opts), state
+		kit.AllowScripts(w)
+	}
+	h.k.Render(w, status, "login_verify.html", page)
+	return nil
+}
+
+// submitVerifyCode takes the code of 安全驗證碼.
+func (h *Handler) submitVerifyCode(w http.ResponseWriter, r *http.Request) error {
+	ar, cur, ok, err := h.stepUpForm(w, r)
+	if !ok {
+		return err
+	}
+	err = h.factors.VerifyTOTP(r.Context(), cur.Session.LoginID, r.PostForm.Get("code"))
+	if err != nil {
+		return h.verifyRefused(w, r, ar, cur, err, true)
+	}
+	return h.proven(w, r, ar, []string{storage.AMROTP})
+}
+
+// submitVerifyPasskey takes the passkey's answer to the check.
+func (h *Handler) submitVerifyPasskey(w http.ResponseWriter, r *http.Request) error {
+	ar, cur, ok, err := h.stepUpForm(w, r)
+	if !ok {
+		return err
+	}
+	amr, err := h.factors.FinishPasskeyCheck(r.Context(), cur.Session.LoginID, r.PostForm.Get("state"), []byte(r.PostForm.Get("credential")))
+	if err != nil {
+		return h.verifyRefused(w, r, ar, cur, err, false)
+	}
+	return h.proven(w, r, ar, amr)
+}
+
+// stepUpForm reads a second-step form: parsed, its CSRF token this
+// browser's, for a request waiting for the second step.
+func (h *Handler) stepUpForm(w http.ResponseWriter, r *http.Request) (*storage.AuthRequest, *kit.Signed, bool, error) {
+	if err := kit.ParseForm(w, r); err != nil {
+		return nil, nil, false, errUnreadableForm
+	}
+	id := r.PostForm.Get("authRequestID")
+	if !h.k.CSRFValid(r, id, r.PostForm.Get("csrf_token")) {
+		return nil, nil, false, errForged
+	}
+	return h.stepUp(w, r, id)
+}
+
+// verifyRefused shows the second step again with why the code or the
+// passkey was not accepted; a failure of ours goes to the error writer.
+func (h *Handler) verifyRefused(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, cur *kit.Signed, err error, code bool) error {
+	var se *storage.Error
+	if !errors.As(err, &se) || se.Code == storage.EUnavailable || se.Code == storage.EInternal {
+		return err
+	}
+	t := h.k.T(h.k.Language(r, ar.UILocales...))
+	msg := t[se.Key]
+	if msg == "" {
+		msg = t["tool_error_passkey"]
+	}
+	status := kit.StatusOf(se.Code)
+	slog.InfoContext(r.Context(), "second factor refused", "euid", cur.Session.Subject, "reason", se.Key, "ip", h.k.ClientIP(r))
+	if code {
+		return h.renderVerify(w, r, ar, cur, status, msg, "")
+	}
+	return h.renderVerify(w, r, ar, cur, status, "", msg)
+}
+
+// proven raises the browser's session with the methods of the tool just
+// proven, then completes the request at the level reached.
+func (h *Handler) proven(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, methods []string) error {
+	c, err := r.Cookie(idpop.SessionCookie)
+	if err != nil {
+		return errExpired
+	}
+	now := h.k.Now().UTC().Truncate(time.Second)
+	sess, err := h.k.State.ProveInSession(r.Context(), c.Value, func(s *storage.Session) {
+		s.AMR = withMethods(s.AMR, methods...)
+		s.ToolAt = now
+		s.ACR = storage.LevelOfAMR(s.AMR).ACR()
+	})
+	if errors.Is(err, storage.ErrNotFound) {
+		http.Redirect(w, r, h.k.BasePath+loginPath+"?authRequestID="+ar.ID, http.StatusFound)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	slog.InfoContext(r.Context(), "second factor proven", "euid", sess.Subject, "amr", sess.AMR, "client", ar.ClientID)
+	return h.finish(w, r, ar, sess, nil)
+}
+
+// withMethods adds methods (and mfa, once two factors are in) to amr.
+func withMethods(amr []string, methods ...string) []string {
+	out := slices.Clone(amr)
+	for _, m := range methods {
+		if !slices.Contains(out, m) {
+			out = append(out, m)
+		}
+	}
+	if storage.LevelOfAMR(out) >= storage.LevelTool && !slices.Contains(out, storage.AMRMulti) {
+		out = append(out, storage.AMRMulti)
+	}
+	return out
+}
+
+// noTool tells a person whose login holds no tool the e-service needs how
+// to enable one, in their language — in the portal for a Macau resident ID,
+// by a visit in person otherwise — and offers the way back to the
+// e-service, which learns that the level was not reached.
+func (h *Handler) noTool(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, fs FactorStatus) {
+	back := &redirectCatcher{header: http.Header{}}
+	h.flow.Fail(edge.IssuerOnRedirect(back, h.cfg.Issuer), r, ar,
+		idpop.LevelRefusal(ar, "the staff login has no electronic identity tool for the assurance level this e-service needs"))
+	telemetry.SignIn(telemetry.SignInRefused)
+	lang := h.k.Language(r, ar.UILocales...)
+	t := h.k.T(lang)
+	key := "no_tool_in_person"
+	switch {
+	case fs.TOTPPending:
+		key = "no_tool_pending"
+	case fs.SelfEnrol:
+		key = "no_tool_self"
+	}
+	page := kit.MessagePage{Common: h.k.Common(r, lang), Heading: t["no_tool_heading"], Message: t[key], IsError: true}
+	if loc := back.header.Get("Location"); loc != "" {
+		page.LinkURL, page.LinkText = loc, t["no_access_back"]
+	}
+	h.k.Render(w, http.StatusForbidden, "message.html", page)
+}
+
+// submitPasskeyLogin is the sign-in with a passkey alone: the passkey
+// names the login. Failures count on the address's sign-in counter like a
+// wrong password, reserved before the check.
+func (h *Handler) submitPasskeyLogin(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	if err := kit.ParseForm(w, r); err != nil {
+		return errUnreadableForm
+	}
+	id := r.PostForm.Get("authRequestID")
+	if !h.k.CSRFValid(r, id, r.PostForm.Get("csrf_token")) {
+		return errForged
+	}
+	ar, err := h.loadRequest(r, id)
+	if err != nil {
+		return err
+	}
+	if ar.Done {
+		http.Redirect(w, r, h.flow.CallbackURL(ar.ID), http.StatusFound)
+		return nil
+	}
+	if h.factors == nil {
+		return errExpired
+	}
+	att, wait, err := h.k.ReserveAttempt(ctx, h.cfg.FailureWindow, kit.Limit{Key: "login-fail:ip:" + h.k.ClientIP(r), Max: h.cfg.FailuresPerIP})
+	if err != nil {
+		return err
+	}
+	if att == nil {
+		telemetry.SignIn(telemetry.SignInThrottled)
+		h.renderForm(w, r, ar, http.StatusTooManyRequests, "", "", kit.Throttled("error_throttled", wait).Message(w, h.k.T(h.k.Language(r, ar.UILocales...))))
+		return nil
+	}
+	loginID, subject, amr, err := h.factors.FinishPasskeySignIn(ctx, r.PostForm.Get("state"), []byte(r.PostForm.Get("credential")))
+	var p storage.Principal
+	if err == nil {
+		p, err = h.k.Dir.PrincipalBySubject(ctx, subject)
+		if err == nil && (p.ID != loginID || p.Kind != storage.KindStaff || !p.CanSignIn()) {
+			err = storage.ErrNotFound
+		}
+	}
+	if err != nil {
+		if c := storage.CodeOf(err); c == storage.EUnavailable || c == storage.EInternal {
+			att.GiveBack(ctx)
+			return err
+		}
+		telemetry.SignIn(telemetry.SignInBadCredentials)
+		slog.InfoContext(ctx, "passkey sign-in failed", "ip", h.k.ClientIP(r), "err", err)
+		h.renderForm(w, r, ar, http.StatusUnauthorized, "", "", h.k.T(h.k.Language(r, ar.UILocales...))["error_passkey_sign_in"])
+		return nil
+	}
+	att.Succeeded(ctx)
+	if ar.HintSubject != "" && ar.HintSubject != p.Subject {
+		telemetry.SignIn(telemetry.SignInRefused)
+		h.flow.Fail(edge.IssuerOnRedirect(w, h.cfg.Issuer), r, ar, oidc.ErrLoginRequired().WithDescription("signed in as a different user than id_token_hint"))
+		return nil
+	}
+	sess, err := h.startSession(w, r, p, withMethods(nil, amr...), true)
+	if err != nil {
+		return err
+	}
+	slog.InfoContext(ctx, "sign-in with a passkey", "euid", p.Subject, "entity", p.EntityNumber, "client", ar.ClientID, "ip", h.k.ClientIP(r))
+	return h.finish(w, r, ar, sess, &p)
+}
+
+// serviceName is the e-service's name in lang (its Chinese name when there
+// is no translation; the client's own name if it has none).
+func (h *Handler) serviceName(ctx context.Context, ar *storage.AuthRequest, lang string) string {
+	c, err := h.flow.Client(ctx, ar.ClientID)
+	if err != nil {
+		return ""
+	}
+	if name := c.ServiceName.In(lang); name != "" {
+		return name
+	}
+	return c.Name
+}

@@ -180,6 +180,11 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 	if l := r.URL.Query().Get("lang"); l != "" {
 		opts = append(opts, oauth2.SetAuthURLParam("ui_locales", l))
 	}
+	if r.URL.Query().Get("level") == "tool" {
+		// The higher assurance level: the password and an electronic
+		// identity tool (安全驗證碼 or a passkey).
+		opts = append(opts, oauth2.SetAuthURLParam("acr_values", "urn:entity-account:acr:tool"))
+	}
 	http.Redirect(w, r, a.oauth.AuthCodeURL(state, opts...), http.StatusFound)
 }
 
@@ -264,6 +269,7 @@ pre{background:#f4f6f8;padding:1rem;overflow:auto}button,a.b{padding:.5rem 1rem;
 <h2>Userinfo</h2><pre>{{json .User.UserInfo}}</pre>
 {{else}}
 <p><a class="b" href="/login">登入 Sign in</a> · <a href="/login?lang=pt">Entrar (PT)</a> · <a href="/login?lang=en">Sign in (EN)</a></p>
+<p><a href="/login?level=tool">以電子身份識別工具登入 · Sign in at the higher level</a> (<code>acr_values=urn:entity-account:acr:tool</code>: the password and 安全驗證碼 or a passkey)</p>
 {{end}}
 </body></html>`))
 

@@ -120,6 +120,11 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 	if err := rs.SubscribeClaimsChanged(context.WithoutCancel(ctx), st.ForgetClaims); err != nil {
 		return nil, err
 	}
+	// So does a change of an e-service (its minimum assurance level) made
+	// on any node or by the operator's command: its clients are loaded afresh.
+	if err := rs.SubscribeServicesChanged(context.WithoutCancel(ctx), st.ForgetServices); err != nil {
+		return nil, err
+	}
 	admin := manage.New(pg, sessions)
 	pages.EnableAdministration(portal.Administration{Manage: admin, Activation: acts})
 

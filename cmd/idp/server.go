@@ -36,6 +36,7 @@ type app struct {
 	keys     *idpop.Keys
 	hasher   *password.Hasher
 	provider *zop.Provider
+	st       *idpop.Storage // the protocol storage, with its client and claims caches
 	handler  http.Handler
 
 	activation *activation.Service // activation codes (cmd/idp/activation.go)
@@ -161,7 +162,7 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 	} else {
 		sub.PathPrefix("/").Handler(protocol)
 	}
-	return &app{cfg: cfg, pg: pg, redis: rs, rdb: rdb, keys: keys, hasher: hasher, provider: provider,
+	return &app{cfg: cfg, pg: pg, redis: rs, rdb: rdb, keys: keys, hasher: hasher, provider: provider, st: st,
 		handler:    instrument(r, provider, base, cfg.TrustProxyHeaders),
 		activation: acts, outbox: outbox, manage: admin}, nil
 }

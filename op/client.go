@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"net/url"
+	"slices"
 	"sync"
 	"time"
 
@@ -102,7 +103,12 @@ func (c *client) checkSecret(secret string) bool {
 }
 
 // clientCache keeps clients in memory for a short time: the library asks for
-// the client several times per request. Changes reach every node within ttl.
+// the client several times per request. A client carries what sign-in needs
+// of its e-service (its name, its minimum assurance level), so a change of
+// the e-service must reach the cache too: the use cases publish it
+// (storage.ShortLived.PublishServicesChanged) and every node drops that
+// e-service's clients at once (Storage.ForgetServices). A node that missed
+// the message, and any other change of a client, lags by at most ttl.
 type clientCache struct {
 	dir interface {
 		Client(ctx context.Context, id string) (storage.Client, error)
@@ -111,6 +117,9 @@ type clientCache struct {
 
 	mu      sync.Mutex
 	entries map[string]cachedClient
+	// gen counts the drops: a load that began before a drop is not kept,
+	// since it may have read the client as it was before the change.
+	gen uint64
 }
 
 type cachedClient struct {
@@ -122,6 +131,7 @@ type cachedClient struct {
 func (cc *clientCache) get(ctx context.Context, id string) (storage.Client, error) {
 	cc.mu.Lock()
 	e, ok := cc.entries[id]
+	gen := cc.gen
 	cc.mu.Unlock()
 	if ok && time.Since(e.at) < cc.ttl {
 		return e.c, e.err
@@ -131,10 +141,30 @@ func (cc *clientCache) get(ctx context.Context, id string) (storage.Client, erro
 		return c, err // a database fault is not cached
 	}
 	cc.mu.Lock()
-	if cc.entries == nil || len(cc.entries) > 10000 {
-		cc.entries = make(map[string]cachedClient)
+	if cc.gen == gen {
+		if cc.entries == nil || len(cc.entries) > 10000 {
+			cc.entries = make(map[string]cachedClient)
+		}
+		cc.entries[id] = cachedClient{c: c, err: err, at: time.Now()}
 	}
-	cc.entries[id] = cachedClient{c: c, err: err, at: time.Now()}
 	cc.mu.Unlock()
 	return c, err
 }
+
+// forgetServices drops the clients of the e-services serviceIDs.
+func (cc *clientCache) forgetServices(serviceIDs []int64) {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	cc.gen++
+	for id, e := range cc.entries {
+		if slices.Contains(serviceIDs, e.c.ServiceID) {
+			delete(cc.entries, id)
+		}
+	}
+}
+
+// ForgetServices drops this node's cached clients of the e-services
+// serviceIDs: their settings changed (see
+// storage.ShortLived.PublishServicesChanged), and the next request loads
+// them afresh.
+func (s *Storage) ForgetServices(serviceIDs []int64) { s.clients.forgetServices(serviceIDs) }

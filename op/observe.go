@@ -169,6 +169,10 @@ func (o observedState) PublishClaimsChanged(ctx context.Context, subjects ...str
 	return noteStoreError(ctx, o.ShortLived.PublishClaimsChanged(ctx, subjects...))
 }
 
+func (o observedState) PublishServicesChanged(ctx context.Context, serviceIDs ...int64) error {
+	return noteStoreError(ctx, o.ShortLived.PublishServicesChanged(ctx, serviceIDs...))
+}
+
 func (o observedState) Ping(ctx context.Context) error {
 	return noteRedisError(ctx, o.ShortLived.Ping(ctx))
 }

@@ -39,6 +39,9 @@ const (
 	AMRMulti       = "mfa"  // more than one factor
 )
 
+// Known reports whether l is one of the levels above.
+func (l Level) Known() bool { return l >= LevelNone && l <= LevelTool }
+
 // ACR is the acr value of l ("" for LevelNone).
 func (l Level) ACR() string {
 	switch l {

@@ -16,6 +16,11 @@ func TestLevels(t *testing.T) {
 			t.Errorf("%v.ACR() = %q", got, got.ACR())
 		}
 	}
+	for l, want := range map[Level]bool{LevelNone: true, LevelPassword: true, LevelTool: true, -1: false, LevelTool + 1: false} {
+		if l.Known() != want {
+			t.Errorf("Level(%d).Known() = %v", l, !want)
+		}
+	}
 	if l, ok := LowestKnownLevel([]string{"x", ACRTool, ACRPassword}); !ok || l != LevelPassword {
 		t.Errorf("LowestKnownLevel = %v, %v", l, ok)
 	}

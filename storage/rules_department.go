@@ -18,6 +18,13 @@ func CanManageService(a Actor, sv Service) bool {
 	return isOperator(a) || isDepartment(a) && sv.DepartmentID == a.DepartmentID
 }
 
+// CanSetServiceMinLevel: set the minimum assurance level of the e-service
+// sv (Service.MinLevel), raising or lowering it. Whoever manages the
+// e-service may: its own department, and the operator.
+func CanSetServiceMinLevel(a Actor, sv Service) bool {
+	return CanManageService(a, sv)
+}
+
 // CanViewDepartmentChanges: read the audit trail of department
 // departmentID (what it did, and what was done to its e-services).
 func CanViewDepartmentChanges(a Actor, departmentID int64) bool {

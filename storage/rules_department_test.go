@@ -17,6 +17,8 @@ func TestCanManageService(t *testing.T) {
 		{"another department", DepartmentActor("x", 8, ""), mine, false},
 		{"department without a department id", Actor{Kind: ActorDepartment, ID: "x", Active: true}, Service{DepartmentID: 0}, false},
 		{"inactive department", Actor{Kind: ActorDepartment, ID: "x", DepartmentID: 7}, mine, false},
+		{"department, its own e-service demanding a tool", dept, Service{ID: 3, Code: "tax", DepartmentID: 7, MinLevel: LevelTool}, true},
+		{"department, another's e-service demanding a tool", dept, Service{ID: 4, Code: "lab", DepartmentID: 8, MinLevel: LevelTool}, false},
 		{"operator", OperatorActor("safp"), mine, true},
 		{"operator, any department", OperatorActor("safp"), theirs, true},
 		{"admin staff login", Actor{Kind: ActorStaff, ID: "CU000000001", EntityID: 1, Admin: true, Active: true, DepartmentID: 7}, mine, false},
@@ -28,6 +30,9 @@ func TestCanManageService(t *testing.T) {
 	} {
 		if got := CanManageService(tc.actor, tc.sv); got != tc.want {
 			t.Errorf("%s: CanManageService = %v, want %v", tc.name, got, tc.want)
+		}
+		if got := CanSetServiceMinLevel(tc.actor, tc.sv); got != tc.want {
+			t.Errorf("%s: CanSetServiceMinLevel = %v, want %v", tc.name, got, tc.want)
 		}
 		if got := CanViewDepartmentChanges(tc.actor, tc.sv.DepartmentID); got != tc.want {
 			t.Errorf("%s: CanViewDepartmentChanges = %v, want %v", tc.name, got, tc.want)

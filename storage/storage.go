@@ -181,6 +181,11 @@ type Service struct {
 	NamePT       string
 	NameEN       string
 	AccessPolicy AccessPolicy
+	// MinLevel is the lowest assurance level a sign-in to the e-service
+	// must reach. LevelNone and LevelPassword demand nothing beyond the
+	// password; LevelTool demands an identity tool as well. Set by its
+	// department or the operator (CanSetServiceMinLevel).
+	MinLevel Level
 }
 
 // Group is a group (群組) inside an e-service, e.g. admin or operator.
@@ -270,8 +275,11 @@ type Client struct {
 	// ServiceName is its e-service's name in zh-Hant, pt and en (pt and en
 	// may be empty): what the sign-in page names.
 	ServiceName Names
-	// MinLevel is the assurance its e-service demands at sign-in, whatever
-	// the request asks (LevelNone: no more than the password).
+	// MinLevel is its e-service's Service.MinLevel: the lowest assurance
+	// level a sign-in for this client must reach (LevelNone for a machine
+	// client). Read through a cache, a change reaches sign-ins on every
+	// node at once when published (ShortLived.PublishServicesChanged),
+	// else within the cache's lifetime (op's clientCache, 30 s).
 	MinLevel               Level
 	Name                   string
 	SecretHash             []byte // SHA-256 of the secret; nil for a public client

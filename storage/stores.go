@@ -124,6 +124,10 @@ type ShortLived interface {
 	// PublishClaimsChanged tells every node that the claims (names, groups)
 	// of subjects changed, so that cached claim contents are dropped at once.
 	PublishClaimsChanged(ctx context.Context, subjects ...string) error
+	// PublishServicesChanged tells every node that the settings of the
+	// e-services serviceIDs changed (their minimum assurance level), so
+	// that cached clients of theirs are dropped at once.
+	PublishServicesChanged(ctx context.Context, serviceIDs ...int64) error
 
 	Ping(ctx context.Context) error
 }

@@ -202,3 +202,63 @@ func departmentChanges(args []string) error {
 		return nil
 	})
 }
+
+// minLevelFlag reads --min-acr: an acr value of the provider, or none.
+func minLevelFlag(v string) (storage.Level, error) {
+	if v == "none" || v == "" {
+		return storage.LevelNone, nil
+	}
+	l, err := manage.MinLevelOfACR(v)
+	if err != nil {
+		return l, fmt.Errorf("--min-acr must be %s (the password and an identity tool), %s (the password) or none, not %q",
+			storage.ACRTool, storage.ACRPassword, v)
+	}
+	return l, nil
+}
+
+// levelWords says what a minimum assurance level demands of a sign-in.
+func levelWords(l storage.Level) string {
+	switch l {
+	case storage.LevelTool:
+		return "demands the password and an identity tool (" + storage.ACRTool + ")"
+	case storage.LevelPassword:
+		return "demands the password (" + storage.ACRPassword + ")"
+	}
+	return "has no minimum beyond the password"
+}
+
+// serviceLevel sets an e-service's minimum assurance level, as the API's
+// PATCH /services/{code}.
+func serviceLevel(args []string) error {
+	fs := flag.NewFlagSet("service level", flag.ContinueOnError)
+	service := fs.String("service", "", "e-service code")
+	minACR := fs.String("min-acr", "", "the assurance level a sign-in must reach: "+storage.ACRTool+
+		" (the password and an identity tool), "+storage.ACRPassword+" (the password), or none")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parseFlags(fs, args, "service", "min-acr"); err != nil {
+		return err
+	}
+	level, err := minLevelFlag(*minACR)
+	if err != nil {
+		return fmt.Errorf("service level: %w", err)
+	}
+	return withDepartments(func(ctx context.Context, d *manage.Departments) error {
+		sv, changed, err := d.SetServiceMinLevel(ctx, operator(), *service, level)
+		if err != nil {
+			return commandError("service level", err)
+		}
+		if *asJSON {
+			var acr any
+			if a := sv.MinLevel.ACR(); a != "" {
+				acr = a
+			}
+			return printJSON(map[string]any{"service": sv.Code, "min_acr": acr, "changed": changed})
+		}
+		if changed {
+			fmt.Printf("e-service %s now %s\n", sv.Code, levelWords(sv.MinLevel))
+		} else {
+			fmt.Printf("e-service %s already %s; nothing changed\n", sv.Code, levelWords(sv.MinLevel))
+		}
+		return nil
+	})
+}

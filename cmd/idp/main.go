@@ -7,6 +7,7 @@
 //	idp entity create ...           open an entity with its entity account and admin staff login
 //	idp service create ...          register a department's e-service and its groups
 //	idp service enroll ...          open an e-service to an entity
+//	idp service level ...           set an e-service's minimum assurance level
 //	idp service assign ...          assign a staff login to an e-service (and a group)
 //	idp service unassign ...        take a staff login off an e-service, or out of a group
 //	idp department create ...       register a department
@@ -48,7 +49,9 @@ commands:
   migrate           apply database migrations
   demo [--json]     seed the demo entity 02-000021, e-service "demo" and its clients
   entity create     open an entity with its entity account and admin staff logins; sends activation codes
-  service create    register an e-service (and its department and groups)
+  service create    register an e-service (and its department and groups); --min-acr: its minimum assurance level
+  service level     set an e-service's minimum assurance level: --service CODE --min-acr URN|none [--json]
+                    (urn:entity-account:acr:tool: the password and an identity tool; none: the password is enough)
   service enroll    open an e-service to an entity
   service assign    assign a staff login to an e-service and optionally a group
   service unassign  take a staff login off an e-service (and its groups there), or out of one group
@@ -97,6 +100,8 @@ func run(args []string) error {
 		return serviceCreate(rest)
 	case "service enroll":
 		return serviceEnroll(rest)
+	case "service level":
+		return serviceLevel(rest)
 	case "service assign":
 		return serviceAssign(rest)
 	case "service unassign":

@@ -93,6 +93,8 @@ func serviceCreate(args []string) error {
 	dept := fs.String("department", "", "owning department code (created if new)")
 	deptName := fs.String("department-name-zh", "", "department name in Chinese, when new")
 	policy := fs.String("policy", "assigned", "who may sign in: assigned (assigned staff only) or enrolled (any staff of an enrolled entity)")
+	minACR := fs.String("min-acr", "none", "the assurance level a sign-in must reach: "+storage.ACRTool+
+		" (the password and an identity tool), "+storage.ACRPassword+" (the password), or none")
 	var groups multiFlag
 	fs.Var(&groups, "group", "group as CODE=中文名稱 (repeatable)")
 	if err := parseFlags(fs, args, "code", "name-zh", "department"); err != nil {
@@ -101,12 +103,17 @@ func serviceCreate(args []string) error {
 	if *policy != string(storage.PolicyAssigned) && *policy != string(storage.PolicyEnrolled) {
 		return errors.New("--policy must be assigned or enrolled")
 	}
+	level, err := minLevelFlag(*minACR)
+	if err != nil {
+		return fmt.Errorf("service create: %w", err)
+	}
 	return withDirectory(func(ctx context.Context, cfg *config.Config, pg *postgres.Store) error {
 		d, err := ensureDepartment(ctx, pg, *dept, *deptName)
 		if err != nil {
 			return err
 		}
-		sv := &storage.Service{Code: *code, DepartmentID: d.ID, NameZH: *nameZH, NamePT: *namePT, NameEN: *nameEN, AccessPolicy: storage.AccessPolicy(*policy)}
+		sv := &storage.Service{Code: *code, DepartmentID: d.ID, NameZH: *nameZH, NamePT: *namePT, NameEN: *nameEN,
+			AccessPolicy: storage.AccessPolicy(*policy), MinLevel: level}
 		if err := pg.CreateService(ctx, operator(), sv); err != nil {
 			return fmt.Errorf("create e-service %s: %w", *code, err)
 		}
@@ -116,7 +123,7 @@ func serviceCreate(args []string) error {
 				return fmt.Errorf("create group %s: %w", gc, err)
 			}
 		}
-		fmt.Printf("e-service %s created\n", sv.Code)
+		fmt.Printf("e-service %s created; it %s\n", sv.Code, levelWords(sv.MinLevel))
 		return nil
 	})
 }

@@ -37,6 +37,7 @@ type app struct {
 	keys     *idpop.Keys
 	hasher   *password.Hasher
 	provider *zop.Provider
+	st       *idpop.Storage // the protocol storage, with its client and claims caches
 	handler  http.Handler
 
 	activation *activation.Service // activation codes (cmd/idp/activation.go)
@@ -121,6 +122,11 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 	if err := rs.SubscribeClaimsChanged(context.WithoutCancel(ctx), st.ForgetClaims); err != nil {
 		return nil, err
 	}
+	// So does a change of an e-service (its minimum assurance level) made
+	// on any node or by the operator's command: its clients are loaded afresh.
+	if err := rs.SubscribeServicesChanged(context.WithoutCancel(ctx), st.ForgetServices); err != nil {
+		return nil, err
+	}
 	admin := manage.New(pg, sessions)
 	pages.EnableAdministration(portal.Administration{Manage: admin, Activation: acts})
 	toolsSvc, err := tools.New(pg, rs, toolsKey(cfg.MasterKey))
@@ -162,7 +168,7 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 	} else {
 		sub.PathPrefix("/").Handler(protocol)
 	}
-	return &app{cfg: cfg, pg: pg, redis: rs, rdb: rdb, keys: keys, hasher: hasher, provider: provider,
+	return &app{cfg: cfg, pg: pg, redis: rs, rdb: rdb, keys: keys, hasher: hasher, provider: provider, st: st,
 		handler:    instrument(r, provider, base, cfg.TrustProxyHeaders),
 		activation: acts, outbox: outbox, manage: admin}, nil
 }

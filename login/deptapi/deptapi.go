@@ -82,6 +82,7 @@ func New(verify Verifier, dep *manage.Departments, trustProxyHeaders bool) *API 
 		h                   handler
 	}{
 		{http.MethodGet, "/services", ScopeRead, a.listServices},
+		{http.MethodPatch, "/services/{code}", ScopeWrite, a.updateService},
 		{http.MethodPost, "/services/{code}/groups", ScopeWrite, a.createGroup},
 		{http.MethodPatch, "/services/{code}/groups/{group}", ScopeWrite, a.renameGroup},
 		{http.MethodDelete, "/services/{code}/groups/{group}", ScopeWrite, a.deleteGroup},
@@ -292,10 +293,25 @@ func groupOut(g storage.Group) groupJSON {
 }
 
 type serviceJSON struct {
-	Code         string      `json:"code"`
-	Names        namesJSON   `json:"names"`
-	AccessPolicy string      `json:"access_policy"`
-	Groups       []groupJSON `json:"groups"`
+	Code         string    `json:"code"`
+	Names        namesJSON `json:"names"`
+	AccessPolicy string    `json:"access_policy"`
+	// MinACR is the acr value of the e-service's minimum assurance level,
+	// null when it has none.
+	MinACR *string     `json:"min_acr"`
+	Groups []groupJSON `json:"groups"`
+}
+
+func serviceOut(sv storage.DepartmentService) serviceJSON {
+	s := serviceJSON{Code: sv.Code, Names: namesJSON{ZH: sv.NameZH, PT: sv.NamePT, EN: sv.NameEN},
+		AccessPolicy: string(sv.AccessPolicy), Groups: make([]groupJSON, 0, len(sv.Groups))}
+	if acr := sv.MinLevel.ACR(); acr != "" {
+		s.MinACR = &acr
+	}
+	for _, g := range sv.Groups {
+		s.Groups = append(s.Groups, groupOut(g))
+	}
+	return s
 }
 
 func (a *API) listServices(w http.ResponseWriter, r *http.Request, actor storage.Actor) error {
@@ -305,15 +321,47 @@ func (a *API) listServices(w http.ResponseWriter, r *http.Request, actor storage
 	}
 	out := make([]serviceJSON, 0, len(all))
 	for _, sv := range all {
-		s := serviceJSON{Code: sv.Code, Names: namesJSON{ZH: sv.NameZH, PT: sv.NamePT, EN: sv.NameEN},
-			AccessPolicy: string(sv.AccessPolicy), Groups: make([]groupJSON, 0, len(sv.Groups))}
-		for _, g := range sv.Groups {
-			s.Groups = append(s.Groups, groupOut(g))
-		}
-		out = append(out, s)
+		out = append(out, serviceOut(sv))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"services": out})
 	return nil
+}
+
+// updateService sets what a department may set of its e-service: its
+// minimum assurance level, {"min_acr": "<acr>"} or {"min_acr": null}.
+func (a *API) updateService(w http.ResponseWriter, r *http.Request, actor storage.Actor) error {
+	var in struct {
+		MinACR json.RawMessage `json:"min_acr"` // absent, null, or a string
+	}
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	level, err := minLevelIn(in.MinACR)
+	if err != nil {
+		return err
+	}
+	sv, _, err := a.dep.SetServiceMinLevel(r.Context(), actor, mux.Vars(r)["code"], level)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, serviceOut(sv))
+	return nil
+}
+
+// minLevelIn reads the min_acr member of a request: null is no minimum, a
+// string one of the provider's acr values.
+func minLevelIn(raw json.RawMessage) (storage.Level, error) {
+	switch {
+	case len(raw) == 0:
+		return storage.LevelNone, badRequest("min_acr", "min_acr is required: an acr value, or null for no minimum.")
+	case string(raw) == "null":
+		return storage.LevelNone, nil
+	}
+	var acr string
+	if err := json.Unmarshal(raw, &acr); err != nil {
+		return storage.LevelNone, badRequest("min_acr", "min_acr: expected a JSON string or null.")
+	}
+	return manage.MinLevelOfACR(acr)
 }
 
 func (a *API) createGroup(w http.ResponseWriter, r *http.Request, actor storage.Actor) error {

@@ -10,9 +10,10 @@ import (
 )
 
 // Department use cases (the department API): a department's back
-// end lists its e-services, defines, renames and removes their groups, opens
-// and closes them to entities and sees who of an entity is assigned, and
-// reads its own audit trail. Each asks the rule book (CanManageService,
+// end lists its e-services, sets their minimum assurance level, defines,
+// renames and removes their groups, opens and closes them to entities and
+// sees who of an entity is assigned, and reads its own audit trail. Each
+// asks the rule book (CanManageService, CanSetServiceMinLevel,
 // CanViewDepartmentChanges) and writes with its audit event in one
 // transaction. An e-service the department may not manage is not found, the
 // same answer as for one that does not exist.
@@ -23,6 +24,8 @@ type DepartmentDirectory interface {
 	DepartmentByCode(ctx context.Context, code string) (storage.Department, error)
 	ServiceByCode(ctx context.Context, code string) (storage.Service, error)
 	DepartmentServices(ctx context.Context, departmentID int64) ([]storage.DepartmentService, error)
+	Groups(ctx context.Context, serviceID int64) ([]storage.Group, error)
+	SetServiceMinLevel(ctx context.Context, actor storage.Actor, sv storage.Service, level storage.Level) (storage.Level, error)
 	AddServiceGroup(ctx context.Context, actor storage.Actor, sv storage.Service, g *storage.Group) error
 	RenameServiceGroup(ctx context.Context, actor storage.Actor, sv storage.Service, code string, names storage.GroupNames) (storage.Group, error)
 	RemoveServiceGroup(ctx context.Context, actor storage.Actor, sv storage.Service, code string) ([]string, error)
@@ -39,15 +42,26 @@ type ClaimsNotifier interface {
 	PublishClaimsChanged(ctx context.Context, subjects ...string) error
 }
 
-// Departments runs the department use cases.
-type Departments struct {
-	dir    DepartmentDirectory
-	claims ClaimsNotifier // nil: the claims cache's TTL applies
+// ServicesNotifier tells every node that the settings of e-services changed
+// (their minimum assurance level), so that their clients cached for
+// sign-in go at once rather than at the client cache's TTL (30 s).
+type ServicesNotifier interface {
+	PublishServicesChanged(ctx context.Context, serviceIDs ...int64) error
 }
 
-// NewDepartments returns the department use cases over dir; claims may be nil.
+// Departments runs the department use cases.
+type Departments struct {
+	dir      DepartmentDirectory
+	claims   ClaimsNotifier   // nil: the claims cache's TTL applies
+	services ServicesNotifier // nil: the client cache's TTL applies
+}
+
+// NewDepartments returns the department use cases over dir; claims may be
+// nil. When claims publishes e-service changes too (ServicesNotifier, as
+// the Redis store does), those are published as well.
 func NewDepartments(dir DepartmentDirectory, claims ClaimsNotifier) *Departments {
-	return &Departments{dir: dir, claims: claims}
+	services, _ := claims.(ServicesNotifier)
+	return &Departments{dir: dir, claims: claims, services: services}
 }
 
 func (d *Departments) claimsChanged(ctx context.Context, subjects []string) {
@@ -88,6 +102,13 @@ func serviceNotFound(code string) error {
 // service returns the e-service code if actor may manage it; one it may not
 // is not found.
 func (d *Departments) service(ctx context.Context, actor storage.Actor, code string) (storage.Service, error) {
+	return d.serviceIf(ctx, actor, code, storage.CanManageService)
+}
+
+// serviceIf returns the e-service code if the rule allows actor; one it
+// does not is not found, the same answer as an unknown one, so that a
+// department learns nothing of another's e-services.
+func (d *Departments) serviceIf(ctx context.Context, actor storage.Actor, code string, rule func(storage.Actor, storage.Service) bool) (storage.Service, error) {
 	sv, err := d.dir.ServiceByCode(ctx, code)
 	if errors.Is(err, storage.ErrNotFound) {
 		return sv, serviceNotFound(code)
@@ -95,8 +116,8 @@ func (d *Departments) service(ctx context.Context, actor storage.Actor, code str
 	if err != nil {
 		return sv, err
 	}
-	if !storage.CanManageService(actor, sv) {
-		return storage.Service{}, serviceNotFound(code)
+	if !rule(actor, sv) {
+		return storage.Service{}, &storage.Error{Code: storage.ENotFound, Message: "E-service " + code + " was not found.", Err: storage.ErrForbidden}
 	}
 	return sv, nil
 }
@@ -117,6 +138,60 @@ func (d *Departments) Services(ctx context.Context, actor storage.Actor) ([]stor
 		}
 	}
 	return out, nil
+}
+
+// MinLevelOfACR reads the minimum assurance level of an e-service given as
+// an acr value (storage.ACRPassword, storage.ACRTool). Any other value is
+// EInvalid, naming the field min_acr; "no minimum" is for the caller to
+// spell (JSON null, the command's none).
+func MinLevelOfACR(acr string) (storage.Level, error) {
+	l, ok := storage.LevelOfACR(acr)
+	if !ok {
+		return storage.LevelNone, storage.Errorf(storage.EInvalid,
+			"min_acr: %q is not an acr value of this provider; use %s (the password) or %s (the password and an identity tool).",
+			acr, storage.ACRPassword, storage.ACRTool).WithField("min_acr")
+	}
+	return l, nil
+}
+
+// SetServiceMinLevel sets the minimum assurance level of the e-service
+// serviceCode (service.min_level, audited with the level before and
+// after; setting the level it has changes nothing). storage.LevelTool
+// demands an identity tool at sign-in; storage.LevelPassword and
+// storage.LevelNone nothing beyond the password. It returns the e-service as
+// it is now, with its groups, and whether the level changed. A change is
+// published to every node's client cache, so that the next sign-in anywhere
+// sees it; sessions and tokens issued before are not ended here. An
+// e-service the actor may not manage is not found.
+func (d *Departments) SetServiceMinLevel(ctx context.Context, actor storage.Actor, serviceCode string, level storage.Level) (storage.DepartmentService, bool, error) {
+	if !level.Known() {
+		return storage.DepartmentService{}, false, storage.Errorf(storage.EInvalid,
+			"min_acr: not an assurance level of this provider.").WithField("min_acr")
+	}
+	sv, err := d.serviceIf(ctx, actor, serviceCode, storage.CanSetServiceMinLevel)
+	if err != nil {
+		return storage.DepartmentService{}, false, err
+	}
+	before, err := d.dir.SetServiceMinLevel(ctx, actor, sv, level)
+	if errors.Is(err, storage.ErrNotFound) {
+		return storage.DepartmentService{}, false, serviceNotFound(serviceCode) // removed meanwhile
+	}
+	if err != nil {
+		return storage.DepartmentService{}, false, err
+	}
+	changed := before != level
+	if changed && d.services != nil {
+		if err := d.services.PublishServicesChanged(context.WithoutCancel(ctx), sv.ID); err != nil {
+			// The change holds; nodes see it within the client cache's TTL.
+			slog.WarnContext(ctx, "publish services changed", "service", sv.Code, "err", err)
+		}
+	}
+	sv.MinLevel = level
+	groups, err := d.dir.Groups(ctx, sv.ID)
+	if err != nil {
+		return storage.DepartmentService{}, changed, err
+	}
+	return storage.DepartmentService{Service: sv, Groups: groups}, changed, nil
 }
 
 // GroupInput is a new group.

@@ -9,7 +9,7 @@ import (
 )
 
 const clientColumns = `c.id, c.kind, coalesce(c.service_id, 0), coalesce(sv.code, ''),
-	coalesce(sv.name_zh, ''), coalesce(sv.name_pt, ''), coalesce(sv.name_en, ''),
+	coalesce(sv.name_zh, ''), coalesce(sv.name_pt, ''), coalesce(sv.name_en, ''), sv.min_acr,
 	coalesce(c.department_id, 0), coalesce(d.code, ''), c.grant_types, c.scopes,
 	c.name, c.secret_hash, c.public, c.redirect_uris, c.post_logout_redirect_uris, c.backchannel_logout_uri, c.created_at`
 
@@ -18,14 +18,20 @@ const clientsFrom = `clients c LEFT JOIN services sv ON sv.id = c.service_id LEF
 
 func scanClient(row pgx.Row) (storage.Client, error) {
 	var c storage.Client
-	err := row.Scan(&c.ID, &c.Kind, &c.ServiceID, &c.ServiceCode, &c.ServiceName.ZH, &c.ServiceName.PT, &c.ServiceName.EN,
+	var acr *string
+	err := row.Scan(&c.ID, &c.Kind, &c.ServiceID, &c.ServiceCode, &c.ServiceName.ZH, &c.ServiceName.PT, &c.ServiceName.EN, &acr,
 		&c.DepartmentID, &c.DepartmentCode, &c.GrantTypes, &c.Scopes,
 		&c.Name, &c.SecretHash, &c.Public, &c.RedirectURIs, &c.PostLogoutRedirectURIs, &c.BackchannelLogoutURI, &c.CreatedAt)
+	if err != nil {
+		return c, err
+	}
+	c.MinLevel, err = levelOfMinACR(acr)
 	return c, err
 }
 
 // Client returns an enabled client with its e-service's or department's
-// code. An unknown or disabled client gives storage.ErrNotFound.
+// code, and its e-service's name and minimum assurance level. An unknown or
+// disabled client gives storage.ErrNotFound.
 func (s *Store) Client(ctx context.Context, id string) (storage.Client, error) {
 	c, err := scanClient(s.pool.QueryRow(ctx, `
 		SELECT `+clientColumns+`
@@ -54,8 +60,8 @@ func (s *Store) ClientsOfService(ctx context.Context, serviceID int64) ([]storag
 	return nonNil(clients), nil
 }
 
-// CreateClient registers a client and fills c.ServiceCode (or
-// c.DepartmentCode), c.Kind and c.GrantTypes when empty, and c.CreatedAt. A
+// CreateClient registers a client and fills c.ServiceCode, c.ServiceName and
+// c.MinLevel (or c.DepartmentCode), c.Kind and c.GrantTypes when empty, and c.CreatedAt. A
 // web or native client belongs to c.ServiceID; a machine client to
 // c.DepartmentID, with a secret, registered scopes and no addresses. An
 // empty Kind means native for a public client and web otherwise; empty
@@ -79,6 +85,7 @@ func (s *Store) CreateClient(ctx context.Context, actor storage.Actor, c *storag
 	c.PostLogoutRedirectURIs = nonNil(c.PostLogoutRedirectURIs)
 	// 0 is NULL: the database decides which owner each kind must have.
 	serviceID, departmentID := nullIfZero(c.ServiceID), nullIfZero(c.DepartmentID)
+	var acr *string
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `
 			INSERT INTO clients (id, kind, service_id, department_id, grant_types, scopes, name, secret_hash, public,
@@ -86,11 +93,15 @@ func (s *Store) CreateClient(ctx context.Context, actor storage.Actor, c *storag
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 			RETURNING created_at, coalesce((SELECT code FROM services WHERE id = $3), ''),
 				coalesce((SELECT name_zh FROM services WHERE id = $3), ''), coalesce((SELECT name_pt FROM services WHERE id = $3), ''),
-				coalesce((SELECT name_en FROM services WHERE id = $3), ''), coalesce((SELECT code FROM departments WHERE id = $4), '')`,
+				coalesce((SELECT name_en FROM services WHERE id = $3), ''), (SELECT min_acr FROM services WHERE id = $3),
+				coalesce((SELECT code FROM departments WHERE id = $4), '')`,
 			c.ID, string(c.Kind), serviceID, departmentID, c.GrantTypes, c.Scopes, c.Name, c.SecretHash, c.Public,
 			c.RedirectURIs, c.PostLogoutRedirectURIs, c.BackchannelLogoutURI, now,
-		).Scan(&c.CreatedAt, &c.ServiceCode, &c.ServiceName.ZH, &c.ServiceName.PT, &c.ServiceName.EN, &c.DepartmentCode)
+		).Scan(&c.CreatedAt, &c.ServiceCode, &c.ServiceName.ZH, &c.ServiceName.PT, &c.ServiceName.EN, &acr, &c.DepartmentCode)
 		if err != nil {
+			return err
+		}
+		if c.MinLevel, err = levelOfMinACR(acr); err != nil {
 			return err
 		}
 		details := map[string]any{"kind": string(c.Kind), "grant_types": c.GrantTypes}

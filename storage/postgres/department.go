@@ -150,6 +150,35 @@ func (s *Store) RemoveServiceGroup(ctx context.Context, actor storage.Actor, sv 
 	return nonNil(members), wrap("remove service group", err)
 }
 
+// SetServiceMinLevel sets the minimum assurance level of sv and returns
+// the level it had. Only a change is written, and audited as
+// service.min_level with the acr values before and after (null for none).
+// An unknown e-service is storage.ErrNotFound, an unknown level
+// storage.ErrInvalid. Telling the nodes' client caches is the caller's job.
+func (s *Store) SetServiceMinLevel(ctx context.Context, actor storage.Actor, sv storage.Service, level storage.Level) (storage.Level, error) {
+	acr, err := minACR(level)
+	if err != nil {
+		return storage.LevelNone, wrap("set service minimum level", err)
+	}
+	now := s.now()
+	var before storage.Level
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		var old *string
+		if err := tx.QueryRow(ctx, `SELECT min_acr FROM services WHERE id = $1 FOR UPDATE`, sv.ID).Scan(&old); err != nil {
+			return err
+		}
+		if before, err = levelOfMinACR(old); err != nil || before == level {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE services SET min_acr = $2 WHERE id = $1`, sv.ID, acr); err != nil {
+			return err
+		}
+		return audit(ctx, tx, now, actor, auditEvent{action: "service.min_level", target: sv.Code,
+			details: map[string]any{"service": sv.Code, "before": acrOrNil(before), "after": acrOrNil(level)}})
+	})
+	return before, wrap("set service minimum level", err)
+}
+
 // entityIDByNumber returns the id of the entity numbered number, or an
 // ENotFound *storage.Error.
 func entityIDByNumber(ctx context.Context, tx pgx.Tx, number string) (int64, error) {

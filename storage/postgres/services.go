@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -38,29 +39,76 @@ func (s *Store) DepartmentByCode(ctx context.Context, code string) (storage.Depa
 	return d, wrap("get department by code", err)
 }
 
-const serviceColumns = `id, code, department_id, name_zh, name_pt, name_en, access_policy`
+const serviceColumns = `id, code, department_id, name_zh, name_pt, name_en, access_policy, min_acr`
 
 func scanService(row pgx.Row) (storage.Service, error) {
 	var sv storage.Service
-	err := row.Scan(&sv.ID, &sv.Code, &sv.DepartmentID, &sv.NameZH, &sv.NamePT, &sv.NameEN, &sv.AccessPolicy)
+	var acr *string
+	err := row.Scan(&sv.ID, &sv.Code, &sv.DepartmentID, &sv.NameZH, &sv.NamePT, &sv.NameEN, &sv.AccessPolicy, &acr)
+	if err != nil {
+		return sv, err
+	}
+	sv.MinLevel, err = levelOfMinACR(acr)
 	return sv, err
 }
 
-// CreateService registers an e-service of sv.DepartmentID and fills sv.ID.
-// An empty AccessPolicy means storage.PolicyAssigned, the stricter one. A
-// taken code gives storage.ErrAlreadyExists, an unknown department
-// storage.ErrNotFound.
+// An e-service's minimum assurance level is stored as its acr value in
+// services.min_acr, NULL for none (LevelNone).
+
+// minACR is the min_acr value of level l: its acr, or nil (NULL) for
+// storage.LevelNone. A level the provider does not know is storage.ErrInvalid.
+func minACR(l storage.Level) (*string, error) {
+	if !l.Known() {
+		return nil, fmt.Errorf("minimum assurance level %d: %w", int(l), storage.ErrInvalid)
+	}
+	if l == storage.LevelNone {
+		return nil, nil
+	}
+	acr := l.ACR()
+	return &acr, nil
+}
+
+// levelOfMinACR reads a min_acr value. The database holds known values only
+// (migration 00012); any other is a fault, never a level to guess.
+func levelOfMinACR(acr *string) (storage.Level, error) {
+	if acr == nil {
+		return storage.LevelNone, nil
+	}
+	l, ok := storage.LevelOfACR(*acr)
+	if !ok {
+		return storage.LevelNone, fmt.Errorf("services.min_acr %q is not an acr value this provider knows", *acr)
+	}
+	return l, nil
+}
+
+// acrOrNil is level l as the audit trail records it: its acr, or nil.
+func acrOrNil(l storage.Level) any {
+	if l == storage.LevelNone {
+		return nil
+	}
+	return l.ACR()
+}
+
+// CreateService registers an e-service of sv.DepartmentID, with its
+// minimum assurance level sv.MinLevel, and fills sv.ID. An empty
+// AccessPolicy means storage.PolicyAssigned, the stricter one. A taken code
+// gives storage.ErrAlreadyExists, an unknown department storage.ErrNotFound,
+// an unknown level storage.ErrInvalid.
 func (s *Store) CreateService(ctx context.Context, actor storage.Actor, sv *storage.Service) error {
 	if sv.AccessPolicy == "" {
 		sv.AccessPolicy = storage.PolicyAssigned
 	}
+	acr, err := minACR(sv.MinLevel)
+	if err != nil {
+		return wrap("create service", err)
+	}
 	now := s.now()
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `
-			INSERT INTO services (code, department_id, name_zh, name_pt, name_en, access_policy)
-			VALUES ($1, $2, $3, $4, $5, $6)
+			INSERT INTO services (code, department_id, name_zh, name_pt, name_en, access_policy, min_acr)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)
 			RETURNING id`,
-			sv.Code, sv.DepartmentID, sv.NameZH, sv.NamePT, sv.NameEN, string(sv.AccessPolicy),
+			sv.Code, sv.DepartmentID, sv.NameZH, sv.NamePT, sv.NameEN, string(sv.AccessPolicy), acr,
 		).Scan(&sv.ID)
 		if err != nil {
 			return err
@@ -68,7 +116,7 @@ func (s *Store) CreateService(ctx context.Context, actor storage.Actor, sv *stor
 		return audit(ctx, tx, now, actor, auditEvent{
 			action:  "service.create",
 			target:  sv.Code,
-			details: map[string]any{"access_policy": string(sv.AccessPolicy)},
+			details: map[string]any{"access_policy": string(sv.AccessPolicy), "min_acr": acrOrNil(sv.MinLevel)},
 		})
 	})
 	return wrap("create service", err)

@@ -348,3 +348,44 @@ func TestServiceMinimumLevel(t *testing.T) {
 		t.Fatalf("no tool at a minimum-level e-service: %d", page.StatusCode)
 	}
 }
+
+// TestRaisedMinimumMeetsLiveGrants: the department raises its e-service's
+// minimum while a login holds a password-level session and refresh token:
+// the refresh is invalid_grant, and the same browser is asked only for the
+// second step at the next sign-in.
+func TestRaisedMinimumMeetsLiveGrants(t *testing.T) {
+	idp := startIDP(t, nil)
+	web := idp.client(demoWebClient)
+	r := idp.rp(web, web.RedirectURIs[0])
+	admin := idp.login("admin01")
+	gen := idp.enrolTOTP(t, admin)
+	b := idp.browser()
+	p := newAuthParams(t)
+	tok, err := r.exchange(b.signIn(r, p, "admin01").Get("code"), p.Verifier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := r.idClaims(t, tok, p.Nonce); c["acr"] != acrPassword {
+		t.Fatalf("acr before %v", c["acr"])
+	}
+
+	m := machineClient(t, idp, "DEMO", "department.read", "department.write")
+	idp.api(t, machineToken(t, idp, m, ""), http.MethodPatch, "/services/demo", map[string]any{"min_acr": acrTool}).
+		want(t, "PATCH min_acr tool", http.StatusOK, "")
+	idp.clientLevelSoon(t, demoWebClient, storage.LevelTool)
+
+	status, body := r.postForm(t, r.provider.Endpoint().TokenURL, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}}, true)
+	if status != http.StatusBadRequest || body["error"] != "invalid_grant" {
+		t.Errorf("refresh below the raised minimum: %d %v", status, body)
+	}
+	p2 := newAuthParams(t)
+	v := b.secondStep(b.get(b.get(r.authURL(p2)).location(t)))
+	cb := b.followToRP(b.verifyCode(v, gen(time.Now())))
+	tok2, err := r.exchange(cb.Get("code"), p2.Verifier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := r.idClaims(t, tok2, p2.Nonce); c["acr"] != acrTool {
+		t.Errorf("acr after %v", c["acr"])
+	}
+}

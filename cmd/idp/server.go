@@ -20,6 +20,7 @@ import (
 	"github.com/entity-account/idp/login/notify"
 	"github.com/entity-account/idp/login/password"
 	"github.com/entity-account/idp/login/portal"
+	"github.com/entity-account/idp/login/tools"
 	idpop "github.com/entity-account/idp/op"
 	"github.com/entity-account/idp/op/telemetry"
 	"github.com/entity-account/idp/storage/postgres"
@@ -108,6 +109,7 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 		SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax,
 		FailuresPerAccount: cfg.LoginFailuresPerAccount, FailuresPerIP: cfg.LoginFailuresPerIP,
 		FailureWindow: cfg.LoginFailureWindow, TrustProxyHeaders: cfg.TrustProxyHeaders,
+		ToolsReauth: cfg.ToolsReauth,
 	}, pg, sessions, hasher, idpop.NewInteraction(provider, st, cfg.Issuer))
 	if err != nil {
 		return nil, err
@@ -122,6 +124,13 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 	}
 	admin := manage.New(pg, sessions)
 	pages.EnableAdministration(portal.Administration{Manage: admin, Activation: acts})
+	// 電子身份識別工具 in the portal: the 安全驗證碼 use cases as the
+	// operator's commands build them (tools.go); no passkey pages yet.
+	totp, err := tools.New(pg, rs, toolsKey(cfg.MasterKey))
+	if err != nil {
+		return nil, err
+	}
+	pages.EnableTools(portal.Tools{TOTP: totp})
 
 	r := mux.NewRouter()
 	r.Use(login.SecurityHeaders)

@@ -383,7 +383,7 @@ func TestPortalToolsTOTPPending(t *testing.T) {
 // 開始設定 works.
 func TestPortalToolsReauth(t *testing.T) {
 	t.Parallel()
-	idp := startIDP(t, map[string]string{"IDP_TOOLS_REAUTH": "2m"})
+	idp := startIDP(t, map[string]string{"IDP_TOOLS_REAUTH": "2m", "IDP_LOGIN_FAILURES_PER_ACCOUNT": "3"})
 	ctx := context.Background()
 	staff := idp.login("staff01")
 	b := idp.browser()
@@ -454,6 +454,50 @@ func TestPortalToolsReauth(t *testing.T) {
 	mustContain(t, back.Body, `<p class="notice" role="status">`+catalogueText(t, "tools_reauth_done")+`</p>`)
 	mustContain(t, back.Body, `value="begin"`)
 	b.beginTOTP()
+
+	// Passwords guessed here are sign-in failures: past the account's limit
+	// the form is throttled, and so is the portal's sign-in of the login.
+	b.ageSession(3 * time.Minute)
+	for i := range 3 {
+		if p := b.toolsPOST("/account/tools/totp", "reauth", url.Values{"password": {"guess " + fmt.Sprint(i)}}); p.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("wrong password %d = %d", i+1, p.StatusCode)
+		}
+	}
+	throttled := b.toolsPOST("/account/tools/totp", "reauth", url.Values{"password": {staff.Password}})
+	if throttled.StatusCode != http.StatusTooManyRequests || throttled.Header.Get("Retry-After") == "" {
+		t.Errorf("the password after 3 wrong ones = %d (Retry-After %q), want 429", throttled.StatusCode, throttled.Header.Get("Retry-After"))
+	}
+	mustContain(t, throttled.Body, `<p id="reauth_error" class="field-error" role="alert">`)
+	if p := idp.browser().accountSignIn(idp.demo.EntityNumber, staff.Username, staff.Password); p.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("the portal's sign-in after the wrong passwords = %d, want 429", p.StatusCode)
+	}
+}
+
+// TestPortalToolsTOTPThrottled: the use case throttles first codes; past
+// its limit even the right code is refused, with the message on the page.
+func TestPortalToolsTOTPThrottled(t *testing.T) {
+	t.Parallel()
+	idp := startIDP(t, nil)
+	staff := idp.login("staff01")
+	b := idp.browser()
+	b.accountSignedIn(idp.demo.EntityNumber, staff.Username, staff.Password)
+	_, secret := b.beginTOTP()
+	now := time.Now()
+	wrong := wrongCode(t, secret, now)
+	for i := range 5 {
+		if p := b.confirmTOTP(wrong); p.StatusCode != http.StatusBadRequest {
+			t.Fatalf("wrong code %d = %d", i+1, p.StatusCode)
+		}
+	}
+	p := b.confirmTOTP(totpCode(t, secret, now))
+	if p.StatusCode != http.StatusConflict {
+		t.Errorf("the right code after 5 wrong ones = %d, want 409", p.StatusCode)
+	}
+	mustContain(t, p.Body, `<p class="error" role="alert">`+catalogueText(t, "tool_error_throttled")+`</p>`)
+	mustContain(t, p.Body, `<input id="code" name="code"`)
+	if tl := idp.toolsOf(t, staff); len(tl) != 1 || tl[0].State != storage.ToolUnconfirmed {
+		t.Errorf("a throttled code confirmed: %+v", tl)
+	}
 }
 
 // ---- who reaches the pages ----

@@ -45,7 +45,10 @@ type passkeysPage struct {
 	AddForm         bool
 	Options, State  string
 	Name, NameError string
-	OffError        string // the refusal of 關閉 without the confirmation ticked
+	// OffForm: 關閉 is offered (to a login that holds passkeys or may add
+	// them), and OffError is the refusal of it without the confirmation.
+	OffForm  bool
+	OffError string
 }
 
 // passkeys are the passkey use cases, or the 404 of pages that are off.
@@ -83,6 +86,7 @@ func (h *Handler) renderPasskeys(w http.ResponseWriter, r *http.Request, tr *too
 	}
 	p.ShowReauth = !tr.fresh && !st.PasskeysOff && (st.MaySelfEnrolPasskeys || len(own) > 0)
 	p.AddForm = p.Fresh && st.MaySelfEnrolPasskeys
+	p.OffForm = p.Fresh && (st.MaySelfEnrolPasskeys || len(own) > 0)
 	if edit != nil {
 		edit(&p)
 	}

@@ -41,26 +41,30 @@ func TestToolPagesRender(t *testing.T) {
 		}
 		pk := func(edit func(*passkeysPage)) passkeysPage {
 			p := passkeysPage{chrome: ch, CSRF: "tok", Action: "/account/tools/passkeys", Rows: rows, Fresh: true,
-				Status: PasskeyStatus{MaySelfEnrolPasskeys: true, Passkeys: 1}, AddForm: true, Options: `{"publicKey":{}}`, State: "st"}
+				Status: PasskeyStatus{MaySelfEnrolPasskeys: true, Passkeys: 1}, AddForm: true, OffForm: true, Options: `{"publicKey":{}}`, State: "st"}
 			if edit != nil {
 				edit(&p)
 			}
 			return p
 		}
 		for name, data := range map[string]any{
-			"account_tools.html":               toolsPage{chrome: ch, Rows: rows, Passkeys: true, PasskeysOff: true},
-			"account_tools.html#none":          toolsPage{chrome: ch},
-			"account_tools_totp.html#start":    totp(totpStart, func(p *totpPage) { p.Notice = "n" }),
-			"account_tools_totp.html#reauth":   totp(totpReauth, func(p *totpPage) { p.Reauth.Error = "e"; p.Error = "x" }),
-			"account_tools_totp.html#enrol":    totp(totpEnrol, func(p *totpPage) { p.QR, p.Secret = &code, "JBSW Y3DP" }),
-			"account_tools_totp.html#confirm":  totp(totpConfirm, func(p *totpPage) { p.CodeError = "e" }),
-			"account_tools_totp.html#pending":  totp(totpPending, func(p *totpPage) { p.Done = true }),
-			"account_tools_totp.html#active":   totp(totpActive, nil),
-			"account_tools_passkeys.html#add":  pk(func(p *passkeysPage) { p.NameError, p.OffError, p.Done = "e", "o", "d" }),
-			"account_tools_passkeys.html#off":  pk(func(p *passkeysPage) { p.Status.PasskeysOff, p.Fresh, p.AddForm = true, false, false }),
-			"account_tools_passkeys.html#none": pk(func(p *passkeysPage) { p.Status.MaySelfEnrolPasskeys, p.AddForm, p.Rows = false, false, nil }),
+			"account_tools.html":              toolsPage{chrome: ch, Rows: rows, Passkeys: true, PasskeysOff: true},
+			"account_tools.html#none":         toolsPage{chrome: ch},
+			"account_tools_totp.html#start":   totp(totpStart, func(p *totpPage) { p.Notice = "n" }),
+			"account_tools_totp.html#reauth":  totp(totpReauth, func(p *totpPage) { p.Reauth.Error = "e"; p.Error = "x" }),
+			"account_tools_totp.html#enrol":   totp(totpEnrol, func(p *totpPage) { p.QR, p.Secret = &code, "JBSW Y3DP" }),
+			"account_tools_totp.html#confirm": totp(totpConfirm, func(p *totpPage) { p.CodeError = "e" }),
+			"account_tools_totp.html#pending": totp(totpPending, func(p *totpPage) { p.Done = true }),
+			"account_tools_totp.html#active":  totp(totpActive, nil),
+			"account_tools_passkeys.html#add": pk(func(p *passkeysPage) { p.NameError, p.OffError, p.Done = "e", "o", "d" }),
+			"account_tools_passkeys.html#off": pk(func(p *passkeysPage) {
+				p.Status.PasskeysOff, p.Fresh, p.AddForm, p.OffForm = true, false, false, false
+			}),
+			"account_tools_passkeys.html#none": pk(func(p *passkeysPage) {
+				p.Status.MaySelfEnrolPasskeys, p.AddForm, p.OffForm, p.Rows = false, false, false, nil
+			}),
 			"account_tools_passkeys.html#reauth": pk(func(p *passkeysPage) {
-				p.Fresh, p.AddForm, p.ShowReauth, p.Reauth.Error = false, false, true, "e"
+				p.Fresh, p.AddForm, p.OffForm, p.ShowReauth, p.Reauth.Error = false, false, false, true, "e"
 			}),
 		} {
 			w := httptest.NewRecorder()

@@ -74,7 +74,7 @@ type PasskeyTools interface {
 
 // Tools is what the identity-tool pages act through.
 type Tools struct {
-	TOTP *tools.Service // 安全驗證碼
+	TOTP *tools.Service // 安全驗證碼; required
 	// Passkeys are the passkey use cases; nil: the passkey pages answer
 	// 404 and nothing links to them.
 	Passkeys PasskeyTools
@@ -85,6 +85,9 @@ type Tools struct {
 
 // EnableTools turns the identity-tool pages on. Call it before Mount.
 func (h *Handler) EnableTools(t Tools) {
+	if t.TOTP == nil {
+		panic("portal: EnableTools without the 安全驗證碼 use cases")
+	}
 	if t.Reauth <= 0 {
 		t.Reauth = DefaultReauth
 	}

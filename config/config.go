@@ -55,6 +55,11 @@ type Config struct {
 	LoginFailuresPerIP      int           // IDP_LOGIN_FAILURES_PER_IP within IDP_LOGIN_FAILURE_WINDOW
 	LoginFailureWindow      time.Duration // IDP_LOGIN_FAILURE_WINDOW
 	TrustProxyHeaders       bool          // IDP_TRUST_PROXY: take the client IP from X-Forwarded-For
+	// IDP_TOOLS_REAUTH: how recently a browser session's password must have
+	// been proven (at sign-in, or typed again) for the portal to enrol or
+	// remove an identity tool (電子身份識別工具); older sessions are asked for
+	// the password first
+	ToolsReauth time.Duration
 	// IDP_AUTHORIZE_PER_IP_MINUTE: authorization requests one client address
 	// may open per minute (each is stored until it expires)
 	AuthorizePerIPMinute int
@@ -105,6 +110,7 @@ func FromLookup(lookup func(string) (string, bool)) (*Config, error) {
 		LoginFailureWindow:      r.duration("IDP_LOGIN_FAILURE_WINDOW", 15*time.Minute),
 		TrustProxyHeaders:       r.boolean("IDP_TRUST_PROXY", false),
 		AuthorizePerIPMinute:    r.integer("IDP_AUTHORIZE_PER_IP_MINUTE", 60, 1, 1_000_000),
+		ToolsReauth:             r.duration("IDP_TOOLS_REAUTH", 5*time.Minute),
 
 		LogLevel:      r.str("IDP_LOG_LEVEL", "info"),
 		PprofListen:   r.str("IDP_PPROF_LISTEN", ""),
@@ -125,12 +131,13 @@ func FromLookup(lookup func(string) (string, bool)) (*Config, error) {
 		"IDP_AUTH_REQUEST_TTL": c.AuthRequestTTL, "IDP_CODE_TTL": c.CodeTTL, "IDP_ACCESS_TOKEN_TTL": c.AccessTokenTTL,
 		"IDP_ID_TOKEN_TTL": c.IDTokenTTL, "IDP_REFRESH_TOKEN_TTL": c.RefreshTokenTTL, "IDP_SESSION_IDLE": c.SessionIdle,
 		"IDP_SESSION_MAX": c.SessionMax, "IDP_LOGIN_FAILURE_WINDOW": c.LoginFailureWindow, "IDP_HASH_QUEUE_WAIT": c.HashQueueWait,
-		"IDP_KEY_REFRESH": c.KeyRefresh, "IDP_BACKCHANNEL_GIVE_UP": c.BackchannelGiveUp,
+		"IDP_KEY_REFRESH": c.KeyRefresh, "IDP_BACKCHANNEL_GIVE_UP": c.BackchannelGiveUp, "IDP_TOOLS_REAUTH": c.ToolsReauth,
 	} {
 		r.check(d > 0, name, "must be a positive duration, e.g. 10m")
 	}
 	r.check(c.ClaimsCacheTTL >= 0 && c.ClaimsCacheTTL <= time.Minute, "IDP_CLAIMS_CACHE_TTL", "must be from 0 (off) to 1m")
 	r.check(c.CodeTTL <= 10*time.Minute, "IDP_CODE_TTL", "must be at most 10m (RFC 6749 §4.1.2)")
+	r.check(c.ToolsReauth <= time.Hour, "IDP_TOOLS_REAUTH", "must be at most 1h: a change of identity tools needs a recently typed password")
 	r.check(c.SessionIdle <= c.SessionMax, "IDP_SESSION_IDLE", "must not exceed IDP_SESSION_MAX")
 	r.check(slices.Contains([]string{"debug", "info", "warn", "error"}, c.LogLevel), "IDP_LOG_LEVEL", "must be debug, info, warn or error")
 	r.check(c.PprofListen == "" || isLoopbackAddr(c.PprofListen), "IDP_PPROF_LISTEN", "must be empty (off) or a loopback host:port, e.g. 127.0.0.1:6060")

@@ -86,3 +86,22 @@ func TestPprofListen(t *testing.T) {
 		}
 	}
 }
+
+// A change of identity tools needs a password typed within five minutes by
+// default; the limit is a positive duration of at most an hour.
+func TestToolsReauth(t *testing.T) {
+	for env, want := range map[string]time.Duration{"": 5 * time.Minute, "90s": 90 * time.Second} {
+		c, err := load(map[string]string{"IDP_TOOLS_REAUTH": env})
+		if err != nil {
+			t.Fatalf("IDP_TOOLS_REAUTH=%q: %v", env, err)
+		}
+		if c.ToolsReauth != want {
+			t.Errorf("IDP_TOOLS_REAUTH=%q gives %s, want %s", env, c.ToolsReauth, want)
+		}
+	}
+	for _, bad := range []string{"0s", "-1m", "2h", "soon"} {
+		if _, err := load(map[string]string{"IDP_TOOLS_REAUTH": bad}); err == nil || !strings.Contains(err.Error(), "IDP_TOOLS_REAUTH") {
+			t.Errorf("IDP_TOOLS_REAUTH=%q accepted (err %v)", bad, err)
+		}
+	}
+}

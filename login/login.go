@@ -4,12 +4,12 @@
 //
 //	login/kit              what every surface shares, and the one error writer
 //	login/signin           the e-service sign-in, SSO, logout confirmation, signed-out page
-//	login/portal           the self-service portal (個人資料, 變更密碼)
+//	login/portal           the self-service portal (個人資料, 變更密碼, 電子身份識別工具, administration)
 //	login/activationpages  activation and resend-code pages
 //	login/edge             the protocol edge and the protocol error pages
 //
 // The use cases behind the pages are login/activation, login/manage,
-// login/notify and login/password.
+// login/notify, login/password and login/tools.
 package login
 
 import (
@@ -44,6 +44,10 @@ type Config struct {
 	FailuresPerIP      int
 	FailureWindow      time.Duration
 	TrustProxyHeaders  bool
+	// ToolsReauth is how recently a session's password must have been
+	// proven for the portal to enrol or remove an identity tool; 0 means
+	// portal.DefaultReauth.
+	ToolsReauth time.Duration
 }
 
 // The types the server configures the surfaces with.
@@ -65,6 +69,8 @@ type Handler struct {
 	portal *portal.Handler
 	edge   *edge.Handler
 	act    *activationpages.Handler // set by EnableActivation; nil: no activation pages
+
+	toolsReauth time.Duration // Config.ToolsReauth, for EnableTools
 }
 
 // New checks the templates and catalogues and returns the web layer.
@@ -84,6 +90,8 @@ func New(cfg Config, dir storage.Directory, state storage.ShortLived, hasher *pa
 		kit: k, hasher: hasher, signin: si,
 		portal: portal.New(k, si, hasher),
 		edge:   edge.New(k, cfg.Issuer),
+
+		toolsReauth: cfg.ToolsReauth,
 	}, nil
 }
 
@@ -105,6 +113,16 @@ func (h *Handler) EnableAdministration(a portal.Administration) { h.portal.Enabl
 // EnableFactors turns on the second step of the sign-in (安全驗證碼,
 // passkeys) and the sign-in with a passkey alone.
 func (h *Handler) EnableFactors(f signin.Factors) { h.signin.EnableFactors(f) }
+
+// EnableTools turns the portal's identity-tool pages on (電子身份識別工具:
+// 安全驗證碼, and 通行密鑰 when t.Passkeys is set), with the password
+// freshness of Config.ToolsReauth unless t sets its own. Call it before Mount.
+func (h *Handler) EnableTools(t portal.Tools) {
+	if t.Reauth <= 0 {
+		t.Reauth = h.toolsReauth
+	}
+	h.portal.EnableTools(t)
+}
 
 // Mount registers the pages on r (which must already be the issuer's path).
 func (h *Handler) Mount(r *mux.Router) {

@@ -12,6 +12,13 @@ func CanEnrolTool(a Actor, target StaffLogin) bool {
 		actsFor(a, target.EntityID) && target.Status == StatusActive && target.ActivatedAt != nil
 }
 
+// CanHoldTools: hold identity tools of one's own and open their pages (the
+// portal's 電子身份識別工具): an active staff login, for itself alone. The
+// entity account signs in to no e-service and so holds none.
+func CanHoldTools(a Actor) bool {
+	return a.Active && a.Kind == ActorStaff && a.ID != "" && a.EntityID != 0
+}
+
 // CanApproveTool: approve a pending enrolment after the in-person check.
 func CanApproveTool(a Actor) bool { return isOperator(a) }
 

@@ -19,23 +19,29 @@ func TestToolRules(t *testing.T) {
 		actor          Actor
 		target         StaffLogin
 		enrol, approve bool
+		hold           bool // CanHoldTools of the actor, whatever the target
 	}{
-		{"the login itself", self, target, true, false},
-		{"the login itself, inactive", Actor{Kind: ActorStaff, ID: "CU000000005", EntityID: 1}, target, false, false},
-		{"the login itself, deleted", self, deleted, false, false},
-		{"the login itself, not activated", self, notActivated, false, false},
-		{"same EUID, another entity", Actor{Kind: ActorStaff, ID: "CU000000005", EntityID: 2, Active: true}, target, false, false},
-		{"an admin of the entity, for someone else", Actor{Kind: ActorStaff, ID: "CU000000001", EntityID: 1, Admin: true, Active: true}, target, false, false},
-		{"a service admin", Actor{Kind: ActorStaff, ID: "CU000000002", EntityID: 1, ServiceAdmin: true, Active: true}, target, false, false},
-		{"the entity account", Actor{Kind: ActorEntityAccount, ID: "CU000000005", EntityID: 1, Active: true}, target, false, false},
-		{"the operator", op, target, false, true},
-		{"an inactive operator", Actor{Kind: ActorOperator, ID: "safp"}, target, false, false},
-		{"a department", DepartmentActor("ias", 7, ""), target, false, false},
-		{"the public", PublicActor("192.0.2.9"), target, false, false},
-		{"the system", SystemActor(), target, false, false},
+		{"the login itself", self, target, true, false, true},
+		{"the login itself, inactive", Actor{Kind: ActorStaff, ID: "CU000000005", EntityID: 1}, target, false, false, false},
+		{"the login itself, deleted", self, deleted, false, false, true},
+		{"the login itself, not activated", self, notActivated, false, false, true},
+		{"same EUID, another entity", Actor{Kind: ActorStaff, ID: "CU000000005", EntityID: 2, Active: true}, target, false, false, true},
+		{"an admin of the entity, for someone else", Actor{Kind: ActorStaff, ID: "CU000000001", EntityID: 1, Admin: true, Active: true}, target, false, false, true},
+		{"a service admin", Actor{Kind: ActorStaff, ID: "CU000000002", EntityID: 1, ServiceAdmin: true, Active: true}, target, false, false, true},
+		{"a staff login without an EUID", Actor{Kind: ActorStaff, EntityID: 1, Active: true}, target, false, false, false},
+		{"a staff login of no entity", Actor{Kind: ActorStaff, ID: "CU000000005", Active: true}, target, false, false, false},
+		{"the entity account", Actor{Kind: ActorEntityAccount, ID: "CU000000005", EntityID: 1, Active: true}, target, false, false, false},
+		{"the operator", op, target, false, true, false},
+		{"an inactive operator", Actor{Kind: ActorOperator, ID: "safp"}, target, false, false, false},
+		{"a department", DepartmentActor("ias", 7, ""), target, false, false, false},
+		{"the public", PublicActor("192.0.2.9"), target, false, false, false},
+		{"the system", SystemActor(), target, false, false, false},
 	} {
 		if got := CanEnrolTool(tc.actor, tc.target); got != tc.enrol {
 			t.Errorf("%s: CanEnrolTool = %v, want %v", tc.name, got, tc.enrol)
+		}
+		if got := CanHoldTools(tc.actor); got != tc.hold {
+			t.Errorf("%s: CanHoldTools = %v, want %v", tc.name, got, tc.hold)
 		}
 		if got := CanApproveTool(tc.actor); got != tc.approve {
 			t.Errorf("%s: CanApproveTool = %v, want %v", tc.name, got, tc.approve)

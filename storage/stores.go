@@ -29,6 +29,10 @@ type Directory interface {
 	StaffLogin(ctx context.Context, id int64) (StaffLogin, error)
 	Entity(ctx context.Context, id int64) (Entity, error)
 	EntityAccount(ctx context.Context, entityID int64) (EntityAccount, error)
+	// Tools lists the identity tools of one staff login, oldest first,
+	// without their secrets (none: an empty list), for the portal's pages
+	// of the signed-in login's own tools.
+	Tools(ctx context.Context, staffLoginID int64) ([]IdentityTool, error)
 
 	// ServiceAccess tells whether the staff login may use the e-service and its groups there.
 	ServiceAccess(ctx context.Context, staffLoginID, serviceID int64) (ServiceAccess, error)

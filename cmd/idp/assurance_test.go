@@ -2,17 +2,14 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"html"
 	"net/http"
 	"net/url"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
 	"github.com/entity-account/idp/login/tools"
@@ -28,13 +25,10 @@ const (
 	acrTool     = "urn:entity-account:acr:tool"
 )
 
-// totpCodes gives the codes of an enrolled 安全驗證碼.
-type totpCodes func(at time.Time) string
-
 // enrolTOTP enrols and confirms a 安全驗證碼 for l through the use cases,
 // with the code of the previous time step, so that the codes of now and
-// the next step are still unused.
-func (idp *testIDP) enrolTOTP(t *testing.T, l seededLogin) totpCodes {
+// the next step are still unused; it returns the secret.
+func (idp *testIDP) enrolTOTP(t *testing.T, l seededLogin) string {
 	t.Helper()
 	svc, err := tools.New(idp.app.pg, idp.app.redis, toolsKey(idp.app.cfg.MasterKey))
 	if err != nil {
@@ -44,31 +38,13 @@ func (idp *testIDP) enrolTOTP(t *testing.T, l seededLogin) totpCodes {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gen := func(at time.Time) string {
-		c, err := totp.GenerateCodeCustom(en.Secret, at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c
-	}
-	if _, err := svc.ConfirmTOTP(t.Context(), idp.actorOf(t, l), l.EUID, gen(time.Now().Add(-30*time.Second))); err != nil {
+	if _, err := svc.ConfirmTOTP(t.Context(), idp.actorOf(t, l), l.EUID, totpCode(t, en.Secret, time.Now().Add(-30*time.Second))); err != nil {
 		t.Fatal(err)
 	}
-	return gen
+	return en.Secret
 }
 
-// wrongCode is a code that none of the steps around now accepts.
-func wrongCode(gen totpCodes) string {
-	now := time.Now()
-	for i := 0; ; i++ {
-		c := fmt.Sprintf("%06d", (i*7919)%1000000)
-		if !slices.Contains([]string{gen(now.Add(-60 * time.Second)), gen(now.Add(-30 * time.Second)), gen(now), gen(now.Add(30 * time.Second)), gen(now.Add(60 * time.Second))}, c) {
-			return c
-		}
-	}
-}
-
-// verifyForm posts a code on the second-step page v.
+// verifyCode posts a code on the second-step page v.
 func (b *browser) verifyCode(v page, code string) page {
 	b.t.Helper()
 	return b.post(b.idp.issuerPath()+"/login/verify", url.Values{
@@ -108,7 +84,7 @@ func TestStepUpWithSecurityCode(t *testing.T) {
 	web := idp.client(demoWebClient)
 	r := idp.rp(web, web.RedirectURIs[0])
 	admin := idp.login("admin01")
-	gen := idp.enrolTOTP(t, admin)
+	secret := idp.enrolTOTP(t, admin)
 
 	var d map[string]any
 	if err := r.provider.Claims(&d); err != nil {
@@ -127,12 +103,12 @@ func TestStepUpWithSecurityCode(t *testing.T) {
 		t.Error("the second step asks for the password again")
 	}
 
-	bad := b.verifyCode(v, wrongCode(gen))
+	bad := b.verifyCode(v, wrongCode(t, secret, time.Now()))
 	if bad.StatusCode != http.StatusBadRequest || !strings.Contains(bad.Body, `aria-invalid="true"`) || !strings.Contains(bad.Body, "安全驗證碼不正確") {
 		t.Fatalf("wrong code: %d %.800s", bad.StatusCode, bad.Body)
 	}
 	// Typed as a person may: full-width digits with a space.
-	code := gen(time.Now())
+	code := totpCode(t, secret, time.Now())
 	typed := strings.Map(func(r rune) rune { return r - '0' + '０' }, code[:3]) + " " + code[3:]
 	cb := b.followToRP(b.verifyCode(bad, typed))
 	tok, err := r.exchange(cb.Get("code"), p.Verifier)
@@ -194,7 +170,7 @@ func TestStepUpFromPasswordSession(t *testing.T) {
 	web := idp.client(demoWebClient)
 	r := idp.rp(web, web.RedirectURIs[0])
 	staff := idp.login("staff01")
-	gen := idp.enrolTOTP(t, staff)
+	secret := idp.enrolTOTP(t, staff)
 	b := idp.browser()
 	if cb := b.signIn(r, newAuthParams(t), "staff01"); cb.Get("code") == "" {
 		t.Fatalf("password sign-in: %v", cb)
@@ -212,13 +188,13 @@ func TestStepUpFromPasswordSession(t *testing.T) {
 	v := b.secondStep(loginPage)
 
 	// Throttled like passwords: five wrong codes, then even the right one waits.
-	bad := wrongCode(gen)
+	bad := wrongCode(t, secret, time.Now())
 	for i := range 5 {
 		if got := b.verifyCode(v, bad); got.StatusCode != http.StatusBadRequest {
 			t.Fatalf("wrong code %d: %d", i, got.StatusCode)
 		}
 	}
-	if got := b.verifyCode(v, gen(time.Now())); got.StatusCode != http.StatusConflict || !strings.Contains(got.Body, "錯誤次數過多") {
+	if got := b.verifyCode(v, totpCode(t, secret, time.Now())); got.StatusCode != http.StatusConflict || !strings.Contains(got.Body, "次數過多") {
 		t.Fatalf("right code after five wrong: %d %.500s", got.StatusCode, got.Body)
 	}
 }
@@ -325,12 +301,12 @@ func TestServiceMinimumLevel(t *testing.T) {
 	}
 	r := idp.rp(web, web.RedirectURIs[0])
 	admin := idp.login("admin01")
-	gen := idp.enrolTOTP(t, admin)
+	secret := idp.enrolTOTP(t, admin)
 
 	b := idp.browser()
 	p := withExtra(newAuthParams(t), "acr_values", acrPassword) // asks for less: not honoured
 	v := b.secondStep(b.submit(b.startLogin(r, p).form(t), idp.demo.EntityNumber, admin.Username, admin.Password))
-	cb := b.followToRP(b.verifyCode(v, gen(time.Now())))
+	cb := b.followToRP(b.verifyCode(v, totpCode(t, secret, time.Now())))
 	tok, err := r.exchange(cb.Get("code"), p.Verifier)
 	if err != nil {
 		t.Fatal(err)
@@ -358,7 +334,7 @@ func TestRaisedMinimumMeetsLiveGrants(t *testing.T) {
 	web := idp.client(demoWebClient)
 	r := idp.rp(web, web.RedirectURIs[0])
 	admin := idp.login("admin01")
-	gen := idp.enrolTOTP(t, admin)
+	secret := idp.enrolTOTP(t, admin)
 	b := idp.browser()
 	p := newAuthParams(t)
 	tok, err := r.exchange(b.signIn(r, p, "admin01").Get("code"), p.Verifier)
@@ -380,7 +356,7 @@ func TestRaisedMinimumMeetsLiveGrants(t *testing.T) {
 	}
 	p2 := newAuthParams(t)
 	v := b.secondStep(b.get(b.get(r.authURL(p2)).location(t)))
-	cb := b.followToRP(b.verifyCode(v, gen(time.Now())))
+	cb := b.followToRP(b.verifyCode(v, totpCode(t, secret, time.Now())))
 	tok2, err := r.exchange(cb.Get("code"), p2.Verifier)
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -46,8 +47,14 @@ func startIDP(t *testing.T, extraEnv map[string]string) *testIDP {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// extraEnv["ISSUER_PATH"] (not a real variable) puts the issuer under a path, e.g. /oidc.
-	issuer := "http://" + ln.Addr().String() + extraEnv["ISSUER_PATH"]
+	// extraEnv["ISSUER_PATH"] (not a real variable) puts the issuer under a path, e.g. /oidc;
+	// extraEnv["ISSUER_HOST"] names the loopback host by another name
+	// (localhost: WebAuthn takes no IP address as its relying party id).
+	host := ln.Addr().String()
+	if h := extraEnv["ISSUER_HOST"]; h != "" {
+		host = h + ":" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	}
+	issuer := "http://" + host + extraEnv["ISSUER_PATH"]
 	prefix := "t-" + randHex(t, 6) + ":"
 	env := map[string]string{
 		"IDP_ISSUER":       issuer,

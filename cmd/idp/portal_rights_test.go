@@ -39,11 +39,13 @@ func (idp *testIDP) navOf(t *testing.T, p page) []string {
 	return out
 }
 
+// The links by role: every staff login has its own 電子身份識別工具; the
+// entity account holds no identity tools.
 var (
-	navAdmin         = []string{"/account", "/account/password", "/account/entity", "/account/staff", "/account/admins", "/account/services", "/account/service-admins", "/account/changes"}
+	navAdmin         = []string{"/account", "/account/password", "/account/tools", "/account/entity", "/account/staff", "/account/admins", "/account/services", "/account/service-admins", "/account/changes"}
 	navEntityAccount = []string{"/account", "/account/password", "/account/admins"}
-	navStaff         = []string{"/account", "/account/password"}
-	navServiceAdmin  = []string{"/account", "/account/password", "/account/services"}
+	navStaff         = []string{"/account", "/account/password", "/account/tools"}
+	navServiceAdmin  = []string{"/account", "/account/password", "/account/tools", "/account/services"}
 )
 
 func wantNav(t *testing.T, idp *testIDP, who string, p page, want []string) {

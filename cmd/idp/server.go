@@ -110,6 +110,7 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 		SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax,
 		FailuresPerAccount: cfg.LoginFailuresPerAccount, FailuresPerIP: cfg.LoginFailuresPerIP,
 		FailureWindow: cfg.LoginFailureWindow, TrustProxyHeaders: cfg.TrustProxyHeaders,
+		ToolsReauth: cfg.ToolsReauth,
 	}, pg, sessions, hasher, idpop.NewInteraction(provider, st, cfg.Issuer))
 	if err != nil {
 		return nil, err
@@ -129,10 +130,13 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 	}
 	admin := manage.New(pg, sessions)
 	pages.EnableAdministration(portal.Administration{Manage: admin, Activation: acts})
+	// 電子身份識別工具: the use cases behind the portal's pages and the
+	// sign-in's second step.
 	toolsSvc, err := tools.New(pg, rs, toolsKey(cfg.MasterKey))
 	if err != nil {
 		return nil, err
 	}
+	pages.EnableTools(portal.Tools{TOTP: toolsSvc})
 	pages.EnableFactors(factors{Service: toolsSvc, pg: pg})
 
 	r := mux.NewRouter()

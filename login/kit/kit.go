@@ -115,26 +115,32 @@ func Printable(s string) string {
 	return q[1 : len(q)-1]
 }
 
-// pagePolicy is the Content-Security-Policy of our answers: our own style
-// sheet and images, nothing else; no script unless AllowScripts.
-const pagePolicy = "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'"
-
-// AllowScripts lets the page being answered run our own scripts (served
-// under /static): the passkey ceremony, which needs the browser's WebAuthn
-// API. Every other page runs none. Call it before the page is written.
-func AllowScripts(w http.ResponseWriter) {
-	w.Header().Set("Content-Security-Policy", pagePolicy+"; script-src 'self'")
-}
+// The Content-Security-Policy of our responses: no script at all, only our
+// style sheet and images; and, for the few pages that ask for it
+// (AllowOwnScripts), our own script files too, never an inline one.
+const (
+	cspStrict     = "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+	cspOwnScripts = cspStrict + "; script-src 'self'"
+)
 
 // SecurityHeaders sets the headers every response of ours carries: no
 // framing, no referrer leaks, no MIME sniffing, and a strict CSP for pages.
 func SecurityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", pagePolicy)
+		h.Set("Content-Security-Policy", cspStrict)
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Content-Type-Options", "nosniff")
 		next.ServeHTTP(w, r)
 	})
+}
+
+// AllowOwnScripts lets the page w is about to answer run script files of our
+// own origin (script-src 'self'; still no inline script): for a page whose
+// forms need one, as the passkey forms need the browser's WebAuthn API.
+// Every other page keeps the strict policy of SecurityHeaders. Call it
+// before Render.
+func AllowOwnScripts(w http.ResponseWriter) {
+	w.Header().Set("Content-Security-Policy", cspOwnScripts)
 }

@@ -8,7 +8,7 @@ import (
 )
 
 // The portal's navigation by role. Everyone signed in has 個人資料 and
-// 變更密碼; the administration pages are listed only to an account the
+// 變更密碼, and a staff login 電子身份識別工具 (tools.go); the administration pages are listed only to an account the
 // rule book lets open them, asked with the account's rights as read for
 // this request (h.actor), so a login whose admin rights were removed loses
 // the links on its next request:

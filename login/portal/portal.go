@@ -1,8 +1,9 @@
 // Package portal is the self-service portal: its own sign-in, where the
 // entity account may sign in too (the only place it can), the profile page
-// 「個人資料」 with the EUID, and 「變更密碼」. Its pages act only for the
-// account of the browser's SSO session: none takes an account id from the
-// request.
+// 「個人資料」 with the EUID, 「變更密碼」, a staff login's own
+// 「電子身份識別工具」 (tools*.go) and the entity's administration (admin*.go).
+// Its pages act only for the account of the browser's SSO session: none
+// takes an account id from the request.
 package portal
 
 import (
@@ -38,6 +39,7 @@ type Handler struct {
 	signin *signin.Handler // the three-field check and the session start
 	hasher *password.Hasher
 	admin  *Administration // nil: no administration pages (admin.go)
+	tools  *Tools          // nil: no identity-tool pages (tools.go)
 }
 
 // New returns the portal over k, signing in as si does.
@@ -55,6 +57,7 @@ func (h *Handler) Mount(r *mux.Router) {
 	r.Handle(passwordPath, kit.SameOrigin(h.serve(h.submitPassword))).Methods(http.MethodPost)
 	r.Handle(logoutPath, kit.SameOrigin(h.serve(h.logout))).Methods(http.MethodPost)
 	h.mountAdministration(r)
+	h.mountTools(r)
 }
 
 // serve answers the portal's failures as the sign-in's: its sign-in form
@@ -89,7 +92,7 @@ func (h *Handler) common(r *http.Request, lang string) kit.Common {
 
 // chrome is what every signed-in portal page shows around its content: the
 // navigation and the sign-out form. Current names the page shown, so that
-// its link carries aria-current: profile, password, or one of the
+// its link carries aria-current: profile, password, tools, or one of the
 // administration pages (entity, staff, admins, service_admins, changes;
 // see nav.go).
 type chrome struct {
@@ -97,6 +100,9 @@ type chrome struct {
 	Current    string
 	Who        string // username (entity number)
 	LogoutCSRF string
+	// ToolsLink: the account may open 電子身份識別工具 (a staff login, when
+	// the pages are on), by the rule book.
+	ToolsLink bool
 	// Nav are the administration pages the account may open, from the rule
 	// book with its rights as read for this request (nav.go): never from
 	// what the session remembers.
@@ -110,6 +116,7 @@ func (h *Handler) chrome(w http.ResponseWriter, r *http.Request, pt *kit.Signed,
 		Who:        pt.Principal.Username + " (" + pt.Principal.EntityNumber + ")",
 		LogoutCSRF: h.k.CSRFToken(w, r, sessionBinding(pt.Session.SessionID)),
 	}
+	c.ToolsLink = h.tools != nil && storage.CanHoldTools(h.actor(r, pt))
 	c.Nav = h.navLinks(r, pt, c.T, current)
 	return c
 }

@@ -13,6 +13,9 @@ type profileRow struct{ ID, Label, Value string }
 type profilePage struct {
 	chrome
 	Rows []profileRow
+	// Tools is the line about the login's identity tools, with a link to
+	// their page; "" for an account that holds none.
+	Tools string
 }
 
 // showProfile is 「個人資料」: the signed-in account's own data.
@@ -27,9 +30,14 @@ func (h *Handler) showProfile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	summary, err := h.toolsSummary(r, pt, h.k.T(lang))
+	if err != nil {
+		return err
+	}
 	h.k.Render(w, http.StatusOK, "account_profile.html", profilePage{
 		chrome: h.chrome(w, r, pt, lang, "profile"),
 		Rows:   rows,
+		Tools:  summary,
 	})
 	return nil
 }

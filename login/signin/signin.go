@@ -296,7 +296,7 @@ func (h *Handler) renderForm(w http.ResponseWriter, r *http.Request, ar *storage
 		// the form, so an anonymous visit costs us no memory.
 		if opts, state, err := h.factors.BeginPasskeySignIn(r.Context()); err == nil {
 			page.PasskeyOptions, page.PasskeyState = string(opts), state
-			kit.AllowScripts(w)
+			kit.AllowOwnScripts(w)
 		} else {
 			slog.WarnContext(r.Context(), "passkey sign-in unavailable", "err", err)
 		}

@@ -174,7 +174,7 @@ func (h *Handler) renderVerify(w http.ResponseWriter, r *http.Request, ar *stora
 			return err
 		}
 		page.PasskeyOptions, page.PasskeyState = string(opts), state
-		kit.AllowScripts(w)
+		kit.AllowOwnScripts(w)
 	}
 	h.k.Render(w, status, "login_verify.html", page)
 	return nil

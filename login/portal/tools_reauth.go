@@ -1,0 +1,86 @@
+package portal
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/entity-account/idp/login/kit"
+	"github.com/entity-account/idp/login/password"
+	idpop "github.com/entity-account/idp/op"
+	"github.com/entity-account/idp/storage"
+)
+
+// A fresh sign-in for a change of identity tools: whoever holds a session
+// left open must not be able to add a tool of their own to someone else's
+// login, or remove the person's. A POST that enrols or removes a tool is
+// taken only when the session's password was proven within Tools.Reauth;
+// otherwise the page asks for the password again, in place of its forms.
+// The password is checked under the sign-in's counters (a wrong one counts
+// as a failed sign-in, as the old password of 變更密碼 does); a right one is
+// recorded in the session, whose auth_time moves to now (so do the
+// auth_time claims of tokens issued under it from then on), and the browser
+// goes back to the page it was on.
+
+// reauthForm is the password re-entry form of a page.
+type reauthForm struct {
+	Username string // for password managers
+	Error    string // the refusal of the password typed, tied to its field
+}
+
+// reauthenticate checks the password of a re-entry form posted to the page
+// at path. When it is right it records it in the session and sends the
+// browser back to path (303), and returns ""; a session that ended
+// meanwhile goes to the portal's sign-in. Otherwise it returns the
+// refusal to show with the form, and its status.
+func (h *Handler) reauthenticate(w http.ResponseWriter, r *http.Request, tr *toolRequest, path string) (string, int, error) {
+	ctx := r.Context()
+	p := tr.pt.Principal
+	pw := r.PostForm.Get("password")
+	if pw == "" {
+		return tr.t["tools_reauth_missing"], http.StatusBadRequest, nil
+	}
+	att, wait, err := h.signin.ReserveAttempt(ctx, r, p.EntityNumber, p.Username)
+	if err != nil {
+		return "", 0, err
+	}
+	if att == nil {
+		f := kit.Throttled("error_throttled", wait)
+		return f.Message(w, tr.t), f.Status, nil
+	}
+	right, _, err := h.hasher.Verify(ctx, p.PasswordHash, pw)
+	if errors.Is(err, password.ErrBusy) {
+		att.GiveBack(ctx)
+		return kit.Busy.Message(w, tr.t), kit.Busy.Status, nil
+	}
+	if err != nil {
+		att.GiveBack(ctx)
+		return "", 0, err
+	}
+	if !right {
+		slog.InfoContext(ctx, "identity tools: wrong password re-entered", "subject", p.Subject, "ip", h.k.ClientIP(r))
+		return tr.t["tools_reauth_wrong"], http.StatusUnauthorized, nil
+	}
+	att.Succeeded(ctx)
+	c, err := r.Cookie(idpop.SessionCookie)
+	if err != nil {
+		return "", 0, errors.New("identity tools: the signed-in request has no session cookie")
+	}
+	now := h.k.Now().UTC().Truncate(time.Second)
+	sess, err := h.k.State.ProveInSession(ctx, c.Value, func(s *storage.Session) { s.AuthTime = now })
+	if errors.Is(err, storage.ErrNotFound) {
+		// Ended meanwhile (signed out elsewhere, a password change).
+		http.Redirect(w, r, h.k.BasePath+LoginPath, http.StatusSeeOther)
+		return "", 0, nil
+	}
+	if err != nil {
+		return "", 0, err
+	}
+	if sess.SessionID != tr.pt.Session.SessionID {
+		return "", 0, errors.New("identity tools: the session proven is not the request's")
+	}
+	slog.InfoContext(ctx, "identity tools: password proven again", "subject", p.Subject, "sid", sess.SessionID, "ip", h.k.ClientIP(r))
+	http.Redirect(w, r, h.k.BasePath+path+"?done=reauth", http.StatusSeeOther)
+	return "", 0, nil
+}

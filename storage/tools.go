@@ -1,6 +1,9 @@
 package storage
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Electronic identity tools (電子身份識別工具): what a staff
 // login proves at sign-in beside its password when an e-service needs the
@@ -97,6 +100,14 @@ type PasskeyAccount struct {
 	PasskeysOff *time.Time
 	Passkeys    []Passkey
 }
+
+// Refusals of a passkey enrolment the store discovers in its transaction.
+// They wrap the sentinels, so errors.Is(err, ErrConflict) holds too.
+var (
+	ErrPasskeysOff      = fmt.Errorf("passkeys are switched off: %w", ErrConflict)
+	ErrTooManyPasskeys  = fmt.Errorf("the login holds the most passkeys allowed: %w", ErrConflict)
+	ErrPasskeyNameTaken = fmt.Errorf("another passkey of the login has this name: %w", ErrAlreadyExists)
+)
 
 // ToolNoticeTo is where the holder of a staff login is told of a change to
 // its identity tools: an SMS to the registered mobile, else an e-mail to

@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 
+	"github.com/entity-account/idp/config"
+	"github.com/entity-account/idp/login/notify"
 	"github.com/entity-account/idp/login/tools"
 	idpop "github.com/entity-account/idp/op"
 	"github.com/entity-account/idp/storage"
@@ -14,20 +16,36 @@ import (
 
 // The operator's identity-tool commands (電子身份識別工具):
 // approving a pending 安全驗證碼 after the in-person check of a non-Macau
-// identity document, and resetting a login's tools (a lost phone). Both
-// call the use cases of login/tools, audited.
+// identity document, and resetting a login's tools (a lost phone). Each
+// calls the use cases of login/tools, audited, the holder told.
 
 // toolsKey derives the key that seals TOTP secrets from the master key.
 func toolsKey(master []byte) []byte { return idpop.DeriveKey(master, "totp-secret") }
 
-// withTools runs fn with the identity-tool use cases over both stores.
+// newTools builds the identity-tool use cases over both stores, telling
+// holders of every change through the outbox; wake (nil: none) makes the
+// node's outbox worker send at once.
+func newTools(cfg *config.Config, pg *postgres.Store, rs *rstore.Store, wake func()) (*tools.Service, error) {
+	sealer, err := outboxSealer(cfg)
+	if err != nil {
+		return nil, err
+	}
+	texts, err := notify.LoadTexts()
+	if err != nil {
+		return nil, err
+	}
+	return tools.New(pg, rs, toolsKey(cfg.MasterKey), tools.Notices{Sealer: sealer, Texts: texts, Wake: wake})
+}
+
+// withTools runs fn with the identity-tool use cases over both stores. The
+// notices it writes wait for a running `idp serve` to send them.
 func withTools(fn func(ctx context.Context, svc *tools.Service) error) error {
 	cfg, err := loadConfig()
 	if err != nil {
 		return err
 	}
 	return withStores(func(ctx context.Context, pg *postgres.Store, rs *rstore.Store) error {
-		svc, err := tools.New(pg, rs, toolsKey(cfg.MasterKey))
+		svc, err := newTools(cfg, pg, rs, nil)
 		if err != nil {
 			return err
 		}

@@ -12,7 +12,6 @@ import (
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
-	"github.com/entity-account/idp/login/tools"
 	"github.com/entity-account/idp/storage"
 )
 
@@ -35,7 +34,7 @@ func TestToolsApproveAndReset(t *testing.T) {
 	if _, err := idp.app.pg.Pool().Exec(ctx, `UPDATE staff_logins SET id_doc_type = 'passport' WHERE euid = $1`, staff.EUID); err != nil {
 		t.Fatal(err)
 	}
-	svc, err := tools.New(idp.app.pg, idp.app.redis, toolsKey(idp.app.cfg.MasterKey))
+	svc, err := newTools(idp.app.cfg, idp.app.pg, idp.app.redis, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -76,6 +76,7 @@ type Service struct {
 	counters Counters
 	sealer   *Sealer
 	notices  Notices
+	passkeys *passkeys // nil until EnablePasskeys
 	// TriesPerLogin codes may be tried for one login per TryWindow; a right
 	// code gives its try back.
 	TriesPerLogin int

@@ -226,8 +226,11 @@ func (s *Service) passkeyEnrolment(ctx context.Context, actor storage.Actor, eui
 	if err != nil {
 		return sl, acct, err
 	}
-	if !storage.CanEnrolPasskey(actor, acct.Login, acct.PasskeysOff != nil) {
+	if acct.PasskeysOff != nil {
 		return sl, acct, passkeyRefusal(storage.ErrPasskeysOff)
+	}
+	if !storage.CanEnrolPasskey(actor, acct.Login, false) { // the login changed since it was read
+		return sl, acct, forbidden("add a passkey to this login")
 	}
 	if len(acct.Passkeys) >= storage.MaxPasskeys {
 		return sl, acct, passkeyRefusal(storage.ErrTooManyPasskeys)

@@ -15,6 +15,7 @@ import (
 	"github.com/entity-account/idp/config"
 	"github.com/entity-account/idp/login/tools"
 	"github.com/entity-account/idp/storage"
+	"github.com/entity-account/idp/storage/storagetest"
 )
 
 // TestToolsApproveAndReset: a staff login registered with a passport enrols
@@ -184,6 +185,22 @@ func TestToolsEnablePasskeys(t *testing.T) {
 // TestToolsPasskeyConfig: the relying party is the issuer's host, the
 // origin its scheme, host and port; an IP address cannot be one.
 func TestToolsPasskeyConfig(t *testing.T) {
+	pg, rs := storagetest.NewPostgres(t), storagetest.NewRedis(t)
+	cfg := &config.Config{Issuer: "https://id.example.gov.mo", MasterKey: make([]byte, 32)}
+	svc, err := newTools(cfg, pg, rs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := svc.BeginPasskeySignIn(t.Context()); err == nil {
+		t.Error("a passkey ceremony ran before enablePasskeys")
+	}
+	if err := enablePasskeys(svc, cfg, rs); err != nil {
+		t.Fatal(err)
+	}
+	if opts, _, err := svc.BeginPasskeySignIn(t.Context()); err != nil || !strings.Contains(string(opts), `"rpId":"id.example.gov.mo"`) {
+		t.Errorf("sign-in options %s, %v", opts, err)
+	}
+
 	for issuer, want := range map[string][2]string{
 		"https://id.example.gov.mo":      {"id.example.gov.mo", "https://id.example.gov.mo"},
 		"https://id.example.gov.mo/oidc": {"id.example.gov.mo", "https://id.example.gov.mo"},

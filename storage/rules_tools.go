@@ -1,9 +1,20 @@
 package storage
 
+import (
+	"strings"
+	"unicode/utf8"
+)
+
 // The rule book of identity tools. A tool is the
 // person's own: nobody enrols one for someone else, an admin included. The
 // operator (行政公職局) approves an enrolment after checking the identity
 // document in person, and resets a login's tools (a lost phone).
+//
+// Passkeys are for logins registered with a Macau resident ID, which enrol
+// them themselves; any other document uses the security verification code
+// (安全驗證碼), approved in person. A holder may switch passkeys off: that
+// removes them all and keeps the login from enrolling another until the
+// operator switches them on again, in person.
 
 // CanEnrolTool: enrol (or confirm) an identity tool for target. Only the
 // active, activated staff login itself.
@@ -24,3 +35,49 @@ func CanApproveTool(a Actor) bool { return isOperator(a) }
 
 // CanResetTools: remove every identity tool of a staff login.
 func CanResetTools(a Actor) bool { return isOperator(a) }
+
+// MaxPasskeys is the most passkeys one staff login holds at once.
+const MaxPasskeys = 10
+
+// MaxPasskeyName is the longest name of a passkey, in characters.
+const MaxPasskeyName = 40
+
+// PasskeysAllowed reports whether a staff login may hold passkeys at all:
+// only one registered with a Macau resident ID, permanent or not.
+func PasskeysAllowed(sl StaffLogin) bool { return SelfConfirmsTools(sl) }
+
+// CanEnrolPasskey: add a passkey to target: the login itself (as
+// CanEnrolTool), registered with a Macau resident ID, its passkeys not
+// switched off.
+func CanEnrolPasskey(a Actor, target StaffLogin, switchedOff bool) bool {
+	return CanEnrolTool(a, target) && PasskeysAllowed(target) && !switchedOff
+}
+
+// CanRemovePasskeys: remove one of target's passkeys, or switch its
+// passkeys off: the login itself only, whatever its document.
+func CanRemovePasskeys(a Actor, target StaffLogin) bool { return CanEnrolTool(a, target) }
+
+// CanViewTools: list target's identity tools: the login itself only.
+func CanViewTools(a Actor, target StaffLogin) bool { return CanEnrolTool(a, target) }
+
+// CanEnablePasskeys: switch passkeys on again for a login whose holder
+// switched them off: the operator only, after seeing the person.
+func CanEnablePasskeys(a Actor) bool { return isOperator(a) }
+
+// PasskeysUsable reports whether a's passkeys may be used at sign-in now:
+// the login is active and activated, its entity open, its document one
+// that allows passkeys, and passkeys are not switched off.
+func PasskeysUsable(a PasskeyAccount) bool {
+	sl := a.Login
+	return sl.Status == StatusActive && sl.ActivatedAt != nil && a.EntityActive &&
+		PasskeysAllowed(sl) && a.PasskeysOff == nil
+}
+
+// PasskeyName returns the name a person gives a passkey, trimmed, and
+// whether it is acceptable: 1 to MaxPasskeyName characters of clean text
+// (CleanText: valid UTF-8, no control characters).
+func PasskeyName(s string) (string, bool) {
+	s = strings.TrimSpace(s)
+	n := utf8.RuneCountInString(s)
+	return s, n >= 1 && n <= MaxPasskeyName && CleanText(s, 4*MaxPasskeyName)
+}

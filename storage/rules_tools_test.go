@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -48,6 +49,121 @@ func TestToolRules(t *testing.T) {
 		}
 		if got := CanResetTools(tc.actor); got != tc.approve {
 			t.Errorf("%s: CanResetTools = %v, want %v", tc.name, got, tc.approve)
+		}
+		// Passkeys: the same people as any tool, the operator only to switch
+		// them on again.
+		if got := CanRemovePasskeys(tc.actor, tc.target); got != tc.enrol {
+			t.Errorf("%s: CanRemovePasskeys = %v, want %v", tc.name, got, tc.enrol)
+		}
+		if got := CanViewTools(tc.actor, tc.target); got != tc.enrol {
+			t.Errorf("%s: CanViewTools = %v, want %v", tc.name, got, tc.enrol)
+		}
+		if got := CanEnablePasskeys(tc.actor); got != tc.approve {
+			t.Errorf("%s: CanEnablePasskeys = %v, want %v", tc.name, got, tc.approve)
+		}
+	}
+}
+
+func TestPasskeyRules(t *testing.T) {
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	macau := StaffLogin{ID: 5, EUID: "CU000000005", EntityID: 1, Status: StatusActive, ActivatedAt: &at, IDDocType: IDMacauPermanent}
+	nonPermanent := macau
+	nonPermanent.IDDocType = IDMacauNonPermanent
+	passport := macau
+	passport.IDDocType = IDPassport
+	other := macau
+	other.IDDocType = IDOther
+	deleted := macau
+	deleted.Status = StatusDeleted
+	self := Actor{Kind: ActorStaff, ID: "CU000000005", EntityID: 1, Active: true}
+	admin := Actor{Kind: ActorStaff, ID: "CU000000001", EntityID: 1, Admin: true, Active: true}
+	for _, tc := range []struct {
+		name        string
+		actor       Actor
+		target      StaffLogin
+		off         bool
+		enrol, drop bool
+	}{
+		{"itself, Macau permanent ID", self, macau, false, true, true},
+		{"itself, Macau non-permanent ID", self, nonPermanent, false, true, true},
+		{"itself, passport", self, passport, false, false, true},
+		{"itself, other document", self, other, false, false, true},
+		{"itself, switched off", self, macau, true, false, true},
+		{"itself, deleted", self, deleted, false, false, false},
+		{"an admin of the entity", admin, macau, false, false, false},
+		{"the operator", OperatorActor("safp"), macau, false, false, false},
+		{"the public", PublicActor("192.0.2.1"), macau, false, false, false},
+	} {
+		if got := CanEnrolPasskey(tc.actor, tc.target, tc.off); got != tc.enrol {
+			t.Errorf("%s: CanEnrolPasskey = %v, want %v", tc.name, got, tc.enrol)
+		}
+		if got := CanRemovePasskeys(tc.actor, tc.target); got != tc.drop {
+			t.Errorf("%s: CanRemovePasskeys = %v, want %v", tc.name, got, tc.drop)
+		}
+	}
+}
+
+func TestPasskeysUsable(t *testing.T) {
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	ok := PasskeyAccount{Login: StaffLogin{Status: StatusActive, ActivatedAt: &at, IDDocType: IDMacauNonPermanent}, EntityActive: true}
+	for _, tc := range []struct {
+		name   string
+		change func(a *PasskeyAccount)
+		want   bool
+	}{
+		{"active login of an open entity", func(*PasskeyAccount) {}, true},
+		{"deleted", func(a *PasskeyAccount) { a.Login.Status = StatusDeleted }, false},
+		{"not activated", func(a *PasskeyAccount) { a.Login.ActivatedAt = nil }, false},
+		{"entity closed", func(a *PasskeyAccount) { a.EntityActive = false }, false},
+		{"document now a passport", func(a *PasskeyAccount) { a.Login.IDDocType = IDPassport }, false},
+		{"switched off", func(a *PasskeyAccount) { a.PasskeysOff = &at }, false},
+	} {
+		a := ok
+		tc.change(&a)
+		if got := PasskeysUsable(a); got != tc.want {
+			t.Errorf("%s: PasskeysUsable = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestPasskeyName(t *testing.T) {
+	for _, tc := range []struct {
+		in, want string
+		ok       bool
+	}{
+		{"iPhone", "iPhone", true},
+		{"  辦公室電腦  ", "辦公室電腦", true},
+		{"a", "a", true},
+		{strings.Repeat("鑰", 40), strings.Repeat("鑰", 40), true},
+		{strings.Repeat("鑰", 41), "", false},
+		{strings.Repeat("k", 41), "", false},
+		{"", "", false},
+		{"   ", "", false},
+		{"line\nbreak", "", false},
+		{"tab\there", "", false},
+		{"bad \xff byte", "", false},
+	} {
+		got, ok := PasskeyName(tc.in)
+		if ok != tc.ok || ok && got != tc.want {
+			t.Errorf("PasskeyName(%q) = %q, %v; want %q, %v", tc.in, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+func TestToolNoticeTo(t *testing.T) {
+	for _, tc := range []struct {
+		mobile, email string
+		ch            Channel
+		to            string
+		ok            bool
+	}{
+		{"+85366123456", "a@example.mo", ChannelSMS, "+85366123456", true},
+		{"", "a@example.mo", ChannelEmail, "a@example.mo", true},
+		{"", "", "", "", false},
+	} {
+		ch, to, ok := ToolNoticeTo(StaffLogin{Mobile: tc.mobile, Email: tc.email})
+		if ch != tc.ch || to != tc.to || ok != tc.ok {
+			t.Errorf("ToolNoticeTo(%q, %q) = %q, %q, %v", tc.mobile, tc.email, ch, to, ok)
 		}
 	}
 }

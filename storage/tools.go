@@ -1,11 +1,15 @@
 package storage
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Electronic identity tools (電子身份識別工具): what a staff
 // login proves at sign-in beside its password when an e-service needs the
-// stricter check. Today one kind: 安全驗證碼, a time-based one-time code
-// (RFC 6238) from an authenticator app, and passkeys (WebAuthn).
+// stricter check. Two kinds: 安全驗證碼, a time-based one-time code
+// (RFC 6238) from an authenticator app, and passkeys (WebAuthn), which
+// also sign in alone.
 
 // ToolKind is the kind of an identity tool.
 type ToolKind string
@@ -30,7 +34,8 @@ const (
 	// of the identity document in person (a document other than a Macau
 	// resident ID card).
 	ToolPending ToolState = "pending"
-	// ToolActive: the tool may be used at sign-in.
+	// ToolActive: the tool may be used at sign-in. A passkey is active from
+	// its enrolment on.
 	ToolActive ToolState = "active"
 )
 
@@ -58,4 +63,61 @@ type IdentityTool struct {
 // the operator has seen the document in person.
 func SelfConfirmsTools(sl StaffLogin) bool {
 	return sl.IDDocType == IDMacauPermanent || sl.IDDocType == IDMacauNonPermanent
+}
+
+// Passkey is a WebAuthn credential of a staff login with what checking its
+// assertions needs. Nothing here is secret: the private key never leaves
+// the person's device.
+type Passkey struct {
+	IdentityTool
+	CredentialID []byte // as the authenticator names it; unique among all logins
+	PublicKey    []byte // COSE_Key
+	// SignCount is the authenticator's signature counter at the last use;
+	// an assertion with a counter not above it (both zero aside) is refused,
+	// as the mark of a cloned authenticator.
+	SignCount uint32
+	AAGUID    []byte // the authenticator model (zeros when it does not say)
+	// BackupEligible: the credential may be synced between devices (a
+	// "synced" passkey, amr swk); false for one bound to its device (hwk).
+	BackupEligible bool
+	BackupState    bool     // it is synced now
+	Transports     []string // usb, nfc, ble, internal, hybrid…: hints for the browser
+	Attachment     string   // platform, cross-platform, or "" when not told
+}
+
+// PasskeyAccount is what passkey ceremonies know of a staff login.
+type PasskeyAccount struct {
+	Login        StaffLogin
+	EntityNumber string
+	EntityActive bool
+	// Handle is the WebAuthn user handle: 32 random bytes given to the login
+	// once and kept, so that it names the login to its passkeys without
+	// telling anything of it (neither the EUID nor the row id).
+	Handle []byte
+	// PasskeysOff is when the holder switched passkeys off (nil: on). While
+	// off, the login may not enrol a passkey; the operator switches them on
+	// again after seeing the person.
+	PasskeysOff *time.Time
+	Passkeys    []Passkey
+}
+
+// Refusals of a passkey enrolment the store discovers in its transaction.
+// They wrap the sentinels, so errors.Is(err, ErrConflict) holds too.
+var (
+	ErrPasskeysOff      = fmt.Errorf("passkeys are switched off: %w", ErrConflict)
+	ErrTooManyPasskeys  = fmt.Errorf("the login holds the most passkeys allowed: %w", ErrConflict)
+	ErrPasskeyNameTaken = fmt.Errorf("another passkey of the login has this name: %w", ErrAlreadyExists)
+)
+
+// ToolNoticeTo is where the holder of a staff login is told of a change to
+// its identity tools: an SMS to the registered mobile, else an e-mail to
+// the registered address; ok is false when it registered neither.
+func ToolNoticeTo(sl StaffLogin) (ch Channel, to string, ok bool) {
+	switch {
+	case sl.Mobile != "":
+		return ChannelSMS, sl.Mobile, true
+	case sl.Email != "":
+		return ChannelEmail, sl.Email, true
+	}
+	return "", "", false
 }

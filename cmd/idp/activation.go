@@ -30,7 +30,7 @@ import (
 // pg. The worker is not started (see startOutbox); the service wakes it
 // whenever it writes a code.
 func newActivation(cfg *config.Config, pg *postgres.Store) (*activation.Service, *notify.Worker, error) {
-	sealer, err := notify.NewSealer(idpop.DeriveKey(cfg.MasterKey, "outbox-body"))
+	sealer, err := outboxSealer(cfg)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -57,6 +57,12 @@ func newActivation(cfg *config.Config, pg *postgres.Store) (*activation.Service,
 		return nil, nil, err
 	}
 	return svc, worker, nil
+}
+
+// outboxSealer seals and opens outbox bodies: every notification is sealed
+// with it, and the outbox worker opens them.
+func outboxSealer(cfg *config.Config) (*notify.Sealer, error) {
+	return notify.NewSealer(idpop.DeriveKey(cfg.MasterKey, "outbox-body"))
 }
 
 // buildSenders makes the SMS and e-mail senders the configuration names.

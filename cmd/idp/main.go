@@ -73,7 +73,8 @@ commands:
   admin grant       give admin rights to a staff login (only the operator can)
   admin remove      take admin rights away from a staff login
   tools approve     approve a staff login's pending 安全驗證碼 after checking its document in person (--code: the app's code)
-  tools reset       remove a staff login's identity tools (a lost phone)
+  tools reset       remove a staff login's identity tools, passkeys included (a lost phone)
+  tools enable      switch passkeys on again for a staff login whose holder switched them off (in person)
 
 Run "idp <command> -h" for a command's flags. Configuration: IDP_* environment variables.`
 
@@ -152,6 +153,8 @@ func run(args []string) error {
 		return toolsApprove(rest)
 	case "tools reset":
 		return toolsReset(rest)
+	case "tools enable":
+		return toolsEnable(rest)
 	case "help", "-h", "--help":
 		fmt.Println(usage)
 		return nil

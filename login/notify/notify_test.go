@@ -97,6 +97,46 @@ func TestTexts(t *testing.T) {
 	}
 }
 
+// TestToolsTexts: every identity-tool notice, in every language, names the
+// entity, the login and the Macau time, and the passkey for passkey events,
+// with no placeholder left; the e-mail is the SMS text with a subject.
+func TestToolsTexts(t *testing.T) {
+	texts, err := notify.LoadTexts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := notify.ToolVars{EntityNumber: "02-000123", Username: "staff09", Name: "辦公室 YubiKey",
+		At: time.Date(2026, 3, 1, 16, 30, 0, 0, time.UTC)}
+	events := []notify.ToolEvent{notify.ToolTOTPAdded, notify.ToolTOTPPending, notify.ToolTOTPApproved, notify.ToolPasskeyAdded,
+		notify.ToolPasskeyRemoved, notify.ToolPasskeysOff, notify.ToolPasskeysOn, notify.ToolsReset}
+	for _, lang := range []string{"zh-Hant", "pt", "en", "xx"} {
+		seen := map[string]bool{}
+		for _, ev := range events {
+			sms := texts.Tool(lang, ev, storage.ChannelSMS, v)
+			want := []string{v.EntityNumber, v.Username, "2026-03-02 00:30"}
+			if ev == notify.ToolPasskeyAdded || ev == notify.ToolPasskeyRemoved {
+				want = append(want, v.Name)
+			}
+			for _, w := range want {
+				if !strings.Contains(sms.Text, w) {
+					t.Errorf("%s %s SMS lacks %q: %s", lang, ev, w, sms.Text)
+				}
+			}
+			if strings.ContainsAny(sms.Text, "{}") || seen[sms.Text] {
+				t.Errorf("%s %s SMS has a placeholder left or repeats another event's: %s", lang, ev, sms.Text)
+			}
+			seen[sms.Text] = true
+			mail := texts.Tool(lang, ev, storage.ChannelEmail, v)
+			if !strings.Contains(mail.Subject, v.EntityNumber) || !strings.HasPrefix(mail.Text, sms.Text) || len(mail.Text) <= len(sms.Text) {
+				t.Errorf("%s %s e-mail = %+v", lang, ev, mail)
+			}
+		}
+	}
+	if pt := texts.Tool("pt", notify.ToolPasskeyAdded, storage.ChannelSMS, v); !strings.Contains(pt.Text, "chave de acesso") {
+		t.Errorf("pt notice not in Portuguese: %s", pt.Text)
+	}
+}
+
 func TestConsoleLogsTheWholeMessage(t *testing.T) {
 	var buf bytes.Buffer
 	c := notify.Console{Logger: slog.New(slog.NewTextHandler(&buf, nil))}

@@ -1,9 +1,12 @@
 // Package tools holds the use cases of electronic identity tools
 // (電子身份識別工具): enrolling a TOTP (安全驗證碼),
 // the operator's approval of an enrolment after the in-person check of a
-// non-Macau identity document, its reset, and checking a code at sign-in.
-// Each asks the rule book (storage/rules_tools.go) and writes the change
-// with its audit event in one transaction (storage/postgres/tools.go).
+// non-Macau identity document, its reset, and checking a code at sign-in;
+// and passkeys (passkey.go): enrolling, using (as the second factor, or
+// alone), removing and switching them off, and the operator switching
+// them on again. Each asks the rule book (storage/rules_tools.go) and
+// writes the change with its audit event and the notice to the holder
+// (notice.go) in one transaction (storage/postgres/tools.go).
 //
 // A code is accepted once: the time step it belongs to is stored by one
 // conditional UPDATE that succeeds only for a step later than the last
@@ -23,6 +26,7 @@ import (
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
+	"github.com/entity-account/idp/login/notify"
 	"github.com/entity-account/idp/storage"
 )
 
@@ -43,12 +47,21 @@ type Directory interface {
 	EntityByNumber(ctx context.Context, number string) (storage.Entity, error)
 	Entity(ctx context.Context, id int64) (storage.Entity, error)
 	StaffLoginOf(ctx context.Context, entityID int64, euid string) (storage.StaffLogin, error)
+	Tools(ctx context.Context, staffLoginID int64) ([]storage.IdentityTool, error)
 	BeginTOTP(ctx context.Context, actor storage.Actor, sl storage.StaffLogin, name string, sealed []byte) (storage.IdentityTool, error)
 	TOTP(ctx context.Context, staffLoginID int64) (storage.IdentityTool, []byte, error)
-	ConfirmTOTP(ctx context.Context, actor storage.Actor, sl storage.StaffLogin, step int64, to storage.ToolState) (storage.IdentityTool, error)
-	ApproveTOTP(ctx context.Context, actor storage.Actor, sl storage.StaffLogin, step int64) (storage.IdentityTool, error)
+	ConfirmTOTP(ctx context.Context, actor storage.Actor, sl storage.StaffLogin, step int64, to storage.ToolState, notice *storage.OutboxMessage) (storage.IdentityTool, error)
+	ApproveTOTP(ctx context.Context, actor storage.Actor, sl storage.StaffLogin, step int64, notice *storage.OutboxMessage) (storage.IdentityTool, error)
 	UseTOTP(ctx context.Context, staffLoginID, step int64) (bool, error)
-	ResetTools(ctx context.Context, actor storage.Actor, sl storage.StaffLogin) (int, error)
+	ResetTools(ctx context.Context, actor storage.Actor, sl storage.StaffLogin, notice *storage.OutboxMessage) (int, error)
+
+	PasskeyAccount(ctx context.Context, staffLoginID int64) (storage.PasskeyAccount, error)
+	PasskeyAccountByHandle(ctx context.Context, handle []byte) (storage.PasskeyAccount, error)
+	AddPasskey(ctx context.Context, actor storage.Actor, sl storage.StaffLogin, p storage.Passkey, notice *storage.OutboxMessage) (storage.Passkey, error)
+	UsePasskey(ctx context.Context, toolID int64, signCount uint32, backedUp bool) (bool, error)
+	RemovePasskey(ctx context.Context, actor storage.Actor, sl storage.StaffLogin, toolID int64, notice *storage.OutboxMessage) error
+	SwitchOffPasskeys(ctx context.Context, actor storage.Actor, sl storage.StaffLogin, notice *storage.OutboxMessage) (int, error)
+	EnablePasskeys(ctx context.Context, actor storage.Actor, sl storage.StaffLogin, notice *storage.OutboxMessage) error
 }
 
 // Counters throttle tries (storage/redis).
@@ -62,6 +75,8 @@ type Service struct {
 	dir      Directory
 	counters Counters
 	sealer   *Sealer
+	notices  Notices
+	passkeys *passkeys // nil until EnablePasskeys
 	// TriesPerLogin codes may be tried for one login per TryWindow; a right
 	// code gives its try back.
 	TriesPerLogin int
@@ -70,14 +85,19 @@ type Service struct {
 	Now func() time.Time
 }
 
-// New returns the use cases; key seals the secrets (op.DeriveKey(master,
-// "totp-secret")).
-func New(dir Directory, counters Counters, key []byte) (*Service, error) {
+// New returns the use cases; key seals the TOTP secrets
+// (op.DeriveKey(master, "totp-secret")), and notices tell the holders of
+// every change to their tools. Passkey ceremonies wait for EnablePasskeys.
+func New(dir Directory, counters Counters, key []byte, notices Notices) (*Service, error) {
 	sealer, err := NewSealer(key)
 	if err != nil {
 		return nil, err
 	}
-	return &Service{dir: dir, counters: counters, sealer: sealer, TriesPerLogin: 5, TryWindow: 15 * time.Minute, Now: time.Now}, nil
+	if err := notices.check(); err != nil {
+		return nil, err
+	}
+	return &Service{dir: dir, counters: counters, sealer: sealer, notices: notices,
+		TriesPerLogin: 5, TryWindow: 15 * time.Minute, Now: time.Now}, nil
 }
 
 // Enrolment is what the login's authenticator app needs: the secret (base32,
@@ -142,7 +162,7 @@ func (s *Service) BeginTOTP(ctx context.Context, actor storage.Actor, euid strin
 
 // ConfirmTOTP takes the login's first code: the TOTP becomes active for a
 // login registered with a Macau resident ID, and pending the operator's
-// in-person check for any other document.
+// in-person check for any other document. The holder is told.
 func (s *Service) ConfirmTOTP(ctx context.Context, actor storage.Actor, euid, code string) (storage.IdentityTool, error) {
 	sl, err := s.dir.StaffLoginOf(ctx, actor.EntityID, euid)
 	if err != nil {
@@ -151,18 +171,20 @@ func (s *Service) ConfirmTOTP(ctx context.Context, actor storage.Actor, euid, co
 	if !storage.CanEnrolTool(actor, sl) {
 		return storage.IdentityTool{}, forbidden("enrol an identity tool for this login (only the login itself may)")
 	}
-	to := storage.ToolPending
+	to, ev := storage.ToolPending, notify.ToolTOTPPending
 	if storage.SelfConfirmsTools(sl) {
-		to = storage.ToolActive
+		to, ev = storage.ToolActive, notify.ToolTOTPAdded
 	}
 	return s.check(ctx, sl.ID, code, storage.ToolUnconfirmed, func(step int64) (storage.IdentityTool, error) {
-		return s.dir.ConfirmTOTP(ctx, actor, sl, step, to)
+		return s.told(ctx, sl, ev, func(notice *storage.OutboxMessage) (storage.IdentityTool, error) {
+			return s.dir.ConfirmTOTP(ctx, actor, sl, step, to, notice)
+		})
 	})
 }
 
 // ApproveTOTP is the operator's approval of a pending TOTP after checking
 // the identity document in person; the code proves that the person at the
-// counter holds the device.
+// counter holds the device. The holder is told.
 func (s *Service) ApproveTOTP(ctx context.Context, actor storage.Actor, entityNumber, euid, code string) (storage.IdentityTool, error) {
 	if !storage.CanApproveTool(actor) {
 		return storage.IdentityTool{}, forbidden("approve identity tools (only 行政公職局 may)")
@@ -172,7 +194,9 @@ func (s *Service) ApproveTOTP(ctx context.Context, actor storage.Actor, entityNu
 		return storage.IdentityTool{}, err
 	}
 	return s.check(ctx, sl.ID, code, storage.ToolPending, func(step int64) (storage.IdentityTool, error) {
-		return s.dir.ApproveTOTP(ctx, actor, sl, step)
+		return s.told(ctx, sl, notify.ToolTOTPApproved, func(notice *storage.OutboxMessage) (storage.IdentityTool, error) {
+			return s.dir.ApproveTOTP(ctx, actor, sl, step, notice)
+		})
 	})
 }
 
@@ -189,8 +213,9 @@ func (s *Service) VerifyTOTP(ctx context.Context, loginID int64, code string) er
 	return err
 }
 
-// ResetTools removes every identity tool of a staff login (a lost phone):
-// the operator only, audited.
+// ResetTools removes every identity tool of a staff login, passkeys
+// included (a lost phone): the operator only, audited, the holder told. It
+// does not switch passkeys off.
 func (s *Service) ResetTools(ctx context.Context, actor storage.Actor, entityNumber, euid string) (int, error) {
 	if !storage.CanResetTools(actor) {
 		return 0, forbidden("reset identity tools (only 行政公職局 may)")
@@ -199,11 +224,32 @@ func (s *Service) ResetTools(ctx context.Context, actor storage.Actor, entityNum
 	if err != nil {
 		return 0, err
 	}
-	n, err := s.dir.ResetTools(ctx, actor, sl)
+	notice, err := s.notice(ctx, sl, notify.ToolsReset, "")
+	if err != nil {
+		return 0, err
+	}
+	n, err := s.dir.ResetTools(ctx, actor, sl, notice)
 	if errors.Is(err, storage.ErrNotFound) {
 		return 0, &storage.Error{Code: storage.ENotFound, Key: "tool_error_none", Err: err, Message: "The staff login has no identity tool."}
 	}
+	if err == nil {
+		s.wake(notice)
+	}
 	return n, err
+}
+
+// told runs change with the notice of ev for sl, and wakes the outbox
+// worker when it wrote one.
+func (s *Service) told(ctx context.Context, sl storage.StaffLogin, ev notify.ToolEvent, change func(*storage.OutboxMessage) (storage.IdentityTool, error)) (storage.IdentityTool, error) {
+	notice, err := s.notice(ctx, sl, ev, "")
+	if err != nil {
+		return storage.IdentityTool{}, err
+	}
+	t, err := change(notice)
+	if err == nil {
+		s.wake(notice)
+	}
+	return t, err
 }
 
 func (s *Service) staffOf(ctx context.Context, entityNumber, euid string) (storage.StaffLogin, error) {

@@ -13,9 +13,11 @@ import (
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
+	"github.com/entity-account/idp/login/notify"
 	"github.com/entity-account/idp/login/tools"
 	"github.com/entity-account/idp/storage"
 	"github.com/entity-account/idp/storage/postgres"
+	rstore "github.com/entity-account/idp/storage/redis"
 	"github.com/entity-account/idp/storage/storagetest"
 )
 
@@ -28,20 +30,32 @@ var (
 
 type fixture struct {
 	pg     *postgres.Store
+	rs     *rstore.Store
 	svc    *tools.Service
+	outbox *notify.Sealer
 	entity storage.Entity
 	now    time.Time
+	woken  atomic.Int32 // calls of the outbox worker's Wake
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	pg := storagetest.NewPostgres(t)
 	rs := storagetest.NewRedis(t)
-	svc, err := tools.New(pg, rs, bytes.Repeat([]byte{9}, 32))
+	outbox, err := notify.NewSealer(bytes.Repeat([]byte{7}, 32))
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{pg: pg, svc: svc, now: t0}
+	texts, err := notify.LoadTexts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{pg: pg, rs: rs, outbox: outbox, now: t0}
+	svc, err := tools.New(pg, rs, bytes.Repeat([]byte{9}, 32), tools.Notices{Sealer: outbox, Texts: texts, Wake: func() { f.woken.Add(1) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.svc = svc
 	svc.Now = func() time.Time { return f.now }
 	e := storage.Entity{Number: fmt.Sprintf("03-%06d", entitySeq.Add(1)), NameZH: "測試有限公司", NamePT: "Teste", Kind: "company"}
 	a := storage.EntityAccount{ApplicationNumber: "APP-" + e.Number, Email: "corp@example.mo", Language: "pt"}

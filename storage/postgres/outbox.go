@@ -203,3 +203,17 @@ func (s *Store) OutboxForCode(ctx context.Context, codeID int64) ([]storage.Outb
 	})
 	return nonNil(list), wrap("list outbox messages", err)
 }
+
+// enqueueNotice writes m, a notice that carries no activation code, to the
+// outbox in tx for entity entityID, due at once: it is sent only if the
+// change that causes it commits. It fills m's ID, EntityID, Language (the
+// default when empty), CreatedAt and NextAttemptAt.
+func enqueueNotice(ctx context.Context, tx pgx.Tx, now time.Time, entityID int64, m *storage.OutboxMessage) error {
+	m.EntityID, m.CreatedAt, m.NextAttemptAt, m.Attempts = &entityID, now, now, 0
+	m.Language = orDefault(m.Language, defaultLanguage)
+	return tx.QueryRow(ctx, `
+		INSERT INTO outbox (channel, recipient, language, body_sealed, entity_id, created_at, next_attempt_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $6)
+		RETURNING id`,
+		string(m.Channel), m.Recipient, m.Language, m.Body, entityID, now).Scan(&m.ID)
+}

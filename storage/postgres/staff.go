@@ -16,12 +16,14 @@ const staffColumns = `id, euid, entity_id, coalesce(username, ''), coalesce(pass
 	mobile, email, language, is_admin, is_service_admin, status,
 	activated_at, created_at, updated_at`
 
-func scanStaffLogin(row pgx.Row) (storage.StaffLogin, error) {
+// scanStaffLogin scans the staffColumns of row, then into extra the
+// columns selected after them.
+func scanStaffLogin(row pgx.Row, extra ...any) (storage.StaffLogin, error) {
 	var s storage.StaffLogin
-	err := row.Scan(&s.ID, &s.EUID, &s.EntityID, &s.Username, &s.PasswordHash,
+	err := row.Scan(append([]any{&s.ID, &s.EUID, &s.EntityID, &s.Username, &s.PasswordHash,
 		&s.NameZH, &s.NameForeign, &s.IDDocType, &s.IDDocNumber, &s.IDDocIssuePlace, &s.BirthDate,
 		&s.Mobile, &s.Email, &s.Language, &s.Admin, &s.ServiceAdmin, &s.Status,
-		&s.ActivatedAt, &s.CreatedAt, &s.UpdatedAt)
+		&s.ActivatedAt, &s.CreatedAt, &s.UpdatedAt}, extra...)...)
 	return s, err
 }
 

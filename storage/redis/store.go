@@ -33,6 +33,7 @@
 //	P sub:{subject}:ats       zset    access token ids of a subject
 //	P sub:{subject}:rtf       zset    refresh families of a subject
 //	P cnt:{key}               string  attempts reserved in a fixed window (counters.go)
+//	P once:<purpose>:{hash}   string  single-use marks (once.go)
 //
 // The index sets are sorted sets scored by the member's expiry (Unix ms):
 // members past expiry are pruned on every insert and the key's TTL follows the

@@ -1,0 +1,61 @@
+package tools
+
+import (
+	"context"
+	"errors"
+
+	"github.com/entity-account/idp/login/notify"
+	"github.com/entity-account/idp/storage"
+)
+
+// Notices tell the holder of a staff login of every enrolment and removal
+// of its identity tools (a TOTP confirmed or approved, a passkey added or
+// removed, passkeys switched off or on, the operator's reset): a short
+// text in the login's language, by SMS to its registered mobile, else by
+// e-mail, else not at all. The notice is sealed like every outbox body and
+// written to the outbox in the transaction of the change; the outbox
+// worker (login/notify) delivers it.
+type Notices struct {
+	Sealer *notify.Sealer // the outbox sealer (op.DeriveKey(master, "outbox-body"))
+	Texts  *notify.Texts
+	// Wake, when set, is called after a notice was written, to make the
+	// local outbox worker deliver it at once.
+	Wake func()
+}
+
+func (n Notices) check() error {
+	if n.Sealer == nil || n.Texts == nil {
+		return errors.New("tools: notices need the outbox sealer and the texts")
+	}
+	return nil
+}
+
+// notice composes the notice of ev for sl (name: a passkey's name), or nil
+// when sl registered neither a mobile nor an e-mail.
+func (s *Service) notice(ctx context.Context, sl storage.StaffLogin, ev notify.ToolEvent, name string) (*storage.OutboxMessage, error) {
+	ch, to, ok := storage.ToolNoticeTo(sl)
+	if !ok {
+		return nil, nil
+	}
+	e, err := s.dir.Entity(ctx, sl.EntityID)
+	if err != nil {
+		return nil, err
+	}
+	username := sl.Username
+	if username == "" {
+		username = sl.EUID
+	}
+	content := s.notices.Texts.Tool(sl.Language, ev, ch, notify.ToolVars{EntityNumber: e.Number, Username: username, Name: name, At: s.Now()})
+	body, err := s.notices.Sealer.Seal(ch, to, content)
+	if err != nil {
+		return nil, err
+	}
+	return &storage.OutboxMessage{Channel: ch, Recipient: to, Language: sl.Language, Body: body}, nil
+}
+
+// wake tells the local outbox worker that a notice was written.
+func (s *Service) wake(m *storage.OutboxMessage) {
+	if m != nil && s.notices.Wake != nil {
+		s.notices.Wake()
+	}
+}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/pquerna/otp/totp"
 
-	"github.com/entity-account/idp/login/tools"
 	"github.com/entity-account/idp/storage"
 )
 
@@ -30,10 +29,7 @@ const (
 // the next step are still unused; it returns the secret.
 func (idp *testIDP) enrolTOTP(t *testing.T, l seededLogin) string {
 	t.Helper()
-	svc, err := tools.New(idp.app.pg, idp.app.redis, toolsKey(idp.app.cfg.MasterKey))
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc := idp.app.tools
 	en, err := svc.BeginTOTP(t.Context(), idp.actorOf(t, l), l.EUID)
 	if err != nil {
 		t.Fatal(err)
@@ -243,10 +239,7 @@ func TestNoToolRefusals(t *testing.T) {
 	}
 	refused(withExtra(newAuthParams(t), "acr_values", acrTool), "親臨服務地點申請啟用")
 	// Enrolled, waiting for the check in person.
-	svc, err := tools.New(idp.app.pg, idp.app.redis, toolsKey(idp.app.cfg.MasterKey))
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc := idp.app.tools
 	en, err := svc.BeginTOTP(t.Context(), idp.actorOf(t, staff), staff.EUID)
 	if err != nil {
 		t.Fatal(err)

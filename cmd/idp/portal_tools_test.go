@@ -265,10 +265,7 @@ func TestPortalToolsTOTPMacauID(t *testing.T) {
 			t.Errorf("the list's %s = %q, want %q", class, got, want)
 		}
 	}
-	svc, err := tools.New(idp.app.pg, idp.app.redis, toolsKey(idp.app.cfg.MasterKey))
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc := idp.app.tools
 	if err := svc.VerifyTOTP(ctx, staff.id(t, idp.app.pg), totpCode(t, secret, now.Add(tools.Period*time.Second))); err != nil {
 		t.Fatalf("a sign-in's code: %v", err)
 	}

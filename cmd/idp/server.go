@@ -43,6 +43,7 @@ type app struct {
 	activation *activation.Service // activation codes (cmd/idp/activation.go)
 	outbox     *notify.Worker      // delivers them; started by serve (startOutbox)
 	manage     *manage.Service     // entity administration use cases
+	tools      *tools.Service      // 電子身份識別工具 use cases
 }
 
 // openStores connects to Postgres (migrating it) and Redis.
@@ -131,13 +132,20 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 	admin := manage.New(pg, sessions)
 	pages.EnableAdministration(portal.Administration{Manage: admin, Activation: acts})
 	// 電子身份識別工具: the use cases behind the portal's pages and the
-	// sign-in's second step.
-	toolsSvc, err := tools.New(pg, rs, toolsKey(cfg.MasterKey))
+	// sign-in's second step. Passkeys need a host name as the issuer's host
+	// (browsers take no IP address as the WebAuthn relying party).
+	toolsSvc, err := newTools(cfg, pg, rs, outbox.Wake)
 	if err != nil {
 		return nil, err
 	}
-	pages.EnableTools(portal.Tools{TOTP: toolsSvc})
-	pages.EnableFactors(factors{Service: toolsSvc, pg: pg})
+	portalTools := portal.Tools{TOTP: toolsSvc}
+	if err := enablePasskeys(toolsSvc, cfg, rs); err != nil {
+		slog.InfoContext(ctx, "passkeys are off", "reason", err.Error())
+	} else {
+		portalTools.Passkeys = toolsSvc
+	}
+	pages.EnableTools(portalTools)
+	pages.EnableFactors(toolsSvc)
 
 	r := mux.NewRouter()
 	r.Use(login.SecurityHeaders)
@@ -174,7 +182,7 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 	}
 	return &app{cfg: cfg, pg: pg, redis: rs, rdb: rdb, keys: keys, hasher: hasher, provider: provider, st: st,
 		handler:    instrument(r, provider, base, cfg.TrustProxyHeaders),
-		activation: acts, outbox: outbox, manage: admin}, nil
+		activation: acts, outbox: outbox, manage: admin, tools: toolsSvc}, nil
 }
 
 func (a *app) Close() {

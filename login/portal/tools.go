@@ -38,18 +38,6 @@ const (
 // proven for a change of identity tools when Tools.Reauth is not set.
 const DefaultReauth = 5 * time.Minute
 
-// PasskeyStatus is where a staff login stands with passkeys.
-type PasskeyStatus struct {
-	TOTPActive bool // its 安全驗證碼 is active
-	Passkeys   int  // passkeys it holds
-	// PasskeysOff: the login switched passkeys off; only a visit in person
-	// switches them on again.
-	PasskeysOff bool
-	// MaySelfEnrolPasskeys: the login may add passkeys itself (registered
-	// with a Macau resident ID card).
-	MaySelfEnrolPasskeys bool
-}
-
 // PasskeyTools are the passkey use cases the passkey pages act through.
 // Each asks the rule book for actor and acts on the staff login euid of
 // the actor's entity.
@@ -68,8 +56,8 @@ type PasskeyTools interface {
 	SwitchOffPasskeys(ctx context.Context, actor storage.Actor, euid string) error
 	// Tools lists the identity tools of the login.
 	Tools(ctx context.Context, actor storage.Actor, euid string) ([]storage.IdentityTool, error)
-	// Status is where the login of id loginID stands with passkeys.
-	Status(ctx context.Context, loginID int64) (PasskeyStatus, error)
+	// Status is where the login of id loginID stands with its tools.
+	Status(ctx context.Context, loginID int64) (tools.ToolStatus, error)
 }
 
 // Tools is what the identity-tool pages act through.

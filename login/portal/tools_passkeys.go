@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/entity-account/idp/login/kit"
+	"github.com/entity-account/idp/login/tools"
 	"github.com/entity-account/idp/storage"
 )
 
@@ -25,14 +26,14 @@ import (
 //
 // A login whose document is not a Macau resident ID card is told why it
 // cannot add passkeys here, and pointed to 安全驗證碼: the use case
-// (PasskeyStatus.MaySelfEnrolPasskeys) decides, not the page.
+// (tools.ToolStatus) decides, not the page.
 
 type passkeysPage struct {
 	chrome
 	CSRF   string
 	Action string
 	Rows   []toolRow
-	Status PasskeyStatus
+	Status tools.ToolStatus
 	Done   string // a status after a change
 	Error  string // a refusal not tied to a field
 	// Fresh: the password is fresh, so the page offers its changes (remove
@@ -84,9 +85,9 @@ func (h *Handler) renderPasskeys(w http.ResponseWriter, r *http.Request, tr *too
 		Fresh:  tr.fresh && !st.PasskeysOff,
 		Reauth: reauthForm{Username: tr.pt.Principal.Username},
 	}
-	p.ShowReauth = !tr.fresh && !st.PasskeysOff && (st.MaySelfEnrolPasskeys || len(own) > 0)
-	p.AddForm = p.Fresh && st.MaySelfEnrolPasskeys
-	p.OffForm = p.Fresh && (st.MaySelfEnrolPasskeys || len(own) > 0)
+	p.ShowReauth = !tr.fresh && !st.PasskeysOff && (st.MayAddPasskey || len(own) > 0)
+	p.AddForm = p.Fresh && st.MayAddPasskey
+	p.OffForm = p.Fresh && (st.SelfConfirms || len(own) > 0)
 	if edit != nil {
 		edit(&p)
 	}

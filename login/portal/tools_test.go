@@ -12,6 +12,7 @@ import (
 	"github.com/boombuler/barcode/qr"
 
 	"github.com/entity-account/idp/login/kit"
+	"github.com/entity-account/idp/login/tools"
 	"github.com/entity-account/idp/storage"
 	"github.com/entity-account/idp/templates"
 )
@@ -41,7 +42,7 @@ func TestToolPagesRender(t *testing.T) {
 		}
 		pk := func(edit func(*passkeysPage)) passkeysPage {
 			p := passkeysPage{chrome: ch, CSRF: "tok", Action: "/account/tools/passkeys", Rows: rows, Fresh: true,
-				Status: PasskeyStatus{MaySelfEnrolPasskeys: true, Passkeys: 1}, AddForm: true, OffForm: true, Options: `{"publicKey":{}}`, State: "st"}
+				Status: tools.ToolStatus{MayAddPasskey: true, SelfConfirms: true, Passkeys: 1}, AddForm: true, OffForm: true, Options: `{"publicKey":{}}`, State: "st"}
 			if edit != nil {
 				edit(&p)
 			}
@@ -61,7 +62,7 @@ func TestToolPagesRender(t *testing.T) {
 				p.Status.PasskeysOff, p.Fresh, p.AddForm, p.OffForm = true, false, false, false
 			}),
 			"account_tools_passkeys.html#none": pk(func(p *passkeysPage) {
-				p.Status.MaySelfEnrolPasskeys, p.AddForm, p.OffForm, p.Rows = false, false, false, nil
+				p.Status.SelfConfirms, p.AddForm, p.OffForm, p.Rows = false, false, false, nil
 			}),
 			"account_tools_passkeys.html#reauth": pk(func(p *passkeysPage) {
 				p.Fresh, p.AddForm, p.OffForm, p.ShowReauth, p.Reauth.Error = false, false, false, true, "e"
@@ -128,7 +129,7 @@ func TestPasskeyFormContract(t *testing.T) {
 	}
 	c := k.Common(httptest.NewRequest("GET", "/oidc/account/tools/passkeys", nil), "en")
 	page := passkeysPage{chrome: chrome{Common: c, Current: "tools", LogoutCSRF: "tok"}, CSRF: "tok", Action: "/oidc/account/tools/passkeys",
-		Fresh: true, Status: PasskeyStatus{MaySelfEnrolPasskeys: true}, AddForm: true,
+		Fresh: true, Status: tools.ToolStatus{MayAddPasskey: true, SelfConfirms: true}, AddForm: true,
 		Options: `{"publicKey":{"challenge":"abc","rp":{"name":"<x>"}}}`, State: "st&1"}
 	w := httptest.NewRecorder()
 	k.Render(w, 200, "account_tools_passkeys.html", page)

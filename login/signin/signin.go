@@ -291,7 +291,7 @@ func (h *Handler) renderForm(w http.ResponseWriter, r *http.Request, ar *storage
 		Username:      username,
 		Error:         errMsg,
 	}
-	if h.factors != nil {
+	if h.factors != nil && h.factors.PasskeysEnabled() {
 		// Nothing is stored for it: the ceremony's state travels sealed in
 		// the form, so an anonymous visit costs us no memory.
 		if opts, state, err := h.factors.BeginPasskeySignIn(r.Context()); err == nil {

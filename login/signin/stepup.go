@@ -13,6 +13,7 @@ import (
 
 	"github.com/entity-account/idp/login/edge"
 	"github.com/entity-account/idp/login/kit"
+	"github.com/entity-account/idp/login/tools"
 	idpop "github.com/entity-account/idp/op"
 	"github.com/entity-account/idp/op/telemetry"
 	"github.com/entity-account/idp/storage"
@@ -26,11 +27,13 @@ import (
 // alone, which is itself two factors.
 
 // Factors is what the sign-in needs of the electronic identity tools
-// (login/tools).
+// (login/tools implements it).
 type Factors interface {
-	// Usable reports what the login can prove at sign-in now, and why not
-	// when it can prove nothing (for the page that explains the way).
-	Usable(ctx context.Context, loginID int64) (FactorStatus, error)
+	// Status is what the login holds: what it can prove at sign-in now,
+	// and why not when it can prove nothing (for the page that explains).
+	Status(ctx context.Context, loginID int64) (tools.ToolStatus, error)
+	// PasskeysEnabled reports whether passkeys can be used here at all.
+	PasskeysEnabled() bool
 	// VerifyTOTP checks a code of the login's active 安全驗證碼: once, throttled.
 	VerifyTOTP(ctx context.Context, loginID int64, code string) error
 	BeginPasskeyCheck(ctx context.Context, loginID int64) (options json.RawMessage, state string, err error)
@@ -39,19 +42,7 @@ type Factors interface {
 	FinishPasskeySignIn(ctx context.Context, state string, response []byte) (loginID int64, subject string, amr []string, err error)
 }
 
-// FactorStatus is what a login holds for the second step.
-type FactorStatus struct {
-	TOTP     bool // an active 安全驗證碼
-	Passkeys bool // at least one passkey
-	// TOTPPending: a 安全驗證碼 waits for the in-person check.
-	TOTPPending bool
-	// SelfEnrol: the login may enable a tool itself (a Macau resident ID);
-	// otherwise only a visit in person can.
-	SelfEnrol bool
-}
-
-// Any reports whether the login can prove a tool now.
-func (f FactorStatus) Any() bool { return f.TOTP || f.Passkeys }
+var _ Factors = (*tools.Service)(nil)
 
 // EnableFactors turns on the second step and the passkey sign-in. Without
 // it, a request that needs more than the password is refused at once.
@@ -155,20 +146,23 @@ func (h *Handler) showVerify(w http.ResponseWriter, r *http.Request) error {
 
 func (h *Handler) renderVerify(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, cur *kit.Signed, status int, codeErr, pageErr string) error {
 	ctx := r.Context()
-	fs, err := h.factors.Usable(ctx, cur.Session.LoginID)
+	st, err := h.factors.Status(ctx, cur.Session.LoginID)
 	if err != nil {
 		return err
 	}
-	if !fs.Any() {
-		h.noTool(w, r, ar, fs)
+	if !h.factors.PasskeysEnabled() {
+		st.Passkeys = 0
+	}
+	if !st.TOTPActive() && st.Passkeys == 0 {
+		h.noTool(w, r, ar, st)
 		return nil
 	}
 	lang := h.k.Language(r, ar.UILocales...)
 	page := verifyPage{
 		Common: h.k.Common(r, lang), ServiceName: h.serviceName(ctx, ar, lang), AuthRequestID: ar.ID,
-		CSRF: h.k.CSRFToken(w, r, ar.ID), TOTP: fs.TOTP, CodeError: codeErr, Error: pageErr,
+		CSRF: h.k.CSRFToken(w, r, ar.ID), TOTP: st.TOTPActive(), CodeError: codeErr, Error: pageErr,
 	}
-	if fs.Passkeys {
+	if st.Passkeys > 0 {
 		opts, state, err := h.factors.BeginPasskeyCheck(ctx, cur.Session.LoginID)
 		if err != nil {
 			return err
@@ -281,7 +275,7 @@ func withMethods(amr []string, methods ...string) []string {
 // to enable one, in their language — in the portal for a Macau resident ID,
 // by a visit in person otherwise — and offers the way back to the
 // e-service, which learns that the level was not reached.
-func (h *Handler) noTool(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, fs FactorStatus) {
+func (h *Handler) noTool(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, st tools.ToolStatus) {
 	back := &redirectCatcher{header: http.Header{}}
 	h.flow.Fail(edge.IssuerOnRedirect(back, h.cfg.Issuer), r, ar,
 		idpop.LevelRefusal(ar, "the staff login has no electronic identity tool for the assurance level this e-service needs"))
@@ -290,9 +284,9 @@ func (h *Handler) noTool(w http.ResponseWriter, r *http.Request, ar *storage.Aut
 	t := h.k.T(lang)
 	key := "no_tool_in_person"
 	switch {
-	case fs.TOTPPending:
+	case st.TOTP == storage.ToolPending:
 		key = "no_tool_pending"
-	case fs.SelfEnrol:
+	case st.SelfConfirms:
 		key = "no_tool_self"
 	}
 	page := kit.MessagePage{Common: h.k.Common(r, lang), Heading: t["no_tool_heading"], Message: t[key], IsError: true}

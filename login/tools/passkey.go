@@ -111,6 +111,10 @@ var (
 	errNoPasskeys = errors.New("tools: passkeys are not enabled")
 )
 
+// PasskeysEnabled reports whether the passkey ceremonies are on
+// (EnablePasskeys): an issuer with an IP address as its host has none.
+func (s *Service) PasskeysEnabled() bool { return s.passkeys != nil }
+
 func (s *Service) ceremonies() (*passkeys, error) {
 	if s.passkeys == nil {
 		return nil, errNoPasskeys
@@ -560,6 +564,9 @@ type ToolStatus struct {
 	// MayAddPasskey: the login may enrol a passkey itself now (a Macau
 	// resident ID, passkeys on, below storage.MaxPasskeys).
 	MayAddPasskey bool
+	// SelfConfirms: the login enables its tools alone (a Macau resident
+	// ID); any other document needs a visit in person.
+	SelfConfirms bool
 }
 
 // TOTPActive reports whether the login's TOTP can be used at sign-in.
@@ -575,7 +582,7 @@ func (s *Service) Status(ctx context.Context, loginID int64) (ToolStatus, error)
 	if err != nil {
 		return ToolStatus{}, notFound(err, "The staff login")
 	}
-	st := ToolStatus{PasskeysOff: acct.PasskeysOff != nil}
+	st := ToolStatus{PasskeysOff: acct.PasskeysOff != nil, SelfConfirms: storage.SelfConfirmsTools(acct.Login)}
 	if storage.PasskeysUsable(acct) {
 		st.Passkeys = len(acct.Passkeys)
 		st.MayAddPasskey = len(acct.Passkeys) < storage.MaxPasskeys

@@ -175,11 +175,21 @@ func (c *chrome) follow(label string) {
 // It returns that URL.
 func (c *chrome) pressUntil(label, prefix string) string {
 	c.t.Helper()
-	c.do("press "+label, chromedp.Click(buttonLabelled(label), chromedp.NodeVisible))
+	return c.clickUntil(buttonLabelled(label), prefix)
+}
+
+// clickUntil clicks what sel selects and waits, as pressUntil does, for a
+// document request to prefix.
+func (c *chrome) clickUntil(sel chromedp.Search, prefix string) string {
+	c.t.Helper()
+	c.mu.Lock()
+	seen := len(c.docs) // only what this click leads to counts
+	c.mu.Unlock()
+	c.do("click", chromedp.Click(sel, chromedp.NodeVisible))
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		c.mu.Lock()
-		for _, u := range c.docs {
+		for _, u := range c.docs[seen:] {
 			if strings.HasPrefix(u, prefix) {
 				c.mu.Unlock()
 				return u
@@ -191,7 +201,7 @@ func (c *chrome) pressUntil(label, prefix string) string {
 	c.mu.Lock()
 	docs := append([]string(nil), c.docs...)
 	c.mu.Unlock()
-	c.t.Fatalf("after %q no request to %s; documents requested: %q\n%s", label, prefix, docs, c.where())
+	c.t.Fatalf("no request to %s; documents requested: %q\n%s", prefix, docs, c.where())
 	return ""
 }
 

@@ -98,6 +98,11 @@ func TestStepUpWithSecurityCode(t *testing.T) {
 	if strings.Contains(v.Body, `name="password"`) {
 		t.Error("the second step asks for the password again")
 	}
+	// The way out tells the client: access_denied, never a lower level.
+	if out, _ := url.Parse(html.UnescapeString(submatch(cancelLink, v.Body))); out == nil ||
+		!strings.HasPrefix(out.String(), web.RedirectURIs[0]) || out.Query().Get("error") != "access_denied" || out.Query().Get("state") != p.State {
+		t.Errorf("cancel link %v", out)
+	}
 
 	bad := b.verifyCode(v, wrongCode(t, secret, time.Now()))
 	if bad.StatusCode != http.StatusBadRequest || !strings.Contains(bad.Body, `aria-invalid="true"`) || !strings.Contains(bad.Body, "安全驗證碼不正確") {
@@ -269,6 +274,8 @@ func TestNoToolRefusals(t *testing.T) {
 		t.Errorf("bad claims: %v", u.Query())
 	}
 }
+
+var cancelLink = regexp.MustCompile(`<p class="small"><a href="([^"]+)">`)
 
 var backLink = regexp.MustCompile(`<a class="button" href="([^"]+)"`)
 

@@ -100,6 +100,9 @@ type verifyPage struct {
 	PasskeyOptions string // the passkey check's options ("" without passkeys)
 	PasskeyState   string
 	Error          string
+	// BackURL leaves the second step: the client's redirect URI with the
+	// refusal, as when the login has no tool.
+	BackURL string
 }
 
 // stepUp is the second step's state for a request: the browser's session,
@@ -161,6 +164,7 @@ func (h *Handler) renderVerify(w http.ResponseWriter, r *http.Request, ar *stora
 	page := verifyPage{
 		Common: h.k.Common(r, lang), ServiceName: h.serviceName(ctx, ar, lang), AuthRequestID: ar.ID,
 		CSRF: h.k.CSRFToken(w, r, ar.ID), TOTP: st.TOTPActive(), CodeError: codeErr, Error: pageErr,
+		BackURL: h.refusalURL(r, ar, "the person left the second step"),
 	}
 	if st.Passkeys > 0 {
 		opts, state, err := h.factors.BeginPasskeyCheck(ctx, cur.Session.LoginID)
@@ -276,9 +280,7 @@ func withMethods(amr []string, methods ...string) []string {
 // by a visit in person otherwise — and offers the way back to the
 // e-service, which learns that the level was not reached.
 func (h *Handler) noTool(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, st tools.ToolStatus) {
-	back := &redirectCatcher{header: http.Header{}}
-	h.flow.Fail(edge.IssuerOnRedirect(back, h.cfg.Issuer), r, ar,
-		idpop.LevelRefusal(ar, "the staff login has no electronic identity tool for the assurance level this e-service needs"))
+	back := h.refusalURL(r, ar, "the staff login has no electronic identity tool for the assurance level this e-service needs")
 	telemetry.SignIn(telemetry.SignInRefused)
 	lang := h.k.Language(r, ar.UILocales...)
 	t := h.k.T(lang)
@@ -290,10 +292,19 @@ func (h *Handler) noTool(w http.ResponseWriter, r *http.Request, ar *storage.Aut
 		key = "no_tool_self"
 	}
 	page := kit.MessagePage{Common: h.k.Common(r, lang), Heading: t["no_tool_heading"], Message: t[key], IsError: true}
-	if loc := back.header.Get("Location"); loc != "" {
-		page.LinkURL, page.LinkText = loc, t["no_access_back"]
+	if back != "" {
+		page.LinkURL, page.LinkText = back, t["no_access_back"]
 	}
 	h.k.Render(w, http.StatusForbidden, "message.html", page)
+}
+
+// refusalURL is where the client learns that the sign-in did not reach
+// the level ar needs: its redirect URI with the refusal (LevelRefusal),
+// state and iss; "" when the library would not redirect.
+func (h *Handler) refusalURL(r *http.Request, ar *storage.AuthRequest, why string) string {
+	back := &redirectCatcher{header: http.Header{}}
+	h.flow.Fail(edge.IssuerOnRedirect(back, h.cfg.Issuer), r, ar, idpop.LevelRefusal(ar, why))
+	return back.header.Get("Location")
 }
 
 // submitPasskeyLogin is the sign-in with a passkey alone: the passkey

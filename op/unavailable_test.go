@@ -251,7 +251,7 @@ func TestObservedStoresMarkOnlyFailures(t *testing.T) {
 func TestObserversCoverTheStores(t *testing.T) {
 	notUsedByProtocol := map[string]bool{
 		// The portal's pages use these, not op.Storage.
-		"ChangePassword": true, "StaffLogin": true, "Entity": true, "EntityAccount": true,
+		"ChangePassword": true, "StaffLogin": true, "Entity": true, "EntityAccount": true, "Tools": true,
 	}
 	for _, tc := range []struct {
 		iface, impl reflect.Type

@@ -570,10 +570,7 @@ func TestBackchannelDeliveriesCommand(t *testing.T) {
 	}
 	refuse.wantNoMore(t, 1) // 400 is final: never asked again
 
-	t.Setenv("IDP_DATABASE_URL", idp.app.cfg.DatabaseURL)
-	t.Setenv("IDP_LOG_LEVEL", "warn")
-	logger := slog.Default() // the command sets its own, as the binary does
-	t.Cleanup(func() { slog.SetDefault(logger) })
+	idp.runsCommands(t)
 	var out bytes.Buffer
 	if err := logoutDeliveries([]string{"--json", "--limit", "10"}, &out); err != nil {
 		t.Fatal(err)

@@ -18,10 +18,7 @@ import (
 // operator's command, as the binary runs it, and returns it.
 func machineClient(t *testing.T, idp *testIDP, dept string, scopes ...string) machineClientOutput {
 	t.Helper()
-	t.Setenv("IDP_DATABASE_URL", idp.app.cfg.DatabaseURL)
-	t.Setenv("IDP_REDIS_URL", idp.app.cfg.RedisURL)
-	t.Setenv("IDP_REDIS_PREFIX", idp.app.cfg.RedisPrefix)
-	t.Setenv("IDP_LOG_LEVEL", "warn")
+	idp.runsCommands(t)
 	args := []string{"client", "create", "--department", dept, "--kind", "machine", "--json"}
 	for _, sc := range scopes {
 		args = append(args, "--scope", sc)

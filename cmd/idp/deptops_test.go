@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"log/slog"
 	"strings"
 	"testing"
 )
@@ -12,12 +11,7 @@ import (
 // who is assigned, and an e-service closed to an entity.
 func TestOperatorServiceGroupsAndClose(t *testing.T) {
 	idp := startIDP(t, nil)
-	t.Setenv("IDP_DATABASE_URL", idp.app.cfg.DatabaseURL)
-	t.Setenv("IDP_REDIS_URL", idp.app.cfg.RedisURL)
-	t.Setenv("IDP_REDIS_PREFIX", idp.app.cfg.RedisPrefix)
-	t.Setenv("IDP_LOG_LEVEL", "warn")
-	logger := slog.Default() // the command sets its own, as the binary does
-	t.Cleanup(func() { slog.SetDefault(logger) })
+	idp.runsCommands(t)
 
 	for _, args := range [][]string{
 		{"--service", "demo", "--code", "site-a", "--name-zh", "甲地盤", "--name-en", "Site A"},

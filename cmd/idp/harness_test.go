@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -102,6 +103,21 @@ func startIDP(t *testing.T, extraEnv map[string]string) *testIDP {
 	idp := &testIDP{t: t, app: a, srv: srv, issuer: issuer, demo: demo, rpURL: rpURL}
 	idp.other = idp.seedOtherService()
 	return idp
+}
+
+// runsCommands configures the operator's commands, for the rest of the
+// test, as the binary would be on this node's stores: its database, Redis
+// prefix and master key. The commands set their own logger, as the binary
+// does; the test's is put back at the end.
+func (idp *testIDP) runsCommands(t *testing.T) {
+	t.Helper()
+	t.Setenv("IDP_DATABASE_URL", idp.app.cfg.DatabaseURL)
+	t.Setenv("IDP_REDIS_URL", idp.app.cfg.RedisURL)
+	t.Setenv("IDP_REDIS_PREFIX", idp.app.cfg.RedisPrefix)
+	t.Setenv("IDP_MASTER_KEY", hex.EncodeToString(idp.app.cfg.MasterKey))
+	t.Setenv("IDP_LOG_LEVEL", "warn")
+	logger := slog.Default()
+	t.Cleanup(func() { slog.SetDefault(logger) })
 }
 
 // seedOtherService registers e-service "other" (policy enrolled) with group

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -55,12 +54,7 @@ func clientPost(t *testing.T, endpoint, id, secret string, form url.Values) (int
 // revocation ends it at once. What must be refused is.
 func TestMachineClientCredentials(t *testing.T) {
 	idp := startIDP(t, nil)
-	t.Setenv("IDP_DATABASE_URL", idp.app.cfg.DatabaseURL)
-	t.Setenv("IDP_REDIS_URL", idp.app.cfg.RedisURL)
-	t.Setenv("IDP_REDIS_PREFIX", idp.app.cfg.RedisPrefix)
-	t.Setenv("IDP_LOG_LEVEL", "warn")
-	logger := slog.Default()
-	t.Cleanup(func() { slog.SetDefault(logger) })
+	idp.runsCommands(t)
 	ctx := t.Context()
 
 	// ---- operator commands ----

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -217,12 +216,7 @@ func TestBackchannelStaffDeletedAndEntityClosed(t *testing.T) {
 // does (configuration from the environment): show, then close.
 func TestOperatorEntityCommands(t *testing.T) {
 	idp := startIDP(t, nil)
-	t.Setenv("IDP_DATABASE_URL", idp.app.cfg.DatabaseURL)
-	t.Setenv("IDP_REDIS_URL", idp.app.cfg.RedisURL)
-	t.Setenv("IDP_REDIS_PREFIX", idp.app.cfg.RedisPrefix)
-	t.Setenv("IDP_LOG_LEVEL", "warn")
-	logger := slog.Default() // the command sets its own, as the binary does
-	t.Cleanup(func() { slog.SetDefault(logger) })
+	idp.runsCommands(t)
 
 	// Opening an entity whose number exists says so, not the driver's error.
 	err := entityCreate([]string{"--number", demoEntityNumber, "--name-zh", "重複", "--application-number", "A-DUP",

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -143,12 +142,7 @@ func TestDepartmentAPIServiceMinLevel(t *testing.T) {
 // running node's cached clients follow at once.
 func TestOperatorServiceLevel(t *testing.T) {
 	idp := startIDP(t, nil)
-	t.Setenv("IDP_DATABASE_URL", idp.app.cfg.DatabaseURL)
-	t.Setenv("IDP_REDIS_URL", idp.app.cfg.RedisURL)
-	t.Setenv("IDP_REDIS_PREFIX", idp.app.cfg.RedisPrefix)
-	t.Setenv("IDP_LOG_LEVEL", "warn")
-	logger := slog.Default() // the command sets its own, as the binary does
-	t.Cleanup(func() { slog.SetDefault(logger) })
+	idp.runsCommands(t)
 	ctx := context.Background()
 
 	idp.clientLevelSoon(t, "other-web", storage.LevelNone)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"html/template"
 	"net"
 	"net/http"
@@ -11,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 
 	"github.com/entity-account/idp/login/tools"
@@ -117,22 +114,7 @@ func TestPasskeyScriptInChromium(t *testing.T) {
 	t.Cleanup(srv.Close)
 
 	c := newChrome(t)
-	err = chromedp.Do(c.ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		if _, err := cdp.Call(ctx, tg, webauthn.Enable, webauthn.EnableParams{}); err != nil {
-			return err
-		}
-		_, err := cdp.Call(ctx, tg, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{
-			Options: &webauthn.VirtualAuthenticatorOptions{
-				Protocol: webauthn.AuthenticatorProtocolCtap2, Ctap2version: webauthn.Ctap2versionCtap21,
-				Transport: webauthn.AuthenticatorTransportInternal, HasResidentKey: true, HasUserVerification: true,
-				IsUserVerified: true, AutomaticPresenceSimulation: true,
-			},
-		})
-		return err
-	}))
-	if err != nil {
-		t.Fatalf("virtual authenticator: %v", err)
-	}
+	c.withAuthenticator()
 
 	c.open(base + "/page?kind=create")
 	c.do("enrol", chromedp.Click(buttonLabelled("Go"), chromedp.NodeVisible))

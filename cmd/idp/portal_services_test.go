@@ -339,8 +339,7 @@ func TestPortalServicesRefusals(t *testing.T) {
 // cases as the operator, for the login's own entity.
 func TestOperatorServiceCommands(t *testing.T) {
 	idp := startIDP(t, nil)
-	t.Setenv("IDP_DATABASE_URL", idp.app.cfg.DatabaseURL)
-	t.Setenv("IDP_LOG_LEVEL", "warn")
+	idp.runsCommands(t)
 	staff02 := idp.login("staff02")
 
 	if err := serviceAssign([]string{"--service", "demo", "--euid", staff02.EUID, "--group", "operator"}); err != nil {

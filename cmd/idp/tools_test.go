@@ -1,10 +1,8 @@
 package main
 
 import (
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -24,13 +22,7 @@ import (
 // is in the entity's audit trail.
 func TestToolsApproveAndReset(t *testing.T) {
 	idp := startIDP(t, nil)
-	t.Setenv("IDP_DATABASE_URL", idp.app.cfg.DatabaseURL)
-	t.Setenv("IDP_REDIS_URL", idp.app.cfg.RedisURL)
-	t.Setenv("IDP_REDIS_PREFIX", idp.app.cfg.RedisPrefix)
-	t.Setenv("IDP_MASTER_KEY", hex.EncodeToString(idp.app.cfg.MasterKey))
-	t.Setenv("IDP_LOG_LEVEL", "warn")
-	logger := slog.Default()
-	t.Cleanup(func() { slog.SetDefault(logger) })
+	idp.runsCommands(t)
 	ctx := t.Context()
 
 	staff := idp.login("staff02")
@@ -110,13 +102,7 @@ func TestToolsApproveAndReset(t *testing.T) {
 // they are off), audited as the operator, the holder told both times.
 func TestToolsEnablePasskeys(t *testing.T) {
 	idp := startIDP(t, nil)
-	t.Setenv("IDP_DATABASE_URL", idp.app.cfg.DatabaseURL)
-	t.Setenv("IDP_REDIS_URL", idp.app.cfg.RedisURL)
-	t.Setenv("IDP_REDIS_PREFIX", idp.app.cfg.RedisPrefix)
-	t.Setenv("IDP_MASTER_KEY", hex.EncodeToString(idp.app.cfg.MasterKey))
-	t.Setenv("IDP_LOG_LEVEL", "warn")
-	logger := slog.Default()
-	t.Cleanup(func() { slog.SetDefault(logger) })
+	idp.runsCommands(t)
 	ctx := t.Context()
 
 	staff := idp.login("staff01")

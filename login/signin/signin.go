@@ -117,20 +117,9 @@ func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request) error {
 // wrong password give one answer, after one password hash each.
 func (h *Handler) submitLogin(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	if err := kit.ParseForm(w, r); err != nil {
-		return errUnreadableForm
-	}
-	id := r.PostForm.Get("authRequestID")
-	if !h.k.CSRFValid(r, id, r.PostForm.Get("csrf_token")) {
-		return errForged
-	}
-	ar, err := h.loadRequest(r, id)
-	if err != nil {
+	ar, err := h.postedRequest(w, r)
+	if ar == nil {
 		return err
-	}
-	if ar.Done {
-		http.Redirect(w, r, h.flow.CallbackURL(ar.ID), http.StatusFound)
-		return nil
 	}
 	c := ReadCredentials(r.PostForm)
 	form := h.form(w, r, ar, c.EntityNumber, c.Username)
@@ -245,6 +234,29 @@ func sessionSatisfies(sess *storage.Session, ar *storage.AuthRequest, now time.T
 		return false
 	}
 	return true
+}
+
+// postedRequest reads a sign-in form: parsed, its CSRF token this
+// browser's for its auth request, the request still waiting for a sign-in.
+// A request answered already goes on to the callback; then, as on every
+// refusal, it returns nil (with the error to answer, if any).
+func (h *Handler) postedRequest(w http.ResponseWriter, r *http.Request) (*storage.AuthRequest, error) {
+	if err := kit.ParseForm(w, r); err != nil {
+		return nil, errUnreadableForm
+	}
+	id := r.PostForm.Get("authRequestID")
+	if !h.k.CSRFValid(r, id, r.PostForm.Get("csrf_token")) {
+		return nil, errForged
+	}
+	ar, err := h.loadRequest(r, id)
+	if err != nil {
+		return nil, err
+	}
+	if ar.Done {
+		http.Redirect(w, r, h.flow.CallbackURL(ar.ID), http.StatusFound)
+		return nil, nil
+	}
+	return ar, nil
 }
 
 // loadRequest fetches the auth request; errExpired when there is none.

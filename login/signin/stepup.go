@@ -106,37 +106,38 @@ type verifyPage struct {
 }
 
 // stepUp is the second step's state for a request: the browser's session,
-// which must be good for ar but for the level.
-func (h *Handler) stepUp(w http.ResponseWriter, r *http.Request, id string) (*storage.AuthRequest, *kit.Signed, bool, error) {
-	ar, err := h.loadRequest(r, id)
-	if err != nil {
-		return nil, nil, false, err
-	}
+// which must be good for ar but for the level. It answers itself (and
+// returns false) when there is no second step to show.
+func (h *Handler) stepUp(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest) (*kit.Signed, bool, error) {
 	if ar.Done {
 		http.Redirect(w, r, h.flow.CallbackURL(ar.ID), http.StatusFound)
-		return nil, nil, false, nil
+		return nil, false, nil
 	}
 	if h.factors == nil {
-		return nil, nil, false, errExpired
+		return nil, false, errExpired
 	}
 	cur, err := h.k.SignedIn(r)
 	if err != nil {
-		return nil, nil, false, err
+		return nil, false, err
 	}
 	if cur == nil || !sessionSatisfies(cur.Session, ar, h.k.Now()) {
 		// No password yet in this browser (or not for this request): the
 		// whole sign-in first.
 		http.Redirect(w, r, h.k.BasePath+loginPath+"?authRequestID="+ar.ID, http.StatusFound)
-		return nil, nil, false, nil
+		return nil, false, nil
 	}
-	return ar, cur, true, nil
+	return cur, true, nil
 }
 
 // showVerify is the second step: the code of 安全驗證碼, or the passkey,
 // whichever the login holds; a page that explains how to enable a tool
 // when it holds none.
 func (h *Handler) showVerify(w http.ResponseWriter, r *http.Request) error {
-	ar, cur, ok, err := h.stepUp(w, r, r.URL.Query().Get("authRequestID"))
+	ar, err := h.loadRequest(r, r.URL.Query().Get("authRequestID"))
+	if err != nil {
+		return err
+	}
+	cur, ok, err := h.stepUp(w, r, ar)
 	if !ok {
 		return err
 	}
@@ -207,14 +208,12 @@ func (h *Handler) submitVerifyPasskey(w http.ResponseWriter, r *http.Request) er
 // stepUpForm reads a second-step form: parsed, its CSRF token this
 // browser's, for a request waiting for the second step.
 func (h *Handler) stepUpForm(w http.ResponseWriter, r *http.Request) (*storage.AuthRequest, *kit.Signed, bool, error) {
-	if err := kit.ParseForm(w, r); err != nil {
-		return nil, nil, false, errUnreadableForm
+	ar, err := h.postedRequest(w, r)
+	if ar == nil {
+		return nil, nil, false, err
 	}
-	id := r.PostForm.Get("authRequestID")
-	if !h.k.CSRFValid(r, id, r.PostForm.Get("csrf_token")) {
-		return nil, nil, false, errForged
-	}
-	return h.stepUp(w, r, id)
+	cur, ok, err := h.stepUp(w, r, ar)
+	return ar, cur, ok, err
 }
 
 // verifyRefused shows the second step again with why the code or the
@@ -312,20 +311,9 @@ func (h *Handler) refusalURL(r *http.Request, ar *storage.AuthRequest, why strin
 // wrong password, reserved before the check.
 func (h *Handler) submitPasskeyLogin(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	if err := kit.ParseForm(w, r); err != nil {
-		return errUnreadableForm
-	}
-	id := r.PostForm.Get("authRequestID")
-	if !h.k.CSRFValid(r, id, r.PostForm.Get("csrf_token")) {
-		return errForged
-	}
-	ar, err := h.loadRequest(r, id)
-	if err != nil {
+	ar, err := h.postedRequest(w, r)
+	if ar == nil {
 		return err
-	}
-	if ar.Done {
-		http.Redirect(w, r, h.flow.CallbackURL(ar.ID), http.StatusFound)
-		return nil
 	}
 	if h.factors == nil {
 		return errExpired

@@ -27,14 +27,23 @@ func (s *Store) PublishClaimsChanged(ctx context.Context, subjects ...string) er
 // SubscribeClaimsChanged calls forget with the subjects of every change
 // published until ctx ends. It returns once the subscription is in place.
 func (s *Store) SubscribeClaimsChanged(ctx context.Context, forget func(subjects []string)) error {
-	sub := s.rdb.Subscribe(ctx, s.kClaimsChannel())
+	return s.subscribe(ctx, s.kClaimsChannel(), "claims changes", 256, func(payload string) {
+		forget(strings.Split(payload, "\n"))
+	})
+}
+
+// subscribe calls fn with the payload of every message published on
+// channel until ctx ends, in order, on one goroutine. It returns once the
+// subscription is in place.
+func (s *Store) subscribe(ctx context.Context, channel, what string, size int, fn func(payload string)) error {
+	sub := s.rdb.Subscribe(ctx, channel)
 	if _, err := sub.Receive(ctx); err != nil { // the subscription's confirmation
 		sub.Close()
-		return wrap("subscribe to claims changes", err)
+		return wrap("subscribe to "+what, err)
 	}
 	go func() {
 		defer sub.Close()
-		ch := sub.Channel(goredis.WithChannelSize(256))
+		ch := sub.Channel(goredis.WithChannelSize(size))
 		for {
 			select {
 			case <-ctx.Done():
@@ -43,7 +52,7 @@ func (s *Store) SubscribeClaimsChanged(ctx context.Context, forget func(subjects
 				if !ok {
 					return
 				}
-				forget(strings.Split(m.Payload, "\n"))
+				fn(m.Payload)
 			}
 		}
 	}()

@@ -4,8 +4,6 @@ import (
 	"context"
 	"strconv"
 	"strings"
-
-	goredis "github.com/redis/go-redis/v9"
 )
 
 // E-service changes: every node keeps clients in memory for a short time
@@ -34,33 +32,15 @@ func (s *Store) PublishServicesChanged(ctx context.Context, serviceIDs ...int64)
 // change published until ctx ends. It returns once the subscription is in
 // place.
 func (s *Store) SubscribeServicesChanged(ctx context.Context, forget func(serviceIDs []int64)) error {
-	sub := s.rdb.Subscribe(ctx, s.kServicesChannel())
-	if _, err := sub.Receive(ctx); err != nil { // the subscription's confirmation
-		sub.Close()
-		return wrap("subscribe to services changes", err)
-	}
-	go func() {
-		defer sub.Close()
-		ch := sub.Channel(goredis.WithChannelSize(64))
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case m, ok := <-ch:
-				if !ok {
-					return
-				}
-				var ids []int64
-				for _, f := range strings.Split(m.Payload, "\n") {
-					if id, err := strconv.ParseInt(f, 10, 64); err == nil {
-						ids = append(ids, id)
-					}
-				}
-				if len(ids) > 0 {
-					forget(ids)
-				}
+	return s.subscribe(ctx, s.kServicesChannel(), "services changes", 64, func(payload string) {
+		var ids []int64
+		for _, f := range strings.Split(payload, "\n") {
+			if id, err := strconv.ParseInt(f, 10, 64); err == nil {
+				ids = append(ids, id)
 			}
 		}
-	}()
-	return nil
+		if len(ids) > 0 {
+			forget(ids)
+		}
+	})
 }

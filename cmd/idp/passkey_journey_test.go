@@ -169,17 +169,7 @@ func TestBrowserPasskeys(t *testing.T) {
 	if n := eval[int](c, `document.querySelectorAll('[data-passkey=create]').length`); n != 1 {
 		t.Errorf("after the operator's enable: %d add forms", n)
 	}
-	e := idp.demoEntity(t)
-	events, err := idp.app.pg.EntityAuditEvents(t.Context(), e.ID, 0, 50)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, ev := range events {
-		if strings.HasPrefix(ev.Action, "tool.") && ev.Target == admin.EUID {
-			got = append(got, ev.ActorKind+" "+ev.Action)
-		}
-	}
+	got := idp.toolAudit(t, admin)
 	want := "operator tool.passkey.enable,staff tool.passkey.off,staff tool.passkey.add"
 	if strings.Join(got, ",") != want {
 		t.Errorf("audit %v, want %s", got, want)

@@ -80,17 +80,7 @@ func TestToolsApproveAndReset(t *testing.T) {
 	if err := run([]string{"tools", "reset", "--entity", demoEntityNumber, "--euid", staff.EUID}); err == nil || !strings.Contains(err.Error(), "no identity tool") {
 		t.Errorf("second reset: %v", err)
 	}
-	e := idp.demoEntity(t)
-	events, err := idp.app.pg.EntityAuditEvents(ctx, e.ID, 0, 50)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, ev := range events {
-		if strings.HasPrefix(ev.Action, "tool.") && ev.Target == staff.EUID {
-			got = append(got, ev.ActorKind+" "+ev.Action)
-		}
-	}
+	got := idp.toolAudit(t, staff)
 	want := "operator tool.reset,operator tool.approve,staff tool.confirm,staff tool.enrol"
 	if strings.Join(got, ",") != want {
 		t.Errorf("audit %v, want %s", got, want)
@@ -147,23 +137,13 @@ func TestToolsEnablePasskeys(t *testing.T) {
 		t.Errorf("tools enable without --euid: %v", err)
 	}
 
-	e := idp.demoEntity(t)
-	events, err := idp.app.pg.EntityAuditEvents(ctx, e.ID, 0, 50)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, ev := range events {
-		if strings.HasPrefix(ev.Action, "tool.") && ev.Target == staff.EUID {
-			got = append(got, ev.ActorKind+" "+ev.Action)
-		}
-	}
+	got := idp.toolAudit(t, staff)
 	if want := "operator tool.passkey.enable,staff tool.passkey.off"; strings.Join(got, ",") != want {
 		t.Errorf("audit %v, want %s", got, want)
 	}
 	var notices int
 	if err := idp.app.pg.Pool().QueryRow(ctx, `SELECT count(*) FROM outbox WHERE entity_id = $1 AND activation_code_id IS NULL
-		AND recipient = (SELECT mobile FROM staff_logins WHERE euid = $2)`, e.ID, staff.EUID).Scan(&notices); err != nil || notices != 2 {
+		AND recipient = (SELECT mobile FROM staff_logins WHERE euid = $2)`, idp.demoEntity(t).ID, staff.EUID).Scan(&notices); err != nil || notices != 2 {
 		t.Errorf("notices to the holder: %d, %v; want 2", notices, err)
 	}
 }
@@ -206,4 +186,21 @@ func TestToolsPasskeyConfig(t *testing.T) {
 			t.Errorf("%s: %+v, %v", issuer, wa, err)
 		}
 	}
+}
+
+// toolAudit is the demo entity's audit trail of l's identity tools, newest
+// first, as "actor-kind action".
+func (idp *testIDP) toolAudit(t *testing.T, l seededLogin) []string {
+	t.Helper()
+	events, err := idp.app.pg.EntityAuditEvents(t.Context(), idp.demoEntity(t).ID, 0, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ev := range events {
+		if strings.HasPrefix(ev.Action, "tool.") && ev.Target == l.EUID {
+			got = append(got, ev.ActorKind+" "+ev.Action)
+		}
+	}
+	return got
 }

@@ -56,7 +56,7 @@ cat <<TXT
   Provider (OP):      $IDP_ISSUER
   Discovery:          $IDP_ISSUER/.well-known/openid-configuration
   Demo department app: $IDP_DEMO_RP_URL   <- open this and press 登入 / Sign in
-  Self-service portal: $IDP_ISSUER/account   (個人資料, 變更密碼; the entity account signs in here)
+  Self-service portal: $IDP_ISSUER/account   (個人資料, 變更密碼, 電子身份識別工具; the entity account signs in here)
   Activation pages:    $IDP_ISSUER/activate  (activation codes from \`idp entity create\` appear in this log)
 
   Sign in with entity number 02-000021 and one of these staff logins:

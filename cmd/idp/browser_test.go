@@ -233,12 +233,15 @@ func (c *chrome) value(id string) string {
 }
 
 // eval evaluates a JavaScript expression in the page.
-func eval[T any](c *chrome, expr string) T {
+func eval[T any](c *chrome, expr string, opts ...chromedp.EvaluateOption) T {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(c.ctx, 20*time.Second)
 	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, opts...))
 	if err != nil {
+		if len(expr) > 200 {
+			expr = expr[:200] + "…"
+		}
 		c.t.Fatalf("evaluate %s: %v\n%s", expr, err, c.where())
 	}
 	return v

@@ -142,7 +142,7 @@ func (h *Handler) submitLogin(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if refused != nil {
-		h.renderForm(w, r, ar, refused.Status, c.EntityNumber, c.Username, refused.Message(w, h.k.T(h.k.Language(r, ar.UILocales...))))
+		h.renderForm(w, r, ar, refused.Status, c.EntityNumber, c.Username, refused.Message(w, h.k.T(h.k.RequestLanguage(r, ar.UILocales))))
 		return nil
 	}
 
@@ -263,7 +263,7 @@ func (h *Handler) loadRequest(r *http.Request, id string) (*storage.AuthRequest,
 // (kit.InForm): it shows the form again with the message of key.
 func (h *Handler) form(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, entityNumber, username string) func(int, string) {
 	return func(status int, key string) {
-		h.renderForm(w, r, ar, status, entityNumber, username, h.k.T(h.k.Language(r, ar.UILocales...))[key])
+		h.renderForm(w, r, ar, status, entityNumber, username, h.k.T(h.k.RequestLanguage(r, ar.UILocales))[key])
 	}
 }
 
@@ -281,7 +281,7 @@ type loginPage struct {
 }
 
 func (h *Handler) renderForm(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, status int, entityNumber, username, errMsg string) {
-	lang := h.k.Language(r, ar.UILocales...)
+	lang := h.k.RequestLanguage(r, ar.UILocales)
 	page := loginPage{
 		Common:        h.k.Common(r, lang),
 		ServiceName:   h.serviceName(r.Context(), ar, lang),
@@ -317,7 +317,7 @@ func (h *Handler) noAccess(w http.ResponseWriter, r *http.Request, ar *storage.A
 	back := &redirectCatcher{header: http.Header{}}
 	h.flow.Fail(edge.IssuerOnRedirect(back, h.cfg.Issuer), r, ar,
 		oidc.ErrAccessDenied().WithDescription("the staff login is not assigned to this e-service"))
-	lang := h.k.Language(r, ar.UILocales...)
+	lang := h.k.RequestLanguage(r, ar.UILocales)
 	t := h.k.T(lang)
 	page := kit.MessagePage{Common: h.k.Common(r, lang), Heading: t["no_access_heading"], Message: t["error_no_access"], IsError: true}
 	if loc := back.header.Get("Location"); loc != "" {

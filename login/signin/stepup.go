@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"time"
 
@@ -94,7 +95,13 @@ func (h *Handler) needsMore(w http.ResponseWriter, r *http.Request, ar *storage.
 	case h.factors == nil:
 		h.flow.Fail(edge.IssuerOnRedirect(w, h.cfg.Issuer), r, ar, idpop.LevelRefusal(ar, "this provider offers no second factor"))
 	default:
-		http.Redirect(w, r, h.k.BasePath+verifyPath+"?authRequestID="+ar.ID, http.StatusFound)
+		q := url.Values{"authRequestID": {ar.ID}}
+		if l := h.k.Chosen(r); l != "" {
+			// A language chosen on the sign-in page outranks ui_locales
+			// on the second step too.
+			q.Set("lang", l)
+		}
+		http.Redirect(w, r, h.k.BasePath+verifyPath+"?"+q.Encode(), http.StatusFound)
 	}
 	return true
 }
@@ -163,7 +170,7 @@ func (h *Handler) renderVerify(w http.ResponseWriter, r *http.Request, ar *stora
 		h.noTool(w, r, ar, fs)
 		return nil
 	}
-	lang := h.k.Language(r, ar.UILocales...)
+	lang := h.k.RequestLanguage(r, ar.UILocales)
 	page := verifyPage{
 		Common: h.k.Common(r, lang), ServiceName: h.serviceName(ctx, ar, lang), AuthRequestID: ar.ID,
 		CSRF: h.k.CSRFToken(w, r, ar.ID), TOTP: fs.TOTP, CodeError: codeErr, Error: pageErr,
@@ -226,7 +233,7 @@ func (h *Handler) verifyRefused(w http.ResponseWriter, r *http.Request, ar *stor
 	if !errors.As(err, &se) || se.Code == storage.EUnavailable || se.Code == storage.EInternal {
 		return err
 	}
-	t := h.k.T(h.k.Language(r, ar.UILocales...))
+	t := h.k.T(h.k.RequestLanguage(r, ar.UILocales))
 	msg := t[se.Key]
 	if msg == "" {
 		msg = t["tool_error_passkey"]
@@ -286,7 +293,7 @@ func (h *Handler) noTool(w http.ResponseWriter, r *http.Request, ar *storage.Aut
 	h.flow.Fail(edge.IssuerOnRedirect(back, h.cfg.Issuer), r, ar,
 		idpop.LevelRefusal(ar, "the staff login has no electronic identity tool for the assurance level this e-service needs"))
 	telemetry.SignIn(telemetry.SignInRefused)
-	lang := h.k.Language(r, ar.UILocales...)
+	lang := h.k.RequestLanguage(r, ar.UILocales)
 	t := h.k.T(lang)
 	key := "no_tool_in_person"
 	switch {
@@ -331,7 +338,7 @@ func (h *Handler) submitPasskeyLogin(w http.ResponseWriter, r *http.Request) err
 	}
 	if att == nil {
 		telemetry.SignIn(telemetry.SignInThrottled)
-		h.renderForm(w, r, ar, http.StatusTooManyRequests, "", "", kit.Throttled("error_throttled", wait).Message(w, h.k.T(h.k.Language(r, ar.UILocales...))))
+		h.renderForm(w, r, ar, http.StatusTooManyRequests, "", "", kit.Throttled("error_throttled", wait).Message(w, h.k.T(h.k.RequestLanguage(r, ar.UILocales))))
 		return nil
 	}
 	loginID, subject, amr, err := h.factors.FinishPasskeySignIn(ctx, r.PostForm.Get("state"), []byte(r.PostForm.Get("credential")))
@@ -349,7 +356,7 @@ func (h *Handler) submitPasskeyLogin(w http.ResponseWriter, r *http.Request) err
 		}
 		telemetry.SignIn(telemetry.SignInBadCredentials)
 		slog.InfoContext(ctx, "passkey sign-in failed", "ip", h.k.ClientIP(r), "err", err)
-		h.renderForm(w, r, ar, http.StatusUnauthorized, "", "", h.k.T(h.k.Language(r, ar.UILocales...))["error_passkey_sign_in"])
+		h.renderForm(w, r, ar, http.StatusUnauthorized, "", "", h.k.T(h.k.RequestLanguage(r, ar.UILocales))["error_passkey_sign_in"])
 		return nil
 	}
 	att.Succeeded(ctx)

@@ -3,6 +3,7 @@ package kit
 import (
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -100,5 +101,44 @@ func TestLanguageOrder(t *testing.T) {
 		if got := k.Language(request(c.req), c.req.account); got != c.want {
 			t.Errorf("Language: %s: %q, want %q", c.name, got, c.want)
 		}
+	}
+}
+
+// The focus of a form shown again: the first field in error that must be
+// typed again, else the first in error, else the first empty field, else
+// the first field.
+func TestFieldsFocus(t *testing.T) {
+	names := []string{"entity_number", "username", "password"}
+	kept := map[string]string{"entity_number": "02-000021", "username": "staff01"}
+	for _, c := range []struct {
+		name    string
+		shown   map[string]string
+		invalid []string
+		focus   string
+	}{
+		{"fresh", nil, nil, "entity_number"},
+		{"fresh with the entity number given", map[string]string{"entity_number": "02-000021"}, nil, "username"},
+		{"wrong credentials: all three, the password to type again", kept, names, "password"},
+		{"the username missing", map[string]string{"entity_number": "02-000021"}, []string{"username", "password"}, "username"},
+		{"a kept field in error", kept, []string{"username"}, "username"},
+		{"a refusal of no field", kept, nil, "password"},
+		{"everything kept and fine", map[string]string{"entity_number": "a", "username": "b", "password": "c"}, nil, "entity_number"},
+	} {
+		f := FieldsOf(names, c.shown, c.invalid...)
+		var focused []string
+		for _, n := range names {
+			if f.Focus(n) {
+				focused = append(focused, n)
+			}
+			if f.Invalid(n) != slices.Contains(c.invalid, n) {
+				t.Errorf("%s: Invalid(%s) = %v", c.name, n, f.Invalid(n))
+			}
+		}
+		if len(focused) != 1 || focused[0] != c.focus {
+			t.Errorf("%s: focus on %v, want %s", c.name, focused, c.focus)
+		}
+	}
+	if got := Empty(map[string]string{"a": "x", "c": ""}, "a", "b", "c"); !slices.Equal(got, []string{"b", "c"}) {
+		t.Errorf("Empty = %v, want [b c]", got)
 	}
 }

@@ -338,7 +338,7 @@ func (h *Handler) submitPasskeyLogin(w http.ResponseWriter, r *http.Request) err
 	}
 	if att == nil {
 		telemetry.SignIn(telemetry.SignInThrottled)
-		h.renderForm(w, r, ar, http.StatusTooManyRequests, "", "", kit.Throttled("error_throttled", wait).Message(w, h.k.T(h.k.RequestLanguage(r, ar.UILocales))))
+		h.renderForm(w, r, ar, http.StatusTooManyRequests, Credentials{}, "error_throttled", kit.Throttled("error_throttled", wait).Message(w, h.k.T(h.k.RequestLanguage(r, ar.UILocales))))
 		return nil
 	}
 	loginID, subject, amr, err := h.factors.FinishPasskeySignIn(ctx, r.PostForm.Get("state"), []byte(r.PostForm.Get("credential")))
@@ -356,7 +356,7 @@ func (h *Handler) submitPasskeyLogin(w http.ResponseWriter, r *http.Request) err
 		}
 		telemetry.SignIn(telemetry.SignInBadCredentials)
 		slog.InfoContext(ctx, "passkey sign-in failed", "ip", h.k.ClientIP(r), "err", err)
-		h.renderForm(w, r, ar, http.StatusUnauthorized, "", "", h.k.T(h.k.RequestLanguage(r, ar.UILocales))["error_passkey_sign_in"])
+		h.renderForm(w, r, ar, http.StatusUnauthorized, Credentials{}, "error_passkey_sign_in", h.k.T(h.k.RequestLanguage(r, ar.UILocales))["error_passkey_sign_in"])
 		return nil
 	}
 	att.Succeeded(ctx)

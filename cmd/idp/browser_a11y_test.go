@@ -20,6 +20,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
+	idpop "github.com/entity-account/idp/op"
 	"github.com/entity-account/idp/storage"
 	"github.com/entity-account/idp/templates"
 )
@@ -291,6 +292,25 @@ func (c *chrome) clearCookies() {
 	}))
 }
 
+// ageSession moves the password proof of the browser's session d into
+// the past, as if the password had been typed d earlier.
+func (c *chrome) ageSession(w *actIDP, d time.Duration) {
+	c.t.Helper()
+	var secret string
+	c.do("read the session cookie", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		res, err := cdp.Call(ctx, t, network.GetCookies, network.GetCookiesParams{URLs: []string{w.issuer}})
+		for _, ck := range res.Cookies {
+			if ck.Name == idpop.SessionCookie {
+				secret = ck.Value
+			}
+		}
+		return err
+	}))
+	if _, err := w.app.redis.ProveInSession(context.Background(), secret, func(s *storage.Session) { s.AuthTime = s.AuthTime.Add(-d) }); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
 // TestBrowserA11y is the tour (see above): the public pages, the sign-in
 // and its second step, activation and resend, the portal with its
 // administration and identity-tool pages, and the error pages, in zh-Hant,
@@ -351,7 +371,7 @@ func TestBrowserA11y(t *testing.T) {
 		// ---- the e-service sign-in ----
 		c.open(auth(r))
 		tr.check(a11yPage{"sign-in", T["sign_in_title"], false})
-		signIn(w.demo.EntityNumber, staff01.Username, "not the password")
+		signIn(w.demo.EntityNumber, "nobody-"+lang, "not the password") // not staff01's sign-in counter, which the password typed again below takes
 		tr.check(a11yPage{"sign-in failed", T["sign_in_title"], true})
 		tr.fieldErrors("sign-in failed", formError{[]string{"entity_number", "username", "password"}, T["error_credentials"], "password"})
 
@@ -515,6 +535,13 @@ func TestBrowserA11y(t *testing.T) {
 		c.press(T["totp_confirm"])
 		tr.check(a11yPage{"totp wrong code", T["totp_title"], true})
 		tr.fieldErrors("totp wrong code", formError{[]string{"code"}, T["tool_error_code"], "code"})
+		c.ageSession(w, time.Hour) // the password typed too long ago: typed again first
+		c.open(w.issuer + "/account/tools/totp")
+		tr.check(a11yPage{"totp password again", T["totp_title"], false})
+		c.fill("reauth_password", "not the password")
+		c.press(T["tools_reauth_submit"])
+		tr.check(a11yPage{"totp password again wrong", T["totp_title"], true})
+		tr.fieldErrors("totp password again wrong", formError{[]string{"reauth_password"}, T["tools_reauth_wrong"], "reauth_password"})
 		c.open(w.issuer + "/account/entity")
 		tr.check(a11yPage{"no access to administration", T["nav_forbidden_heading"], true})
 

@@ -353,7 +353,7 @@ func TestPortalToolsTOTPPending(t *testing.T) {
 	for _, key := range []string{"totp_visit_heading", "totp_visit_document", "totp_visit_entity", "totp_visit_code", "totp_reset_by_operator"} {
 		mustContain(t, pending.Body, catalogueText(t, key))
 	}
-	mustContain(t, pending.Body, "<strong>"+idp.demo.EntityNumber+"</strong>")
+	mustContain(t, pending.Body, `<strong class="nowrap">`+idp.demo.EntityNumber+"</strong>")
 	tl := idp.toolsOf(t, staff)
 	if len(tl) != 1 || tl[0].State != storage.ToolPending {
 		t.Fatalf("after the first code of a passport login the store holds %+v", tl)

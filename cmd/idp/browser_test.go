@@ -137,9 +137,15 @@ func (c *chrome) open(u string) {
 }
 
 // fill types value into the field with this id, replacing what it held.
+// The field is emptied through its value property, not its attribute
+// (chromedp.Clear): an attribute change comes back as a DOM event that
+// chromedp applies to its copy of the node while SendKeys reads it, a race.
 func (c *chrome) fill(id, value string) {
 	c.t.Helper()
-	c.do("fill #"+id, chromedp.Clear(chromedp.ID(id)), chromedp.SendKeys(chromedp.ID(id), value))
+	if !eval[bool](c, `(e => !!e && (e.value = "", true))(document.getElementById(`+jsString(id)+`))`) {
+		c.t.Fatalf("fill: no field #%s\n%s", id, c.where())
+	}
+	c.do("fill #"+id, chromedp.SendKeys(chromedp.ID(id), value))
 }
 
 // press clicks the button whose visible text is label and waits for the

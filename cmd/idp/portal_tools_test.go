@@ -160,7 +160,7 @@ func TestPortalToolsTOTPMacauID(t *testing.T) {
 	// The profile: the navigation entry and the summary with its link.
 	prof := b.accountPage("/account")
 	mustContain(t, prof.Body, `<a href="/account/tools">`+catalogueText(t, "tools_title")+`</a>`)
-	mustContain(t, prof.Body, `<p id="tools_summary">`+catalogueText(t, "tools_summary_none")+` <a href="/account/tools">`)
+	mustContain(t, prof.Body, `<p id="tools_summary" class="prose">`+catalogueText(t, "tools_summary_none")+` <a href="/account/tools">`)
 
 	list := b.accountPage("/account/tools")
 	mustContain(t, list.Body, `<a href="/account/tools" aria-current="page">`)

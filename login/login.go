@@ -146,7 +146,8 @@ func (h *Handler) ProtocolEdge(next http.Handler, ep Endpoints, limits EdgeLimit
 }
 
 // ProtocolErrorPages shows our page when the protocol engine refuses a
-// browser's request with a bare error (see edge.Handler.ErrorPages).
+// browser's request with a bare error, and when a browser asks for an
+// address nobody serves (see edge.Handler.ErrorPages).
 func (h *Handler) ProtocolErrorPages(next http.Handler, browserPaths []string) http.Handler {
 	return h.edge.ErrorPages(next, browserPaths)
 }

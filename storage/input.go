@@ -75,14 +75,17 @@ func NormalizeIDDocNumber(s string) string {
 
 // ParseBirthDate reads a date as people write it: year first, with '-', '/'
 // or '.' between the parts, months and days with or without a leading zero
-// ("1990-01-02", "1990/1/2", "1990.1.2"), or day first in the same ways
+// ("1990-01-02", "1990/1/2", "1990.1.2"), in Chinese ("1990年1月2日"), or
+// the eight digits alone ("19900102"); or day first with '-', '/' or '.'
 // ("02/01/1990"), as Macau documents print it. Full-width digits count.
+// Month first (the United States' "01/31/1990") is not read: a day over 12
+// makes it fail, and one of 12 or under would read as another date.
 func ParseBirthDate(s string) (time.Time, bool) {
 	s = strings.TrimSpace(width.Narrow.String(s))
 	if !CleanText(s, 32) {
 		return time.Time{}, false
 	}
-	s = strings.NewReplacer("/", "-", ".", "-", " ", "").Replace(s)
+	s = strings.NewReplacer("/", "-", ".", "-", " ", "", "年", "-", "月", "-", "日", "").Replace(s)
 	for _, layout := range []string{"2006-1-2", "2-1-2006", "20060102"} {
 		if d, err := time.Parse(layout, s); err == nil && d.Year() >= 1900 {
 			return d, true

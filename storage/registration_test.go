@@ -18,6 +18,25 @@ func TestNormalizeMacauMobile(t *testing.T) {
 	}
 }
 
+// TestParseBirthDate: the spellings of a date people type, in any
+// browser's locale, read as one date; month-first and impossible dates do not.
+func TestParseBirthDate(t *testing.T) {
+	want := time.Date(1980, 1, 31, 0, 0, 0, 0, time.UTC)
+	for _, in := range []string{
+		"1980-01-31", "1980-1-31", "1980/01/31", "1980.01.31", " 1980 01 31 ", "19800131",
+		"31/01/1980", "31-1-1980", "31.01.1980", "１９８０－０１－３１", "1980年1月31日", "1980年01月31日",
+	} {
+		if got, ok := ParseBirthDate(in); !ok || !got.Equal(want) {
+			t.Errorf("ParseBirthDate(%q) = %v, %v; want %v", in, got, ok, want)
+		}
+	}
+	for _, in := range []string{"01/31/1980", "1980-02-30", "1980-13-01", "80-01-31", "1880-01-31", "", "yesterday", "1980-01-31\x00"} {
+		if got, ok := ParseBirthDate(in); ok {
+			t.Errorf("ParseBirthDate(%q) = %v, want no date", in, got)
+		}
+	}
+}
+
 func TestStaffRegistration(t *testing.T) {
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	good := StaffRegistration{NameZH: " 陳大文 ", IDDocType: IDMacauPermanent, IDDocNumber: "1234567 (8)", IDDocIssuePlace: "澳門",

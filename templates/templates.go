@@ -31,10 +31,35 @@ func Static() fs.FS {
 	return sub
 }
 
-// Parse parses every page with funcs. Call it at start-up: a broken template
-// stops the server before it takes traffic.
+// Parse parses every page with funcs (and head, which every page uses).
+// Call it at start-up: a broken template stops the server before it takes
+// traffic.
 func Parse(funcs template.FuncMap) (*template.Template, error) {
-	return template.New("").Funcs(funcs).ParseFS(pages, "pages/*.html")
+	return template.New("").Funcs(template.FuncMap{"head": head}).Funcs(funcs).ParseFS(pages, "pages/*.html")
+}
+
+// Head is what a page hands the layout's head template: its data, its own
+// title (what the page is, in its language) and whether it shows an error,
+// which the document's title then says first. Every page begins
+//
+//	{{template "head" (head . TITLE FAILED...)}}
+//
+// where FAILED are the page's error fields (its alert, a field's error):
+// any of them set makes the title start with the catalogue's title_error.
+type Head struct {
+	Page   any
+	Title  string
+	Failed bool
+}
+
+func head(page any, title string, failed ...any) Head {
+	h := Head{Page: page, Title: title}
+	for _, f := range failed {
+		if truth, ok := template.IsTrue(f); ok && truth {
+			h.Failed = true
+		}
+	}
+	return h
 }
 
 // Catalogue returns the messages of one language, key → text.

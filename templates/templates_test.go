@@ -83,3 +83,49 @@ func allCatalogues(t *testing.T) map[string]map[string]string {
 	}
 	return out
 }
+
+// TestEveryPageIsTitled: every page starts with the head template given
+// its own title (templates.Head), never the bare data, so that no page
+// falls back to another's title; and the short name the header shows on a
+// phone is the system name's second part.
+func TestEveryPageIsTitled(t *testing.T) {
+	call := regexp.MustCompile(`\{\{template "head" \(head \. \S[^\n]*\)\}\}`)
+	err := fs.WalkDir(pages, "pages", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || path == "pages/layout.html" {
+			return err
+		}
+		b, err := pages.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		s := string(b)
+		if n := strings.Count(s, `{{template "head"`); n != 1 || !call.MatchString(s) {
+			t.Errorf("%s: %d head templates; want one, called as {{template \"head\" (head . TITLE ERRORS...)}}", path, n)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for lang, cat := range allCatalogues(t) {
+		_, short, _ := strings.Cut(cat["brand"], " — ")
+		if cat["site_name"] != short {
+			t.Errorf("%s site_name = %q, want the brand's second part %q", lang, cat["site_name"], short)
+		}
+		if strings.Count(cat["title_error"], "%s") != 1 {
+			t.Errorf("%s title_error = %q, want one %%s for the title", lang, cat["title_error"])
+		}
+	}
+}
+
+// TestHead: a page's error fields, any of them set, make its title say so.
+func TestHead(t *testing.T) {
+	for _, c := range []struct {
+		failed []any
+		want   bool
+	}{{nil, false}, {[]any{""}, false}, {[]any{"", false, 0}, false}, {[]any{"", "wrong"}, true}, {[]any{true}, true}} {
+		if got := head(nil, "t", c.failed...).Failed; got != c.want {
+			t.Errorf("head(%q).Failed = %v, want %v", c.failed, got, c.want)
+		}
+	}
+}

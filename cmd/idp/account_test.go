@@ -143,7 +143,7 @@ func TestAccountPortalStaff(t *testing.T) {
 		"account_id_doc_number":  "100****(2)",
 		"account_birth_date":     "1985-01-01",
 		"account_email":          "staff01@company19.example.mo",
-		"account_language":       "繁體中文",
+		"account_language":       "中文",
 		"account_admin":          "否",
 		"account_service_admin":  "否",
 	} {
@@ -215,7 +215,7 @@ func TestAccountPortalEntityAccount(t *testing.T) {
 		"account_entity_name_pt": "Companhia 19",
 		"account_entity_kind":    "公司",
 		"account_mobile":         "+85366000021",
-		"account_language":       "繁體中文",
+		"account_language":       "中文",
 	} {
 		if got := profileField(prof, id); got != want {
 			t.Errorf("profile %s = %q, want %q", id, got, want)

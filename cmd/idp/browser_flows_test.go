@@ -140,8 +140,8 @@ func TestBrowserFailedSignIn(t *testing.T) {
 	r := idp.rp(web, web.RedirectURIs[0])
 
 	c := newChrome(t)
-	// pt last: the language link's choice is kept in a cookie, which then
-	// outranks ui_locales.
+	// pt last, chosen with the language link: the choice is kept in a
+	// cookie, which the later requests' ui_locales would outrank.
 	for _, lang := range []string{"zh-Hant", "en", "pt"} {
 		T := messages(t, lang)
 		params := newAuthParams(t)
@@ -177,6 +177,9 @@ func TestBrowserFailedSignIn(t *testing.T) {
 		}
 		if got := eval[string](c, `document.activeElement ? document.activeElement.id : ""`); got != "password" {
 			t.Errorf("%s: focus on %q after the failure, want the password", lang, got)
+		}
+		if got := eval[string](c, `Array.from(document.querySelectorAll('[aria-invalid="true"]')).map(e => e.id + ">" + e.getAttribute("aria-describedby")).join(" ")`); got != "entity_number>form_error username>form_error password>form_error" {
+			t.Errorf("%s: fields marked %q, want the three, described by the alert", lang, got)
 		}
 	}
 }

@@ -137,9 +137,15 @@ func (c *chrome) open(u string) {
 }
 
 // fill types value into the field with this id, replacing what it held.
+// The field is emptied through its value property, not its attribute
+// (chromedp.Clear): an attribute change comes back as a DOM event that
+// chromedp applies to its copy of the node while SendKeys reads it, a race.
 func (c *chrome) fill(id, value string) {
 	c.t.Helper()
-	c.do("fill #"+id, chromedp.Clear(chromedp.ID(id)), chromedp.SendKeys(chromedp.ID(id), value))
+	if !eval[bool](c, `(e => !!e && (e.value = "", true))(document.getElementById(`+jsString(id)+`))`) {
+		c.t.Fatalf("fill: no field #%s\n%s", id, c.where())
+	}
+	c.do("fill #"+id, chromedp.SendKeys(chromedp.ID(id), value))
 }
 
 // press clicks the button whose visible text is label and waits for the
@@ -243,12 +249,15 @@ func (c *chrome) value(id string) string {
 }
 
 // eval evaluates a JavaScript expression in the page.
-func eval[T any](c *chrome, expr string) T {
+func eval[T any](c *chrome, expr string, opts ...chromedp.EvaluateOption) T {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(c.ctx, 20*time.Second)
 	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, opts...))
 	if err != nil {
+		if len(expr) > 200 {
+			expr = expr[:200] + "…"
+		}
 		c.t.Fatalf("evaluate %s: %v\n%s", expr, err, c.where())
 	}
 	return v

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -50,10 +51,12 @@ func (c *chrome) atWidth(width int64, dir, name string) {
 		c.t.Fatal(err)
 	}
 	c.t.Logf("screenshot: %s", path)
-	if over := eval[int](c, `document.documentElement.scrollWidth - document.documentElement.clientWidth`); over > 0 {
+	// Against the width emulated: a phone's layout viewport grows to a
+	// page wider than the screen (clientWidth with it).
+	if over := eval[int](c, fmt.Sprintf(`document.documentElement.scrollWidth - Math.min(document.documentElement.clientWidth, %d)`, width)); over > 0 {
 		// Name the widest culprits (visually hidden ones, clipped to a
 		// pixel, reach past the edge without widening the page).
-		wide := eval[string](c, `Array.from(document.querySelectorAll("body *")).filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5).map(e => e.tagName + (e.id ? "#" + e.id : "") + (e.getAttribute("class") ? "." + e.getAttribute("class") : "")).slice(0, 8).join(", ")`)
+		wide := eval[string](c, `Array.from(document.querySelectorAll("body *")).filter(e => e.getBoundingClientRect().right > `+fmt.Sprint(width)+` + 0.5).map(e => e.tagName + (e.id ? "#" + e.id : "") + (e.getAttribute("class") ? "." + e.getAttribute("class") : "")).slice(0, 8).join(", ")`)
 		c.t.Errorf("%s: the page is %d px wider than the %d px viewport (past the edge: %s)", name, over, width, wide)
 	}
 }

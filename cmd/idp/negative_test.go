@@ -33,7 +33,7 @@ const (
 
 // ---- helpers ----
 
-var errorText = regexp.MustCompile(`class="error" role="alert">([^<]*)<`)
+var errorText = regexp.MustCompile(`class="error" role="alert"[^>]*>([^<]*)<`)
 
 // errorMessage is the error a rendered page shows the user ("" if none).
 func (p page) errorMessage() string { return submatch(errorText, p.Body) }

@@ -82,3 +82,70 @@ func TestPagesInEachLanguage(t *testing.T) {
 		}
 	}
 }
+
+var htmlLang = regexp.MustCompile(`<html lang="([^"]*)">`)
+
+// TestPageLanguageOrder: a page reached from an authorization request is
+// in the request's ui_locales before the language cookie; a language chosen
+// on the page outranks both, for the form's answer and into the second
+// step; the error page of /authorize follows its ui_locales too; a
+// browser's request for an address nobody serves gets our 404 page in its
+// language, a program the library's answer.
+func TestPageLanguageOrder(t *testing.T) {
+	t.Parallel()
+	idp := startIDP(t, nil)
+	admin := idp.login("admin01")
+	idp.enrolTOTP(t, admin)
+	web := idp.rp(idp.client(demoWebClient), idp.rpURL+"/callback")
+	b := idp.browser()
+	langOf := func(p page) string { return submatch(htmlLang, p.Body) }
+
+	// The cookie says en; the request asks for pt.
+	b.get(idp.portal("/account/login?lang=en"))
+	login := b.startLogin(web, withExtra(newAuthParams(t), "ui_locales", "pt", "acr_values", acrTool))
+	if got := langOf(login); got != "pt" {
+		t.Fatalf("sign-in of a request with ui_locales=pt, cookie en: in %q", got)
+	}
+	if strings.Contains(login.Body, `name="lang"`) {
+		t.Error("a page whose language nobody chose carries a lang field")
+	}
+	// The person chooses English on the page: the form's answer and the
+	// second step stay in it.
+	loginURL := login.Request.URL.String()
+	chosen := b.get(loginURL + "&lang=en")
+	if got := langOf(chosen); got != "en" || chosen.fieldValue("lang") != "en" {
+		t.Fatalf("after choosing English: page in %q, lang field %q", got, chosen.fieldValue("lang"))
+	}
+	f := chosen.form(t)
+	wrong := b.post(idp.issuerPath()+"/login", url.Values{"authRequestID": {f.AuthRequestID}, "csrf_token": {f.CSRF}, "lang": {"en"},
+		"entity_number": {idp.demo.EntityNumber}, "username": {admin.Username}, "password": {"not it"}})
+	if got := langOf(wrong); got != "en" {
+		t.Errorf("the refused form of an English page is in %q", got)
+	}
+	right := b.post(idp.issuerPath()+"/login", url.Values{"authRequestID": {f.AuthRequestID}, "csrf_token": {f.CSRF}, "lang": {"en"},
+		"entity_number": {idp.demo.EntityNumber}, "username": {admin.Username}, "password": {admin.Password}})
+	verify := b.secondStep(right)
+	if got := langOf(verify); got != "en" {
+		t.Errorf("the second step after English was chosen is in %q (redirected to %s)", got, right.Header.Get("Location"))
+	}
+
+	// The error page of /authorize: its ui_locales, not the cookie.
+	bad := b.get(idp.issuer + "/authorize?" + url.Values{"client_id": {"no-such-client"}, "redirect_uri": {"https://rp.example/cb"},
+		"response_type": {"code"}, "scope": {"openid"}, "ui_locales": {"zh-MO pt"}}.Encode())
+	if bad.StatusCode != http.StatusBadRequest || langOf(bad) != "zh-Hant" {
+		t.Errorf("/authorize of an unknown client with ui_locales=zh-MO: %d in %q", bad.StatusCode, langOf(bad))
+	}
+
+	// An address nobody serves.
+	req, _ := http.NewRequest(http.MethodGet, idp.issuer+"/no-such-page", nil)
+	req.Header.Set("Accept", "text/html,application/xhtml+xml")
+	req.Header.Set("Accept-Language", "pt-PT,pt;q=0.9")
+	nf := idp.browser().do(req)
+	if nf.StatusCode != http.StatusNotFound || langOf(nf) != "pt" || !strings.Contains(nf.Body, html.EscapeString(messages(t, "pt")["not_found_heading"])) {
+		t.Errorf("a browser's request for an unknown address: %d in %q: %.300s", nf.StatusCode, langOf(nf), nf.Body)
+	}
+	api := idp.browser().get(idp.issuer + "/no-such-page")
+	if api.StatusCode != http.StatusNotFound || strings.Contains(api.Body, "<html") {
+		t.Errorf("a program's request for an unknown address: %d %.200s", api.StatusCode, api.Body)
+	}
+}

@@ -160,7 +160,7 @@ func TestPortalToolsTOTPMacauID(t *testing.T) {
 	// The profile: the navigation entry and the summary with its link.
 	prof := b.accountPage("/account")
 	mustContain(t, prof.Body, `<a href="/account/tools">`+catalogueText(t, "tools_title")+`</a>`)
-	mustContain(t, prof.Body, `<p id="tools_summary">`+catalogueText(t, "tools_summary_none")+` <a href="/account/tools">`)
+	mustContain(t, prof.Body, `<p id="tools_summary" class="prose">`+catalogueText(t, "tools_summary_none")+` <a href="/account/tools">`)
 
 	list := b.accountPage("/account/tools")
 	mustContain(t, list.Body, `<a href="/account/tools" aria-current="page">`)
@@ -350,7 +350,7 @@ func TestPortalToolsTOTPPending(t *testing.T) {
 	for _, key := range []string{"totp_visit_heading", "totp_visit_document", "totp_visit_entity", "totp_visit_code", "totp_reset_by_operator"} {
 		mustContain(t, pending.Body, catalogueText(t, key))
 	}
-	mustContain(t, pending.Body, "<strong>"+idp.demo.EntityNumber+"</strong>")
+	mustContain(t, pending.Body, `<strong class="nowrap">`+idp.demo.EntityNumber+"</strong>")
 	tl := idp.toolsOf(t, staff)
 	if len(tl) != 1 || tl[0].State != storage.ToolPending {
 		t.Fatalf("after the first code of a passport login the store holds %+v", tl)

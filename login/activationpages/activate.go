@@ -36,6 +36,9 @@ type activateFormPage struct {
 	Fact         string // application number or ID document number
 	Code         string
 	Error        string
+	Fields       kit.Fields // the fields the refusal (Error) concerns, and the focus
+	// invalid are the fields the refusal concerns, for Fields.
+	invalid []string
 }
 
 func kindPage(kind storage.PrincipalKind) (path, template string) {
@@ -45,17 +48,54 @@ func kindPage(kind storage.PrincipalKind) (path, template string) {
 	return activateStaffPath, "activate_staff.html"
 }
 
+// step1Fields are the fields of step 1 of kind, in the page's order.
+func step1Fields(kind storage.PrincipalKind) []string {
+	if kind == storage.KindEntityAccount {
+		return []string{"application_number", "code", "entity_number"}
+	}
+	return []string{"entity_number", "code", "id_doc_number"}
+}
+
+// factField is the field of kind's registration fact.
+func factField(kind storage.PrincipalKind) string {
+	if kind == storage.KindEntityAccount {
+		return "application_number"
+	}
+	return "id_doc_number"
+}
+
+// shown are step 1's fields with the values of f.
+func (f activateFormPage) shown(kind storage.PrincipalKind) map[string]string {
+	return map[string]string{"entity_number": f.EntityNumber, factField(kind): f.Fact, "code": f.Code}
+}
+
+// step1Refusal are the fields a refusal of step 1 (its catalogue key)
+// concerns: every field for facts and a code that do not match, the code
+// for a code that cannot be used, the empty ones for a form not filled in.
+func step1Refusal(kind storage.PrincipalKind, f activateFormPage, key string) []string {
+	switch key {
+	case "activate_error_missing":
+		return kit.Empty(f.shown(kind), step1Fields(kind)...)
+	case "activate_error_mismatch":
+		return step1Fields(kind)
+	case "activate_error_code_format", "activate_error_expired", "activate_error_used", "activate_error_locked", "activate_error_replaced":
+		return []string{"code"}
+	}
+	return nil
+}
+
 func (h *Handler) renderActivate(w http.ResponseWriter, r *http.Request, kind storage.PrincipalKind, status int, f activateFormPage) {
 	path, tmpl := kindPage(kind)
 	f.Common = h.common(r, h.k.Language(r), path)
 	f.CSRF = h.k.CSRFToken(w, r, "activate:"+string(kind))
+	f.Fields = kit.FieldsOf(step1Fields(kind), f.shown(kind), f.invalid...)
 	h.k.Render(w, status, tmpl, f)
 }
 
 // activateForm is step 1's form as submitted (f), for the error writer.
 func (h *Handler) activateForm(w http.ResponseWriter, r *http.Request, kind storage.PrincipalKind, f activateFormPage) func(int, string) {
 	return func(status int, key string) {
-		f.Error = h.k.T(h.k.Language(r))[key]
+		f.Error, f.invalid = h.k.T(h.k.Language(r))[key], step1Refusal(kind, f, key)
 		h.renderActivate(w, r, kind, status, f)
 	}
 }
@@ -86,13 +126,9 @@ func (h *Handler) submitActivate(kind storage.PrincipalKind) kit.Page {
 		if err := kit.ParseForm(w, r); err != nil || !h.k.CSRFValid(r, "activate:"+string(kind), r.PostForm.Get("csrf_token")) {
 			return kit.InForm(kit.Fail(storage.EForbidden, "activate_error_csrf"), h.activateForm(w, r, kind, activateFormPage{}))
 		}
-		factField := "application_number"
-		if kind == storage.KindStaff {
-			factField = "id_doc_number"
-		}
 		f := activateFormPage{
 			EntityNumber: strings.TrimSpace(r.PostForm.Get("entity_number")),
-			Fact:         strings.TrimSpace(r.PostForm.Get(factField)),
+			Fact:         strings.TrimSpace(r.PostForm.Get(factField(kind))),
 			Code:         strings.TrimSpace(r.PostForm.Get("code")),
 		}
 		if f.EntityNumber == "" || f.Fact == "" || f.Code == "" {
@@ -126,7 +162,7 @@ func (h *Handler) submitActivate(kind storage.PrincipalKind) kit.Page {
 				att.GiveBack(ctx)
 			}
 			slog.InfoContext(ctx, "activation step 1 refused", "kind", kind, "entity", kit.Printable(f.EntityNumber), "reason", key, "ip", h.k.ClientIP(r))
-			f.Error = t[key]
+			f.Error, f.invalid = t[key], step1Refusal(kind, f, key)
 			h.renderActivate(w, r, kind, status, f)
 			return nil
 		}
@@ -182,7 +218,11 @@ type choosePage struct {
 	Name         string
 	Username     string
 	Error        string
+	Fields       kit.Fields // the fields the refusal (Error) concerns, and the focus
 }
+
+// chooseFields are the fields of step 2, in the page's order.
+var chooseFields = []string{"username", "password", "password2"}
 
 func ticketBinding(tk string) string { return "activate-ticket\x00" + tk }
 
@@ -190,7 +230,9 @@ func ticketBinding(tk string) string { return "activate-ticket\x00" + tk }
 // must be done again.
 var errTicketGone = kit.Fail(storage.EInvalid, "activate_error_ticket").WithLink(activatePath, "activate_start_again")
 
-func (h *Handler) renderChoose(w http.ResponseWriter, r *http.Request, status int, tk string, v activation.Verified, username, errMsg string) {
+// renderChoose shows step 2 with the username kept (the passwords never)
+// and the message errMsg of a refusal that concerns the fields invalid.
+func (h *Handler) renderChoose(w http.ResponseWriter, r *http.Request, status int, tk string, v activation.Verified, username, errMsg string, invalid ...string) {
 	lang := h.k.Language(r)
 	t := h.k.T(lang)
 	page, _ := kindPage(v.Account.Kind)
@@ -211,6 +253,7 @@ func (h *Handler) renderChoose(w http.ResponseWriter, r *http.Request, status in
 		Name:         name,
 		Username:     username,
 		Error:        errMsg,
+		Fields:       kit.FieldsOf(chooseFields, map[string]string{"username": username}, invalid...),
 	})
 }
 
@@ -241,16 +284,18 @@ func (h *Handler) submitComplete(w http.ResponseWriter, r *http.Request) error {
 
 	username := strings.TrimSpace(r.PostForm.Get("username"))
 	pw, again := r.PostForm.Get("password"), r.PostForm.Get("password2")
-	refuse := func(code storage.ErrorCode, key string) error {
-		return kit.InForm(kit.Fail(code, key), func(status int, key string) { h.renderChoose(w, r, status, tk, v, username, t[key]) })
+	// refuse answers with step 2 again, the fields invalid marked.
+	refuse := func(code storage.ErrorCode, key string, invalid ...string) error {
+		return kit.InForm(kit.Fail(code, key), func(status int, key string) { h.renderChoose(w, r, status, tk, v, username, t[key], invalid...) })
 	}
 	switch {
 	case username == "" || pw == "" || again == "":
-		return refuse(storage.EInvalid, "activate_error_choose_missing")
+		return refuse(storage.EInvalid, "activate_error_choose_missing",
+			kit.Empty(map[string]string{"username": username, "password": pw, "password2": again}, chooseFields...)...)
 	case !storage.ValidUsername(username):
-		return refuse(storage.EInvalid, "activate_error_username_rule")
+		return refuse(storage.EInvalid, "activate_error_username_rule", "username")
 	case pw != again:
-		return refuse(storage.EInvalid, "activate_error_password_mismatch")
+		return refuse(storage.EInvalid, "activate_error_password_mismatch", "password2")
 	}
 	if err := password.CheckPolicy(pw, username, v.EntityNumber, strings.ReplaceAll(v.EntityNumber, "-", "")); err != nil {
 		var pe *password.PolicyError
@@ -261,11 +306,11 @@ func (h *Handler) submitComplete(w http.ResponseWriter, r *http.Request) error {
 		if t[key] == "" {
 			key = "activate_password_rule"
 		}
-		return refuse(storage.EInvalid, key)
+		return refuse(storage.EInvalid, key, "password")
 	}
 	// Spare the hash when the username is taken; the database decides anyway.
 	if _, err := h.k.Dir.Principal(ctx, v.EntityNumber, username); err == nil {
-		return refuse(storage.EConflict, "activate_error_username_taken")
+		return refuse(storage.EConflict, "activate_error_username_taken", "username")
 	} else if !errors.Is(err, storage.ErrNotFound) {
 		return err
 	}
@@ -282,7 +327,7 @@ func (h *Handler) submitComplete(w http.ResponseWriter, r *http.Request) error {
 	err = h.cfg.Service.Complete(ctx, actor, v, username, hash)
 	switch {
 	case errors.Is(err, storage.ErrAlreadyExists):
-		return refuse(storage.EConflict, "activate_error_username_taken")
+		return refuse(storage.EConflict, "activate_error_username_taken", "username")
 	case errors.Is(err, storage.ErrEntityAccountNotActivated):
 		return refuse(storage.EConflict, "activate_error_entity_first")
 	case errors.Is(err, storage.ErrConflict), errors.Is(err, storage.ErrCodeNotLive), errors.Is(err, storage.ErrNotFound):

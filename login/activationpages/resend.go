@@ -22,9 +22,23 @@ type resendPage struct {
 	IDDocNumber       string
 	BirthDate         string
 	Error             string
+	Fields            kit.Fields // the fields the refusal (Error) concerns, and the focus
+	// invalid are the fields the refusal concerns, for Fields.
+	invalid []string
 }
 
 const resendBinding = "activate:resend"
+
+// fields are the form's fields of p's kind, in the page's order, and the
+// values they are shown with.
+func (p resendPage) fields() ([]string, map[string]string) {
+	shown := map[string]string{"entity_number": p.EntityNumber, "application_number": p.ApplicationNumber,
+		"id_doc_number": p.IDDocNumber, "birth_date": p.BirthDate}
+	if p.Kind == string(storage.KindEntityAccount) {
+		return []string{"entity_number", "application_number"}, shown
+	}
+	return []string{"entity_number", "id_doc_number", "birth_date"}, shown
+}
 
 func (h *Handler) renderResend(w http.ResponseWriter, r *http.Request, status int, p resendPage) {
 	p.Common = h.common(r, h.k.Language(r), resendPath)
@@ -32,13 +46,27 @@ func (h *Handler) renderResend(w http.ResponseWriter, r *http.Request, status in
 	if p.Kind == "" {
 		p.Kind = string(storage.KindStaff)
 	}
+	names, shown := p.fields()
+	p.Fields = kit.FieldsOf(names, shown, p.invalid...)
 	h.k.Render(w, status, "resend.html", p)
 }
 
-// resendForm is the resend form as submitted (p), for the error writer.
+// resendForm is the resend form as submitted (p), for the error writer:
+// a form not filled in marks its empty fields, a date that cannot be read
+// the date.
 func (h *Handler) resendForm(w http.ResponseWriter, r *http.Request, p resendPage) func(int, string) {
 	return func(status int, key string) {
 		p.Error = h.k.T(h.k.Language(r))[key]
+		switch key {
+		case "resend_error_missing":
+			if p.Kind == "" {
+				p.Kind = string(storage.KindStaff)
+			}
+			names, shown := p.fields()
+			p.invalid = kit.Empty(shown, names...)
+		case "resend_error_birth_date":
+			p.invalid = []string{"birth_date"}
+		}
 		h.renderResend(w, r, status, p)
 	}
 }

@@ -233,12 +233,22 @@ func writeOAuthError(w http.ResponseWriter, status int, code, description string
 // could be sent back to the e-service, with the reason as a technical detail
 // for the e-service's developers.
 func (h *Handler) requestErrorPage(w http.ResponseWriter, r *http.Request, status int, detail string) {
-	lang := h.k.Language(r)
+	lang := h.k.RequestLanguage(r, uiLocales(r))
 	t := h.k.T(lang)
 	h.k.Render(w, status, "message.html", kit.MessagePage{
 		Common: h.k.Common(r, lang), Heading: t["error_request_heading"],
 		Message: t["error_request_invalid"], Detail: detail, IsError: true,
 	})
+}
+
+// uiLocales are the languages a protocol request asks its pages in (its
+// ui_locales parameter, space-separated), as far as it could be read.
+func uiLocales(r *http.Request) []string {
+	form := r.Form
+	if form == nil {
+		form = r.URL.Query()
+	}
+	return strings.Fields(form.Get("ui_locales"))
 }
 
 // bearerSent reports whether the request carried a bearer token.

@@ -1,8 +1,9 @@
 // Package kit is what every web surface of the provider shares: the pages
-// (templates checked at start, message catalogues, language choice), CSRF
-// tokens, the client address, the throttle, the session cookie and the
-// check of the browser's session, the security headers, and the one error
-// writer that turns a page's failure into an answer.
+// (templates checked at start, message catalogues, language choice, the
+// marks of a form's fields in error), CSRF tokens, the client address, the
+// throttle, the session cookie and the check of the browser's session, the
+// security headers, and the one error writer that turns a page's failure
+// into an answer.
 //
 // The surfaces (login/signin, login/portal, login/activationpages,
 // login/edge) are handler types over one *Kit; none reaches another's state.

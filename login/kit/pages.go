@@ -70,31 +70,87 @@ func loadPages() (*pages, error) {
 // every key of the default one (checked at start).
 func (k *Kit) T(lang string) map[string]string { return k.pages.messages[lang] }
 
-// Language picks the page language: an explicit choice (?lang= or its
-// cookie), then prefs (the RP's ui_locales, an account's language), then
-// the browser's Accept-Language.
+// Language picks the page language: a choice made on the page (Chosen),
+// then the language cookie (the last choice remembered), then prefs (an
+// account's own language), then the browser's Accept-Language.
 func (k *Kit) Language(r *http.Request, prefs ...string) string {
-	p := k.pages
-	if l := r.URL.Query().Get("lang"); p.messages[l] != nil {
+	if l := k.Chosen(r); l != "" {
 		return l
 	}
-	if c, err := r.Cookie(langCookie); err == nil && p.messages[c.Value] != nil {
+	if l := k.cookieLanguage(r); l != "" {
+		return l
+	}
+	return k.match(append(parseTags(prefs), acceptLanguage(r)...), templates.Languages[0])
+}
+
+// RequestLanguage picks the language of a page reached from a request that
+// names the languages it wants (an authorization request's ui_locales): a
+// choice made on the page (Chosen), then the first of uiLocales we have,
+// then the language cookie, then the browser's Accept-Language.
+func (k *Kit) RequestLanguage(r *http.Request, uiLocales []string) string {
+	if l := k.Chosen(r); l != "" {
+		return l
+	}
+	if l := k.match(parseTags(uiLocales), ""); l != "" {
+		return l
+	}
+	if l := k.cookieLanguage(r); l != "" {
+		return l
+	}
+	return k.match(acceptLanguage(r), templates.Languages[0])
+}
+
+// Chosen is a language the person chose for this page: ?lang= (a language
+// link), or the lang field of a form whose page had one ("" for none). It
+// outranks everything, ui_locales included, so that the answer to a form
+// is in the language of the page it was sent from.
+func (k *Kit) Chosen(r *http.Request) string {
+	if l := r.URL.Query().Get("lang"); k.pages.messages[l] != nil {
+		return l
+	}
+	if r.PostForm != nil {
+		if l := r.PostForm.Get("lang"); k.pages.messages[l] != nil {
+			return l
+		}
+	}
+	return ""
+}
+
+func (k *Kit) cookieLanguage(r *http.Request) string {
+	if c, err := r.Cookie(langCookie); err == nil && k.pages.messages[c.Value] != nil {
 		return c.Value
 	}
+	return ""
+}
+
+// match is the catalogue that best serves tags, or def when none does.
+func (k *Kit) match(tags []language.Tag, def string) string {
+	if len(tags) == 0 {
+		return def
+	}
+	_, idx, conf := k.pages.matcher.Match(tags...)
+	if conf == language.No {
+		return def
+	}
+	return templates.Languages[idx]
+}
+
+func parseTags(langs []string) []language.Tag {
 	var tags []language.Tag
-	for _, l := range prefs {
+	for _, l := range langs {
 		if t, err := language.Parse(l); err == nil {
 			tags = append(tags, t)
 		}
 	}
-	if accept, _, err := language.ParseAcceptLanguage(r.Header.Get("Accept-Language")); err == nil {
-		tags = append(tags, accept...)
+	return tags
+}
+
+func acceptLanguage(r *http.Request) []language.Tag {
+	tags, _, err := language.ParseAcceptLanguage(r.Header.Get("Accept-Language"))
+	if err != nil {
+		return nil
 	}
-	_, idx, conf := p.matcher.Match(tags...)
-	if conf == language.No {
-		return templates.Languages[0]
-	}
-	return templates.Languages[idx]
+	return tags
 }
 
 const langCookie = "idp_lang"
@@ -115,10 +171,14 @@ type LangLink struct {
 
 // Common is what every page template uses.
 type Common struct {
-	Lang  string
-	T     map[string]string
-	Base  string
-	Langs []LangLink
+	Lang string
+	// Chosen is the language chosen on this page (Kit.Chosen), "" for
+	// none: the forms of pages whose language ui_locales would otherwise
+	// decide carry it, so that their answer stays in it.
+	Chosen string
+	T      map[string]string
+	Base   string
+	Langs  []LangLink
 	// RequestID is the request's id (X-Request-ID, and request_id in the
 	// log); error pages show it as a reference for the help desk.
 	RequestID string
@@ -128,7 +188,7 @@ type Common struct {
 // request's URL (after a failed POST of the sign-in form, the form of the
 // same auth request).
 func (k *Kit) Common(r *http.Request, lang string) Common {
-	c := Common{Lang: lang, T: k.pages.messages[lang], Base: k.BasePath, RequestID: telemetry.RequestIDFrom(r.Context())}
+	c := Common{Lang: lang, Chosen: k.Chosen(r), T: k.pages.messages[lang], Base: k.BasePath, RequestID: telemetry.RequestIDFrom(r.Context())}
 	for _, l := range templates.Languages {
 		q := r.URL.Query()
 		q.Set("lang", l)

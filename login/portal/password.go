@@ -16,16 +16,24 @@ type passwordPage struct {
 	CSRF     string
 	Username string // for password managers
 	Error    string
+	Fields   kit.Fields // the fields the refusal (Error) concerns, and the focus
 	Done     bool
 }
 
-func (h *Handler) renderPassword(w http.ResponseWriter, r *http.Request, pt *kit.Signed, status int, errMsg string, done bool) {
+// passwordFields are the form's fields, in the page's order.
+var passwordFields = []string{"old_password", "new_password", "new_password2"}
+
+// renderPassword shows the form (empty: passwords are never written back)
+// with the message errMsg of a refusal that concerns the fields invalid,
+// or the page that says the password was changed.
+func (h *Handler) renderPassword(w http.ResponseWriter, r *http.Request, pt *kit.Signed, status int, errMsg string, done bool, invalid ...string) {
 	ch := h.chrome(w, r, pt, h.language(r, pt.Principal), "password")
 	h.k.Render(w, status, "account_password.html", passwordPage{
 		chrome:   ch,
 		CSRF:     ch.LogoutCSRF, // the same binding: this browser and this session
 		Username: pt.Principal.Username,
 		Error:    errMsg,
+		Fields:   kit.FieldsOf(passwordFields, nil, invalid...),
 		Done:     done,
 	})
 }
@@ -56,9 +64,12 @@ func (h *Handler) submitPassword(w http.ResponseWriter, r *http.Request) error {
 	}
 	p := pt.Principal
 	t := h.k.T(h.language(r, p))
-	fail := func(status int, msg string) { h.renderPassword(w, r, pt, status, msg, false) }
-	refuse := func(code storage.ErrorCode, key string) error {
-		return kit.InForm(kit.Fail(code, key), func(status int, key string) { fail(status, t[key]) })
+	fail := func(status int, msg string, invalid ...string) {
+		h.renderPassword(w, r, pt, status, msg, false, invalid...)
+	}
+	// refuse answers with the form again, the fields invalid marked.
+	refuse := func(code storage.ErrorCode, key string, invalid ...string) error {
+		return kit.InForm(kit.Fail(code, key), func(status int, key string) { fail(status, t[key], invalid...) })
 	}
 	if formErr != nil || !h.k.CSRFValid(r, sessionBinding(pt.Session.SessionID), r.PostForm.Get("csrf_token")) {
 		return refuse(storage.EForbidden, "account_error_csrf")
@@ -66,19 +77,20 @@ func (h *Handler) submitPassword(w http.ResponseWriter, r *http.Request) error {
 	old, pw, again := r.PostForm.Get("old_password"), r.PostForm.Get("new_password"), r.PostForm.Get("new_password2")
 	switch {
 	case old == "" || pw == "" || again == "":
-		return refuse(storage.EInvalid, "account_error_missing")
+		return refuse(storage.EInvalid, "account_error_missing",
+			kit.Empty(map[string]string{"old_password": old, "new_password": pw, "new_password2": again}, passwordFields...)...)
 	case pw != again:
-		return refuse(storage.EInvalid, "account_error_mismatch")
+		return refuse(storage.EInvalid, "account_error_mismatch", "new_password2")
 	}
 	if err := password.CheckPolicy(pw, p.Username, p.EntityNumber, strings.ReplaceAll(p.EntityNumber, "-", "")); err != nil {
 		var pe *password.PolicyError
 		if !errors.As(err, &pe) || t[pe.Key] == "" {
 			return err
 		}
-		return refuse(storage.EInvalid, pe.Key)
+		return refuse(storage.EInvalid, pe.Key, "new_password")
 	}
 	if pw == old {
-		return refuse(storage.EInvalid, "pw_same_as_old")
+		return refuse(storage.EInvalid, "pw_same_as_old", "new_password")
 	}
 
 	// The old password is guarded like a sign-in, on the same counters.
@@ -103,7 +115,7 @@ func (h *Handler) submitPassword(w http.ResponseWriter, r *http.Request) error {
 	}
 	if !right {
 		slog.InfoContext(ctx, "password change: wrong old password", "subject", p.Subject, "ip", h.k.ClientIP(r))
-		fail(http.StatusUnauthorized, t["account_error_old_password"])
+		fail(http.StatusUnauthorized, t["account_error_old_password"], "old_password")
 		return nil
 	}
 	att.Succeeded(ctx)

@@ -63,12 +63,6 @@ func (h *Handler) profileRows(r *http.Request, p storage.Principal, lang string)
 		}
 		return t["account_no"]
 	}
-	langName := func(code string) string {
-		if m := h.k.T(code); m != nil {
-			return m["lang_name"]
-		}
-		return code
-	}
 	entityRows := []profileRow{
 		row("entity_number", e.Number),
 		row("account_entity_name_zh", e.NameZH),
@@ -95,13 +89,13 @@ func (h *Handler) profileRows(r *http.Request, p storage.Principal, lang string)
 			row("account_euid", sl.EUID),
 			row("account_name_zh", sl.NameZH),
 			row("account_name_foreign", sl.NameForeign),
-			row("account_id_doc_type", labelOf(t, "account_doc_", sl.IDDocType)),
+			row("account_id_doc_type", labelOf(t, "staff_doc_", sl.IDDocType)),
 			row("account_id_doc_number", storage.MaskDocNumber(sl.IDDocNumber)),
 			row("account_id_doc_issue_place", sl.IDDocIssuePlace),
 			row("account_birth_date", sl.BirthDate.Format("2006-01-02")),
 			row("account_mobile", sl.Mobile),
 			row("account_email", sl.Email),
-			row("account_language", langName(sl.Language)),
+			row("account_language", labelOf(t, "staff_lang_", sl.Language)),
 			row("account_admin", yesNo(sl.Admin)),
 			row("account_service_admin", yesNo(sl.ServiceAdmin)),
 		}
@@ -122,7 +116,7 @@ func (h *Handler) profileRows(r *http.Request, p storage.Principal, lang string)
 		return append(rows,
 			row("account_mobile", a.Mobile),
 			row("account_email", a.Email),
-			row("account_language", langName(a.Language)),
+			row("account_language", labelOf(t, "staff_lang_", a.Language)),
 		), nil
 	}
 	return nil, errors.New("profile: unknown account kind " + string(p.Kind))

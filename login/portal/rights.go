@@ -27,13 +27,26 @@ type rightsResult struct {
 	Message string
 }
 
+// rightsResults are what became of the chosen logins.
+type rightsResults []rightsResult
+
+// Failed reports whether any of them failed (the page's title says so).
+func (rs rightsResults) Failed() bool {
+	for _, r := range rs {
+		if !r.OK {
+			return true
+		}
+	}
+	return false
+}
+
 type adminsPage struct {
 	chrome
 	CSRF          string
 	Search        string      // the lists show only the logins matching it (storage.StaffMatches)
 	SearchPath    string      // where the search goes
 	Without, With []rightsRow // without and with admin rights
-	Results       []rightsResult
+	Results       rightsResults
 	Error         string
 	Confirm       bool // removing the last admin: ask for the confirmation
 	Lists         bool // false once the account may no longer remove admin rights
@@ -45,7 +58,7 @@ type serviceAdminsPage struct {
 	Search        string
 	SearchPath    string
 	Without, With []rightsRow // not and already service admins
-	Results       []rightsResult
+	Results       rightsResults
 	Error         string
 	Lists         bool
 }
@@ -186,7 +199,7 @@ func (h *Handler) rightsForm(w http.ResponseWriter, r *http.Request, page string
 // takes the failure's status (404 for logins of another entity).
 func (h *Handler) each(r *http.Request, pt *kit.Signed, v entityView, chosen []string, t map[string]string,
 	do func(a storage.Actor, euid string) (okKey string, err error), conflictKey string,
-) (results []rightsResult, firstErr error, err error) {
+) (results rightsResults, firstErr error, err error) {
 	a := h.actor(r, pt)
 	succeeded := false
 	for _, euid := range chosen {

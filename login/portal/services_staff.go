@@ -28,7 +28,7 @@ type svcStaffPage struct {
 	Group         string // the group's name; "" for the e-service itself
 	Target        string // 「社團服務」的「管理員」群組, or 「社團服務」
 	Without, With []rightsRow
-	Results       []rightsResult
+	Results       rightsResults
 	Error         string
 }
 

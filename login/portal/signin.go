@@ -18,22 +18,26 @@ type loginPage struct {
 	EntityNumber string
 	Username     string
 	Error        string
+	Fields       kit.Fields // the fields the refusal (Error) concerns, and the focus
 }
 
-func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, status int, entityNumber, username, errMsg string) {
+// renderLogin shows the sign-in form with c kept (never its password) and
+// the message errMsg of the refusal whose catalogue key is key.
+func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, status int, c signin.Credentials, key, errMsg string) {
 	h.k.Render(w, status, "account_login.html", loginPage{
 		Common:       h.common(r, h.k.Language(r)),
 		CSRF:         h.k.CSRFToken(w, r, loginBinding),
-		EntityNumber: entityNumber,
-		Username:     username,
+		EntityNumber: c.EntityNumber,
+		Username:     c.Username,
 		Error:        errMsg,
+		Fields:       c.Fields(key),
 	})
 }
 
 // loginForm is the sign-in form as submitted (c), for the error writer.
 func (h *Handler) loginForm(w http.ResponseWriter, r *http.Request, c signin.Credentials) func(int, string) {
 	return func(status int, key string) {
-		h.renderLogin(w, r, status, c.EntityNumber, c.Username, h.k.T(h.k.Language(r))[key])
+		h.renderLogin(w, r, status, c, key, h.k.T(h.k.Language(r))[key])
 	}
 }
 
@@ -49,7 +53,7 @@ func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, h.k.BasePath+profilePath, http.StatusSeeOther)
 		return nil
 	}
-	h.renderLogin(w, r, http.StatusOK, "", "", "")
+	h.renderLogin(w, r, http.StatusOK, signin.Credentials{}, "", "")
 	return nil
 }
 
@@ -73,7 +77,7 @@ func (h *Handler) submitLogin(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if refused != nil {
-		h.renderLogin(w, r, refused.Status, c.EntityNumber, c.Username, refused.Message(w, h.k.T(h.k.Language(r))))
+		h.renderLogin(w, r, refused.Status, c, refused.Key, refused.Message(w, h.k.T(h.k.Language(r))))
 		return nil
 	}
 	if _, err := h.signin.StartSession(w, r, p); err != nil {

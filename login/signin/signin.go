@@ -109,7 +109,7 @@ func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request) error {
 		h.flow.Fail(edge.IssuerOnRedirect(w, h.cfg.Issuer), r, ar, oidc.ErrLoginRequired().WithDescription("no usable sign-in session"))
 		return nil
 	}
-	h.renderForm(w, r, ar, http.StatusOK, "", "", "")
+	h.renderForm(w, r, ar, http.StatusOK, Credentials{}, "", "")
 	return nil
 }
 
@@ -122,7 +122,7 @@ func (h *Handler) submitLogin(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	c := ReadCredentials(r.PostForm)
-	form := h.form(w, r, ar, c.EntityNumber, c.Username)
+	form := h.form(w, r, ar, c)
 	if !c.Complete() {
 		return kit.InForm(kit.Fail(storage.EInvalid, "error_missing_fields"), form)
 	}
@@ -131,7 +131,7 @@ func (h *Handler) submitLogin(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if refused != nil {
-		h.renderForm(w, r, ar, refused.Status, c.EntityNumber, c.Username, refused.Message(w, h.k.T(h.k.Language(r, ar.UILocales...))))
+		h.renderForm(w, r, ar, refused.Status, c, refused.Key, refused.Message(w, h.k.T(h.k.RequestLanguage(r, ar.UILocales))))
 		return nil
 	}
 
@@ -271,11 +271,11 @@ func (h *Handler) loadRequest(r *http.Request, id string) (*storage.AuthRequest,
 	return ar, err
 }
 
-// form is the sign-in form of ar, as submitted, for the error writer
+// form is the sign-in form of ar, as submitted (c), for the error writer
 // (kit.InForm): it shows the form again with the message of key.
-func (h *Handler) form(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, entityNumber, username string) func(int, string) {
+func (h *Handler) form(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, c Credentials) func(int, string) {
 	return func(status int, key string) {
-		h.renderForm(w, r, ar, status, entityNumber, username, h.k.T(h.k.Language(r, ar.UILocales...))[key])
+		h.renderForm(w, r, ar, status, c, key, h.k.T(h.k.RequestLanguage(r, ar.UILocales))[key])
 	}
 }
 
@@ -287,21 +287,25 @@ type loginPage struct {
 	EntityNumber  string
 	Username      string
 	Error         string
+	Fields        kit.Fields // the fields the refusal (Error) concerns, and the focus
 	// PasskeyOptions and PasskeyState: the sign-in with a passkey alone
 	// ("" when the provider has no passkeys).
 	PasskeyOptions, PasskeyState string
 }
 
-func (h *Handler) renderForm(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, status int, entityNumber, username, errMsg string) {
-	lang := h.k.Language(r, ar.UILocales...)
+// renderForm shows the sign-in form of ar with c kept (never its password)
+// and the message errMsg of the refusal whose catalogue key is key.
+func (h *Handler) renderForm(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, status int, c Credentials, key, errMsg string) {
+	lang := h.k.RequestLanguage(r, ar.UILocales)
 	page := loginPage{
 		Common:        h.k.Common(r, lang),
 		ServiceName:   h.serviceName(r.Context(), ar, lang),
 		AuthRequestID: ar.ID,
 		CSRF:          h.k.CSRFToken(w, r, ar.ID),
-		EntityNumber:  entityNumber,
-		Username:      username,
+		EntityNumber:  c.EntityNumber,
+		Username:      c.Username,
 		Error:         errMsg,
+		Fields:        c.Fields(key),
 	}
 	if h.factors != nil && h.factors.PasskeysEnabled() {
 		// Nothing is stored for it: the ceremony's state travels sealed in
@@ -329,7 +333,7 @@ func (h *Handler) noAccess(w http.ResponseWriter, r *http.Request, ar *storage.A
 	back := &redirectCatcher{header: http.Header{}}
 	h.flow.Fail(edge.IssuerOnRedirect(back, h.cfg.Issuer), r, ar,
 		oidc.ErrAccessDenied().WithDescription("the staff login is not assigned to this e-service"))
-	lang := h.k.Language(r, ar.UILocales...)
+	lang := h.k.RequestLanguage(r, ar.UILocales)
 	t := h.k.T(lang)
 	page := kit.MessagePage{Common: h.k.Common(r, lang), Heading: t["no_access_heading"], Message: t["error_no_access"], IsError: true}
 	if loc := back.header.Get("Location"); loc != "" {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"time"
 
@@ -85,7 +86,13 @@ func (h *Handler) needsMore(w http.ResponseWriter, r *http.Request, ar *storage.
 	case h.factors == nil:
 		h.flow.Fail(edge.IssuerOnRedirect(w, h.cfg.Issuer), r, ar, idpop.LevelRefusal(ar, "this provider offers no second factor"))
 	default:
-		http.Redirect(w, r, h.k.BasePath+verifyPath+"?authRequestID="+ar.ID, http.StatusFound)
+		q := url.Values{"authRequestID": {ar.ID}}
+		if l := h.k.Chosen(r); l != "" {
+			// A language chosen on the sign-in page outranks ui_locales
+			// on the second step too.
+			q.Set("lang", l)
+		}
+		http.Redirect(w, r, h.k.BasePath+verifyPath+"?"+q.Encode(), http.StatusFound)
 	}
 	return true
 }
@@ -161,7 +168,7 @@ func (h *Handler) renderVerify(w http.ResponseWriter, r *http.Request, ar *stora
 		h.noTool(w, r, ar, st)
 		return nil
 	}
-	lang := h.k.Language(r, ar.UILocales...)
+	lang := h.k.RequestLanguage(r, ar.UILocales)
 	page := verifyPage{
 		Common: h.k.Common(r, lang), ServiceName: h.serviceName(ctx, ar, lang), AuthRequestID: ar.ID,
 		CSRF: h.k.CSRFToken(w, r, ar.ID), TOTP: st.TOTPActive(), CodeError: codeErr, Error: pageErr,
@@ -223,7 +230,7 @@ func (h *Handler) verifyRefused(w http.ResponseWriter, r *http.Request, ar *stor
 	if !errors.As(err, &se) || se.Code == storage.EUnavailable || se.Code == storage.EInternal {
 		return err
 	}
-	t := h.k.T(h.k.Language(r, ar.UILocales...))
+	t := h.k.T(h.k.RequestLanguage(r, ar.UILocales))
 	msg := t[se.Key]
 	if msg == "" {
 		msg = t["tool_error_passkey"]
@@ -281,7 +288,7 @@ func withMethods(amr []string, methods ...string) []string {
 func (h *Handler) noTool(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, st tools.ToolStatus) {
 	back := h.refusalURL(r, ar, "the staff login has no electronic identity tool for the assurance level this e-service needs")
 	telemetry.SignIn(telemetry.SignInRefused)
-	lang := h.k.Language(r, ar.UILocales...)
+	lang := h.k.RequestLanguage(r, ar.UILocales)
 	t := h.k.T(lang)
 	key := "no_tool_in_person"
 	switch {
@@ -324,7 +331,7 @@ func (h *Handler) submitPasskeyLogin(w http.ResponseWriter, r *http.Request) err
 	}
 	if att == nil {
 		telemetry.SignIn(telemetry.SignInThrottled)
-		h.renderForm(w, r, ar, http.StatusTooManyRequests, "", "", kit.Throttled("error_throttled", wait).Message(w, h.k.T(h.k.Language(r, ar.UILocales...))))
+		h.renderForm(w, r, ar, http.StatusTooManyRequests, Credentials{}, "error_throttled", kit.Throttled("error_throttled", wait).Message(w, h.k.T(h.k.RequestLanguage(r, ar.UILocales))))
 		return nil
 	}
 	loginID, subject, amr, err := h.factors.FinishPasskeySignIn(ctx, r.PostForm.Get("state"), []byte(r.PostForm.Get("credential")))
@@ -342,7 +349,7 @@ func (h *Handler) submitPasskeyLogin(w http.ResponseWriter, r *http.Request) err
 		}
 		telemetry.SignIn(telemetry.SignInBadCredentials)
 		slog.InfoContext(ctx, "passkey sign-in failed", "ip", h.k.ClientIP(r), "err", err)
-		h.renderForm(w, r, ar, http.StatusUnauthorized, "", "", h.k.T(h.k.Language(r, ar.UILocales...))["error_passkey_sign_in"])
+		h.renderForm(w, r, ar, http.StatusUnauthorized, Credentials{}, "error_passkey_sign_in", h.k.T(h.k.RequestLanguage(r, ar.UILocales))["error_passkey_sign_in"])
 		return nil
 	}
 	att.Succeeded(ctx)

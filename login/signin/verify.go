@@ -39,6 +39,24 @@ func (c Credentials) Complete() bool {
 	return c.EntityNumber != "" && c.Username != "" && c.Password != ""
 }
 
+// credentialFields are the sign-in form's fields, in the page's order.
+var credentialFields = []string{"entity_number", "username", "password"}
+
+// Fields are the sign-in form's fields shown again with c kept (never its
+// password) after a refusal whose catalogue key is key ("" for none): the
+// one answer for a wrong entity, username or password concerns all three,
+// a form not filled in its empty fields, any other refusal none.
+func (c Credentials) Fields(key string) kit.Fields {
+	var invalid []string
+	switch key {
+	case "error_credentials":
+		invalid = credentialFields
+	case "error_missing_fields":
+		invalid = kit.Empty(map[string]string{"entity_number": c.EntityNumber, "username": c.Username, "password": c.Password}, credentialFields...)
+	}
+	return kit.FieldsOf(credentialFields, map[string]string{"entity_number": c.EntityNumber, "username": c.Username}, invalid...)
+}
+
 // Verify checks the three fields under the throttle. It returns the
 // principal when the password is right (whatever the principal may then do:
 // the caller decides), a refusal to show (throttled, busy, or the one generic

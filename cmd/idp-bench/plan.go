@@ -85,7 +85,7 @@ func (s step) execute(ctx context.Context, t *target, o options, rep *Report, ob
 		}
 	}
 	obs.mon.reset()
-	h, cpu := obs.window(ctx, fileName(s.name))
+	h, cpu, stores := obs.window(ctx, fileName(s.name))
 	m, err := runScenario(ctx, t, s.sc, opt, h)
 	r := Result{Scenario: s.name, Available: true, Concurrency: opt.concurrency, Mode: "closed", SetupFailures: m.setupFails}
 	if opt.rate > 0 {
@@ -104,6 +104,7 @@ func (s step) execute(ctx context.Context, t *target, o options, rep *Report, ob
 	r.Errors, r.ErrorSamples = m.rec.errors, m.rec.samples
 	r.PeakRSSKiB = obs.mon.peakKiB()
 	r.CPU = cpu()
+	r.Stores = stores(r.Iterations)
 	r.Bound, r.BoundPerSec = boundName, boundRate
 	if r.BoundPerSec > 0 {
 		r.Ratio = r.IterPerSec / r.BoundPerSec
@@ -136,7 +137,7 @@ func setTarget(r *Result, s step, b Bounds) {
 }
 
 func floodResult(ctx context.Context, t *target, o options, obs *observer, quick time.Duration) Result {
-	h, cpu := obs.window(ctx, "flood")
+	h, cpu, _ := obs.window(ctx, "flood")
 	f := runFlood(ctx, t, o.floodN, o.timeout, obs.mon, h)
 	f.ServerAlive, f.ReadyAfter = checkHealth(ctx, t.origin)
 	met := f.ServerAlive && f.ReadyAfter && f.Timeouts == 0 && errorTotal(f.Errors) == 0 &&

@@ -168,6 +168,15 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 	} else {
 		sub.PathPrefix("/").Handler(protocol)
 	}
+	// The stores' round trips, on the metrics endpoint (and read by idp-bench).
+	if rt, pt := rs.Traffic(), pg.Traffic(); rt != nil && pt != nil {
+		telemetry.SetStoreTraffic(func() telemetry.StoreTraffic {
+			return telemetry.StoreTraffic{
+				RedisCommands: rt.Commands(), RedisScripts: rt.Scripts(), RedisRoundTrips: rt.RoundTrips(),
+				PostgresQueries: pt.Queries(), PostgresRoundTrips: pt.RoundTrips(),
+			}
+		})
+	}
 	return &app{cfg: cfg, pg: pg, redis: rs, rdb: rdb, keys: keys, hasher: hasher, provider: provider, st: st,
 		handler:    instrument(r, provider, base, cfg.TrustProxyHeaders),
 		activation: acts, outbox: outbox, manage: admin}, nil

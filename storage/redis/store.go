@@ -71,6 +71,8 @@ import (
 type Store struct {
 	rdb    goredis.UniversalClient
 	prefix string
+	// traffic counts the commands sent (Open installs it); nil for New.
+	traffic *Traffic
 	// Now is the clock used for expiry decisions; nil means time.Now.
 	Now func() time.Time
 }
@@ -104,7 +106,10 @@ func Open(url string, prefix string) (*Store, goredis.UniversalClient, error) {
 		return nil, nil, err
 	}
 	rdb := goredis.NewUniversalClient(opts)
-	return New(rdb, prefix), rdb, nil
+	s := New(rdb, prefix)
+	s.traffic = &Traffic{}
+	rdb.AddHook(s.traffic)
+	return s, rdb, nil
 }
 
 // ParseURL turns a redis:// or rediss:// URL (see Open) into UniversalOptions.
@@ -172,6 +177,10 @@ func ParseURL(rawURL string) (*goredis.UniversalOptions, error) {
 		IsClusterMode:         cluster,
 	}, nil
 }
+
+// Traffic returns the counts of what the store's client sent (see
+// Traffic); nil for a store made by New, whose client the caller owns.
+func (s *Store) Traffic() *Traffic { return s.traffic }
 
 // Client returns the underlying Redis client.
 func (s *Store) Client() goredis.UniversalClient { return s.rdb }

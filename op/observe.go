@@ -135,6 +135,16 @@ func (o observedState) RotateRefreshToken(ctx context.Context, old string, t *st
 	return tok, noteRedisError(ctx, err)
 }
 
+func (o observedState) CreateTokens(ctx context.Context, at *storage.AccessToken, rt *storage.RefreshToken) (string, error) {
+	tok, err := o.ShortLived.CreateTokens(ctx, at, rt)
+	return tok, noteRedisError(ctx, err)
+}
+
+func (o observedState) RotateTokens(ctx context.Context, prev, next *storage.RefreshToken, at *storage.AccessToken) (string, error) {
+	tok, err := o.ShortLived.RotateTokens(ctx, prev, next, at)
+	return tok, noteRedisError(ctx, err)
+}
+
 func (o observedState) RevokeRefreshToken(ctx context.Context, token string) error {
 	return noteRedisError(ctx, o.ShortLived.RevokeRefreshToken(ctx, token))
 }

@@ -223,36 +223,34 @@ func revokedDuringCodeExchange(ctx context.Context, req op.TokenRequest, err err
 }
 
 // CreateAccessAndRefreshTokens issues the first refresh token of a family
-// (code grant with offline_access) or rotates one (refresh grant).
+// (code grant with offline_access) or rotates one (refresh grant), each
+// with its access token in one store call.
 func (s *Storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, current string) (string, string, time.Time, error) {
 	at, err := s.newAccessToken(req)
 	if err != nil {
 		return "", "", time.Time{}, err
 	}
-	if err := s.state.SaveAccessToken(ctx, at); err != nil && !revokedDuringCodeExchange(ctx, req, err) {
-		return "", "", time.Time{}, grantRevoked(err)
-	}
 	var token string
 	switch r := req.(type) {
 	case authRequest:
-		token, err = s.state.CreateRefreshToken(ctx, &storage.RefreshToken{
+		token, err = s.state.CreateTokens(ctx, at, &storage.RefreshToken{
 			FamilyID: r.ID, ClientID: r.ClientID, Subject: r.Subject, Audience: r.GetAudience(),
 			Scopes: r.Scopes, IssuedAt: at.IssuedAt, ExpiresAt: at.IssuedAt.Add(s.life.RefreshToken),
 			AccessTokenID: at.ID, Authentication: r.Authentication,
 		})
 		if err != nil && revokedDuringCodeExchange(ctx, req, err) {
-			// A refresh token that names nothing: refused on first use.
+			// Tokens that name nothing: refused on first use.
 			token, err = randomID()+randomID(), nil
 		}
 	case *refreshRequest:
 		next := *r.rec
 		next.IssuedAt, next.AccessTokenID = at.IssuedAt, at.ID
-		token, err = s.state.RotateRefreshToken(ctx, current, &next)
+		token, err = s.state.RotateTokens(ctx, r.rec, &next, at)
 		if errors.Is(err, storage.ErrRefreshTokenReused) {
 			telemetry.RefreshReuse()
 		}
 		if errors.Is(err, storage.ErrRefreshTokenReused) || errors.Is(err, storage.ErrNotFound) {
-			_ = s.state.RevokeAccessToken(ctx, at.ID)
+			// The store kept none of the tokens.
 			return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("refresh token is no longer valid")
 		}
 	default:

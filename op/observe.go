@@ -33,6 +33,11 @@ func (o observedDirectory) ServiceAccess(ctx context.Context, staffLoginID, serv
 	return a, notePostgresError(ctx, err)
 }
 
+func (o observedDirectory) PrincipalInService(ctx context.Context, subject string, loginID, serviceID int64) (storage.Principal, storage.ServiceAccess, error) {
+	p, a, err := o.Directory.PrincipalInService(ctx, subject, loginID, serviceID)
+	return p, a, notePostgresError(ctx, err)
+}
+
 func (o observedDirectory) Client(ctx context.Context, id string) (storage.Client, error) {
 	c, err := o.Directory.Client(ctx, id)
 	return c, notePostgresError(ctx, err)

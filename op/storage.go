@@ -191,10 +191,26 @@ func (s *Storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (s
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	if err := s.state.SaveAccessToken(ctx, at); err != nil && !revokedDuringCodeExchange(ctx, req, err) {
-		return "", time.Time{}, grantRevoked(err)
+	if _, ok := req.(authRequest); ok {
+		// A code exchange: only while the sign-in's session lives.
+		_, err = s.state.CreateTokens(ctx, at, nil)
+	} else {
+		err = s.state.SaveAccessToken(ctx, at)
+	}
+	if err != nil && !revokedDuringCodeExchange(ctx, req, err) {
+		return "", time.Time{}, signInEnded(grantRevoked(err))
 	}
 	return at.ID, at.ExpiresAt, nil
+}
+
+// signInEnded answers invalid_grant when the store refuses the tokens of
+// a code exchange because the sign-in's session has ended meanwhile
+// (logout, a password change, a deletion). Other errors pass through.
+func signInEnded(err error) error {
+	if errors.Is(err, storage.ErrNotFound) {
+		return oidc.ErrInvalidGrant().WithDescription("the sign-in session has ended")
+	}
+	return err
 }
 
 // grantRevoked answers invalid_grant when the store refuses to issue tokens
@@ -258,7 +274,7 @@ func (s *Storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 	}
 	if err != nil {
 		_ = s.state.RevokeAccessToken(ctx, at.ID)
-		return "", "", time.Time{}, grantRevoked(err)
+		return "", "", time.Time{}, signInEnded(grantRevoked(err))
 	}
 	return at.ID, token, at.ExpiresAt, nil
 }
@@ -293,7 +309,14 @@ func (s *Storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 		}
 		return nil, err
 	}
-	p, err := s.dir.PrincipalBySubject(ctx, rec.Subject)
+	// The e-service may no longer admit the login (taken off it, its entity
+	// no longer enrolled): the grant ends, as the client's error says. The
+	// account and its access are read in one round trip.
+	c, err := s.Client(ctx, rec.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	p, access, err := s.dir.PrincipalInService(ctx, rec.Subject, rec.LoginID, c.ServiceID)
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && !p.CanSignIn()) {
 		_ = s.state.EndAllForSubject(ctx, rec.Subject)
 		return nil, oidc.ErrInvalidGrant().WithDescription("the account can no longer sign in")
@@ -301,15 +324,11 @@ func (s *Storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 	if err != nil {
 		return nil, err
 	}
-	// The e-service may no longer admit the login (taken off it, its entity
-	// no longer enrolled): the grant ends, as the client's error says.
-	c, err := s.Client(ctx, rec.ClientID)
-	if err != nil {
-		return nil, err
-	}
-	access, err := s.dir.ServiceAccess(ctx, p.ID, c.ServiceID)
-	if err != nil {
-		return nil, err
+	if p.Kind != storage.KindStaff || p.ID != rec.LoginID {
+		// Not the staff login the grant names (LoginID unknown): its own access.
+		if access, err = s.dir.ServiceAccess(ctx, p.ID, c.ServiceID); err != nil {
+			return nil, err
+		}
 	}
 	if !access.Allows() {
 		_ = s.state.RevokeGrant(ctx, rec.FamilyID)

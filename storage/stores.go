@@ -32,6 +32,11 @@ type Directory interface {
 
 	// ServiceAccess tells whether the staff login may use the e-service and its groups there.
 	ServiceAccess(ctx context.Context, staffLoginID, serviceID int64) (ServiceAccess, error)
+	// PrincipalInService is PrincipalBySubject and ServiceAccess of staff
+	// login loginID in one round trip; the access is the account's only if
+	// the account is that staff login (the caller checks Kind and ID). An
+	// unknown login or e-service gives the zero access (allows nothing).
+	PrincipalInService(ctx context.Context, subject string, loginID, serviceID int64) (Principal, ServiceAccess, error)
 
 	// Client returns a registered client, ErrNotFound when unknown.
 	Client(ctx context.Context, id string) (Client, error)

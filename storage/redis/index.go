@@ -53,16 +53,16 @@ indexAdd(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
 return redis.call('HEXISTS', KEYS[2], 'revoked')
 `)
 
-// recordPartyBody defines recordParty(parties, session, client, subject,
-// expiry): the back-channel logout record of a session (backchannel.go)
-// notes that client got tokens for subject, and lives at least as long as
-// the session pointer and until expiry (Unix ms), the end of those tokens.
+// recordPartyBody defines recordParty(parties, sessionEnd, client,
+// subject, expiry): the back-channel logout record of a session
+// (backchannel.go) notes that client got tokens for subject, and lives at
+// least until sessionEnd (the session pointer's expiry, Unix ms) and until
+// expiry (Unix ms), the end of those tokens.
 const recordPartyBody = `
-local function recordParty(parties, session, client, subject, expiry)
+local function recordParty(parties, sessionEnd, client, subject, expiry)
   redis.call('HSET', parties, client, subject)
   local untilMs = tonumber(expiry)
-  local s = redis.call('PEXPIRETIME', session)
-  if s > untilMs then untilMs = s end
+  if sessionEnd > untilMs then untilMs = sessionEnd end
   if redis.call('PEXPIRETIME', parties) < untilMs then redis.call('PEXPIREAT', parties, untilMs) end
 end
 `
@@ -71,10 +71,16 @@ end
 // its hash tag: ARGV[1] (an access token id or a refresh family) goes into
 // the index KEYS[1] (sid:ats or sid:rtf) as indexAdd does with ARGV[2..4],
 // and the client ARGV[5] is recorded for subject ARGV[6] in the parties
-// KEYS[2], for as long as the session KEYS[3] and the tokens live.
+// KEYS[2], for as long as the session KEYS[3] and the tokens live. With
+// ARGV[7] = '1' the session must still be there: if it has ended (logout,
+// or EndAllForSubject after a password change or a deletion), nothing is
+// written and 0 returned; the session's end, which takes the index after
+// deleting the session pointer, finds whatever was written before.
 var sessionIssued = goredis.NewScript(indexAddBody + recordPartyBody + `
+local sessionEnd = redis.call('PEXPIRETIME', KEYS[3])
+if sessionEnd == -2 and ARGV[7] == '1' then return 0 end
 indexAdd(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
-recordParty(KEYS[2], KEYS[3], ARGV[5], ARGV[6], ARGV[2])
+recordParty(KEYS[2], sessionEnd, ARGV[5], ARGV[6], ARGV[2])
 return 1
 `)
 

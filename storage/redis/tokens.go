@@ -27,6 +27,17 @@ const revokedGrantTTL = time.Hour
 // session (see SessionParties). A token already expired is not stored. If
 // t.GrantID has been revoked, the token is removed again and ErrConflict returned.
 func (s *Store) SaveAccessToken(ctx context.Context, t *storage.AccessToken) error {
+	return s.saveAccessToken(ctx, t, false)
+}
+
+// errSessionEnded: tokens of a code exchange whose sign-in session has
+// ended meanwhile (logout, or a password change or deletion that swept the
+// account's sessions) are not issued.
+var errSessionEnded = fmt.Errorf("%w: the sign-in session has ended", storage.ErrNotFound)
+
+// saveAccessToken is SaveAccessToken; with live, the token's session must
+// still be there (else errSessionEnded, and nothing of the token stays).
+func (s *Store) saveAccessToken(ctx context.Context, t *storage.AccessToken, live bool) error {
 	if t.ID == "" {
 		return errors.New("redis: save access token: empty id")
 	}
@@ -45,11 +56,11 @@ func (s *Store) SaveAccessToken(ctx context.Context, t *storage.AccessToken) err
 	// The record first, so that whatever finds the token in an index can
 	// delete it. Then the indexes, independent of each other.
 	args := s.indexArgs(t.ID, t.ExpiresAt)
-	var revoked *goredis.Cmd
+	var revoked, session *goredis.Cmd
 	err = s.sequenced(ctx, func(p goredis.Pipeliner, _ scriptRunner) {
 		p.Set(ctx, key, raw, ttl)
 	}, func(p goredis.Pipeliner, run scriptRunner) {
-		revoked = nil
+		revoked, session = nil, nil
 		if t.GrantID != "" {
 			// Atomically with indexing: either RevokeGrant's tombstone is
 			// visible now, or RevokeGrant reads the index later and finds this token.
@@ -58,7 +69,7 @@ func (s *Store) SaveAccessToken(ctx context.Context, t *storage.AccessToken) err
 		if t.SessionID != "" {
 			// Under its session, whose end revokes it; and back-channel
 			// logout tells this client when the session ends.
-			run(sessionIssued, s.sessionIssuedKeys(t.SessionID, s.kSIDATs(t.SessionID)), append(args, t.ClientID, t.Subject)...)
+			session = run(sessionIssued, s.sessionIssuedKeys(t.SessionID, s.kSIDATs(t.SessionID)), append(args, t.ClientID, t.Subject, flag(live))...)
 		}
 		if t.Subject != "" {
 			run(indexAdd, []string{s.kSubATs(t.Subject)}, args...)
@@ -66,6 +77,12 @@ func (s *Store) SaveAccessToken(ctx context.Context, t *storage.AccessToken) err
 	})
 	if err != nil {
 		return wrap("save access token", err)
+	}
+	if session != nil && session.Val() == int64(0) {
+		if err := s.rdb.Del(ctx, key).Err(); err != nil {
+			return wrap("save access token", err)
+		}
+		return errSessionEnded
 	}
 	if revoked != nil {
 		n, err := revoked.Int()
@@ -191,18 +208,21 @@ return rt
 // t.AccessTokenID, if set, is indexed under the family (see CreateTokens,
 // which also stores that access token).
 func (s *Store) CreateRefreshToken(ctx context.Context, t *storage.RefreshToken) (string, error) {
-	return s.createFamily(ctx, t, nil)
+	return s.createFamily(ctx, t, nil, false)
 }
 
 // CreateTokens stores the tokens of a code exchange: the access token at
 // and, when rt is not nil, the refresh family rt starts, whose token it
 // returns. The family is at's grant (rt.FamilyID must be at.GrantID, or
 // empty to take it). It takes the round trips of one pipeline on a single
-// Redis. ErrConflict if the grant was revoked meanwhile (a replay of its
-// code) or the family exists: nothing of the call then stays usable.
+// Redis. The tokens' session (at.SessionID), when they name one, must still
+// be there: ErrNotFound if it has ended meanwhile (logout, or a password
+// change or deletion that swept the account's sessions). ErrConflict if
+// the grant was revoked meanwhile (a replay of its code) or the family
+// exists. Nothing of a refused call stays usable.
 func (s *Store) CreateTokens(ctx context.Context, at *storage.AccessToken, rt *storage.RefreshToken) (string, error) {
 	if rt == nil {
-		return "", s.SaveAccessToken(ctx, at)
+		return "", s.saveAccessToken(ctx, at, true)
 	}
 	if rt.FamilyID == "" {
 		rt.FamilyID = at.GrantID
@@ -210,7 +230,7 @@ func (s *Store) CreateTokens(ctx context.Context, at *storage.AccessToken, rt *s
 	if at.GrantID == "" || at.GrantID != rt.FamilyID {
 		return "", fmt.Errorf("redis: create tokens: the access token's grant %q is not the family %q", at.GrantID, rt.FamilyID)
 	}
-	return s.createFamily(ctx, rt, at)
+	return s.createFamily(ctx, rt, at, true)
 }
 
 // createFamily starts the family of t, with the access token at issued with
@@ -222,7 +242,7 @@ func (s *Store) CreateTokens(ctx context.Context, at *storage.AccessToken, rt *s
 // or EndAllForSubject that takes the index between the two leaves a
 // tombstone for the family it does not find (revokeFamily), and the
 // creation then fails. The access token's record goes first, as ever.
-func (s *Store) createFamily(ctx context.Context, t *storage.RefreshToken, at *storage.AccessToken) (string, error) {
+func (s *Store) createFamily(ctx context.Context, t *storage.RefreshToken, at *storage.AccessToken, live bool) (string, error) {
 	if t.ExpiresAt.IsZero() {
 		return "", errors.New("redis: create refresh token: ExpiresAt is required")
 	}
@@ -263,8 +283,9 @@ func (s *Store) createFamily(ctx context.Context, t *storage.RefreshToken, at *s
 	}
 	refreshKey := s.kRefresh(hashSecret(token))
 	famArgs := s.indexArgs(t.FamilyID, t.ExpiresAt)
-	var created *goredis.Cmd
+	var created, session *goredis.Cmd
 	err = s.sequenced(ctx, func(p goredis.Pipeliner, run scriptRunner) {
+		session = nil
 		if at != nil {
 			p.Set(ctx, atKey, atRaw, atTTL)
 		}
@@ -273,7 +294,7 @@ func (s *Store) createFamily(ctx context.Context, t *storage.RefreshToken, at *s
 			run(indexAdd, []string{s.kSubFamilies(t.Subject)}, famArgs...)
 		}
 		if t.SessionID != "" {
-			run(sessionIssued, s.sessionIssuedKeys(t.SessionID, s.kSIDFamilies(t.SessionID)), append(famArgs, t.ClientID, t.Subject)...)
+			session = run(sessionIssued, s.sessionIssuedKeys(t.SessionID, s.kSIDFamilies(t.SessionID)), append(famArgs, t.ClientID, t.Subject, flag(live))...)
 		}
 	}, func(p goredis.Pipeliner, run scriptRunner) {
 		created = run(createFamily, []string{s.kFamily(t.FamilyID), s.kGrantATs(t.FamilyID)},
@@ -296,7 +317,26 @@ func (s *Store) createFamily(ctx context.Context, t *storage.RefreshToken, at *s
 		}
 		return "", fmt.Errorf("%w: refresh family %s exists or was revoked", storage.ErrConflict, t.FamilyID)
 	}
+	if session != nil && session.Val() == int64(0) {
+		// The session ended before the family could be filed under it:
+		// the family was created all the same, so it is revoked now.
+		if err := s.revokeFamily(ctx, t.FamilyID, true); err != nil {
+			return "", wrap("create refresh token", err)
+		}
+		if err := s.delKeys(ctx, refreshKey); err != nil {
+			return "", wrap("create refresh token", err)
+		}
+		return "", errSessionEnded
+	}
 	return token, nil
+}
+
+// flag is a script's boolean argument.
+func flag(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
 }
 
 func unixMs(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }

@@ -130,6 +130,11 @@ func printDetails(w io.Writer, results []Result) {
 				f.Prepared, f.Logins, f.Succeeded, ms(f.SuccessLatency.P50), ms(f.SuccessLatency.P99),
 				f.Refused, ms(f.RefusalLatency.P50), ms(f.RefusalLatency.P99), f.Timeouts, f.Errors, ms(f.Elapsed),
 				f.ServerAlive, f.ReadyAfter, mib(f.PeakRSSKiB), mib(f.HWMKiB))
+			if f.Settled {
+				fmt.Fprintf(w, "  after the flood: RSS %s %s after the last answer\n", mib(f.RSSAfterKiB), ms(f.SettledAfter))
+			} else if f.RSSAfterKiB > 0 {
+				fmt.Fprintf(w, "  after the flood: RSS still %s after %s\n", mib(f.RSSAfterKiB), settleWithin)
+			}
 			for k, s := range f.Samples {
 				fmt.Fprintf(w, "  flood %s e.g. %s\n", k, s)
 			}

@@ -104,6 +104,7 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 	hasher := password.NewHasher(password.Params{
 		MemoryKiB: cfg.Argon2MemoryKiB, Iterations: cfg.Argon2Iterations, Threads: cfg.Argon2Threads,
 	}, cfg.HashConcurrency, cfg.HashQueueWait)
+	releaseAfterBursts(hasher)
 	pages, err := login.New(login.Config{
 		Issuer: cfg.Issuer, BasePath: base, SecureCookies: cfg.SecureCookies(), CSRFKey: idpop.DeriveKey(cfg.MasterKey, "csrf"),
 		LogoutKey:   idpop.DeriveKey(cfg.MasterKey, "logout-redirect"),

@@ -186,6 +186,7 @@ func (o *observer) window(ctx context.Context, name string) (hooks, func() CPUSh
 	var a, b cpuSnapshot
 	var sa, sb storeSnapshot
 	var pids []int
+
 	h := hooks{
 		windowStart: func(d time.Duration) {
 			pids = o.pgBackends(ctx)

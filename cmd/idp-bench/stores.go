@@ -16,9 +16,10 @@ import (
 )
 
 // Store round trips per iteration. The server counts what its store clients
-// send (idp_redis_* and idp_postgres_* on its metrics listener,
-// IDP_METRICS_LISTEN, which the bench turns on for its own server): those
-// counts are the node's own and deterministic, so a change that adds a
+// send while serving requests (idp_redis_* and idp_postgres_* with
+// origin="request" on its metrics listener, IDP_METRICS_LISTEN, which the
+// bench turns on for its own server; the background's polls are apart):
+// those counts are the node's own and deterministic, so a change that adds a
 // command to a hot path shows up whatever else runs on the machine. Redis
 // itself counts every command it runs, those inside scripts included
 // (INFO commandstats); that count is the whole Redis server's, so it is
@@ -90,17 +91,21 @@ func (w *storeWatch) scrape(ctx context.Context, s *storeSnapshot) error {
 		return fmt.Errorf("metrics: HTTP %d", resp.StatusCode)
 	}
 	fields := map[string]*float64{
-		"idp_redis_commands_total": &s.redisCmds, "idp_redis_scripts_total": &s.redisScripts,
-		"idp_redis_round_trips_total": &s.redisRT, "idp_postgres_queries_total": &s.pgQueries,
-		"idp_postgres_round_trips_total": &s.pgRT,
+		`idp_redis_commands_total{origin="request"}`: &s.redisCmds, `idp_redis_scripts_total{origin="request"}`: &s.redisScripts,
+		`idp_redis_round_trips_total{origin="request"}`: &s.redisRT, `idp_postgres_queries_total{origin="request"}`: &s.pgQueries,
+		`idp_postgres_round_trips_total{origin="request"}`: &s.pgRT,
 	}
 	found := 0
 	sc := bufio.NewScanner(io.LimitReader(resp.Body, 4<<20))
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
-		name, val, ok := strings.Cut(sc.Text(), " ")
-		if p, want := fields[name]; ok && want {
-			if v, err := strconv.ParseFloat(strings.TrimSpace(val), 64); err == nil {
+		line := sc.Text()
+		i := strings.LastIndexByte(line, ' ')
+		if i < 0 {
+			continue
+		}
+		if p, want := fields[line[:i]]; want {
+			if v, err := strconv.ParseFloat(line[i+1:], 64); err == nil {
 				*p = v
 				found++
 			}
@@ -134,9 +139,9 @@ func commandsRun(ctx context.Context, rdb goredis.UniversalClient) (float64, err
 	return total, nil
 }
 
-// perIteration divides the difference of two snapshots by the iterations.
-// The INFO call of the first snapshot is itself counted by Redis: one is
-// taken off.
+// perIteration divides the difference of two snapshots by the
+// iterations. The INFO call of the first snapshot is itself counted by
+// Redis: one is taken off.
 func perIteration(a, b storeSnapshot, iterations int) *StoreCounts {
 	if !a.ok || !b.ok || iterations <= 0 {
 		return nil

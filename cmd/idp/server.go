@@ -171,11 +171,14 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 	}
 	// The stores' round trips, on the metrics endpoint (and read by idp-bench).
 	if rt, pt := rs.Traffic(), pg.Traffic(); rt != nil && pt != nil {
-		telemetry.SetStoreTraffic(func() telemetry.StoreTraffic {
-			return telemetry.StoreTraffic{
-				RedisCommands: rt.Commands(), RedisScripts: rt.Scripts(), RedisRoundTrips: rt.RoundTrips(),
-				PostgresQueries: pt.Queries(), PostgresRoundTrips: pt.RoundTrips(),
+		rt.CountRequests(telemetry.InRequest)
+		pt.CountRequests(telemetry.InRequest)
+		telemetry.SetStoreTraffic(func() (all, requests telemetry.StoreTraffic) {
+			counts := func(r rstore.TrafficCounts, p postgres.TrafficCounts) telemetry.StoreTraffic {
+				return telemetry.StoreTraffic{RedisCommands: r.Commands, RedisScripts: r.Scripts, RedisRoundTrips: r.RoundTrips,
+					PostgresQueries: p.Queries, PostgresRoundTrips: p.RoundTrips}
 			}
+			return counts(rt.All(), pt.All()), counts(rt.Requests(), pt.Requests())
 		})
 	}
 	return &app{cfg: cfg, pg: pg, redis: rs, rdb: rdb, keys: keys, hasher: hasher, provider: provider, st: st,

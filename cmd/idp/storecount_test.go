@@ -172,8 +172,8 @@ type storeCounts struct {
 }
 
 func (c *storeCounts) now() stepCount {
-	rt, pt := c.idp.app.redis.Traffic(), c.idp.app.pg.Traffic()
-	return stepCount{redis: rt.Commands(), scripts: rt.Scripts(), postgres: pt.RoundTrips(), statements: pt.Queries()}
+	rt, pt := c.idp.app.redis.Traffic().All(), c.idp.app.pg.Traffic().All()
+	return stepCount{redis: rt.Commands, scripts: rt.Scripts, postgres: pt.RoundTrips, statements: pt.Queries}
 }
 
 func (c *storeCounts) begin() {

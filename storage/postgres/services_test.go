@@ -191,12 +191,12 @@ func TestPrincipalInService(t *testing.T) {
 	if err := s.AssignService(ctx, operator, alice.ID, portal.ID); err != nil {
 		t.Fatal(err)
 	}
-	rt := s.Traffic().RoundTrips()
+	rt := s.Traffic().All().RoundTrips
 	p, a, err := s.PrincipalInService(ctx, alice.EUID, alice.ID, portal.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := s.Traffic().RoundTrips() - rt; n != 1 {
+	if n := s.Traffic().All().RoundTrips - rt; n != 1 {
 		t.Errorf("%d round trips, want 1", n)
 	}
 	wantP, _ := s.PrincipalBySubject(ctx, alice.EUID)

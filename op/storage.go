@@ -556,8 +556,10 @@ func (s *Storage) ValidateJWTProfileScopes(context.Context, string, []string) ([
 
 func (s *Storage) SigningKey(ctx context.Context) (op.SigningKey, error) { return s.keys.Signing(ctx) }
 
-func (s *Storage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, error) {
-	return []jose.SignatureAlgorithm{s.keys.Algorithm()}, nil
+// SignatureAlgorithms are those of the published keys, the active key's
+// first (discovery's id_token_signing_alg_values_supported).
+func (s *Storage) SignatureAlgorithms(ctx context.Context) ([]jose.SignatureAlgorithm, error) {
+	return s.keys.Algorithms(ctx), nil
 }
 
 func (s *Storage) KeySet(ctx context.Context) ([]op.Key, error) { return s.keys.Public(ctx), nil }

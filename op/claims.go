@@ -23,7 +23,7 @@ func (s *Storage) fillClaims(ctx context.Context, info *oidc.UserInfo, subject, 
 	if err != nil {
 		return err
 	}
-	p, access, err := s.accountInService(ctx, subject, c.ServiceID, known, knownAccess)
+	p, access, err := s.accountInService(ctx, subject, auth.LoginID, c.ServiceID, known, knownAccess)
 	if errors.Is(err, storage.ErrNotFound) {
 		return errors.New("the account no longer exists")
 	}
@@ -73,9 +73,10 @@ func (s *Storage) fillClaims(ctx context.Context, info *oidc.UserInfo, subject, 
 
 // accountInService returns the account of subject and its access to an
 // e-service: known and knownAccess if given (read earlier in this request;
-// known alone saves the account's query), else from the
-// claims cache, else from Postgres (two queries, then cached).
-func (s *Storage) accountInService(ctx context.Context, subject string, serviceID int64, known *storage.Principal, knownAccess *storage.ServiceAccess) (storage.Principal, storage.ServiceAccess, error) {
+// known alone saves the account's query), else from the claims cache, else
+// from Postgres (one round trip when loginID, the staff login the tokens
+// were issued to, is known; then cached).
+func (s *Storage) accountInService(ctx context.Context, subject string, loginID, serviceID int64, known *storage.Principal, knownAccess *storage.ServiceAccess) (storage.Principal, storage.ServiceAccess, error) {
 	if known != nil && knownAccess != nil && known.Subject == subject {
 		return *known, *knownAccess, nil // both read earlier in this request
 	}
@@ -84,11 +85,23 @@ func (s *Storage) accountInService(ctx context.Context, subject string, serviceI
 		if e, ok := s.claims.get(key); ok {
 			return e.p, e.access, nil
 		}
-		p, err := s.dir.PrincipalBySubject(ctx, subject)
-		if err != nil {
-			return p, storage.ServiceAccess{}, err
+		if loginID != 0 {
+			p, access, err := s.dir.PrincipalInService(ctx, subject, loginID, serviceID)
+			if err != nil {
+				return p, access, err
+			}
+			if p.Kind == storage.KindStaff && p.ID == loginID {
+				s.claims.put(key, claimsEntry{p: p, access: access})
+				return p, access, nil
+			}
+			known = &p // not the login the tokens name: its own access below
+		} else {
+			p, err := s.dir.PrincipalBySubject(ctx, subject)
+			if err != nil {
+				return p, storage.ServiceAccess{}, err
+			}
+			known = &p
 		}
-		known = &p
 	}
 	access, err := s.dir.ServiceAccess(ctx, known.ID, serviceID)
 	if err != nil {
@@ -96,6 +109,16 @@ func (s *Storage) accountInService(ctx context.Context, subject string, serviceI
 	}
 	s.claims.put(key, claimsEntry{p: *known, access: access})
 	return *known, access, nil
+}
+
+// RememberClaims puts into this node's claims cache the account and its
+// access to an e-service as a sign-in read them moments ago, so that the
+// token exchange that follows (on this node, within the cache's TTL) does
+// not read them again. Same rules as every cache entry: only the claims'
+// content may lag, by at most the TTL, and a change published by the use
+// cases (ForgetClaims) drops it at once.
+func (s *Storage) RememberClaims(p storage.Principal, serviceID int64, access storage.ServiceAccess) {
+	s.claims.put(claimsKey{subject: p.Subject, serviceID: serviceID}, claimsEntry{p: p, access: access})
 }
 
 // claimsCache keeps, for a few seconds, what the claims of an account in an

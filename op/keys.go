@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -110,8 +111,33 @@ func (k *Keys) Public(ctx context.Context) []op.Key {
 	return k.public
 }
 
-// Algorithm is the configured signing algorithm.
+// Algorithm is the configured signing algorithm: that of the keys made
+// from now on (the first one, and each rotation).
 func (k *Keys) Algorithm() jose.SignatureAlgorithm { return k.alg }
+
+// Algorithms are the algorithms ID tokens are signed with: the active key's
+// first, then those of the other published keys (whose tokens still
+// verify), without repeats. IDP_SIGNING_ALG changes only the keys made
+// after it, so until `idp keys rotate` the active key may still be of the
+// algorithm before; discovery must say what tokens really carry.
+func (k *Keys) Algorithms(ctx context.Context) []jose.SignatureAlgorithm {
+	k.maybeReload(ctx)
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	var algs []jose.SignatureAlgorithm
+	if k.signing != nil {
+		algs = append(algs, k.signing.alg)
+	}
+	for _, p := range k.public {
+		if a := p.Algorithm(); !slices.Contains(algs, a) {
+			algs = append(algs, a)
+		}
+	}
+	if len(algs) == 0 {
+		algs = append(algs, k.alg)
+	}
+	return algs
+}
 
 func (k *Keys) maybeReload(ctx context.Context) {
 	k.mu.RLock()

@@ -33,6 +33,11 @@ func (o observedDirectory) ServiceAccess(ctx context.Context, staffLoginID, serv
 	return a, notePostgresError(ctx, err)
 }
 
+func (o observedDirectory) PrincipalInService(ctx context.Context, subject string, loginID, serviceID int64) (storage.Principal, storage.ServiceAccess, error) {
+	p, a, err := o.Directory.PrincipalInService(ctx, subject, loginID, serviceID)
+	return p, a, notePostgresError(ctx, err)
+}
+
 func (o observedDirectory) Client(ctx context.Context, id string) (storage.Client, error) {
 	c, err := o.Directory.Client(ctx, id)
 	return c, notePostgresError(ctx, err)
@@ -132,6 +137,16 @@ func (o observedState) RefreshToken(ctx context.Context, token string) (*storage
 
 func (o observedState) RotateRefreshToken(ctx context.Context, old string, t *storage.RefreshToken) (string, error) {
 	tok, err := o.ShortLived.RotateRefreshToken(ctx, old, t)
+	return tok, noteRedisError(ctx, err)
+}
+
+func (o observedState) CreateTokens(ctx context.Context, at *storage.AccessToken, rt *storage.RefreshToken) (string, error) {
+	tok, err := o.ShortLived.CreateTokens(ctx, at, rt)
+	return tok, noteRedisError(ctx, err)
+}
+
+func (o observedState) RotateTokens(ctx context.Context, prev, next *storage.RefreshToken, at *storage.AccessToken) (string, error) {
+	tok, err := o.ShortLived.RotateTokens(ctx, prev, next, at)
 	return tok, noteRedisError(ctx, err)
 }
 

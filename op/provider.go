@@ -165,6 +165,13 @@ func (i *Interaction) Client(ctx context.Context, id string) (storage.Client, er
 	return c.Client, nil
 }
 
+// RememberClaims hands the token exchange that follows a sign-in what the
+// sign-in read moments ago: the account and its access to the e-service
+// (see Storage.RememberClaims).
+func (i *Interaction) RememberClaims(p storage.Principal, serviceID int64, access storage.ServiceAccess) {
+	i.storage.RememberClaims(p, serviceID, access)
+}
+
 // cookiePathOf is the path of the issuer's cookies: its path, or "/".
 func cookiePathOf(issuer string) string {
 	u, err := url.Parse(issuer)

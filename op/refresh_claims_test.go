@@ -30,11 +30,18 @@ func (d *countingDirectory) ServiceAccess(context.Context, int64, int64) (storag
 	return storage.ServiceAccess{Policy: storage.PolicyEnrolled, Enrolled: true, Groups: []string{}}, nil
 }
 
+// PrincipalInService reads both in one round trip; it counts as one read of the account.
+func (d *countingDirectory) PrincipalInService(ctx context.Context, subject string, _, serviceID int64) (storage.Principal, storage.ServiceAccess, error) {
+	p, _ := d.PrincipalBySubject(ctx, subject)
+	a, _ := d.ServiceAccess(ctx, p.ID, serviceID)
+	return p, a, nil
+}
+
 type oneRefreshToken struct{ storage.ShortLived }
 
 func (oneRefreshToken) RefreshToken(context.Context, string) (*storage.RefreshToken, error) {
 	return &storage.RefreshToken{FamilyID: "f", ClientID: "c", Subject: "CU000000107", Scopes: []string{"openid"},
-		ExpiresAt: time.Now().Add(time.Hour)}, nil
+		ExpiresAt: time.Now().Add(time.Hour), Authentication: storage.Authentication{LoginID: 7}}, nil
 }
 
 // A refresh grant loads the account once: the ID token reuses what the

@@ -191,10 +191,26 @@ func (s *Storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (s
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	if err := s.state.SaveAccessToken(ctx, at); err != nil && !revokedDuringCodeExchange(ctx, req, err) {
-		return "", time.Time{}, grantRevoked(err)
+	if _, ok := req.(authRequest); ok {
+		// A code exchange: only while the sign-in's session lives.
+		_, err = s.state.CreateTokens(ctx, at, nil)
+	} else {
+		err = s.state.SaveAccessToken(ctx, at)
+	}
+	if err != nil && !revokedDuringCodeExchange(ctx, req, err) {
+		return "", time.Time{}, signInEnded(grantRevoked(err))
 	}
 	return at.ID, at.ExpiresAt, nil
+}
+
+// signInEnded answers invalid_grant when the store refuses the tokens of
+// a code exchange because the sign-in's session has ended meanwhile
+// (logout, a password change, a deletion). Other errors pass through.
+func signInEnded(err error) error {
+	if errors.Is(err, storage.ErrNotFound) {
+		return oidc.ErrInvalidGrant().WithDescription("the sign-in session has ended")
+	}
+	return err
 }
 
 // grantRevoked answers invalid_grant when the store refuses to issue tokens
@@ -223,36 +239,34 @@ func revokedDuringCodeExchange(ctx context.Context, req op.TokenRequest, err err
 }
 
 // CreateAccessAndRefreshTokens issues the first refresh token of a family
-// (code grant with offline_access) or rotates one (refresh grant).
+// (code grant with offline_access) or rotates one (refresh grant), each
+// with its access token in one store call.
 func (s *Storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, current string) (string, string, time.Time, error) {
 	at, err := s.newAccessToken(req)
 	if err != nil {
 		return "", "", time.Time{}, err
 	}
-	if err := s.state.SaveAccessToken(ctx, at); err != nil && !revokedDuringCodeExchange(ctx, req, err) {
-		return "", "", time.Time{}, grantRevoked(err)
-	}
 	var token string
 	switch r := req.(type) {
 	case authRequest:
-		token, err = s.state.CreateRefreshToken(ctx, &storage.RefreshToken{
+		token, err = s.state.CreateTokens(ctx, at, &storage.RefreshToken{
 			FamilyID: r.ID, ClientID: r.ClientID, Subject: r.Subject, Audience: r.GetAudience(),
 			Scopes: r.Scopes, IssuedAt: at.IssuedAt, ExpiresAt: at.IssuedAt.Add(s.life.RefreshToken),
 			AccessTokenID: at.ID, Authentication: r.Authentication,
 		})
 		if err != nil && revokedDuringCodeExchange(ctx, req, err) {
-			// A refresh token that names nothing: refused on first use.
+			// Tokens that name nothing: refused on first use.
 			token, err = randomID()+randomID(), nil
 		}
 	case *refreshRequest:
 		next := *r.rec
 		next.IssuedAt, next.AccessTokenID = at.IssuedAt, at.ID
-		token, err = s.state.RotateRefreshToken(ctx, current, &next)
+		token, err = s.state.RotateTokens(ctx, r.rec, &next, at)
 		if errors.Is(err, storage.ErrRefreshTokenReused) {
 			telemetry.RefreshReuse()
 		}
 		if errors.Is(err, storage.ErrRefreshTokenReused) || errors.Is(err, storage.ErrNotFound) {
-			_ = s.state.RevokeAccessToken(ctx, at.ID)
+			// The store kept none of the tokens.
 			return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("refresh token is no longer valid")
 		}
 	default:
@@ -260,7 +274,7 @@ func (s *Storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 	}
 	if err != nil {
 		_ = s.state.RevokeAccessToken(ctx, at.ID)
-		return "", "", time.Time{}, grantRevoked(err)
+		return "", "", time.Time{}, signInEnded(grantRevoked(err))
 	}
 	return at.ID, token, at.ExpiresAt, nil
 }
@@ -295,7 +309,14 @@ func (s *Storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 		}
 		return nil, err
 	}
-	p, err := s.dir.PrincipalBySubject(ctx, rec.Subject)
+	// The e-service may no longer admit the login (taken off it, its entity
+	// no longer enrolled): the grant ends, as the client's error says. The
+	// account and its access are read in one round trip.
+	c, err := s.Client(ctx, rec.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	p, access, err := s.dir.PrincipalInService(ctx, rec.Subject, rec.LoginID, c.ServiceID)
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && !p.CanSignIn()) {
 		_ = s.state.EndAllForSubject(ctx, rec.Subject)
 		return nil, oidc.ErrInvalidGrant().WithDescription("the account can no longer sign in")
@@ -303,15 +324,11 @@ func (s *Storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 	if err != nil {
 		return nil, err
 	}
-	// The e-service may no longer admit the login (taken off it, its entity
-	// no longer enrolled): the grant ends, as the client's error says.
-	c, err := s.Client(ctx, rec.ClientID)
-	if err != nil {
-		return nil, err
-	}
-	access, err := s.dir.ServiceAccess(ctx, p.ID, c.ServiceID)
-	if err != nil {
-		return nil, err
+	if p.Kind != storage.KindStaff || p.ID != rec.LoginID {
+		// Not the staff login the grant names (LoginID unknown): its own access.
+		if access, err = s.dir.ServiceAccess(ctx, p.ID, c.ServiceID); err != nil {
+			return nil, err
+		}
 	}
 	if !access.Allows() {
 		_ = s.state.RevokeGrant(ctx, rec.FamilyID)
@@ -539,8 +556,10 @@ func (s *Storage) ValidateJWTProfileScopes(context.Context, string, []string) ([
 
 func (s *Storage) SigningKey(ctx context.Context) (op.SigningKey, error) { return s.keys.Signing(ctx) }
 
-func (s *Storage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, error) {
-	return []jose.SignatureAlgorithm{s.keys.Algorithm()}, nil
+// SignatureAlgorithms are those of the published keys, the active key's
+// first (discovery's id_token_signing_alg_values_supported).
+func (s *Storage) SignatureAlgorithms(ctx context.Context) ([]jose.SignatureAlgorithm, error) {
+	return s.keys.Algorithms(ctx), nil
 }
 
 func (s *Storage) KeySet(ctx context.Context) ([]op.Key, error) { return s.keys.Public(ctx), nil }

@@ -90,4 +90,8 @@ type RefreshToken struct {
 	// AccessTokenID is the access token issued together with this refresh token.
 	AccessTokenID string `json:"at_id"`
 	Authentication
+	// Generation is the place of the token presented in its family (1 for
+	// the first), as the store's lookup found it; the rotation that follows
+	// the lookup checks that it is still the current one. Not stored.
+	Generation int64 `json:"-"`
 }

@@ -36,6 +36,11 @@ type Directory interface {
 
 	// ServiceAccess tells whether the staff login may use the e-service and its groups there.
 	ServiceAccess(ctx context.Context, staffLoginID, serviceID int64) (ServiceAccess, error)
+	// PrincipalInService is PrincipalBySubject and ServiceAccess of staff
+	// login loginID in one round trip; the access is the account's only if
+	// the account is that staff login (the caller checks Kind and ID). An
+	// unknown login or e-service gives the zero access (allows nothing).
+	PrincipalInService(ctx context.Context, subject string, loginID, serviceID int64) (Principal, ServiceAccess, error)
 
 	// Client returns a registered client, ErrNotFound when unknown.
 	Client(ctx context.Context, id string) (Client, error)
@@ -103,6 +108,19 @@ type ShortLived interface {
 	RotateRefreshToken(ctx context.Context, old string, t *RefreshToken) (token string, err error)
 	// RevokeRefreshToken revokes the family of a token; unknown is not an error.
 	RevokeRefreshToken(ctx context.Context, token string) error
+
+	// CreateTokens stores the tokens of a code exchange at once: the access
+	// token and, when rt is not nil, the refresh family rt starts (its id
+	// is the access token's grant), whose opaque token it returns.
+	// ErrConflict if the grant was revoked meanwhile (its code replayed):
+	// none of the tokens is then usable.
+	CreateTokens(ctx context.Context, at *AccessToken, rt *RefreshToken) (token string, err error)
+	// RotateTokens stores the tokens of a refresh at once: prev, the record
+	// of the token presented as RefreshToken returned it, is rotated to
+	// next (keeping its family and absolute expiry), and at is the access
+	// token issued with it. Errors as RotateRefreshToken's; none of the
+	// tokens is then usable.
+	RotateTokens(ctx context.Context, prev, next *RefreshToken, at *AccessToken) (token string, err error)
 
 	// RevokeGrant revokes every access and refresh token issued from one auth
 	// request or refresh family (used on authorization code replay).

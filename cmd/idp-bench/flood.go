@@ -26,8 +26,14 @@ type FloodResult struct {
 	Elapsed        time.Duration `json:"elapsed_ns"`   // release to the last answer
 	PeakRSSKiB     int64         `json:"peak_rss_kib"` // sampled VmRSS during the flood
 	HWMKiB         int64         `json:"hwm_kib"`      // VmHWM after the flood: lifetime peak
-	ServerAlive    bool          `json:"server_alive"`
-	ReadyAfter     bool          `json:"ready_after"` // /readyz answered 200 after the flood
+	// SettledAfter is how long after the last answer the server's RSS first
+	// sampled under settleRSSKiB (0 with Settled false: not within
+	// settleWithin); RSSAfter is its RSS then, or at the end of the wait.
+	SettledAfter time.Duration `json:"settled_after_ns,omitempty"`
+	Settled      bool          `json:"settled"`
+	RSSAfterKiB  int64         `json:"rss_after_kib,omitempty"`
+	ServerAlive  bool          `json:"server_alive"`
+	ReadyAfter   bool          `json:"ready_after"` // /readyz answered 200 after the flood
 }
 
 // runFlood brings n browsers to the login form, then submits all n forms at
@@ -109,7 +115,35 @@ func runFlood(ctx context.Context, t *target, n int, timeout time.Duration, mon 
 	res.Latency = summarize(append(append([]time.Duration{}, ok...), refused...))
 	res.SuccessLatency, res.RefusalLatency = summarize(ok), summarize(refused)
 	res.PeakRSSKiB, res.HWMKiB = mon.peakKiB(), mon.hwmKiB()
+	res.SettledAfter, res.Settled, res.RSSAfterKiB = settle(ctx, mon.pid)
 	return res
+}
+
+// What the server's memory must come back to after the flood, and how soon.
+const (
+	settleRSSKiB = 64 << 10
+	settleWithin = 10 * time.Second
+	floodPeakKiB = 256 << 10
+)
+
+// settle samples the server's RSS every 100 ms until it is under
+// settleRSSKiB or settleWithin has passed.
+func settle(ctx context.Context, pid int) (time.Duration, bool, int64) {
+	if pid == 0 {
+		return 0, false, 0
+	}
+	t0 := time.Now()
+	var rss int64
+	for {
+		rss, _, _ = memStatus(pid)
+		if rss > 0 && rss < settleRSSKiB {
+			return time.Since(t0), true, rss
+		}
+		if time.Since(t0) >= settleWithin || ctx.Err() != nil {
+			return 0, false, rss
+		}
+		sleep(ctx, 100*time.Millisecond)
+	}
 }
 
 // note counts a failed sign-in; timeouts have their own count.

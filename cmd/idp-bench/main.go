@@ -32,6 +32,7 @@ type options struct {
 	dbName      string
 	pid         int
 	pprofAddr   string
+	metricsAddr string
 	doSeed      bool
 	logins      int
 	password    string
@@ -59,6 +60,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.dbName, "db", "idp_bench", "database the started server uses (created next to IDP_DATABASE_URL's, kept between runs)")
 	fs.IntVar(&o.pid, "pid", 0, "with -url: the server's PID, to report its RSS")
 	fs.StringVar(&o.pprofAddr, "pprof", "", "with -url: the server's IDP_PPROF_LISTEN address, for -cpuprofile")
+	fs.StringVar(&o.metricsAddr, "metrics", "", "with -url: the server's IDP_METRICS_LISTEN address, for its store round trips per iteration")
 	fs.BoolVar(&o.doSeed, "seed", true, "seed the bench world first (idempotent); with -url, into IDP_DATABASE_URL")
 	fs.IntVar(&o.logins, "logins", 400, "staff logins to seed and rotate over")
 	fs.StringVar(&o.password, "password", "Bench-Only-Pa55word", "password of every bench staff login")

@@ -154,10 +154,11 @@ func fetchProfile(u, path string, timeout time.Duration) error {
 // of the Postgres backends of the bench database, and optionally its CPU
 // profile.
 type observer struct {
-	pid  int
-	mon  *rssMonitor
-	prof *profiler
-	db   *pgx.Conn // to list the bench database's backends; nil: none
+	pid    int
+	mon    *rssMonitor
+	prof   *profiler
+	db     *pgx.Conn   // to list the bench database's backends; nil: none
+	stores *storeWatch // the server's store counters; nil: none
 }
 
 // pgBackends lists the pids of the sessions on the bench database (the
@@ -178,20 +179,27 @@ func (o *observer) pgBackends(ctx context.Context) []int {
 	return out
 }
 
-// window returns hooks that snapshot CPU when the measured window opens and
-// closes (and start a CPU profile named name), and a func for the share.
-func (o *observer) window(ctx context.Context, name string) (hooks, func() CPUShare) {
+// window returns hooks that snapshot CPU and the store counters when the
+// measured window opens and closes (and start a CPU profile named name), a
+// func for the CPU share and one for the store commands per iteration.
+func (o *observer) window(ctx context.Context, name string) (hooks, func() CPUShare, func(iterations int) *StoreCounts) {
 	var a, b cpuSnapshot
+	var sa, sb storeSnapshot
 	var pids []int
+
 	h := hooks{
 		windowStart: func(d time.Duration) {
 			pids = o.pgBackends(ctx)
+			sa = o.stores.take(ctx)
 			a = takeCPU(o.pid, pids)
 			if d > 0 {
 				o.prof.capture(name, d)
 			}
 		},
-		windowEnd: func() { b = takeCPU(o.pid, pids) },
+		windowEnd: func() {
+			b = takeCPU(o.pid, pids)
+			sb = o.stores.take(ctx)
+		},
 	}
-	return h, func() CPUShare { return share(a, b) }
+	return h, func() CPUShare { return share(a, b) }, func(n int) *StoreCounts { return perIteration(sa, sb, n) }
 }

@@ -31,6 +31,7 @@ type Result struct {
 	Ratio         float64           `json:"ratio,omitempty"` // iterations/s ÷ bound
 	PeakRSSKiB    int64             `json:"peak_rss_kib,omitempty"`
 	CPU           CPUShare          `json:"cpu_cores"` // cores used by each party during the window
+	Stores        *StoreCounts      `json:"store_per_iteration,omitempty"`
 	Target        string            `json:"target,omitempty"`
 	Met           *bool             `json:"target_met,omitempty"`
 	Flood         *FloodResult      `json:"flood,omitempty"`
@@ -129,6 +130,11 @@ func printDetails(w io.Writer, results []Result) {
 				f.Prepared, f.Logins, f.Succeeded, ms(f.SuccessLatency.P50), ms(f.SuccessLatency.P99),
 				f.Refused, ms(f.RefusalLatency.P50), ms(f.RefusalLatency.P99), f.Timeouts, f.Errors, ms(f.Elapsed),
 				f.ServerAlive, f.ReadyAfter, mib(f.PeakRSSKiB), mib(f.HWMKiB))
+			if f.Settled {
+				fmt.Fprintf(w, "  after the flood: RSS %s %s after the last answer\n", mib(f.RSSAfterKiB), ms(f.SettledAfter))
+			} else if f.RSSAfterKiB > 0 {
+				fmt.Fprintf(w, "  after the flood: RSS still %s after %s\n", mib(f.RSSAfterKiB), settleWithin)
+			}
 			for k, s := range f.Samples {
 				fmt.Fprintf(w, "  flood %s e.g. %s\n", k, s)
 			}
@@ -192,4 +198,51 @@ func mib(kib int64) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.0f MiB", float64(kib)/1024)
+}
+
+// storeTargets are the store round trips an iteration may take: Redis
+// commands the server sends (a script call as one) and Postgres round trips.
+var storeTargets = map[string]struct{ redis, postgres float64 }{
+	"login":   {redis: 25, postgres: 2},
+	"refresh": {redis: 12, postgres: 2},
+}
+
+// printStores prints, per scenario, the store commands per iteration: the
+// server's own counts (deterministic), and what the Redis server ran in
+// all (commands inside scripts included, but every client of that Redis).
+func printStores(w io.Writer, results []Result) {
+	any := false
+	for _, r := range results {
+		any = any || r.Stores != nil
+	}
+	if !any {
+		return
+	}
+	fmt.Fprintln(w, "store round trips per iteration (counted by the server for requests; 'redis ran' is the whole Redis server, scripts' commands included):")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "scenario\tredis cmds\tscripts\tredis RTs\tredis ran\tpg queries\tpg RTs\ttarget\t")
+	for _, r := range results {
+		s := r.Stores
+		if !r.Available || s == nil {
+			continue
+		}
+		ran := "-"
+		if s.RedisRun > 0 {
+			ran = fmt.Sprintf("%.1f", s.RedisRun)
+		}
+		target := "-"
+		if t, ok := storeTargets[r.Scenario]; ok && r.Mode == "closed" && r.Iterations > 0 {
+			// The counters are read at the window's edges, where up to c
+			// iterations are half done: that much slack.
+			slack := 1 + float64(r.Concurrency)/float64(r.Iterations)
+			verdict := "ok"
+			if s.RedisCommands > t.redis*slack || s.PostgresRoundTrips > t.postgres*slack {
+				verdict = "MISSED"
+			}
+			target = fmt.Sprintf("redis≤%.0f pg≤%.0f %s", t.redis, t.postgres, verdict)
+		}
+		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.1f\t%s\t%.2f\t%.2f\t%s\t\n", r.Scenario, s.RedisCommands, s.RedisScripts,
+			s.RedisRoundTrips, ran, s.PostgresQueries, s.PostgresRoundTrips, target)
+	}
+	tw.Flush()
 }

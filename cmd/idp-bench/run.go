@@ -55,7 +55,9 @@ func run(ctx context.Context, o options) error {
 		}
 		prof = &profiler{addr: p.pprofAddr, dir: o.profileDir}
 	}
-	obs := &observer{pid: rep.ServerPID, mon: startRSSMonitor(ctx, rep.ServerPID), prof: prof}
+	obs := &observer{pid: rep.ServerPID, mon: startRSSMonitor(ctx, rep.ServerPID), prof: prof,
+		stores: newStoreWatch(p.metricsAddr, cfg.RedisURL)}
+	defer obs.stores.close()
 	if obs.db, err = pgx.Connect(ctx, p.dbURL); err == nil {
 		defer obs.db.Close(context.Background())
 	}
@@ -82,6 +84,7 @@ func run(ctx context.Context, o options) error {
 	printTable(os.Stdout, rep.Results)
 	printDetails(os.Stdout, rep.Results)
 	printCPU(os.Stdout, rep.Results)
+	printStores(os.Stdout, rep.Results)
 	fmt.Printf("server %s; load average at start %s; server VmHWM %s\n", rep.Server, rep.LoadAvg, mib(rep.ServerHWM))
 	fmt.Println("ratios are what to track: absolute numbers drift with whatever else runs on the machine")
 	if o.jsonPath != "" {
@@ -95,6 +98,7 @@ func run(ctx context.Context, o options) error {
 // provider is the provider under load and how to let go of it.
 type provider struct {
 	issuer, pprofAddr, dbURL string
+	metricsAddr              string // the server's IDP_METRICS_LISTEN: its store counters
 	close                    func()
 }
 
@@ -102,7 +106,7 @@ type provider struct {
 // seeds into IDP_DATABASE_URL and uses the running one.
 func provide(ctx context.Context, o options, cfg *config.Config, params password.Params, w world, rep *Report) (provider, error) {
 	if o.url != "" {
-		p := provider{issuer: o.url, pprofAddr: o.pprofAddr, dbURL: cfg.DatabaseURL, close: func() {}}
+		p := provider{issuer: o.url, pprofAddr: o.pprofAddr, metricsAddr: o.metricsAddr, dbURL: cfg.DatabaseURL, close: func() {}}
 		if o.doSeed {
 			return p, seedInto(ctx, p.dbURL, params, w)
 		}
@@ -127,7 +131,7 @@ func provide(ctx context.Context, o options, cfg *config.Config, params password
 	rep.Server = "own: " + o.serverBin + " serve, database " + o.dbName + ", redis prefix " + prefix
 	rep.ServerPID = srv.pid()
 	fmt.Fprintf(os.Stderr, "idp-bench: started %s serve at %s (pid %d, log %s)\n", o.serverBin, srv.issuer, srv.pid(), o.serverLog)
-	return provider{issuer: srv.issuer, pprofAddr: srv.pprofAddr, dbURL: dbURL, close: func() {
+	return provider{issuer: srv.issuer, pprofAddr: srv.pprofAddr, metricsAddr: srv.metrics, dbURL: dbURL, close: func() {
 		if err := srv.stop(); err != nil {
 			fmt.Fprintf(os.Stderr, "idp-bench: server exit: %v (log: %s)\n", err, srv.logPath)
 		}

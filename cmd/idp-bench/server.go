@@ -19,6 +19,7 @@ type server struct {
 	cmd       *exec.Cmd
 	issuer    string
 	pprofAddr string // "" unless profiling was asked for
+	metrics   string // its IDP_METRICS_LISTEN (the store counters)
 	logPath   string
 	exited    chan struct{}
 	exitErr   error
@@ -37,6 +38,10 @@ func startServer(ctx context.Context, bin, logPath string, env map[string]string
 	if _, set := env["IDP_AUTHORIZE_PER_IP_MINUTE"]; !set {
 		// Every simulated browser comes from this one address.
 		env["IDP_AUTHORIZE_PER_IP_MINUTE"] = "1000000"
+	}
+	if m, err := freePort(); err == nil {
+		s.metrics = fmt.Sprintf("127.0.0.1:%d", m)
+		env["IDP_METRICS_LISTEN"] = s.metrics
 	}
 	if withPprof {
 		p, err := freePort()

@@ -182,6 +182,7 @@ func serve() error {
 	if cfg.DevMasterKey {
 		slog.Warn("IDP_MASTER_KEY is not set: using the public development key; never do this in production")
 	}
+	limitMemory(cfg)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	pg, rs, rdb, err := openStores(ctx, cfg)

@@ -194,6 +194,13 @@ func TestMetricsAfterJourneys(t *testing.T) {
 	moved("idp_http_request_duration_seconds_count", 2, `route="/authorize"`, `method="GET"`)
 	moved("idp_http_request_duration_seconds_count", 6, `route="/oauth/token"`, `method="POST"`)
 	moved("idp_http_request_duration_seconds_count", 50, `route="other"`, `method="GET"`, `code="404"`)
+	// The store clients' traffic, that of requests apart (two sign-ins
+	// alone send dozens of Redis commands and a few Postgres statements).
+	moved("idp_redis_commands_total", 40, `origin="request"`)
+	moved("idp_redis_scripts_total", 10, `origin="request"`)
+	moved("idp_redis_round_trips_total", 20, `origin="request"`)
+	moved("idp_postgres_queries_total", 4, `origin="request"`)
+	moved("idp_postgres_round_trips_total", 4, `origin="request"`)
 
 	routes := after.routes()
 	for _, path := range random {

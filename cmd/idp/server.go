@@ -105,6 +105,7 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 	hasher := password.NewHasher(password.Params{
 		MemoryKiB: cfg.Argon2MemoryKiB, Iterations: cfg.Argon2Iterations, Threads: cfg.Argon2Threads,
 	}, cfg.HashConcurrency, cfg.HashQueueWait)
+	releaseAfterBursts(hasher)
 	pages, err := login.New(login.Config{
 		Issuer: cfg.Issuer, BasePath: base, SecureCookies: cfg.SecureCookies(), CSRFKey: idpop.DeriveKey(cfg.MasterKey, "csrf"),
 		LogoutKey:   idpop.DeriveKey(cfg.MasterKey, "logout-redirect"),
@@ -179,6 +180,18 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 		sub.PathPrefix("/").Handler(http.StripPrefix(base, protocol))
 	} else {
 		sub.PathPrefix("/").Handler(protocol)
+	}
+	// The stores' round trips, on the metrics endpoint (and read by idp-bench).
+	if rt, pt := rs.Traffic(), pg.Traffic(); rt != nil && pt != nil {
+		rt.CountRequests(telemetry.InRequest)
+		pt.CountRequests(telemetry.InRequest)
+		telemetry.SetStoreTraffic(func() (all, requests telemetry.StoreTraffic) {
+			counts := func(r rstore.TrafficCounts, p postgres.TrafficCounts) telemetry.StoreTraffic {
+				return telemetry.StoreTraffic{RedisCommands: r.Commands, RedisScripts: r.Scripts, RedisRoundTrips: r.RoundTrips,
+					PostgresQueries: p.Queries, PostgresRoundTrips: p.RoundTrips}
+			}
+			return counts(rt.All(), pt.All()), counts(rt.Requests(), pt.Requests())
+		})
 	}
 	return &app{cfg: cfg, pg: pg, redis: rs, rdb: rdb, keys: keys, hasher: hasher, provider: provider, st: st,
 		handler:    instrument(r, provider, base, cfg.TrustProxyHeaders),

@@ -20,6 +20,9 @@ func (k *Kit) SessionCookie(secret string, maxAge int) *http.Cookie {
 type Signed struct {
 	Session   *storage.Session
 	Principal storage.Principal
+	// Access is the account's access to the e-service asked about
+	// (SignedInAt), read together with Principal; nil when not asked.
+	Access *storage.ServiceAccess
 }
 
 // SignedIn returns the browser's live SSO session and its account, or nil
@@ -27,7 +30,11 @@ type Signed struct {
 // closed): a session may outlive a deletion. Sessions from an e-service
 // sign-in count: a staff login signed in there is signed in at the portal.
 // An error means a store could not say.
-func (k *Kit) SignedIn(r *http.Request) (*Signed, error) {
+func (k *Kit) SignedIn(r *http.Request) (*Signed, error) { return k.SignedInAt(r, 0) }
+
+// SignedInAt is SignedIn that also reads, in the same round trip as the
+// account, a staff login's access to the e-service serviceID (0: none).
+func (k *Kit) SignedInAt(r *http.Request, serviceID int64) (*Signed, error) {
 	ctx := r.Context()
 	c, err := r.Cookie(idpop.SessionCookie)
 	if err != nil || c.Value == "" {
@@ -40,7 +47,15 @@ func (k *Kit) SignedIn(r *http.Request) (*Signed, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := k.Dir.PrincipalBySubject(ctx, sess.Subject)
+	var p storage.Principal
+	var access *storage.ServiceAccess
+	if serviceID != 0 && sess.Kind == storage.KindStaff {
+		var a storage.ServiceAccess
+		p, a, err = k.Dir.PrincipalInService(ctx, sess.Subject, sess.LoginID, serviceID)
+		access = &a
+	} else {
+		p, err = k.Dir.PrincipalBySubject(ctx, sess.Subject)
+	}
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, nil
 	}
@@ -50,5 +65,5 @@ func (k *Kit) SignedIn(r *http.Request) (*Signed, error) {
 	if !p.CanSignIn() || p.Kind != sess.Kind || p.ID != sess.LoginID {
 		return nil, nil
 	}
-	return &Signed{Session: sess, Principal: p}, nil
+	return &Signed{Session: sess, Principal: p, Access: access}, nil
 }

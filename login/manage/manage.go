@@ -142,6 +142,9 @@ func (s *Service) DeleteStaff(ctx context.Context, actor storage.Actor, entityID
 		return sl, &storage.Error{Code: storage.CodeOf(err), Err: err,
 			Message: "The staff login is deleted, but its sessions could not all be ended; repeat the deletion to finish."}
 	}
+	// Every node drops what it holds of the login's claims, among them what
+	// a sign-in just read for its token exchange (op's claims cache).
+	s.claimsChanged(ctx, euid)
 	if conflict {
 		return sl, &storage.Error{Code: storage.EConflict, Message: "The staff login is already deleted.", Err: err}
 	}
@@ -217,6 +220,7 @@ func (s *Service) CloseEntity(ctx context.Context, actor storage.Actor, number s
 			failed = append(failed, fmt.Errorf("%s: %w", sub, err))
 		}
 	}
+	s.claimsChanged(ctx, subjects...)
 	if len(failed) > 0 {
 		err := errors.Join(failed...)
 		return e, &storage.Error{Code: storage.CodeOf(err), Err: err,

@@ -60,3 +60,39 @@ func TestNoPaceNoEarlyRefusal(t *testing.T) {
 		t.Fatalf("refused after %s, before the wait ran out", d)
 	}
 }
+
+// AfterBurst runs once the hasher is idle after a burst of hashes, and not
+// while hashes keep coming.
+func TestAfterBurst(t *testing.T) {
+	h := NewHasher(Params{MemoryKiB: 8 * 1024, Iterations: 1, Threads: 1}, 2, time.Second)
+	ran := make(chan struct{}, 4)
+	h.AfterBurst(3, 50*time.Millisecond, func() { ran <- struct{}{} })
+	ctx := context.Background()
+	hash := func() {
+		if _, err := h.Hash(ctx, "pw"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hash()
+	hash()
+	select {
+	case <-ran:
+		t.Fatal("ran after fewer hashes than a burst")
+	case <-time.After(150 * time.Millisecond):
+	}
+	// A steady trickle: never idle for 50 ms.
+	for range 6 {
+		hash()
+		time.Sleep(10 * time.Millisecond)
+	}
+	select {
+	case <-ran:
+	case <-time.After(2 * time.Second):
+		t.Fatal("did not run once idle after the burst")
+	}
+	select {
+	case <-ran:
+		t.Fatal("ran twice for one burst")
+	case <-time.After(150 * time.Millisecond):
+	}
+}

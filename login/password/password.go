@@ -57,6 +57,15 @@ type Hasher struct {
 	// caller could not get a slot within wait, so it is refused at once.
 	waiting   atomic.Int64
 	hashNanos atomic.Int64
+
+	// afterBurst (see AfterBurst) and its state: hashes since it last ran,
+	// and a generation that every hash started moves on, so that an idle
+	// timer armed before it knows the hasher has not stayed idle.
+	afterBurst      func()
+	burstHashes     int64
+	idleAfter       time.Duration
+	sinceAfterBurst atomic.Int64
+	idleGen         atomic.Uint64
 }
 
 // NewHasher returns a Hasher that runs at most concurrency hashes at once and
@@ -68,6 +77,39 @@ func NewHasher(p Params, concurrency int, wait time.Duration) *Hasher {
 	h := &Hasher{params: p, slots: make(chan struct{}, concurrency), wait: wait}
 	h.dummy = encode(p, randomBytes(saltLen), randomBytes(keyLen))
 	return h
+}
+
+// AfterBurst makes the hasher call fn, in a goroutine of its own, once it
+// has stayed idle (no hash running or queued) for idle after computing at
+// least hashes hashes since fn last ran. argon2id's memory (Params.MemoryKiB
+// per hash, allocated anew by x/crypto for every hash) is garbage by then;
+// the server gives it back to the operating system there, rather than let
+// the runtime keep it for minutes after a flood of sign-ins. Under a steady
+// load the hasher is never idle that long, and fn does not run. Call it
+// before the hasher is used.
+func (h *Hasher) AfterBurst(hashes int, idle time.Duration, fn func()) {
+	h.burstHashes, h.idleAfter, h.afterBurst = int64(max(hashes, 1)), idle, fn
+}
+
+// hashDone notes the end of a hash and, if the hasher is now idle after a
+// burst, arms the AfterBurst timer.
+func (h *Hasher) hashDone() {
+	if h.afterBurst == nil {
+		return
+	}
+	n := h.sinceAfterBurst.Add(1)
+	if n < h.burstHashes || len(h.slots) > 0 || h.waiting.Load() > 0 {
+		return
+	}
+	gen := h.idleGen.Load()
+	time.AfterFunc(h.idleAfter, func() {
+		if h.idleGen.Load() != gen || len(h.slots) > 0 || h.waiting.Load() > 0 {
+			return // a hash has started since: not idle
+		}
+		if h.sinceAfterBurst.Swap(0) >= h.burstHashes {
+			h.afterBurst()
+		}
+	})
 }
 
 // Params returns the parameters new hashes are made with.
@@ -141,9 +183,11 @@ func (h *Hasher) run(ctx context.Context, fn func()) error {
 		h.leaveQueue(queued)
 	}
 	telemetry.HashInFlight.Inc()
+	h.idleGen.Add(1)
 	defer func() {
 		telemetry.HashInFlight.Dec()
 		<-h.slots
+		h.hashDone()
 	}()
 	start := time.Now()
 	fn()

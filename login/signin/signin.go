@@ -96,14 +96,14 @@ func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, h.flow.CallbackURL(ar.ID), http.StatusFound)
 		return nil
 	}
-	sess, err := h.usableSession(r, ar)
+	cur, err := h.usableSession(r, ar)
 	if err != nil {
 		// A store is down: say "try again" rather than ask for a password
 		// that cannot be checked either.
 		return err
 	}
-	if sess != nil {
-		return h.finish(w, r, ar, sess, nil)
+	if cur != nil {
+		return h.finish(w, r, ar, cur, false)
 	}
 	if slices.Contains(ar.Prompt, oidc.PromptNone) {
 		h.flow.Fail(edge.IssuerOnRedirect(w, h.cfg.Issuer), r, ar, oidc.ErrLoginRequired().WithDescription("no usable sign-in session"))
@@ -147,32 +147,44 @@ func (h *Handler) submitLogin(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	// A new sign-in replaces whatever session this browser had.
-	sess, err := h.StartSession(w, r, p)
+	client, err := h.flow.Client(ctx, ar.ClientID)
+	if err != nil {
+		return err
+	}
+	cur, err := h.startSession(w, r, p, []string{storage.AMRPassword}, false, client.ServiceID)
 	if err != nil {
 		return err
 	}
 	slog.InfoContext(ctx, "sign-in", "euid", p.Subject, "entity", p.EntityNumber, "client", ar.ClientID, "ip", h.k.ClientIP(r))
-	return h.finish(w, r, ar, sess, &p)
+	return h.finish(w, r, ar, cur, true)
 }
 
 // finish completes the auth request for the staff login of the browser's
 // session, after checking that it may use the client's e-service and that
 // the session reaches the level the request needs (else the second step),
 // and hands the browser to the library's callback, which issues the code.
-// p is the principal of a sign-in made just now (nil for single sign-on).
-func (h *Handler) finish(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, sess *storage.Session, p *storage.Principal) error {
+// cur is the session with, when they were read together just now, the
+// account and its access to the e-service (then the token exchange reuses
+// them, see Interaction.RememberClaims); now says the password was given
+// just now (the sign-in is counted).
+func (h *Handler) finish(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, cur *kit.Signed, now bool) error {
 	ctx := r.Context()
+	sess := cur.Session
 	auth := sess.Authentication
 	c, err := h.flow.Client(ctx, ar.ClientID)
 	if err != nil {
 		return err
 	}
-	access, err := h.k.Dir.ServiceAccess(ctx, auth.LoginID, c.ServiceID)
-	if err != nil {
-		return err
+	access := cur.Access
+	if access == nil {
+		a, err := h.k.Dir.ServiceAccess(ctx, auth.LoginID, c.ServiceID)
+		if err != nil {
+			return err
+		}
+		access = &a
 	}
 	if !access.Allows() {
-		if p != nil {
+		if now {
 			telemetry.SignIn(telemetry.SignInRefused)
 		}
 		if slices.Contains(ar.Prompt, oidc.PromptNone) {
@@ -195,7 +207,11 @@ func (h *Handler) finish(w http.ResponseWriter, r *http.Request, ar *storage.Aut
 		}
 		return err
 	}
-	if p != nil {
+	if cur.Access != nil && cur.Principal.Subject == auth.Subject {
+		// Read moments ago: the token exchange's claims need not read them again.
+		h.flow.RememberClaims(cur.Principal, c.ServiceID, *cur.Access)
+	}
+	if now {
 		telemetry.SignIn(telemetry.SignInSuccess)
 	}
 	http.Redirect(w, r, h.flow.CallbackURL(ar.ID), http.StatusFound)
@@ -203,18 +219,23 @@ func (h *Handler) finish(w http.ResponseWriter, r *http.Request, ar *storage.Aut
 }
 
 // usableSession returns the browser's SSO session if it may answer ar
-// without asking for the password again; nil if there is none. An error
-// means a store could not say. The account behind the session is checked
-// again (kit.SignedIn): a session may outlive a deletion.
-func (h *Handler) usableSession(r *http.Request, ar *storage.AuthRequest) (*storage.Session, error) {
-	cur, err := h.k.SignedIn(r)
+// without asking for the password again, with its account and the account's
+// access to ar's e-service; nil if there is none. An error means a store
+// could not say. The account behind the session is checked again
+// (kit.SignedInAt): a session may outlive a deletion.
+func (h *Handler) usableSession(r *http.Request, ar *storage.AuthRequest) (*kit.Signed, error) {
+	c, err := h.flow.Client(r.Context(), ar.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	cur, err := h.k.SignedInAt(r, c.ServiceID)
 	if err != nil || cur == nil {
 		return nil, err
 	}
 	if !sessionSatisfies(cur.Session, ar, h.k.Now()) {
 		return nil, nil
 	}
-	return cur.Session, nil
+	return cur, nil
 }
 
 // sessionSatisfies is the SSO rule of OIDC Core §3.1.2.1: a staff session

@@ -150,7 +150,7 @@ func (h *Handler) showVerify(w http.ResponseWriter, r *http.Request) error {
 	}
 	h.k.RememberLanguage(w, r)
 	if level, _ := sessionLevel(cur.Session, ar, h.k.Now()); level >= ar.RequiredLevel {
-		return h.finish(w, r, ar, cur.Session, nil)
+		return h.finish(w, r, ar, cur, false)
 	}
 	return h.renderVerify(w, r, ar, cur, http.StatusOK, "", "")
 }
@@ -264,7 +264,7 @@ func (h *Handler) proven(w http.ResponseWriter, r *http.Request, ar *storage.Aut
 		return err
 	}
 	slog.InfoContext(r.Context(), "second factor proven", "euid", sess.Subject, "amr", sess.AMR, "client", ar.ClientID)
-	return h.finish(w, r, ar, sess, nil)
+	return h.finish(w, r, ar, &kit.Signed{Session: sess}, false)
 }
 
 // withMethods adds methods (and mfa, once two factors are in) to amr.
@@ -358,12 +358,16 @@ func (h *Handler) submitPasskeyLogin(w http.ResponseWriter, r *http.Request) err
 		h.flow.Fail(edge.IssuerOnRedirect(w, h.cfg.Issuer), r, ar, oidc.ErrLoginRequired().WithDescription("signed in as a different user than id_token_hint"))
 		return nil
 	}
-	sess, err := h.startSession(w, r, p, withMethods(nil, amr...), true)
+	c, err := h.flow.Client(ctx, ar.ClientID)
+	if err != nil {
+		return err
+	}
+	cur, err := h.startSession(w, r, p, withMethods(nil, amr...), true, c.ServiceID)
 	if err != nil {
 		return err
 	}
 	slog.InfoContext(ctx, "sign-in with a passkey", "euid", p.Subject, "entity", p.EntityNumber, "client", ar.ClientID, "ip", h.k.ClientIP(r))
-	return h.finish(w, r, ar, sess, &p)
+	return h.finish(w, r, ar, cur, true)
 }
 
 // serviceName is the e-service's name in lang (its Chinese name when there

@@ -164,12 +164,19 @@ func (h *Handler) authenticate(ctx context.Context, entityNumber, username, pw s
 // password, in this browser, replacing whatever session the browser had,
 // and sets the session cookie.
 func (h *Handler) StartSession(w http.ResponseWriter, r *http.Request, p storage.Principal) (*storage.Session, error) {
-	return h.startSession(w, r, p, []string{storage.AMRPassword}, false)
+	cur, err := h.startSession(w, r, p, []string{storage.AMRPassword}, false, 0)
+	if err != nil {
+		return nil, err
+	}
+	return cur.Session, nil
 }
 
 // startSession starts the session of p proven by the methods amr; tool
-// says that an identity tool was among them (a passkey sign-in).
-func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, p storage.Principal, amr []string, tool bool) (*storage.Session, error) {
+// says that an identity tool was among them (a passkey sign-in). It returns
+// the session with the account as read after the session was stored and,
+// when serviceID is not 0, the staff login's access to that e-service, read
+// in the same round trip.
+func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, p storage.Principal, amr []string, tool bool, serviceID int64) (*kit.Signed, error) {
 	ctx := r.Context()
 	now := h.k.Now().UTC().Truncate(time.Second)
 	sess := &storage.Session{
@@ -192,8 +199,20 @@ func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, p storage
 	}
 	// A password change (or a deletion) that landed between the password
 	// check and now has already swept the account's sessions, but not this
-	// one, created after the sweep: look again, and undo it if so.
-	cur, err := h.k.Dir.PrincipalBySubject(ctx, p.Subject)
+	// one, created after the sweep: look again, and undo it if so. The
+	// e-service's access is read in the same round trip, for the request
+	// this sign-in answers.
+	var cur storage.Principal
+	var access *storage.ServiceAccess
+	if serviceID != 0 && p.Kind == storage.KindStaff {
+		var a storage.ServiceAccess
+		cur, a, err = h.k.Dir.PrincipalInService(ctx, p.Subject, p.ID, serviceID)
+		if err == nil && cur.Kind == storage.KindStaff && cur.ID == p.ID {
+			access = &a
+		}
+	} else {
+		cur, err = h.k.Dir.PrincipalBySubject(ctx, p.Subject)
+	}
 	if err != nil || cur.PasswordHash != p.PasswordHash || !cur.CanSignIn() {
 		_ = h.k.State.EndSessionByID(ctx, sess.SessionID)
 		_ = h.k.State.DeleteSession(ctx, secret)
@@ -203,7 +222,7 @@ func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, p storage
 		return nil, err
 	}
 	http.SetCookie(w, h.k.SessionCookie(secret, int(h.cfg.SessionMax.Seconds())))
-	return sess, nil
+	return &kit.Signed{Session: sess, Principal: cur, Access: access}, nil
 }
 
 // errCredentialsChanged: the account's password changed, or the account was

@@ -38,6 +38,8 @@ type Store struct {
 	// Now stamps every row the store writes and decides which signing keys
 	// have expired. It defaults to time.Now; tests replace it to move time.
 	Now func() time.Time
+	// traffic counts the statements sent (Open installs it); nil for New.
+	traffic *Traffic
 }
 
 // Open connects to the database at url (a postgres:// URL or key=value DSN)
@@ -50,6 +52,10 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		return nil, fmt.Errorf("postgres: parse database url: %w", err)
 	}
 	applyPoolDefaults(cfg)
+	traffic := &Traffic{}
+	if cfg.ConnConfig.Tracer == nil {
+		cfg.ConnConfig.Tracer = traffic
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open pool: %w", err)
@@ -60,7 +66,9 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: connect to %s: %w", cfg.ConnConfig.Host, err)
 	}
-	return New(pool), nil
+	s := New(pool)
+	s.traffic = traffic
+	return s, nil
 }
 
 // applyPoolDefaults fills in pool settings the URL left unset. pgxpool's
@@ -84,6 +92,10 @@ func applyPoolDefaults(cfg *pgxpool.Config) {
 func New(pool *pgxpool.Pool) *Store {
 	return &Store{pool: pool, Now: time.Now}
 }
+
+// Traffic returns the counts of what the store's pool sent (see Traffic);
+// nil for a store made by New, whose pool the caller configured.
+func (s *Store) Traffic() *Traffic { return s.traffic }
 
 // Close closes the pool.
 func (s *Store) Close() { s.pool.Close() }

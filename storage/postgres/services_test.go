@@ -175,3 +175,44 @@ func TestDepartmentsServicesGroups(t *testing.T) {
 		t.Errorf("Groups = %+v, want admin, operator", groups)
 	}
 }
+
+// TestPrincipalInService: the account and its access in one round trip,
+// the same as PrincipalBySubject and ServiceAccess read apart.
+func TestPrincipalInService(t *testing.T) {
+	t.Parallel()
+	s, ctx := newStore(t)
+	e, _ := createEntity(t, s)
+	alice := activeStaff(t, s, e.ID, "alice")
+	bob := activeStaff(t, s, e.ID, "bob")
+	portal := createService(t, s, "tax-portal", storage.PolicyAssigned)
+	if err := s.EnrollEntity(ctx, operator, portal.ID, e.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AssignService(ctx, operator, alice.ID, portal.ID); err != nil {
+		t.Fatal(err)
+	}
+	rt := s.Traffic().All().RoundTrips
+	p, a, err := s.PrincipalInService(ctx, alice.EUID, alice.ID, portal.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := s.Traffic().All().RoundTrips - rt; n != 1 {
+		t.Errorf("%d round trips, want 1", n)
+	}
+	wantP, _ := s.PrincipalBySubject(ctx, alice.EUID)
+	wantA, _ := s.ServiceAccess(ctx, alice.ID, portal.ID)
+	if !reflect.DeepEqual(p, wantP) || !reflect.DeepEqual(a, wantA) || !a.Allows() {
+		t.Errorf("got %+v %+v, want %+v %+v", p, a, wantP, wantA)
+	}
+	// Another login's access is read as asked; the caller sees the ids differ.
+	p, a, err = s.PrincipalInService(ctx, alice.EUID, bob.ID, portal.ID)
+	if err != nil || p.ID != alice.ID || a.Assigned || a.Allows() {
+		t.Errorf("bob's access with alice's subject: %+v %+v %v", p, a, err)
+	}
+	// An unknown login or e-service: the zero access; an unknown subject: ErrNotFound.
+	if _, a, err = s.PrincipalInService(ctx, alice.EUID, alice.ID, -1); err != nil || a.Allows() || a.Groups == nil {
+		t.Errorf("unknown e-service: %+v %v", a, err)
+	}
+	_, _, err = s.PrincipalInService(ctx, "CU999999999", alice.ID, portal.ID)
+	wantErr(t, "unknown subject", err, storage.ErrNotFound)
+}

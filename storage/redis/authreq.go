@@ -13,9 +13,19 @@ import (
 	"github.com/entity-account/idp/storage"
 )
 
-// casAuthRequest replaces KEYS[1] by ARGV[2] keeping its TTL, only if it still
-// holds ARGV[1] (auth requests, and sessions in ProveInSession). Returns 1 on success, 0 if the value changed, -1 if gone.
-var casAuthRequest = goredis.NewScript(`
+// An authorization request is two keys of one hash tag: the request as
+// /authorize made it (ar:{id}), never changed, and, once a sign-in has
+// answered it, who signed in (ar:{id}:auth), written once with SET NX. So a
+// read is one MGET, and completing it writes only what is new. (A request
+// stored by an earlier version may carry its completion inside, as
+// "done" and the authentication's fields: it reads the same.)
+
+func (s *Store) kAuthOf(id string) string { return s.prefix + "ar:{" + id + "}:auth" }
+
+// casKeepTTL replaces KEYS[1] by ARGV[2] keeping its TTL, only if it still
+// holds ARGV[1] (sessions in ProveInSession). Returns 1 on success, 0 if
+// the value changed, -1 if gone.
+var casKeepTTL = goredis.NewScript(`
 local cur = redis.call('GET', KEYS[1])
 if not cur then return -1 end
 if cur ~= ARGV[1] then return 0 end
@@ -23,30 +33,61 @@ redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
 return 1
 `)
 
+// completeRequest writes the authentication ARGV[1] of the request KEYS[1]
+// to KEYS[2], once, to live as long as the request. Returns 1, 0 if the
+// request is complete already, -1 if it is gone.
+var completeRequest = goredis.NewScript(`
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl == -2 then return -1 end
+local ok
+if ttl > 0 then
+  ok = redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ttl)
+else
+  ok = redis.call('SET', KEYS[2], ARGV[1], 'NX')
+end
+if ok then return 1 end
+return 0
+`)
+
 // reserveCode reserves the only code of the auth request KEYS[1] by setting
-// the marker KEYS[2] to the code hash ARGV[1]; the marker lives at least as
-// long as the request and the code (ARGV[2] ms). Returns 1 on success, -1 if
-// the request is gone, -2 if it is not completed, 0 if it already has a code.
+// its marker KEYS[2] to the code hash ARGV[1]; the marker lives at least as
+// long as the request and the code (ARGV[2] ms). The request must be
+// complete (KEYS[3] exists, or, stored by an earlier version, "done" inside).
+// Returns 1 on success, -1 if the request is gone, -2 if it is not
+// completed, 0 if it already has a code.
 var reserveCode = goredis.NewScript(`
-local raw = redis.call('GET', KEYS[1])
-if not raw then return -1 end
-local ok, ar = pcall(cjson.decode, raw)
-if not ok or ar['done'] ~= true then return -2 end
+if redis.call('EXISTS', KEYS[3]) == 0 then
+  local raw = redis.call('GET', KEYS[1])
+  if not raw then return -1 end
+  local ok, ar = pcall(cjson.decode, raw)
+  if not ok or ar['done'] ~= true then return -2 end
+end
 local ttl = tonumber(ARGV[2])
 local pttl = redis.call('PTTL', KEYS[1])
+if pttl == -2 then return -1 end
 if pttl > ttl then ttl = pttl end
 if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ttl) then return 1 end
 return 0
 `)
 
-// consumeCode redeems the code KEYS[1]: returns {request id, redemptions so
-// far including this one}, or nil if the code is unknown. The key stays until
-// its TTL so that replays are recognised.
+// consumeCode redeems the code KEYS[1], stored as "<redemptions>:<request
+// id>": it counts this redemption and returns {request id, redemptions so
+// far including this one}, or nil if the code is unknown. The key stays
+// until its TTL so that replays are recognised. (A code stored by an
+// earlier version is a hash with fields id and used.)
 var consumeCode = goredis.NewScript(`
-local id = redis.call('HGET', KEYS[1], 'id')
-if not id then return false end
-local n = redis.call('HINCRBY', KEYS[1], 'used', 1)
-return {id, n}
+local v = redis.pcall('GET', KEYS[1])
+if type(v) == 'table' and v.err then
+  local id = redis.call('HGET', KEYS[1], 'id')
+  if not id then return false end
+  return {id, redis.call('HINCRBY', KEYS[1], 'used', 1)}
+end
+if not v then return false end
+local sep = string.find(v, ':', 1, true)
+if not sep then return false end
+local n = tonumber(string.sub(v, 1, sep - 1)) + 1
+redis.call('SET', KEYS[1], n .. string.sub(v, sep), 'KEEPTTL')
+return {string.sub(v, sep + 1), n}
 `)
 
 // SaveAuthRequest stores r for ttl, replacing any request with the same id.
@@ -73,62 +114,56 @@ func (s *Store) SaveAuthRequest(ctx context.Context, r *storage.AuthRequest, ttl
 }
 
 // AuthRequest returns the request with id, ErrNotFound when unknown or expired.
+// One MGET: the request and its completion.
 func (s *Store) AuthRequest(ctx context.Context, id string) (*storage.AuthRequest, error) {
-	_, r, err := s.loadAuthRequest(ctx, id)
-	return r, err
-}
-
-func (s *Store) loadAuthRequest(ctx context.Context, id string) (string, *storage.AuthRequest, error) {
-	raw, err := s.rdb.Get(ctx, s.kAuthRequest(id)).Result()
-	if isNil(err) {
-		return "", nil, storage.ErrNotFound
-	}
+	vals, err := s.rdb.MGet(ctx, s.kAuthRequest(id), s.kAuthOf(id)).Result()
 	if err != nil {
-		return "", nil, wrap("load auth request", err)
+		return nil, wrap("load auth request", err)
+	}
+	raw, _ := vals[0].(string)
+	if raw == "" {
+		return nil, storage.ErrNotFound
 	}
 	var r storage.AuthRequest
 	if err := json.Unmarshal([]byte(raw), &r); err != nil {
-		return "", nil, wrap("decode auth request", err)
+		return nil, wrap("decode auth request", err)
 	}
-	return raw, &r, nil
+	if auth, _ := vals[1].(string); auth != "" {
+		r.Authentication = storage.Authentication{}
+		if err := json.Unmarshal([]byte(auth), &r.Authentication); err != nil {
+			return nil, wrap("decode auth request", err)
+		}
+		r.Done = true
+	}
+	return &r, nil
 }
 
 // CompleteAuthRequest marks the request done with a, once: ErrConflict if it
 // already is, ErrNotFound if it has gone. The request keeps its TTL.
 func (s *Store) CompleteAuthRequest(ctx context.Context, id string, a storage.Authentication) error {
-	for range 16 {
-		old, r, err := s.loadAuthRequest(ctx, id)
-		if err != nil {
-			return err
-		}
-		if r.Done {
-			return storage.ErrConflict
-		}
-		r.Done = true
-		r.Authentication = a
-		raw, err := json.Marshal(r)
-		if err != nil {
-			return wrap("complete auth request", err)
-		}
-		n, err := casAuthRequest.Run(ctx, s.rdb, []string{s.kAuthRequest(id)}, old, raw).Int()
-		if err != nil {
-			return wrap("complete auth request", err)
-		}
-		switch n {
-		case 1:
-			return nil
-		case -1:
-			return storage.ErrNotFound
-		}
-		// Changed under us: look again.
+	raw, err := json.Marshal(a)
+	if err != nil {
+		return wrap("complete auth request", err)
 	}
-	return fmt.Errorf("redis: complete auth request: %w: too much contention", storage.ErrConflict)
+	n, err := completeRequest.Run(ctx, s.rdb, []string{s.kAuthRequest(id), s.kAuthOf(id)}, raw).Int()
+	if err != nil {
+		return wrap("complete auth request", err)
+	}
+	switch n {
+	case -1:
+		return storage.ErrNotFound
+	case 0:
+		return storage.ErrConflict
+	}
+	return nil
 }
 
 // SaveAuthCode binds code (stored as its hash) to the completed request
 // authRequestID for ttl. One code per request: a second call returns
 // ErrConflict, as does a request not yet completed; ErrNotFound if the request
-// has gone.
+// has gone. One pipeline: the code's record (never over an existing one),
+// then the reservation of the request's only code; the record of a refused
+// code is deleted again (nobody ever got that code).
 func (s *Store) SaveAuthCode(ctx context.Context, authRequestID, code string, ttl time.Duration) error {
 	if ttl < time.Millisecond {
 		return fmt.Errorf("redis: save auth code: ttl %v too short", ttl)
@@ -137,27 +172,37 @@ func (s *Store) SaveAuthCode(ctx context.Context, authRequestID, code string, tt
 		return errors.New("redis: save auth code: empty code")
 	}
 	h := hashSecret(code)
-	n, err := reserveCode.Run(ctx, s.rdb,
-		[]string{s.kAuthRequest(authRequestID), s.kCodeMarker(authRequestID)},
-		h, strconv.FormatInt(ttl.Milliseconds(), 10)).Int()
+	codeKey := s.kCode(h)
+	var stored *goredis.BoolCmd
+	var reserved *goredis.Cmd
+	err := s.pipelined(ctx, func(p goredis.Pipeliner, run scriptRunner) {
+		stored = p.SetNX(ctx, codeKey, "0:"+authRequestID, ttl)
+		reserved = run(reserveCode,
+			[]string{s.kAuthRequest(authRequestID), s.kCodeMarker(authRequestID), s.kAuthOf(authRequestID)},
+			h, strconv.FormatInt(ttl.Milliseconds(), 10))
+	})
 	if err != nil {
 		return wrap("save auth code", err)
+	}
+	n, err := reserved.Int()
+	if err != nil {
+		return wrap("save auth code", err)
+	}
+	if n == 1 {
+		return nil
+	}
+	if stored.Val() {
+		if err := s.rdb.Del(ctx, codeKey).Err(); err != nil {
+			return wrap("save auth code", err)
+		}
 	}
 	switch n {
 	case -1:
 		return storage.ErrNotFound
 	case -2:
 		return fmt.Errorf("%w: auth request not completed", storage.ErrConflict)
-	case 0:
-		return fmt.Errorf("%w: auth request already has a code", storage.ErrConflict)
 	}
-	key := s.kCode(h)
-	_, err = s.rdb.TxPipelined(ctx, func(p goredis.Pipeliner) error {
-		p.HSet(ctx, key, "id", authRequestID, "used", 0)
-		p.PExpire(ctx, key, ttl)
-		return nil
-	})
-	return wrap("save auth code", err)
+	return fmt.Errorf("%w: auth request already has a code", storage.ErrConflict)
 }
 
 // ConsumeAuthCode redeems a code atomically. The first call returns the
@@ -182,9 +227,10 @@ func (s *Store) ConsumeAuthCode(ctx context.Context, code string) (string, error
 	return id, storage.ErrCodeReused
 }
 
-// DeleteAuthRequest deletes the request and its code marker. A code already
-// issued stays until its TTL, so that a replay is still recognised.
+// DeleteAuthRequest deletes the request, its completion and its code marker.
+// A code already issued stays until its TTL, so that a replay is still
+// recognised.
 func (s *Store) DeleteAuthRequest(ctx context.Context, id string) error {
-	// Both keys share the hash tag {id}: one DEL is cluster-safe.
-	return wrap("delete auth request", s.rdb.Del(ctx, s.kAuthRequest(id), s.kCodeMarker(id)).Err())
+	// The keys share the hash tag {id}: one DEL is cluster-safe.
+	return wrap("delete auth request", s.rdb.Del(ctx, s.kAuthRequest(id), s.kCodeMarker(id), s.kAuthOf(id)).Err())
 }

@@ -2,8 +2,6 @@ package redis
 
 import (
 	"context"
-	"strconv"
-	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -15,30 +13,9 @@ import (
 
 // kSIDParties is the hash client id → subject of the clients that received
 // tokens under session sid. It shares the session pointer's hash tag, so
-// that recordParty can read the session's remaining life.
+// that the script that records a client (sessionIssued, index.go) can read
+// the session's remaining life.
 func (s *Store) kSIDParties(sid string) string { return s.prefix + "sid:{" + sid + "}:rps" }
-
-// recordParty sets field ARGV[1] (client id) of the parties hash KEYS[1] to
-// ARGV[2] (subject) and makes the hash live at least as long as the session
-// pointer KEYS[2] and at least ARGV[3] ms (the token's life): a client that
-// got tokens early in the session must still hear of its end hours later,
-// and tokens that outlive the session (a refresh after it expired) keep
-// their client on record while they live.
-var recordParty = goredis.NewScript(`
-local ttl = tonumber(ARGV[3])
-local session = redis.call('PTTL', KEYS[2])
-if session > ttl then ttl = session end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
-return 1
-`)
-
-// recordPartyArgs are the keys and arguments of recordParty for an access
-// token saved under its session.
-func (s *Store) recordPartyArgs(t *storage.AccessToken, ttl time.Duration) ([]string, []any) {
-	return []string{s.kSIDParties(t.SessionID), s.kSID(t.SessionID)},
-		[]any{t.ClientID, t.Subject, strconv.FormatInt(max(ttl.Milliseconds(), 1), 10)}
-}
 
 // SessionParties returns the clients that received tokens under the given
 // sessions, one entry per session and client. The record outlives the end

@@ -2,38 +2,86 @@ package redis
 
 import (
 	"context"
+	"math/rand/v2"
 	"strconv"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 )
 
-// indexAddBody puts member ARGV[1] into the sorted-set index at KEYS[1] with
-// score ARGV[2] (its expiry, Unix ms; the higher score wins), prunes members
-// that expired before ARGV[3] (now, Unix ms) and makes the key live as long as
-// its longest-lived member.
+// Index upkeep. The per-login and per-session indexes (see the package
+// comment) are sorted sets scored by each member's expiry. Adding a member
+// costs a ZADD and, when the member outlives the index, a PEXPIREAT; the
+// members that have expired are dropped on a fraction of the writes
+// (pruneEvery), not on every one: an index also dies whole when its
+// longest-lived member expires, and readers (the sweeps of
+// EndAllForSubject and EndSessionByID) only ever delete what an expired
+// member names, which is gone already. So an index holds its live members
+// plus, on average, what was added since the last prune.
+
+// pruneEvery is how many index writes, on average, share one prune.
+const pruneEvery = 8
+
+// indexAddBody defines indexAdd(key, member, expiry, prune, now): member
+// goes into the sorted set key with score expiry (Unix ms; a higher score
+// already there wins), the key lives at least until then, and with prune
+// = '1' the members that expired before now (Unix ms) are dropped first.
 const indexAddBody = `
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[3])
-redis.call('ZADD', KEYS[1], 'GT', ARGV[2], ARGV[1])
-local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-if top[2] then
-  local ttl = tonumber(top[2]) - tonumber(ARGV[3])
-  if ttl < 1 then ttl = 1 end
-  redis.call('PEXPIRE', KEYS[1], ttl)
+local function indexAdd(key, member, expiry, prune, now)
+  if prune == '1' then redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. now) end
+  redis.call('ZADD', key, 'GT', expiry, member)
+  if redis.call('PEXPIRETIME', key) < tonumber(expiry) then
+    redis.call('PEXPIREAT', key, expiry)
+  end
 end
 `
 
-// indexAdd runs indexAddBody and returns 1.
+// indexAdd adds ARGV[1] to the index KEYS[1] (see indexAddBody; ARGV[2..4]
+// are expiry, prune and now).
 var indexAdd = goredis.NewScript(indexAddBody + `
+indexAdd(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
 return 1
 `)
 
-// indexAddCheckRevoked runs indexAddBody on the grant index KEYS[1], then
-// returns whether the family (grant) KEYS[2], which shares its hash tag, is
+// indexAddCheckRevoked adds an access token to the index KEYS[1] of its
+// grant, then returns whether the grant's family KEYS[2] (same hash tag) is
 // revoked. Atomic: either the revocation's tombstone is seen, or the
-// revocation, which takes the index after writing the tombstone, finds member.
+// revocation, which takes the index after writing the tombstone, finds the
+// token.
 var indexAddCheckRevoked = goredis.NewScript(indexAddBody + `
+indexAdd(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
 return redis.call('HEXISTS', KEYS[2], 'revoked')
+`)
+
+// recordPartyBody defines recordParty(parties, sessionEnd, client,
+// subject, expiry): the back-channel logout record of a session
+// (backchannel.go) notes that client got tokens for subject, and lives at
+// least until sessionEnd (the session pointer's expiry, Unix ms) and until
+// expiry (Unix ms), the end of those tokens.
+const recordPartyBody = `
+local function recordParty(parties, sessionEnd, client, subject, expiry)
+  redis.call('HSET', parties, client, subject)
+  local untilMs = tonumber(expiry)
+  if sessionEnd > untilMs then untilMs = sessionEnd end
+  if redis.call('PEXPIRETIME', parties) < untilMs then redis.call('PEXPIREAT', parties, untilMs) end
+end
+`
+
+// sessionIssued indexes what was issued under a session, in the keys of
+// its hash tag: ARGV[1] (an access token id or a refresh family) goes into
+// the index KEYS[1] (sid:ats or sid:rtf) as indexAdd does with ARGV[2..4],
+// and the client ARGV[5] is recorded for subject ARGV[6] in the parties
+// KEYS[2], for as long as the session KEYS[3] and the tokens live. With
+// ARGV[7] = '1' the session must still be there: if it has ended (logout,
+// or EndAllForSubject after a password change or a deletion), nothing is
+// written and 0 returned; the session's end, which takes the index after
+// deleting the session pointer, finds whatever was written before.
+var sessionIssued = goredis.NewScript(indexAddBody + recordPartyBody + `
+local sessionEnd = redis.call('PEXPIRETIME', KEYS[3])
+if sessionEnd == -2 and ARGV[7] == '1' then return 0 end
+indexAdd(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
+recordParty(KEYS[2], sessionEnd, ARGV[5], ARGV[6], ARGV[2])
+return 1
 `)
 
 // scriptRunner queues a script call in a pipeline.
@@ -42,25 +90,43 @@ type scriptRunner func(sc *goredis.Script, keys []string, args ...any) *goredis.
 // pipelined sends the commands that fn queues in one pipeline: one round trip
 // on a single Redis; a Cluster client splits it per node, so the commands may
 // touch different slots (each script still touches one slot). Scripts queued
-// through run go as EVALSHA; if a node does not know one yet, the whole
-// pipeline is sent again with EVAL, so fn must only queue idempotent commands
-// and must assign its result variables anew on every call.
+// through run go as EVALSHA. If a server does not know a script yet, fn is
+// called again and that script call, with every script call queued after
+// it, is sent again with EVAL, with the plain commands; the script calls
+// before it keep their results and are not sent again. So fn must assign its
+// result variables anew on every call, queue only idempotent plain commands,
+// and any script it queues after another must be idempotent.
 func (s *Store) pipelined(ctx context.Context, fn func(p goredis.Pipeliner, run scriptRunner)) error {
-	exec := func(eval bool) ([]goredis.Cmder, error) {
-		return s.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
-			fn(p, func(sc *goredis.Script, keys []string, args ...any) *goredis.Cmd {
-				if eval {
-					return sc.Eval(ctx, p, keys, args...)
-				}
-				return sc.EvalSha(ctx, p, keys, args...)
-			})
-			return nil
+	var sent []*goredis.Cmd // the script calls of the first attempt, in order
+	_, err := s.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
+		fn(p, func(sc *goredis.Script, keys []string, args ...any) *goredis.Cmd {
+			c := sc.EvalSha(ctx, p, keys, args...)
+			sent = append(sent, c)
+			return c
 		})
+		return nil
+	})
+	first := -1
+	for i, c := range sent {
+		if goredis.HasErrorPrefix(c.Err(), "NOSCRIPT") {
+			first = i
+			break
+		}
 	}
-	cmds, err := exec(false)
-	if err != nil && hasNoScript(cmds) {
-		_, err = exec(true)
+	if err == nil || first < 0 {
+		return err
 	}
+	i := 0
+	_, err = s.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
+		fn(p, func(sc *goredis.Script, keys []string, args ...any) *goredis.Cmd {
+			defer func() { i++ }()
+			if i < first && i < len(sent) {
+				return sent[i]
+			}
+			return sc.Eval(ctx, p, keys, args...)
+		})
+		return nil
+	})
 	return err
 }
 
@@ -83,19 +149,24 @@ func (s *Store) sequenced(ctx context.Context, first, then func(p goredis.Pipeli
 	return s.pipelined(ctx, then)
 }
 
-func hasNoScript(cmds []goredis.Cmder) bool {
-	for _, c := range cmds {
-		if goredis.HasErrorPrefix(c.Err(), "NOSCRIPT") {
-			return true
-		}
-	}
-	return false
+// indexArgs are the arguments of indexAdd: member, expiry (Unix ms),
+// whether to prune this time, and now (Unix ms).
+func (s *Store) indexArgs(member string, expires time.Time) []any {
+	return []any{member, strconv.FormatInt(expires.UnixMilli(), 10), s.pruneFlag(),
+		strconv.FormatInt(s.now().UnixMilli(), 10)}
 }
 
-// indexArgs are the arguments of indexAdd after the member: expiry and now, Unix ms.
-func (s *Store) indexArgs(member string, expires time.Time) []any {
-	return []any{member, strconv.FormatInt(expires.UnixMilli(), 10),
-		strconv.FormatInt(s.now().UnixMilli(), 10)}
+// pruneFlag is '1' on about one index write in pruneEvery (every write
+// when the store's PruneEvery is 1).
+func (s *Store) pruneFlag() string {
+	every := s.PruneEvery
+	if every <= 0 {
+		every = pruneEvery
+	}
+	if every == 1 || rand.IntN(every) == 0 {
+		return "1"
+	}
+	return "0"
 }
 
 // takeIndex atomically reads and deletes an index, so that members added

@@ -208,7 +208,7 @@ func TestKeyLayout(t *testing.T) {
 	mustNoErr(t, err)
 	_ = w
 
-	shapes := regexp.MustCompile(`^(ar:\{[^{}]+\}(:code)?|code:\{[0-9a-f]{64}\}|ss:\{[0-9a-f]{64}\}|` +
+	shapes := regexp.MustCompile(`^(ar:\{[^{}]+\}(:code|:auth)?|code:\{[0-9a-f]{64}\}|ss:\{[0-9a-f]{64}\}|` +
 		`sid:\{[\w-]{22}\}(:ats|:rtf|:rps)?|at:\{[^{}]+\}|rt:\{[0-9a-f]{64}\}|rtf:\{[^{}]+\}|` +
 		`grant:\{[^{}]+\}:ats|sub:\{[^{}]+\}:(sessions|ats|rtf)|cnt:\{[^{}]+\})$`)
 	seen := map[string]bool{}
@@ -219,7 +219,7 @@ func TestKeyLayout(t *testing.T) {
 		}
 		seen[regexp.MustCompile(`\{[^}]*\}`).ReplaceAllString(rest, "{}")] = true
 	}
-	for _, want := range []string{"ar:{}", "ar:{}:code", "code:{}", "ss:{}", "sid:{}", "sid:{}:ats", "sid:{}:rtf", "sid:{}:rps",
+	for _, want := range []string{"ar:{}", "ar:{}:code", "ar:{}:auth", "code:{}", "ss:{}", "sid:{}", "sid:{}:ats", "sid:{}:rtf", "sid:{}:rps",
 		"at:{}", "rt:{}", "rtf:{}", "grant:{}:ats", "sub:{}:sessions", "sub:{}:ats", "sub:{}:rtf", "cnt:{}"} {
 		if !seen[want] {
 			t.Errorf("no key of shape %s among %v", want, seen)
@@ -229,6 +229,7 @@ func TestKeyLayout(t *testing.T) {
 
 func TestIndexesExpire(t *testing.T) {
 	s := newStore(t)
+	s.PruneEvery = 1 // prune on every write, so the test sees it
 	ctx := context.Background()
 	at := sampleAccessToken(uniq("at"), "CU000000009", "g")
 	at.ExpiresAt = time.Now().Add(10 * time.Minute)

@@ -56,12 +56,16 @@ func testRoundTrips(t *testing.T, sharded bool) {
 
 	results := map[string]int64{}
 	limits := map[string]int64{
-		"CreateSession": 1, "Session(idle)": 2, "SaveAuthRequest": 1, "CompleteAuthRequest": 2,
-		"SaveAuthCode": 2, "ConsumeAuthCode": 1, "DeleteAuthRequest": 1, "SaveAccessToken": 1,
-		"CreateRefreshToken": 2, "SaveAccessToken(refresh)": 1, "RotateRefreshToken": 4,
+		"CreateSession": 1, "Session(idle)": 2, "SaveAuthRequest": 1, "AuthRequest": 1, "CompleteAuthRequest": 1,
+		"SaveAuthCode": 1, "ConsumeAuthCode": 1, "DeleteAuthRequest": 1, "SaveAccessToken": 1,
+		"CreateRefreshToken": 1, "SaveAccessToken(refresh)": 1, "RotateRefreshToken": 3,
+		"CreateTokens": 1, "RefreshToken": 2, "RotateTokens": 1,
 	}
-	if sharded { // the record first, in a round trip of its own
-		limits["CreateSession"], limits["SaveAccessToken"], limits["SaveAccessToken(refresh)"] = 2, 2, 2
+	if sharded { // the record (or the index entries) first, in a round trip of its own
+		for _, name := range []string{"CreateSession", "SaveAccessToken", "SaveAccessToken(refresh)", "CreateRefreshToken", "CreateTokens", "RotateTokens"} {
+			limits[name]++
+		}
+		limits["RotateRefreshToken"]++
 	}
 	run := func(name string, max int64, f func() error) {
 		t.Helper()
@@ -104,6 +108,7 @@ func testRoundTrips(t *testing.T, sharded bool) {
 		aa := a
 		aa.SessionID = sess.SessionID
 		run("CompleteAuthRequest", lim, func() error { return s.CompleteAuthRequest(ctx, ar.ID, aa) })
+		run("AuthRequest", lim, func() error { _, err := s.AuthRequest(ctx, ar.ID); return err })
 		code := uniq("code")
 		run("SaveAuthCode", lim, func() error { return s.SaveAuthCode(ctx, ar.ID, code, time.Minute) })
 		run("ConsumeAuthCode", lim, func() error { _, err := s.ConsumeAuthCode(ctx, code); return err })
@@ -119,10 +124,26 @@ func testRoundTrips(t *testing.T, sharded bool) {
 			_, err := s.RotateRefreshToken(ctx, tok, &storage.RefreshToken{ClientID: "c", Subject: a.Subject, AccessTokenID: at2.ID, Authentication: aa})
 			return err
 		})
+		// The hot paths: a code exchange with offline_access, a refresh.
+		grant := uniq("ar")
+		at3 := &storage.AccessToken{ID: uniq("at"), ClientID: "c", Subject: a.Subject, GrantID: grant, ExpiresAt: exp, Authentication: aa}
+		run("CreateTokens", lim, func() (err error) {
+			tok, err = s.CreateTokens(ctx, at3, &storage.RefreshToken{ClientID: "c", Subject: a.Subject, ExpiresAt: exp.Add(time.Hour), AccessTokenID: at3.ID, Authentication: aa})
+			return err
+		})
+		var prev *storage.RefreshToken
+		run("RefreshToken", lim, func() (err error) { prev, err = s.RefreshToken(ctx, tok); return err })
+		at4 := &storage.AccessToken{ID: uniq("at"), ClientID: "c", Subject: a.Subject, GrantID: grant, ExpiresAt: exp, Authentication: aa}
+		run("RotateTokens", lim, func() error {
+			next := *prev
+			next.AccessTokenID = at4.ID
+			_, err := s.RotateTokens(ctx, prev, &next, at4)
+			return err
+		})
 	}
-	for _, name := range []string{"CreateSession", "Session(idle)", "SaveAuthRequest", "CompleteAuthRequest",
+	for _, name := range []string{"CreateSession", "Session(idle)", "SaveAuthRequest", "AuthRequest", "CompleteAuthRequest",
 		"SaveAuthCode", "ConsumeAuthCode", "DeleteAuthRequest", "SaveAccessToken", "CreateRefreshToken",
-		"SaveAccessToken(refresh)", "RotateRefreshToken"} {
+		"SaveAccessToken(refresh)", "RotateRefreshToken", "CreateTokens", "RefreshToken", "RotateTokens"} {
 		t.Logf("%-26s %d", name, results[name])
 	}
 }

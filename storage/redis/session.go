@@ -76,8 +76,10 @@ func (s *Store) CreateSession(ctx context.Context, sess *storage.Session, idle t
 
 // Session looks a session up by its cookie secret, records the visit in
 // LastSeenAt and extends its idle expiry to idle from now, never past
-// ExpiresAt; with idle ≤ 0 it only looks. ErrNotFound when unknown,
-// idle-expired or past ExpiresAt.
+// ExpiresAt; with idle ≤ 0 it only looks. A visit within idle/touchEvery of
+// the last one recorded is not recorded (one read, no write): the idle
+// expiry then lies at most that much nearer than idle from now, never
+// farther. ErrNotFound when unknown, idle-expired or past ExpiresAt.
 func (s *Store) Session(ctx context.Context, secret string, idle time.Duration) (*storage.Session, error) {
 	key := s.kSession(hashSecret(secret))
 	raw, err := s.rdb.Get(ctx, key).Bytes()
@@ -103,6 +105,10 @@ func (s *Store) Session(ctx context.Context, secret string, idle time.Duration) 
 		// Nothing to extend: just look.
 		return &sess, nil
 	}
+	if now := s.now(); !now.Before(sess.LastSeenAt) && now.Sub(sess.LastSeenAt) < idle/touchEvery {
+		// Recorded moments ago: the idle expiry is as good as extended.
+		return &sess, nil
+	}
 	old := raw
 	sess.LastSeenAt = s.now()
 	raw, err = json.Marshal(&sess)
@@ -125,6 +131,10 @@ func (s *Store) Session(ctx context.Context, secret string, idle time.Duration) 
 	}
 	return &sess, nil
 }
+
+// touchEvery: a session's visits are recorded at most once per
+// idle/touchEvery (Session).
+const touchEvery = 32
 
 // touchSession replaces KEYS[1] by ARGV[2] with a TTL of ARGV[3] ms, only
 // if it still holds ARGV[1]. Returns 1 on success, 0 if the value changed,
@@ -161,7 +171,7 @@ func (s *Store) ProveInSession(ctx context.Context, secret string, fn func(*stor
 		if err != nil {
 			return nil, wrap("encode session", err)
 		}
-		n, err := casAuthRequest.Run(ctx, s.rdb, []string{key}, old, raw).Int()
+		n, err := casKeepTTL.Run(ctx, s.rdb, []string{key}, old, raw).Int()
 		if err != nil {
 			return nil, wrap("update session", err)
 		}
@@ -246,7 +256,8 @@ func (s *Store) endSession(ctx context.Context, sid string) error {
 		return err
 	}
 	for _, f := range families {
-		if err := s.revokeFamily(ctx, f, false); err != nil {
+		// remember: a family indexed but not created yet never will be.
+		if err := s.revokeFamily(ctx, f, true); err != nil {
 			return err
 		}
 	}
@@ -280,7 +291,7 @@ func (s *Store) EndAllForSubject(ctx context.Context, subject string) error {
 		return wrap("end all for subject", err)
 	}
 	for _, f := range families {
-		if err := s.revokeFamily(ctx, f, false); err != nil {
+		if err := s.revokeFamily(ctx, f, true); err != nil {
 			return wrap("end all for subject", err)
 		}
 	}

@@ -14,9 +14,10 @@
 // hash tag: keys that one Lua script touches together share a tag, so every
 // script stays within one slot. (The prefix itself must not contain '{'.)
 //
-//	P ar:{id}                 string  JSON storage.AuthRequest, TTL of the request
+//	P ar:{id}                 string  JSON storage.AuthRequest as /authorize made it, TTL of the request
+//	P ar:{id}:auth            string  JSON storage.Authentication once a sign-in answered it (SET NX), same TTL
 //	P ar:{id}:code            string  hash of the request's only code (SET NX), TTL ≥ the request's
-//	P code:{hash(code)}       hash    id=<auth request id>, used=<redemptions>, TTL of the code
+//	P code:{hash(code)}       string  "<redemptions>:<auth request id>", TTL of the code
 //	P ss:{hash(secret)}       string  JSON storage.Session, TTL min(idle, ExpiresAt-now)
 //	P sid:{sid}               string  hash(secret) of the session with public sid, TTL until ExpiresAt
 //	P at:{id}                 string  JSON storage.AccessToken, TTL until ExpiresAt
@@ -24,20 +25,28 @@
 //	P rtf:{family}            hash    rt=<JSON storage.RefreshToken>, gen=<current generation>,
 //	                                  revoked=1 once revoked (tombstone kept until expiry)
 //	P grant:{grant}:ats       zset    access token ids of a grant (auth request or family)
-//	P sid:{sid}:ats           zset    access token ids issued under a session
+//	P sid:{sid}:ats           zset    access token ids issued under a session without a refresh family
 //	P sid:{sid}:rtf           zset    refresh families issued under a session
 //	P sid:{sid}:rps           hash    client id → subject of the clients that got tokens under a
 //	                                  session, for back-channel logout; lives as long as the
 //	                                  session or the latest such token (backchannel.go)
 //	P sub:{subject}:sessions  zset    public sids of a subject's sessions
-//	P sub:{subject}:ats       zset    access token ids of a subject
+//	P sub:{subject}:ats       zset    access token ids of a subject without a refresh family
 //	P sub:{subject}:rtf       zset    refresh families of a subject
 //	P cnt:{key}               string  attempts reserved in a fixed window (counters.go)
 //	P once:<purpose>:{hash}   string  single-use marks (once.go)
 //
 // The index sets are sorted sets scored by the member's expiry (Unix ms):
-// members past expiry are pruned on every insert and the key's TTL follows the
-// latest member, so an index never outgrows the live state it points to.
+// the key's TTL follows the latest member, and members past expiry are
+// pruned on a fraction of the inserts (index.go), so an index never
+// outgrows the live state it points to by more than a few members.
+//
+// An access token issued with a refresh family (a code exchange with
+// offline_access, every refresh) is indexed under the family's grant
+// only: the family is indexed under its session and subject, and revoking
+// the family (which every session end and EndAllForSubject does) revokes
+// the access tokens of its grant. Any other access token is indexed under
+// its grant, session and subject.
 //
 // Scripts only touch keys of one hash tag; commands that span several tags
 // are batched in go-redis pipelines, which a Cluster client splits per node.
@@ -72,8 +81,14 @@ import (
 type Store struct {
 	rdb    goredis.UniversalClient
 	prefix string
+	// traffic counts the commands sent (Open installs it); nil for New.
+	traffic *Traffic
 	// Now is the clock used for expiry decisions; nil means time.Now.
 	Now func() time.Time
+	// PruneEvery is how many index writes share one pruning of expired
+	// members, on average (index.go); 0 means the default, 1 prunes on
+	// every write.
+	PruneEvery int
 }
 
 var _ storage.ShortLived = (*Store)(nil)
@@ -105,7 +120,10 @@ func Open(url string, prefix string) (*Store, goredis.UniversalClient, error) {
 		return nil, nil, err
 	}
 	rdb := goredis.NewUniversalClient(opts)
-	return New(rdb, prefix), rdb, nil
+	s := New(rdb, prefix)
+	s.traffic = &Traffic{}
+	rdb.AddHook(s.traffic)
+	return s, rdb, nil
 }
 
 // ParseURL turns a redis:// or rediss:// URL (see Open) into UniversalOptions.
@@ -173,6 +191,10 @@ func ParseURL(rawURL string) (*goredis.UniversalOptions, error) {
 		IsClusterMode:         cluster,
 	}, nil
 }
+
+// Traffic returns the counts of what the store's client sent (see
+// Traffic); nil for a store made by New, whose client the caller owns.
+func (s *Store) Traffic() *Traffic { return s.traffic }
 
 // Client returns the underlying Redis client.
 func (s *Store) Client() goredis.UniversalClient { return s.rdb }

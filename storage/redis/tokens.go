@@ -27,6 +27,17 @@ const revokedGrantTTL = time.Hour
 // session (see SessionParties). A token already expired is not stored. If
 // t.GrantID has been revoked, the token is removed again and ErrConflict returned.
 func (s *Store) SaveAccessToken(ctx context.Context, t *storage.AccessToken) error {
+	return s.saveAccessToken(ctx, t, false)
+}
+
+// errSessionEnded: tokens of a code exchange whose sign-in session has
+// ended meanwhile (logout, or a password change or deletion that swept the
+// account's sessions) are not issued.
+var errSessionEnded = fmt.Errorf("%w: the sign-in session has ended", storage.ErrNotFound)
+
+// saveAccessToken is SaveAccessToken; with live, the token's session must
+// still be there (else errSessionEnded, and nothing of the token stays).
+func (s *Store) saveAccessToken(ctx context.Context, t *storage.AccessToken, live bool) error {
 	if t.ID == "" {
 		return errors.New("redis: save access token: empty id")
 	}
@@ -45,21 +56,20 @@ func (s *Store) SaveAccessToken(ctx context.Context, t *storage.AccessToken) err
 	// The record first, so that whatever finds the token in an index can
 	// delete it. Then the indexes, independent of each other.
 	args := s.indexArgs(t.ID, t.ExpiresAt)
-	var revoked *goredis.Cmd
+	var revoked, session *goredis.Cmd
 	err = s.sequenced(ctx, func(p goredis.Pipeliner, _ scriptRunner) {
 		p.Set(ctx, key, raw, ttl)
 	}, func(p goredis.Pipeliner, run scriptRunner) {
-		revoked = nil
+		revoked, session = nil, nil
 		if t.GrantID != "" {
 			// Atomically with indexing: either RevokeGrant's tombstone is
 			// visible now, or RevokeGrant reads the index later and finds this token.
 			revoked = run(indexAddCheckRevoked, []string{s.kGrantATs(t.GrantID), s.kFamily(t.GrantID)}, args...)
 		}
 		if t.SessionID != "" {
-			run(indexAdd, []string{s.kSIDATs(t.SessionID)}, args...)
-			// Back-channel logout tells this client when the session ends.
-			keys, partyArgs := s.recordPartyArgs(t, ttl)
-			run(recordParty, keys, partyArgs...)
+			// Under its session, whose end revokes it; and back-channel
+			// logout tells this client when the session ends.
+			session = run(sessionIssued, s.sessionIssuedKeys(t.SessionID, s.kSIDATs(t.SessionID)), append(args, t.ClientID, t.Subject, flag(live))...)
 		}
 		if t.Subject != "" {
 			run(indexAdd, []string{s.kSubATs(t.Subject)}, args...)
@@ -67,6 +77,12 @@ func (s *Store) SaveAccessToken(ctx context.Context, t *storage.AccessToken) err
 	})
 	if err != nil {
 		return wrap("save access token", err)
+	}
+	if session != nil && session.Val() == int64(0) {
+		if err := s.rdb.Del(ctx, key).Err(); err != nil {
+			return wrap("save access token", err)
+		}
+		return errSessionEnded
 	}
 	if revoked != nil {
 		n, err := revoked.Int()
@@ -118,20 +134,39 @@ func (s *Store) RevokeAccessToken(ctx context.Context, id string) error {
 // until it expires, so that every later presentation is refused and reuse is
 // still told apart.
 
-// createFamily creates family KEYS[1] with record ARGV[1] at generation 1 for
-// ARGV[2] ms. Returns 0 if the family exists (or is a revoked tombstone).
+// createFamily creates family KEYS[1] with record ARGV[1] at generation 1,
+// living until ARGV[2] (Unix ms), and puts the access token ARGV[3] (none if
+// ”) issued with it, expiring at ARGV[4], into the index KEYS[2] of the
+// family's grant (same hash tag), which lives at least as long as the
+// family. Returns 1, or 0 if the family exists (or is a revoked tombstone),
+// unless it is this very family created by an earlier run of the same call
+// (so that the call can be sent again).
 var createFamily = goredis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  local f = redis.call('HMGET', KEYS[1], 'rt', 'gen')
+  if f[1] == ARGV[1] and f[2] == '1' then return 1 end
+  return 0
+end
 redis.call('HSET', KEYS[1], 'rt', ARGV[1], 'gen', '1')
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('PEXPIREAT', KEYS[1], ARGV[2])
+if ARGV[3] ~= '' then
+  redis.call('ZADD', KEYS[2], 'GT', ARGV[4], ARGV[3])
+  local untilMs = math.max(tonumber(ARGV[2]), tonumber(ARGV[4]))
+  if redis.call('PEXPIRETIME', KEYS[2]) < untilMs then redis.call('PEXPIREAT', KEYS[2], untilMs) end
+end
 return 1
 `)
 
-// familyCheck is the common head of lookupFamily and rotateFamily: ARGV[1] is
-// the generation of the token presented. It returns {'notfound'}, {'reused'}
-// (already revoked) or {'reused', record} (revoked just now), or falls through
-// when the token is current and the family live.
-const familyCheck = `
+// rotateFamily retires the current token of family KEYS[1], generation
+// ARGV[1], and makes ARGV[2] the record of the next generation; the access
+// token ARGV[3] issued with it (none if ”) goes into the index KEYS[2] of
+// the family's grant as indexAdd does with ARGV[3..6], atomically with the
+// check, so a revocation either is seen here or finds the token. It returns
+// {'ok', new generation}, {'notfound'} (unknown, expired or revoked), or,
+// when ARGV[1] is not the current generation (the token was rotated
+// already), revokes the family and returns {'reused'} (already revoked) or
+// {'reused', record} (revoked just now).
+var rotateFamily = goredis.NewScript(indexAddBody + `
 local f = redis.call('HMGET', KEYS[1], 'gen', 'revoked', 'rt')
 local cur, revoked, rt = f[1], f[2], f[3]
 if not cur then return {'notfound'} end
@@ -143,18 +178,9 @@ if cur ~= ARGV[1] then
   return {'reused'}
 end
 if revoked or not rt then return {'notfound'} end
-`
-
-// lookupFamily returns {'ok', record} for a current token of a live family.
-var lookupFamily = goredis.NewScript(familyCheck + `
-return {'ok', rt}
-`)
-
-// rotateFamily retires the current token (ARGV[1]) and makes ARGV[2] the
-// record of the next generation. Returns {'ok', new generation}.
-var rotateFamily = goredis.NewScript(familyCheck + `
-local n = redis.call('HINCRBY', KEYS[1], 'gen', 1)
-redis.call('HSET', KEYS[1], 'rt', ARGV[2])
+local n = tonumber(cur) + 1
+redis.call('HSET', KEYS[1], 'rt', ARGV[2], 'gen', tostring(n))
+if ARGV[3] ~= '' then indexAdd(KEYS[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]) end
 return {'ok', n}
 `)
 
@@ -179,7 +205,44 @@ return rt
 // CreateRefreshToken starts a new family and returns the opaque token. An empty
 // t.FamilyID is set to a new random id; t.ExpiresAt (required) is the
 // absolute end of the family. ErrConflict if the family id is taken or revoked.
+// t.AccessTokenID, if set, is indexed under the family (see CreateTokens,
+// which also stores that access token).
 func (s *Store) CreateRefreshToken(ctx context.Context, t *storage.RefreshToken) (string, error) {
+	return s.createFamily(ctx, t, nil, false)
+}
+
+// CreateTokens stores the tokens of a code exchange: the access token at
+// and, when rt is not nil, the refresh family rt starts, whose token it
+// returns. The family is at's grant (rt.FamilyID must be at.GrantID, or
+// empty to take it). It takes the round trips of one pipeline on a single
+// Redis. The tokens' session (at.SessionID), when they name one, must still
+// be there: ErrNotFound if it has ended meanwhile (logout, or a password
+// change or deletion that swept the account's sessions). ErrConflict if
+// the grant was revoked meanwhile (a replay of its code) or the family
+// exists. Nothing of a refused call stays usable.
+func (s *Store) CreateTokens(ctx context.Context, at *storage.AccessToken, rt *storage.RefreshToken) (string, error) {
+	if rt == nil {
+		return "", s.saveAccessToken(ctx, at, true)
+	}
+	if rt.FamilyID == "" {
+		rt.FamilyID = at.GrantID
+	}
+	if at.GrantID == "" || at.GrantID != rt.FamilyID {
+		return "", fmt.Errorf("redis: create tokens: the access token's grant %q is not the family %q", at.GrantID, rt.FamilyID)
+	}
+	return s.createFamily(ctx, rt, at, true)
+}
+
+// createFamily starts the family of t, with the access token at issued with
+// it when at is not nil (stored, and indexed under the family only: the
+// family is indexed under its session and subject, whose ends revoke it and
+// with it the tokens indexed under it).
+//
+// The family's index entries are written before the family: a session end
+// or EndAllForSubject that takes the index between the two leaves a
+// tombstone for the family it does not find (revokeFamily), and the
+// creation then fails. The access token's record goes first, as ever.
+func (s *Store) createFamily(ctx context.Context, t *storage.RefreshToken, at *storage.AccessToken, live bool) (string, error) {
 	if t.ExpiresAt.IsZero() {
 		return "", errors.New("redis: create refresh token: ExpiresAt is required")
 	}
@@ -205,39 +268,82 @@ func (s *Store) CreateRefreshToken(ctx context.Context, t *storage.RefreshToken)
 	if err != nil {
 		return "", err
 	}
-	created, err := createFamily.Run(ctx, s.rdb, []string{s.kFamily(t.FamilyID)},
-		raw, strconv.FormatInt(ttl.Milliseconds(), 10)).Int()
-	if err != nil {
-		return "", wrap("create refresh token", err)
+	atID, atExp, atKey, atRaw, atTTL := t.AccessTokenID, t.ExpiresAt, "", []byte(nil), time.Duration(0)
+	if at != nil {
+		if at.ID == "" || at.ExpiresAt.IsZero() {
+			return "", errors.New("redis: create tokens: the access token needs an id and ExpiresAt")
+		}
+		if atTTL, ok = s.ttlUntil(at.ExpiresAt); !ok {
+			return "", errors.New("redis: create tokens: the access token has expired")
+		}
+		if atRaw, err = json.Marshal(at); err != nil {
+			return "", wrap("create tokens", err)
+		}
+		atID, atExp, atKey = at.ID, at.ExpiresAt, s.kAccessToken(at.ID)
 	}
-	if created == 0 {
-		return "", fmt.Errorf("%w: refresh family %s exists or was revoked", storage.ErrConflict, t.FamilyID)
-	}
-	if err := s.issueFamilyToken(ctx, token, "1:"+t.FamilyID, ttl, t); err != nil {
-		return "", wrap("create refresh token", err)
-	}
-	return token, nil
-}
-
-// issueFamilyToken stores the entry of a new token of family t.FamilyID (the
-// family record already holds it) and indexes the family under its subject and
-// session, and its access token under the family (as a grant): independent
-// idempotent writes, sent in one pipeline.
-func (s *Store) issueFamilyToken(ctx context.Context, token, entry string, ttl time.Duration, t *storage.RefreshToken) error {
 	refreshKey := s.kRefresh(hashSecret(token))
 	famArgs := s.indexArgs(t.FamilyID, t.ExpiresAt)
-	return s.pipelined(ctx, func(p goredis.Pipeliner, run scriptRunner) {
-		p.Set(ctx, refreshKey, entry, ttl)
+	var created, session *goredis.Cmd
+	err = s.sequenced(ctx, func(p goredis.Pipeliner, run scriptRunner) {
+		session = nil
+		if at != nil {
+			p.Set(ctx, atKey, atRaw, atTTL)
+		}
+		p.Set(ctx, refreshKey, "1:"+t.FamilyID, ttl)
 		if t.Subject != "" {
 			run(indexAdd, []string{s.kSubFamilies(t.Subject)}, famArgs...)
 		}
 		if t.SessionID != "" {
-			run(indexAdd, []string{s.kSIDFamilies(t.SessionID)}, famArgs...)
+			session = run(sessionIssued, s.sessionIssuedKeys(t.SessionID, s.kSIDFamilies(t.SessionID)), append(famArgs, t.ClientID, t.Subject, flag(live))...)
 		}
-		if t.AccessTokenID != "" {
-			run(indexAdd, []string{s.kGrantATs(t.FamilyID)}, s.indexArgs(t.AccessTokenID, t.ExpiresAt)...)
-		}
+	}, func(p goredis.Pipeliner, run scriptRunner) {
+		created = run(createFamily, []string{s.kFamily(t.FamilyID), s.kGrantATs(t.FamilyID)},
+			raw, unixMs(t.ExpiresAt), atID, unixMs(atExp))
 	})
+	if err != nil {
+		return "", wrap("create refresh token", err)
+	}
+	n, err := created.Int()
+	if err != nil {
+		return "", wrap("create refresh token", err)
+	}
+	if n == 0 {
+		keys := []string{refreshKey}
+		if at != nil {
+			keys = append(keys, atKey)
+		}
+		if err := s.delKeys(ctx, keys...); err != nil {
+			return "", wrap("create refresh token", err)
+		}
+		return "", fmt.Errorf("%w: refresh family %s exists or was revoked", storage.ErrConflict, t.FamilyID)
+	}
+	if session != nil && session.Val() == int64(0) {
+		// The session ended before the family could be filed under it:
+		// the family was created all the same, so it is revoked now.
+		if err := s.revokeFamily(ctx, t.FamilyID, true); err != nil {
+			return "", wrap("create refresh token", err)
+		}
+		if err := s.delKeys(ctx, refreshKey); err != nil {
+			return "", wrap("create refresh token", err)
+		}
+		return "", errSessionEnded
+	}
+	return token, nil
+}
+
+// flag is a script's boolean argument.
+func flag(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+func unixMs(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
+
+// sessionIssuedKeys are the keys of sessionIssued for the index index of session sid.
+func (s *Store) sessionIssuedKeys(sid, index string) []string {
+	return []string{index, s.kSIDParties(sid), s.kSID(sid)}
 }
 
 // tokenFamily resolves a refresh token to its generation and family.
@@ -256,36 +362,11 @@ func (s *Store) tokenFamily(ctx context.Context, token string) (gen, family stri
 	return gen, family, nil
 }
 
-// familyResult interprets the reply of lookupFamily or rotateFamily. On reuse
-// it finishes the revocation the script began and returns ErrRefreshTokenReused.
-func (s *Store) familyResult(ctx context.Context, family string, res []any) (any, error) {
-	if len(res) == 0 {
-		return nil, fmt.Errorf("empty script reply")
-	}
-	switch res[0] {
-	case "notfound":
-		return nil, storage.ErrNotFound
-	case "reused":
-		var record string
-		if len(res) > 1 {
-			record, _ = res[1].(string)
-		}
-		if err := s.revokeFamilyTokens(ctx, family, record); err != nil {
-			return nil, err
-		}
-		return nil, storage.ErrRefreshTokenReused
-	case "ok":
-		if len(res) < 2 {
-			return nil, fmt.Errorf("short script reply")
-		}
-		return res[1], nil
-	}
-	return nil, fmt.Errorf("unexpected script reply %v", res)
-}
-
-// RefreshToken returns the live record behind a token: ErrNotFound if unknown,
-// expired or revoked; ErrRefreshTokenReused if it was already rotated, and the
-// family is then revoked.
+// RefreshToken returns the live record behind a token, with the token's
+// Generation: ErrNotFound if unknown, expired or revoked;
+// ErrRefreshTokenReused if it was already rotated, and the family is then
+// revoked. Two reads, no script: the record is only looked at here; the
+// rotation that may follow checks the generation again, atomically.
 func (s *Store) RefreshToken(ctx context.Context, token string) (*storage.RefreshToken, error) {
 	gen, family, err := s.tokenFamily(ctx, token)
 	if errors.Is(err, storage.ErrNotFound) {
@@ -294,15 +375,27 @@ func (s *Store) RefreshToken(ctx context.Context, token string) (*storage.Refres
 	if err != nil {
 		return nil, wrap("load refresh token", err)
 	}
-	res, err := lookupFamily.Run(ctx, s.rdb, []string{s.kFamily(family)}, gen).Slice()
+	f, err := s.rdb.HMGet(ctx, s.kFamily(family), "gen", "revoked", "rt").Result()
 	if err != nil {
 		return nil, wrap("load refresh token", err)
 	}
-	v, err := s.familyResult(ctx, family, res)
-	if err != nil {
-		return nil, storeErr("load refresh token", err)
+	cur, _ := f[0].(string)
+	revoked := f[1] != nil
+	raw, _ := f[2].(string)
+	switch {
+	case cur == "":
+		return nil, storage.ErrNotFound
+	case cur != gen:
+		// A rotated-out token: reuse. Revoke the family (unless done already).
+		if !revoked {
+			if err := s.revokeFamily(ctx, family, false); err != nil {
+				return nil, wrap("load refresh token", err)
+			}
+		}
+		return nil, storage.ErrRefreshTokenReused
+	case revoked || raw == "":
+		return nil, storage.ErrNotFound
 	}
-	raw, _ := v.(string)
 	var t storage.RefreshToken
 	if err := json.Unmarshal([]byte(raw), &t); err != nil {
 		return nil, wrap("decode refresh token", err)
@@ -310,6 +403,10 @@ func (s *Store) RefreshToken(ctx context.Context, token string) (*storage.Refres
 	if !s.now().Before(t.ExpiresAt) {
 		return nil, storage.ErrNotFound
 	}
+	if t.Generation, err = strconv.ParseInt(gen, 10, 64); err != nil {
+		return nil, wrap("load refresh token", err)
+	}
+	t.FamilyID = family
 	return &t, nil
 }
 
@@ -319,40 +416,35 @@ func (s *Store) RefreshToken(ctx context.Context, token string) (*storage.Refres
 // ErrRefreshTokenReused and revokes the family, so even the new token of the
 // rotation that won stops working.
 func (s *Store) RotateRefreshToken(ctx context.Context, old string, t *storage.RefreshToken) (string, error) {
-	gen, family, err := s.tokenFamily(ctx, old)
-	if errors.Is(err, storage.ErrNotFound) {
-		return "", err
-	}
+	prev, err := s.RefreshToken(ctx, old)
 	if err != nil {
-		return "", wrap("rotate refresh token", err)
+		return "", storeErr("rotate refresh token", err)
 	}
-	key := s.kFamily(family)
-	cur, err := s.rdb.HGet(ctx, key, "rt").Result()
-	if isNil(err) {
-		// Revoked or gone: let the script tell which (and revoke on reuse).
-		res, err := lookupFamily.Run(ctx, s.rdb, []string{key}, gen).Slice()
-		if err != nil {
-			return "", wrap("rotate refresh token", err)
-		}
-		if _, err := s.familyResult(ctx, family, res); err != nil {
-			return "", storeErr("rotate refresh token", err)
-		}
-		return "", storage.ErrNotFound
-	}
-	if err != nil {
-		return "", wrap("rotate refresh token", err)
-	}
-	var prev storage.RefreshToken
-	if err := json.Unmarshal([]byte(cur), &prev); err != nil {
-		return "", wrap("decode refresh token", err)
+	return s.rotate(ctx, prev, t, nil)
+}
+
+// RotateTokens stores the tokens of a refresh: prev, the record of the token
+// presented as RefreshToken returned it, is rotated to next (whose family
+// and absolute expiry it keeps, and sets in next), and the access token at
+// issued with it is stored and indexed under the family, in one round trip
+// on a single Redis. Errors as RotateRefreshToken's; then nothing of the
+// call stays usable.
+func (s *Store) RotateTokens(ctx context.Context, prev, next *storage.RefreshToken, at *storage.AccessToken) (string, error) {
+	return s.rotate(ctx, prev, next, at)
+}
+
+func (s *Store) rotate(ctx context.Context, prev, t *storage.RefreshToken, at *storage.AccessToken) (string, error) {
+	if prev.FamilyID == "" || prev.Generation < 1 {
+		return "", errors.New("redis: rotate refresh token: the record was not looked up by RefreshToken")
 	}
 	ttl, ok := s.ttlUntil(prev.ExpiresAt)
 	if !ok {
 		return "", storage.ErrNotFound
 	}
 	next := *t
-	next.FamilyID = family
+	next.FamilyID = prev.FamilyID
 	next.ExpiresAt = prev.ExpiresAt
+	next.Generation = 0
 	if next.IssuedAt.IsZero() {
 		next.IssuedAt = s.now()
 	}
@@ -364,24 +456,72 @@ func (s *Store) RotateRefreshToken(ctx context.Context, old string, t *storage.R
 	if err != nil {
 		return "", err
 	}
-	res, err := rotateFamily.Run(ctx, s.rdb, []string{key}, gen, raw).Slice()
+	family := prev.FamilyID
+	gen := strconv.FormatInt(prev.Generation, 10)
+	refreshKey := s.kRefresh(hashSecret(token))
+	entry := strconv.FormatInt(prev.Generation+1, 10) + ":" + family
+	atArgs := []any{"", "0", "0", "0"}
+	var atKey string
+	var atRaw []byte
+	var atTTL time.Duration
+	if at != nil {
+		if at.ID == "" || at.ExpiresAt.IsZero() {
+			return "", errors.New("redis: rotate tokens: the access token needs an id and ExpiresAt")
+		}
+		if atTTL, ok = s.ttlUntil(at.ExpiresAt); !ok {
+			return "", errors.New("redis: rotate tokens: the access token has expired")
+		}
+		if atRaw, err = json.Marshal(at); err != nil {
+			return "", wrap("rotate tokens", err)
+		}
+		atKey = s.kAccessToken(at.ID)
+		atArgs = s.indexArgs(at.ID, at.ExpiresAt)
+	}
+	var res *goredis.Cmd
+	// The access token's record first, then (the new token's entry, which
+	// nothing names before it is handed out, and) the rotation, which
+	// indexes the access token under the family.
+	err = s.sequenced(ctx, func(p goredis.Pipeliner, _ scriptRunner) {
+		if at != nil {
+			p.Set(ctx, atKey, atRaw, atTTL)
+		}
+	}, func(p goredis.Pipeliner, run scriptRunner) {
+		p.Set(ctx, refreshKey, entry, ttl)
+		res = run(rotateFamily, []string{s.kFamily(family), s.kGrantATs(family)}, append([]any{gen, raw}, atArgs...)...)
+	})
 	if err != nil {
 		return "", wrap("rotate refresh token", err)
 	}
-	v, err := s.familyResult(ctx, family, res)
+	reply, err := res.Slice()
 	if err != nil {
-		return "", storeErr("rotate refresh token", err)
-	}
-	newGen, ok := v.(int64)
-	if !ok {
-		return "", fmt.Errorf("redis: rotate refresh token: unexpected generation %v", v)
-	}
-	entry := strconv.FormatInt(newGen, 10) + ":" + family
-	if err := s.issueFamilyToken(ctx, token, entry, ttl, &next); err != nil {
 		return "", wrap("rotate refresh token", err)
 	}
-	*t = next
-	return token, nil
+	if len(reply) > 0 && reply[0] == "ok" {
+		*t = next
+		return token, nil
+	}
+	// Refused: nothing of this call may stay.
+	undo := []string{refreshKey}
+	if at != nil {
+		undo = append(undo, atKey)
+	}
+	if err := s.delKeys(ctx, undo...); err != nil {
+		return "", wrap("rotate refresh token", err)
+	}
+	if len(reply) > 0 && reply[0] == "reused" {
+		var record string
+		if len(reply) > 1 {
+			record, _ = reply[1].(string)
+		}
+		if err := s.revokeFamilyTokens(ctx, family, record); err != nil {
+			return "", wrap("rotate refresh token", err)
+		}
+		return "", storage.ErrRefreshTokenReused
+	}
+	if len(reply) > 0 && reply[0] == "notfound" {
+		return "", storage.ErrNotFound
+	}
+	return "", fmt.Errorf("redis: rotate refresh token: unexpected reply %v", reply)
 }
 
 // RevokeRefreshToken revokes the family of a token, whatever its generation;

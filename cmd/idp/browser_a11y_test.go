@@ -319,7 +319,7 @@ func TestBrowserA11y(t *testing.T) {
 	t.Parallel()
 	start := time.Now()
 	w := startActivationIDP(t, map[string]string{"ISSUER_HOST": "localhost"}) // passkeys on: their pages and buttons too
-	social := w.seedSocialService() // staff02 is not assigned to it: the no-access page
+	social := w.seedSocialService()                                           // staff02 is not assigned to it: the no-access page
 	admin, staff01, staff02 := w.login("admin01"), w.login("staff01"), w.login("staff02")
 	adminSecret := w.enrolTOTP(t, admin) // the second step; the 安全驗證碼 page when active
 	// staff02 is registered with a passport: its 安全驗證碼, confirmed, waits

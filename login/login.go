@@ -136,8 +136,8 @@ func (h *Handler) Mount(r *mux.Router) {
 
 // LogoutConfirmationURL is the confirmation page for a validated post-logout
 // redirect URI.
-func (h *Handler) LogoutConfirmationURL(next string) string {
-	return h.signin.LogoutConfirmationURL(next)
+func (h *Handler) LogoutConfirmationURL(next string, uiLocales []string) string {
+	return h.signin.LogoutConfirmationURL(next, uiLocales)
 }
 
 // ProtocolEdge wraps the protocol engine (see edge.Handler.Protocol).

@@ -43,7 +43,8 @@ type Storage struct {
 	clients *clientCache
 	claims  *claimsCache
 	// confirmLogout gives the logout confirmation page's address (login package).
-	confirmLogout func(next string) string
+	// uiLocales are the end-session request's, for the page's language.
+	confirmLogout func(next string, uiLocales []string) string
 	life          Lifetimes
 	loginURL      string
 	now           func() time.Time
@@ -394,7 +395,9 @@ func (s *Storage) TerminateSession(ctx context.Context, userID, clientID string)
 // SetLogoutConfirmation sets where end_session sends the browser when it
 // must ask the user first (see TerminateSessionFromRequest); url gets the
 // validated post-logout address.
-func (s *Storage) SetLogoutConfirmation(url func(next string) string) { s.confirmLogout = url }
+func (s *Storage) SetLogoutConfirmation(url func(next string, uiLocales []string) string) {
+	s.confirmLogout = url
+}
 
 // TerminateSessionFromRequest ends the browser's SSO session (found through
 // the cookie the interceptor put in ctx) and revokes the tokens issued under
@@ -410,7 +413,11 @@ func (s *Storage) TerminateSessionFromRequest(ctx context.Context, req *op.EndSe
 			return "", err
 		case req.IDTokenHintClaims == nil || sess.Subject != req.UserID:
 			if s.confirmLogout != nil {
-				return s.confirmLogout(req.RedirectURI), nil
+				var locales []string
+				for _, t := range req.UILocales {
+					locales = append(locales, t.String())
+				}
+				return s.confirmLogout(req.RedirectURI, locales), nil
 			}
 			slog.InfoContext(ctx, "end_session without a matching id_token_hint and no confirmation page; session kept")
 		default:

@@ -312,6 +312,12 @@ func TestLogoutWithoutHintAsksFirst(t *testing.T) {
 	if confirm.StatusCode != http.StatusOK || !strings.Contains(confirm.Body, `action="/logout"`) {
 		t.Fatalf("end_session without a hint: want the confirmation page, got %d %.300s", confirm.StatusCode, confirm.Body)
 	}
+	// The page speaks the language the RP asked for with ui_locales.
+	end.Set("ui_locales", "pt")
+	if pt := b.get(b.get(r.discovery(t, "end_session_endpoint") + "?" + end.Encode()).location(t)); !strings.Contains(pt.Body, `<html lang="pt"`) {
+		t.Errorf("confirmation page with ui_locales=pt: %.300s", pt.Body)
+	}
+	end.Del("ui_locales")
 	if cb := silent(); cb.Get("code") == "" {
 		t.Fatalf("the session ended before the user confirmed: %v", cb)
 	}

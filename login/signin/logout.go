@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/entity-account/idp/login/kit"
 	idpop "github.com/entity-account/idp/op"
@@ -27,9 +28,14 @@ const logoutPath = "/logout"
 var errBadLogoutTarget = storage.Errorf(storage.EInvalid, "post-logout address missing or not signed")
 
 // LogoutConfirmationURL is the confirmation page for a validated post-logout
-// redirect URI.
-func (h *Handler) LogoutConfirmationURL(next string) string {
-	return h.k.BasePath + logoutPath + "?" + url.Values{"next": {next}, "sig": {h.signNext(next)}}.Encode()
+// redirect URI, in the languages the end-session request asked for (not
+// signed: a language is no one's secret).
+func (h *Handler) LogoutConfirmationURL(next string, uiLocales []string) string {
+	q := url.Values{"next": {next}, "sig": {h.signNext(next)}}
+	if len(uiLocales) > 0 {
+		q.Set("ui_locales", strings.Join(uiLocales, " "))
+	}
+	return h.k.BasePath + logoutPath + "?" + q.Encode()
 }
 
 func (h *Handler) signNext(next string) string {
@@ -67,7 +73,7 @@ func (h *Handler) showLogout(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	h.k.Render(w, http.StatusOK, "logout.html", logoutPage{
-		Common: h.k.Common(r, h.k.Language(r)),
+		Common: h.k.Common(r, h.k.RequestLanguage(r, strings.Fields(r.URL.Query().Get("ui_locales")))),
 		Next:   next, Sig: r.URL.Query().Get("sig"), CSRF: h.k.CSRFToken(w, r, "logout\x00"+next),
 	})
 	return nil

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -70,8 +71,8 @@ const (
 
 // TestBrowserPasskeys is the passkey's whole life in Chromium with a
 // virtual authenticator, through our pages: a staff login with a Macau
-// resident ID adds one in the portal; signs in to an e-service with the
-// passkey alone (the higher level, no entity number or username typed);
+// resident ID adds one in the portal; signs in to an e-service, and to the
+// portal, with the passkey alone (the higher level, no entity number or username typed);
 // proves it as the second step after the password when the e-service asks
 // for the higher level; switches passkeys off, after which the passkey no
 // longer signs in and none can be added; and the operator switches them on
@@ -123,6 +124,12 @@ func TestBrowserPasskeys(t *testing.T) {
 		t.Fatalf("passkey sign-in: sub %v acr %v amr %v", claims["sub"], claims["acr"], claims["amr"])
 	}
 
+	// The portal too: the passkey alone signs in, to the profile.
+	c.forgetCookies()
+	c.open(idp.issuer + "/account/login")
+	c.do("portal passkey", chromedp.Click(chromedp.CSS(string(signInWithPasskey)), chromedp.NodeVisible))
+	c.waitFor("#account_euid", admin.EUID)
+
 	// 3. Another day: the password, then the passkey as the second step.
 	c.forgetCookies()
 	p = withExtra(newAuthParams(t), "acr_values", acrTool)
@@ -173,5 +180,41 @@ func TestBrowserPasskeys(t *testing.T) {
 	want := "operator tool.passkey.enable,staff tool.passkey.off,staff tool.passkey.add"
 	if strings.Join(got, ",") != want {
 		t.Errorf("audit %v, want %s", got, want)
+	}
+}
+
+// TestPasskeySignInRefusals: the sign-ins with a passkey alone refuse a
+// forged form (403) and an answer that is no passkey's (401, on the
+// address's counter), on the e-service's page and the portal's alike.
+func TestPasskeySignInRefusals(t *testing.T) {
+	idp := startIDP(t, map[string]string{"ISSUER_HOST": "localhost", "IDP_LOGIN_FAILURES_PER_IP": "3"})
+	web := idp.client(demoWebClient)
+	r := idp.rp(web, web.RedirectURIs[0])
+	b := idp.browser()
+
+	portal := b.get("/account/login")
+	state := portal.fieldValue("state")
+	if state == "" || !strings.Contains(portal.Header.Get("Content-Security-Policy"), "script-src 'self'") {
+		t.Fatalf("the portal's sign-in has no passkey form: %.300s", portal.Body)
+	}
+	if p := b.post("/account/login/passkey", url.Values{"state": {state}, "credential": {"{}"}}); p.StatusCode != http.StatusForbidden {
+		t.Errorf("without a CSRF token: %d", p.StatusCode)
+	}
+	form := url.Values{"csrf_token": {submatch(csrfField, portal.Body)}, "state": {state}, "credential": {`{"id":"x","type":"public-key"}`}}
+	if p := b.post("/account/login/passkey", form); p.StatusCode != http.StatusUnauthorized || !strings.Contains(p.Body, `role="alert"`) {
+		t.Errorf("a credential that is no passkey's at the portal: %d %.300s", p.StatusCode, p.Body)
+	}
+
+	login := b.startLogin(r, newAuthParams(t))
+	ef := url.Values{"authRequestID": {submatch(arField, login.Body)}, "csrf_token": {submatch(csrfField, login.Body)},
+		"state": {login.fieldValue("state")}, "credential": {"not json"}}
+	if p := b.post("/login/passkey", ef); p.StatusCode != http.StatusUnauthorized {
+		t.Errorf("bad bytes for a credential at the e-service sign-in: %d", p.StatusCode)
+	}
+	// The third failure from this address fills its counter: then even a
+	// well-formed attempt waits.
+	b.post("/login/passkey", ef)
+	if p := b.post("/login/passkey", ef); p.StatusCode != http.StatusTooManyRequests || p.Header.Get("Retry-After") == "" {
+		t.Errorf("after the address's limit: %d %q", p.StatusCode, p.Header.Get("Retry-After"))
 	}
 }

@@ -53,6 +53,7 @@ func (h *Handler) Mount(r *mux.Router) {
 	r.Handle(profilePath, h.serve(h.showProfile)).Methods(get...)
 	r.Handle(LoginPath, h.serve(h.showLogin)).Methods(get...)
 	r.Handle(LoginPath, kit.SameOrigin(h.serve(h.submitLogin))).Methods(http.MethodPost)
+	r.Handle(LoginPath+"/passkey", kit.SameOrigin(h.serve(h.submitPasskeyLogin))).Methods(http.MethodPost)
 	r.Handle(passwordPath, h.serve(h.showPassword)).Methods(get...)
 	r.Handle(passwordPath, kit.SameOrigin(h.serve(h.submitPassword))).Methods(http.MethodPost)
 	r.Handle(logoutPath, kit.SameOrigin(h.serve(h.logout))).Methods(http.MethodPost)

@@ -19,19 +19,27 @@ type loginPage struct {
 	Username     string
 	Error        string
 	Fields       kit.Fields // the fields the refusal (Error) concerns, and the focus
+	// PasskeyOptions and PasskeyState: the sign-in with a passkey alone
+	// (staff logins; "" when the provider has no passkeys).
+	PasskeyOptions, PasskeyState string
 }
 
 // renderLogin shows the sign-in form with c kept (never its password) and
 // the message errMsg of the refusal whose catalogue key is key.
 func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, status int, c signin.Credentials, key, errMsg string) {
-	h.k.Render(w, status, "account_login.html", loginPage{
+	page := loginPage{
 		Common:       h.common(r, h.k.Language(r)),
 		CSRF:         h.k.CSRFToken(w, r, loginBinding),
 		EntityNumber: c.EntityNumber,
 		Username:     c.Username,
 		Error:        errMsg,
 		Fields:       c.Fields(key),
-	})
+	}
+	if opts, state, ok := h.signin.PasskeySignInOptions(r.Context()); ok {
+		page.PasskeyOptions, page.PasskeyState = opts, state
+		kit.AllowOwnScripts(w)
+	}
+	h.k.Render(w, status, "account_login.html", page)
 }
 
 // loginForm is the sign-in form as submitted (c), for the error writer.
@@ -85,6 +93,34 @@ func (h *Handler) submitLogin(w http.ResponseWriter, r *http.Request) error {
 	}
 	telemetry.SignIn(telemetry.SignInSuccess)
 	slog.InfoContext(ctx, "portal sign-in", "subject", p.Subject, "kind", p.Kind, "entity", p.EntityNumber, "ip", h.k.ClientIP(r))
+	http.Redirect(w, r, h.k.BasePath+profilePath, http.StatusSeeOther)
+	return nil
+}
+
+// submitPasskeyLogin is the portal's sign-in with a passkey alone (a
+// staff login; the entity account holds none), checked as the e-service
+// sign-in checks it, landing on the profile.
+func (h *Handler) submitPasskeyLogin(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	if err := kit.ParseForm(w, r); err != nil {
+		return kit.InForm(kit.Fail(storage.EInvalid, "account_error_csrf"), h.loginForm(w, r, signin.Credentials{}))
+	}
+	if !h.k.CSRFValid(r, loginBinding, r.PostForm.Get("csrf_token")) {
+		return kit.InForm(kit.Fail(storage.EForbidden, "account_error_csrf"), h.loginForm(w, r, signin.Credentials{}))
+	}
+	p, amr, refused, err := h.signin.VerifyPasskey(ctx, r)
+	if err != nil {
+		return err
+	}
+	if refused != nil {
+		h.renderLogin(w, r, refused.Status, signin.Credentials{}, refused.Key, refused.Message(w, h.k.T(h.k.Language(r))))
+		return nil
+	}
+	if _, err := h.signin.StartPasskeySession(w, r, p, amr); err != nil {
+		return err
+	}
+	telemetry.SignIn(telemetry.SignInSuccess)
+	slog.InfoContext(ctx, "portal sign-in with a passkey", "subject", p.Subject, "entity", p.EntityNumber, "ip", h.k.ClientIP(r))
 	http.Redirect(w, r, h.k.BasePath+profilePath, http.StatusSeeOther)
 	return nil
 }

@@ -328,15 +328,11 @@ func (h *Handler) renderForm(w http.ResponseWriter, r *http.Request, ar *storage
 		Error:         errMsg,
 		Fields:        c.Fields(key),
 	}
-	if h.factors != nil && h.factors.PasskeysEnabled() {
-		// Nothing is stored for it: the ceremony's state travels sealed in
-		// the form, so an anonymous visit costs us no memory.
-		if opts, state, err := h.factors.BeginPasskeySignIn(r.Context()); err == nil {
-			page.PasskeyOptions, page.PasskeyState = string(opts), state
-			kit.AllowOwnScripts(w)
-		} else {
-			slog.WarnContext(r.Context(), "passkey sign-in unavailable", "err", err)
-		}
+	// Nothing is stored for it: the ceremony's state travels sealed in the
+	// form, so an anonymous visit costs us no memory.
+	if opts, state, ok := h.PasskeySignInOptions(r.Context()); ok {
+		page.PasskeyOptions, page.PasskeyState = opts, state
+		kit.AllowOwnScripts(w)
 	}
 	h.k.Render(w, status, "login.html", page)
 }

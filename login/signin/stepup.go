@@ -325,14 +325,64 @@ func (h *Handler) submitPasskeyLogin(w http.ResponseWriter, r *http.Request) err
 	if h.factors == nil {
 		return errExpired
 	}
-	att, wait, err := h.k.ReserveAttempt(ctx, h.cfg.FailureWindow, kit.Limit{Key: "login-fail:ip:" + h.k.ClientIP(r), Max: h.cfg.FailuresPerIP})
+	p, amr, refused, err := h.VerifyPasskey(ctx, r)
 	if err != nil {
 		return err
 	}
+	if refused != nil {
+		h.renderForm(w, r, ar, refused.Status, Credentials{}, refused.Key, refused.Message(w, h.k.T(h.k.RequestLanguage(r, ar.UILocales))))
+		return nil
+	}
+	if ar.HintSubject != "" && ar.HintSubject != p.Subject {
+		telemetry.SignIn(telemetry.SignInRefused)
+		h.flow.Fail(edge.IssuerOnRedirect(w, h.cfg.Issuer), r, ar, oidc.ErrLoginRequired().WithDescription("signed in as a different user than id_token_hint"))
+		return nil
+	}
+	c, err := h.flow.Client(ctx, ar.ClientID)
+	if err != nil {
+		return err
+	}
+	cur, err := h.startSession(w, r, p, amr, true, c.ServiceID)
+	if err != nil {
+		return err
+	}
+	slog.InfoContext(ctx, "sign-in with a passkey", "euid", p.Subject, "entity", p.EntityNumber, "client", ar.ClientID, "ip", h.k.ClientIP(r))
+	return h.finish(w, r, ar, cur, true)
+}
+
+// PasskeySignInOptions are the options and sealed state of a sign-in with
+// a passkey alone, for a page's passkey form; ok is false when this
+// provider has no passkeys. Nothing is stored for them.
+func (h *Handler) PasskeySignInOptions(ctx context.Context) (options, state string, ok bool) {
+	if h.factors == nil || !h.factors.PasskeysEnabled() {
+		return "", "", false
+	}
+	opts, st, err := h.factors.BeginPasskeySignIn(ctx)
+	if err != nil {
+		slog.WarnContext(ctx, "passkey sign-in unavailable", "err", err)
+		return "", "", false
+	}
+	return string(opts), st, true
+}
+
+// VerifyPasskey checks the passkey answer of a parsed sign-in form (fields
+// state and credential): the passkey names a staff login that may sign in.
+// It returns that login and the methods proven (amr, mfa included), or a
+// refusal to show (throttled, or not verified). Failures count on the
+// address's sign-in counter, reserved before the check; a passkey cannot
+// be guessed, but its checks cost us work.
+func (h *Handler) VerifyPasskey(ctx context.Context, r *http.Request) (storage.Principal, []string, *kit.Refusal, error) {
+	if h.factors == nil {
+		return storage.Principal{}, nil, nil, errExpired
+	}
+	att, wait, err := h.k.ReserveAttempt(ctx, h.cfg.FailureWindow, kit.Limit{Key: "login-fail:ip:" + h.k.ClientIP(r), Max: h.cfg.FailuresPerIP})
+	if err != nil {
+		return storage.Principal{}, nil, nil, err
+	}
 	if att == nil {
 		telemetry.SignIn(telemetry.SignInThrottled)
-		h.renderForm(w, r, ar, http.StatusTooManyRequests, Credentials{}, "error_throttled", kit.Throttled("error_throttled", wait).Message(w, h.k.T(h.k.RequestLanguage(r, ar.UILocales))))
-		return nil
+		f := kit.Throttled("error_throttled", wait)
+		return storage.Principal{}, nil, &f, nil
 	}
 	loginID, subject, amr, err := h.factors.FinishPasskeySignIn(ctx, r.PostForm.Get("state"), []byte(r.PostForm.Get("credential")))
 	var p storage.Principal
@@ -345,29 +395,24 @@ func (h *Handler) submitPasskeyLogin(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		if c := storage.CodeOf(err); c == storage.EUnavailable || c == storage.EInternal {
 			att.GiveBack(ctx)
-			return err
+			return p, nil, nil, err
 		}
 		telemetry.SignIn(telemetry.SignInBadCredentials)
 		slog.InfoContext(ctx, "passkey sign-in failed", "ip", h.k.ClientIP(r), "err", err)
-		h.renderForm(w, r, ar, http.StatusUnauthorized, Credentials{}, "error_passkey_sign_in", h.k.T(h.k.RequestLanguage(r, ar.UILocales))["error_passkey_sign_in"])
-		return nil
+		return p, nil, &kit.Refusal{Status: http.StatusUnauthorized, Key: "error_passkey_sign_in"}, nil
 	}
 	att.Succeeded(ctx)
-	if ar.HintSubject != "" && ar.HintSubject != p.Subject {
-		telemetry.SignIn(telemetry.SignInRefused)
-		h.flow.Fail(edge.IssuerOnRedirect(w, h.cfg.Issuer), r, ar, oidc.ErrLoginRequired().WithDescription("signed in as a different user than id_token_hint"))
-		return nil
-	}
-	c, err := h.flow.Client(ctx, ar.ClientID)
+	return p, withMethods(nil, amr...), nil, nil
+}
+
+// StartPasskeySession starts the SSO session of p, signed in with a
+// passkey alone (methods amr), in this browser, and sets the cookie.
+func (h *Handler) StartPasskeySession(w http.ResponseWriter, r *http.Request, p storage.Principal, amr []string) (*storage.Session, error) {
+	cur, err := h.startSession(w, r, p, amr, true, 0)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	cur, err := h.startSession(w, r, p, withMethods(nil, amr...), true, c.ServiceID)
-	if err != nil {
-		return err
-	}
-	slog.InfoContext(ctx, "sign-in with a passkey", "euid", p.Subject, "entity", p.EntityNumber, "client", ar.ClientID, "ip", h.k.ClientIP(r))
-	return h.finish(w, r, ar, cur, true)
+	return cur.Session, nil
 }
 
 // serviceName is the e-service's name in lang (its Chinese name when there

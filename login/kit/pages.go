@@ -247,3 +247,11 @@ func (k *Kit) Render(w http.ResponseWriter, status int, name string, data any) {
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 }
+
+// PasskeySignIn is the form of the sign-in with a passkey alone, as the
+// e-service's and the portal's sign-in pages show it (template
+// "passkey_signin" in layout.html); no Options: no form.
+type PasskeySignIn struct {
+	Action, Options, State string
+	AuthRequestID          string // the e-service sign-in's auth request; "" at the portal
+}

@@ -19,9 +19,9 @@ type loginPage struct {
 	Username     string
 	Error        string
 	Fields       kit.Fields // the fields the refusal (Error) concerns, and the focus
-	// PasskeyOptions and PasskeyState: the sign-in with a passkey alone
-	// (staff logins; "" when the provider has no passkeys).
-	PasskeyOptions, PasskeyState string
+	// Passkey: the sign-in with a passkey alone (staff logins; no Options
+	// when the provider has no passkeys).
+	Passkey kit.PasskeySignIn
 }
 
 // renderLogin shows the sign-in form with c kept (never its password) and
@@ -36,7 +36,7 @@ func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, status int
 		Fields:       c.Fields(key),
 	}
 	if opts, state, ok := h.signin.PasskeySignInOptions(r.Context()); ok {
-		page.PasskeyOptions, page.PasskeyState = opts, state
+		page.Passkey = kit.PasskeySignIn{Action: h.k.BasePath + LoginPath + "/passkey", Options: opts, State: state}
 		kit.AllowOwnScripts(w)
 	}
 	h.k.Render(w, status, "account_login.html", page)

@@ -309,9 +309,9 @@ type loginPage struct {
 	Username      string
 	Error         string
 	Fields        kit.Fields // the fields the refusal (Error) concerns, and the focus
-	// PasskeyOptions and PasskeyState: the sign-in with a passkey alone
-	// ("" when the provider has no passkeys).
-	PasskeyOptions, PasskeyState string
+	// Passkey: the sign-in with a passkey alone (no Options when the
+	// provider has no passkeys).
+	Passkey kit.PasskeySignIn
 }
 
 // renderForm shows the sign-in form of ar with c kept (never its password)
@@ -331,7 +331,7 @@ func (h *Handler) renderForm(w http.ResponseWriter, r *http.Request, ar *storage
 	// Nothing is stored for it: the ceremony's state travels sealed in the
 	// form, so an anonymous visit costs us no memory.
 	if opts, state, ok := h.PasskeySignInOptions(r.Context()); ok {
-		page.PasskeyOptions, page.PasskeyState = opts, state
+		page.Passkey = kit.PasskeySignIn{Action: h.k.BasePath + passkeyLoginPath, Options: opts, State: state, AuthRequestID: ar.ID}
 		kit.AllowOwnScripts(w)
 	}
 	h.k.Render(w, status, "login.html", page)

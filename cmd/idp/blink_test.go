@@ -227,8 +227,8 @@ func TestBlinkPostgres(t *testing.T) {
 			t.Errorf("refresh token from before the blink: %v", err)
 		}
 		p := mustGet(t, b0.on("A"), w.oauth().AuthCodeURL(rand.Text(), oauth2.S256ChallengeOption(oauth2.GenerateVerifier())), http.StatusFound)
-		p = mustGet(t, b0, p.Header.Get("Location"), http.StatusFound) // SSO again
-		if !strings.Contains(p.Header.Get("Location"), "/authorize/callback") {
+		// SSO again: the session answers /authorize itself, with the code.
+		if loc := p.Header.Get("Location"); !strings.Contains(loc, "code=") || strings.HasPrefix(loc, w.issuer) {
 			t.Errorf("SSO after the blink went to %s", p.Header.Get("Location"))
 		}
 		// KNOWN LIMITATION (README, production topology): the code whose
@@ -257,8 +257,7 @@ func (w *hopWorld) codeFor(t *testing.T, l demoLogin) (string, string) {
 	if err != nil || p.StatusCode != http.StatusFound {
 		t.Fatalf("login POST: %v %d", err, p.statusCode())
 	}
-	p = mustGet(t, b, p.Header.Get("Location"), http.StatusFound)
-	cb, _ := url.Parse(p.Header.Get("Location"))
+	cb, _ := url.Parse(p.Header.Get("Location")) // the code at once
 	if cb.Query().Get("code") == "" {
 		t.Fatalf("no code in %s", cb)
 	}

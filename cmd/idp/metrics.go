@@ -36,7 +36,7 @@ func serveMetrics(addr string, backlog func(context.Context) (int64, error)) (ne
 // outermost, so that the provider's endpoints get them as much as our pages.
 // r must be the router whose catch-all route (base+"/") hands requests to
 // the provider.
-func instrument(r *mux.Router, provider *zop.Provider, base string, trustProxy bool) http.Handler {
+func instrument(r *mux.Router, provider *zop.Provider, base string, trustProxy bool, hops func(http.Handler) http.Handler) http.Handler {
 	r.Use(telemetry.RouteFromMux(base + "/"))
 	var endpoints []string
 	for _, p := range []string{
@@ -52,5 +52,5 @@ func instrument(r *mux.Router, provider *zop.Provider, base string, trustProxy b
 	} {
 		endpoints = append(endpoints, base+p)
 	}
-	return telemetry.RequestID(trustProxy)(telemetry.HTTPMetrics(r, endpoints))
+	return telemetry.RequestID(trustProxy)(telemetry.HTTPMetrics(hops(r), endpoints))
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -16,6 +17,7 @@ import (
 	"github.com/entity-account/idp/config"
 	"github.com/entity-account/idp/login"
 	"github.com/entity-account/idp/login/activation"
+	"github.com/entity-account/idp/login/edge"
 	"github.com/entity-account/idp/login/manage"
 	"github.com/entity-account/idp/login/notify"
 	"github.com/entity-account/idp/login/password"
@@ -194,7 +196,7 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 		})
 	}
 	return &app{cfg: cfg, pg: pg, redis: rs, rdb: rdb, keys: keys, hasher: hasher, provider: provider, st: st,
-		handler:    instrument(r, provider, base, cfg.TrustProxyHeaders),
+		handler:    instrument(r, provider, base, cfg.TrustProxyHeaders, ownHops(cfg.Issuer, base, provider).Follow),
 		activation: acts, outbox: outbox, manage: admin, tools: toolsSvc}, nil
 }
 
@@ -204,6 +206,25 @@ func (a *app) Close() {
 }
 
 // readiness answers 200 only when both stores answer within a second.
+// ownHops are the provider's redirects to itself that a request answers in
+// place: the sign-in's to the library's callback and, with an SSO session,
+// /authorize's to the sign-in page.
+func ownHops(issuer, base string, provider *zop.Provider) edge.Hops {
+	origin := issuer
+	if i := strings.Index(issuer, "://"); i >= 0 {
+		if j := strings.IndexByte(issuer[i+3:], '/'); j >= 0 {
+			origin = issuer[:i+3+j]
+		}
+	}
+	return edge.Hops{
+		Origin:        origin,
+		Callback:      base + provider.AuthorizationEndpoint().Relative() + "/callback",
+		Login:         base + "/login",
+		SessionCookie: idpop.SessionCookie,
+		Scope:         rstore.WithAuthRequestMemo,
+	}
+}
+
 func readiness(pg *postgres.Store, rs *rstore.Store) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), time.Second)

@@ -110,27 +110,46 @@ func (s *Store) SaveAuthRequest(ctx context.Context, r *storage.AuthRequest, ttl
 	if err != nil {
 		return wrap("save auth request", err)
 	}
-	return wrap("save auth request", s.rdb.Set(ctx, s.kAuthRequest(r.ID), raw, ttl).Err())
+	if err := s.rdb.Set(ctx, s.kAuthRequest(r.ID), raw, ttl).Err(); err != nil {
+		return wrap("save auth request", err)
+	}
+	memoOf(ctx).wrote(r.ID, string(raw))
+	return nil
 }
 
 // AuthRequest returns the request with id, ErrNotFound when unknown or expired.
-// One MGET: the request and its completion.
+// One MGET: the request and its completion (none when this request wrote
+// or read it already, see WithAuthRequestMemo).
 func (s *Store) AuthRequest(ctx context.Context, id string) (*storage.AuthRequest, error) {
+	memo := memoOf(ctx)
+	if e, ok := memo.get(id); ok {
+		return decodeAuthRequest(e)
+	}
 	vals, err := s.rdb.MGet(ctx, s.kAuthRequest(id), s.kAuthOf(id)).Result()
 	if err != nil {
 		return nil, wrap("load auth request", err)
 	}
-	raw, _ := vals[0].(string)
-	if raw == "" {
+	var e memoEntry
+	e.request, _ = vals[0].(string)
+	e.auth, _ = vals[1].(string)
+	if e.request == "" {
 		return nil, storage.ErrNotFound
 	}
+	r, err := decodeAuthRequest(e)
+	if err == nil {
+		memo.read(id, e)
+	}
+	return r, err
+}
+
+func decodeAuthRequest(e memoEntry) (*storage.AuthRequest, error) {
 	var r storage.AuthRequest
-	if err := json.Unmarshal([]byte(raw), &r); err != nil {
+	if err := json.Unmarshal([]byte(e.request), &r); err != nil {
 		return nil, wrap("decode auth request", err)
 	}
-	if auth, _ := vals[1].(string); auth != "" {
+	if e.auth != "" {
 		r.Authentication = storage.Authentication{}
-		if err := json.Unmarshal([]byte(auth), &r.Authentication); err != nil {
+		if err := json.Unmarshal([]byte(e.auth), &r.Authentication); err != nil {
 			return nil, wrap("decode auth request", err)
 		}
 		r.Done = true
@@ -145,9 +164,16 @@ func (s *Store) CompleteAuthRequest(ctx context.Context, id string, a storage.Au
 	if err != nil {
 		return wrap("complete auth request", err)
 	}
+	memo := memoOf(ctx)
 	n, err := completeRequest.Run(ctx, s.rdb, []string{s.kAuthRequest(id), s.kAuthOf(id)}, raw).Int()
 	if err != nil {
+		memo.forget(id)
 		return wrap("complete auth request", err)
+	}
+	if n == 1 {
+		memo.completed(id, string(raw))
+	} else {
+		memo.forget(id)
 	}
 	switch n {
 	case -1:
@@ -231,6 +257,7 @@ func (s *Store) ConsumeAuthCode(ctx context.Context, code string) (string, error
 // A code already issued stays until its TTL, so that a replay is still
 // recognised.
 func (s *Store) DeleteAuthRequest(ctx context.Context, id string) error {
+	memoOf(ctx).forget(id)
 	// The keys share the hash tag {id}: one DEL is cluster-safe.
 	return wrap("delete auth request", s.rdb.Del(ctx, s.kAuthRequest(id), s.kCodeMarker(id), s.kAuthOf(id)).Err())
 }

@@ -71,19 +71,26 @@ func (s step) execute(ctx context.Context, t *target, o options, rep *Report, ob
 			opt.concurrency = max(4*s.sc.defaultC, 64)
 		}
 	}
-	// The bound is measured again just before the scenario, with the server
-	// idle, so that both see the machine in the same state.
+	// The bound is measured again just before the scenario and just after
+	// it, with the server idle, and the scenario is compared with their
+	// mean: a machine whose speed drifts (a shared host) shows as the two
+	// differing, instead of as a ratio that moves for no reason of ours.
 	var boundName string
-	var boundRate float64
+	measureBound := func() float64 { return 0 }
 	switch s.sc.bound {
 	case boundArgon2:
-		boundName, boundRate = "argon2id", argon2Rate(rep.Bounds.Argon2, o.boundDur)
+		boundName = "argon2id"
+		measureBound = func() float64 { return argon2Rate(rep.Bounds.Argon2, o.boundDur) }
 	case boundSign:
-		boundName, boundRate = rep.Bounds.SignAlg, rep.Bounds.SignPerSec
-		if rate, err := signRate(rep.Bounds.SignAlg, o.boundDur); err == nil {
-			boundRate = rate
+		boundName = rep.Bounds.SignAlg
+		measureBound = func() float64 {
+			if rate, err := signRate(rep.Bounds.SignAlg, o.boundDur); err == nil {
+				return rate
+			}
+			return rep.Bounds.SignPerSec
 		}
 	}
+	boundBefore := measureBound()
 	obs.mon.reset()
 	h, cpu, stores := obs.window(ctx, fileName(s.name))
 	m, err := runScenario(ctx, t, s.sc, opt, h)
@@ -105,7 +112,11 @@ func (s step) execute(ctx context.Context, t *target, o options, rep *Report, ob
 	r.PeakRSSKiB = obs.mon.peakKiB()
 	r.CPU = cpu()
 	r.Stores = stores(r.Iterations)
-	r.Bound, r.BoundPerSec = boundName, boundRate
+	if boundName != "" {
+		boundAfter := measureBound()
+		r.Bound, r.BoundBefore, r.BoundAfter = boundName, boundBefore, boundAfter
+		r.BoundPerSec = (boundBefore + boundAfter) / 2
+	}
 	if r.BoundPerSec > 0 {
 		r.Ratio = r.IterPerSec / r.BoundPerSec
 	}

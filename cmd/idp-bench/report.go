@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -27,7 +28,9 @@ type Result struct {
 	ErrorSamples  map[string]string `json:"error_samples,omitempty"`
 	SetupFailures int               `json:"setup_failures,omitempty"`
 	Bound         string            `json:"bound,omitempty"`
-	BoundPerSec   float64           `json:"bound_per_sec,omitempty"`
+	BoundPerSec   float64           `json:"bound_per_sec,omitempty"` // the mean of the two below
+	BoundBefore   float64           `json:"bound_before_per_sec,omitempty"`
+	BoundAfter    float64           `json:"bound_after_per_sec,omitempty"`
 	Ratio         float64           `json:"ratio,omitempty"` // iterations/s ÷ bound
 	PeakRSSKiB    int64             `json:"peak_rss_kib,omitempty"`
 	CPU           CPUShare          `json:"cpu_cores"` // cores used by each party during the window
@@ -141,6 +144,11 @@ func printDetails(w io.Writer, results []Result) {
 		}
 		for _, k := range sortedKinds(r.Errors) {
 			fmt.Fprintf(w, "  %s %s ×%d e.g. %s\n", r.Scenario, k, r.Errors[k], r.ErrorSamples[k])
+		}
+		if r.BoundBefore > 0 && r.BoundAfter > 0 {
+			drift := math.Abs(r.BoundBefore-r.BoundAfter) / r.BoundPerSec
+			fmt.Fprintf(w, "  %s: bound %.0f/s before, %.0f/s after (%.0f%% apart)%s\n", r.Scenario, r.BoundBefore, r.BoundAfter,
+				100*drift, map[bool]string{true: ": the machine's speed drifted, the ratio is uncertain by as much", false: ""}[drift > 0.1])
 		}
 		if r.SetupFailures > 0 {
 			fmt.Fprintf(w, "  %s: %d workers failed to set up\n", r.Scenario, r.SetupFailures)

@@ -113,7 +113,7 @@ func (s *Store) SaveAuthRequest(ctx context.Context, r *storage.AuthRequest, ttl
 	if err := s.rdb.Set(ctx, s.kAuthRequest(r.ID), raw, ttl).Err(); err != nil {
 		return wrap("save auth request", err)
 	}
-	memoOf(ctx).wrote(r.ID, string(raw))
+	memoOf(ctx).put(r.ID, memoEntry{request: string(raw)})
 	return nil
 }
 
@@ -137,7 +137,7 @@ func (s *Store) AuthRequest(ctx context.Context, id string) (*storage.AuthReques
 	}
 	r, err := decodeAuthRequest(e)
 	if err == nil {
-		memo.read(id, e)
+		memo.put(id, e)
 	}
 	return r, err
 }

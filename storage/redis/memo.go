@@ -51,21 +51,9 @@ func (m *authMemo) get(id string) (memoEntry, bool) {
 	return e, ok
 }
 
-// wrote records the request as just stored (no completion yet).
-func (m *authMemo) wrote(id, request string) {
-	if m == nil {
-		return
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.m == nil {
-		m.m = make(map[string]memoEntry, 1)
-	}
-	m.m[id] = memoEntry{request: request}
-}
-
-// read records the request as just read from Redis.
-func (m *authMemo) read(id string, e memoEntry) {
+// put records the request as this request just stored it (no completion
+// yet) or read it from Redis.
+func (m *authMemo) put(id string, e memoEntry) {
 	if m == nil {
 		return
 	}

@@ -64,9 +64,9 @@ func (h Hops) Follow(next http.Handler) http.Handler {
 			rec := newHopRecorder()
 			next.ServeHTTP(rec, hopRequest(r, hop, cookies))
 			isLogin := hop.Path == h.Login
-			if next := h.hopOf(rec.status, rec.header, false); next != nil {
+			if further := h.hopOf(rec.status, rec.header, false); further != nil {
 				cookies = append(cookies, rec.header.Values("Set-Cookie")...)
-				hop = next
+				hop = further
 				continue
 			}
 			if isLogin {

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
+	"net/url"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -205,19 +205,13 @@ func (a *app) Close() {
 	a.pg.Close()
 }
 
-// readiness answers 200 only when both stores answer within a second.
 // ownHops are the provider's redirects to itself that a request answers in
 // place: the sign-in's to the library's callback and, with an SSO session,
 // /authorize's to the sign-in page.
 func ownHops(issuer, base string, provider *zop.Provider) edge.Hops {
-	origin := issuer
-	if i := strings.Index(issuer, "://"); i >= 0 {
-		if j := strings.IndexByte(issuer[i+3:], '/'); j >= 0 {
-			origin = issuer[:i+3+j]
-		}
-	}
+	u, _ := url.Parse(issuer) // validated by config.Load
 	return edge.Hops{
-		Origin:        origin,
+		Origin:        u.Scheme + "://" + u.Host,
 		Callback:      base + provider.AuthorizationEndpoint().Relative() + "/callback",
 		Login:         base + "/login",
 		SessionCookie: idpop.SessionCookie,
@@ -225,6 +219,7 @@ func ownHops(issuer, base string, provider *zop.Provider) edge.Hops {
 	}
 }
 
+// readiness answers 200 only when both stores answer within a second.
 func readiness(pg *postgres.Store, rs *rstore.Store) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), time.Second)

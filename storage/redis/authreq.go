@@ -166,14 +166,13 @@ func (s *Store) CompleteAuthRequest(ctx context.Context, id string, a storage.Au
 	}
 	memo := memoOf(ctx)
 	n, err := completeRequest.Run(ctx, s.rdb, []string{s.kAuthRequest(id), s.kAuthOf(id)}, raw).Int()
-	if err != nil {
-		memo.forget(id)
-		return wrap("complete auth request", err)
-	}
-	if n == 1 {
+	if err == nil && n == 1 {
 		memo.completed(id, string(raw))
 	} else {
-		memo.forget(id)
+		memo.forget(id) // not ours (or unknown): Redis says next
+	}
+	if err != nil {
+		return wrap("complete auth request", err)
 	}
 	switch n {
 	case -1:

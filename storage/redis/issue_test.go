@@ -160,10 +160,7 @@ func TestIssueNoScript(t *testing.T) {
 }
 
 func testIssueNoScript(t *testing.T, sharded bool) {
-	s := storagetest.NewRedis(t)
-	if sharded {
-		s = rstore.New(shardedClient{s.Client()}, s.Prefix())
-	}
+	s := asSharded(storagetest.NewRedis(t), sharded)
 	ctx := context.Background()
 	flush := func() { mustNoErr(t, s.Client().ScriptFlush(ctx).Err()) }
 	for i := range 2 {

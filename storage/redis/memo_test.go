@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
+
 	"github.com/entity-account/idp/storage"
 	rstore "github.com/entity-account/idp/storage/redis"
 )
@@ -55,6 +57,17 @@ func TestAuthRequestMemo(t *testing.T) {
 	mustNoErr(t, s.DeleteAuthRequest(req, "m1"))
 	_, err = s.AuthRequest(req, "m1")
 	wantErr(t, "deleted request", err, storage.ErrNotFound)
+
+	// A completion that fails (Redis unreachable) leaves nothing in the
+	// memo: the request is read from Redis again, not done.
+	failing := rstore.New(goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:1", MaxRetries: -1}), s.Prefix())
+	mustNoErr(t, s.SaveAuthRequest(req, sampleAuthRequest("m3"), time.Minute))
+	if err := failing.CompleteAuthRequest(req, "m3", a); err == nil {
+		t.Fatal("a completion on an unreachable Redis succeeded")
+	}
+	mustNoErr(t, s.Client().Del(req, key("m3")).Err())
+	_, err = s.AuthRequest(req, "m3")
+	wantErr(t, "after a failed completion, deleted in Redis", err, storage.ErrNotFound)
 
 	// A request without a memo always reads Redis.
 	mustNoErr(t, s.SaveAuthRequest(context.Background(), sampleAuthRequest("m2"), time.Minute))

@@ -43,14 +43,20 @@ func TestRoundTrips(t *testing.T) {
 // be: the store may then not rely on one pipeline running in order.
 type shardedClient struct{ goredis.UniversalClient }
 
+// asSharded returns s over a shardedClient when sharded, else s.
+func asSharded(s *rstore.Store, sharded bool) *rstore.Store {
+	if !sharded {
+		return s
+	}
+	return rstore.New(shardedClient{s.Client()}, s.Prefix())
+}
+
 func testRoundTrips(t *testing.T, sharded bool) {
 	s := newStore(t)
 	ctx := context.Background()
 	c := &rtCounter{}
 	s.Client().AddHook(c)
-	if sharded {
-		s = rstore.New(shardedClient{s.Client()}, s.Prefix())
-	}
+	s = asSharded(s, sharded)
 	exp := time.Now().Add(time.Hour)
 	a := storage.Authentication{Subject: uniq("sub"), AuthTime: time.Now()}
 
@@ -157,10 +163,7 @@ func TestPipelinedNoScript(t *testing.T) {
 }
 
 func testPipelinedNoScript(t *testing.T, sharded bool) {
-	s := storagetest.NewRedis(t)
-	if sharded {
-		s = rstore.New(shardedClient{s.Client()}, s.Prefix())
-	}
+	s := asSharded(storagetest.NewRedis(t), sharded)
 	ctx := context.Background()
 	if err := s.Client().ScriptFlush(ctx).Err(); err != nil {
 		t.Fatal(err)

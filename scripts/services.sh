@@ -50,6 +50,14 @@ if [ "$(pg_super "select count(*) from pg_roles where rolname = 'idp'")" != 1 ];
   say "creating role idp"
   pg_super "create role idp login createdb password 'idp'"
 fi
+# The tests drop their own databases WITH (FORCE), which terminates any other
+# backend still connected, an autovacuum worker included; a role that is not a
+# superuser needs pg_signal_backend for that. Granted again on every run, so a
+# role made by an earlier version of this script gets it too.
+if [ "$(pg_super "select pg_has_role('idp', 'pg_signal_backend', 'member')")" != t ]; then
+  say "granting pg_signal_backend to idp (the tests' clean-up)"
+  pg_super "grant pg_signal_backend to idp"
+fi
 if [ "$(pg_super "select count(*) from pg_database where datname = 'idp'")" != 1 ]; then
   say "creating database idp"
   pg_super "create database idp owner idp"

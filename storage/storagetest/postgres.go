@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"net/url"
 	"os"
 	"strings"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/entity-account/idp/storage/postgres"
 )
@@ -87,12 +90,48 @@ func EmptyPostgresURL(t testing.TB) string {
 		defer cancel()
 		conn := connectAdmin(ctx, t, admin)
 		defer conn.Close(ctx)
-		// FORCE: a pool the test leaked must not keep the database alive.
-		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+ident+" WITH (FORCE)"); err != nil {
-			t.Errorf("storagetest: drop database %s: %v", name, err)
+		if err := dropDatabase(ctx, conn.Exec, ident, time.Second); err != nil {
+			// A test never fails on its own clean-up: the database is only left behind.
+			t.Logf("storagetest: database %s left behind: %v", name, err)
 		}
 	})
 	return dbURL
+}
+
+// execFunc is the shape of pgx.Conn.Exec.
+type execFunc func(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+
+// dropDatabase drops a test database, retrying until ctx ends.
+//
+// FORCE, so that a pool the test leaked does not keep the database alive. It
+// terminates every other backend in the database, and Postgres may have put
+// one of its own there (an autovacuum worker): a role that is not a superuser
+// needs pg_signal_backend for that (scripts/services.sh grants it). Where it
+// is missing, or the other backend belongs to a superuser, the drop is
+// refused and tried again, as such a backend leaves by itself.
+func dropDatabase(ctx context.Context, exec execFunc, ident string, pause time.Duration) error {
+	for {
+		_, err := exec(ctx, "DROP DATABASE IF EXISTS "+ident+" WITH (FORCE)")
+		if err == nil || !retryableDrop(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (still refused when giving up: %v)", ctx.Err(), err)
+		case <-time.After(pause):
+		}
+	}
+}
+
+// retryableDrop tells the refusals that pass by themselves: another backend
+// that may not be terminated (insufficient_privilege) or that is still there
+// (object_in_use).
+func retryableDrop(err error) bool {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return false
+	}
+	return pgErr.Code == "42501" || pgErr.Code == "55006"
 }
 
 // connectAdmin connects to the database named by the admin URL, failing the

@@ -50,7 +50,9 @@ func checkParameters(r *http.Request, path string, ep Endpoints) *refusal {
 	}
 	switch path {
 	case ep.Userinfo:
-		if r.URL.Query().Has("access_token") {
+		// r.Form holds the query and the body; a value beyond the body's
+		// came in the query.
+		if len(r.Form["access_token"]) > len(r.PostForm["access_token"]) {
 			return bearer("send the access token in the Authorization header (Bearer) or the POST body, never in the URL")
 		}
 		if r.Header.Get("Authorization") != "" && r.PostForm.Has("access_token") {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 )
@@ -14,6 +15,10 @@ import (
 const ErrRequestURINotSupported = "request_uri_not_supported"
 
 type authorizeRefusalKey struct{}
+
+// parameterName is what a parameter name may look like to be echoed in
+// the error description sent back to the client.
+var parameterName = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
 
 // authorizeParameters finds what an authorization request may not hold
 // and the library would ignore: a request_uri (the library reads none, and
@@ -44,7 +49,12 @@ func refuseAuthorizeParameters(form url.Values) *oidc.Error {
 	}
 	for name, values := range form {
 		if len(values) > 1 {
-			return oidc.ErrInvalidRequest().WithDescription("parameter %s is repeated", name)
+			if !parameterName.MatchString(name) {
+				name = "a parameter" // nothing a client would send: not echoed
+			} else {
+				name = "parameter " + name
+			}
+			return oidc.ErrInvalidRequest().WithDescription("%s is repeated", name)
 		}
 	}
 	return nil

@@ -26,4 +26,11 @@ func TestRefuseAuthorizeParameters(t *testing.T) {
 			t.Errorf("%s: %v, want %s", name, err, tc.want)
 		}
 	}
+	// A name that is nothing a client would send is not echoed.
+	if err := refuseAuthorizeParameters(url.Values{"<b>x</b>": {"1", "2"}}); err == nil || err.Description != "a parameter is repeated" {
+		t.Errorf("odd name: %v", err)
+	}
+	if err := refuseAuthorizeParameters(url.Values{"scope": {"1", "2"}}); err == nil || err.Description != "parameter scope is repeated" {
+		t.Errorf("scope: %v", err)
+	}
 }

@@ -2,9 +2,9 @@ package edge
 
 import (
 	"net/http"
+	"regexp"
 	"strings"
 
-	"github.com/entity-account/idp/login/kit"
 	"github.com/entity-account/idp/storage"
 )
 
@@ -59,11 +59,11 @@ func checkParameters(r *http.Request, path string, ep Endpoints) *refusal {
 			return bearer("send the access token one way only: the Authorization header or the POST body")
 		}
 		if name := repeated(r); name != "" {
-			return bearer("parameter " + kit.Printable(name) + " is repeated")
+			return bearer(nameOf(name) + " is repeated")
 		}
 	case ep.Token, ep.Introspect, ep.Revoke, ep.EndSession:
 		if name := repeated(r); name != "" {
-			return invalid("parameter " + kit.Printable(name) + " is repeated")
+			return invalid(nameOf(name) + " is repeated")
 		}
 		// The same rule for where a logout sends the browser (the library
 		// matches a native client's loopback address whatever its host).
@@ -115,6 +115,19 @@ func repeated(r *http.Request) string {
 		}
 	}
 	return ""
+}
+
+// parameterName is what a parameter name may look like to be echoed in
+// an answer (an error description, a WWW-Authenticate header).
+var parameterName = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+
+// nameOf names a parameter in an answer: "parameter scope", or "a
+// parameter" when its name is nothing a client would send.
+func nameOf(name string) string {
+	if parameterName.MatchString(name) {
+		return "parameter " + name
+	}
+	return "a parameter"
 }
 
 // quoted makes s safe inside a quoted-string of a WWW-Authenticate header.

@@ -50,7 +50,10 @@ func HonestDiscovery(next http.Handler) http.Handler {
 		doc["grant_types_supported"] = []string{string(oidc.GrantTypeCode), string(oidc.GrantTypeRefreshToken),
 			string(oidc.GrantTypeClientCredentials)}
 		doc["acr_values_supported"] = storage.ACRValues
+		// Neither request objects nor request_uri: both are refused with
+		// their own errors (request_not_supported, request_uri_not_supported).
 		doc["request_parameter_supported"] = false
+		doc["request_uri_parameter_supported"] = false
 		// Of the claims parameter, acr is honoured (essential or not); the
 		// other claims are sent as the scopes say.
 		doc["claims_parameter_supported"] = true

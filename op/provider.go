@@ -48,7 +48,7 @@ func NewProvider(cfg ProviderConfig, s *Storage) (*op.Provider, error) {
 		// No CORS: our RPs are server-side web apps and native apps, never
 		// browser scripts; the library's default would reflect any origin.
 		op.WithCORSOptions(nil),
-		op.WithHttpInterceptors(sessionInterceptor(cookiePathOf(cfg.Issuer), !cfg.AllowInsecure), claimsParameter),
+		op.WithHttpInterceptors(sessionInterceptor(cookiePathOf(cfg.Issuer), !cfg.AllowInsecure), claimsParameter, authorizeParameters),
 	}
 	if cfg.AllowInsecure {
 		opts = append(opts, op.WithAllowInsecure())

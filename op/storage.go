@@ -91,6 +91,9 @@ func (s *Storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 	if !c.AllowsGrant(storage.GrantAuthorizationCode) {
 		return nil, oidc.ErrUnauthorizedClient().WithDescription("this client may not use the authorization code flow")
 	}
+	if err := authorizeRefusal(ctx); err != nil {
+		return nil, err
+	}
 	if err := checkAuthRequest(req); err != nil {
 		return nil, err
 	}

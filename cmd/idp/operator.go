@@ -11,7 +11,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -220,8 +219,8 @@ func registerClient(ctx context.Context, pg *postgres.Store, sv storage.Service,
 }
 
 // checkRedirectURI refuses what the protocol engine would refuse later, so
-// the operator learns it now: fragments, relative URIs, and plain http
-// except on loopback.
+// the operator learns it now (storage.CheckClientURI: no fragment or
+// userinfo, https or loopback http, a reverse-DNS scheme for native apps).
 func checkRedirectURI(raw string, public bool) error {
 	return checkClientURI("redirect URI", raw, public)
 }
@@ -229,22 +228,7 @@ func checkRedirectURI(raw string, public bool) error {
 // checkClientURI checks one of a client's addresses (what names it in
 // errors); native allows a native app's private-use scheme.
 func checkClientURI(what, raw string, native bool) error {
-	u, err := url.Parse(raw)
-	if err != nil || u.Scheme == "" || u.Fragment != "" {
-		return fmt.Errorf("%s %q must be absolute and have no fragment", what, raw)
-	}
-	loopback := u.Hostname() == "localhost" || u.Hostname() == "127.0.0.1" || u.Hostname() == "::1"
-	switch {
-	case u.Scheme == "https" && u.Host != "":
-	case u.Scheme == "http" && loopback:
-	case native && u.Scheme != "http" && u.Host == "" && strings.Contains(u.Scheme, "."):
-		// private-use scheme of a native app, reverse DNS (RFC 8252 §7.1)
-	case native:
-		return fmt.Errorf("%s %q: use https (http only on loopback; native apps may use a reverse-DNS scheme)", what, raw)
-	default:
-		return fmt.Errorf("%s %q: use https (http only on loopback)", what, raw)
-	}
-	return nil
+	return storage.CheckClientURI(what, raw, native)
 }
 
 // ---- keys rotate ----

@@ -119,6 +119,13 @@ func (h *Handler) Protocol(next http.Handler, ep Endpoints, limits Limits) http.
 			refuse(http.StatusBadRequest, "invalid_request", "client_id is required")
 			return
 		}
+		if f := checkParameters(r, path, ep); f != nil {
+			if f.challenge != "" {
+				w.Header().Set("WWW-Authenticate", f.challenge)
+			}
+			refuse(f.status, f.code, f.description)
+			return
+		}
 		if clientAuth[path] {
 			if code, description := checkClientAuth(r, path == ep.Token, path != ep.Introspect); code != "" {
 				status := http.StatusUnauthorized

@@ -65,8 +65,9 @@ func (s *Store) ClientsOfService(ctx context.Context, serviceID int64) ([]storag
 // web or native client belongs to c.ServiceID; a machine client to
 // c.DepartmentID, with a secret, registered scopes and no addresses. An
 // empty Kind means native for a public client and web otherwise; empty
-// GrantTypes mean the kind's (storage.DefaultGrantTypes). The database
-// rejects a client that breaks these rules (storage.ErrInvalid). A taken id
+// GrantTypes mean the kind's (storage.DefaultGrantTypes). An address that
+// breaks storage.CheckClientAddresses is refused (storage.ErrInvalid), and
+// the database rejects a client that breaks these rules (storage.ErrInvalid). A taken id
 // gives storage.ErrAlreadyExists, an unknown e-service or department
 // storage.ErrNotFound.
 func (s *Store) CreateClient(ctx context.Context, actor storage.Actor, c *storage.Client) error {
@@ -79,6 +80,11 @@ func (s *Store) CreateClient(ctx context.Context, actor storage.Actor, c *storag
 	}
 	if len(c.GrantTypes) == 0 {
 		c.GrantTypes = storage.DefaultGrantTypes(c.Kind)
+	}
+	// An address with a fragment or userinfo, or plain http off loopback,
+	// is never stored: the provider would send browsers or tokens there.
+	if err := storage.CheckClientAddresses(c); err != nil {
+		return err
 	}
 	c.Scopes = nonNil(c.Scopes)
 	c.RedirectURIs = nonNil(c.RedirectURIs)

@@ -78,6 +78,25 @@ func TestClients(t *testing.T) {
 			t.Errorf("%s: accepted", name)
 		}
 	}
+	// Addresses with a fragment or userinfo are never stored (RFC 6749
+	// §3.1.2), whatever registers the client; nothing is written or audited.
+	n = auditCount(t, s)
+	for name, c := range map[string]storage.Client{
+		"redirect with userinfo":       {ID: "u1", ServiceID: sv.ID, Name: "u", Public: true, RedirectURIs: []string{"http://evil@127.0.0.1/cb"}},
+		"redirect with fragment":       {ID: "u2", ServiceID: sv.ID, Name: "u", SecretHash: secret[:], RedirectURIs: []string{"https://u.gov.mo/cb#x"}},
+		"redirect with empty fragment": {ID: "u3", ServiceID: sv.ID, Name: "u", SecretHash: secret[:], RedirectURIs: []string{"https://u.gov.mo/cb#"}},
+		"post-logout with userinfo":    {ID: "u4", ServiceID: sv.ID, Name: "u", Public: true, RedirectURIs: []string{"mo.gov.u:/cb"}, PostLogoutRedirectURIs: []string{"https://a:b@u.gov.mo/bye"}},
+		"back-channel with fragment":   {ID: "u5", ServiceID: sv.ID, Name: "u", Public: true, RedirectURIs: []string{"mo.gov.u:/cb"}, BackchannelLogoutURI: "https://u.gov.mo/bc#"},
+		"plain http off loopback":      {ID: "u6", ServiceID: sv.ID, Name: "u", SecretHash: secret[:], RedirectURIs: []string{"http://u.gov.mo/cb"}},
+	} {
+		wantErr(t, name, s.CreateClient(ctx, operator, &c), storage.ErrInvalid)
+		if _, err := s.Client(ctx, c.ID); !errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("%s: stored anyway (%v)", name, err)
+		}
+	}
+	if auditCount(t, s) != n {
+		t.Error("a refused client was audited")
+	}
 	orphan := storage.Client{ID: "orphan", ServiceID: -1, Name: "o", Public: true, RedirectURIs: []string{"https://o/cb"}}
 	wantErr(t, "unknown service", s.CreateClient(ctx, operator, &orphan), storage.ErrNotFound)
 }

@@ -81,3 +81,25 @@ func PasskeyName(s string) (string, bool) {
 	n := utf8.RuneCountInString(s)
 	return s, n >= 1 && n <= MaxPasskeyName && CleanText(s, 4*MaxPasskeyName)
 }
+
+// DocumentChanged reports whether a registration's identity document
+// differs between old and new: its type, or its number compared
+// normalised (the same number typed with other spacing or brackets is the
+// same document).
+func DocumentChanged(old, new StaffLogin) bool {
+	return old.IDDocType != new.IDDocType || NormalizeIDDocNumber(old.IDDocNumber) != NormalizeIDDocNumber(new.IDDocNumber)
+}
+
+// DocumentChangeVoidsTools reports whether a change of a staff login's
+// registration from old to new by a voids the login's identity tools. The
+// document decides how a tool is enrolled (self-confirmed with a Macau
+// resident ID, checked in person otherwise) and whether passkeys are
+// allowed, so tools enrolled under one document do not carry over to
+// another: a change of the document's type or number by anyone but the
+// operator (an admin at the 編輯 form) removes every tool of the login,
+// pending ones included, and the login enrols again by the route its new
+// document requires. The operator changes a document only after seeing the
+// person with it, so its change keeps the tools.
+func DocumentChangeVoidsTools(a Actor, old, new StaffLogin) bool {
+	return DocumentChanged(old, new) && !isOperator(a)
+}

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -102,4 +103,15 @@ func DocumentChanged(old, new StaffLogin) bool {
 // person with it, so its change keeps the tools.
 func DocumentChangeVoidsTools(a Actor, old, new StaffLogin) bool {
 	return DocumentChanged(old, new) && !isOperator(a)
+}
+
+// PasswordTypedWithin reports whether the account's password was typed in
+// session s no longer than window before now: what enrolling or removing
+// an identity tool asks of the session. A session opened with a passkey
+// alone never had it typed, and passes only after it is typed again: a
+// tool does not vouch for adding or removing tools, so that a device
+// someone else holds cannot enrol its own or remove the holder's, and the
+// change rests on the password and the session's passkey together.
+func PasswordTypedWithin(s Session, now time.Time, window time.Duration) bool {
+	return !s.PasswordAt.IsZero() && now.Sub(s.PasswordAt) <= window
 }

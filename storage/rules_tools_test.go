@@ -208,3 +208,26 @@ func TestDocumentChangeVoidsTools(t *testing.T) {
 		}
 	}
 }
+
+// TestPasswordTypedWithin: only a session whose password was typed within
+// the window may change tools; a passkey-only session (no password typed),
+// however new, may not.
+func TestPasswordTypedWithin(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	window := 5 * time.Minute
+	for _, tc := range []struct {
+		name string
+		s    Session
+		want bool
+	}{
+		{"password typed a minute ago", Session{PasswordAt: now.Add(-time.Minute)}, true},
+		{"password typed at the window's edge", Session{PasswordAt: now.Add(-window)}, true},
+		{"password typed before the window", Session{PasswordAt: now.Add(-window - time.Second)}, false},
+		{"a passkey sign-in just now", Session{Authentication: Authentication{AuthTime: now, AMR: []string{AMRHardwareKey, AMRUser, AMRMulti}}, ToolAt: now}, false},
+		{"a passkey sign-in then the password", Session{Authentication: Authentication{AuthTime: now}, ToolAt: now.Add(-time.Hour), PasswordAt: now}, true},
+	} {
+		if got := PasswordTypedWithin(tc.s, now, window); got != tc.want {
+			t.Errorf("%s: PasswordTypedWithin = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

@@ -288,3 +288,28 @@ func TestEditDocumentByOperator(t *testing.T) {
 		t.Errorf("a refused change wrote: %s, %d tools", got.IDDocNumber, len(w.toolsOf(t, staff)))
 	}
 }
+
+// TestEditDocumentNoticeToOldContact: an admin changes staff02's document
+// and mobile in one edit. staff02 held no tool, and is told all the same
+// (its document changed), at the mobile it had: the one its holder knew.
+func TestEditDocumentNoticeToOldContact(t *testing.T) {
+	t.Parallel()
+	w := startActivationIDP(t, nil)
+	ctx := t.Context()
+	staff := w.login("staff02")
+	cur := w.staffRow(t, staff)
+	admin := w.actorOf(t, w.login("admin01"))
+	change := map[string]string{"id_doc_number": "8765432(1)", "mobile": "66554433"}
+	if _, err := w.app.manage.EditStaff(ctx, admin, w.demoEntity(t).ID, staff.EUID, registrationOf(cur, change), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if m := w.message(t, cur.Mobile, 1); !strings.Contains(m.Text, "身份證明文件") || m.Language != "zh-Hant" {
+		t.Errorf("the notice to the old mobile: %+v", m)
+	}
+	if n := w.outboxTo(t, "+85366554433"); n != 0 {
+		t.Errorf("%d messages to the new mobile, want none", n)
+	}
+	if v := w.toolVoids(t, staff); len(v) != 1 || v[0].Details["removed"] != float64(0) {
+		t.Errorf("tool.void events %+v, want one removing none", v)
+	}
+}

@@ -324,12 +324,12 @@ func (s *Store) UpdateStaffRegistration(ctx context.Context, actor storage.Actor
 		}
 		details := map[string]any{"changed": changed}
 		if old.Mobile != reg.Mobile || old.Email != reg.Email {
-			voided, err := voidOpenCodes(ctx, tx, now, `staff_login_id = $1`, old.ID, storage.VoidContactChanged)
+			codes, err := voidOpenCodes(ctx, tx, now, `staff_login_id = $1`, old.ID, storage.VoidContactChanged)
 			if err != nil {
 				return err
 			}
-			if len(voided) > 0 {
-				details["voided_codes"] = voided
+			if len(codes) > 0 {
+				details["voided_codes"] = codes
 			}
 		}
 		if storage.DocumentChangeVoidsTools(actor, old, sl) {

@@ -54,7 +54,12 @@ type Session struct {
 	Authentication
 	// ToolAt is when an electronic identity tool was last proven in this
 	// session (zero: never): max_age applies to it as to AuthTime.
-	ToolAt     time.Time `json:"tool_at,omitzero"`
+	ToolAt time.Time `json:"tool_at,omitzero"`
+	// PasswordAt is when the account's password was last typed in this
+	// session, at sign-in or again on the identity-tool pages (zero: never,
+	// a session opened with a passkey alone). Changes of identity tools
+	// ask for it (PasswordTypedWithin).
+	PasswordAt time.Time `json:"password_at,omitzero"`
 	CreatedAt  time.Time `json:"created_at"`
 	LastSeenAt time.Time `json:"last_seen_at"`
 	ExpiresAt  time.Time `json:"expires_at"` // absolute expiry

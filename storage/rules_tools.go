@@ -2,6 +2,7 @@ package storage
 
 import (
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -80,4 +81,37 @@ func PasskeyName(s string) (string, bool) {
 	s = strings.TrimSpace(s)
 	n := utf8.RuneCountInString(s)
 	return s, n >= 1 && n <= MaxPasskeyName && CleanText(s, 4*MaxPasskeyName)
+}
+
+// DocumentChanged reports whether a registration's identity document
+// differs between old and new: its type, or its number compared
+// normalised (the same number typed with other spacing or brackets is the
+// same document).
+func DocumentChanged(old, new StaffLogin) bool {
+	return old.IDDocType != new.IDDocType || NormalizeIDDocNumber(old.IDDocNumber) != NormalizeIDDocNumber(new.IDDocNumber)
+}
+
+// DocumentChangeVoidsTools reports whether a change of a staff login's
+// registration from old to new by a voids the login's identity tools. The
+// document decides how a tool is enrolled (self-confirmed with a Macau
+// resident ID, checked in person otherwise) and whether passkeys are
+// allowed, so tools enrolled under one document do not carry over to
+// another: a change of the document's type or number by anyone but the
+// operator (an admin at the 編輯 form) removes every tool of the login,
+// pending ones included, and the login enrols again by the route its new
+// document requires. The operator changes a document only after seeing the
+// person with it, so its change keeps the tools.
+func DocumentChangeVoidsTools(a Actor, old, new StaffLogin) bool {
+	return DocumentChanged(old, new) && !isOperator(a)
+}
+
+// PasswordTypedWithin reports whether the account's password was typed in
+// session s no longer than window before now: what enrolling or removing
+// an identity tool asks of the session. A session opened with a passkey
+// alone never had it typed, and passes only after it is typed again: a
+// tool does not vouch for adding or removing tools, so that a device
+// someone else holds cannot enrol its own or remove the holder's, and the
+// change rests on the password and the session's passkey together.
+func PasswordTypedWithin(s Session, now time.Time, window time.Duration) bool {
+	return !s.PasswordAt.IsZero() && now.Sub(s.PasswordAt) <= window
 }

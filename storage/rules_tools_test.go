@@ -175,3 +175,59 @@ func TestSelfConfirmsTools(t *testing.T) {
 		}
 	}
 }
+
+// TestDocumentChangeVoidsTools: a change of the document's type or number
+// (compared normalised) by anyone but the operator voids the tools; other
+// fields, a retyping of the same number, and the operator's change do not.
+func TestDocumentChangeVoidsTools(t *testing.T) {
+	old := StaffLogin{EUID: "CU000000005", EntityID: 1, NameZH: "陳大文", IDDocType: IDPassport, IDDocNumber: "K1234567", Mobile: "+85366000001"}
+	with := func(f func(*StaffLogin)) StaffLogin { s := old; f(&s); return s }
+	admin := Actor{Kind: ActorStaff, ID: "CU000000001", EntityID: 1, Admin: true, Active: true}
+	for _, tc := range []struct {
+		name    string
+		actor   Actor
+		new     StaffLogin
+		changed bool
+		voids   bool
+	}{
+		{"passport to Macau ID, by an admin", admin, with(func(s *StaffLogin) { s.IDDocType, s.IDDocNumber = IDMacauPermanent, "1234567(8)" }), true, true},
+		{"the type alone", admin, with(func(s *StaffLogin) { s.IDDocType = IDOther }), true, true},
+		{"the number alone", admin, with(func(s *StaffLogin) { s.IDDocNumber = "K7654321" }), true, true},
+		{"the same number typed otherwise", admin, with(func(s *StaffLogin) { s.IDDocNumber = "k 1234567" }), false, false},
+		{"the name and mobile", admin, with(func(s *StaffLogin) { s.NameZH, s.Mobile = "陳小文", "+85366000002" }), false, false},
+		{"the place of issue", admin, with(func(s *StaffLogin) { s.IDDocIssuePlace = "葡萄牙" }), false, false},
+		{"passport to Macau ID, by the operator", OperatorActor("safp"), with(func(s *StaffLogin) { s.IDDocType, s.IDDocNumber = IDMacauPermanent, "1234567(8)" }), true, false},
+		{"by an inactive operator", Actor{Kind: ActorOperator, ID: "safp"}, with(func(s *StaffLogin) { s.IDDocNumber = "K7654321" }), true, true},
+		{"by the system", SystemActor(), with(func(s *StaffLogin) { s.IDDocNumber = "K7654321" }), true, true},
+	} {
+		if got := DocumentChanged(old, tc.new); got != tc.changed {
+			t.Errorf("%s: DocumentChanged = %v, want %v", tc.name, got, tc.changed)
+		}
+		if got := DocumentChangeVoidsTools(tc.actor, old, tc.new); got != tc.voids {
+			t.Errorf("%s: DocumentChangeVoidsTools = %v, want %v", tc.name, got, tc.voids)
+		}
+	}
+}
+
+// TestPasswordTypedWithin: only a session whose password was typed within
+// the window may change tools; a passkey-only session (no password typed),
+// however new, may not.
+func TestPasswordTypedWithin(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	window := 5 * time.Minute
+	for _, tc := range []struct {
+		name string
+		s    Session
+		want bool
+	}{
+		{"password typed a minute ago", Session{PasswordAt: now.Add(-time.Minute)}, true},
+		{"password typed at the window's edge", Session{PasswordAt: now.Add(-window)}, true},
+		{"password typed before the window", Session{PasswordAt: now.Add(-window - time.Second)}, false},
+		{"a passkey sign-in just now", Session{Authentication: Authentication{AuthTime: now, AMR: []string{AMRHardwareKey, AMRUser, AMRMulti}}, ToolAt: now}, false},
+		{"a passkey sign-in then the password", Session{Authentication: Authentication{AuthTime: now}, ToolAt: now.Add(-time.Hour), PasswordAt: now}, true},
+	} {
+		if got := PasswordTypedWithin(tc.s, now, window); got != tc.want {
+			t.Errorf("%s: PasswordTypedWithin = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

@@ -121,3 +121,9 @@ func ToolNoticeTo(sl StaffLogin) (ch Channel, to string, ok bool) {
 	}
 	return "", "", false
 }
+
+// NoticeOf composes the notice that tells the holder of staff login sl (of
+// the entity numbered entityNumber), as registered, of a change to it; nil
+// when there is nobody to tell. A store calls it inside the transaction of
+// the change, so it must not touch the stores.
+type NoticeOf func(sl StaffLogin, entityNumber string) (*OutboxMessage, error)

@@ -306,7 +306,7 @@ func (c *chrome) ageSession(w *actIDP, d time.Duration) {
 		}
 		return err
 	}))
-	if _, err := w.app.redis.ProveInSession(context.Background(), secret, func(s *storage.Session) { s.AuthTime = s.AuthTime.Add(-d) }); err != nil {
+	if _, err := w.app.redis.ProveInSession(context.Background(), secret, func(s *storage.Session) { s.AuthTime, s.PasswordAt = s.AuthTime.Add(-d), s.PasswordAt.Add(-d) }); err != nil {
 		c.t.Fatal(err)
 	}
 }

@@ -72,7 +72,8 @@ const (
 // TestBrowserPasskeys is the passkey's whole life in Chromium with a
 // virtual authenticator, through our pages: a staff login with a Macau
 // resident ID adds one in the portal; signs in to an e-service, and to the
-// portal, with the passkey alone (the higher level, no entity number or username typed);
+// portal, with the passkey alone (the higher level, no entity number or
+// username typed; the tool pages then ask for the password before a change);
 // proves it as the second step after the password when the e-service asks
 // for the higher level; switches passkeys off, after which the passkey no
 // longer signs in and none can be added; and the operator switches them on
@@ -129,6 +130,15 @@ func TestBrowserPasskeys(t *testing.T) {
 	c.open(idp.issuer + "/account/login")
 	c.do("portal passkey", chromedp.Click(chromedp.CSS(string(signInWithPasskey)), chromedp.NodeVisible))
 	c.waitFor("#account_euid", admin.EUID)
+	// A session of the passkey alone has had no password typed: the tool
+	// pages ask for it before any change.
+	c.open(idp.issuer + "/account/tools/passkeys")
+	if n := eval[int](c, `document.querySelectorAll('input[name=step][value=reauth]').length`); n != 1 {
+		t.Errorf("the passkeys page of a passkey-only session has %d password forms, want 1", n)
+	}
+	if n := eval[int](c, `document.querySelectorAll('[data-passkey=create], input[name=step][value=remove]').length`); n != 0 {
+		t.Errorf("the passkeys page of a passkey-only session offers %d changes", n)
+	}
 
 	// 3. Another day: the password, then the passkey as the second step.
 	c.forgetCookies()

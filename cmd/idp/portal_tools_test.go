@@ -102,7 +102,9 @@ func (b *browser) sessionSecret() string {
 // as if the password had been typed d earlier.
 func (b *browser) ageSession(d time.Duration) {
 	b.t.Helper()
-	_, err := b.idp.app.redis.ProveInSession(context.Background(), b.sessionSecret(), func(s *storage.Session) { s.AuthTime = s.AuthTime.Add(-d) })
+	_, err := b.idp.app.redis.ProveInSession(context.Background(), b.sessionSecret(), func(s *storage.Session) {
+		s.AuthTime, s.PasswordAt = s.AuthTime.Add(-d), s.PasswordAt.Add(-d)
+	})
 	if err != nil {
 		b.t.Fatal(err)
 	}
@@ -576,4 +578,94 @@ func TestPortalToolsRefused(t *testing.T) {
 		}
 		mustContain(t, p.Body, catalogueText(t, "passkeys_unavailable"))
 	}
+}
+
+// passkeySession gives the browser a session of l as a sign-in with a
+// passkey alone opens it (the higher level, no password typed), as the
+// portal's 以通行密鑰登入 does.
+func (b *browser) passkeySession(l seededLogin) {
+	b.t.Helper()
+	now := time.Now().UTC().Truncate(time.Second)
+	amr := []string{storage.AMRHardwareKey, storage.AMRUser, storage.AMRMulti}
+	sess := &storage.Session{
+		Kind: storage.KindStaff,
+		Authentication: storage.Authentication{Subject: l.EUID, LoginID: l.id(b.t, b.idp.app.pg), EntityNumber: b.idp.demo.EntityNumber,
+			AuthTime: now, AMR: amr, ACR: storage.LevelOfAMR(amr).ACR()},
+		ToolAt: now, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour),
+	}
+	secret, err := b.idp.app.redis.CreateSession(context.Background(), sess, time.Hour)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	b.c.Jar.SetCookies(mustURL(b.t, b.idp.issuer), []*http.Cookie{{Name: "idp_session", Value: secret, Path: "/"}})
+}
+
+// TestPortalToolsPasskeySessionReauth: a session opened with a passkey
+// alone, however new, has not had the password typed: the tool pages ask
+// for it before 開始設定, 移除 or 關閉, refuse those POSTs (403, nothing
+// changed), and take them once the password is typed on the page. A
+// session opened with the password a moment ago goes straight on.
+func TestPortalToolsPasskeySessionReauth(t *testing.T) {
+	t.Parallel()
+	idp := startIDP(t, map[string]string{"ISSUER_HOST": "localhost"})
+	ctx := t.Context()
+	staff := idp.login("staff01")
+	sl, err := idp.app.pg.StaffLoginByEUID(ctx, staff.EUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk, err := idp.app.pg.AddPasskey(ctx, idp.actorOf(t, staff), sl, storage.Passkey{
+		IdentityTool: storage.IdentityTool{Name: "phone"}, CredentialID: []byte("credential-1"), PublicKey: []byte{0xa5},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := idp.browser()
+	b.passkeySession(staff)
+	if p := b.accountPage("/account"); !strings.Contains(p.Body, staff.EUID) {
+		t.Fatalf("the passkey session is not signed in: %.300s", p.Body)
+	}
+
+	totpPage := b.accountPage("/account/tools/totp")
+	if strings.Contains(totpPage.Body, `value="begin"`) {
+		t.Error("a passkey-only session is offered 開始設定")
+	}
+	mustContain(t, totpPage.Body, `<input type="hidden" name="step" value="reauth">`)
+	passkeysPage := b.accountPage("/account/tools/passkeys")
+	mustContain(t, passkeysPage.Body, `<input type="hidden" name="step" value="reauth">`)
+	if strings.Contains(passkeysPage.Body, `value="remove"`) || strings.Contains(passkeysPage.Body, `data-passkey="create"`) {
+		t.Error("a passkey-only session is offered 新增 or 移除")
+	}
+
+	if p := b.toolsPOST("/account/tools/totp", "begin", nil); p.StatusCode != http.StatusForbidden {
+		t.Errorf("開始設定 in a passkey-only session = %d, want 403", p.StatusCode)
+	}
+	if p := b.toolsPOST("/account/tools/passkeys", "remove", url.Values{"tool": {fmt.Sprint(pk.ID)}}); p.StatusCode != http.StatusForbidden {
+		t.Errorf("移除 in a passkey-only session = %d, want 403", p.StatusCode)
+	}
+	if p := b.toolsPOST("/account/tools/passkeys", "off", url.Values{"confirm": {"yes"}}); p.StatusCode != http.StatusForbidden {
+		t.Errorf("關閉 in a passkey-only session = %d, want 403", p.StatusCode)
+	}
+	if tl := idp.toolsOf(t, staff); len(tl) != 1 || tl[0].ID != pk.ID {
+		t.Fatalf("a passkey-only session changed the tools: %+v", tl)
+	}
+
+	// The password typed on the page: now the changes are taken.
+	right := b.toolsPOST("/account/tools/passkeys", "reauth", url.Values{"password": {staff.Password}})
+	if loc := right.location(t); loc != idp.issuer+"/account/tools/passkeys?done=reauth" {
+		t.Fatalf("after the password: %s", loc)
+	}
+	if p := b.toolsPOST("/account/tools/passkeys", "remove", url.Values{"tool": {fmt.Sprint(pk.ID)}}); p.StatusCode != http.StatusSeeOther {
+		t.Errorf("移除 after the password = %d: %.500s", p.StatusCode, p.Body)
+	}
+	if tl := idp.toolsOf(t, staff); len(tl) != 0 {
+		t.Errorf("after 移除 the login holds %+v", tl)
+	}
+	b.beginTOTP()
+
+	// A session opened with the password, a moment ago, goes straight on.
+	other := idp.browser()
+	admin := idp.login("admin01")
+	other.accountSignedIn(idp.demo.EntityNumber, admin.Username, admin.Password)
+	other.beginTOTP()
 }

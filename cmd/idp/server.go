@@ -132,8 +132,6 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 	if err := rs.SubscribeServicesChanged(context.WithoutCancel(ctx), st.ForgetServices); err != nil {
 		return nil, err
 	}
-	admin := manage.New(pg, sessions)
-	pages.EnableAdministration(portal.Administration{Manage: admin, Activation: acts})
 	// 電子身份識別工具: the use cases behind the portal's pages and the
 	// sign-in's second step. Passkeys need a host name as the issuer's host
 	// (browsers take no IP address as the WebAuthn relying party).
@@ -141,6 +139,9 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 	if err != nil {
 		return nil, err
 	}
+	admin := manage.New(pg, sessions)
+	admin.Tools = toolsSvc // an admin's change of a document voids the login's tools, and tells its holder
+	pages.EnableAdministration(portal.Administration{Manage: admin, Activation: acts})
 	portalTools := portal.Tools{TOTP: toolsSvc}
 	if err := enablePasskeys(toolsSvc, cfg, rs); err != nil {
 		slog.InfoContext(ctx, "passkeys are off", "reason", err.Error())

@@ -27,7 +27,7 @@ type Directory interface {
 	SetStaffAdmin(ctx context.Context, actor storage.Actor, entityID int64, euid string, admin bool) (storage.StaffLogin, error)
 	CloseEntity(ctx context.Context, actor storage.Actor, id int64) (storage.Entity, []string, error)
 	StaffList(ctx context.Context, q storage.StaffQuery) ([]storage.StaffListRow, int, error)
-	UpdateStaffRegistration(ctx context.Context, actor storage.Actor, entityID int64, euid string, reg storage.StaffLogin) (storage.StaffLogin, string, error)
+	UpdateStaffRegistration(ctx context.Context, actor storage.Actor, entityID int64, euid string, reg storage.StaffLogin, toolsVoided storage.NoticeOf) (storage.StaffLogin, string, bool, error)
 	SetServiceAdmin(ctx context.Context, actor storage.Actor, entityID int64, euid string, on bool) (storage.StaffLogin, error)
 	EntityAuditEvents(ctx context.Context, entityID, before int64, limit int) ([]storage.AuditEvent, error)
 	LastCodeSent(ctx context.Context, ref storage.AccountRef) (*time.Time, storage.Channel, error)
@@ -56,10 +56,23 @@ func (s *Service) claimsChanged(ctx context.Context, subjects ...string) {
 	}
 }
 
+// ToolNotices tell the holder of a staff login that a change of its
+// registration voided its identity tools (login/tools).
+type ToolNotices interface {
+	// ToolsVoidedNotice composes the notice for sl, of entity entityNumber,
+	// as registered before the change (a storage.NoticeOf).
+	ToolsVoidedNotice(sl storage.StaffLogin, entityNumber string) (*storage.OutboxMessage, error)
+	// WakeOutbox makes the local outbox worker deliver what was written.
+	WakeOutbox()
+}
+
 // Service runs the use cases over the stores.
 type Service struct {
 	dir      Directory
 	sessions Sessions
+	// Tools tells holders that a document change voided their identity
+	// tools; without it such a change is refused (nothing is written).
+	Tools ToolNotices
 	// CodesPerLogin activation codes may be sent to one staff login per
 	// CodeWindow from the portal (the operator's commands are not limited).
 	CodesPerLogin int

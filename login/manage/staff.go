@@ -30,6 +30,15 @@ func (s *Service) Staff(ctx context.Context, actor storage.Actor, entityID int64
 // EditStaff changes a staff login's registration (編輯 → 更改): every field
 // but its username and EUID, checked as at creation. A changed mobile or
 // e-mail voids its outstanding activation code (in the same transaction).
+//
+// A changed identity document (type or number) by anyone but the operator
+// voids the login's identity tools (storage.DocumentChangeVoidsTools): in
+// the transaction of the edit they are removed, pending ones included, the
+// removal is audited and the holder is told (ToolNotices); then every
+// session and token of the login ends, since what they proved no longer
+// holds of the registration (a sign-in at the tool level rests on a tool
+// that is gone). The login enrols again by the route its new document
+// requires.
 func (s *Service) EditStaff(ctx context.Context, actor storage.Actor, entityID int64, euid string, form storage.StaffRegistration, now time.Time) (storage.StaffLogin, error) {
 	if !storage.CanManageStaff(actor, entityID) {
 		return storage.StaffLogin{}, forbidden("edit staff logins of this entity")
@@ -38,15 +47,36 @@ func (s *Service) EditStaff(ctx context.Context, actor storage.Actor, entityID i
 	if err != nil {
 		return reg, err
 	}
-	sl, existing, err := s.dir.UpdateStaffRegistration(ctx, actor, entityID, euid, reg)
-	if err == nil {
-		s.claimsChanged(ctx, euid) // names, language, e-mail and mobile are claims
+	var told *storage.OutboxMessage
+	noticeOf := func(old storage.StaffLogin, entityNumber string) (*storage.OutboxMessage, error) {
+		if s.Tools == nil {
+			// Fail closed: no document change voids tools unheard.
+			return nil, errors.New("manage: a document change voids identity tools, but no notices are configured")
+		}
+		m, err := s.Tools.ToolsVoidedNotice(old, entityNumber)
+		told = m
+		return m, err
 	}
+	sl, existing, voided, err := s.dir.UpdateStaffRegistration(ctx, actor, entityID, euid, reg, noticeOf)
 	if errors.Is(err, storage.ErrAlreadyExists) {
 		return sl, &storage.Error{Code: storage.EConflict, Field: "id_doc_number", Key: "reg_error_duplicate", Err: err,
 			Message: "This person already has a staff login in this entity: " + existing + "."}
 	}
-	return sl, notFound(err, "Staff login "+euid)
+	if err != nil {
+		return sl, notFound(err, "Staff login "+euid)
+	}
+	s.claimsChanged(ctx, euid) // names, language, e-mail and mobile are claims
+	if !voided {
+		return sl, nil
+	}
+	if told != nil {
+		s.Tools.WakeOutbox()
+	}
+	if err := s.sessions.EndAllForSubject(ctx, euid); err != nil {
+		return sl, &storage.Error{Code: storage.CodeOf(err), Err: err,
+			Message: "The registration is changed and the identity tools are void, but the login's sessions could not all be ended."}
+	}
+	return sl, nil
 }
 
 // SetServiceAdmin designates a staff login as service admin (on) or stops

@@ -22,7 +22,7 @@ var textKeys = []string{
 	"notify_email_subject_entity_account", "notify_email_subject_staff", "notify_email_footer",
 	"notify_tool_totp_added", "notify_tool_totp_pending", "notify_tool_totp_approved",
 	"notify_tool_passkey_added", "notify_tool_passkey_removed", "notify_tool_passkeys_off", "notify_tool_passkeys_on",
-	"notify_tool_reset", "notify_tool_email_subject", "notify_tool_email_footer",
+	"notify_tool_reset", "notify_tool_voided", "notify_tool_email_subject", "notify_tool_email_footer",
 }
 
 // LoadTexts reads the catalogues and checks that every language has every text.
@@ -100,6 +100,7 @@ const (
 	ToolPasskeysOff    ToolEvent = "passkeys_off"    // the holder switched passkeys off, removing them all
 	ToolPasskeysOn     ToolEvent = "passkeys_on"     // the operator switched passkeys on again
 	ToolsReset         ToolEvent = "reset"           // the operator removed every tool
+	ToolsVoided        ToolEvent = "voided"          // an admin changed the identity document: every tool removed, sessions ended
 )
 
 // ToolVars fill a notice of an identity-tool change.

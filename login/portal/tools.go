@@ -127,8 +127,8 @@ type toolRequest struct {
 	euid  string // the session's own login, never one named by the request
 	lang  string
 	t     map[string]string
-	// fresh: the session's password was proven within Tools.Reauth, so a
-	// tool may be enrolled or removed now.
+	// fresh: the password was typed in the session within Tools.Reauth,
+	// so a tool may be enrolled or removed now.
 	fresh bool
 }
 
@@ -152,10 +152,10 @@ func (h *Handler) toolsSignedIn(w http.ResponseWriter, r *http.Request) (*toolRe
 	}, nil
 }
 
-// passwordFresh reports whether the session's password was proven (at
+// passwordFresh reports whether the password was typed in the session (at
 // sign-in, or again on these pages) within Tools.Reauth.
 func (h *Handler) passwordFresh(s *storage.Session) bool {
-	return !s.AuthTime.IsZero() && h.k.Now().Sub(s.AuthTime) <= h.tools.Reauth
+	return storage.PasswordTypedWithin(*s, h.k.Now(), h.tools.Reauth)
 }
 
 // toolRow is one identity tool as the pages show it, in the page's language.

@@ -15,8 +15,13 @@ import (
 // A fresh sign-in for a change of identity tools: whoever holds a session
 // left open must not be able to add a tool of their own to someone else's
 // login, or remove the person's. A POST that enrols or removes a tool is
-// taken only when the session's password was proven within Tools.Reauth;
-// otherwise the page asks for the password again, in place of its forms.
+// taken only when the password was typed in the session within
+// Tools.Reauth (storage.PasswordTypedWithin); otherwise the page asks for
+// the password again, in place of its forms. A session opened with a
+// passkey alone never had the password typed, so it asks too: one tool
+// does not vouch for adding or removing others (a found or shared device
+// would otherwise enrol its own and remove the holder's), and the password
+// with the session's passkey makes the change rest on two factors.
 // The password is checked under the sign-in's counters (a wrong one counts
 // as a failed sign-in, as the old password of 變更密碼 does); a right one is
 // recorded in the session, whose auth_time moves to now (so do the
@@ -68,7 +73,7 @@ func (h *Handler) reauthenticate(w http.ResponseWriter, r *http.Request, tr *too
 		return "", 0, errors.New("identity tools: the signed-in request has no session cookie")
 	}
 	now := h.k.Now().UTC().Truncate(time.Second)
-	sess, err := h.k.State.ProveInSession(ctx, c.Value, func(s *storage.Session) { s.AuthTime = now })
+	sess, err := h.k.State.ProveInSession(ctx, c.Value, func(s *storage.Session) { s.AuthTime, s.PasswordAt = now, now })
 	if errors.Is(err, storage.ErrNotFound) {
 		// Ended meanwhile (signed out elsewhere, a password change).
 		http.Redirect(w, r, h.k.BasePath+LoginPath, http.StatusSeeOther)

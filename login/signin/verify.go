@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -189,6 +190,9 @@ func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, p storage
 	}
 	if tool {
 		sess.ToolAt = now
+	}
+	if slices.Contains(amr, storage.AMRPassword) {
+		sess.PasswordAt = now
 	}
 	if old, err := r.Cookie(idpop.SessionCookie); err == nil {
 		_ = h.k.State.DeleteSession(ctx, old.Value)

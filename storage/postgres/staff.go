@@ -273,10 +273,15 @@ func (s *Store) setStaffFlag(ctx context.Context, actor storage.Actor, entityID 
 // mobile, e-mail, language; never its username, EUID, rights or status),
 // with the audit event staff.update naming the fields that changed, in one
 // transaction. A changed mobile or e-mail voids the login's open activation
-// code: it went to the old address. A document that another live login of
-// the entity holds is storage.ErrAlreadyExists (its EUID in existing);
-// another entity's login is storage.ErrNotFound.
-func (s *Store) UpdateStaffRegistration(ctx context.Context, actor storage.Actor, entityID int64, euid string, reg storage.StaffLogin) (sl storage.StaffLogin, existing string, err error) {
+// code: it went to the old address. A change of the identity document that
+// voids the login's identity tools (storage.DocumentChangeVoidsTools, asked
+// of the row as locked) removes them all, pending ones included, in the
+// same transaction, with the audit event tool.void and the notice that
+// toolsVoided composes from the login as it was (nil: nobody to tell);
+// voided reports it. A document that another live login of the entity
+// holds is storage.ErrAlreadyExists (its EUID in existing); another
+// entity's login is storage.ErrNotFound.
+func (s *Store) UpdateStaffRegistration(ctx context.Context, actor storage.Actor, entityID int64, euid string, reg storage.StaffLogin, toolsVoided storage.NoticeOf) (sl storage.StaffLogin, existing string, voided bool, err error) {
 	now := s.now()
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		if err := lockEntityRegistrations(ctx, tx, entityID); err != nil {
@@ -319,17 +324,49 @@ func (s *Store) UpdateStaffRegistration(ctx context.Context, actor storage.Actor
 		}
 		details := map[string]any{"changed": changed}
 		if old.Mobile != reg.Mobile || old.Email != reg.Email {
-			voided, err := voidOpenCodes(ctx, tx, now, `staff_login_id = $1`, old.ID, storage.VoidContactChanged)
+			codes, err := voidOpenCodes(ctx, tx, now, `staff_login_id = $1`, old.ID, storage.VoidContactChanged)
 			if err != nil {
 				return err
 			}
-			if len(voided) > 0 {
-				details["voided_codes"] = voided
+			if len(codes) > 0 {
+				details["voided_codes"] = codes
 			}
+		}
+		if storage.DocumentChangeVoidsTools(actor, old, sl) {
+			n, err := voidTools(ctx, tx, now, actor, old, toolsVoided)
+			if err != nil {
+				return err
+			}
+			details["tools_voided"], voided = n, true
 		}
 		return audit(ctx, tx, now, actor, auditEvent{entityID: &entityID, action: "staff.update", target: euid, details: details})
 	})
-	return sl, existing, wrap("update staff registration", err)
+	return sl, existing, voided, wrap("update staff registration", err)
+}
+
+// voidTools removes every identity tool of sl (whatever its state: an
+// enrolment begun, one waiting for the operator's approval, an active
+// one, passkeys) after a change of its identity document, with the audit
+// event tool.void naming how many went and the notice that noticeOf
+// composes for sl, in tx. The notice is written even when the login held
+// no tool: the holder hears that its document was changed.
+func voidTools(ctx context.Context, tx pgx.Tx, now time.Time, actor storage.Actor, sl storage.StaffLogin, noticeOf storage.NoticeOf) (int64, error) {
+	tag, err := tx.Exec(ctx, `DELETE FROM identity_tools WHERE staff_login_id = $1`, sl.ID)
+	if err != nil {
+		return 0, err
+	}
+	var notice *storage.OutboxMessage
+	if noticeOf != nil {
+		var number string
+		if err := tx.QueryRow(ctx, `SELECT number FROM entities WHERE id = $1`, sl.EntityID).Scan(&number); err != nil {
+			return 0, err
+		}
+		if notice, err = noticeOf(sl, number); err != nil {
+			return 0, err
+		}
+	}
+	n := tag.RowsAffected()
+	return n, toolChange(ctx, tx, now, actor, sl, "tool.void", map[string]any{"removed": n, "reason": "document_changed"}, notice)
 }
 
 // StaffLoginOf returns the staff login with euid of entity entityID; a

@@ -16,8 +16,9 @@ import (
 // clear; a passkey is its public key and counter, nothing secret. Every
 // change is audited in its transaction (tool.enrol, tool.confirm,
 // tool.approve, tool.reset, tool.passkey.add, tool.passkey.remove,
-// tool.passkey.off, tool.passkey.enable) together with the notice that
-// tells the holder, when the caller gives one. Using a tool at sign-in
+// tool.passkey.off, tool.passkey.enable; tool.void when a change of the
+// identity document removes them, in staff.go) together with the notice
+// that tells the holder, when the caller gives one. Using a tool at sign-in
 // (UseTOTP, UsePasskey) moves its counter and last-used time only,
 // unaudited like a sign-in.
 

@@ -37,18 +37,21 @@ func NewProvider(cfg ProviderConfig, s *Storage) (*op.Provider, error) {
 		CryptoKeyId:              base64.RawURLEncoding.EncodeToString(kid[:8]),
 		DefaultLogoutRedirectURI: cfg.LoggedOutURL,
 		CodeMethodS256:           true,
-		AuthMethodPost:           false,
-		GrantTypeRefreshToken:    true,
-		SupportedUILocales:       cfg.SupportedLangs,
-		SupportedClaims:          supportedClaims,
-		SupportedScopes:          []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopePhone, oidc.ScopeOfflineAccess},
+		// Client authentication is read by our interceptor
+		// (clientauth.go), which hands the library every method as Basic.
+		AuthMethodPost:        true,
+		GrantTypeRefreshToken: true,
+		SupportedUILocales:    cfg.SupportedLangs,
+		SupportedClaims:       supportedClaims,
+		SupportedScopes:       []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopePhone, oidc.ScopeOfflineAccess},
 	}
 	copy(conf.CryptoKey[:], cryptoKey)
 	opts := []op.Option{
 		// No CORS: our RPs are server-side web apps and native apps, never
 		// browser scripts; the library's default would reflect any origin.
 		op.WithCORSOptions(nil),
-		op.WithHttpInterceptors(sessionInterceptor(cookiePathOf(cfg.Issuer), !cfg.AllowInsecure), claimsParameter),
+		op.WithHttpInterceptors(sessionInterceptor(cookiePathOf(cfg.Issuer), !cfg.AllowInsecure), claimsParameter,
+			s.clientAuthentication),
 	}
 	if cfg.AllowInsecure {
 		opts = append(opts, op.WithAllowInsecure())

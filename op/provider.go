@@ -43,7 +43,12 @@ func NewProvider(cfg ProviderConfig, s *Storage) (*op.Provider, error) {
 		GrantTypeRefreshToken: true,
 		SupportedUILocales:    cfg.SupportedLangs,
 		SupportedClaims:       supportedClaims,
-		SupportedScopes:       []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopePhone, oidc.ScopeOfflineAccess},
+		// The department API's scopes are listed too, but only a machine
+		// client gets them (client_credentials, within its registered
+		// scopes); a web or native client asking for them at /authorize
+		// gets none (client.IsScopeAllowed).
+		SupportedScopes: append([]string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopePhone, oidc.ScopeOfflineAccess},
+			storage.MachineScopes...),
 	}
 	copy(conf.CryptoKey[:], cryptoKey)
 	opts := []op.Option{

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -419,5 +420,104 @@ func TestPrivateKeyJWT(t *testing.T) {
 		if string(algs) != `["RS256","ES256","PS256"]` {
 			t.Errorf("%s_endpoint_auth_signing_alg_values_supported = %s", ep, algs)
 		}
+	}
+}
+
+// TestClientAndDepartmentCommands: service create refuses an unknown
+// department in a sentence naming the command that registers it (and
+// creates nothing); department list, client list and client show tell the
+// operator what is registered, never a secret.
+func TestClientAndDepartmentCommands(t *testing.T) {
+	idp := startIDP(t, nil)
+	idp.runsCommands(t)
+	var out strings.Builder
+
+	err := serviceCreate([]string{"--code", "roads", "--name-zh", "道路", "--department", "DSAT"})
+	if err == nil || !strings.Contains(err.Error(), "idp department create --code DSAT") {
+		t.Errorf("service create with an unknown department: %v", err)
+	}
+	if _, err := idp.app.pg.DepartmentByCode(context.Background(), "DSAT"); err == nil {
+		t.Error("service create registered the unknown department")
+	}
+	if _, err := idp.app.pg.ServiceByCode(context.Background(), "roads"); err == nil {
+		t.Error("service create registered the e-service of an unknown department")
+	}
+	// Registered first, the department takes the e-service; its code is no longer taken.
+	if err := departmentCreate([]string{"--code", "DSAT", "--name-zh", "交通事務局", "--name-pt", "DSAT-pt"}); err != nil {
+		t.Fatalf("department create after the refusal: %v", err)
+	}
+	if _, err := captureStdout(t, func() error {
+		return serviceCreate([]string{"--code", "roads", "--name-zh", "道路", "--department", "DSAT"})
+	}); err != nil {
+		t.Errorf("service create of a registered department: %v", err)
+	}
+
+	if err := departmentList([]string{"--json"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	var depts []departmentOutput
+	if err := json.Unmarshal([]byte(out.String()), &depts); err != nil {
+		t.Fatalf("department list --json = %q: %v", out.String(), err)
+	}
+	var codes []string
+	for _, d := range depts {
+		codes = append(codes, d.Code)
+	}
+	if strings.Join(codes, ",") != "DEMO,DSAT,OTHER" {
+		t.Errorf("department list = %v", codes)
+	}
+	out.Reset()
+	if err := departmentList(nil, &out); err != nil || !strings.Contains(out.String(), "交通事務局 / DSAT-pt") {
+		t.Errorf("department list = %q, %v", out.String(), err)
+	}
+
+	web := idp.client(demoWebClient)
+	post := registerWebClient(t, idp, "/post/callback", "--token-auth", "post")
+	out.Reset()
+	if err := clientList([]string{"--json"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), web.ClientSecret) || strings.Contains(out.String(), post.ClientSecret) {
+		t.Error("client list shows a secret")
+	}
+	var list []clientView
+	if err := json.Unmarshal([]byte(out.String()), &list); err != nil {
+		t.Fatal(err)
+	}
+	methods := map[string]string{}
+	for _, c := range list {
+		methods[c.ClientID] = c.TokenAuth
+	}
+	if methods[demoWebClient] != "client_secret_basic or client_secret_post" || methods[demoMobileClient] != "none" ||
+		methods[post.ClientID] != "client_secret_post" || methods["other-web"] == "" {
+		t.Errorf("client list methods = %v", methods)
+	}
+	out.Reset()
+	if err := clientList(nil, &out); err != nil || !strings.Contains(out.String(), "e-service demo") {
+		t.Errorf("client list = %q, %v", out.String(), err)
+	}
+
+	out.Reset()
+	if err := clientShow([]string{demoWebClient, "--json"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	var shown clientView
+	if err := json.Unmarshal([]byte(out.String()), &shown); err != nil || strings.Contains(out.String(), web.ClientSecret) {
+		t.Fatalf("client show --json = %q, %v", out.String(), err)
+	}
+	if shown.Service != "demo" || shown.Kind != "web" || !slices.Equal(shown.RedirectURIs, web.RedirectURIs) ||
+		!slices.Equal(shown.GrantTypes, []string{"authorization_code", "refresh_token"}) || shown.TokenAuth == "" {
+		t.Errorf("client show = %+v", shown)
+	}
+	out.Reset()
+	if err := clientShow([]string{post.ClientID}, &out); err != nil || !strings.Contains(out.String(), "auth method:  client_secret_post") ||
+		!strings.Contains(out.String(), post.RedirectURIs[0]) || strings.Contains(out.String(), post.ClientSecret) {
+		t.Errorf("client show %s = %q, %v", post.ClientID, out.String(), err)
+	}
+	if err := clientShow([]string{"no-such-client"}, &out); err == nil || !strings.Contains(err.Error(), "no client no-such-client") {
+		t.Errorf("client show of an unknown client: %v", err)
+	}
+	if err := clientShow(nil, &out); err == nil {
+		t.Error("client show without an id: no error")
 	}
 }

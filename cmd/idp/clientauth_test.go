@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -250,11 +252,22 @@ func TestPrivateKeyJWT(t *testing.T) {
 	signer := assertionKey{alg: jose.RS256, kid: "rsa-1", key: rsaKey}
 	ecSigner := assertionKey{alg: jose.ES256, kid: "ec-1", key: ecKey}
 
-	// The department's key server: its set, one too large, one too slow.
+	// The department's key server: its set (counting the fetches; a key is
+	// added later, a rotation), one too large, one too slow.
+	rotated, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	rotatedSigner := assertionKey{alg: jose.ES256, kid: "ec-2", key: rotated}
 	ecSet, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{ecSigner.public()}})
+	var fetches atomic.Int32
+	var serveRotated atomic.Bool
 	keys := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/jwks":
+			fetches.Add(1)
+			if serveRotated.Load() {
+				b, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{ecSigner.public(), rotatedSigner.public()}})
+				_, _ = w.Write(b)
+				return
+			}
 			_, _ = w.Write(ecSet)
 		case "/big":
 			_, _ = w.Write([]byte(`{"keys":[],"padding":"` + strings.Repeat("x", 100<<10) + `"}`))
@@ -267,7 +280,8 @@ func TestPrivateKeyJWT(t *testing.T) {
 		}
 	}))
 	t.Cleanup(keys.Close)
-	idp.app.st.SetClientKeyFetch(idpop.ClientKeyFetch{Client: keys.Client(), Timeout: 500 * time.Millisecond})
+	const retry = 300 * time.Millisecond
+	idp.app.st.SetClientKeyFetch(idpop.ClientKeyFetch{Client: keys.Client(), Timeout: 500 * time.Millisecond, Retry: retry})
 
 	// ---- registration ----
 	jwksFile := writeJWKS(t, signer.public())
@@ -384,6 +398,38 @@ func TestPrivateKeyJWT(t *testing.T) {
 	}
 	if _, err := idp.app.st.MachineToken(context.Background(), at); err == nil {
 		t.Error("machine token alive after revocation with private_key_jwt")
+	}
+	if n := fetches.Load(); n != 1 {
+		t.Errorf("the jwks_uri was fetched %d times for three assertions, want 1 (cached)", n)
+	}
+	// One assertion sent ten times at once: exactly one token.
+	same := withAssertion(cc, ecSigner.sign(t, assertionClaims(t, m.ClientID, tokenURL, time.Minute)))
+	var wg sync.WaitGroup
+	var granted atomic.Int32
+	for range 10 {
+		wg.Go(func() {
+			if status, _ := tokenCall(t, tokenURL, same, nil); status == http.StatusOK {
+				granted.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if n := granted.Load(); n != 1 {
+		t.Errorf("one assertion sent 10 times at once got %d tokens, want 1", n)
+	}
+	// A key published after the last fetch (a rotation): its kid, unknown
+	// to the cached set, has the set fetched again (at most once per Retry).
+	serveRotated.Store(true)
+	byRotated := func() int {
+		status, _ := tokenCall(t, tokenURL, withAssertion(cc, rotatedSigner.sign(t, assertionClaims(t, m.ClientID, tokenURL, time.Minute))), nil)
+		return status
+	}
+	time.Sleep(2 * retry)
+	if status := byRotated(); status != http.StatusOK {
+		t.Errorf("assertion by a newly published key = %d, want 200 after a fetch", status)
+	}
+	if n := fetches.Load(); n != 2 {
+		t.Errorf("fetches after the rotation = %d, want 2", n)
 	}
 	// The keys at a jwks_uri that is too large or too slow authenticate nobody.
 	refusedCC := func(what string, id string) {

@@ -49,7 +49,7 @@ func TestMigrationMachineClients(t *testing.T) {
 	for id, kind := range map[string]string{"w": "web", "n": "native"} {
 		// Read with SQL of that schema: the store's reads follow the newest.
 		var c struct {
-			kind, service string
+			kind, service  string
 			grants, scopes []string
 		}
 		err := s.Pool().QueryRow(ctx, `SELECT c.kind, s.code, c.grant_types, c.scopes FROM clients c JOIN services s ON s.id = c.service_id

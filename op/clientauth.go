@@ -111,6 +111,13 @@ func (s *Storage) clientAuthentication(next http.Handler) http.Handler {
 			// As the library decodes it (RFC 6749 §2.3.1).
 			id, _ = url.QueryUnescape(id)
 			secret, _ = url.QueryUnescape(secret)
+			if secret == "" {
+				// Some libraries name a public client in the Basic header
+				// with an empty secret: that is naming it, nothing more.
+				if c, err := s.Client(r.Context(), id); err == nil && c.Public {
+					p.method = storage.TokenAuthNone
+				}
+			}
 		case hasSecret:
 			p.method = storage.TokenAuthPost
 			id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")

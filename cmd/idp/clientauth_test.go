@@ -91,6 +91,17 @@ func TestClientSecretMethodsOfLibraries(t *testing.T) {
 		t.Errorf("refresh with the auto-detected style: %v", err)
 	}
 
+	// A public (mobile) client through x/oauth2, naming itself in the
+	// Basic header with an empty secret, or auto-detected: PKCE is its proof.
+	mobile := idp.client(demoMobileClient)
+	for _, style := range []oauth2.AuthStyle{oauth2.AuthStyleInHeader, oauth2.AuthStyleAutoDetect} {
+		mr := idp.rp(mobile, "http://127.0.0.1:53111/callback")
+		mr.oauth.Endpoint.AuthStyle = style
+		if tok, _ := idp.browser().tokens(mr, "staff01"); tok.AccessToken == "" {
+			t.Errorf("public client with auth style %d: no access token", style)
+		}
+	}
+
 	// A client held to client_secret_post: x/oauth2's auto-detection tries
 	// the header, is refused before the code is spent, and succeeds in the body.
 	post := registerWebClient(t, idp, "/post/callback", "--token-auth", "post")

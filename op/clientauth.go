@@ -191,8 +191,9 @@ func countTrue(bs ...bool) int {
 	return n
 }
 
-// errAssertionStore: the jti could not be checked (Redis); not the client's fault.
-var errAssertionStore = errors.New("the assertion's jti could not be checked")
+// errAssertionStore: the client or the jti could not be looked up (a store
+// failed); not the client's fault.
+var errAssertionStore = errors.New("the client assertion could not be checked")
 
 // verifyAssertion checks a client assertion (RFC 7523 §3) and returns the
 // client it proves. The library's verifier (op.VerifyJWTAssertion) checks

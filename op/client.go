@@ -44,6 +44,12 @@ func (c *client) ApplicationType() op.ApplicationType {
 	return op.ApplicationTypeWeb
 }
 
+// AuthMethod is what the library is told, not what the client registered:
+// our interceptor (clientauth.go) reads every method (a secret in the
+// Basic header or the body, a private_key_jwt assertion) and hands the
+// library the request as Basic, so that every confidential client goes
+// through AuthorizeClientIDSecret or ClientCredentials, which hold it to
+// its registered method (storage.Client.AcceptsAuth).
 func (c *client) AuthMethod() oidc.AuthMethod {
 	if c.Public {
 		return oidc.AuthMethodNone

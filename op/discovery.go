@@ -22,10 +22,10 @@ var supportedClaims = []string{
 // HonestDiscovery corrects the library's discovery document, which
 // advertises features whatever the provider does (zitadel/oidc hard-codes
 // them): the implicit and JWT-bearer grants and the id_token response types
-// (our clients may use the code flow only), the device endpoint (no device
-// grant), and private_key_jwt signing algorithms (clients authenticate with
-// a secret or PKCE); it adds back-channel logout, which we implement outside
-// the library. An RP reading discovery then sees exactly what works.
+// (our clients may use the code flow only) and the device endpoint (no
+// device grant); it lists the client authentication methods our own
+// interceptor accepts (clientauth.go), and back-channel logout, which we
+// implement outside the library. An RP reading discovery then sees exactly what works.
 func HonestDiscovery(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != oidc.DiscoveryEndpoint {
@@ -39,9 +39,24 @@ func HonestDiscovery(next http.Handler) http.Handler {
 			rec.copyTo(w) // not a document we understand: pass it on unchanged
 			return
 		}
-		for _, k := range []string{"device_authorization_endpoint", "revocation_endpoint_auth_signing_alg_values_supported",
-			"introspection_endpoint_auth_signing_alg_values_supported", "request_object_signing_alg_values_supported"} {
+		for _, k := range []string{"device_authorization_endpoint", "request_object_signing_alg_values_supported"} {
 			delete(doc, k)
+		}
+		// Client authentication as clientauth.go reads it: a secret in the
+		// Basic header or the body, or a private_key_jwt assertion, at each
+		// of the three endpoints; a public client names itself at the token
+		// and revocation endpoints (introspection needs a confidential one).
+		secretOrKey := []string{string(oidc.AuthMethodBasic), string(oidc.AuthMethodPost), string(oidc.AuthMethodPrivateKeyJWT)}
+		withPublic := append([]string{string(oidc.AuthMethodNone)}, secretOrKey...)
+		algs := make([]string, len(AssertionAlgorithms))
+		for i, a := range AssertionAlgorithms {
+			algs[i] = string(a)
+		}
+		doc["token_endpoint_auth_methods_supported"] = withPublic
+		doc["revocation_endpoint_auth_methods_supported"] = withPublic
+		doc["introspection_endpoint_auth_methods_supported"] = secretOrKey
+		for _, ep := range []string{"token", "revocation", "introspection"} {
+			doc[ep+"_endpoint_auth_signing_alg_values_supported"] = algs
 		}
 		doc["response_types_supported"] = []string{string(oidc.ResponseTypeCode)}
 		doc["response_modes_supported"] = []string{"query"}

@@ -49,20 +49,15 @@ func (r clientCredentialsRequest) fillAccessToken(at *storage.AccessToken) {
 // invalid_client (401, and the edge adds WWW-Authenticate).
 var errClientAuth = errors.New("client authentication failed")
 
-// ClientCredentials authenticates a client at the client_credentials grant
-// (client_secret_basic; the edge refuses secrets in the body). Any kind of
-// client that authenticates is returned: the library then refuses those
+// ClientCredentials authenticates a client at the client_credentials grant,
+// with the method it presented (clientAuthentication: a secret, Basic or in
+// the body, or a private_key_jwt assertion) and is registered for. Any kind
+// of client that authenticates is returned: the library then refuses those
 // not allowed the grant with unauthorized_client.
 func (s *Storage) ClientCredentials(ctx context.Context, clientID, clientSecret string) (op.Client, error) {
-	c, err := s.Client(ctx, clientID)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, errClientAuth
-	}
+	c, err := s.authenticateClient(ctx, clientID, clientSecret)
 	if err != nil {
-		return nil, oidc.ErrServerError().WithParent(err)
-	}
-	if !c.checkSecret(clientSecret) {
-		return nil, errClientAuth
+		return nil, err
 	}
 	return c, nil
 }

@@ -87,10 +87,16 @@ func oidcErrorType(err error) string {
 func TestClientCredentialsStorage(t *testing.T) {
 	t.Parallel()
 	w := newMachineWorld(t)
-	ctx := t.Context()
+	// As the client authentication interceptor leaves it: the secret came
+	// in the Basic header.
+	ctx := withPresentedAuth(t.Context(), presentedAuth{method: storage.TokenAuthBasic})
 
 	if _, err := w.s.ClientCredentials(ctx, w.machine.ID, "machine-secret"); err != nil {
 		t.Errorf("right secret: %v", err)
+	}
+	// Without the interceptor's reading nothing is proven, the right secret included.
+	if _, err := w.s.ClientCredentials(t.Context(), w.machine.ID, "machine-secret"); err == nil {
+		t.Error("right secret without a presented method: accepted")
 	}
 	for name, secret := range map[string]string{"wrong secret": "nope", "no secret": ""} {
 		if _, err := w.s.ClientCredentials(ctx, w.machine.ID, secret); err == nil || oidcErrorType(err) == string(oidc.ServerError) {

@@ -63,6 +63,11 @@ func (o observedDirectory) Ping(ctx context.Context) error {
 
 type observedState struct{ storage.ShortLived }
 
+func (o observedState) Once(ctx context.Context, purpose, key string, ttl time.Duration) (bool, error) {
+	first, err := o.ShortLived.Once(ctx, purpose, key, ttl)
+	return first, noteRedisError(ctx, err)
+}
+
 func (o observedState) SaveAuthRequest(ctx context.Context, r *storage.AuthRequest, ttl time.Duration) error {
 	return noteRedisError(ctx, o.ShortLived.SaveAuthRequest(ctx, r, ttl))
 }

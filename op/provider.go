@@ -37,18 +37,26 @@ func NewProvider(cfg ProviderConfig, s *Storage) (*op.Provider, error) {
 		CryptoKeyId:              base64.RawURLEncoding.EncodeToString(kid[:8]),
 		DefaultLogoutRedirectURI: cfg.LoggedOutURL,
 		CodeMethodS256:           true,
-		AuthMethodPost:           false,
-		GrantTypeRefreshToken:    true,
-		SupportedUILocales:       cfg.SupportedLangs,
-		SupportedClaims:          supportedClaims,
-		SupportedScopes:          []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopePhone, oidc.ScopeOfflineAccess},
+		// Client authentication is read by our interceptor
+		// (clientauth.go), which hands the library every method as Basic.
+		AuthMethodPost:        true,
+		GrantTypeRefreshToken: true,
+		SupportedUILocales:    cfg.SupportedLangs,
+		SupportedClaims:       supportedClaims,
+		// The department API's scopes are listed too, but only a machine
+		// client gets them (client_credentials, within its registered
+		// scopes); a web or native client asking for them at /authorize
+		// gets none (client.IsScopeAllowed).
+		SupportedScopes: append([]string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopePhone, oidc.ScopeOfflineAccess},
+			storage.MachineScopes...),
 	}
 	copy(conf.CryptoKey[:], cryptoKey)
 	opts := []op.Option{
 		// No CORS: our RPs are server-side web apps and native apps, never
 		// browser scripts; the library's default would reflect any origin.
 		op.WithCORSOptions(nil),
-		op.WithHttpInterceptors(sessionInterceptor(cookiePathOf(cfg.Issuer), !cfg.AllowInsecure), claimsParameter, authorizeParameters),
+		op.WithHttpInterceptors(sessionInterceptor(cookiePathOf(cfg.Issuer), !cfg.AllowInsecure), claimsParameter,
+			authorizeParameters, s.clientAuthentication),
 	}
 	if cfg.AllowInsecure {
 		opts = append(opts, op.WithAllowInsecure())

@@ -41,7 +41,10 @@ type Storage struct {
 	state   storage.ShortLived
 	keys    *Keys
 	clients *clientCache
-	claims  *claimsCache
+	// clientKeys are the keys of private_key_jwt clients fetched from
+	// their jwks_uri (clientkeys.go).
+	clientKeys *clientKeys
+	claims     *claimsCache
 	// confirmLogout gives the logout confirmation page's address (login package).
 	// uiLocales are the end-session request's, for the page's language.
 	confirmLogout func(next string, uiLocales []string) string
@@ -64,8 +67,9 @@ var (
 func NewStorage(dir storage.Directory, state storage.ShortLived, keys *Keys, life Lifetimes, loginURL string) *Storage {
 	return &Storage{
 		dir: dir, state: state, keys: keys, life: life, loginURL: loginURL, now: time.Now,
-		clients: &clientCache{dir: dir, ttl: 30 * time.Second},
-		claims:  &claimsCache{ttl: life.ClaimsCache},
+		clients:    &clientCache{dir: dir, ttl: 30 * time.Second},
+		clientKeys: newClientKeys(ClientKeyFetch{}),
+		claims:     &claimsCache{ttl: life.ClaimsCache},
 	}
 }
 
@@ -449,19 +453,25 @@ func (s *Storage) GetClientByClientID(ctx context.Context, id string) (op.Client
 	return c, nil
 }
 
+// AuthorizeClientIDSecret is where the library authenticates a client at
+// the code and refresh grants, introspection and revocation: with the
+// method the request presented (clientAuthentication), which the client
+// must be registered for.
 func (s *Storage) AuthorizeClientIDSecret(ctx context.Context, id, secret string) error {
-	c, err := s.Client(ctx, id)
-	if errors.Is(err, storage.ErrNotFound) {
+	_, err := s.authenticateClient(ctx, id, secret)
+	var wrong errWrongMethod
+	switch {
+	case errors.As(err, &wrong):
+		return oidc.ErrInvalidClient().WithDescription("%s", wrong.Error())
+	case errors.Is(err, errClientAuth):
 		return oidc.ErrInvalidClient().WithDescription("client authentication failed")
 	}
-	if err != nil {
-		return oidc.ErrServerError().WithParent(err)
-	}
-	if !c.checkSecret(secret) {
-		return oidc.ErrInvalidClient().WithDescription("client authentication failed")
-	}
-	return nil
+	return err
 }
+
+// SetClientKeyFetch sets how the keys at private_key_jwt clients'
+// jwks_uris are fetched (the defaults of ClientKeyFetch otherwise).
+func (s *Storage) SetClientKeyFetch(f ClientKeyFetch) { s.clientKeys = newClientKeys(f) }
 
 // ---- claims ----
 

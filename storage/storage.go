@@ -289,7 +289,15 @@ type Client struct {
 	// BackchannelLogoutURI receives a logout token whenever a session in
 	// which the client got tokens ends; "" when the client takes none.
 	BackchannelLogoutURI string
-	CreatedAt            time.Time
+	// TokenAuth is how a confidential client authenticates at the token,
+	// introspection and revocation endpoints (see AcceptsAuth);
+	// TokenAuthSecret, the default, takes its secret either way.
+	TokenAuth TokenAuthMethod
+	// JWKS (a JSON Web Key Set, inline) or JWKSURI (https, fetched) holds
+	// the public keys of a private_key_jwt client; both empty otherwise.
+	JWKS      []byte
+	JWKSURI   string
+	CreatedAt time.Time
 }
 
 // AllowsGrant reports whether the client may use the grant type g.

@@ -143,6 +143,12 @@ type ShortLived interface {
 	// ResetAttempts forgets every attempt under key.
 	ResetAttempts(ctx context.Context, key string) error
 
+	// Once marks key of purpose as used for ttl (one SET NX) and reports
+	// whether this was its first use: of any number of calls at once with
+	// one key, exactly one gets true. The single-use gate of client
+	// assertions (their jti) and passkey ceremonies.
+	Once(ctx context.Context, purpose, key string, ttl time.Duration) (bool, error)
+
 	// PublishClaimsChanged tells every node that the claims (names, groups)
 	// of subjects changed, so that cached claim contents are dropped at once.
 	PublishClaimsChanged(ctx context.Context, subjects ...string) error

@@ -308,17 +308,26 @@ func TestTokenEndpointExactness(t *testing.T) {
 	if err != nil || status != http.StatusBadRequest || out["error"] != "invalid_request" {
 		t.Errorf("short code_verifier: %d %v %v", status, out, err)
 	}
-	// The secret in the body (client_secret_post, not advertised) is refused.
+	// Two methods at once (the Basic header and a secret in the body) are
+	// refused (RFC 6749 §2.3), and so is a wrong secret in the body.
 	req, _ := http.NewRequest(http.MethodPost, token, strings.NewReader(url.Values{"grant_type": {"authorization_code"}, "code": {code},
 		"redirect_uri": {r.oauth.RedirectURL}, "code_verifier": {p.Verifier}, "client_id": {web.ClientID}, "client_secret": {web.ClientSecret}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp := b.do(req)
-	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(resp.Body, "invalid_client") {
-		t.Errorf("client_secret_post: %d %s", resp.StatusCode, resp.Body)
+	req.SetBasicAuth(web.ClientID, web.ClientSecret)
+	if resp := b.do(req); resp.StatusCode != http.StatusBadRequest || !strings.Contains(resp.Body, "invalid_request") {
+		t.Errorf("Basic and client_secret_post at once: %d %s", resp.StatusCode, resp.Body)
+	}
+	req, _ = http.NewRequest(http.MethodPost, token, strings.NewReader(url.Values{"grant_type": {"authorization_code"}, "code": {code},
+		"redirect_uri": {r.oauth.RedirectURL}, "code_verifier": {p.Verifier}, "client_id": {web.ClientID}, "client_secret": {"wrong"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if resp := b.do(req); resp.StatusCode != http.StatusUnauthorized || !strings.Contains(resp.Body, "invalid_client") {
+		t.Errorf("wrong client_secret_post: %d %s", resp.StatusCode, resp.Body)
 	}
 	methods := fmt.Sprint(discoveryField(t, r, "token_endpoint_auth_methods_supported"))
-	if strings.Contains(methods, "client_secret_post") {
-		t.Errorf("discovery advertises %s", methods)
+	for _, m := range []string{"client_secret_basic", "client_secret_post", "private_key_jwt"} {
+		if !strings.Contains(methods, m) {
+			t.Errorf("discovery's token_endpoint_auth_methods_supported %s lacks %s", methods, m)
+		}
 	}
 	// The code still works: the refusals above spent nothing.
 	tok, err := r.exchange(code, p.Verifier)

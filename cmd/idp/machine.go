@@ -117,10 +117,11 @@ func hasFlag(args []string, name string) bool {
 
 type machineClientOutput struct {
 	ClientID     string   `json:"client_id"`
-	ClientSecret string   `json:"client_secret"`
+	ClientSecret string   `json:"client_secret,omitempty"` // none for private_key_jwt
 	Kind         string   `json:"kind"`
 	Department   string   `json:"department"`
 	Scopes       []string `json:"scopes"`
+	TokenAuth    string   `json:"token_endpoint_auth_method"`
 }
 
 func machineClientCreate(args []string) error {
@@ -136,8 +137,13 @@ func machineClientCreate(args []string) error {
 		fs.String(f, "", "not for a machine client")
 	}
 	fs.Bool("public", false, "not for a machine client")
+	authFlags := addTokenAuthFlags(fs)
 	if err := parseFlags(fs, args, "department"); err != nil {
 		return err
+	}
+	auth, err := authFlags.resolve(false)
+	if err != nil {
+		return fmt.Errorf("client create: %w", err)
 	}
 	var refused []string
 	fs.Visit(func(f *flag.Flag) {
@@ -147,7 +153,7 @@ func machineClientCreate(args []string) error {
 		}
 	})
 	if len(refused) > 0 {
-		return fmt.Errorf("client create: a machine client belongs to a department, has a secret and no addresses: drop %s",
+		return fmt.Errorf("client create: a machine client belongs to a department and has no addresses: drop %s",
 			strings.Join(refused, ", "))
 	}
 	if len(scopes) == 0 {
@@ -178,10 +184,14 @@ func machineClientCreate(args []string) error {
 		if cname == "" {
 			cname = orDefault(d.NameZH, d.Code)
 		}
-		secret := randomSecret(32)
-		sum := sha256.Sum256([]byte(secret)) // as op/client.go checks it
-		c := &storage.Client{ID: cid, Kind: storage.ClientMachine, DepartmentID: d.ID, Name: cname, SecretHash: sum[:],
-			Scopes: registered}
+		c := &storage.Client{ID: cid, Kind: storage.ClientMachine, DepartmentID: d.ID, Name: cname, Scopes: registered,
+			TokenAuth: auth.method, JWKS: auth.jwks, JWKSURI: auth.jwksURI}
+		var secret string
+		if auth.method != storage.TokenAuthPrivateKeyJWT {
+			secret = randomSecret(32)
+			sum := sha256.Sum256([]byte(secret)) // as op/client.go checks it
+			c.SecretHash = sum[:]
+		}
 		if err := pg.CreateClient(ctx, operator(), c); err != nil {
 			if errors.Is(err, storage.ErrAlreadyExists) {
 				return fmt.Errorf("client create: a client with id %s already exists", cid)
@@ -191,12 +201,16 @@ func machineClientCreate(args []string) error {
 			}
 			return commandError("client create", err)
 		}
-		out := machineClientOutput{ClientID: c.ID, ClientSecret: secret, Kind: string(c.Kind), Department: c.DepartmentCode, Scopes: c.Scopes}
+		out := machineClientOutput{ClientID: c.ID, ClientSecret: secret, Kind: string(c.Kind), Department: c.DepartmentCode, Scopes: c.Scopes,
+			TokenAuth: c.AuthMethodName()}
 		if *asJSON {
 			return printJSON(out)
 		}
 		fmt.Printf("client_id:     %s\n", out.ClientID)
-		fmt.Printf("client_secret: %s   (shown once; only its hash is stored)\n", out.ClientSecret)
+		if out.ClientSecret != "" {
+			fmt.Printf("client_secret: %s   (shown once; only its hash is stored)\n", out.ClientSecret)
+		}
+		fmt.Printf("authenticates: %s\n", out.TokenAuth)
 		fmt.Printf("department %s, scopes %s; grant: client_credentials\n", out.Department, strings.Join(out.Scopes, " "))
 		return nil
 	})

@@ -11,7 +11,9 @@
 //	idp service assign ...          assign a staff login to an e-service (and a group)
 //	idp service unassign ...        take a staff login off an e-service, or out of a group
 //	idp department create ...       register a department
+//	idp department list             list the departments
 //	idp client create ...           register an OIDC client for an e-service, or a department's machine client
+//	idp client list / show ID       list the clients / show one (never a secret)
 //	idp keys rotate                 make a new signing key active
 //	idp code resend ...             send a new activation code to a not-yet-activated login
 //	idp logout deliveries ...       list recent back-channel logout deliveries
@@ -49,15 +51,19 @@ commands:
   migrate           apply database migrations
   demo [--json]     seed the demo entity 02-000021, e-service "demo" and its clients
   entity create     open an entity with its entity account and admin staff logins; sends activation codes
-  service create    register an e-service (and its department and groups); --min-acr: its minimum assurance level
+  service create    register an e-service of a registered department, and its groups; --min-acr: its minimum assurance level
   service level     set an e-service's minimum assurance level: --service CODE --min-acr URN|none [--json]
                     (urn:entity-account:acr:tool: the password and an identity tool; none: the password is enough)
   service enroll    open an e-service to an entity
   service assign    assign a staff login to an e-service and optionally a group
   service unassign  take a staff login off an e-service (and its groups there), or out of one group
   department create register a department (code and names)
+  department list   the departments (code and names)
   client create     register an OIDC client for an e-service, or (--kind machine --department CODE) a department's
-                    machine client for the client_credentials grant
+                    machine client for the client_credentials grant; --token-auth basic|post|private_key_jwt
+                    (with --jwks FILE or --jwks-uri https://…) holds it to one method of client authentication
+  client list       the clients: id, kind, e-service or department, how each authenticates
+  client show ID    one client: e-service, kind, redirect URIs, auth method, grant types (never a secret)
   keys rotate       make a new signing key active (the old one stays published)
   code resend       send a new activation code to a not-yet-activated login
   logout deliveries list recent back-channel logout deliveries to relying parties and their state
@@ -109,8 +115,14 @@ func run(args []string) error {
 		return serviceUnassign(rest)
 	case "department create":
 		return departmentCreate(rest)
+	case "department list":
+		return departmentList(rest, os.Stdout)
 	case "client create":
 		return clientCreateCommand(rest)
+	case "client list":
+		return clientList(rest, os.Stdout)
+	case "client show":
+		return clientShow(rest, os.Stdout)
 	case "keys rotate":
 		return keysRotate(rest)
 	case "code resend":

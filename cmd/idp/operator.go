@@ -89,8 +89,7 @@ func serviceCreate(args []string) error {
 	nameZH := fs.String("name-zh", "", "name in Chinese")
 	namePT := fs.String("name-pt", "", "name in Portuguese")
 	nameEN := fs.String("name-en", "", "name in English")
-	dept := fs.String("department", "", "owning department code (created if new)")
-	deptName := fs.String("department-name-zh", "", "department name in Chinese, when new")
+	dept := fs.String("department", "", "owning department code (registered first: idp department create)")
 	policy := fs.String("policy", "assigned", "who may sign in: assigned (assigned staff only) or enrolled (any staff of an enrolled entity)")
 	minACR := fs.String("min-acr", "none", "the assurance level a sign-in must reach: "+storage.ACRTool+
 		" (the password and an identity tool), "+storage.ACRPassword+" (the password), or none")
@@ -107,9 +106,12 @@ func serviceCreate(args []string) error {
 		return fmt.Errorf("service create: %w", err)
 	}
 	return withDirectory(func(ctx context.Context, cfg *config.Config, pg *postgres.Store) error {
-		d, err := ensureDepartment(ctx, pg, *dept, *deptName)
+		d, err := pg.DepartmentByCode(ctx, *dept)
+		if errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("service create: there is no department %s; register it first with idp department create --code %s --name-zh …", *dept, *dept)
+		}
 		if err != nil {
-			return err
+			return commandError("service create", err)
 		}
 		sv := &storage.Service{Code: *code, DepartmentID: d.ID, NameZH: *nameZH, NamePT: *namePT, NameEN: *nameEN,
 			AccessPolicy: storage.AccessPolicy(*policy), MinLevel: level}
@@ -127,6 +129,8 @@ func serviceCreate(args []string) error {
 	})
 }
 
+// ensureDepartment finds or registers a department (the demo's seed; the
+// operator registers departments with idp department create).
 func ensureDepartment(ctx context.Context, pg *postgres.Store, code, nameZH string) (storage.Department, error) {
 	d, err := pg.DepartmentByCode(ctx, code)
 	if errors.Is(err, storage.ErrNotFound) {
@@ -145,6 +149,9 @@ type clientOutput struct {
 	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris,omitempty"`
 	BackchannelLogoutURI   string   `json:"backchannel_logout_uri,omitempty"`
 	Public                 bool     `json:"public"`
+	// TokenAuth is how the client authenticates at the token endpoint
+	// ("client_secret_basic or client_secret_post" by default).
+	TokenAuth string `json:"token_endpoint_auth_method,omitempty"`
 }
 
 func clientCreate(args []string) error {
@@ -158,8 +165,13 @@ func clientCreate(args []string) error {
 	fs.Var(&redirects, "redirect-uri", "redirect URI, matched exactly (repeatable)")
 	fs.Var(&postLogout, "post-logout-redirect-uri", "post-logout redirect URI (repeatable)")
 	backchannel := fs.String("backchannel-logout-uri", "", "where the client receives logout tokens when a session it got tokens in ends (https; http only on loopback)")
+	authFlags := addTokenAuthFlags(fs)
 	if err := parseFlags(fs, args, "service", "redirect-uri"); err != nil {
 		return err
+	}
+	auth, err := authFlags.resolve(*public)
+	if err != nil {
+		return fmt.Errorf("client create: %w", err)
 	}
 	for _, u := range append(append([]string{}, redirects...), postLogout...) {
 		if err := checkRedirectURI(u, *public); err != nil {
@@ -176,7 +188,7 @@ func clientCreate(args []string) error {
 		if err != nil {
 			return fmt.Errorf("e-service %s: %w", *code, err)
 		}
-		out, err := registerClient(ctx, pg, sv, *id, *name, *public, redirects, postLogout, *backchannel, "")
+		out, err := registerClientWith(ctx, pg, sv, *id, *name, *public, redirects, postLogout, *backchannel, "", auth)
 		if err != nil {
 			return err
 		}
@@ -187,6 +199,7 @@ func clientCreate(args []string) error {
 		if out.ClientSecret != "" {
 			fmt.Printf("client_secret: %s   (shown once; only its hash is stored)\n", out.ClientSecret)
 		}
+		fmt.Printf("authenticates: %s\n", out.TokenAuth)
 		return nil
 	})
 }
@@ -194,6 +207,12 @@ func clientCreate(args []string) error {
 // registerClient stores a client. An empty secret means "generate one" for
 // a confidential client; an empty backchannel means no back-channel logout.
 func registerClient(ctx context.Context, pg *postgres.Store, sv storage.Service, id, name string, public bool, redirects, postLogout []string, backchannel, secret string) (clientOutput, error) {
+	return registerClientWith(ctx, pg, sv, id, name, public, redirects, postLogout, backchannel, secret, tokenAuth{})
+}
+
+// registerClientWith is registerClient for a client held to a method of
+// client authentication (auth; the zero value is the default).
+func registerClientWith(ctx context.Context, pg *postgres.Store, sv storage.Service, id, name string, public bool, redirects, postLogout []string, backchannel, secret string, auth tokenAuth) (clientOutput, error) {
 	if id == "" {
 		id = sv.Code + "-" + randomHex(6)
 	}
@@ -201,10 +220,11 @@ func registerClient(ctx context.Context, pg *postgres.Store, sv storage.Service,
 		name = sv.NameZH
 	}
 	c := &storage.Client{ID: id, ServiceID: sv.ID, Name: name, Public: public, RedirectURIs: redirects,
-		PostLogoutRedirectURIs: postLogout, BackchannelLogoutURI: backchannel}
+		PostLogoutRedirectURIs: postLogout, BackchannelLogoutURI: backchannel,
+		TokenAuth: auth.method, JWKS: auth.jwks, JWKSURI: auth.jwksURI}
 	out := clientOutput{ClientID: id, RedirectURIs: redirects, PostLogoutRedirectURIs: postLogout,
-		BackchannelLogoutURI: backchannel, Public: public}
-	if !public {
+		BackchannelLogoutURI: backchannel, Public: public, TokenAuth: c.AuthMethodName()}
+	if !public && auth.method != storage.TokenAuthPrivateKeyJWT {
 		if secret == "" {
 			secret = randomSecret(32)
 		}

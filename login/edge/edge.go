@@ -25,7 +25,8 @@ import (
 // as a bad request (never as an outage), and makes the answers exact where
 // the library is not: no caching of token answers (RFC 6749 §5.1),
 // WWW-Authenticate on userinfo (RFC 6750 §3), iss in authorization
-// responses (RFC 9207), only the client authentication we advertise.
+// responses (RFC 9207), a client that names itself at the endpoints that
+// need one.
 
 // Endpoints are the library's endpoint paths, relative to the issuer.
 type Endpoints struct {
@@ -195,14 +196,16 @@ func formSize(form url.Values) int {
 	return n
 }
 
-// checkClientAuth checks how a client authenticates at the token,
-// introspection and revocation endpoints, before the library does: a
-// client id must be given (HTTP Basic, or client_id for a public client at
-// the token and revocation endpoints), and a secret only in the Basic
-// header (client_secret_basic, the method discovery advertises). At the token
-// endpoint it also checks the PKCE verifier's form (RFC 7636 §4.1), before
-// the library spends the code. It returns an OAuth error code and
-// description, or "" when the request may go on.
+// checkClientAuth checks, at the token, introspection and revocation
+// endpoints, that a client names itself before the library looks further:
+// the HTTP Basic header, client_id in the body (with client_secret, or
+// alone for a public client at the token and revocation endpoints), or a
+// client_assertion (which names the client itself). Which method the
+// client may use, and whether it holds, is the protocol engine's to check
+// (op's client authentication). At the token endpoint it also checks the
+// PKCE verifier's form (RFC 7636 §4.1), before the library spends the
+// code. It returns an OAuth error code and description, or "" when the
+// request may go on.
 func checkClientAuth(r *http.Request, tokenEndpoint, publicClientsToo bool) (string, string) {
 	id, _, basic := r.BasicAuth()
 	if basic {
@@ -213,10 +216,10 @@ func checkClientAuth(r *http.Request, tokenEndpoint, publicClientsToo bool) (str
 			return "invalid_client", "the client id holds characters no client id has"
 		}
 	}
-	if r.PostForm.Get("client_secret") != "" || r.PostForm.Has("client_assertion") {
-		return "invalid_client", "authenticate with HTTP Basic (client_secret_basic); secrets in the request body are not accepted"
-	}
-	if !basic && (!publicClientsToo || r.PostForm.Get("client_id") == "") {
+	secretInBody := r.PostForm.Get("client_secret") != ""
+	assertion := r.PostForm.Get("client_assertion") != ""
+	namedInBody := r.PostForm.Get("client_id") != "" && (secretInBody || publicClientsToo)
+	if !basic && !assertion && !namedInBody {
 		return "invalid_client", "client authentication is required"
 	}
 	if tokenEndpoint {

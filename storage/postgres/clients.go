@@ -11,7 +11,8 @@ import (
 const clientColumns = `c.id, c.kind, coalesce(c.service_id, 0), coalesce(sv.code, ''),
 	coalesce(sv.name_zh, ''), coalesce(sv.name_pt, ''), coalesce(sv.name_en, ''), sv.min_acr,
 	coalesce(c.department_id, 0), coalesce(d.code, ''), c.grant_types, c.scopes,
-	c.name, c.secret_hash, c.public, c.redirect_uris, c.post_logout_redirect_uris, c.backchannel_logout_uri, c.created_at`
+	c.name, c.secret_hash, c.public, c.redirect_uris, c.post_logout_redirect_uris, c.backchannel_logout_uri,
+	coalesce(c.token_auth_method, ''), c.jwks, coalesce(c.jwks_uri, ''), c.created_at`
 
 // clientsFrom joins a client to its e-service (web, native) or department (machine).
 const clientsFrom = `clients c LEFT JOIN services sv ON sv.id = c.service_id LEFT JOIN departments d ON d.id = c.department_id`
@@ -19,9 +20,12 @@ const clientsFrom = `clients c LEFT JOIN services sv ON sv.id = c.service_id LEF
 func scanClient(row pgx.Row) (storage.Client, error) {
 	var c storage.Client
 	var acr *string
+	var method string
 	err := row.Scan(&c.ID, &c.Kind, &c.ServiceID, &c.ServiceCode, &c.ServiceName.ZH, &c.ServiceName.PT, &c.ServiceName.EN, &acr,
 		&c.DepartmentID, &c.DepartmentCode, &c.GrantTypes, &c.Scopes,
-		&c.Name, &c.SecretHash, &c.Public, &c.RedirectURIs, &c.PostLogoutRedirectURIs, &c.BackchannelLogoutURI, &c.CreatedAt)
+		&c.Name, &c.SecretHash, &c.Public, &c.RedirectURIs, &c.PostLogoutRedirectURIs, &c.BackchannelLogoutURI,
+		&method, &c.JWKS, &c.JWKSURI, &c.CreatedAt)
+	c.TokenAuth = storage.TokenAuthMethod(method)
 	if err != nil {
 		return c, err
 	}
@@ -91,18 +95,26 @@ func (s *Store) CreateClient(ctx context.Context, actor storage.Actor, c *storag
 	c.PostLogoutRedirectURIs = nonNil(c.PostLogoutRedirectURIs)
 	// 0 is NULL: the database decides which owner each kind must have.
 	serviceID, departmentID := nullIfZero(c.ServiceID), nullIfZero(c.DepartmentID)
+	// The default method, and no keys, are NULL; the database checks that
+	// the method, the secret and the keys agree.
+	method, jwks, jwksURI := nullIfEmpty(string(c.TokenAuth)), c.JWKS, nullIfEmpty(c.JWKSURI)
+	if len(jwks) == 0 {
+		jwks = nil
+	}
 	var acr *string
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `
 			INSERT INTO clients (id, kind, service_id, department_id, grant_types, scopes, name, secret_hash, public,
-				redirect_uris, post_logout_redirect_uris, backchannel_logout_uri, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+				redirect_uris, post_logout_redirect_uris, backchannel_logout_uri, created_at,
+				token_auth_method, jwks, jwks_uri)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 			RETURNING created_at, coalesce((SELECT code FROM services WHERE id = $3), ''),
 				coalesce((SELECT name_zh FROM services WHERE id = $3), ''), coalesce((SELECT name_pt FROM services WHERE id = $3), ''),
 				coalesce((SELECT name_en FROM services WHERE id = $3), ''), (SELECT min_acr FROM services WHERE id = $3),
 				coalesce((SELECT code FROM departments WHERE id = $4), '')`,
 			c.ID, string(c.Kind), serviceID, departmentID, c.GrantTypes, c.Scopes, c.Name, c.SecretHash, c.Public,
 			c.RedirectURIs, c.PostLogoutRedirectURIs, c.BackchannelLogoutURI, now,
+			method, jwks, jwksURI,
 		).Scan(&c.CreatedAt, &c.ServiceCode, &c.ServiceName.ZH, &c.ServiceName.PT, &c.ServiceName.EN, &acr, &c.DepartmentCode)
 		if err != nil {
 			return err
@@ -110,7 +122,10 @@ func (s *Store) CreateClient(ctx context.Context, actor storage.Actor, c *storag
 		if c.MinLevel, err = levelOfMinACR(acr); err != nil {
 			return err
 		}
-		details := map[string]any{"kind": string(c.Kind), "grant_types": c.GrantTypes}
+		details := map[string]any{"kind": string(c.Kind), "grant_types": c.GrantTypes, "token_auth": c.AuthMethodName()}
+		if c.JWKSURI != "" {
+			details["jwks_uri"] = c.JWKSURI
+		}
 		if c.Kind == storage.ClientMachine {
 			details["department"], details["scopes"] = c.DepartmentCode, c.Scopes
 		} else {
@@ -150,4 +165,24 @@ func nullIfZero(id int64) *int64 {
 		return nil
 	}
 	return &id
+}
+
+// Clients returns every enabled client ordered by id (none: an empty
+// slice), for the operator's list.
+func (s *Store) Clients(ctx context.Context) ([]storage.Client, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT `+clientColumns+`
+		FROM `+clientsFrom+`
+		WHERE c.disabled_at IS NULL
+		ORDER BY c.id`)
+	if err != nil {
+		return nil, wrap("list clients", err)
+	}
+	clients, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (storage.Client, error) {
+		return scanClient(row)
+	})
+	if err != nil {
+		return nil, wrap("list clients", err)
+	}
+	return nonNil(clients), nil
 }

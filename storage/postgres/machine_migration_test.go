@@ -47,9 +47,15 @@ func TestMigrationMachineClients(t *testing.T) {
 		t.Fatalf("up to 7: %v", err)
 	}
 	for id, kind := range map[string]string{"w": "web", "n": "native"} {
-		c, err := s.Client(ctx, id)
-		if err != nil || string(c.Kind) != kind || len(c.GrantTypes) != 2 || c.GrantTypes[0] != "authorization_code" ||
-			c.GrantTypes[1] != "refresh_token" || c.ServiceCode != "svc" || len(c.Scopes) != 0 {
+		// Read with SQL of that schema: the store's reads follow the newest.
+		var c struct {
+			kind, service  string
+			grants, scopes []string
+		}
+		err := s.Pool().QueryRow(ctx, `SELECT c.kind, s.code, c.grant_types, c.scopes FROM clients c JOIN services s ON s.id = c.service_id
+			WHERE c.id = $1`, id).Scan(&c.kind, &c.service, &c.grants, &c.scopes)
+		if err != nil || c.kind != kind || len(c.grants) != 2 || c.grants[0] != "authorization_code" ||
+			c.grants[1] != "refresh_token" || c.service != "svc" || len(c.scopes) != 0 {
 			t.Errorf("client %s after 00007 = %+v, %v", id, c, err)
 		}
 	}

@@ -39,6 +39,23 @@ func (s *Store) DepartmentByCode(ctx context.Context, code string) (storage.Depa
 	return d, wrap("get department by code", err)
 }
 
+// Departments returns every department ordered by code (none: an empty slice).
+func (s *Store) Departments(ctx context.Context) ([]storage.Department, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, code, name_zh, name_pt, name_en FROM departments ORDER BY code`)
+	if err != nil {
+		return nil, wrap("list departments", err)
+	}
+	ds, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (storage.Department, error) {
+		var d storage.Department
+		err := row.Scan(&d.ID, &d.Code, &d.NameZH, &d.NamePT, &d.NameEN)
+		return d, err
+	})
+	if err != nil {
+		return nil, wrap("list departments", err)
+	}
+	return nonNil(ds), nil
+}
+
 const serviceColumns = `id, code, department_id, name_zh, name_pt, name_en, access_policy, min_acr`
 
 func scanService(row pgx.Row) (storage.Service, error) {

@@ -2,7 +2,6 @@ package storage
 
 import (
 	"strings"
-	"unicode/utf8"
 )
 
 // The rule book of identity tools. A tool is the
@@ -78,6 +77,5 @@ func PasskeysUsable(a PasskeyAccount) bool {
 // (CleanText: valid UTF-8, no control characters).
 func PasskeyName(s string) (string, bool) {
 	s = strings.TrimSpace(s)
-	n := utf8.RuneCountInString(s)
-	return s, n >= 1 && n <= MaxPasskeyName && CleanText(s, 4*MaxPasskeyName)
+	return s, s != "" && CleanText(s, MaxPasskeyName)
 }

@@ -1,0 +1,258 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	"golang.org/x/text/width"
+)
+
+// The department API reads what its document says, exactly as it says it,
+// and nothing else. Each case is a request a fuzzer fed from openapi.json
+// got through before; each must be 400 invalid_request naming the member,
+// and must change nothing.
+
+// apiSetup is a provider with the DEMO department's read-write token.
+func apiSetup(t *testing.T, env map[string]string) (*testIDP, string) {
+	t.Helper()
+	idp := startIDP(t, env)
+	m := machineClient(t, idp, "DEMO", "department.read", "department.write")
+	return idp, machineToken(t, idp, m, "")
+}
+
+// apiDemoService is e-service demo as GET /services lists it.
+func apiDemoService(t *testing.T, idp *testIDP, at string) map[string]any {
+	t.Helper()
+	list := idp.api(t, at, http.MethodGet, "/services", nil)
+	list.want(t, "GET /services", http.StatusOK, "")
+	services, _ := list.body["services"].([]any)
+	for _, s := range services {
+		if sv, _ := s.(map[string]any); sv["code"] == "demo" {
+			return sv
+		}
+	}
+	t.Fatalf("no e-service demo in %s", list.raw)
+	return nil
+}
+
+func groupCodes(sv map[string]any) []string {
+	var out []string
+	groups, _ := sv["groups"].([]any)
+	for _, g := range groups {
+		gm, _ := g.(map[string]any)
+		c, _ := gm["code"].(string)
+		out = append(out, c)
+	}
+	return out
+}
+
+func TestDepartmentAPIStrictJSON(t *testing.T) {
+	idp, at := apiSetup(t, nil)
+	before := apiDemoService(t, idp, at)
+	if before["min_acr"] != nil {
+		t.Fatalf("demo starts with min_acr %v", before["min_acr"])
+	}
+	for _, c := range []struct {
+		name, method, path, body, field string
+	}{
+		{"upper-case min_acr", http.MethodPatch, "/services/demo", `{"MIN_ACR":"urn:entity-account:acr:tool"}`, "MIN_ACR"},
+		{"Min_Acr", http.MethodPatch, "/services/demo", `{"Min_Acr":"urn:entity-account:acr:tool"}`, "Min_Acr"},
+		{"min_acr twice, the last a level", http.MethodPatch, "/services/demo", `{"min_acr":null,"min_acr":"urn:entity-account:acr:tool"}`, "min_acr"},
+		{"min_acr a number", http.MethodPatch, "/services/demo", `{"min_acr":2}`, "min_acr"},
+		{"upper-case group members", http.MethodPost, "/services/demo/groups", `{"CODE":"casefold","Name_ZH":"大小寫"}`, "CODE"},
+		{"code twice", http.MethodPost, "/services/demo/groups", `{"code":"first","name_zh":"甲","code":"second"}`, "code"},
+		{"name_zh twice", http.MethodPost, "/services/demo/groups", `{"code":"twice","name_zh":"甲","name_zh":"乙"}`, "name_zh"},
+		{"null name_zh", http.MethodPost, "/services/demo/groups", `{"code":"nullname","name_zh":null}`, "name_zh"},
+		{"null code", http.MethodPost, "/services/demo/groups", `{"code":null,"name_zh":"空"}`, "code"},
+		{"null name_pt", http.MethodPost, "/services/demo/groups", `{"code":"nullpt","name_zh":"空","name_pt":null}`, "name_pt"},
+		{"invalid UTF-8 in name_zh", http.MethodPost, "/services/demo/groups", "{\"code\":\"badutf8\",\"name_zh\":\"稽\xff核\"}", "name_zh"},
+		{"a lone surrogate in name_en", http.MethodPost, "/services/demo/groups", `{"code":"surrogate","name_zh":"甲","name_en":"\ud800"}`, "name_en"},
+		{"null in a rename", http.MethodPatch, "/services/demo/groups/admin", `{"name_pt":null}`, "name_pt"},
+		{"upper-case rename", http.MethodPatch, "/services/demo/groups/admin", `{"NAME_ZH":"改名"}`, "NAME_ZH"},
+		{"rename twice", http.MethodPatch, "/services/demo/groups/admin", `{"name_en":"A","name_en":"B"}`, "name_en"},
+		{"a JSON null body", http.MethodPost, "/services/demo/groups", `null`, ""},
+		{"an array body", http.MethodPost, "/services/demo/groups", `[{"code":"arr","name_zh":"陣"}]`, ""},
+		{"two objects", http.MethodPost, "/services/demo/groups", `{"code":"two","name_zh":"二"} {}`, ""},
+	} {
+		a := idp.api(t, at, c.method, c.path, c.body)
+		a.want(t, c.name, http.StatusBadRequest, "invalid_request")
+		if a.body["field"] != nil && a.body["field"] != c.field || a.body["field"] == nil && c.field != "" {
+			t.Errorf("%s: field %v, want %q (%s)", c.name, a.body["field"], c.field, a.raw)
+		}
+	}
+	after := apiDemoService(t, idp, at)
+	if after["min_acr"] != nil || !slices.Equal(groupCodes(after), groupCodes(before)) || !equalJSON(t, after, before) {
+		t.Errorf("refused requests changed demo:\nbefore %v\nafter  %v", before, after)
+	}
+
+	// What the schema does allow still works: null for min_acr, names in
+	// any script.
+	idp.api(t, at, http.MethodPatch, "/services/demo", `{"min_acr":"urn:entity-account:acr:tool"}`).want(t, "min_acr tool", http.StatusOK, "")
+	if a := idp.api(t, at, http.MethodPatch, "/services/demo", `{"min_acr":null}`); a.status != http.StatusOK || a.body["min_acr"] != nil {
+		t.Errorf("min_acr null = %d %s", a.status, a.raw)
+	}
+	idp.api(t, at, http.MethodPost, "/services/demo/groups", `{"code":"ok","name_zh":"稽核員","name_pt":"Auditor"}`).want(t, "a plain group", http.StatusCreated, "")
+}
+
+func equalJSON(t *testing.T, a, b any) bool {
+	t.Helper()
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	return string(ja) == string(jb)
+}
+
+// Names are limited in characters, as the document says: 67 Chinese
+// characters (201 bytes) and 200 of them are names; 201 are not.
+func TestDepartmentAPINamesInCharacters(t *testing.T) {
+	idp, at := apiSetup(t, nil)
+	for _, c := range []struct {
+		code, name string
+		status     int
+	}{
+		{"c67", strings.Repeat("稽", 67), http.StatusCreated},
+		{"c200", strings.Repeat("稽", 200), http.StatusCreated},
+		{"e200", strings.Repeat("😀", 200), http.StatusCreated},
+		{"c201", strings.Repeat("稽", 201), http.StatusBadRequest},
+	} {
+		a := idp.api(t, at, http.MethodPost, "/services/demo/groups", map[string]string{"code": c.code, "name_zh": c.name, "name_en": c.name})
+		if a.status != c.status {
+			t.Errorf("group %s with a name of %d characters (%d bytes) = %d %s, want %d", c.code, len([]rune(c.name)), len(c.name), a.status, a.raw, c.status)
+		}
+		if c.status == http.StatusCreated {
+			if names, _ := a.body["names"].(map[string]any); names["zh"] != c.name {
+				t.Errorf("group %s stored as %v", c.code, names["zh"])
+			}
+		} else if a.body["field"] != "name_zh" {
+			t.Errorf("group %s: field %v", c.code, a.body["field"])
+		}
+	}
+	idp.api(t, at, http.MethodPatch, "/services/demo/groups/c67", map[string]string{"name_pt": strings.Repeat("ç", 200)}).
+		want(t, "rename to 200 characters (400 bytes)", http.StatusOK, "")
+	idp.api(t, at, http.MethodPatch, "/services/demo/groups/c67", map[string]string{"name_pt": strings.Repeat("ç", 201)}).
+		want(t, "rename to 201 characters", http.StatusBadRequest, "invalid_request")
+}
+
+// An entity number is read in any form a person writes it and answered in
+// its canonical form; what is not one is 400 naming entity_number.
+func TestDepartmentAPIEntityNumberCanonical(t *testing.T) {
+	idp, at := apiSetup(t, nil)
+	en := idp.demo.EntityNumber // canonical, e.g. 02-000021
+	bare := strings.ReplaceAll(en, "-", "")
+	fullWidth := width.Widen.String(en)
+	idp.api(t, at, http.MethodDelete, "/services/demo/entities/"+bare, nil).want(t, "close", http.StatusOK, "")
+	for _, c := range []struct {
+		method, number string
+		status         int
+	}{
+		{http.MethodPut, bare, http.StatusCreated},
+		{http.MethodPut, fullWidth, http.StatusOK},
+		{http.MethodDelete, fullWidth, http.StatusOK},
+		{http.MethodPut, " " + en[:2] + " " + en[3:], http.StatusCreated},
+	} {
+		a := idp.api(t, at, c.method, "/services/demo/entities/"+escapePath(c.number), nil)
+		a.want(t, c.method+" "+c.number, c.status, "")
+		if a.body["entity_number"] != en {
+			t.Errorf("%s %q answered entity_number %v, want %s", c.method, c.number, a.body["entity_number"], en)
+		}
+	}
+	idp.api(t, at, http.MethodGet, "/services/demo/entities/"+escapePath(fullWidth)+"/assignments", nil).want(t, "assignments by a full-width number", http.StatusOK, "")
+	for _, bad := range []string{"0200002", "020000211", "02-00002x", "٠٢-٠٠٠٠٢١", "02_000021", strings.Repeat("0", 70)} {
+		for _, method := range []string{http.MethodPut, http.MethodDelete} {
+			a := idp.api(t, at, method, "/services/demo/entities/"+escapePath(bad), nil)
+			a.want(t, method+" "+bad, http.StatusBadRequest, "invalid_request")
+			if a.body["field"] != "entity_number" {
+				t.Errorf("%s %q: field %v", method, bad, a.body["field"])
+			}
+		}
+		a := idp.api(t, at, http.MethodGet, "/services/demo/entities/"+escapePath(bad)+"/assignments", nil)
+		a.want(t, "assignments of "+bad, http.StatusBadRequest, "invalid_request")
+	}
+}
+
+// escapePath percent-encodes one path segment.
+func escapePath(s string) string { return url.PathEscape(s) }
+
+// noRedirects is a client that shows a redirect rather than following it.
+var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+// rawAPI sends method to the raw path (as typed: encoded slashes and dot
+// segments kept) under the issuer, with token, and does not follow redirects.
+func rawAPI(t *testing.T, idp *testIDP, token, method, rawPath string) apiAnswer {
+	t.Helper()
+	req, err := http.NewRequest(method, idp.issuer+rawPath, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := noRedirects.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	a := apiAnswer{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
+	_ = json.Unmarshal(raw, &a.body)
+	return a
+}
+
+// A path is never cleaned or redirected: DELETE of a group named
+// ..%2F..%2Fentities%2F<number> used to be a 301 to closing the e-service
+// to the entity, which a client following redirects then did. Encoded
+// slashes, dot segments and empty segments are 400 in JSON, under an issuer
+// with a path too; the site's pages keep their cleaning redirects.
+func TestDepartmentAPIPathsAreNeverCleaned(t *testing.T) {
+	for _, issuerPath := range []string{"", "/oidc"} {
+		t.Run("issuer path "+issuerPath, func(t *testing.T) {
+			idp, at := apiSetup(t, map[string]string{"ISSUER_PATH": issuerPath})
+			en := idp.demo.EntityNumber
+			api := "/api/v1"
+			for _, p := range []string{
+				api + "/services/demo/groups/..%2F..%2Fentities%2F" + en,
+				api + "/services/demo/groups/..%2f..%2fentities%2f" + en,
+				api + "/services/demo/groups/admin/../../entities/" + en,
+				api + "/services/demo/groups/%2E%2E/%2e%2e/entities/" + en,
+				api + "/services/demo/./entities/" + en,
+				api + "/services/demo/entities%2F" + en,
+				api + "/services/demo//entities/" + en,
+				api + "/services/demo/entities/" + en + "/",
+				api + "/services/demo/groups/%00",
+				"/x/.." + api + "/services/demo/entities/" + en,
+				api + "/../" + strings.TrimPrefix(api, "/") + "/services/demo/entities/" + en,
+			} {
+				for _, method := range []string{http.MethodDelete, http.MethodGet, http.MethodPut} {
+					a := rawAPI(t, idp, at, method, p)
+					if a.status != http.StatusBadRequest || a.body["error"] != "invalid_request" || a.header.Get("Location") != "" ||
+						!strings.HasPrefix(a.header.Get("Content-Type"), "application/json") {
+						t.Errorf("%s %s = %d Location %q %s, want 400 invalid_request in JSON", method, p, a.status, a.header.Get("Location"), a.raw)
+					}
+				}
+			}
+			// Nothing was closed, deleted or opened anew.
+			sv := apiDemoService(t, idp, at)
+			if !slices.Contains(groupCodes(sv), "admin") {
+				t.Errorf("group admin gone: %v", groupCodes(sv))
+			}
+			if a := idp.api(t, at, http.MethodGet, "/services/demo/entities/"+en+"/assignments", nil); a.status != http.StatusOK || !strings.Contains(a.raw, `"euid"`) {
+				t.Errorf("demo no longer open to %s: %d %s", en, a.status, a.raw)
+			}
+			// The API's answers carry the site's security headers.
+			if a := idp.api(t, at, http.MethodGet, "/services", nil); a.header.Get("X-Content-Type-Options") != "nosniff" {
+				t.Errorf("API answer without security headers: %v", a.header)
+			}
+			// The rest of the site is cleaned as before (a redirect to the clean path).
+			if a := rawAPI(t, idp, "", http.MethodGet, "/login/../healthz"); a.status != http.StatusMovedPermanently {
+				t.Errorf("GET /login/../healthz = %d, want the site's 301", a.status)
+			}
+			if a := rawAPI(t, idp, "", http.MethodGet, "/.well-known/openid-configuration"); a.status != http.StatusOK {
+				t.Errorf("discovery = %d", a.status)
+			}
+		})
+	}
+}

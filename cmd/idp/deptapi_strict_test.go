@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -256,3 +257,269 @@ func TestDepartmentAPIPathsAreNeverCleaned(t *testing.T) {
 		})
 	}
 }
+
+// apiDocument is the OpenAPI document as the provider serves it.
+type apiDocument struct {
+	Servers    []struct{ URL string }
+	Paths      map[string]map[string]json.RawMessage
+	Components struct {
+		SecuritySchemes struct {
+			Bearer struct {
+				Flows struct {
+					ClientCredentials struct {
+						TokenURL string `json:"tokenUrl"`
+					} `json:"clientCredentials"`
+				}
+			}
+		} `json:"securitySchemes"`
+	}
+}
+
+type apiOperation struct {
+	OperationID string `json:"operationId"`
+	RequestBody *struct {
+		Content map[string]json.RawMessage
+	} `json:"requestBody"`
+	Parameters []struct{ Name, In string }
+	Security   *[]map[string][]string
+	Responses  map[string]json.RawMessage
+}
+
+func servedDocument(t *testing.T, idp *testIDP) apiDocument {
+	t.Helper()
+	a := rawAPI(t, idp, "", http.MethodGet, "/api/v1/openapi.json")
+	var doc apiDocument
+	if a.status != http.StatusOK || json.Unmarshal([]byte(a.raw), &doc) != nil {
+		t.Fatalf("openapi.json = %d %.200s", a.status, a.raw)
+	}
+	return doc
+}
+
+// The served document names this provider: its server URL is the issuer's
+// API, and its token URL is the token endpoint discovery names, absolute
+// (relative, it would resolve against {issuer}/api/v1); under an issuer
+// with a path too.
+func TestDepartmentAPIDocumentNamesTheIssuer(t *testing.T) {
+	for _, issuerPath := range []string{"", "/oidc"} {
+		idp := startIDP(t, map[string]string{"ISSUER_PATH": issuerPath})
+		doc := servedDocument(t, idp)
+		resp, err := http.Get(idp.issuer + "/.well-known/openid-configuration")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var disc struct {
+			TokenEndpoint string `json:"token_endpoint"`
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&disc)
+		resp.Body.Close()
+		tokenURL := doc.Components.SecuritySchemes.Bearer.Flows.ClientCredentials.TokenURL
+		if disc.TokenEndpoint == "" || tokenURL != disc.TokenEndpoint {
+			t.Errorf("issuer %s: the document's tokenUrl %q, discovery's token_endpoint %q", idp.issuer, tokenURL, disc.TokenEndpoint)
+		}
+		if len(doc.Servers) != 1 || doc.Servers[0].URL != idp.issuer+"/api/v1" {
+			t.Errorf("issuer %s: servers %+v", idp.issuer, doc.Servers)
+		}
+	}
+}
+
+// Every operation of the document answers only what the document lists for
+// it, and every 4xx (and 2xx) it lists is one it does answer: each
+// operation is driven through its happy path and every refusal its
+// parameters, body and security allow. 500 and 503 (a fault, a store down)
+// are documented but not provoked here. A method a path does not take is
+// 405 with Allow naming exactly the documented methods (and HEAD beside
+// GET); HEAD answers as GET without a body.
+func TestDepartmentAPIAnswersAsDocumented(t *testing.T) {
+	idp := startIDP(t, nil)
+	m := machineClient(t, idp, "DEMO", "department.read", "department.write")
+	rw := machineToken(t, idp, m, "")
+	readOnly := machineToken(t, idp, m, "department.read")
+	writeOnly := machineToken(t, idp, m, "department.write")
+	en := idp.demo.EntityNumber
+	doc := servedDocument(t, idp)
+
+	groupSeq := 0
+	newGroup := func() string {
+		groupSeq++
+		code := "probe" + strings.Repeat("x", groupSeq)
+		idp.api(t, rw, http.MethodPost, "/services/demo/groups", map[string]string{"code": code, "name_zh": "探"}).want(t, "probe group", http.StatusCreated, "")
+		return code
+	}
+	goodBody := func(op string) string {
+		switch op {
+		case "updateService":
+			return `{"min_acr":null}`
+		case "createGroup":
+			groupSeq++
+			return `{"code":"new` + strings.Repeat("y", groupSeq) + `","name_zh":"新"}`
+		case "renameGroup":
+			return `{"name_en":"Renamed"}`
+		}
+		return ""
+	}
+	send := func(method, path, token, contentType, body string) apiAnswer {
+		t.Helper()
+		var rd io.Reader
+		if body != "" {
+			rd = strings.NewReader(body)
+		}
+		req, err := http.NewRequest(method, idp.issuer+"/api/v1"+path, rd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if contentType != "" {
+			req.Header.Set("Content-Type", contentType)
+		}
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := noRedirects.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		return apiAnswer{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
+	}
+
+	allMethods := []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions}
+	operations := 0
+	for tpl, item := range doc.Paths {
+		var documentedMethods []string
+		for method, raw := range item {
+			if method == "parameters" {
+				continue
+			}
+			method = strings.ToUpper(method)
+			documentedMethods = append(documentedMethods, method)
+			var op apiOperation
+			if err := json.Unmarshal(raw, &op); err != nil {
+				t.Fatal(err)
+			}
+			operations++
+			write := method != http.MethodGet
+			observed := map[string]string{} // status → the request that got it
+			// fill makes the path, with values for its parameters (override
+			// replaces one).
+			fill := func(override map[string]string) string {
+				p := tpl
+				group := ""
+				if strings.Contains(p, "{group}") {
+					group = newGroup()
+				}
+				for name, v := range map[string]string{"code": "demo", "group": group, "entity_number": en} {
+					if o, ok := override[name]; ok {
+						v = o
+					}
+					p = strings.ReplaceAll(p, "{"+name+"}", v)
+				}
+				return p
+			}
+			try := func(what, method, path, token, contentType, body string) apiAnswer {
+				a := send(method, path, token, contentType, body)
+				if method != http.MethodHead && !strings.HasPrefix(a.header.Get("Content-Type"), "application/json") && a.status != http.StatusNoContent {
+					t.Errorf("%s %s (%s): Content-Type %q", method, path, what, a.header.Get("Content-Type"))
+				}
+				if _, seen := observed[itoa(a.status)]; !seen {
+					observed[itoa(a.status)] = what + ": " + method + " " + path
+				}
+				return a
+			}
+			ct, body := "", goodBody(op.OperationID)
+			if op.RequestBody != nil {
+				ct = "application/json"
+			}
+			secured := op.Security == nil || len(*op.Security) > 0
+			token := rw
+			if !secured {
+				token = ""
+			}
+			// The happy path (twice for open: opened now, already open),
+			// with demo open to the entity whatever ran before.
+			send(http.MethodPut, "/services/demo/entities/"+en, rw, "", "")
+			if op.OperationID == "openService" {
+				send(http.MethodDelete, fill(nil), rw, "", "")
+				try("open a closed e-service", method, fill(nil), token, ct, body)
+			}
+			try("happy path", method, fill(nil), token, ct, goodBody(op.OperationID))
+			if secured {
+				try("no token", method, fill(nil), "", ct, goodBody(op.OperationID))
+				narrow := readOnly
+				if !write {
+					narrow = writeOnly
+				}
+				try("a token without the scope", method, fill(nil), narrow, ct, goodBody(op.OperationID))
+			}
+			for _, prm := range op.Parameters {
+				if prm.Name == "limit" {
+					try("a bad limit", method, fill(nil)+"?limit=abc", token, ct, body)
+				}
+			}
+			if strings.Contains(tpl, "{code}") {
+				try("an unknown e-service", method, fill(map[string]string{"code": "nope"}), token, ct, goodBody(op.OperationID))
+				try("an encoded / in the code", method, fill(map[string]string{"code": "demo%2Fx"}), token, ct, goodBody(op.OperationID))
+			}
+			if strings.Contains(tpl, "{group}") {
+				try("an unknown group", method, fill(map[string]string{"group": "nope"}), token, ct, goodBody(op.OperationID))
+				try("a .. group", method, fill(map[string]string{"group": "%2E%2E"}), token, ct, goodBody(op.OperationID))
+			}
+			if strings.Contains(tpl, "{entity_number}") {
+				try("an unknown entity", method, fill(map[string]string{"entity_number": "99-999999"}), token, ct, body)
+				try("not an entity number", method, fill(map[string]string{"entity_number": "nope"}), token, ct, body)
+			}
+			if op.RequestBody != nil {
+				try("not JSON", method, fill(nil), token, ct, `{"`)
+				try("a form", method, fill(nil), token, "application/x-www-form-urlencoded", "a=b")
+				try("a body over 64 KiB", method, fill(nil), token, ct, strings.Repeat(" ", 70<<10)+"{}")
+				if op.OperationID == "createGroup" {
+					try("a taken code", method, fill(nil), token, ct, `{"code":"admin","name_zh":"重"}`)
+				}
+			}
+			if method == http.MethodGet {
+				get, head := send(http.MethodGet, fill(nil), token, "", ""), send(http.MethodHead, fill(nil), token, "", "")
+				if head.status != get.status || head.raw != "" || head.header.Get("Content-Type") != get.header.Get("Content-Type") {
+					t.Errorf("HEAD %s = %d %q %q; GET = %d %q", tpl, head.status, head.header.Get("Content-Type"), head.raw, get.status, get.header.Get("Content-Type"))
+				}
+			}
+			var undocumented, unseen []string
+			for status, what := range observed {
+				if op.Responses[status] == nil {
+					undocumented = append(undocumented, status+" ("+what+")")
+				}
+			}
+			for status := range op.Responses {
+				if _, seen := observed[status]; !seen && status != "500" && status != "503" {
+					unseen = append(unseen, status)
+				}
+			}
+			slices.Sort(undocumented)
+			slices.Sort(unseen)
+			if len(undocumented) > 0 || len(unseen) > 0 {
+				t.Errorf("%s (%s %s): answers not in the document: %v; documented but never answered: %v", op.OperationID, method, tpl, undocumented, unseen)
+			}
+		}
+		// The other methods: 405 with Allow naming exactly the documented ones.
+		allowed := slices.Clone(documentedMethods)
+		if slices.Contains(allowed, http.MethodGet) && !slices.Contains(allowed, http.MethodHead) {
+			allowed = append(allowed, http.MethodHead)
+		}
+		slices.Sort(allowed)
+		path := strings.NewReplacer("{code}", "demo", "{group}", "admin", "{entity_number}", en).Replace(tpl)
+		for _, method := range allMethods {
+			if slices.Contains(allowed, method) {
+				continue
+			}
+			a := send(method, path, rw, "", "")
+			got := strings.Split(a.header.Get("Allow"), ", ")
+			slices.Sort(got)
+			if a.status != http.StatusMethodNotAllowed || !slices.Equal(got, allowed) {
+				t.Errorf("%s %s = %d Allow %q, want 405 Allow %v", method, tpl, a.status, a.header.Get("Allow"), allowed)
+			}
+		}
+	}
+	if operations < 10 {
+		t.Fatalf("only %d operations in the document", operations)
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

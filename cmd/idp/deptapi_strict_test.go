@@ -523,3 +523,30 @@ func TestDepartmentAPIAnswersAsDocumented(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// The operator's commands read an entity number as the API does and print
+// it canonical.
+func TestOperatorServiceCommandsCanonicalEntityNumber(t *testing.T) {
+	idp := startIDP(t, nil)
+	idp.runsCommands(t)
+	en := idp.demo.EntityNumber
+	for _, c := range []struct {
+		run    func([]string) error
+		number string
+	}{
+		{serviceClose, width.Widen.String(en)},
+		{serviceEnroll, strings.ReplaceAll(en, "-", "")},
+		{serviceAssignments, " " + en[:2] + " " + en[3:]},
+	} {
+		out, err := captureStdout(t, func() error { return c.run([]string{"--service", "demo", "--entity", c.number, "--json"}) })
+		var got struct {
+			EntityNumber string `json:"entity_number"`
+		}
+		if err != nil || json.Unmarshal([]byte(out), &got) != nil || got.EntityNumber != en {
+			t.Errorf("--entity %q: %q, %v; want entity_number %s", c.number, out, err, en)
+		}
+	}
+	if err := serviceEnroll([]string{"--service", "demo", "--entity", "02-00002x"}); err == nil || !strings.Contains(err.Error(), "not an entity number") {
+		t.Errorf("enroll to a bad number: %v", err)
+	}
+}

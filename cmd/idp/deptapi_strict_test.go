@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -548,5 +550,33 @@ func TestOperatorServiceCommandsCanonicalEntityNumber(t *testing.T) {
 	}
 	if err := serviceEnroll([]string{"--service", "demo", "--entity", "02-00002x"}); err == nil || !strings.Contains(err.Error(), "not an entity number") {
 		t.Errorf("enroll to a bad number: %v", err)
+	}
+}
+
+// The portal's staff form limits names in characters, as its maxlength
+// says: a Chinese name of 100 characters (300 bytes) registers a login,
+// one of 101 does not.
+func TestPortalStaffNamesInCharacters(t *testing.T) {
+	w := startActivationIDP(t, nil)
+	admin := w.login("admin01")
+	b := w.browser()
+	b.accountSignedIn(w.demo.EntityNumber, admin.Username, admin.Password)
+	form := b.accountPage("/account/staff/new")
+	for _, field := range []string{"name_zh", "name_foreign", "id_doc_issue_place"} {
+		if !regexp.MustCompile(`<input id="` + field + `"[^>]* maxlength="100"`).MatchString(form.Body) {
+			t.Errorf("%s has no maxlength=100: %s", field, submatch(regexp.MustCompile(`(<input id="`+field+`"[^>]*>)`), form.Body))
+		}
+	}
+	long := registration(strings.Repeat("黃", 101), "1357913(5)", "6677 0551")
+	long.Set("id_doc_issue_place", strings.Repeat("澳", 100))
+	if p := b.staffPOST("/account/staff/new", long); p.StatusCode != http.StatusBadRequest {
+		t.Fatalf("a name of 101 characters = %d", p.StatusCode)
+	}
+	long.Set("name_zh", strings.Repeat("黃", 100))
+	p := b.staffPOST("/account/staff/new", long)
+	euid := createdEUID(t, p)
+	sl, err := w.app.pg.StaffLoginByEUID(context.Background(), euid)
+	if err != nil || sl.NameZH != strings.Repeat("黃", 100) {
+		t.Errorf("registered %q, %v", sl.NameZH, err)
 	}
 }

@@ -28,6 +28,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -136,16 +137,6 @@ func New(cfg Config, verify Verifier, dep *manage.Departments) *API {
 // Router is the API's router (its routes' paths start with Prefix).
 func (a *API) Router() *mux.Router { return a.router }
 
-// ServeHTTP answers a request whose path starts with Prefix: a path that
-// is not plainly a resource's (checkPath) is refused before routing.
-func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if err := checkPath(r.URL); err != nil {
-		writeError(w, r, err)
-		return
-	}
-	a.router.ServeHTTP(w, r)
-}
-
 // Front returns the handler of a node's every request: those for the API
 // under the issuer's path base (base+Prefix) go to the API with our
 // security headers, the others to site. The API is kept apart from the
@@ -153,21 +144,24 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // path (gorilla/mux's default, which the pages keep): for the API that
 // would turn DELETE …/groups/..%2F..%2Fentities/02-000021 into a redirect
 // to another resource, which a client following redirects would delete.
-// A path that only cleaning would bring under the API is the API's too, so
-// that it is refused rather than redirected into it.
+// Instead a path that is not plainly a resource's (checkPath) is refused
+// before routing; and a path that only cleaning would bring under the API
+// is the API's too, so that it is refused rather than redirected into it.
 func (a *API) Front(base string, site http.Handler) http.Handler {
 	root := base + Prefix
-	var api http.Handler = a
+	var routed http.Handler = a.router
 	if base != "" {
-		api = http.StripPrefix(base, api)
+		routed = http.StripPrefix(base, routed)
 	}
-	api = kit.SecurityHeaders(api)
+	api := kit.SecurityHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := checkPath(r.URL); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		routed.ServeHTTP(w, r) // a checked path under root starts with base
+	}))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if under(r.URL.Path, root) || under(path.Clean(r.URL.Path), root) {
-			if err := checkPath(r.URL); err != nil {
-				kit.SecurityHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { writeError(w, r, err) })).ServeHTTP(w, r)
-				return
-			}
 			api.ServeHTTP(w, r)
 			return
 		}
@@ -432,11 +426,11 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	case '{':
 		err = strictjson.UnmarshalDecode(dec, v, strictOptions)
 		if err == nil {
-			if _, next := dec.ReadToken(); next != io.EOF {
-				err = errMoreThanOne
-				if next != nil && !errors.Is(next, errMoreThanOne) {
-					err = next
-				}
+			switch _, next := dec.ReadToken(); {
+			case next == nil:
+				err = errMoreThanOne // a second value after the object
+			case next != io.EOF:
+				err = next // bytes that are no JSON, or too many
 			}
 		}
 	case 0:
@@ -478,7 +472,7 @@ func decodeError(err error) error {
 		case errors.Is(err, errNull):
 			return badRequest(field, "%s: null is not accepted here; give a string, or leave the member out.", field)
 		case semantic.GoType != nil:
-			return badRequest(field, "%s: expected a JSON %s.", field, jsonKindOf(semantic.GoType.Kind().String()))
+			return badRequest(field, "%s: expected a JSON %s.", field, jsonKindOf(semantic.GoType.Kind()))
 		}
 		return badRequest(field, "%s: not an accepted value.", field)
 	case errors.As(err, &syntactic):
@@ -506,15 +500,15 @@ func orBody(field string) string {
 }
 
 // jsonKindOf names the JSON type a Go kind is read from.
-func jsonKindOf(goKind string) string {
-	switch goKind {
-	case "string":
+func jsonKindOf(k reflect.Kind) string {
+	switch k {
+	case reflect.String:
 		return "string"
-	case "bool":
+	case reflect.Bool:
 		return "boolean"
-	case "slice", "array":
+	case reflect.Slice, reflect.Array:
 		return "array"
-	case "struct", "map":
+	case reflect.Struct, reflect.Map:
 		return "object"
 	}
 	return "number"

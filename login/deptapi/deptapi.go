@@ -388,6 +388,12 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// Requests are read with github.com/go-json-experiment/json, the upstream
+// of encoding/json/v2 (which Go 1.26 builds only with GOEXPERIMENT=jsonv2,
+// not something a build of ours may depend on); encoding/json (v1) folds
+// member names' case, keeps the last of duplicate names and turns invalid
+// UTF-8 into U+FFFD, which is why it only writes the answers here.
+//
 // strictOptions read a request body as its schema says, and no other way:
 // member names match exactly (no case folding), unknown members are refused,
 // and null is refused for every string (nullable members, like min_acr,

@@ -15,10 +15,15 @@ import (
 // store accepts (NUL, invalid UTF-8) are a wrong value, never a store error.
 
 // CleanText reports whether s is valid UTF-8 without control characters
-// (C0, DEL, C1) and at most max bytes long. Such a value can be stored,
-// logged and compared; anything else is refused as a bad request.
+// (C0, DEL, C1) and at most max characters (runes) long: a limit a person
+// reads ("200 characters") is counted as they count, so that 67 Chinese
+// characters, 201 bytes, are not refused under a limit of 200. Such a value
+// can be stored, logged and compared; anything else is refused as a bad
+// request. A character takes at most 4 bytes in UTF-8, so a value over
+// 4*max bytes is refused before it is read at all: the work stays bounded
+// by max whatever length is sent.
 func CleanText(s string, max int) bool {
-	if len(s) > max || !utf8.ValidString(s) {
+	if len(s) > utf8.UTFMax*max || !utf8.ValidString(s) || utf8.RuneCountInString(s) > max {
 		return false
 	}
 	return !strings.ContainsFunc(s, unicode.IsControl)
@@ -26,10 +31,14 @@ func CleanText(s string, max int) bool {
 
 // NormalizeEntityNumber returns the canonical form of an entity number
 // ("02-000021"): full-width digits and punctuation become ASCII, spaces and
-// separators are dropped, and the eight digits are written as two, a hyphen
-// and six. ok is false when s cannot be an entity number at all.
+// separators ('-', ' ', '/', '.') are dropped, and the eight digits are
+// written as two, a hyphen and six. ok is false when s cannot be an entity
+// number at all (more than MaxEntityNumberInput characters, other
+// characters, not eight digits). It is the one reader of entity numbers:
+// every form, command and API takes them through it, and the department
+// API's document states its rule as a pattern (tested to agree).
 func NormalizeEntityNumber(s string) (canonical string, ok bool) {
-	if !CleanText(s, 64) {
+	if !CleanText(s, MaxEntityNumberInput) {
 		return "", false
 	}
 	var digits []byte
@@ -47,6 +56,9 @@ func NormalizeEntityNumber(s string) (canonical string, ok bool) {
 	}
 	return string(digits[:2]) + "-" + string(digits[2:]), true
 }
+
+// MaxEntityNumberInput is the longest entity number read, in characters.
+const MaxEntityNumberInput = 64
 
 // NormalizeUsername returns the lookup form of a typed username (trimmed,
 // lower case), and whether it obeys the username rule at all; one that

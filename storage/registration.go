@@ -91,6 +91,14 @@ func NormalizeIDDocNumberFor(docType, number string) (string, bool) {
 	return "", false
 }
 
+// MaxNameLength is the longest name, and place of issue, of a staff login's
+// registration, in characters (the forms' maxlength says the same).
+const MaxNameLength = 100
+
+// MaxEmailLength is the longest e-mail address (RFC 5321: 254 octets, all
+// ASCII in the addresses accepted, so characters too).
+const MaxEmailLength = 254
+
 // fieldError is an invalid form field.
 func fieldError(field, key, message string) *Error {
 	return &Error{Code: EInvalid, Field: field, Key: key, Message: message, Err: ErrInvalid}
@@ -111,7 +119,7 @@ func (r StaffRegistration) Validate(now time.Time) (StaffLogin, error) {
 	switch {
 	case sl.NameZH == "" && sl.NameForeign == "":
 		bad("name_zh", "reg_error_name", "A Chinese or a Portuguese/foreign name is required.")
-	case !CleanText(sl.NameZH, 100) || !CleanText(sl.NameForeign, 100):
+	case !CleanText(sl.NameZH, MaxNameLength) || !CleanText(sl.NameForeign, MaxNameLength):
 		bad("name_zh", "reg_error_name", "A name is at most 100 characters, without control characters.")
 	}
 	if !contains(IDDocTypes, sl.IDDocType) {
@@ -123,7 +131,7 @@ func (r StaffRegistration) Validate(now time.Time) (StaffLogin, error) {
 	} else {
 		sl.IDDocNumber = n
 	}
-	if !CleanText(sl.IDDocIssuePlace, 100) {
+	if !CleanText(sl.IDDocIssuePlace, MaxNameLength) {
 		bad("id_doc_issue_place", "reg_error_issue_place", "The place of issue is at most 100 characters.")
 	}
 	if d, ok := ParseBirthDate(r.BirthDate); !ok {
@@ -141,7 +149,7 @@ func (r StaffRegistration) Validate(now time.Time) (StaffLogin, error) {
 		}
 	}
 	if sl.Email != "" {
-		if a, err := mail.ParseAddress(sl.Email); err != nil || a.Address != sl.Email || len(sl.Email) > 254 || !CleanText(sl.Email, 254) {
+		if a, err := mail.ParseAddress(sl.Email); err != nil || a.Address != sl.Email || len(sl.Email) > MaxEmailLength || !CleanText(sl.Email, MaxEmailLength) {
 			bad("email", "reg_error_email", "The e-mail address is not valid.")
 		}
 	}

@@ -107,6 +107,12 @@ func serviceEnroll(args []string) error {
 	if err := parseFlags(fs, args, "service", "entity"); err != nil {
 		return err
 	}
+	// Read as typed, printed canonical: the same rule as the API's.
+	number, err := manage.CanonicalEntityNumber(*entity)
+	if err != nil {
+		return commandError("service enroll", err)
+	}
+	*entity = number
 	return withDepartments(func(ctx context.Context, d *manage.Departments) error {
 		changed, err := d.OpenService(ctx, operator(), *service, *entity)
 		if err != nil {
@@ -131,6 +137,12 @@ func serviceClose(args []string) error {
 	if err := parseFlags(fs, args, "service", "entity"); err != nil {
 		return err
 	}
+	// Read as typed, printed canonical: the same rule as the API's.
+	number, err := manage.CanonicalEntityNumber(*entity)
+	if err != nil {
+		return commandError("service close", err)
+	}
+	*entity = number
 	return withDepartments(func(ctx context.Context, d *manage.Departments) error {
 		changed, err := d.CloseService(ctx, operator(), *service, *entity)
 		if err != nil {
@@ -155,6 +167,12 @@ func serviceAssignments(args []string) error {
 	if err := parseFlags(fs, args, "service", "entity"); err != nil {
 		return err
 	}
+	// Read as typed, printed canonical: the same rule as the API's.
+	number, err := manage.CanonicalEntityNumber(*entity)
+	if err != nil {
+		return commandError("service assignments", err)
+	}
+	*entity = number
 	return withDepartments(func(ctx context.Context, d *manage.Departments) error {
 		list, err := d.Assignments(ctx, operator(), *service, *entity)
 		if err != nil {

@@ -34,10 +34,13 @@ func serveMetrics(addr string, backlog func(context.Context) (int64, error)) (ne
 
 // instrument gives the node's handler its request ids and latency metrics:
 // outermost, so that the provider's endpoints get them as much as our pages.
-// r must be the router whose catch-all route (base+"/") hands requests to
-// the provider.
-func instrument(r *mux.Router, provider *zop.Provider, base string, trustProxy bool, hops func(http.Handler) http.Handler) http.Handler {
-	r.Use(telemetry.RouteFromMux(base + "/"))
+// h is the node's handler and routers the routers in it whose routes name
+// the requests (the site's, whose catch-all route base+"/" hands requests
+// to the provider, and the department API's).
+func instrument(h http.Handler, routers []*mux.Router, provider *zop.Provider, base string, trustProxy bool, hops func(http.Handler) http.Handler) http.Handler {
+	for _, r := range routers {
+		r.Use(telemetry.RouteFromMux(base + "/"))
+	}
 	var endpoints []string
 	for _, p := range []string{
 		oidc.DiscoveryEndpoint,
@@ -52,5 +55,5 @@ func instrument(r *mux.Router, provider *zop.Provider, base string, trustProxy b
 	} {
 		endpoints = append(endpoints, base+p)
 	}
-	return telemetry.RequestID(trustProxy)(telemetry.HTTPMetrics(hops(r), endpoints))
+	return telemetry.RequestID(trustProxy)(telemetry.HTTPMetrics(hops(h), endpoints))
 }

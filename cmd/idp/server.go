@@ -17,6 +17,7 @@ import (
 	"github.com/entity-account/idp/config"
 	"github.com/entity-account/idp/login"
 	"github.com/entity-account/idp/login/activation"
+	"github.com/entity-account/idp/login/deptapi"
 	"github.com/entity-account/idp/login/edge"
 	"github.com/entity-account/idp/login/manage"
 	"github.com/entity-account/idp/login/notify"
@@ -162,8 +163,11 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 		sub = r.PathPrefix(base).Subrouter()
 	}
 	pages.Mount(sub)
-	// The department API, before the provider's catch-all below.
-	departmentAPI(st, pg, sessions, cfg.TrustProxyHeaders).Mount(sub, base)
+	// The department API, in front of the site's router (Front says why).
+	api := departmentAPI(deptapi.Config{
+		Issuer: cfg.Issuer, TokenURL: cfg.Issuer + provider.TokenEndpoint().Relative(),
+		TrustProxyHeaders: cfg.TrustProxyHeaders,
+	}, st, pg, sessions)
 	st.SetLogoutConfirmation(pages.LogoutConfirmationURL)
 	guarded := idpop.GuardPathsOf(provider)
 	// Outermost the token-grant metrics (so the edge's refusals count too),
@@ -197,7 +201,7 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 		})
 	}
 	return &app{cfg: cfg, pg: pg, redis: rs, rdb: rdb, keys: keys, hasher: hasher, provider: provider, st: st,
-		handler:    instrument(r, provider, base, cfg.TrustProxyHeaders, ownHops(cfg.Issuer, base, provider).Follow),
+		handler:    instrument(api.Front(base, r), []*mux.Router{r, api.Router()}, provider, base, cfg.TrustProxyHeaders, ownHops(cfg.Issuer, base, provider).Follow),
 		activation: acts, outbox: outbox, manage: admin, tools: toolsSvc}, nil
 }
 

@@ -6,7 +6,14 @@
 // JSON error writer (writeError); the rule book is the use cases' business,
 // and an e-service of another department is not found. The OpenAPI 3.1
 // document (openapi.json) describes every route and is served at
-// /api/v1/openapi.json.
+// /api/v1/openapi.json, with the issuer's own URLs in it.
+//
+// The API accepts only what its document says: a body is read by a strict
+// JSON decoder (member names matched exactly, duplicate names, invalid
+// UTF-8, unknown members and null where the schema has none refused, the
+// member at fault named); a path is never cleaned or redirected (an encoded
+// '/', a '.' or '..' segment or an empty one is a 400); an entity number is
+// answered in its canonical form; every 405 names the allowed methods.
 package deptapi
 
 import (
@@ -19,10 +26,15 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/url"
+	"path"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
 
+	strictjson "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/gorilla/mux"
 
 	"github.com/entity-account/idp/login/kit"
@@ -46,8 +58,22 @@ const MaxBody = 64 << 10
 //go:embed openapi.json
 var openAPI []byte
 
-// OpenAPI is the API's OpenAPI 3.1 document.
+// OpenAPI is the API's OpenAPI 3.1 document as written, with an example
+// issuer; the API serves it with its own (Config).
 func OpenAPI() []byte { return openAPI }
+
+// Config is what the API tells of the provider it belongs to.
+type Config struct {
+	// Issuer (IDP_ISSUER) makes the served document's server URL.
+	Issuer string
+	// TokenURL is the absolute URL of the token endpoint, the served
+	// document's client-credentials tokenUrl: a relative one would be
+	// resolved against the server URL ({issuer}/api/v1), not the issuer.
+	TokenURL string
+	// TrustProxyHeaders takes the client's address from a trusted proxy's
+	// X-Forwarded-For, for the audit trail.
+	TrustProxyHeaders bool
+}
 
 // Verifier verifies a machine client's bearer token (op.Storage).
 type Verifier interface {
@@ -60,22 +86,28 @@ type API struct {
 	dep    *manage.Departments
 	kit    *kit.Kit // the client's address (a trusted proxy's X-Forwarded-For)
 	router *mux.Router
+	doc    []byte // the served OpenAPI document
 }
 
 // New returns the API over the token verifier and the department use cases.
-func New(verify Verifier, dep *manage.Departments, trustProxyHeaders bool) *API {
-	a := &API{verify: verify, dep: dep, kit: &kit.Kit{Config: kit.Config{TrustProxyHeaders: trustProxyHeaders}}}
-	r := mux.NewRouter()
+func New(cfg Config, verify Verifier, dep *manage.Departments) *API {
+	doc, err := servedDocument(cfg)
+	if err != nil {
+		panic(err) // the embedded document is tested to be an OpenAPI document
+	}
+	a := &API{verify: verify, dep: dep, kit: &kit.Kit{Config: kit.Config{TrustProxyHeaders: cfg.TrustProxyHeaders}}, doc: doc}
+	// Paths reach the router checked (ServeHTTP): cleaning them would only
+	// answer a 301 to another route, which a client following redirects
+	// repeats with the same method.
+	r := mux.NewRouter().SkipClean(true)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, &storage.Error{Code: storage.ENotFound, Message: "No such resource in the department API.", Err: storage.ErrNotFound})
 	})
-	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeJSONError(w, http.StatusMethodNotAllowed, apiError{Error: "method_not_allowed", Message: "This method is not allowed on this resource."})
-	})
+	r.MethodNotAllowedHandler = http.HandlerFunc(a.methodNotAllowed)
 	r.HandleFunc(Prefix+"/openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
-		_, _ = w.Write(openAPI)
+		_, _ = w.Write(a.doc)
 	}).Methods(http.MethodGet, http.MethodHead)
 	for _, rt := range []struct {
 		method, path, scope string
@@ -91,7 +123,12 @@ func New(verify Verifier, dep *manage.Departments, trustProxyHeaders bool) *API 
 		{http.MethodGet, "/services/{code}/entities/{entity_number}/assignments", ScopeRead, a.assignments},
 		{http.MethodGet, "/changes", ScopeRead, a.changes},
 	} {
-		r.Handle(Prefix+rt.path, a.authenticated(rt.scope, rt.h)).Methods(rt.method)
+		methods := []string{rt.method}
+		if rt.method == http.MethodGet {
+			// HEAD answers as GET does, without the body (net/http drops it).
+			methods = append(methods, http.MethodHead)
+		}
+		r.Handle(Prefix+rt.path, a.authenticated(rt.scope, rt.h)).Methods(methods...)
 	}
 	a.router = r
 	return a
@@ -100,14 +137,125 @@ func New(verify Verifier, dep *manage.Departments, trustProxyHeaders bool) *API 
 // Router is the API's router (its routes' paths start with Prefix).
 func (a *API) Router() *mux.Router { return a.router }
 
-// Mount puts the API at base+Prefix on r (a router of the issuer's path
-// base), before the provider's catch-all.
-func (a *API) Mount(r *mux.Router, base string) {
-	h := http.Handler(a.router)
+// Front returns the handler of a node's every request: those for the API
+// under the issuer's path base (base+Prefix) go to the API with our
+// security headers, the others to site. The API is kept apart from the
+// site's router because that one cleans paths with a 301 to the cleaned
+// path (gorilla/mux's default, which the pages keep): for the API that
+// would turn DELETE …/groups/..%2F..%2Fentities/02-000021 into a redirect
+// to another resource, which a client following redirects would delete.
+// Instead a path that is not plainly a resource's (checkPath) is refused
+// before routing; and a path that only cleaning would bring under the API
+// is the API's too, so that it is refused rather than redirected into it.
+func (a *API) Front(base string, site http.Handler) http.Handler {
+	root := base + Prefix
+	var routed http.Handler = a.router
 	if base != "" {
-		h = http.StripPrefix(base, h)
+		routed = http.StripPrefix(base, routed)
 	}
-	r.PathPrefix(Prefix + "/").Handler(h)
+	api := kit.SecurityHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := checkPath(r.URL); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		routed.ServeHTTP(w, r) // a checked path under root starts with base
+	}))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if under(r.URL.Path, root) || under(path.Clean(r.URL.Path), root) {
+			api.ServeHTTP(w, r)
+			return
+		}
+		site.ServeHTTP(w, r)
+	})
+}
+
+func under(p, root string) bool { return p == root || strings.HasPrefix(p, root+"/") }
+
+// checkPath refuses a path the router would have to interpret: an empty
+// segment ("//", a trailing "/"), a "." or ".." segment (plain or
+// percent-encoded), a segment holding an encoded '/', bad percent-encoding
+// or bytes that are not clean text (storage.CleanText). Such a path names
+// no resource of the API; it is a bad request, never cleaned into another.
+func checkPath(u *url.URL) error {
+	raw := u.EscapedPath()
+	if !strings.HasPrefix(raw, "/") {
+		return badPath("The path must start with /.")
+	}
+	for _, seg := range strings.Split(raw[1:], "/") {
+		v, err := url.PathUnescape(seg)
+		switch {
+		case seg == "":
+			return badPath("The path has an empty segment (// or a trailing /).")
+		case err != nil:
+			return badPath("The path is not validly percent-encoded.")
+		case v == "." || v == "..":
+			return badPath("The path has a . or .. segment; paths are never resolved or redirected.")
+		case strings.Contains(v, "/"):
+			return badPath("A path segment holds an encoded /.")
+		case !storage.CleanText(v, maxPathSegment):
+			return badPath(fmt.Sprintf("A path segment is not text of at most %d characters without control characters.", maxPathSegment))
+		}
+	}
+	return nil
+}
+
+// maxPathSegment bounds a path segment (codes and entity numbers are short).
+const maxPathSegment = 200
+
+func badPath(msg string) error {
+	return &requestError{http.StatusBadRequest, apiError{Error: "invalid_request", Message: msg, Field: "path"}}
+}
+
+// methodNotAllowed answers 405 with Allow listing the methods the path's
+// route does take (RFC 9110 §15.5.6).
+func (a *API) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	var allowed []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		var match mux.RouteMatch
+		if a.router.Match(probe, &match) && match.MatchErr == nil {
+			allowed = append(allowed, m)
+		}
+	}
+	w.Header().Set("Allow", strings.Join(allowed, ", "))
+	writeJSONError(w, http.StatusMethodNotAllowed, apiError{Error: "method_not_allowed",
+		Message: "This method is not allowed on this resource; Allow lists those that are."})
+}
+
+// servedDocument is the OpenAPI document with the issuer's URLs: the server
+// URL and the absolute token URL.
+func servedDocument(cfg Config) ([]byte, error) {
+	if cfg.Issuer == "" && cfg.TokenURL == "" {
+		return openAPI, nil
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(openAPI, &doc); err != nil {
+		return nil, fmt.Errorf("openapi.json: %w", err)
+	}
+	if cfg.Issuer != "" {
+		doc["servers"] = []any{map[string]any{"url": strings.TrimSuffix(cfg.Issuer, "/") + Prefix}}
+	}
+	if cfg.TokenURL != "" {
+		flow, ok := dig(doc, "components", "securitySchemes", "bearer", "flows", "clientCredentials")
+		if !ok {
+			return nil, errors.New("openapi.json: no client-credentials flow")
+		}
+		flow["tokenUrl"] = cfg.TokenURL
+	}
+	return json.MarshalIndent(doc, "", "  ")
+}
+
+// dig returns the object at keys in a decoded JSON document.
+func dig(v map[string]any, keys ...string) (map[string]any, bool) {
+	for _, k := range keys {
+		next, ok := v[k].(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		v = next
+	}
+	return v, true
 }
 
 // handler is one endpoint: it acts as actor and returns the error to answer.
@@ -240,39 +388,136 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// Requests are read with github.com/go-json-experiment/json, the upstream
+// of encoding/json/v2 (which Go 1.26 builds only with GOEXPERIMENT=jsonv2,
+// not something a build of ours may depend on); encoding/json (v1) folds
+// member names' case, keeps the last of duplicate names and turns invalid
+// UTF-8 into U+FFFD, which is why it only writes the answers here.
+//
+// strictOptions read a request body as its schema says, and no other way:
+// member names match exactly (no case folding), unknown members are refused,
+// and null is refused for every string (nullable members, like min_acr,
+// are read as raw values and decide for themselves). Duplicate member names
+// and invalid UTF-8 are syntax errors to the decoder (jsontext's defaults).
+var strictOptions = strictjson.JoinOptions(
+	strictjson.RejectUnknownMembers(true),
+	strictjson.MatchCaseInsensitiveNames(false),
+	strictjson.WithUnmarshalers(strictjson.JoinUnmarshalers(
+		strictjson.UnmarshalFromFunc(func(dec *jsontext.Decoder, _ *string) error { return refuseNull(dec) }),
+		strictjson.UnmarshalFromFunc(func(dec *jsontext.Decoder, _ **string) error { return refuseNull(dec) }),
+	)),
+)
+
+var errNull = errors.New("null is not a string")
+
+// refuseNull fails on a JSON null and lets the decoder read anything else.
+func refuseNull(dec *jsontext.Decoder) error {
+	if dec.PeekKind() == 'n' {
+		return errNull
+	}
+	return strictjson.SkipFunc
+}
+
 // decode reads the JSON body into v: application/json, at most MaxBody
-// bytes, one object with no unknown fields.
+// bytes, one object read strictly (strictOptions). A refusal names the
+// member at fault in field.
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
 		return &requestError{http.StatusUnsupportedMediaType, apiError{Error: "unsupported_media_type",
 			Message: "The body must be JSON (Content-Type: application/json)."}}
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBody))
-	dec.DisallowUnknownFields()
-	err = dec.Decode(v)
-	if err == nil {
-		if dec.Decode(&struct{}{}) != io.EOF {
-			err = errors.New("more than one JSON value")
+	dec := jsontext.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBody))
+	switch dec.PeekKind() {
+	case '{':
+		err = strictjson.UnmarshalDecode(dec, v, strictOptions)
+		if err == nil {
+			switch _, next := dec.ReadToken(); {
+			case next == nil:
+				err = errMoreThanOne // a second value after the object
+			case next != io.EOF:
+				err = next // bytes that are no JSON, or too many
+			}
 		}
+	case 0:
+		_, err = dec.ReadToken() // the reason: empty, too large, or not JSON
+		if err == nil {
+			err = errors.New("no JSON value")
+		}
+	default:
+		return badRequest("", "The body must be a JSON object.")
 	}
+	return decodeError(err)
+}
+
+var errMoreThanOne = errors.New("more than one JSON value")
+
+// decodeError turns an error of decode into the answer, naming the member.
+func decodeError(err error) error {
 	var tooLarge *http.MaxBytesError
-	var typeErr *json.UnmarshalTypeError
+	var semantic *strictjson.SemanticError
+	var syntactic *jsontext.SyntacticError
 	switch {
 	case err == nil:
 		return nil
 	case errors.As(err, &tooLarge):
 		return &requestError{http.StatusRequestEntityTooLarge, apiError{Error: "request_too_large",
 			Message: fmt.Sprintf("The body is larger than %d bytes.", MaxBody)}}
-	case errors.As(err, &typeErr):
-		return badRequest(typeErr.Field, "%s: expected a JSON %s.", typeErr.Field, typeErr.Type.Kind())
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return badRequest(field, "Unknown field %q.", field)
-	case errors.Is(err, io.EOF):
+	case err == io.EOF:
 		return badRequest("", "The body is empty: a JSON object is expected.")
+	case errors.Is(err, errMoreThanOne):
+		return badRequest("", "The body holds more than one JSON value.")
 	}
-	return badRequest("", "The body is not valid JSON: %v.", err)
+	field := ""
+	switch {
+	case errors.As(err, &semantic):
+		field = memberName(semantic.JSONPointer)
+		switch {
+		case errors.Is(semantic.Err, strictjson.ErrUnknownName):
+			return badRequest(field, "Unknown member %q (names are matched exactly, case included).", field)
+		case errors.Is(err, errNull):
+			return badRequest(field, "%s: null is not accepted here; give a string, or leave the member out.", field)
+		case semantic.GoType != nil:
+			return badRequest(field, "%s: expected a JSON %s.", field, jsonKindOf(semantic.GoType.Kind()))
+		}
+		return badRequest(field, "%s: not an accepted value.", field)
+	case errors.As(err, &syntactic):
+		field = memberName(syntactic.JSONPointer)
+		if errors.Is(syntactic.Err, jsontext.ErrDuplicateName) {
+			return badRequest(field, "Member %q is given more than once.", field)
+		}
+		// Invalid UTF-8 is one of these: the decoder's words name it.
+		return badRequest(field, "The body is not valid JSON at %s (byte %d): %v.", orBody(field), syntactic.ByteOffset, syntactic.Err)
+	}
+	return badRequest("", "The body is not valid JSON.")
+}
+
+// memberName is the request member a JSON pointer names ("/name_zh" →
+// "name_zh"; nested members keep their path).
+func memberName(p jsontext.Pointer) string {
+	return strings.TrimPrefix(string(p), "/")
+}
+
+func orBody(field string) string {
+	if field == "" {
+		return "the body"
+	}
+	return field
+}
+
+// jsonKindOf names the JSON type a Go kind is read from.
+func jsonKindOf(k reflect.Kind) string {
+	switch k {
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	case reflect.Struct, reflect.Map:
+		return "object"
+	}
+	return "number"
 }
 
 // ---- endpoints ----
@@ -331,7 +576,7 @@ func (a *API) listServices(w http.ResponseWriter, r *http.Request, actor storage
 // minimum assurance level, {"min_acr": "<acr>"} or {"min_acr": null}.
 func (a *API) updateService(w http.ResponseWriter, r *http.Request, actor storage.Actor) error {
 	var in struct {
-		MinACR json.RawMessage `json:"min_acr"` // absent, null, or a string
+		MinACR jsontext.Value `json:"min_acr"` // absent, null, or a string
 	}
 	if err := decode(w, r, &in); err != nil {
 		return err
@@ -350,15 +595,15 @@ func (a *API) updateService(w http.ResponseWriter, r *http.Request, actor storag
 
 // minLevelIn reads the min_acr member of a request: null is no minimum, a
 // string one of the provider's acr values.
-func minLevelIn(raw json.RawMessage) (storage.Level, error) {
+func minLevelIn(raw jsontext.Value) (storage.Level, error) {
 	switch {
 	case len(raw) == 0:
 		return storage.LevelNone, badRequest("min_acr", "min_acr is required: an acr value, or null for no minimum.")
-	case string(raw) == "null":
+	case raw.Kind() == 'n':
 		return storage.LevelNone, nil
 	}
 	var acr string
-	if err := json.Unmarshal(raw, &acr); err != nil {
+	if raw.Kind() != '"' || strictjson.Unmarshal(raw, &acr) != nil {
 		return storage.LevelNone, badRequest("min_acr", "min_acr: expected a JSON string or null.")
 	}
 	return manage.MinLevelOfACR(acr)
@@ -420,7 +665,11 @@ type enrollmentJSON struct {
 
 func (a *API) openEntity(w http.ResponseWriter, r *http.Request, actor storage.Actor) error {
 	v := mux.Vars(r)
-	changed, err := a.dep.OpenService(r.Context(), actor, v["code"], v["entity_number"])
+	number, err := manage.CanonicalEntityNumber(v["entity_number"])
+	if err != nil {
+		return err
+	}
+	changed, err := a.dep.OpenService(r.Context(), actor, v["code"], number)
 	if err != nil {
 		return err
 	}
@@ -428,17 +677,21 @@ func (a *API) openEntity(w http.ResponseWriter, r *http.Request, actor storage.A
 	if changed {
 		status = http.StatusCreated
 	}
-	writeJSON(w, status, enrollmentJSON{Service: v["code"], EntityNumber: v["entity_number"], Open: true, Changed: changed})
+	writeJSON(w, status, enrollmentJSON{Service: v["code"], EntityNumber: number, Open: true, Changed: changed})
 	return nil
 }
 
 func (a *API) closeEntity(w http.ResponseWriter, r *http.Request, actor storage.Actor) error {
 	v := mux.Vars(r)
-	changed, err := a.dep.CloseService(r.Context(), actor, v["code"], v["entity_number"])
+	number, err := manage.CanonicalEntityNumber(v["entity_number"])
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, enrollmentJSON{Service: v["code"], EntityNumber: v["entity_number"], Open: false, Changed: changed})
+	changed, err := a.dep.CloseService(r.Context(), actor, v["code"], number)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, enrollmentJSON{Service: v["code"], EntityNumber: number, Open: false, Changed: changed})
 	return nil
 }
 

@@ -284,6 +284,11 @@ func (d *Departments) DeleteGroup(ctx context.Context, actor storage.Actor, serv
 	return err
 }
 
+// CanonicalEntityNumber returns an entity number in the canonical form the
+// answers carry ("02-000021"), from any form storage.NormalizeEntityNumber
+// reads; anything else is EInvalid naming entity_number.
+func CanonicalEntityNumber(number string) (string, error) { return entityNumber(number) }
+
 // serviceAndEntity is the e-service serviceCode, if actor may manage it,
 // and the entity number in its canonical form.
 func (d *Departments) serviceAndEntity(ctx context.Context, actor storage.Actor, serviceCode, number string) (storage.Service, string, error) {

@@ -25,7 +25,12 @@ type formField struct {
 	Required                bool
 	Focus                   bool
 	Autocomplete, InputMode string
-	Options                 []formOption // select and radio
+	// MaxLength is the field's limit in characters, as the server counts
+	// (0: none shown). A browser counts maxlength in UTF-16 units, so it
+	// stops at fewer astral characters (an emoji, a rare CJK ideograph)
+	// than the server would take: it never lets through what is refused.
+	MaxLength int
+	Options   []formOption // select and radio
 }
 
 type formOption struct {
@@ -102,17 +107,17 @@ func options(t map[string]string, prefix string, values []string, selected strin
 // focused (or the first field of a blank form).
 func registrationFields(t map[string]string, reg storage.StaffRegistration, channel string, errs map[string]string) []formField {
 	fields := []formField{
-		{Name: "name_zh", Label: t["account_name_zh"], Kind: "text", Value: reg.NameZH, Help: t["staff_name_help"], Autocomplete: "off"},
-		{Name: "name_foreign", Label: t["account_name_foreign"], Kind: "text", Value: reg.NameForeign, Autocomplete: "off"},
+		{Name: "name_zh", Label: t["account_name_zh"], Kind: "text", Value: reg.NameZH, Help: t["staff_name_help"], Autocomplete: "off", MaxLength: storage.MaxNameLength},
+		{Name: "name_foreign", Label: t["account_name_foreign"], Kind: "text", Value: reg.NameForeign, Autocomplete: "off", MaxLength: storage.MaxNameLength},
 		{Name: "id_doc_type", Label: t["account_id_doc_type"], Kind: "select", Required: true,
 			Options: options(t, "staff_doc_", storage.IDDocTypes, reg.IDDocType)},
 		{Name: "id_doc_number", Label: t["account_id_doc_number"], Kind: "text", Value: reg.IDDocNumber, Required: true,
 			Help: t["staff_id_doc_number_help"], Autocomplete: "off"},
-		{Name: "id_doc_issue_place", Label: t["account_id_doc_issue_place"], Kind: "text", Value: reg.IDDocIssuePlace, Autocomplete: "off"},
+		{Name: "id_doc_issue_place", Label: t["account_id_doc_issue_place"], Kind: "text", Value: reg.IDDocIssuePlace, Autocomplete: "off", MaxLength: storage.MaxNameLength},
 		{Name: "birth_date", Label: t["account_birth_date"], Kind: "text", Value: reg.BirthDate, Required: true,
 			Help: t["staff_birth_date_help"], Autocomplete: "off", InputMode: "numeric"},
 		{Name: "mobile", Label: t["account_mobile"], Kind: "tel", Value: reg.Mobile, Help: t["staff_mobile_help"], Autocomplete: "off"},
-		{Name: "email", Label: t["account_email"], Kind: "email", Value: reg.Email, Autocomplete: "off"},
+		{Name: "email", Label: t["account_email"], Kind: "email", Value: reg.Email, Autocomplete: "off", MaxLength: storage.MaxEmailLength},
 		{Name: "language", Label: t["account_language"], Kind: "select", Required: true,
 			Options: options(t, "staff_lang_", storage.Languages, reg.Language)},
 	}

@@ -276,25 +276,7 @@ func (s *Store) CloseServiceTo(ctx context.Context, actor storage.Actor, sv stor
 // unknown entity, or one the e-service is not opened to, is
 // storage.ErrNotFound.
 func (s *Store) ServiceAssignments(ctx context.Context, serviceID int64, entityNumber string) ([]storage.ServiceAssignment, error) {
-	rows, err := s.pool.Query(ctx, `
-		WITH en AS (
-			SELECT e.id FROM entities e JOIN service_enrollments se ON se.entity_id = e.id AND se.service_id = $1
-			WHERE e.number = $2
-		), grp AS (
-			SELECT gm.staff_login_id, array_agg(g.code ORDER BY g.code) AS codes
-			FROM service_groups g JOIN group_members gm ON gm.group_id = g.id
-			JOIN staff_logins sl ON sl.id = gm.staff_login_id
-			WHERE g.service_id = $1 AND sl.entity_id = (SELECT id FROM en)
-			GROUP BY gm.staff_login_id
-		)
-		SELECT true, sl.euid, coalesce(grp.codes, '{}')
-		FROM service_assignments sa
-		JOIN staff_logins sl ON sl.id = sa.staff_login_id AND sl.entity_id = (SELECT id FROM en)
-		LEFT JOIN grp ON grp.staff_login_id = sl.id
-		WHERE sa.service_id = $1 AND sl.status <> 'deleted'
-		UNION ALL
-		SELECT false, '', '{}' WHERE NOT EXISTS (SELECT FROM en)
-		ORDER BY 2`, serviceID, entityNumber)
+	rows, err := s.pool.Query(ctx, serviceAssignmentsSQL, serviceID, entityNumber)
 	if err != nil {
 		return nil, wrap("list service assignments", err)
 	}
@@ -318,6 +300,33 @@ func (s *Store) ServiceAssignments(ctx context.Context, serviceID int64, entityN
 	}
 	return out, nil
 }
+
+// serviceAssignmentsSQL lists an entity's assignments to an e-service
+// ($1 the e-service, $2 the entity number; a row "false" when the entity is
+// unknown or not enrolled). Its shape keeps the work linear in the entity's
+// staff logins whatever the planner believes of the tables: it is driven by
+// the entity's logins, and each login's assignment and groups are looked up
+// through primary keys (a semi-join and a correlated ARRAY subquery, which
+// the planner cannot turn into a join). A join of the logins to a grouped
+// subquery of memberships, as before, was planned without fresh
+// statistics (a newly onboarded entity, before autovacuum analyses) as a
+// nested loop re-reading every membership for every login: quadratic.
+// TestServiceAssignmentsPlanWithoutStatistics holds it to its shape.
+const serviceAssignmentsSQL = `
+	WITH en AS (
+		SELECT e.id FROM entities e JOIN service_enrollments se ON se.entity_id = e.id AND se.service_id = $1
+		WHERE e.number = $2
+	)
+	SELECT true, sl.euid, coalesce(array_agg(g.code ORDER BY g.code) FILTER (WHERE g.code IS NOT NULL), '{}')
+	FROM staff_logins sl
+	JOIN service_assignments sa ON sa.staff_login_id = sl.id AND sa.service_id = $1
+	LEFT JOIN (group_members gm JOIN service_groups g ON g.id = gm.group_id AND g.service_id = $1)
+		ON gm.staff_login_id = sl.id
+	WHERE sl.entity_id = (SELECT id FROM en) AND sl.status <> 'deleted'
+	GROUP BY sl.id
+	UNION ALL
+	SELECT false, '', '{}' WHERE NOT EXISTS (SELECT FROM en)
+	ORDER BY 2`
 
 // DepartmentChanges returns the department's audit trail, newest first:
 // the events written by its machine clients, and those about its

@@ -2,3 +2,6 @@ package postgres
 
 // MigrationFiles lets the external tests step through the migrations.
 var MigrationFiles = migrationFiles
+
+// ServiceAssignmentsSQL lets the plan test EXPLAIN the query as the store runs it.
+const ServiceAssignmentsSQL = serviceAssignmentsSQL

@@ -97,6 +97,22 @@ func (s *Service) Entity(ctx context.Context, actor storage.Actor, number string
 	return e, nil
 }
 
+// AdministeredEntities is 實體列表: the entities actor administers something
+// of, as the rule book decides (storage.CanViewEntity). An account belongs
+// to one entity, numbered number (the caller's own, from its session), so
+// the list holds that one; an account that administers nothing there is
+// refused.
+func (s *Service) AdministeredEntities(ctx context.Context, actor storage.Actor, number string) ([]storage.Entity, error) {
+	e, err := s.Entity(ctx, actor, number)
+	if err != nil {
+		return nil, err
+	}
+	if !storage.CanViewEntity(actor, e.ID) {
+		return nil, forbidden("list entity " + e.Number)
+	}
+	return []storage.Entity{e}, nil
+}
+
 // EntityStaff returns the entity numbered number with its entity account and
 // every staff login (deleted ones included).
 func (s *Service) EntityStaff(ctx context.Context, actor storage.Actor, number string) (storage.Entity, storage.EntityAccount, []storage.StaffLogin, error) {

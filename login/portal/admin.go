@@ -33,7 +33,8 @@ func (h *Handler) mountAdministration(r *mux.Router) {
 		return
 	}
 	get := []string{http.MethodGet, http.MethodHead}
-	// 實體資訊, 移除管理員的權限, 服務管理員列表, 最近變更 (nav.go)
+	// 實體列表, 實體資訊, 移除工作人員登入號的管理員的權限, 服務管理員列表, 最近變更 (nav.go)
+	r.Handle(entitiesPath, h.serveAdmin(h.showEntities)).Methods(get...)
 	r.Handle(entityInfoPath, h.serveAdmin(h.showEntityInfo)).Methods(get...)
 	r.Handle(adminsPath, h.serveAdmin(h.showAdmins)).Methods(get...)
 	r.Handle(adminsPath, kit.SameOrigin(h.serveAdmin(h.submitAdmins))).Methods(http.MethodPost)

@@ -9,7 +9,7 @@ import (
 	"github.com/entity-account/idp/storage"
 )
 
-// What the administration pages of nav.go share (實體資訊, 移除管理員的權限,
+// What the administration pages of nav.go share (實體資訊, 移除工作人員登入號的管理員的權限,
 // 服務管理員列表, 最近變更): their error look, the refusal, and the entity
 // of the signed-in account with its staff.
 

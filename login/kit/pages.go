@@ -18,7 +18,7 @@ import (
 // at start, so that a missing one stops the server rather than a visitor.
 var requiredTemplates = []string{
 	"login.html", "login_verify.html", "message.html", "logout.html", // sign-in, its second step, sign-out
-	"account_login.html", "account_profile.html", "account_password.html", // portal
+	"account_login.html", "account_profile.html", "account_password.html", "account_message.html", // portal
 	"account_entities.html", "account_entity.html", "account_admins.html", "account_service_admins.html", "account_changes.html", // portal administration
 	"account_staff_list.html", "account_staff.html", "account_staff_form.html", "account_staff_status.html", // portal: staff
 	"account_services.html", "account_service.html", "account_service_staff.html", // portal: 服務列表

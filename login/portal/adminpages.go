@@ -18,13 +18,10 @@ var adminLook = kit.ErrorPages{
 	Heading: "account_error_heading", InvalidHeading: "account_error_heading", Invalid: "nav_error_invalid", Failed: "error_internal",
 }
 
-// serveAdmin adapts an administration page, its failures answered with adminLook.
-func (h *Handler) serveAdmin(p kit.Page) http.Handler { return h.k.Serve(adminLook, p) }
-
-// refused is the answer to an account the rule book does not let open a
-// page (403), whatever the use case's own words.
-func refused() error {
-	return kit.Fail(storage.EForbidden, "nav_forbidden").WithHeading("nav_forbidden_heading").WithLink(profilePath, "account_back")
+// serveAdmin adapts an administration page, its failures answered with
+// adminLook inside the portal (refusals.go).
+func (h *Handler) serveAdmin(p kit.Page) http.Handler {
+	return h.k.Serve(h.framed(adminLook), func(w http.ResponseWriter, r *http.Request) error { return inOwnWords(p(w, r)) })
 }
 
 // asRefusal turns a use case's refusal into the page's; other errors pass.

@@ -77,7 +77,7 @@ func (h *Handler) serviceURL(code string, more ...string) string {
 // svcNotFound is the answer for an e-service or a group the entity does
 // not have.
 func svcNotFound() error {
-	return kit.Fail(storage.ENotFound, "svc_error_not_found").WithLink(servicesPath, "nav_services")
+	return kit.Fail(storage.ENotFound, "svc_error_not_found").WithHeading("nav_not_found_heading").WithLink(servicesPath, "nav_services")
 }
 
 // serviceView turns an e-service of the entity v into what the pages show.

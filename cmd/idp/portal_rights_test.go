@@ -476,8 +476,9 @@ func (idp *testIDP) addAdmin(t *testing.T, username, docNo string) seededLogin {
 }
 
 // TestPortalRightsPagesRefused: plain staff, a service admin, a deleted
-// admin, an admin of another entity, the entity account (but for the
-// removal of admin rights) and a browser not signed in are refused the
+// admin, an admin of another entity, the entity account (but for 實體列表,
+// 實體資訊 and the removal of admin rights; a service admin may open the
+// first two) and a browser not signed in are refused the
 // administration pages not theirs, GET and POST, and nothing is written;
 // EUIDs of another entity forged into the forms are not found; a POST
 // without this session's CSRF token is refused.
@@ -492,7 +493,7 @@ func TestPortalRightsPagesRefused(t *testing.T) {
 	goneB := idp.signedInAs(idp.demo.EntityNumber, gone.Username, gone.Password)
 	idp.deleteInStore(t, gone)
 
-	pages := []string{"/account/entity", "/account/admins", "/account/service-admins", "/account/changes"}
+	pages := []string{"/account/entities", "/account/entity", "/account/admins", "/account/service-admins", "/account/changes"}
 	forms := map[string]url.Values{
 		"/account/admins":         {"remove": {admin.EUID}, "confirm_last": {"yes"}},
 		"/account/service-admins": {"designate": {staff01.EUID}, "remove": {staff02.EUID}},
@@ -514,8 +515,10 @@ func TestPortalRightsPagesRefused(t *testing.T) {
 	}
 	for _, r := range []role{
 		{"plain staff", idp.loginBrowser("staff01"), nil},
-		{"service admin", idp.loginBrowser("staff02"), nil},
-		{"entity account", idp.entityAccountBrowser(), map[string]bool{"/account/admins": true}},
+		// 實體列表 and 實體資訊 lead the service admin to 服務列表 and the
+		// entity account to the removal of admin rights.
+		{"service admin", idp.loginBrowser("staff02"), map[string]bool{"/account/entities": true, "/account/entity": true}},
+		{"entity account", idp.entityAccountBrowser(), map[string]bool{"/account/entities": true, "/account/entity": true, "/account/admins": true}},
 	} {
 		token := submatch(csrfField, r.b.accountPage("/account").Body)
 		for _, path := range pages {

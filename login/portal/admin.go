@@ -44,6 +44,7 @@ func (h *Handler) mountAdministration(r *mux.Router) {
 	// 服務列表, an e-service, the 工作人員登入號列表 of a group or of the e-service (services*.go)
 	r.Handle(servicesPath, h.serveAdmin(h.showServices)).Methods(get...)
 	r.Handle(servicesPath+"/{code}", h.serveAdmin(h.showService)).Methods(get...)
+	r.Handle(servicesPath+"/{code}/groups/{group}/members", h.serveAdmin(h.showServiceGroup)).Methods(get...)
 	for _, list := range []string{servicesPath + "/{code}/groups/{group}", servicesPath + "/{code}/staff"} {
 		r.Handle(list, h.serveAdmin(h.showServiceStaff)).Methods(get...)
 		r.Handle(list, kit.SameOrigin(h.serveAdmin(h.submitServiceStaff))).Methods(http.MethodPost)

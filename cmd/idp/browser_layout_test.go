@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/accessibility"
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/chromedp"
 
 	"github.com/entity-account/idp/storage"
@@ -29,6 +32,30 @@ const visibleNavLinks = `[...document.querySelectorAll("nav.account-nav a")].fil
 	const r = a.getBoundingClientRect();
 	return r.width > 0 && r.height > 0 && a.checkVisibility({visibilityProperty: true, contentVisibilityAuto: true});
 }).length`
+
+// axLinks are the names of the links in the page's accessibility tree, as
+// a screen reader finds them (what a folded <details> hides is not there).
+func (c *chrome) axLinks() map[string]bool {
+	c.t.Helper()
+	links := map[string]bool{}
+	c.do("read the accessibility tree", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		res, err := cdp.Call(ctx, t, accessibility.GetFullAXTree, accessibility.GetFullAXTreeParams{})
+		if err != nil {
+			return err
+		}
+		for _, n := range res.Nodes {
+			var role, name string
+			if n.Ignored || n.Role == nil || n.Name == nil || json.Unmarshal(n.Role.Value, &role) != nil || role != "link" {
+				continue
+			}
+			if json.Unmarshal(n.Name.Value, &name) == nil {
+				links[name] = true
+			}
+		}
+		return nil
+	}))
+	return links
+}
 
 // TestBrowserPhoneNavCollapses: on a 390 px phone an admin's navigation
 // (nine links and the sign-out) is folded behind one menu control, so the
@@ -59,10 +86,16 @@ func TestBrowserPhoneNavCollapses(t *testing.T) {
 			t.Fatalf("%s at 390 px: the menu control is %v, want a visible control of 44 × 44 px\n%s", path, summary, c.where())
 		}
 	}
+	if c.axLinks()[T["nav_staff"]] {
+		t.Error("at 390 px the folded menu's links are in the accessibility tree")
+	}
 	// Opened (a <summary> needs no script), the links are there.
 	c.do("open the menu", chromedp.Click(`details.menu > summary`, chromedp.NodeVisible))
 	if n := eval[int](c, visibleNavLinks); n < 9 {
 		t.Errorf("the opened menu shows %d links, want the admin's 9", n)
+	}
+	if !c.axLinks()[T["nav_staff"]] {
+		t.Error("the opened menu's links are not in the accessibility tree")
 	}
 	if got := eval[string](c, `document.querySelector("details.menu > summary").textContent.trim()`); got != T["account_menu"] {
 		t.Errorf("the menu control says %q, want %q", got, T["account_menu"])
@@ -76,6 +109,12 @@ func TestBrowserPhoneNavCollapses(t *testing.T) {
 	c.open(idp.issuer + "/account")
 	if n := eval[int](c, visibleNavLinks); n < 9 {
 		t.Errorf("at 1280 px %d navigation links show, want the admin's 9 without opening anything", n)
+	}
+	// Shown, they are also there for a screen reader (not only painted).
+	for _, key := range []string{"nav_entities", "nav_staff", "nav_admins", "nav_changes"} {
+		if !c.axLinks()[T[key]] {
+			t.Errorf("at 1280 px the link %q is not in the accessibility tree", T[key])
+		}
 	}
 	if shown := eval[bool](c, `(s => s.getBoundingClientRect().height > 0)(document.querySelector("details.menu > summary"))`); shown {
 		t.Error("at 1280 px the menu control shows, though the links are there")

@@ -34,12 +34,6 @@ type GroupStaff struct {
 	Members []string
 }
 
-// Names is the group's name (without an English name English falls back to
-// the Portuguese, then the Chinese one).
-func (g Group) Names() Names {
-	en := g.NameEN
-	if en == "" {
-		en = g.NamePT
-	}
-	return Names{ZH: g.NameZH, PT: g.NamePT, EN: en}
-}
+// Names is the group's name in the three languages (Names.In says which
+// one a page without a translation shows).
+func (g Group) Names() Names { return Names{ZH: g.NameZH, PT: g.NamePT, EN: g.NameEN} }

@@ -1,6 +1,9 @@
 package storage
 
 import (
+	"errors"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -93,17 +96,59 @@ func NormalizeIDDocNumber(s string) string {
 // Month first (the United States' "01/31/1990") is not read: a day over 12
 // makes it fail, and one of 12 or under would read as another date.
 func ParseBirthDate(s string) (time.Time, bool) {
+	d, err := ReadDate(s)
+	return d, err == nil
+}
+
+// Why ReadDate read no date.
+var (
+	// ErrDateUnreadable: not a date in a form ParseBirthDate reads.
+	ErrDateUnreadable = errors.New("not a date in a form we read")
+	// ErrNoSuchDate: a date in such a form whose day the calendar lacks
+	// (1990-02-30, 2023-02-29, 31/04/1990).
+	ErrNoSuchDate = errors.New("no such day in the calendar")
+)
+
+// dateShapes are the forms ParseBirthDate reads, once separators are '-':
+// where each holds its year, month and day.
+var dateShapes = []struct {
+	re      *regexp.Regexp
+	y, m, d int
+}{
+	{regexp.MustCompile(`^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$`), 1, 2, 3},
+	{regexp.MustCompile(`^([0-9]{1,2})-([0-9]{1,2})-([0-9]{4})$`), 3, 2, 1},
+	{regexp.MustCompile(`^([0-9]{4})([0-9]{2})([0-9]{2})$`), 1, 2, 3},
+}
+
+// ReadDate is ParseBirthDate telling why it read no date: a day the
+// calendar lacks is ErrNoSuchDate, so that the person is told the date does
+// not exist rather than to write it differently; anything else
+// ErrDateUnreadable (a month over 12 or a day over 31 among them: the parts
+// are then not a month and a day).
+func ReadDate(s string) (time.Time, error) {
 	s = strings.TrimSpace(width.Narrow.String(s))
 	if !CleanText(s, 32) {
-		return time.Time{}, false
+		return time.Time{}, ErrDateUnreadable
 	}
 	s = strings.NewReplacer("/", "-", ".", "-", " ", "", "年", "-", "月", "-", "日", "").Replace(s)
-	for _, layout := range []string{"2006-1-2", "2-1-2006", "20060102"} {
-		if d, err := time.Parse(layout, s); err == nil && d.Year() >= 1900 {
-			return d, true
+	for _, shape := range dateShapes {
+		m := shape.re.FindStringSubmatch(s)
+		if m == nil {
+			continue
 		}
+		y, _ := strconv.Atoi(m[shape.y])
+		mon, _ := strconv.Atoi(m[shape.m])
+		day, _ := strconv.Atoi(m[shape.d])
+		if y < 1900 || mon < 1 || mon > 12 || day < 1 || day > 31 {
+			return time.Time{}, ErrDateUnreadable
+		}
+		d := time.Date(y, time.Month(mon), day, 0, 0, 0, 0, time.UTC)
+		if d.Day() != day {
+			return time.Time{}, ErrNoSuchDate
+		}
+		return d, nil
 	}
-	return time.Time{}, false
+	return time.Time{}, ErrDateUnreadable
 }
 
 // NormalizeCode reduces a one-time code as a person may type it — with

@@ -134,7 +134,9 @@ func (r StaffRegistration) Validate(now time.Time) (StaffLogin, error) {
 	if !CleanText(sl.IDDocIssuePlace, MaxNameLength) {
 		bad("id_doc_issue_place", "reg_error_issue_place", "The place of issue is at most 100 characters.")
 	}
-	if d, ok := ParseBirthDate(r.BirthDate); !ok {
+	if d, err := ReadDate(r.BirthDate); errors.Is(err, ErrNoSuchDate) {
+		bad("birth_date", "reg_error_birth_date_nonexistent", "The birth date does not exist in the calendar (e.g. 30 February).")
+	} else if err != nil {
 		bad("birth_date", "reg_error_birth_date", "The birth date is required, as year-month-day (e.g. 1990-01-31).")
 	} else if d.After(now) || d.Before(now.AddDate(-120, 0, 0)) || d.After(now.AddDate(-14, 0, 0)) {
 		bad("birth_date", "reg_error_birth_date_range", "The birth date is not plausible for a member of staff.")

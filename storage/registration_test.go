@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"errors"
 	"testing"
 	"time"
 )
@@ -34,6 +35,36 @@ func TestParseBirthDate(t *testing.T) {
 		if got, ok := ParseBirthDate(in); ok {
 			t.Errorf("ParseBirthDate(%q) = %v, want no date", in, got)
 		}
+	}
+}
+
+// TestReadDateNoSuchDay: a date written in a form that is read, but whose
+// day the calendar lacks, is told apart from one written in no form read:
+// the person is to check the day, not to write the date differently.
+func TestReadDateNoSuchDay(t *testing.T) {
+	for _, in := range []string{"1990/2/30", "1990-02-30", "1990年2月30日", "30/02/1990", "19900230", "2023-02-29", "1990-04-31", "31.04.1990", "１９９０／２／３０"} {
+		if _, err := ReadDate(in); !errors.Is(err, ErrNoSuchDate) {
+			t.Errorf("ReadDate(%q) = %v, want ErrNoSuchDate", in, err)
+		}
+	}
+	for _, in := range []string{"01/31/1980", "1980-13-01", "1980-01-32", "1980-00-10", "80-01-31", "1880-01-31", "", "yesterday"} {
+		if _, err := ReadDate(in); !errors.Is(err, ErrDateUnreadable) {
+			t.Errorf("ReadDate(%q) = %v, want ErrDateUnreadable", in, err)
+		}
+	}
+	if d, err := ReadDate("2024-02-29"); err != nil || d.Day() != 29 {
+		t.Errorf("ReadDate(2024-02-29), a leap day = %v, %v", d, err)
+	}
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	reg := StaffRegistration{NameZH: "陳大文", IDDocType: IDMacauPermanent, IDDocNumber: "1234567(8)", BirthDate: "1990/2/30", Language: "zh-Hant"}
+	_, err := reg.Validate(now)
+	fe := FieldErrors(err)
+	if len(fe) != 1 || fe[0].Field != "birth_date" || fe[0].Key != "reg_error_birth_date_nonexistent" {
+		t.Errorf("Validate with 1990/2/30: %v", err)
+	}
+	reg.BirthDate = "1990/13/1"
+	if fe := FieldErrors(func() error { _, err := reg.Validate(now); return err }()); len(fe) != 1 || fe[0].Key != "reg_error_birth_date" {
+		t.Errorf("Validate with 1990/13/1: %v", fe)
 	}
 }
 

@@ -43,6 +43,16 @@ func CanViewStaff(a Actor, entityID int64) bool {
 	return CanManageStaff(a, entityID) || actsFor(a, entityID) && (a.Kind == ActorEntityAccount || a.ServiceAdmin)
 }
 
+// CanViewEntity: find entity in 實體列表 and open its 實體資訊, the page
+// that leads on to what the account administers there. Every account
+// that administers something of the entity may: its admins, its service
+// admins and its entity account (which removes admin rights). A plain
+// staff login administers nothing, so it has no entity to list.
+func CanViewEntity(a Actor, entityID int64) bool {
+	return isOperator(a) || isAdminOf(a, entityID) ||
+		actsFor(a, entityID) && (a.Kind == ActorEntityAccount || a.Kind == ActorStaff && a.ServiceAdmin)
+}
+
 // CanRemoveAdmin: take admin rights away from staff logins of entity. The
 // entity account and any admin of the entity may (an admin its own rights
 // too).

@@ -47,11 +47,11 @@ func TestRuleBook(t *testing.T) {
 	// want[role] lists the actions allowed on the own entity; on another
 	// entity only the operator may do anything.
 	want := map[string][]string{
-		"operator":                           {"manage", "view", "remove admin", "grant admin", "service admin", "assign", "audit", "open/close"},
-		"entity account":                     {"view", "remove admin"},
-		"admin":                              {"manage", "view", "remove admin", "service admin", "assign", "audit"},
-		"admin and service admin":            {"manage", "view", "remove admin", "service admin", "assign", "audit"},
-		"service admin":                      {"view", "assign"},
+		"operator":                           {"entity", "manage", "view", "remove admin", "grant admin", "service admin", "assign", "audit", "open/close"},
+		"entity account":                     {"entity", "view", "remove admin"},
+		"admin":                              {"entity", "manage", "view", "remove admin", "service admin", "assign", "audit"},
+		"admin and service admin":            {"entity", "manage", "view", "remove admin", "service admin", "assign", "audit"},
+		"service admin":                      {"entity", "view", "assign"},
 		"staff":                              nil,
 		"deleted admin":                      nil,
 		"entity account of a closed entity":  nil,
@@ -109,6 +109,7 @@ type entityAction struct {
 // of a staff login of it; TestRuleBookCoversRules checks that none is left
 // out.
 var entityActions = []entityAction{
+	{"entity", "CanViewEntity", CanViewEntity},
 	{"manage", "CanManageStaff", CanManageStaff},
 	{"view", "CanViewStaff", CanViewStaff},
 	{"remove admin", "CanRemoveAdmin", CanRemoveAdmin},

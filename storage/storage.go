@@ -313,14 +313,21 @@ func (c Client) AllowsGrant(g string) bool {
 // Names is a name in the three languages of the pages.
 type Names struct{ ZH, PT, EN string }
 
-// In returns the name in language lang (zh-Hant, pt, en), falling back to
-// the Chinese name when there is no translation.
+// In returns the name in language lang (zh-Hant, pt, en). A name missing in
+// Portuguese falls back to the Chinese one. A name missing in English falls
+// back to the Portuguese one, then the Chinese: Chinese and Portuguese are
+// Macau's official languages, so every official name exists in at least
+// one of them, and a reader who chose English reads the Latin script of
+// the Portuguese name (which is also what Macau's signs and documents show
+// beside the Chinese) far more surely than Chinese characters.
 func (n Names) In(lang string) string {
 	switch {
 	case lang == "pt" && n.PT != "":
 		return n.PT
 	case lang == "en" && n.EN != "":
 		return n.EN
+	case lang == "en" && n.PT != "":
+		return n.PT
 	}
 	return n.ZH
 }
@@ -349,4 +356,14 @@ type AuditEvent struct {
 	Target    string
 	IP        string
 	Details   map[string]any
+}
+
+// AuditNames are the names of what an audit trail records by code or id,
+// so that it can be read in the words people know: e-services and their
+// groups by code, departments by the id of their machine client (the
+// actor of what a department's back end did).
+type AuditNames struct {
+	Services    map[string]Names            // by e-service code
+	Groups      map[string]map[string]Names // by e-service code, then group code
+	Departments map[string]Names            // by machine client id
 }

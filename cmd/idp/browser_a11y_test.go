@@ -472,6 +472,8 @@ func TestBrowserA11y(t *testing.T) {
 				t.Errorf("%s: the password page shown again holds a value in %s", lang, id)
 			}
 		}
+		c.open(w.issuer + "/account/entities")
+		tr.check(a11yPage{"entities", T["nav_entities"], false})
 		c.open(w.issuer + "/account/entity")
 		tr.check(a11yPage{"entity", T["nav_entity_info"], false})
 		c.open(w.issuer + "/account/staff")
@@ -509,8 +511,12 @@ func TestBrowserA11y(t *testing.T) {
 		service := storage.Names{ZH: "示範電子服務", PT: "Serviço electrónico de demonstração", EN: "Demo e-service"}.In(lang)
 		c.open(w.issuer + "/account/services/" + demoService)
 		tr.check(a11yPage{"service", service, false})
-		c.open(w.issuer + "/account/services/" + demoService + "/groups/admin")
 		group := storage.Group{NameZH: "管理員", NamePT: "Administrador"}.Names().In(lang)
+		c.open(w.issuer + "/account/services/" + demoService + "/groups/admin/members")
+		tr.check(a11yPage{"group", group, false})
+		c.open(w.issuer + "/account/staff/CU999999999")
+		tr.check(a11yPage{"staff login not found", T["nav_not_found_heading"], true})
+		c.open(w.issuer + "/account/services/" + demoService + "/groups/admin")
 		target := strings.NewReplacer("{service}", service, "{group}", group).Replace(T["svc_target_group"])
 		tr.check(a11yPage{"group staff", T["svc_staff_list"] + " — " + target, false})
 		c.open(w.issuer + "/account/tools")

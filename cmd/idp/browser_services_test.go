@@ -52,11 +52,12 @@ func (idp *testIDP) seedSocialService() clientOutput {
 }
 
 // followIn clicks the link labelled label inside the section whose heading
-// starts with the text heading (a group's section on an e-service's page),
-// and waits for the page it loads.
+// starts with the text heading, or with a link of that text (a group's
+// section on an e-service's page), and waits for the page it loads.
 func (c *chrome) followIn(heading, label string) {
 	c.t.Helper()
-	sel := `//section[h2[normalize-space(text()[1])=` + xpathString(heading) + `]]//a[normalize-space(.)=` + xpathString(label) + `]`
+	h := xpathString(heading)
+	sel := `//section[h2[normalize-space(text()[1])=` + h + ` or normalize-space(a[1])=` + h + `]]//a[normalize-space(.)=` + xpathString(label) + `]`
 	if n := eval[int](c, `document.evaluate(`+jsString(`count(`+sel+`)`)+`, document, null, XPathResult.NUMBER_TYPE, null).numberValue`); n != 1 {
 		c.t.Fatalf("%d links %q under the heading %q, want 1\n%s", n, label, heading, c.where())
 	}
@@ -64,6 +65,18 @@ func (c *chrome) followIn(heading, label string) {
 	defer cancel()
 	if _, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.Search(sel), chromedp.NodeVisible)); err != nil {
 		c.t.Fatalf("follow the link %q of %q: %v\n%s", label, heading, err, c.where())
+	}
+}
+
+// followButton clicks the link drawn as a button labelled label in the
+// page's content (not the navigation), and waits for the page it loads.
+func (c *chrome) followButton(label string) {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(c.ctx, 20*time.Second)
+	defer cancel()
+	sel := chromedp.Search(`//main//a[contains(concat(" ", @class, " "), " button ") and normalize-space(.)=` + xpathString(label) + `]`)
+	if _, err := chromedp.RunResponse(ctx, chromedp.Click(sel, chromedp.NodeVisible)); err != nil {
+		c.t.Fatalf("follow the button %q: %v\n%s", label, err, c.where())
 	}
 }
 
@@ -101,7 +114,12 @@ func TestBrowserServiceAccess(t *testing.T) {
 	if got := a.text("h1"); got != "社團服務 (social)" {
 		t.Fatalf("the e-service's heading %q, want 社團服務 (social)\n%s", got, a.where())
 	}
-	a.followIn("管理員", T["svc_staff_list"])
+	// The group's name leads to who is assigned to it, and on to its list.
+	a.followIn("管理員", "管理員")
+	if got := a.text("h1"); got != "管理員 (admin)" {
+		t.Fatalf("the group's heading %q, want 管理員 (admin)\n%s", got, a.where())
+	}
+	a.followButton(T["svc_staff_list"]) // the navigation's 工作人員登入號列表 is the entity's
 	if got := a.text("h1"); got != T["svc_staff_list"] {
 		t.Fatalf("heading %q, want %q\n%s", got, T["svc_staff_list"], a.where())
 	}

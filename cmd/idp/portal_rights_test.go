@@ -42,10 +42,10 @@ func (idp *testIDP) navOf(t *testing.T, p page) []string {
 // The links by role: every staff login has its own 電子身份識別工具; the
 // entity account holds no identity tools.
 var (
-	navAdmin         = []string{"/account", "/account/password", "/account/tools", "/account/entity", "/account/staff", "/account/admins", "/account/services", "/account/service-admins", "/account/changes"}
-	navEntityAccount = []string{"/account", "/account/password", "/account/admins"}
+	navAdmin         = []string{"/account", "/account/password", "/account/tools", "/account/entities", "/account/staff", "/account/admins", "/account/services", "/account/service-admins", "/account/changes"}
+	navEntityAccount = []string{"/account", "/account/password", "/account/entities", "/account/admins"}
 	navStaff         = []string{"/account", "/account/password", "/account/tools"}
-	navServiceAdmin  = []string{"/account", "/account/password", "/account/tools", "/account/services"}
+	navServiceAdmin  = []string{"/account", "/account/password", "/account/tools", "/account/entities", "/account/services"}
 )
 
 func wantNav(t *testing.T, idp *testIDP, who string, p page, want []string) {
@@ -142,7 +142,7 @@ func TestPortalNavByRole(t *testing.T) {
 	admin, staff02 := idp.login("admin01"), idp.login("staff02")
 
 	adminB := idp.loginBrowser("admin01")
-	for _, path := range []string{"/account", "/account/password", "/account/entity", "/account/admins", "/account/service-admins", "/account/changes"} {
+	for _, path := range []string{"/account", "/account/password", "/account/entities", "/account/admins", "/account/service-admins", "/account/changes"} {
 		p := adminB.accountPage(path)
 		wantNav(t, idp, "admin01 on "+path, p, navAdmin)
 		// The page's own link is the current one, and only it.
@@ -476,8 +476,9 @@ func (idp *testIDP) addAdmin(t *testing.T, username, docNo string) seededLogin {
 }
 
 // TestPortalRightsPagesRefused: plain staff, a service admin, a deleted
-// admin, an admin of another entity, the entity account (but for the
-// removal of admin rights) and a browser not signed in are refused the
+// admin, an admin of another entity, the entity account (but for 實體列表,
+// 實體資訊 and the removal of admin rights; a service admin may open the
+// first two) and a browser not signed in are refused the
 // administration pages not theirs, GET and POST, and nothing is written;
 // EUIDs of another entity forged into the forms are not found; a POST
 // without this session's CSRF token is refused.
@@ -492,7 +493,7 @@ func TestPortalRightsPagesRefused(t *testing.T) {
 	goneB := idp.signedInAs(idp.demo.EntityNumber, gone.Username, gone.Password)
 	idp.deleteInStore(t, gone)
 
-	pages := []string{"/account/entity", "/account/admins", "/account/service-admins", "/account/changes"}
+	pages := []string{"/account/entities", "/account/entity", "/account/admins", "/account/service-admins", "/account/changes"}
 	forms := map[string]url.Values{
 		"/account/admins":         {"remove": {admin.EUID}, "confirm_last": {"yes"}},
 		"/account/service-admins": {"designate": {staff01.EUID}, "remove": {staff02.EUID}},
@@ -514,8 +515,10 @@ func TestPortalRightsPagesRefused(t *testing.T) {
 	}
 	for _, r := range []role{
 		{"plain staff", idp.loginBrowser("staff01"), nil},
-		{"service admin", idp.loginBrowser("staff02"), nil},
-		{"entity account", idp.entityAccountBrowser(), map[string]bool{"/account/admins": true}},
+		// 實體列表 and 實體資訊 lead the service admin to 服務列表 and the
+		// entity account to the removal of admin rights.
+		{"service admin", idp.loginBrowser("staff02"), map[string]bool{"/account/entities": true, "/account/entity": true}},
+		{"entity account", idp.entityAccountBrowser(), map[string]bool{"/account/entities": true, "/account/entity": true, "/account/admins": true}},
 	} {
 		token := submatch(csrfField, r.b.accountPage("/account").Body)
 		for _, path := range pages {

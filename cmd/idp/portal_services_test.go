@@ -109,7 +109,7 @@ func TestPortalServicesAssign(t *testing.T) {
 	list := b.accountPage("/account/services")
 	wantNav(t, idp, "admin01", list, navAdmin)
 	for _, want := range []string{"示範電子服務", "其他服務", `href="` + idp.portal("/account/services/demo") + `"`,
-		`href="` + idp.portal("/account/services/demo/groups/admin") + `">管理員</a> — 1 人`} {
+		`href="` + idp.portal("/account/services/demo/groups/admin/members") + `">管理員</a> — 1 人`} {
 		mustContain(t, list.Body, want)
 	}
 	mustContain(t, b.accountPage("/account/services?lang=pt").Body, "Serviço electrónico de demonstração")

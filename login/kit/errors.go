@@ -41,6 +41,19 @@ type ErrorPages struct {
 	// LinksTo is the path (under the issuer) the page's language links
 	// lead to; "" reloads the request's own address.
 	LinksTo string
+	// Frame, when set, may draw a refusal itself, inside the surface's own
+	// page (the portal keeps its navigation around one); it reports
+	// whether it did. Failures of ours (5xx) never reach it: the stores a
+	// frame would read may be the ones failing.
+	Frame func(w http.ResponseWriter, r *http.Request, ref Refused) bool
+}
+
+// Refused is a refused request as its error page says it: the status, and
+// catalogue keys of the heading, the message and the way on (Link, a path
+// under the issuer, "" for none, and its text).
+type Refused struct {
+	Status                           int
+	Heading, Message, Link, LinkText string
 }
 
 // SignInErrors is the look of the sign-in's error pages, which the portal
@@ -120,6 +133,9 @@ func (k *Kit) Error(w http.ResponseWriter, r *http.Request, look ErrorPages, err
 	f := &Failure{}
 	if errors.As(err, &f) && f.heading != "" {
 		heading = f.heading
+	}
+	if look.Frame != nil && !ours && look.Frame(w, r, Refused{Status: status, Heading: heading, Message: message, Link: f.link, LinkText: f.linkText}) {
+		return
 	}
 	k.messagePage(w, r, look, status, heading, message, f.link, f.linkText)
 }

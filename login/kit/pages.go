@@ -18,10 +18,10 @@ import (
 // at start, so that a missing one stops the server rather than a visitor.
 var requiredTemplates = []string{
 	"login.html", "login_verify.html", "message.html", "logout.html", // sign-in, its second step, sign-out
-	"account_login.html", "account_profile.html", "account_password.html", // portal
-	"account_entity.html", "account_admins.html", "account_service_admins.html", "account_changes.html", // portal administration
+	"account_login.html", "account_profile.html", "account_password.html", "account_message.html", // portal
+	"account_entities.html", "account_entity.html", "account_admins.html", "account_service_admins.html", "account_changes.html", // portal administration
 	"account_staff_list.html", "account_staff.html", "account_staff_form.html", "account_staff_status.html", // portal: staff
-	"account_services.html", "account_service.html", "account_service_staff.html", // portal: 服務列表
+	"account_services.html", "account_service.html", "account_service_group.html", "account_service_staff.html", // portal: 服務列表
 	"account_tools.html", "account_tools_totp.html", "account_tools_passkeys.html", // portal: 電子身份識別工具
 	"activate_index.html", "activate_entity.html", "activate_staff.html", "activate_choose.html", "resend.html", // activation
 }

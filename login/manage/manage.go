@@ -30,6 +30,7 @@ type Directory interface {
 	UpdateStaffRegistration(ctx context.Context, actor storage.Actor, entityID int64, euid string, reg storage.StaffLogin, toolsVoided storage.NoticeOf) (storage.StaffLogin, string, bool, error)
 	SetServiceAdmin(ctx context.Context, actor storage.Actor, entityID int64, euid string, on bool) (storage.StaffLogin, error)
 	EntityAuditEvents(ctx context.Context, entityID, before int64, limit int) ([]storage.AuditEvent, error)
+	AuditNames(ctx context.Context, services, clients []string) (storage.AuditNames, error)
 	LastCodeSent(ctx context.Context, ref storage.AccountRef) (*time.Time, storage.Channel, error)
 	ActivationCodes(ctx context.Context, ref storage.AccountRef, limit int) ([]storage.ActivationCode, error)
 	AssignmentDirectory // services.go
@@ -108,6 +109,22 @@ func (s *Service) Entity(ctx context.Context, actor storage.Actor, number string
 		return e, notFound(err, "Entity "+n)
 	}
 	return e, nil
+}
+
+// AdministeredEntities is 實體列表: the entities actor administers something
+// of, as the rule book decides (storage.CanViewEntity). An account belongs
+// to one entity, numbered number (the caller's own, from its session), so
+// the list holds that one; an account that administers nothing there is
+// refused.
+func (s *Service) AdministeredEntities(ctx context.Context, actor storage.Actor, number string) ([]storage.Entity, error) {
+	e, err := s.Entity(ctx, actor, number)
+	if err != nil {
+		return nil, err
+	}
+	if !storage.CanViewEntity(actor, e.ID) {
+		return nil, forbidden("list entity " + e.Number)
+	}
+	return []storage.Entity{e}, nil
 }
 
 // EntityStaff returns the entity numbered number with its entity account and

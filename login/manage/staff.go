@@ -143,3 +143,33 @@ func (s *Service) EntityAudit(ctx context.Context, actor storage.Actor, entityID
 	}
 	return s.dir.EntityAuditEvents(ctx, entityID, before, limit)
 }
+
+// EntityChanges is EntityAudit with the names of what the events record by
+// code or id (e-services, their groups, the departments whose back ends
+// acted), for 最近變更.
+func (s *Service) EntityChanges(ctx context.Context, actor storage.Actor, entityID, before int64, limit int) ([]storage.AuditEvent, storage.AuditNames, error) {
+	events, err := s.EntityAudit(ctx, actor, entityID, before, limit)
+	if err != nil {
+		return nil, storage.AuditNames{}, err
+	}
+	var services, clients []string
+	seen := map[string]bool{}
+	add := func(list *[]string, kind, v string) {
+		if v != "" && !seen[kind+v] {
+			seen[kind+v] = true
+			*list = append(*list, v)
+		}
+	}
+	for _, e := range events {
+		if code, ok := e.Details["service"].(string); ok {
+			add(&services, "s", code)
+		} else if e.Action == "service.enroll" || e.Action == "service.unenroll" {
+			add(&services, "s", e.Target) // an e-service opened before its code went into the details
+		}
+		if storage.ActorKind(e.ActorKind) == storage.ActorDepartment {
+			add(&clients, "c", e.ActorID)
+		}
+	}
+	names, err := s.dir.AuditNames(ctx, services, clients)
+	return events, names, err
+}

@@ -33,7 +33,8 @@ func (h *Handler) mountAdministration(r *mux.Router) {
 		return
 	}
 	get := []string{http.MethodGet, http.MethodHead}
-	// 實體資訊, 移除管理員的權限, 服務管理員列表, 最近變更 (nav.go)
+	// 實體列表, 實體資訊, 移除工作人員登入號的管理員的權限, 服務管理員列表, 最近變更 (nav.go)
+	r.Handle(entitiesPath, h.serveAdmin(h.showEntities)).Methods(get...)
 	r.Handle(entityInfoPath, h.serveAdmin(h.showEntityInfo)).Methods(get...)
 	r.Handle(adminsPath, h.serveAdmin(h.showAdmins)).Methods(get...)
 	r.Handle(adminsPath, kit.SameOrigin(h.serveAdmin(h.submitAdmins))).Methods(http.MethodPost)
@@ -43,6 +44,7 @@ func (h *Handler) mountAdministration(r *mux.Router) {
 	// 服務列表, an e-service, the 工作人員登入號列表 of a group or of the e-service (services*.go)
 	r.Handle(servicesPath, h.serveAdmin(h.showServices)).Methods(get...)
 	r.Handle(servicesPath+"/{code}", h.serveAdmin(h.showService)).Methods(get...)
+	r.Handle(servicesPath+"/{code}/groups/{group}/members", h.serveAdmin(h.showServiceGroup)).Methods(get...)
 	for _, list := range []string{servicesPath + "/{code}/groups/{group}", servicesPath + "/{code}/staff"} {
 		r.Handle(list, h.serveAdmin(h.showServiceStaff)).Methods(get...)
 		r.Handle(list, kit.SameOrigin(h.serveAdmin(h.submitServiceStaff))).Methods(http.MethodPost)

@@ -9,7 +9,7 @@ import (
 	"github.com/entity-account/idp/storage"
 )
 
-// What the administration pages of nav.go share (實體資訊, 移除管理員的權限,
+// What the administration pages of nav.go share (實體資訊, 移除工作人員登入號的管理員的權限,
 // 服務管理員列表, 最近變更): their error look, the refusal, and the entity
 // of the signed-in account with its staff.
 
@@ -18,13 +18,10 @@ var adminLook = kit.ErrorPages{
 	Heading: "account_error_heading", InvalidHeading: "account_error_heading", Invalid: "nav_error_invalid", Failed: "error_internal",
 }
 
-// serveAdmin adapts an administration page, its failures answered with adminLook.
-func (h *Handler) serveAdmin(p kit.Page) http.Handler { return h.k.Serve(adminLook, p) }
-
-// refused is the answer to an account the rule book does not let open a
-// page (403), whatever the use case's own words.
-func refused() error {
-	return kit.Fail(storage.EForbidden, "nav_forbidden").WithHeading("nav_forbidden_heading").WithLink(profilePath, "account_back")
+// serveAdmin adapts an administration page, its failures answered with
+// adminLook inside the portal (refusals.go).
+func (h *Handler) serveAdmin(p kit.Page) http.Handler {
+	return h.k.Serve(h.framed(adminLook), func(w http.ResponseWriter, r *http.Request) error { return inOwnWords(p(w, r)) })
 }
 
 // asRefusal turns a use case's refusal into the page's; other errors pass.

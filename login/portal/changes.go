@@ -76,7 +76,7 @@ func (h *Handler) showChanges(w http.ResponseWriter, r *http.Request) error {
 	if !navRule("changes")(a, pt.Principal.EntityID) {
 		return refused()
 	}
-	events, err := h.admin.Manage.EntityAudit(r.Context(), a, pt.Principal.EntityID, before, changesPerPage+1)
+	events, labels, err := h.admin.Manage.EntityChanges(r.Context(), a, pt.Principal.EntityID, before, changesPerPage+1)
 	if err != nil {
 		return asRefusal(err)
 	}
@@ -91,12 +91,12 @@ func (h *Handler) showChanges(w http.ResponseWriter, r *http.Request) error {
 	if older {
 		events = events[:changesPerPage]
 	}
-	names := changeNames(v)
+	names := changeNames(v, labels, lang)
 	for _, e := range events {
 		page.Rows = append(page.Rows, changeRow{
 			When:  e.At.In(macau).Format("2006-01-02 15:04:05"),
 			Who:   who(ch.T, e, names),
-			What:  what(ch.T, e),
+			What:  what(ch.T, e, names),
 			Login: names.target(ch.T, e),
 		})
 	}
@@ -141,18 +141,55 @@ func cursor(s string) (int64, error) {
 	return n, nil
 }
 
-// names are the entity's accounts by the ids the audit trail names them by.
+// names are the entity's accounts by the ids the audit trail names them
+// by, and the names of the e-services, groups and departments it records
+// by code or id, in the page's language.
 type names struct {
 	staff         map[string]storage.StaffLogin // by EUID
 	entityAccount storage.EntityAccount
+	labels        storage.AuditNames
+	lang          string
 }
 
-func changeNames(v entityView) names {
-	n := names{staff: map[string]storage.StaffLogin{}, entityAccount: v.Account}
+func changeNames(v entityView, labels storage.AuditNames, lang string) names {
+	n := names{staff: map[string]storage.StaffLogin{}, entityAccount: v.Account, labels: labels, lang: lang}
 	for _, sl := range v.Staff {
 		n.staff[sl.EUID] = sl
 	}
 	return n
+}
+
+// service names the e-service of code as people know it; one that no
+// longer exists by its code.
+func (n names) service(code string) string {
+	if sv, ok := n.labels.Services[code]; ok {
+		if name := sv.In(n.lang); name != "" {
+			return name
+		}
+	}
+	return code
+}
+
+// group names the group of code of the e-service serviceCode; one that no
+// longer exists by its code.
+func (n names) group(serviceCode, code string) string {
+	if g, ok := n.labels.Groups[serviceCode][code]; ok {
+		if name := g.In(n.lang); name != "" {
+			return name
+		}
+	}
+	return code
+}
+
+// department names the department whose machine client is clientID; an
+// unknown one (its client removed) by the client's id.
+func (n names) department(clientID string) string {
+	if d, ok := n.labels.Departments[clientID]; ok {
+		if name := d.In(n.lang); name != "" {
+			return name
+		}
+	}
+	return clientID
 }
 
 // account names one of the entity's accounts: a staff login by its
@@ -206,7 +243,7 @@ func who(t map[string]string, e storage.AuditEvent, n names) string {
 	case storage.ActorSystem:
 		return t["changes_actor_system"]
 	case storage.ActorDepartment:
-		return t["changes_actor_department"] + " " + e.ActorID
+		return t["changes_actor_department"] + " " + n.department(e.ActorID)
 	}
 	name, _ := n.account(t, e.ActorID)
 	if name == "" {
@@ -218,10 +255,10 @@ func who(t map[string]string, e storage.AuditEvent, n names) string {
 // actionKey is the catalogue key of an action's sentence.
 func actionKey(action string) string { return "changes_action_" + strings.ReplaceAll(action, ".", "_") }
 
-// what is the sentence of e's action, with its details (e-service, group,
-// channel) filled in; an action the catalogue has no sentence for is shown
-// by its code.
-func what(t map[string]string, e storage.AuditEvent) string {
+// what is the sentence of e's action, with its details (e-service and
+// group by their names, channel) filled in; an action the catalogue has no
+// sentence for is shown by its code.
+func what(t map[string]string, e storage.AuditEvent, n names) string {
 	s := t[actionKey(e.Action)]
 	if s == "" {
 		return e.Action
@@ -230,14 +267,15 @@ func what(t map[string]string, e storage.AuditEvent) string {
 		if v, ok := e.Details[k]; ok && v != nil {
 			return fmt.Sprint(v)
 		}
-		if k == "service" && e.Action == "service.enroll" {
-			return e.Target // the e-service opened to the entity
+		if k == "service" && (e.Action == "service.enroll" || e.Action == "service.unenroll") {
+			return e.Target // the e-service opened to the entity, or closed
 		}
 		return "—"
 	}
+	service := detail("service")
 	channel := detail("channel")
 	if c := t["changes_channel_"+channel]; c != "" {
 		channel = c
 	}
-	return strings.NewReplacer("{service}", detail("service"), "{group}", detail("group"), "{channel}", channel).Replace(s)
+	return strings.NewReplacer("{service}", n.service(service), "{group}", n.group(service, detail("group")), "{channel}", channel).Replace(s)
 }

@@ -1,18 +1,60 @@
 package portal
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 
 	"github.com/entity-account/idp/storage"
 )
 
-// 實體資訊: the one entity the login
-// administers, its own, with its entity account and the counts of its staff
-// logins, and the way on to the pages of its administration.
+// 實體列表 and 實體資訊: the entities the signed-in account administers
+// (its own, the one an account belongs to) and, behind the entity's name,
+// the entity with its entity account and the counts of its staff logins,
+// and the way on to the pages of its administration. Who may see them is
+// the rule book's storage.CanViewEntity (nav.go): admins, service admins
+// and the entity account.
+
+// entityRow is one entity of 實體列表.
+type entityRow struct {
+	Number, Name, URL string
+}
+
+type entitiesPage struct {
+	chrome
+	Entities []entityRow
+}
+
+func (h *Handler) showEntities(w http.ResponseWriter, r *http.Request) error {
+	h.k.RememberLanguage(w, r)
+	pt, err := h.require(w, r)
+	if pt == nil {
+		return err
+	}
+	all, err := h.admin.Manage.AdministeredEntities(r.Context(), h.actor(r, pt), pt.Principal.EntityNumber)
+	if err != nil {
+		return asRefusal(err)
+	}
+	lang := h.language(r, pt.Principal)
+	p := entitiesPage{chrome: h.chrome(w, r, pt, lang, "entities")}
+	for _, e := range all {
+		if e.ID != pt.Principal.EntityID {
+			return errors.New("administration: an entity listed is not the session's")
+		}
+		p.Entities = append(p.Entities, entityRow{Number: e.Number, Name: entityName(e, lang), URL: h.k.BasePath + entityInfoPath})
+	}
+	h.k.Render(w, http.StatusOK, "account_entities.html", p)
+	return nil
+}
+
+// entityName is an entity's name in the page's language (storage.Names).
+func entityName(e storage.Entity, lang string) string {
+	return storage.Names{ZH: e.NameZH, PT: e.NamePT}.In(lang)
+}
 
 type entityInfoPage struct {
 	chrome
+	Name  string // the entity's number and name, under 實體列表
 	Rows  []profileRow
 	Links []navLink // the administration pages, as in the navigation
 }
@@ -74,10 +116,11 @@ func (h *Handler) showEntityInfo(w http.ResponseWriter, r *http.Request) error {
 	}
 	var links []navLink
 	for _, l := range ch.Nav {
-		if !l.Current {
+		if l.Path != entitiesPath {
 			links = append(links, l)
 		}
 	}
-	h.k.Render(w, http.StatusOK, "account_entity.html", entityInfoPage{chrome: ch, Rows: rows, Links: links})
+	h.k.Render(w, http.StatusOK, "account_entity.html", entityInfoPage{chrome: ch,
+		Name: v.Entity.Number + " " + entityName(v.Entity, lang), Rows: rows, Links: links})
 	return nil
 }

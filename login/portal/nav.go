@@ -13,14 +13,19 @@ import (
 // this request (h.actor), so a login whose admin rights were removed loses
 // the links on its next request:
 //
-//	admins:              實體資訊, 工作人員登入號列表, 移除管理員的權限, 服務列表, 服務管理員列表, 最近變更
-//	the entity account:  移除管理員的權限
-//	service admins:      服務列表
+//	admins:              實體列表, 工作人員登入號列表, 移除工作人員登入號的管理員的權限,
+//	                     服務列表, 服務管理員列表, 最近變更
+//	the entity account:  實體列表, 移除工作人員登入號的管理員的權限
+//	service admins:      實體列表, 服務列表
 //	staff:               none
+//
+// 實體資訊 is no link of its own: it is reached, as people are taught, by
+// 實體列表 and the entity's name there, and it lists the pages above again.
 
 // Paths of the administration pages of this file's author (the staff
 // pages register their own).
 const (
+	entitiesPath      = "/account/entities"
 	entityInfoPath    = "/account/entity"
 	adminsPath        = "/account/admins"
 	serviceAdminsPath = "/account/service-admins"
@@ -35,20 +40,23 @@ type navLink struct {
 }
 
 // navPage is one administration page: its name (chrome.Current), path,
-// catalogue key and the rule that opens it to an actor of an entity.
+// catalogue key and the rule that opens it to an actor of an entity; off
+// the navigation when hidden.
 type navPage struct {
 	name, path, key string
 	may             func(a storage.Actor, entityID int64) bool
+	hidden          bool
 }
 
 // navPages are the administration pages, in the order staff use them.
 var navPages = []navPage{
-	{"entity", entityInfoPath, "nav_entity_info", storage.CanManageStaff},
-	{"staff", "/account/staff", "nav_staff", storage.CanManageStaff},
-	{"admins", adminsPath, "nav_admins", storage.CanRemoveAdmin},
-	{"services", servicesPath, "nav_services", storage.CanAssignServices}, // services.go
-	{"service_admins", serviceAdminsPath, "nav_service_admins", storage.CanDesignateServiceAdmin},
-	{"changes", changesPath, "nav_changes", storage.CanViewAudit},
+	{name: "entities", path: entitiesPath, key: "nav_entities", may: storage.CanViewEntity},
+	{name: "entity", path: entityInfoPath, key: "nav_entity_info", may: storage.CanViewEntity, hidden: true},
+	{name: "staff", path: "/account/staff", key: "nav_staff", may: storage.CanManageStaff},
+	{name: "admins", path: adminsPath, key: "nav_admins", may: storage.CanRemoveAdmin},
+	{name: "services", path: servicesPath, key: "nav_services", may: storage.CanAssignServices}, // services.go
+	{name: "service_admins", path: serviceAdminsPath, key: "nav_service_admins", may: storage.CanDesignateServiceAdmin},
+	{name: "changes", path: changesPath, key: "nav_changes", may: storage.CanViewAudit},
 }
 
 // navPageOf is the administration page named name.
@@ -72,7 +80,7 @@ func (h *Handler) navLinks(r *http.Request, pt *kit.Signed, t map[string]string,
 	a, entityID := h.actor(r, pt), pt.Principal.EntityID
 	var links []navLink
 	for _, p := range navPages {
-		if p.may(a, entityID) {
+		if !p.hidden && p.may(a, entityID) {
 			links = append(links, navLink{Path: p.path, Label: t[p.key], Current: p.name == current})
 		}
 	}

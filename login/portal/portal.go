@@ -59,11 +59,15 @@ func (h *Handler) Mount(r *mux.Router) {
 	r.Handle(logoutPath, kit.SameOrigin(h.serve(h.logout))).Methods(http.MethodPost)
 	h.mountAdministration(r)
 	h.mountTools(r)
+	// Last: an address under /account that no page above has is the
+	// portal's 404, inside its navigation (refusals.go).
+	r.PathPrefix(profilePath + "/").Handler(h.serve(h.showNotFound))
 }
 
 // serve answers the portal's failures as the sign-in's: its sign-in form
-// is the same form, and a person who fails there sees the same pages.
-func (h *Handler) serve(p kit.Page) http.Handler { return h.k.Serve(kit.SignInErrors, p) }
+// is the same form, and a person who fails there sees the same pages; a
+// signed-in account sees them inside the portal (refusals.go).
+func (h *Handler) serve(p kit.Page) http.Handler { return h.k.Serve(h.framed(kit.SignInErrors), p) }
 
 // require returns the signed-in account; without one it sends the browser
 // to the portal's sign-in and returns nil, with an error only when a store

@@ -32,6 +32,7 @@ type svcGroup struct {
 	Code, Name string
 	Members    []svcMember
 	URL        string // its 工作人員登入號列表
+	PageURL    string // its page: who is assigned to it
 }
 
 // svcView is an e-service as the pages show it, in the page's language.
@@ -62,7 +63,8 @@ type servicePage struct {
 type svcSection struct {
 	ID, Title, Code, Help string
 	Members               []svcMember
-	URL                   string
+	URL                   string // its 工作人員登入號列表
+	PageURL               string // a group's page, which its name links to; "" for the e-service itself
 }
 
 // serviceURL is the address of an e-service's page, or of one of its pages.
@@ -77,7 +79,7 @@ func (h *Handler) serviceURL(code string, more ...string) string {
 // svcNotFound is the answer for an e-service or a group the entity does
 // not have.
 func svcNotFound() error {
-	return kit.Fail(storage.ENotFound, "svc_error_not_found").WithLink(servicesPath, "nav_services")
+	return kit.Fail(storage.ENotFound, "svc_error_not_found").WithHeading("nav_not_found_heading").WithLink(servicesPath, "nav_services")
 }
 
 // serviceView turns an e-service of the entity v into what the pages show.
@@ -103,7 +105,7 @@ func (h *Handler) serviceView(sv storage.EntityService, v entityView, lang strin
 	}
 	for _, g := range sv.Groups {
 		out.Groups = append(out.Groups, svcGroup{Code: g.Code, Name: g.Names().In(lang), Members: members(g.Members),
-			URL: h.serviceURL(sv.Code, "groups", g.Code)})
+			URL: h.serviceURL(sv.Code, "groups", g.Code), PageURL: h.serviceURL(sv.Code, "groups", g.Code, "members")})
 	}
 	return out
 }
@@ -185,7 +187,7 @@ func (h *Handler) showService(w http.ResponseWriter, r *http.Request) error {
 	}
 	p := servicePage{chrome: h.chrome(w, r, pt, lang, "services"), Service: h.serviceView(sv, v, lang)}
 	for _, g := range p.Service.Groups {
-		p.Sections = append(p.Sections, svcSection{ID: "group_" + g.Code, Title: g.Name, Code: g.Code, Members: g.Members, URL: g.URL})
+		p.Sections = append(p.Sections, svcSection{ID: "group_" + g.Code, Title: g.Name, Code: g.Code, Members: g.Members, URL: g.URL, PageURL: g.PageURL})
 	}
 	itself := svcSection{ID: "service_staff", Title: p.T["svc_assigned_service"], Members: p.Service.Assigned, URL: p.Service.StaffURL}
 	if len(p.Service.Groups) > 0 {
@@ -194,4 +196,35 @@ func (h *Handler) showService(w http.ResponseWriter, r *http.Request) error {
 	p.Sections = append(p.Sections, itself)
 	h.k.Render(w, http.StatusOK, "account_service.html", p)
 	return nil
+}
+
+// ---- a group's page ----
+
+// groupPage is a group of an e-service with who is assigned to it, and the
+// way on to its 工作人員登入號列表: what a group's name on the e-service's
+// page leads to.
+type groupPage struct {
+	chrome
+	Service svcView
+	Group   svcGroup
+}
+
+func (h *Handler) showServiceGroup(w http.ResponseWriter, r *http.Request) error {
+	pt, v, all, lang, err := h.openServices(w, r)
+	if pt == nil {
+		return err
+	}
+	sv, err := pickService(r, all)
+	if err != nil {
+		return err
+	}
+	p := groupPage{chrome: h.chrome(w, r, pt, lang, "services"), Service: h.serviceView(sv, v, lang)}
+	for _, g := range p.Service.Groups {
+		if g.Code == mux.Vars(r)["group"] {
+			p.Group = g
+			h.k.Render(w, http.StatusOK, "account_service_group.html", p)
+			return nil
+		}
+	}
+	return svcNotFound()
 }

@@ -41,7 +41,7 @@ var staffErrors = kit.ErrorPages{
 // serveStaff serves a staff page: a refusal (403) and a login not found
 // (404) that bring no message of their own get the staff pages' one.
 func (h *Handler) serveStaff(p kit.Page) http.Handler {
-	return h.k.Serve(staffErrors, func(w http.ResponseWriter, r *http.Request) error {
+	return h.k.Serve(h.framed(staffErrors, staffPath, "nav_staff"), func(w http.ResponseWriter, r *http.Request) error {
 		err := p(w, r)
 		var own *storage.Error
 		if errors.As(err, &own) && own.Key != "" {
@@ -49,9 +49,10 @@ func (h *Handler) serveStaff(p kit.Page) http.Handler {
 		}
 		switch storage.CodeOf(err) {
 		case storage.EForbidden:
-			return &storage.Error{Code: storage.EForbidden, Key: "staff_error_forbidden", Message: "refused", Err: err}
+			// An account that may not run the staff has no list to go back to.
+			return kit.Fail(storage.EForbidden, "staff_error_forbidden").WithHeading("nav_forbidden_heading").WithLink(profilePath, "account_back")
 		case storage.ENotFound:
-			return &storage.Error{Code: storage.ENotFound, Key: "staff_error_not_found", Message: "not found", Err: err}
+			return kit.Fail(storage.ENotFound, "staff_error_not_found").WithHeading("nav_not_found_heading")
 		}
 		return err
 	})

@@ -105,7 +105,7 @@ var toolsErrors = kit.ErrorPages{
 // staff-only pages do (403), and a tool not found that brings no message
 // of its own gets the pages' own.
 func (h *Handler) serveTools(p kit.Page) http.Handler {
-	return h.k.Serve(toolsErrors, func(w http.ResponseWriter, r *http.Request) error {
+	return h.k.Serve(h.framed(toolsErrors, toolsPath, "tools_title"), func(w http.ResponseWriter, r *http.Request) error {
 		err := p(w, r)
 		var own *storage.Error
 		switch {
@@ -114,7 +114,7 @@ func (h *Handler) serveTools(p kit.Page) http.Handler {
 		case storage.CodeOf(err) == storage.EForbidden:
 			return refused()
 		case storage.CodeOf(err) == storage.ENotFound:
-			return &storage.Error{Code: storage.ENotFound, Key: "tools_error_not_found", Message: "not found", Err: err}
+			return kit.Fail(storage.ENotFound, "tools_error_not_found").WithHeading("nav_not_found_heading")
 		}
 		return err
 	})

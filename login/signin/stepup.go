@@ -415,8 +415,8 @@ func (h *Handler) StartPasskeySession(w http.ResponseWriter, r *http.Request, p 
 	return cur.Session, nil
 }
 
-// serviceName is the e-service's name in lang (its Chinese name when there
-// is no translation; the client's own name if it has none).
+// serviceName is the e-service's name in lang (storage.Names.In picks the
+// fallback when there is no translation; the client's own name if it has none).
 func (h *Handler) serviceName(ctx context.Context, ar *storage.AuthRequest, lang string) string {
 	c, err := h.flow.Client(ctx, ar.ClientID)
 	if err != nil {

@@ -62,3 +62,54 @@ func (s *Store) auditEvents(ctx context.Context, where string, args ...any) ([]s
 	}
 	return nonNil(events), nil
 }
+
+// AuditNames returns the names of the e-services numbered by services (with
+// all their groups) and of the departments whose machine clients are
+// clients: what an audit trail records by code or id. Codes and ids that
+// name nothing (any more) are left out.
+func (s *Store) AuditNames(ctx context.Context, services, clients []string) (storage.AuditNames, error) {
+	n := storage.AuditNames{Services: map[string]storage.Names{}, Groups: map[string]map[string]storage.Names{}, Departments: map[string]storage.Names{}}
+	if len(services) > 0 {
+		rows, err := s.pool.Query(ctx, `
+			SELECT s.code, s.name_zh, s.name_pt, s.name_en, coalesce(g.code, ''), coalesce(g.name_zh, ''), coalesce(g.name_pt, ''), coalesce(g.name_en, '')
+			FROM services s LEFT JOIN service_groups g ON g.service_id = s.id
+			WHERE s.code = ANY($1)`, services)
+		if err != nil {
+			return n, wrap("audit names: services", err)
+		}
+		var code, group string
+		var sv, g storage.Names
+		_, err = pgx.ForEachRow(rows, []any{&code, &sv.ZH, &sv.PT, &sv.EN, &group, &g.ZH, &g.PT, &g.EN}, func() error {
+			n.Services[code] = sv
+			if group != "" {
+				if n.Groups[code] == nil {
+					n.Groups[code] = map[string]storage.Names{}
+				}
+				n.Groups[code][group] = g
+			}
+			return nil
+		})
+		if err != nil {
+			return n, wrap("audit names: services", err)
+		}
+	}
+	if len(clients) > 0 {
+		rows, err := s.pool.Query(ctx, `
+			SELECT c.id, d.name_zh, d.name_pt, d.name_en
+			FROM clients c JOIN departments d ON d.id = c.department_id
+			WHERE c.id = ANY($1)`, clients)
+		if err != nil {
+			return n, wrap("audit names: departments", err)
+		}
+		var id string
+		var d storage.Names
+		_, err = pgx.ForEachRow(rows, []any{&id, &d.ZH, &d.PT, &d.EN}, func() error {
+			n.Departments[id] = d
+			return nil
+		})
+		if err != nil {
+			return n, wrap("audit names: departments", err)
+		}
+	}
+	return n, nil
+}

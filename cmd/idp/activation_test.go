@@ -629,6 +629,11 @@ func TestResendActivationCode(t *testing.T) {
 	if p.fieldValue("id_doc_number") != admin.IDNumber {
 		t.Error("the fields are not kept")
 	}
+	// A day the calendar lacks is refused for not existing, not for its form.
+	p = b.resend(url.Values{"kind": {"staff"}, "entity_number": {number}, "id_doc_number": {admin.IDNumber}, "birth_date": {"1990/2/30"}})
+	wantActError(t, "30 February", p, http.StatusBadRequest, "reg_error_birth_date_nonexistent")
+	p = b.resend(url.Values{"kind": {"staff"}, "entity_number": {number}, "id_doc_number": {admin.IDNumber}, "birth_date": {"30 Feb"}})
+	wantActError(t, "no date", p, http.StatusBadRequest, "resend_error_birth_date")
 }
 
 // ---- delivery ----

@@ -3,6 +3,7 @@ package activationpages
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -113,8 +114,10 @@ func (h *Handler) submitResend(w http.ResponseWriter, r *http.Request) error {
 		return kit.InForm(kit.Fail(storage.EInvalid, "resend_error_missing"), h.resendForm(w, r, p))
 	}
 	if req.Kind == storage.KindStaff {
-		d, ok := storage.ParseBirthDate(p.BirthDate)
-		if !ok {
+		d, err := storage.ReadDate(p.BirthDate)
+		if errors.Is(err, storage.ErrNoSuchDate) {
+			return kit.InForm(kit.Fail(storage.EInvalid, "reg_error_birth_date_nonexistent"), h.resendForm(w, r, p))
+		} else if err != nil {
 			return kit.InForm(kit.Fail(storage.EInvalid, "resend_error_birth_date"), h.resendForm(w, r, p))
 		}
 		req.BirthDate = d

@@ -25,6 +25,7 @@ toolchain:
 browser:
 	./scripts/browser.sh
 
+## build: compile bin/idp (the server and the operator commands) and bin/demo-rp
 build:
 	$(GO) build -o bin/idp ./cmd/idp
 	$(GO) build -o bin/demo-rp ./cmd/demo-rp

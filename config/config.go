@@ -124,7 +124,7 @@ func FromLookup(lookup func(string) (string, bool)) (*Config, error) {
 		AuthorizePerIPBurst:     r.integer("IDP_AUTHORIZE_PER_IP_BURST", 200, 1, 1_000_000),
 		AuthorizePerBrowser:     r.integer("IDP_AUTHORIZE_PER_BROWSER", 10, 1, 1000),
 		AuthRequestBudget:       r.integer("IDP_AUTH_REQUEST_BUDGET", 50_000, 1, 10_000_000),
-		AuthRequestGrace:        r.duration("IDP_AUTH_REQUEST_GRACE", 5*time.Minute),
+		AuthRequestGrace:        r.duration("IDP_AUTH_REQUEST_GRACE", 0),
 		ToolsReauth:             r.duration("IDP_TOOLS_REAUTH", 5*time.Minute),
 
 		LogLevel:      r.str("IDP_LOG_LEVEL", "info"),
@@ -134,6 +134,10 @@ func FromLookup(lookup func(string) (string, bool)) (*Config, error) {
 		BackchannelGiveUp: r.duration("IDP_BACKCHANNEL_GIVE_UP", 24*time.Hour),
 	}
 	c.Issuer = strings.TrimSuffix(c.Issuer, "/")
+	if v, ok := lookup("IDP_AUTH_REQUEST_GRACE"); !ok || v == "" {
+		// 5 minutes to type a password, or the request's whole life if shorter.
+		c.AuthRequestGrace = min(5*time.Minute, c.AuthRequestTTL)
+	}
 
 	r.check(validIssuer(c.Issuer), "IDP_ISSUER", "must be an absolute http(s) URL without query or fragment, e.g. https://id.example.gov.mo")
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
@@ -160,7 +164,6 @@ func FromLookup(lookup func(string) (string, bool)) (*Config, error) {
 	r.check(c.AuthRequestGrace <= c.AuthRequestTTL, "IDP_AUTH_REQUEST_GRACE", "must not exceed IDP_AUTH_REQUEST_TTL")
 	r.check(c.AuthRequestGrace <= 0 || c.AuthRequestGrace >= time.Second, "IDP_AUTH_REQUEST_GRACE", "must be at least 1s: time for a person to sign in")
 	r.check(c.AuthorizePerIPBurst <= c.AuthRequestBudget, "IDP_AUTHORIZE_PER_IP_BURST", "must not exceed IDP_AUTH_REQUEST_BUDGET: one address's burst would fill the budget")
-	r.check(c.AuthorizePerBrowser <= c.AuthRequestBudget, "IDP_AUTHORIZE_PER_BROWSER", "must not exceed IDP_AUTH_REQUEST_BUDGET")
 	r.check(slices.Contains([]string{"debug", "info", "warn", "error"}, c.LogLevel), "IDP_LOG_LEVEL", "must be debug, info, warn or error")
 	r.check(c.PprofListen == "" || isLoopbackAddr(c.PprofListen), "IDP_PPROF_LISTEN", "must be empty (off) or a loopback host:port, e.g. 127.0.0.1:6060")
 	// Not only loopback: a Prometheus server elsewhere on an internal network

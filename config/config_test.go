@@ -129,6 +129,10 @@ func TestAuthorizeAdmission(t *testing.T) {
 		ok.AuthRequestBudget != 100 || ok.AuthRequestGrace != 2*time.Second {
 		t.Fatalf("valid values: %+v, %v", ok, err)
 	}
+	// Unset, the grace is the request's whole life when that is shorter.
+	if short, err := load(map[string]string{"IDP_AUTH_REQUEST_TTL": "2m"}); err != nil || short.AuthRequestGrace != 2*time.Minute {
+		t.Fatalf("grace with a 2m TTL: %+v, %v", short, err)
+	}
 	for _, tc := range []struct {
 		env  map[string]string
 		name string
@@ -141,8 +145,9 @@ func TestAuthorizeAdmission(t *testing.T) {
 		{map[string]string{"IDP_AUTH_REQUEST_GRACE": "0s"}, "IDP_AUTH_REQUEST_GRACE"},
 		{map[string]string{"IDP_AUTH_REQUEST_GRACE": "500ms"}, "IDP_AUTH_REQUEST_GRACE"},
 		{map[string]string{"IDP_AUTH_REQUEST_GRACE": "40m"}, "IDP_AUTH_REQUEST_GRACE"}, // beyond IDP_AUTH_REQUEST_TTL (30m)
+		{map[string]string{"IDP_AUTH_REQUEST_GRACE": "3m", "IDP_AUTH_REQUEST_TTL": "2m"}, "IDP_AUTH_REQUEST_GRACE"},
 		{map[string]string{"IDP_AUTH_REQUEST_BUDGET": "100", "IDP_AUTHORIZE_PER_IP_BURST": "101"}, "IDP_AUTHORIZE_PER_IP_BURST"},
-		{map[string]string{"IDP_AUTH_REQUEST_BUDGET": "5", "IDP_AUTHORIZE_PER_IP_BURST": "5", "IDP_AUTHORIZE_PER_BROWSER": "6"}, "IDP_AUTHORIZE_PER_BROWSER"},
+		{map[string]string{"IDP_AUTHORIZE_PER_BROWSER": "1001"}, "IDP_AUTHORIZE_PER_BROWSER"},
 	} {
 		if _, err := load(tc.env); err == nil || !strings.Contains(err.Error(), tc.name) {
 			t.Errorf("%v: err = %v, want it to name %s", tc.env, err, tc.name)

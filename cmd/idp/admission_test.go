@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"html"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -370,5 +372,33 @@ func TestRefusedRequestGivesItsPlaceBack(t *testing.T) {
 	}
 	if p := idp.browser().get(good.authURL(newAuthParams(t))); p.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("a third open request in a budget of 2: %d, want the busy page", p.StatusCode)
+	}
+}
+
+// TestAdmissionAcrossNodes: two nodes over the same stores share the
+// admission: a browser's open requests count on whichever node it reaches.
+func TestAdmissionAcrossNodes(t *testing.T) {
+	t.Parallel()
+	idp := startIDP(t, map[string]string{"IDP_AUTHORIZE_PER_BROWSER": "3"})
+	second, err := newApp(context.Background(), idp.app.cfg, idp.app.pg, idp.app.redis, idp.app.rdb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodeB := httptest.NewServer(second.handler)
+	t.Cleanup(nodeB.Close)
+	web := idp.client(demoWebClient)
+	r := idp.rp(web, web.RedirectURIs[0])
+	b := idp.browser()
+	statuses := []int{}
+	for i := range 8 {
+		u, _ := url.Parse(r.authURL(newAuthParams(t)))
+		if i%2 == 1 {
+			u.Host = strings.TrimPrefix(nodeB.URL, "http://") // the same host, another port: the same cookies
+		}
+		statuses = append(statuses, b.get(u.String()).StatusCode)
+	}
+	want := []int{302, 302, 302, 302, 429, 429, 429, 429} // the first without a cookie, then 3 open
+	if !slices.Equal(statuses, want) {
+		t.Fatalf("statuses alternating between two nodes: %v, want %v", statuses, want)
 	}
 }

@@ -35,7 +35,7 @@ import (
 const BrowserCookie = "idp_browser"
 
 // browserCookieAge: long enough to outlive many sign-ins, short enough to
-// track nobody for long; it is renewed by use.
+// track nobody for long; a browser whose cookie expired gets a new id.
 const browserCookieAge = 30 * 24 * time.Hour
 
 type admissionTicket struct {

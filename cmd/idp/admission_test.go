@@ -125,7 +125,7 @@ func TestNATBurstReachesSignIn(t *testing.T) {
 
 // TestNATOverTheWindow: the same with time scaled by configuration (25 a
 // second sustained, bursts of 50): 200 people in four bursts two seconds
-// apart all reach the form; 150 more sent at once meet the address's
+// apart all reach the form; 250 more sent at once meet the address's
 // ceiling, and those turned away are told to wait, in their language, with
 // Retry-After, and counted.
 func TestNATOverTheWindow(t *testing.T) {
@@ -144,9 +144,9 @@ func TestNATOverTheWindow(t *testing.T) {
 	}
 	before := scrapeMetrics(t, metrics).sum("idp_authorize_refused_total", `reason="address"`)
 	time.Sleep(2 * time.Second)
-	reached, others := burst(idp, r, 150, "")
-	if reached == 150 || reached < 50 {
-		t.Fatalf("150 at once: %d reached the form, want the burst (50) and the ceiling to turn the rest away", reached)
+	reached, others := burst(idp, r, 250, "")
+	if reached == 250 || reached < 50 {
+		t.Fatalf("250 at once: %d reached the form, want the burst (50) and the ceiling to turn the rest away", reached)
 	}
 	for _, p := range others {
 		wantWaitPage(t, p, http.StatusTooManyRequests, "zh-Hant", "error_authorize_address")

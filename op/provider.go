@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -152,19 +151,9 @@ func (i *Interaction) CallbackURL(id string) string {
 }
 
 // Fail answers the RP's redirect URI with an OAuth error (login_required,
-// access_denied, ...), keeping its state. The request is over: it leaves
-// the budget of open requests and is deleted, so that silent
-// (prompt=none) requests without a session do not hold places until
-// they expire.
+// access_denied, ...), keeping its state.
 func (i *Interaction) Fail(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, err *oidc.Error) {
 	op.AuthRequestError(w, r, authRequest{ar}, err, i.provider)
-	ctx := context.WithoutCancel(r.Context())
-	if rerr := i.storage.state.ReleaseAuthRequest(ctx, ar.ID); rerr != nil {
-		slog.WarnContext(ctx, "release an answered authorization request", "err", rerr)
-	}
-	if derr := i.storage.state.DeleteAuthRequest(ctx, ar.ID); derr != nil {
-		slog.WarnContext(ctx, "delete an answered authorization request", "err", derr)
-	}
 }
 
 // Client returns a registered client through the storage's cache.

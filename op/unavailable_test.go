@@ -254,8 +254,7 @@ func TestObserversCoverTheStores(t *testing.T) {
 		"ChangePassword": true, "StaffLogin": true, "Entity": true, "EntityAccount": true, "Tools": true,
 		// The protocol edge admits authorization requests before the engine
 		// sees them (a failed admission lets the request on, to fail at
-		// SaveAuthRequest, which is observed); Interaction.Fail releases a
-		// request only after its answer is written.
+		// SaveAuthRequest, which is observed).
 		"AdmitAuthRequest": true, "ReleaseAuthRequest": true,
 	}
 	for _, tc := range []struct {

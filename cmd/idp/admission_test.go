@@ -402,36 +402,3 @@ func TestAdmissionAcrossNodes(t *testing.T) {
 		t.Fatalf("statuses alternating between two nodes: %v, want %v", statuses, want)
 	}
 }
-
-// TestSilentRequestsHoldNoPlace: prompt=none requests of a browser without
-// a session are answered login_required at once; they hold no place in the
-// budget and leave no record behind.
-func TestSilentRequestsHoldNoPlace(t *testing.T) {
-	t.Parallel()
-	idp := startIDP(t, map[string]string{"IDP_AUTH_REQUEST_BUDGET": "2", "IDP_AUTHORIZE_PER_IP_BURST": "2",
-		"IDP_AUTHORIZE_PER_IP_MINUTE": "6000"})
-	web := idp.client(demoWebClient)
-	r := idp.rp(web, web.RedirectURIs[0])
-	for i := range 5 {
-		p := newAuthParams(t)
-		p.Extra = url.Values{"prompt": {"none"}}
-		b := idp.browser()
-		first := b.get(r.authURL(p))
-		if first.StatusCode != http.StatusFound {
-			t.Fatalf("silent request %d: %d %.300s", i, first.StatusCode, first.Body)
-		}
-		if q := b.followToRP(first); q.Get("error") != "login_required" {
-			t.Fatalf("silent request %d answered %v, want login_required", i, q)
-		}
-		time.Sleep(20 * time.Millisecond) // the address's interval: 10 ms
-	}
-	if n := countKeys(t, idp, "ar:{*}"); n != 0 {
-		t.Errorf("%d auth requests left behind by answered silent requests", n)
-	}
-	for i := range 2 {
-		if ok, p := idp.browser().reachesForm(r, ""); !ok {
-			t.Fatalf("person %d after the silent requests: %d %.300s", i+1, p.StatusCode, p.Body)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}

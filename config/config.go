@@ -60,9 +60,20 @@ type Config struct {
 	// remove an identity tool (電子身份識別工具); older sessions are asked for
 	// the password first
 	ToolsReauth time.Duration
-	// IDP_AUTHORIZE_PER_IP_MINUTE: authorization requests one client address
-	// may open per minute (each is stored until it expires)
+	// IDP_AUTHORIZE_PER_IP_MINUTE and IDP_AUTHORIZE_PER_IP_BURST: the rate
+	// of authorization requests of one client address (an IPv6 /64): a
+	// sustained rate per minute and how many may come at once. A high
+	// ceiling: a whole office signs in from one address.
 	AuthorizePerIPMinute int
+	AuthorizePerIPBurst  int
+	// IDP_AUTHORIZE_PER_BROWSER: open (not yet signed-in) authorization
+	// requests per browser; its newest pushes out its oldest
+	AuthorizePerBrowser int
+	// IDP_AUTH_REQUEST_BUDGET: open authorization requests stored at most,
+	// across all nodes; when full, the oldest past IDP_AUTH_REQUEST_GRACE
+	// make room, and newcomers wait while none is that old
+	AuthRequestBudget int
+	AuthRequestGrace  time.Duration // IDP_AUTH_REQUEST_GRACE
 
 	LogLevel    string // IDP_LOG_LEVEL: debug, info, warn, error
 	PprofListen string // IDP_PPROF_LISTEN: loopback host:port for net/http/pprof; "" (default) = off
@@ -109,7 +120,11 @@ func FromLookup(lookup func(string) (string, bool)) (*Config, error) {
 		LoginFailuresPerIP:      r.integer("IDP_LOGIN_FAILURES_PER_IP", 50, 1, 1_000_000),
 		LoginFailureWindow:      r.duration("IDP_LOGIN_FAILURE_WINDOW", 15*time.Minute),
 		TrustProxyHeaders:       r.boolean("IDP_TRUST_PROXY", false),
-		AuthorizePerIPMinute:    r.integer("IDP_AUTHORIZE_PER_IP_MINUTE", 60, 1, 1_000_000),
+		AuthorizePerIPMinute:    r.integer("IDP_AUTHORIZE_PER_IP_MINUTE", 600, 1, 1_000_000),
+		AuthorizePerIPBurst:     r.integer("IDP_AUTHORIZE_PER_IP_BURST", 200, 1, 1_000_000),
+		AuthorizePerBrowser:     r.integer("IDP_AUTHORIZE_PER_BROWSER", 10, 1, 1000),
+		AuthRequestBudget:       r.integer("IDP_AUTH_REQUEST_BUDGET", 50_000, 1, 10_000_000),
+		AuthRequestGrace:        r.duration("IDP_AUTH_REQUEST_GRACE", 0),
 		ToolsReauth:             r.duration("IDP_TOOLS_REAUTH", 5*time.Minute),
 
 		LogLevel:      r.str("IDP_LOG_LEVEL", "info"),
@@ -119,6 +134,10 @@ func FromLookup(lookup func(string) (string, bool)) (*Config, error) {
 		BackchannelGiveUp: r.duration("IDP_BACKCHANNEL_GIVE_UP", 24*time.Hour),
 	}
 	c.Issuer = strings.TrimSuffix(c.Issuer, "/")
+	if v, ok := lookup("IDP_AUTH_REQUEST_GRACE"); !ok || v == "" {
+		// 5 minutes to type a password, or the request's whole life if shorter.
+		c.AuthRequestGrace = min(5*time.Minute, c.AuthRequestTTL)
+	}
 
 	r.check(validIssuer(c.Issuer), "IDP_ISSUER", "must be an absolute http(s) URL without query or fragment, e.g. https://id.example.gov.mo")
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
@@ -132,6 +151,7 @@ func FromLookup(lookup func(string) (string, bool)) (*Config, error) {
 		"IDP_ID_TOKEN_TTL": c.IDTokenTTL, "IDP_REFRESH_TOKEN_TTL": c.RefreshTokenTTL, "IDP_SESSION_IDLE": c.SessionIdle,
 		"IDP_SESSION_MAX": c.SessionMax, "IDP_LOGIN_FAILURE_WINDOW": c.LoginFailureWindow, "IDP_HASH_QUEUE_WAIT": c.HashQueueWait,
 		"IDP_KEY_REFRESH": c.KeyRefresh, "IDP_BACKCHANNEL_GIVE_UP": c.BackchannelGiveUp, "IDP_TOOLS_REAUTH": c.ToolsReauth,
+		"IDP_AUTH_REQUEST_GRACE": c.AuthRequestGrace,
 	} {
 		r.check(d > 0, name, "must be a positive duration, e.g. 10m")
 	}
@@ -139,6 +159,11 @@ func FromLookup(lookup func(string) (string, bool)) (*Config, error) {
 	r.check(c.CodeTTL <= 10*time.Minute, "IDP_CODE_TTL", "must be at most 10m (RFC 6749 §4.1.2)")
 	r.check(c.ToolsReauth <= time.Hour, "IDP_TOOLS_REAUTH", "must be at most 1h: a change of identity tools needs a recently typed password")
 	r.check(c.SessionIdle <= c.SessionMax, "IDP_SESSION_IDLE", "must not exceed IDP_SESSION_MAX")
+	// A request dropped before its grace would be taken from a person typing
+	// a password; a grace beyond the request's life would never let one go.
+	r.check(c.AuthRequestGrace <= c.AuthRequestTTL, "IDP_AUTH_REQUEST_GRACE", "must not exceed IDP_AUTH_REQUEST_TTL")
+	r.check(c.AuthRequestGrace <= 0 || c.AuthRequestGrace >= time.Second, "IDP_AUTH_REQUEST_GRACE", "must be at least 1s: time for a person to sign in")
+	r.check(c.AuthorizePerIPBurst <= c.AuthRequestBudget, "IDP_AUTHORIZE_PER_IP_BURST", "must not exceed IDP_AUTH_REQUEST_BUDGET: one address's burst would fill the budget")
 	r.check(slices.Contains([]string{"debug", "info", "warn", "error"}, c.LogLevel), "IDP_LOG_LEVEL", "must be debug, info, warn or error")
 	r.check(c.PprofListen == "" || isLoopbackAddr(c.PprofListen), "IDP_PPROF_LISTEN", "must be empty (off) or a loopback host:port, e.g. 127.0.0.1:6060")
 	// Not only loopback: a Prometheus server elsewhere on an internal network

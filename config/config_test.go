@@ -105,3 +105,52 @@ func TestToolsReauth(t *testing.T) {
 		}
 	}
 }
+
+// The admission of authorization requests: defaults that let an office of
+// 2,000 behind one address sign in within ten minutes (bursts of 50 in a
+// second), and values that cannot work refused by name.
+func TestAuthorizeAdmission(t *testing.T) {
+	c, err := load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.AuthorizePerIPMinute != 600 || c.AuthorizePerIPBurst != 200 || c.AuthorizePerBrowser != 10 ||
+		c.AuthRequestBudget != 50_000 || c.AuthRequestGrace != 5*time.Minute {
+		t.Fatalf("defaults: %d/min burst %d, %d per browser, budget %d, grace %v",
+			c.AuthorizePerIPMinute, c.AuthorizePerIPBurst, c.AuthorizePerBrowser, c.AuthRequestBudget, c.AuthRequestGrace)
+	}
+	// 2,000 in ten minutes, 50 at once: within the burst and the sustained rate.
+	if c.AuthorizePerIPBurst < 50 || c.AuthorizePerIPBurst+c.AuthorizePerIPMinute*10 < 2000 {
+		t.Fatal("the defaults would refuse an office of 2,000 behind one address")
+	}
+	ok, err := load(map[string]string{"IDP_AUTHORIZE_PER_IP_MINUTE": "6000", "IDP_AUTHORIZE_PER_IP_BURST": "50",
+		"IDP_AUTHORIZE_PER_BROWSER": "3", "IDP_AUTH_REQUEST_BUDGET": "100", "IDP_AUTH_REQUEST_GRACE": "2s"})
+	if err != nil || ok.AuthorizePerIPMinute != 6000 || ok.AuthorizePerIPBurst != 50 || ok.AuthorizePerBrowser != 3 ||
+		ok.AuthRequestBudget != 100 || ok.AuthRequestGrace != 2*time.Second {
+		t.Fatalf("valid values: %+v, %v", ok, err)
+	}
+	// Unset, the grace is the request's whole life when that is shorter.
+	if short, err := load(map[string]string{"IDP_AUTH_REQUEST_TTL": "2m"}); err != nil || short.AuthRequestGrace != 2*time.Minute {
+		t.Fatalf("grace with a 2m TTL: %+v, %v", short, err)
+	}
+	for _, tc := range []struct {
+		env  map[string]string
+		name string
+	}{
+		{map[string]string{"IDP_AUTHORIZE_PER_IP_MINUTE": "0"}, "IDP_AUTHORIZE_PER_IP_MINUTE"},
+		{map[string]string{"IDP_AUTHORIZE_PER_IP_BURST": "-1"}, "IDP_AUTHORIZE_PER_IP_BURST"},
+		{map[string]string{"IDP_AUTHORIZE_PER_BROWSER": "0"}, "IDP_AUTHORIZE_PER_BROWSER"},
+		{map[string]string{"IDP_AUTHORIZE_PER_BROWSER": "many"}, "IDP_AUTHORIZE_PER_BROWSER"},
+		{map[string]string{"IDP_AUTH_REQUEST_BUDGET": "0"}, "IDP_AUTH_REQUEST_BUDGET"},
+		{map[string]string{"IDP_AUTH_REQUEST_GRACE": "0s"}, "IDP_AUTH_REQUEST_GRACE"},
+		{map[string]string{"IDP_AUTH_REQUEST_GRACE": "500ms"}, "IDP_AUTH_REQUEST_GRACE"},
+		{map[string]string{"IDP_AUTH_REQUEST_GRACE": "40m"}, "IDP_AUTH_REQUEST_GRACE"}, // beyond IDP_AUTH_REQUEST_TTL (30m)
+		{map[string]string{"IDP_AUTH_REQUEST_GRACE": "3m", "IDP_AUTH_REQUEST_TTL": "2m"}, "IDP_AUTH_REQUEST_GRACE"},
+		{map[string]string{"IDP_AUTH_REQUEST_BUDGET": "100", "IDP_AUTHORIZE_PER_IP_BURST": "101"}, "IDP_AUTHORIZE_PER_IP_BURST"},
+		{map[string]string{"IDP_AUTHORIZE_PER_BROWSER": "1001"}, "IDP_AUTHORIZE_PER_BROWSER"},
+	} {
+		if _, err := load(tc.env); err == nil || !strings.Contains(err.Error(), tc.name) {
+			t.Errorf("%v: err = %v, want it to name %s", tc.env, err, tc.name)
+		}
+	}
+}

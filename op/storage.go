@@ -137,6 +137,11 @@ func (s *Storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 	for _, t := range req.UILocales {
 		ar.UILocales = append(ar.UILocales, t.String())
 	}
+	// The id the edge admitted this request under (storage.AdmissionTicket):
+	// its place in the budget of open requests is this record's.
+	if id, ok := storage.TakeAdmission(ctx); ok {
+		ar.ID = id
+	}
 	if err := s.state.SaveAuthRequest(ctx, ar, s.life.AuthRequest); err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)
 	}

@@ -60,6 +60,14 @@ type Directory interface {
 // ShortLived is the store of short-lived state (Redis). Secrets (codes,
 // session cookies, refresh tokens) are keyed by their hash, never stored raw.
 type ShortLived interface {
+	// AdmitAuthRequest admits one authorization request under the limits
+	// (see AuthRequestLimits), atomically on every node: it returns the id
+	// to store it under, having dropped what must make room; or why not and
+	// until when.
+	AdmitAuthRequest(ctx context.Context, a Admission, l AuthRequestLimits) (Admitted, error)
+	// ReleaseAuthRequest gives an admitted id's place back when no request
+	// was stored under it.
+	ReleaseAuthRequest(ctx context.Context, id string) error
 	SaveAuthRequest(ctx context.Context, r *AuthRequest, ttl time.Duration) error
 	// AuthRequest returns ErrNotFound when unknown or expired.
 	AuthRequest(ctx context.Context, id string) (*AuthRequest, error)

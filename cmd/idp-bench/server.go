@@ -39,6 +39,10 @@ func startServer(ctx context.Context, bin, logPath string, env map[string]string
 		// Every simulated browser comes from this one address.
 		env["IDP_AUTHORIZE_PER_IP_MINUTE"] = "1000000"
 	}
+	if _, set := env["IDP_AUTHORIZE_PER_IP_BURST"]; !set {
+		// The flood brings 1,000 browsers at once (at most the default budget).
+		env["IDP_AUTHORIZE_PER_IP_BURST"] = "50000"
+	}
 	if m, err := freePort(); err == nil {
 		s.metrics = fmt.Sprintf("127.0.0.1:%d", m)
 		env["IDP_METRICS_LISTEN"] = s.metrics

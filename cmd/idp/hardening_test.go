@@ -189,11 +189,13 @@ func TestAuthorizeBounds(t *testing.T) {
 	}
 }
 
-// TestAuthorizeRatePerAddress: one client address opens a bounded number of
-// authorization requests per minute.
+// TestAuthorizeRatePerAddress: one client address opens at most its burst
+// of authorization requests at once, then one per interval of its rate
+// (IDP_AUTHORIZE_PER_IP_MINUTE, IDP_AUTHORIZE_PER_IP_BURST). The wait page
+// itself: TestWaitPageInEachLanguage.
 func TestAuthorizeRatePerAddress(t *testing.T) {
 	t.Parallel()
-	idp := startIDP(t, map[string]string{"IDP_AUTHORIZE_PER_IP_MINUTE": "5"})
+	idp := startIDP(t, map[string]string{"IDP_AUTHORIZE_PER_IP_MINUTE": "5", "IDP_AUTHORIZE_PER_IP_BURST": "5"})
 	web := idp.client(demoWebClient)
 	r := idp.rp(web, web.RedirectURIs[0])
 	b := idp.browser()

@@ -26,6 +26,7 @@ import (
 	"github.com/entity-account/idp/login/tools"
 	idpop "github.com/entity-account/idp/op"
 	"github.com/entity-account/idp/op/telemetry"
+	"github.com/entity-account/idp/storage"
 	"github.com/entity-account/idp/storage/postgres"
 	rstore "github.com/entity-account/idp/storage/redis"
 	"github.com/entity-account/idp/templates"
@@ -181,7 +182,11 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 			Token: provider.TokenEndpoint().Relative(), Introspect: provider.IntrospectionEndpoint().Relative(),
 			Revoke: provider.RevocationEndpoint().Relative(), Userinfo: provider.UserinfoEndpoint().Relative(),
 		},
-		login.EdgeLimits{AuthorizeRequestsPerMinute: cfg.AuthorizePerIPMinute}),
+		login.EdgeLimits{AuthRequests: storage.AuthRequestLimits{
+			PerAddressMinute: cfg.AuthorizePerIPMinute, PerAddressBurst: cfg.AuthorizePerIPBurst,
+			PerBrowser: cfg.AuthorizePerBrowser, Budget: cfg.AuthRequestBudget, Grace: cfg.AuthRequestGrace,
+			TTL: cfg.AuthRequestTTL,
+		}}),
 		provider.TokenEndpoint().Relative())
 	if base != "" {
 		sub.PathPrefix("/").Handler(http.StripPrefix(base, protocol))

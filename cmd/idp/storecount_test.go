@@ -37,11 +37,19 @@ import (
 // at most 2 Postgres round trips; a refresh makes Redis run at most 12
 // commands, scripts' included. The other bounds are today's counts, so
 // that a regression fails.
+//
+// The admission of authorization requests (storage/redis/admission.go)
+// costs one script at /authorize, in place of the per-address counter, and
+// one at the sign-in, sent in the completion's round trip (the request
+// leaves the budget of open requests): +1 command sent per journey or
+// single sign-on (23 → 24, 13 → 14), and 8 (journey: 56 → 64) or 15
+// (single sign-on, where both run: 34 → 49)
+// commands run inside Redis, each O(1) or O(log n) on small keys.
 type storeBounds struct{ sent, inRedis, postgres int64 }
 
 var (
-	journeyMax = storeBounds{sent: 24, inRedis: 57, postgres: 2}
-	ssoMax     = storeBounds{sent: 13, inRedis: 35, postgres: 1}
+	journeyMax = storeBounds{sent: 24, inRedis: 64, postgres: 2}
+	ssoMax     = storeBounds{sent: 14, inRedis: 49, postgres: 1}
 	refreshMax = storeBounds{sent: 5, inRedis: 12, postgres: 1}
 )
 

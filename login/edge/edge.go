@@ -13,7 +13,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"time"
 
 	"github.com/entity-account/idp/login/kit"
 	"github.com/entity-account/idp/storage"
@@ -35,9 +34,9 @@ type Endpoints struct {
 
 // Limits are the bounds the edge enforces.
 type Limits struct {
-	// AuthorizeRequestsPerMinute is how many authorization requests one
-	// client address may open per minute.
-	AuthorizeRequestsPerMinute int
+	// AuthRequests bound the authorization requests anyone can make us
+	// store (admission.go); a zero Budget turns admission off.
+	AuthRequests storage.AuthRequestLimits
 }
 
 const (
@@ -140,18 +139,14 @@ func (h *Handler) Protocol(next http.Handler, ep Endpoints, limits Limits) http.
 				return
 			}
 		}
-		if path == ep.Authorize && limits.AuthorizeRequestsPerMinute > 0 {
-			wait, err := h.k.State.Reserve(r.Context(), "authorize:ip:"+h.k.ClientIP(r), limits.AuthorizeRequestsPerMinute, time.Minute)
-			if err != nil {
-				// This limit guards Redis' memory, not a secret: with Redis
-				// unreachable nothing can be stored anyway, and the library
-				// tells the client to try again (temporarily_unavailable).
-				slog.WarnContext(r.Context(), "authorization request limit unchecked", "err", err)
-			}
-			if err == nil && wait > 0 {
-				kit.RetryAfter(w, wait)
-				refuse(http.StatusTooManyRequests, "temporarily_unavailable", "too many authorization requests from this address; try again in a minute")
+		if path == ep.Authorize && limits.AuthRequests.Budget > 0 {
+			ticket, ok := h.admit(w, r, limits.AuthRequests)
+			if !ok {
 				return
+			}
+			if ticket != nil {
+				r = r.WithContext(ticket.ctx)
+				defer ticket.releaseIfUnused(r.Context(), h.k.State)
 			}
 		}
 

@@ -49,6 +49,21 @@ const (
 	StoreRedis    = "redis"
 )
 
+// Why /authorize turned a person away, the values of
+// idp_authorize_refused_total's reason label (storage.Refused*).
+const (
+	RefusedAddress = "address" // the client address's rate
+	RefusedBrowser = "browser" // one browser opened too many sign-ins at once
+	RefusedBudget  = "budget"  // the budget of open requests is full of young ones
+)
+
+// Why open authorization requests were dropped to make room, the values of
+// idp_auth_requests_dropped_total's reason label.
+const (
+	DroppedByBrowser = "browser" // the browser's own oldest
+	DroppedByBudget  = "budget"  // the budget's oldest, past the grace
+)
+
 // other is the value of any label whose input is outside its fixed set.
 const other = "other"
 
@@ -101,6 +116,16 @@ var (
 		Help: "Authorization codes presented a second time (the grant they gave is revoked).",
 	})
 
+	authorizeRefused = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "idp_authorize_refused_total",
+		Help: "Authorization requests turned away with a 'try again in N seconds' page, by reason: address (the client address's rate), browser, budget (too many open requests everywhere).",
+	}, []string{"reason"})
+
+	authRequestsDropped = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "idp_auth_requests_dropped_total",
+		Help: "Open (not signed-in) authorization requests dropped to make room for newer ones, by reason: browser (the same browser's oldest), budget (the oldest anywhere, past the grace).",
+	}, []string{"reason"})
+
 	refreshReuse = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "idp_refresh_reuse_total",
 		Help: "Rotated-out refresh tokens presented again (their family is revoked).",
@@ -112,8 +137,14 @@ func init() {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		signIns, tokenGrants, httpDuration, HashInFlight, HashWaiting, HashWait,
-		outboxDeliveries, storeFailures, codeReplays, refreshReuse,
+		outboxDeliveries, storeFailures, codeReplays, refreshReuse, authorizeRefused, authRequestsDropped,
 	)
+	for _, r := range []string{RefusedAddress, RefusedBrowser, RefusedBudget} {
+		authorizeRefused.WithLabelValues(r)
+	}
+	for _, r := range []string{DroppedByBrowser, DroppedByBudget} {
+		authRequestsDropped.WithLabelValues(r)
+	}
 	// Every outcome is a series from the start, so that a rate over a
 	// counter that has not moved yet is 0 rather than absent.
 	for _, o := range []string{SignInSuccess, SignInBadCredentials, SignInThrottled, SignInBusy, SignInRefused} {
@@ -204,4 +235,26 @@ func (c backlogCollector) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	ch <- prometheus.MustNewConstMetric(backlogDesc, prometheus.GaugeValue, float64(n))
+}
+
+// AuthorizeRefused counts one authorization request turned away at
+// admission (RefusedAddress, ...).
+func AuthorizeRefused(reason string) {
+	switch reason {
+	case RefusedAddress, RefusedBrowser, RefusedBudget:
+	default:
+		reason = other
+	}
+	authorizeRefused.WithLabelValues(reason).Inc()
+}
+
+// AuthRequestsDropped counts n open authorization requests dropped to make
+// room (DroppedByBrowser, DroppedByBudget).
+func AuthRequestsDropped(reason string, n int) {
+	switch reason {
+	case DroppedByBrowser, DroppedByBudget:
+	default:
+		reason = other
+	}
+	authRequestsDropped.WithLabelValues(reason).Add(float64(n))
 }

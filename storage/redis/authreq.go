@@ -165,7 +165,19 @@ func (s *Store) CompleteAuthRequest(ctx context.Context, id string, a storage.Au
 		return wrap("complete auth request", err)
 	}
 	memo := memoOf(ctx)
-	n, err := completeRequest.Run(ctx, s.rdb, []string{s.kAuthRequest(id), s.kAuthOf(id)}, raw).Int()
+	// The request leaves the budget of open requests (admission.go) in the
+	// same round trip: signed in, it only waits for its code exchange, and
+	// is never dropped to make room. (Settling a request that turns out
+	// complete already, or gone, changes nothing.)
+	var completed *goredis.Cmd
+	err = s.pipelined(ctx, func(p goredis.Pipeliner, run scriptRunner) {
+		completed = run(completeRequest, []string{s.kAuthRequest(id), s.kAuthOf(id)}, raw)
+		run(settleScript, []string{s.kBudget(), s.kBudgetOwner()}, id)
+	})
+	var n int
+	if err == nil {
+		n, err = completed.Int()
+	}
 	if err == nil && n == 1 {
 		memo.completed(id, string(raw))
 	} else {

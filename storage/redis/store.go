@@ -34,6 +34,9 @@
 //	P sub:{subject}:ats       zset    access token ids of a subject without a refresh family
 //	P sub:{subject}:rtf       zset    refresh families of a subject
 //	P cnt:{key}               string  attempts reserved in a fixed window (counters.go)
+//	P arq:{budget}…           zset, hash, string  the admission of authorization requests: open
+//	                                  requests, their browsers, per-browser sets, per-address
+//	                                  buckets; one slot (admission.go)
 //	P once:<purpose>:{hash}   string  single-use marks (once.go)
 //
 // The index sets are sorted sets scored by the member's expiry (Unix ms):

@@ -176,16 +176,28 @@ func (h *Handler) showServices(w http.ResponseWriter, r *http.Request) error {
 
 // ---- an e-service's page ----
 
-func (h *Handler) showService(w http.ResponseWriter, r *http.Request) error {
+// openService is openServices narrowed to the e-service the address names:
+// the page's chrome and the e-service as the signed-in account sees it, or
+// the refusal (nil chrome).
+func (h *Handler) openService(w http.ResponseWriter, r *http.Request) (*chrome, svcView, error) {
 	pt, v, all, lang, err := h.openServices(w, r)
 	if pt == nil {
-		return err
+		return nil, svcView{}, err
 	}
 	sv, err := pickService(r, all)
 	if err != nil {
+		return nil, svcView{}, err
+	}
+	c := h.chrome(w, r, pt, lang, "services")
+	return &c, h.serviceView(sv, v, lang), nil
+}
+
+func (h *Handler) showService(w http.ResponseWriter, r *http.Request) error {
+	c, service, err := h.openService(w, r)
+	if c == nil {
 		return err
 	}
-	p := servicePage{chrome: h.chrome(w, r, pt, lang, "services"), Service: h.serviceView(sv, v, lang)}
+	p := servicePage{chrome: *c, Service: service}
 	for _, g := range p.Service.Groups {
 		p.Sections = append(p.Sections, svcSection{ID: "group_" + g.Code, Title: g.Name, Code: g.Code, Members: g.Members, URL: g.URL, PageURL: g.PageURL})
 	}
@@ -210,15 +222,11 @@ type groupPage struct {
 }
 
 func (h *Handler) showServiceGroup(w http.ResponseWriter, r *http.Request) error {
-	pt, v, all, lang, err := h.openServices(w, r)
-	if pt == nil {
+	c, service, err := h.openService(w, r)
+	if c == nil {
 		return err
 	}
-	sv, err := pickService(r, all)
-	if err != nil {
-		return err
-	}
-	p := groupPage{chrome: h.chrome(w, r, pt, lang, "services"), Service: h.serviceView(sv, v, lang)}
+	p := groupPage{chrome: *c, Service: service}
 	for _, g := range p.Service.Groups {
 		if g.Code == mux.Vars(r)["group"] {
 			p.Group = g

@@ -47,21 +47,7 @@ func (s *Store) Client(ctx context.Context, id string) (storage.Client, error) {
 // ClientsOfService returns the enabled clients of an e-service ordered by id;
 // none is an empty slice.
 func (s *Store) ClientsOfService(ctx context.Context, serviceID int64) ([]storage.Client, error) {
-	rows, err := s.pool.Query(ctx, `
-		SELECT `+clientColumns+`
-		FROM `+clientsFrom+`
-		WHERE c.service_id = $1 AND c.disabled_at IS NULL
-		ORDER BY c.id`, serviceID)
-	if err != nil {
-		return nil, wrap("list clients", err)
-	}
-	clients, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (storage.Client, error) {
-		return scanClient(row)
-	})
-	if err != nil {
-		return nil, wrap("list clients", err)
-	}
-	return nonNil(clients), nil
+	return s.queryClients(ctx, "c.service_id = $1 AND c.disabled_at IS NULL", serviceID)
 }
 
 // CreateClient registers a client and fills c.ServiceCode, c.ServiceName and
@@ -170,11 +156,17 @@ func nullIfZero(id int64) *int64 {
 // Clients returns every enabled client ordered by id (none: an empty
 // slice), for the operator's list.
 func (s *Store) Clients(ctx context.Context) ([]storage.Client, error) {
+	return s.queryClients(ctx, "c.disabled_at IS NULL")
+}
+
+// queryClients lists the clients that where (a constant condition on c)
+// holds for, ordered by id; none is an empty slice.
+func (s *Store) queryClients(ctx context.Context, where string, args ...any) ([]storage.Client, error) {
 	rows, err := s.pool.Query(ctx, `
 		SELECT `+clientColumns+`
 		FROM `+clientsFrom+`
-		WHERE c.disabled_at IS NULL
-		ORDER BY c.id`)
+		WHERE `+where+`
+		ORDER BY c.id`, args...)
 	if err != nil {
 		return nil, wrap("list clients", err)
 	}

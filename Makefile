@@ -9,9 +9,11 @@ run: services build
 	./scripts/run.sh
 
 ## test: start Postgres and Redis if needed, check formatting and vet, run every test with -race
-## (which needs cgo: CGO_ENABLED=1 whatever the environment says), the browser tests in Chromium included
+## (which needs cgo: CGO_ENABLED=1 whatever the environment says), the browser tests in Chromium included.
+## The provider's package (cmd/idp) runs its hundreds of journeys for several minutes on two cores: more
+## than go test's default 10-minute limit when the machine is busy, so the limit is raised.
 test: services toolchain browser check
-	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
+	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 40m ./...
 
 ## services: make sure Postgres and Redis answer on localhost (installs them on a fresh Debian machine)
 services:

@@ -30,10 +30,13 @@ func (s *Storage) fillClaims(ctx context.Context, info *oidc.UserInfo, subject, 
 	if err != nil {
 		return err
 	}
-	if p.Kind != storage.KindStaff || !p.CanSignIn() {
+	// Claims are made for a token whose level was checked when the token
+	// was issued or refreshed: the rule is asked here without the level.
+	switch storage.ServiceUseRefusal(p, access, storage.LevelNone, storage.LevelNone) {
+	case storage.ServiceAllowed:
+	case storage.RefusedAccountInactive, storage.RefusedEntityAccount:
 		return errors.New("the account may not use e-services")
-	}
-	if !access.Allows() {
+	default:
 		return errors.New("the staff login no longer has access to this e-service")
 	}
 

@@ -330,29 +330,34 @@ func (s *Storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 		return nil, err
 	}
 	p, access, err := s.dir.PrincipalInService(ctx, rec.Subject, rec.LoginID, c.ServiceID)
-	if errors.Is(err, storage.ErrNotFound) || (err == nil && !p.CanSignIn()) {
+	if errors.Is(err, storage.ErrNotFound) {
 		_ = s.state.EndAllForSubject(ctx, rec.Subject)
 		return nil, oidc.ErrInvalidGrant().WithDescription("the account can no longer sign in")
 	}
 	if err != nil {
 		return nil, err
 	}
-	if p.Kind != storage.KindStaff || p.ID != rec.LoginID {
+	if storage.AccountServiceRefusal(p) == storage.ServiceAllowed && p.ID != rec.LoginID {
 		// Not the staff login the grant names (LoginID unknown): its own access.
 		if access, err = s.dir.ServiceAccess(ctx, p.ID, c.ServiceID); err != nil {
 			return nil, err
 		}
 	}
-	if !access.Allows() {
-		_ = s.state.RevokeGrant(ctx, rec.FamilyID)
-		return nil, oidc.ErrInvalidGrant().WithDescription("the staff login no longer has access to this e-service")
-	}
-	// The e-service may demand more than the sign-in behind this grant
-	// reached (its minimum was raised): the client must sign the person in
-	// again at the level it needs now.
-	if l, _ := storage.LevelOfACR(rec.ACR); l < c.MinLevel {
+	// The rule book again, with the level the sign-in behind this grant
+	// reached: the e-service may no longer admit the login, or demand more
+	// (its minimum was raised), and the client must sign the person in again.
+	reached, _ := storage.LevelOfACR(rec.ACR)
+	switch storage.ServiceUseRefusal(p, access, reached, c.MinLevel) {
+	case storage.ServiceAllowed:
+	case storage.RefusedAccountInactive:
+		_ = s.state.EndAllForSubject(ctx, rec.Subject)
+		return nil, oidc.ErrInvalidGrant().WithDescription("the account can no longer sign in")
+	case storage.RefusedLevelTooLow:
 		_ = s.state.RevokeGrant(ctx, rec.FamilyID)
 		return nil, oidc.ErrInvalidGrant().WithDescription("the e-service now requires a higher assurance level than this grant's sign-in reached")
+	default:
+		_ = s.state.RevokeGrant(ctx, rec.FamilyID)
+		return nil, oidc.ErrInvalidGrant().WithDescription("the staff login no longer has access to this e-service")
 	}
 	return &refreshRequest{rec: rec, token: token, scopes: rec.Scopes, principal: &p, access: &access}, nil
 }

@@ -146,13 +146,6 @@ type Principal struct {
 	ServiceAdmin bool              // a staff login's 服務管理員 flag
 }
 
-// CanSignIn reports whether the account may authenticate at all: activated,
-// not deleted, entity not closed. Whether it may use a given e-service is
-// decided by ServiceAccess.Allows.
-func (p Principal) CanSignIn() bool {
-	return p.Activated && p.PasswordHash != "" && p.Status == StatusActive && p.EntityActive
-}
-
 // Department owns e-services.
 type Department struct {
 	ID     int64
@@ -204,15 +197,6 @@ type ServiceAccess struct {
 	Enrolled bool     // the e-service is opened to the login's entity
 	Assigned bool     // the login is assigned to the e-service
 	Groups   []string // codes of the login's groups in the e-service, sorted; never nil
-}
-
-// Allows is the one rule of who may sign in to an e-service: the e-service must
-// be opened to the entity, and under PolicyAssigned the login must be assigned.
-func (a ServiceAccess) Allows() bool {
-	if !a.Enrolled {
-		return false
-	}
-	return a.Policy == PolicyEnrolled || a.Assigned
 }
 
 // ClientKind is what sort of program a client is.

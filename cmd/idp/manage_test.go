@@ -164,7 +164,10 @@ func TestAdminRightsRemovedAndGranted(t *testing.T) {
 		t.Fatal(err)
 	}
 	owner := storage.ActorOf(p, "192.0.2.51")
-	if _, err := idp.app.manage.RemoveAdmin(ctx, owner, e.ID, admin.EUID); err != nil {
+	// admin01 is the entity's only admin: the removal is confirmed.
+	if err := idp.app.manage.RemoveAdmins(ctx, owner, e.ID, []string{admin.EUID}, true, func(_ string, _ storage.StaffLogin, err error) error {
+		return err
+	}); err != nil {
 		t.Fatalf("entity account removes admin rights: %v", err)
 	}
 	// The former admin, read again, may no longer manage staff.

@@ -22,6 +22,8 @@ type Signed struct {
 	Principal storage.Principal
 	// Access is the account's access to the e-service asked about
 	// (SignedInAt), read together with Principal; nil when not asked.
+	// Whether it admits the login is not decided here: the sign-in asks
+	// the rule book (storage.ServiceUseRefusal).
 	Access *storage.ServiceAccess
 }
 

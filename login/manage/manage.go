@@ -194,10 +194,58 @@ func (s *Service) RestoreStaff(ctx context.Context, actor storage.Actor, entityI
 	return sl, notFound(err, "Staff login "+euid)
 }
 
-// RemoveAdmin takes admin rights away from a staff login. The entity account
-// and the entity's admins may (an admin its own rights too); the removal
-// holds from the former admin's next request, its session lives on.
+// ErrLastAdminUnconfirmed refuses a removal of admin rights that would
+// leave the entity with no active admin, asked without the confirmation
+// (storage.AdminRemovalNeedsConfirmation). Nothing was removed; the page
+// asks for the confirmation.
+var ErrLastAdminUnconfirmed = &storage.Error{Code: storage.EConflict, Key: "admins_confirm_last",
+	Message: "The entity would be left with no admin, and only 行政公職局 can grant admin rights again: confirm the removal."}
+
+// RemoveAdmin takes admin rights away from a staff login, as RemoveAdmins
+// does for one login, without the confirmation: the last admin's rights
+// are refused (ErrLastAdminUnconfirmed) unless the operator removes them.
 func (s *Service) RemoveAdmin(ctx context.Context, actor storage.Actor, entityID int64, euid string) (storage.StaffLogin, error) {
+	var sl storage.StaffLogin
+	err := s.RemoveAdmins(ctx, actor, entityID, []string{euid}, false, func(_ string, removed storage.StaffLogin, err error) error {
+		sl = removed
+		return err
+	})
+	return sl, err
+}
+
+// RemoveAdmins takes admin rights away from the staff logins euids of
+// entity, one at a time, each result (the login, or why not: not found,
+// forbidden, no admin rights) handed to done; an error of done stops it
+// and is returned. The entity account and the entity's admins may (an
+// admin its own rights too); the removal holds from the former admin's
+// next request, its session lives on. A removal that leaves the entity
+// with no active admin must be confirmed (confirmLast): without, nothing is
+// removed and the answer is ErrLastAdminUnconfirmed.
+func (s *Service) RemoveAdmins(ctx context.Context, actor storage.Actor, entityID int64, euids []string, confirmLast bool,
+	done func(euid string, sl storage.StaffLogin, err error) error,
+) error {
+	// An actor that may not remove admin rights here learns nothing of the
+	// entity's admins: each login answers for itself below.
+	if !confirmLast && storage.CanRemoveAdmin(actor, entityID) {
+		staff, err := s.dir.StaffLogins(ctx, entityID)
+		if err != nil {
+			return err
+		}
+		if storage.AdminRemovalNeedsConfirmation(actor, staff, euids) {
+			return ErrLastAdminUnconfirmed
+		}
+	}
+	for _, euid := range euids {
+		sl, err := s.removeAdmin(ctx, actor, entityID, euid)
+		if err := done(euid, sl, err); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// removeAdmin takes admin rights away from one staff login, for RemoveAdmins.
+func (s *Service) removeAdmin(ctx context.Context, actor storage.Actor, entityID int64, euid string) (storage.StaffLogin, error) {
 	target, err := s.dir.StaffLoginOf(ctx, entityID, euid)
 	if err != nil {
 		return target, notFound(err, "Staff login "+euid)

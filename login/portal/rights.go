@@ -1,16 +1,18 @@
 package portal
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 
 	"github.com/entity-account/idp/login/kit"
+	"github.com/entity-account/idp/login/manage"
 	"github.com/entity-account/idp/storage"
 )
 
 // 移除工作人員登入號的管理員的權限 and 服務管理員列表: two lists each
 // (without and with the right) and 更新. The actions go through
-// manage.RemoveAdmin and manage.SetServiceAdmin, one login at a time, each
+// manage.RemoveAdmins and manage.SetServiceAdmin, one login at a time, each
 // result reported; an EUID that is not of the signed-in account's entity is
 // not found there, and nothing is written for it.
 
@@ -106,7 +108,8 @@ func (h *Handler) renderAdmins(w http.ResponseWriter, r *http.Request, pt *kit.S
 // submitAdmins removes admin rights from the ticked logins. Removing them
 // from every active admin of the entity (it would be left with none, and
 // only 行政公職局 can grant them again) needs the confirmation box ticked:
-// without it nothing is done and the form asks for it.
+// without it the use case does nothing (manage.ErrLastAdminUnconfirmed)
+// and the form asks for it.
 func (h *Handler) submitAdmins(w http.ResponseWriter, r *http.Request) error {
 	pt, v, t, err := h.rightsForm(w, r, "admins")
 	if pt == nil {
@@ -122,24 +125,28 @@ func (h *Handler) submitAdmins(w http.ResponseWriter, r *http.Request) error {
 			h.renderAdmins(w, r, pt, status, v, adminsPage{Lists: true, Error: t[key]}, nil)
 		})
 	}
-	activeAdmins, left := 0, 0
-	for _, sl := range v.Staff {
-		if sl.Admin && sl.Status == storage.StatusActive {
-			activeAdmins++
-			if !ticked[sl.EUID] {
-				left++
+	// The use case removes them all, or, when the entity would be left with
+	// no active admin and the box is not ticked, none: then the form asks
+	// for the confirmation. Each login's result is told as for every list.
+	outcome := map[string]error{}
+	err = h.admin.Manage.RemoveAdmins(r.Context(), h.actor(r, pt), v.Entity.ID, chosen, r.PostForm.Get("confirm_last") == "yes",
+		func(euid string, _ storage.StaffLogin, err error) error {
+			if !refusal(err) {
+				return err // a failure of ours stops the removals
 			}
-		}
-	}
-	if activeAdmins > 0 && left == 0 && r.PostForm.Get("confirm_last") != "yes" {
+			outcome[euid] = err
+			return nil
+		})
+	if errors.Is(err, manage.ErrLastAdminUnconfirmed) {
 		return kit.InForm(kit.Fail(storage.EConflict, "admins_confirm_last"), func(status int, key string) {
 			h.renderAdmins(w, r, pt, status, v, adminsPage{Lists: true, Error: t[key], Confirm: true}, ticked)
 		})
 	}
-
-	results, firstErr, err := h.each(r, pt, v, chosen, t, func(a storage.Actor, euid string) (string, error) {
-		_, err := h.admin.Manage.RemoveAdmin(r.Context(), a, v.Entity.ID, euid)
-		return "admins_result_removed", err
+	if err != nil {
+		return err
+	}
+	results, firstErr, err := h.each(r, pt, v, chosen, t, func(_ storage.Actor, euid string) (string, error) {
+		return "admins_result_removed", outcome[euid]
 	}, "admins_result_conflict")
 	if err != nil {
 		return err
@@ -190,6 +197,17 @@ func (h *Handler) rightsForm(w http.ResponseWriter, r *http.Request, page string
 		return nil, v, nil, err
 	}
 	return pt, v, h.k.T(h.language(r, pt.Principal)), nil
+}
+
+// refusal reports whether err, the result of one login's change, is a
+// refusal each tells in the list (not found, a conflict, forbidden) or
+// none; anything else is a failure of ours.
+func refusal(err error) bool {
+	switch storage.CodeOf(err) {
+	case "", storage.ENotFound, storage.EConflict, storage.EForbidden:
+		return true
+	}
+	return false
 }
 
 // each applies do to every chosen login as the signed-in account, and

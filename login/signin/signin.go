@@ -135,8 +135,10 @@ func (h *Handler) submitLogin(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 
-	// The password was right. What follows may be told plainly.
-	if p.Kind == storage.KindEntityAccount {
+	// The password was right. What follows may be told plainly. Verify
+	// admits only accounts that may sign in, so the account's refusal here
+	// is the entity account's, told before it gets a session.
+	if storage.AccountServiceRefusal(p) != storage.ServiceAllowed {
 		telemetry.SignIn(telemetry.SignInRefused)
 		return kit.InForm(kit.Fail(storage.EForbidden, "error_entity_account"), form)
 	}
@@ -160,13 +162,16 @@ func (h *Handler) submitLogin(w http.ResponseWriter, r *http.Request) error {
 }
 
 // finish completes the auth request for the staff login of the browser's
-// session, after checking that it may use the client's e-service and that
-// the session reaches the level the request needs (else the second step),
-// and hands the browser to the library's callback, which issues the code.
-// cur is the session with, when they were read together just now, the
-// account and its access to the e-service (then the token exchange reuses
-// them, see Interaction.RememberClaims); now says the password was given
-// just now (the sign-in is counted).
+// session, after asking the rule book (storage.ServiceUseRefusal) whether
+// it may use the client's e-service at the level the session reaches:
+// refused, the person and the client are told; below the level the request
+// needs, the second step; else it hands the browser to the library's
+// callback, which issues the code. cur is the session and its account, as
+// read in this request (checked then: it may sign in, and is a staff
+// login), with, when they were read together just now, the account's access
+// to the e-service (then the token exchange reuses them, see
+// Interaction.RememberClaims); now says the password was given just now
+// (the sign-in is counted).
 func (h *Handler) finish(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, cur *kit.Signed, now bool) error {
 	ctx := r.Context()
 	sess := cur.Session
@@ -183,7 +188,18 @@ func (h *Handler) finish(w http.ResponseWriter, r *http.Request, ar *storage.Aut
 		}
 		access = &a
 	}
-	if !access.Allows() {
+	// The acr is the level the session really reached (for this request's
+	// max_age), never only the level asked for.
+	level, amr := sessionLevel(sess, ar, h.k.Now())
+	switch storage.ServiceUseRefusal(cur.Principal, *access, level, ar.RequiredLevel) {
+	case storage.ServiceAllowed:
+	case storage.RefusedLevelTooLow:
+		h.needsMore(w, r, ar)
+		return nil
+	default:
+		// Not enrolled, not assigned (and, were the account no longer
+		// one that may use e-services, that too): the e-service does not
+		// admit the login.
 		if now {
 			telemetry.SignIn(telemetry.SignInRefused)
 		}
@@ -194,12 +210,6 @@ func (h *Handler) finish(w http.ResponseWriter, r *http.Request, ar *storage.Aut
 		h.noAccess(w, r, ar)
 		return nil
 	}
-	if h.needsMore(w, r, ar, sess) {
-		return nil
-	}
-	// The acr is the level the session really reached (for this request's
-	// max_age), never only the level asked for.
-	level, amr := sessionLevel(sess, ar, h.k.Now())
 	auth.ACR, auth.AMR = level.ACR(), amr
 	if err := h.k.State.CompleteAuthRequest(ctx, ar.ID, auth); err != nil && !errors.Is(err, storage.ErrConflict) {
 		if errors.Is(err, storage.ErrNotFound) {

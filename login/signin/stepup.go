@@ -70,15 +70,11 @@ func sessionLevel(sess *storage.Session, ar *storage.AuthRequest, now time.Time)
 	return storage.LevelNone, nil
 }
 
-// needsMore answers a session below the level ar needs: the second step,
-// or interaction_required when the client wants no page shown, or the
-// refusal when this provider has no second step. It reports whether it
-// answered.
-func (h *Handler) needsMore(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, sess *storage.Session) bool {
-	level, _ := sessionLevel(sess, ar, h.k.Now())
-	if level >= ar.RequiredLevel {
-		return false
-	}
+// needsMore answers a session below the level ar needs (the rule book's
+// storage.RefusedLevelTooLow): the second step, or interaction_required
+// when the client wants no page shown, or the refusal when this provider
+// has no second step.
+func (h *Handler) needsMore(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest) {
 	switch {
 	case slices.Contains(ar.Prompt, oidc.PromptNone):
 		h.flow.Fail(edge.IssuerOnRedirect(w, h.cfg.Issuer), r, ar,
@@ -94,7 +90,6 @@ func (h *Handler) needsMore(w http.ResponseWriter, r *http.Request, ar *storage.
 		}
 		http.Redirect(w, r, h.k.BasePath+verifyPath+"?"+q.Encode(), http.StatusFound)
 	}
-	return true
 }
 
 type verifyPage struct {
@@ -149,7 +144,10 @@ func (h *Handler) showVerify(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	h.k.RememberLanguage(w, r)
-	if level, _ := sessionLevel(cur.Session, ar, h.k.Now()); level >= ar.RequiredLevel {
+	// The second step is owed while the session is below the level ar
+	// needs (the level part of storage.ServiceUseRefusal); once it is not,
+	// finish asks the whole rule.
+	if level, _ := sessionLevel(cur.Session, ar, h.k.Now()); level.Satisfies(ar.RequiredLevel) {
 		return h.finish(w, r, ar, cur, false)
 	}
 	return h.renderVerify(w, r, ar, cur, http.StatusOK, "", "")
@@ -196,7 +194,7 @@ func (h *Handler) submitVerifyCode(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return h.verifyRefused(w, r, ar, cur, err, true)
 	}
-	return h.proven(w, r, ar, []string{storage.AMROTP})
+	return h.proven(w, r, ar, cur, []string{storage.AMROTP})
 }
 
 // submitVerifyPasskey takes the passkey's answer to the check.
@@ -209,7 +207,7 @@ func (h *Handler) submitVerifyPasskey(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return h.verifyRefused(w, r, ar, cur, err, false)
 	}
-	return h.proven(w, r, ar, amr)
+	return h.proven(w, r, ar, cur, amr)
 }
 
 // stepUpForm reads a second-step form: parsed, its CSRF token this
@@ -244,8 +242,9 @@ func (h *Handler) verifyRefused(w http.ResponseWriter, r *http.Request, ar *stor
 }
 
 // proven raises the browser's session with the methods of the tool just
-// proven, then completes the request at the level reached.
-func (h *Handler) proven(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, methods []string) error {
+// proven, then completes the request at the level reached. cur is the
+// session and its account as the second step read them.
+func (h *Handler) proven(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, cur *kit.Signed, methods []string) error {
 	c, err := r.Cookie(idpop.SessionCookie)
 	if err != nil {
 		return errExpired
@@ -264,7 +263,7 @@ func (h *Handler) proven(w http.ResponseWriter, r *http.Request, ar *storage.Aut
 		return err
 	}
 	slog.InfoContext(r.Context(), "second factor proven", "euid", sess.Subject, "amr", sess.AMR, "client", ar.ClientID)
-	return h.finish(w, r, ar, &kit.Signed{Session: sess}, false)
+	return h.finish(w, r, ar, &kit.Signed{Session: sess, Principal: cur.Principal}, false)
 }
 
 // withMethods adds methods (and mfa, once two factors are in) to amr.

@@ -16,7 +16,7 @@ import (
 
 // revokedGrantTTL is how long RevokeGrant remembers a grant that had no
 // refresh family yet, so that tokens a concurrent code exchange is still
-// writing for it are refused (see SaveAccessToken and CreateRefreshToken).
+// writing for it are refused (see SaveAccessToken and CreateTokens).
 const revokedGrantTTL = time.Hour
 
 // ---------------------------------------------------------------------------
@@ -202,15 +202,6 @@ redis.call('HDEL', KEYS[1], 'rt')
 return rt
 `)
 
-// CreateRefreshToken starts a new family and returns the opaque token. An empty
-// t.FamilyID is set to a new random id; t.ExpiresAt (required) is the
-// absolute end of the family. ErrConflict if the family id is taken or revoked.
-// t.AccessTokenID, if set, is indexed under the family (see CreateTokens,
-// which also stores that access token).
-func (s *Store) CreateRefreshToken(ctx context.Context, t *storage.RefreshToken) (string, error) {
-	return s.createFamily(ctx, t, nil, false)
-}
-
 // CreateTokens stores the tokens of a code exchange: the access token at
 // and, when rt is not nil, the refresh family rt starts, whose token it
 // returns. The family is at's grant (rt.FamilyID must be at.GrantID, or
@@ -230,76 +221,67 @@ func (s *Store) CreateTokens(ctx context.Context, at *storage.AccessToken, rt *s
 	if at.GrantID == "" || at.GrantID != rt.FamilyID {
 		return "", fmt.Errorf("redis: create tokens: the access token's grant %q is not the family %q", at.GrantID, rt.FamilyID)
 	}
-	return s.createFamily(ctx, rt, at, true)
+	return s.createFamily(ctx, rt, at)
+}
+
+// issuedAccessToken is an access token issued with a refresh token, ready
+// to be written: its record, under its key, for its TTL.
+type issuedAccessToken struct {
+	*storage.AccessToken
+	key string
+	raw []byte
+	ttl time.Duration
+}
+
+// issueAccessToken checks and encodes the access token at issued with a
+// refresh token by the call op ("create tokens", "rotate tokens").
+func (s *Store) issueAccessToken(op string, at *storage.AccessToken) (issuedAccessToken, error) {
+	if at == nil {
+		return issuedAccessToken{}, fmt.Errorf("redis: %s: the access token is required", op)
+	}
+	if at.ID == "" || at.ExpiresAt.IsZero() {
+		return issuedAccessToken{}, fmt.Errorf("redis: %s: the access token needs an id and ExpiresAt", op)
+	}
+	ttl, ok := s.ttlUntil(at.ExpiresAt)
+	if !ok {
+		return issuedAccessToken{}, fmt.Errorf("redis: %s: the access token has expired", op)
+	}
+	raw, err := json.Marshal(at)
+	if err != nil {
+		return issuedAccessToken{}, wrap(op, err)
+	}
+	return issuedAccessToken{AccessToken: at, key: s.kAccessToken(at.ID), raw: raw, ttl: ttl}, nil
+}
+
+// newFamily is a refresh family about to be created: its first record
+// (raw), the token handed out for it and the key of that token's entry.
+type newFamily struct {
+	*storage.RefreshToken
+	raw        []byte
+	ttl        time.Duration
+	token      string
+	refreshKey string
 }
 
 // createFamily starts the family of t, with the access token at issued with
-// it when at is not nil (stored, and indexed under the family only: the
-// family is indexed under its session and subject, whose ends revoke it and
-// with it the tokens indexed under it).
+// it (stored, and indexed under the family only: the family is indexed
+// under its session and subject, whose ends revoke it and with it the
+// tokens indexed under it).
 //
 // The family's index entries are written before the family: a session end
 // or EndAllForSubject that takes the index between the two leaves a
 // tombstone for the family it does not find (revokeFamily), and the
 // creation then fails. The access token's record goes first, as ever.
-func (s *Store) createFamily(ctx context.Context, t *storage.RefreshToken, at *storage.AccessToken, live bool) (string, error) {
-	if t.ExpiresAt.IsZero() {
-		return "", errors.New("redis: create refresh token: ExpiresAt is required")
-	}
-	ttl, ok := s.ttlUntil(t.ExpiresAt)
-	if !ok {
-		return "", errors.New("redis: create refresh token: ExpiresAt is in the past")
-	}
-	if t.FamilyID == "" {
-		id, err := newID()
-		if err != nil {
-			return "", err
-		}
-		t.FamilyID = id
-	}
-	if t.IssuedAt.IsZero() {
-		t.IssuedAt = s.now()
-	}
-	raw, err := json.Marshal(t)
-	if err != nil {
-		return "", wrap("create refresh token", err)
-	}
-	token, err := newSecret()
+func (s *Store) createFamily(ctx context.Context, t *storage.RefreshToken, at *storage.AccessToken) (string, error) {
+	f, err := s.prepareFamily(t)
 	if err != nil {
 		return "", err
 	}
-	atID, atExp, atKey, atRaw, atTTL := t.AccessTokenID, t.ExpiresAt, "", []byte(nil), time.Duration(0)
-	if at != nil {
-		if at.ID == "" || at.ExpiresAt.IsZero() {
-			return "", errors.New("redis: create tokens: the access token needs an id and ExpiresAt")
-		}
-		if atTTL, ok = s.ttlUntil(at.ExpiresAt); !ok {
-			return "", errors.New("redis: create tokens: the access token has expired")
-		}
-		if atRaw, err = json.Marshal(at); err != nil {
-			return "", wrap("create tokens", err)
-		}
-		atID, atExp, atKey = at.ID, at.ExpiresAt, s.kAccessToken(at.ID)
+	a, err := s.issueAccessToken("create tokens", at)
+	if err != nil {
+		return "", err
 	}
-	refreshKey := s.kRefresh(hashSecret(token))
-	famArgs := s.indexArgs(t.FamilyID, t.ExpiresAt)
-	var created, session *goredis.Cmd
-	err = s.sequenced(ctx, func(p goredis.Pipeliner, run scriptRunner) {
-		session = nil
-		if at != nil {
-			p.Set(ctx, atKey, atRaw, atTTL)
-		}
-		p.Set(ctx, refreshKey, "1:"+t.FamilyID, ttl)
-		if t.Subject != "" {
-			run(indexAdd, []string{s.kSubFamilies(t.Subject)}, famArgs...)
-		}
-		if t.SessionID != "" {
-			session = run(sessionIssued, s.sessionIssuedKeys(t.SessionID, s.kSIDFamilies(t.SessionID)), append(famArgs, t.ClientID, t.Subject, flag(live))...)
-		}
-	}, func(p goredis.Pipeliner, run scriptRunner) {
-		created = run(createFamily, []string{s.kFamily(t.FamilyID), s.kGrantATs(t.FamilyID)},
-			raw, unixMs(t.ExpiresAt), atID, unixMs(atExp))
-	})
+	created, session, err := s.writeFamily(ctx, f, a)
 	if err != nil {
 		return "", wrap("create refresh token", err)
 	}
@@ -308,11 +290,7 @@ func (s *Store) createFamily(ctx context.Context, t *storage.RefreshToken, at *s
 		return "", wrap("create refresh token", err)
 	}
 	if n == 0 {
-		keys := []string{refreshKey}
-		if at != nil {
-			keys = append(keys, atKey)
-		}
-		if err := s.delKeys(ctx, keys...); err != nil {
+		if err := s.delKeys(ctx, f.refreshKey, a.key); err != nil {
 			return "", wrap("create refresh token", err)
 		}
 		return "", fmt.Errorf("%w: refresh family %s exists or was revoked", storage.ErrConflict, t.FamilyID)
@@ -323,12 +301,64 @@ func (s *Store) createFamily(ctx context.Context, t *storage.RefreshToken, at *s
 		if err := s.revokeFamily(ctx, t.FamilyID, true); err != nil {
 			return "", wrap("create refresh token", err)
 		}
-		if err := s.delKeys(ctx, refreshKey); err != nil {
+		if err := s.delKeys(ctx, f.refreshKey); err != nil {
 			return "", wrap("create refresh token", err)
 		}
 		return "", errSessionEnded
 	}
-	return token, nil
+	return f.token, nil
+}
+
+// prepareFamily checks t (its FamilyID set; ExpiresAt, required, the
+// absolute end of the family; IssuedAt now when zero), encodes it and
+// draws the token that will name it.
+func (s *Store) prepareFamily(t *storage.RefreshToken) (newFamily, error) {
+	if t.FamilyID == "" {
+		return newFamily{}, errors.New("redis: create refresh token: the family id is required")
+	}
+	if t.ExpiresAt.IsZero() {
+		return newFamily{}, errors.New("redis: create refresh token: ExpiresAt is required")
+	}
+	ttl, ok := s.ttlUntil(t.ExpiresAt)
+	if !ok {
+		return newFamily{}, errors.New("redis: create refresh token: ExpiresAt is in the past")
+	}
+	if t.IssuedAt.IsZero() {
+		t.IssuedAt = s.now()
+	}
+	raw, err := json.Marshal(t)
+	if err != nil {
+		return newFamily{}, wrap("create refresh token", err)
+	}
+	token, err := newSecret()
+	if err != nil {
+		return newFamily{}, err
+	}
+	return newFamily{RefreshToken: t, raw: raw, ttl: ttl, token: token, refreshKey: s.kRefresh(hashSecret(token))}, nil
+}
+
+// writeFamily writes, in order, the access token's record, the token's
+// entry and the family's index entries under its subject and session,
+// then the family itself (createFamily's script). It returns the script's
+// reply and, when the family names a session, sessionIssued's (0: the
+// session has ended).
+func (s *Store) writeFamily(ctx context.Context, f newFamily, a issuedAccessToken) (created, session *goredis.Cmd, err error) {
+	famArgs := s.indexArgs(f.FamilyID, f.ExpiresAt)
+	err = s.sequenced(ctx, func(p goredis.Pipeliner, run scriptRunner) {
+		session = nil
+		p.Set(ctx, a.key, a.raw, a.ttl)
+		p.Set(ctx, f.refreshKey, "1:"+f.FamilyID, f.ttl)
+		if f.Subject != "" {
+			run(indexAdd, []string{s.kSubFamilies(f.Subject)}, famArgs...)
+		}
+		if f.SessionID != "" {
+			session = run(sessionIssued, s.sessionIssuedKeys(f.SessionID, s.kSIDFamilies(f.SessionID)), append(famArgs, f.ClientID, f.Subject, flag(true))...)
+		}
+	}, func(p goredis.Pipeliner, run scriptRunner) {
+		created = run(createFamily, []string{s.kFamily(f.FamilyID), s.kGrantATs(f.FamilyID)},
+			f.raw, unixMs(f.ExpiresAt), a.ID, unixMs(a.ExpiresAt))
+	})
+	return created, session, err
 }
 
 // flag is a script's boolean argument.
@@ -410,36 +440,61 @@ func (s *Store) RefreshToken(ctx context.Context, token string) (*storage.Refres
 	return &t, nil
 }
 
-// RotateRefreshToken atomically retires old and issues a new token in its
-// family, carrying t's fields; the family's id and absolute expiry are kept
-// (and set in t). A concurrent or repeated rotation of the same old token gets
-// ErrRefreshTokenReused and revokes the family, so even the new token of the
-// rotation that won stops working.
-func (s *Store) RotateRefreshToken(ctx context.Context, old string, t *storage.RefreshToken) (string, error) {
-	prev, err := s.RefreshToken(ctx, old)
-	if err != nil {
-		return "", storeErr("rotate refresh token", err)
-	}
-	return s.rotate(ctx, prev, t, nil)
-}
-
 // RotateTokens stores the tokens of a refresh: prev, the record of the token
 // presented as RefreshToken returned it, is rotated to next (whose family
 // and absolute expiry it keeps, and sets in next), and the access token at
-// issued with it is stored and indexed under the family, in one round trip
-// on a single Redis. Errors as RotateRefreshToken's; then nothing of the
-// call stays usable.
+// (required) issued with it is stored and indexed under the family, in one
+// round trip on a single Redis. A concurrent or repeated rotation of the
+// same token gets ErrRefreshTokenReused and revokes the family, so even
+// the new token of the rotation that won stops working; ErrNotFound if the
+// family has expired or been revoked. Nothing of a refused call stays usable.
 func (s *Store) RotateTokens(ctx context.Context, prev, next *storage.RefreshToken, at *storage.AccessToken) (string, error) {
 	return s.rotate(ctx, prev, next, at)
 }
 
+// rotation is a rotation about to be written: the family's next record
+// (raw) at the generation after gen, and the token that will name it.
+type rotation struct {
+	next       storage.RefreshToken
+	raw        []byte
+	family     string
+	gen        string // the generation rotated out
+	token      string
+	refreshKey string
+	entry      string // the token's entry: "<generation>:<family>"
+	ttl        time.Duration
+}
+
 func (s *Store) rotate(ctx context.Context, prev, t *storage.RefreshToken, at *storage.AccessToken) (string, error) {
+	r, err := s.prepareRotation(prev, t)
+	if err != nil {
+		return "", err
+	}
+	a, err := s.issueAccessToken("rotate tokens", at)
+	if err != nil {
+		return "", err
+	}
+	reply, err := s.writeRotation(ctx, r, a)
+	if err != nil {
+		return "", wrap("rotate refresh token", err)
+	}
+	if len(reply) > 0 && reply[0] == "ok" {
+		*t = r.next
+		return r.token, nil
+	}
+	return "", s.refusedRotation(ctx, r, a, reply)
+}
+
+// prepareRotation builds the record that follows prev, carrying t's fields
+// with prev's family and absolute expiry, and draws its token.
+// ErrNotFound if the family has expired.
+func (s *Store) prepareRotation(prev, t *storage.RefreshToken) (rotation, error) {
 	if prev.FamilyID == "" || prev.Generation < 1 {
-		return "", errors.New("redis: rotate refresh token: the record was not looked up by RefreshToken")
+		return rotation{}, errors.New("redis: rotate refresh token: the record was not looked up by RefreshToken")
 	}
 	ttl, ok := s.ttlUntil(prev.ExpiresAt)
 	if !ok {
-		return "", storage.ErrNotFound
+		return rotation{}, storage.ErrNotFound
 	}
 	next := *t
 	next.FamilyID = prev.FamilyID
@@ -450,91 +505,59 @@ func (s *Store) rotate(ctx context.Context, prev, t *storage.RefreshToken, at *s
 	}
 	raw, err := json.Marshal(&next)
 	if err != nil {
-		return "", wrap("rotate refresh token", err)
+		return rotation{}, wrap("rotate refresh token", err)
 	}
 	token, err := newSecret()
 	if err != nil {
-		return "", err
+		return rotation{}, err
 	}
-	family := prev.FamilyID
-	gen := strconv.FormatInt(prev.Generation, 10)
-	refreshKey := s.kRefresh(hashSecret(token))
-	entry := strconv.FormatInt(prev.Generation+1, 10) + ":" + family
-	atArgs := []any{"", "0", "0", "0"}
-	var atKey string
-	var atRaw []byte
-	var atTTL time.Duration
-	if at != nil {
-		if at.ID == "" || at.ExpiresAt.IsZero() {
-			return "", errors.New("redis: rotate tokens: the access token needs an id and ExpiresAt")
-		}
-		if atTTL, ok = s.ttlUntil(at.ExpiresAt); !ok {
-			return "", errors.New("redis: rotate tokens: the access token has expired")
-		}
-		if atRaw, err = json.Marshal(at); err != nil {
-			return "", wrap("rotate tokens", err)
-		}
-		atKey = s.kAccessToken(at.ID)
-		atArgs = s.indexArgs(at.ID, at.ExpiresAt)
-	}
+	return rotation{
+		next: next, raw: raw, family: prev.FamilyID, gen: strconv.FormatInt(prev.Generation, 10),
+		token: token, refreshKey: s.kRefresh(hashSecret(token)),
+		entry: strconv.FormatInt(prev.Generation+1, 10) + ":" + prev.FamilyID, ttl: ttl,
+	}, nil
+}
+
+// writeRotation writes the access token's record first, then (the new
+// token's entry, which nothing names before it is handed out, and) the
+// rotation, which indexes the access token under the family; it returns
+// rotateFamily's reply.
+func (s *Store) writeRotation(ctx context.Context, r rotation, a issuedAccessToken) ([]any, error) {
 	var res *goredis.Cmd
-	// The access token's record first, then (the new token's entry, which
-	// nothing names before it is handed out, and) the rotation, which
-	// indexes the access token under the family.
-	err = s.sequenced(ctx, func(p goredis.Pipeliner, _ scriptRunner) {
-		if at != nil {
-			p.Set(ctx, atKey, atRaw, atTTL)
-		}
+	atArgs := s.indexArgs(a.ID, a.ExpiresAt)
+	err := s.sequenced(ctx, func(p goredis.Pipeliner, _ scriptRunner) {
+		p.Set(ctx, a.key, a.raw, a.ttl)
 	}, func(p goredis.Pipeliner, run scriptRunner) {
-		p.Set(ctx, refreshKey, entry, ttl)
-		res = run(rotateFamily, []string{s.kFamily(family), s.kGrantATs(family)}, append([]any{gen, raw}, atArgs...)...)
+		p.Set(ctx, r.refreshKey, r.entry, r.ttl)
+		res = run(rotateFamily, []string{s.kFamily(r.family), s.kGrantATs(r.family)}, append([]any{r.gen, r.raw}, atArgs...)...)
 	})
 	if err != nil {
-		return "", wrap("rotate refresh token", err)
+		return nil, err
 	}
-	reply, err := res.Slice()
-	if err != nil {
-		return "", wrap("rotate refresh token", err)
-	}
-	if len(reply) > 0 && reply[0] == "ok" {
-		*t = next
-		return token, nil
-	}
-	// Refused: nothing of this call may stay.
-	undo := []string{refreshKey}
-	if at != nil {
-		undo = append(undo, atKey)
-	}
-	if err := s.delKeys(ctx, undo...); err != nil {
-		return "", wrap("rotate refresh token", err)
+	return res.Slice()
+}
+
+// refusedRotation undoes what a refused rotation wrote and tells why:
+// ErrRefreshTokenReused (the family is revoked, with its access tokens)
+// or ErrNotFound.
+func (s *Store) refusedRotation(ctx context.Context, r rotation, a issuedAccessToken, reply []any) error {
+	if err := s.delKeys(ctx, r.refreshKey, a.key); err != nil {
+		return wrap("rotate refresh token", err)
 	}
 	if len(reply) > 0 && reply[0] == "reused" {
 		var record string
 		if len(reply) > 1 {
 			record, _ = reply[1].(string)
 		}
-		if err := s.revokeFamilyTokens(ctx, family, record); err != nil {
-			return "", wrap("rotate refresh token", err)
+		if err := s.revokeFamilyTokens(ctx, r.family, record); err != nil {
+			return wrap("rotate refresh token", err)
 		}
-		return "", storage.ErrRefreshTokenReused
+		return storage.ErrRefreshTokenReused
 	}
 	if len(reply) > 0 && reply[0] == "notfound" {
-		return "", storage.ErrNotFound
+		return storage.ErrNotFound
 	}
-	return "", fmt.Errorf("redis: rotate refresh token: unexpected reply %v", reply)
-}
-
-// RevokeRefreshToken revokes the family of a token, whatever its generation;
-// unknown is not an error.
-func (s *Store) RevokeRefreshToken(ctx context.Context, token string) error {
-	_, family, err := s.tokenFamily(ctx, token)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return wrap("revoke refresh token", err)
-	}
-	return wrap("revoke refresh token", s.revokeFamily(ctx, family, false))
+	return fmt.Errorf("redis: rotate refresh token: unexpected reply %v", reply)
 }
 
 // RevokeGrant revokes every access and refresh token issued from one auth
@@ -577,12 +600,4 @@ func (s *Store) revokeFamilyTokens(ctx context.Context, family, record string) e
 		return err
 	}
 	return s.deleteAccessTokens(ctx, append(ids, indexed...))
-}
-
-// storeErr passes the storage sentinel errors through and wraps the others.
-func storeErr(op string, err error) error {
-	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrRefreshTokenReused) {
-		return err
-	}
-	return wrap(op, err)
 }

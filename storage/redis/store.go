@@ -1,6 +1,7 @@
 // Package redis is the short-lived store of the identity provider
-// (storage.ShortLived) on Redis: authorization requests and codes, browser
-// sessions, access and refresh tokens, and rate-limit counters.
+// (storage.ShortLived, every role) on Redis: authorization requests and
+// codes, browser sessions, access and refresh tokens (tokens.go: refresh
+// families and their rotation), and rate-limit counters.
 //
 // # Secrets
 //

@@ -4,7 +4,7 @@ package op
 // family started by a code exchange with offline_access
 // (grant_authorization_code.go). Each use rotates it: the store retires the
 // presented token and issues its successor with a new access token, at once
-// (storage.Tokens.RotateTokens; the Redis side is in storage/redis/tokens.go).
+// (storage.Tokens.RotateTokens; on Redis, storage/redis/refresh_rotation.go).
 // A rotated-out token presented again is reuse and revokes the whole family.
 // Before each rotation the grant's policy is checked again: the account may
 // still sign in, the staff login may still use the e-service, and the

@@ -1,7 +1,7 @@
 // Package redis is the short-lived store of the identity provider
 // (storage.ShortLived, every role) on Redis: authorization requests and
-// codes, browser sessions, access and refresh tokens (tokens.go: refresh
-// families and their rotation), and rate-limit counters.
+// codes, browser sessions, access tokens (tokens.go) and refresh tokens
+// (refresh_family.go, refresh_rotation.go), and rate-limit counters.
 //
 // # Secrets
 //

@@ -328,4 +328,22 @@ func TestCreateTokensValidation(t *testing.T) {
 	mustNoErr(t, err)
 	_, err = startFamily(ctx, s, sampleRefreshToken("CU000000001", "fam"))
 	wantErr(t, "duplicate family", err, storage.ErrConflict)
+
+	// A rotation issues an access token with the refresh token: without
+	// one, or with an expired one, it is refused before anything is written,
+	// and the token presented still rotates.
+	tok, err := startFamily(ctx, s, sampleRefreshToken("CU000000001", ""))
+	mustNoErr(t, err)
+	prev, err := s.RefreshToken(ctx, tok)
+	mustNoErr(t, err)
+	if _, err := s.RotateTokens(ctx, prev, sampleRefreshToken("CU000000001", ""), nil); err == nil {
+		t.Fatal("rotation without an access token accepted")
+	}
+	expired := sampleAccessToken(uniq("at"), "CU000000001", prev.FamilyID)
+	expired.ExpiresAt = time.Now().Add(-time.Second)
+	if _, err := s.RotateTokens(ctx, prev, sampleRefreshToken("CU000000001", ""), expired); err == nil {
+		t.Fatal("rotation with an expired access token accepted")
+	}
+	_, err = rotateToken(ctx, s, tok, sampleRefreshToken("CU000000001", ""))
+	mustNoErr(t, err)
 }

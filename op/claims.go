@@ -199,7 +199,7 @@ func (c *claimsCache) forget(subjects []string) {
 }
 
 // ForgetClaims drops this node's cached claim contents of subjects: their
-// names or groups changed (see storage.ShortLived.PublishClaimsChanged).
+// names or groups changed (see storage.ChangeNotices.PublishClaimsChanged).
 func (s *Storage) ForgetClaims(subjects []string) { s.claims.forget(subjects) }
 
 func firstNonEmpty(vals ...string) string {

@@ -112,7 +112,7 @@ func (c *client) checkSecret(secret string) bool {
 // the client several times per request. A client carries what sign-in needs
 // of its e-service (its name, its minimum assurance level), so a change of
 // the e-service must reach the cache too: the use cases publish it
-// (storage.ShortLived.PublishServicesChanged) and every node drops that
+// (storage.ChangeNotices.PublishServicesChanged) and every node drops that
 // e-service's clients at once (Storage.ForgetServices). A node that missed
 // the message, and any other change of a client, lags by at most ttl.
 type clientCache struct {
@@ -171,6 +171,6 @@ func (cc *clientCache) forgetServices(serviceIDs []int64) {
 
 // ForgetServices drops this node's cached clients of the e-services
 // serviceIDs: their settings changed (see
-// storage.ShortLived.PublishServicesChanged), and the next request loads
+// storage.ChangeNotices.PublishServicesChanged), and the next request loads
 // them afresh.
 func (s *Storage) ForgetServices(serviceIDs []int64) { s.clients.forgetServices(serviceIDs) }

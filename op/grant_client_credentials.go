@@ -45,6 +45,12 @@ func (r clientCredentialsRequest) fillAccessToken(at *storage.AccessToken) {
 	at.ClientID, at.Department = r.clientID, r.department
 }
 
+// storeAccessToken stores the machine client's access token; it is the
+// grant's only token.
+func (r clientCredentialsRequest) storeAccessToken(ctx context.Context, s *Storage, at *storage.AccessToken) error {
+	return s.saveAccessToken(ctx, at)
+}
+
 // errClientAuth is a failed client authentication: the library answers it
 // invalid_client (401, and the edge adds WWW-Authenticate).
 var errClientAuth = errors.New("client authentication failed")

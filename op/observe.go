@@ -130,19 +130,9 @@ func (o observedState) RevokeAccessToken(ctx context.Context, id string) error {
 	return noteRedisError(ctx, o.ShortLived.RevokeAccessToken(ctx, id))
 }
 
-func (o observedState) CreateRefreshToken(ctx context.Context, t *storage.RefreshToken) (string, error) {
-	tok, err := o.ShortLived.CreateRefreshToken(ctx, t)
-	return tok, noteRedisError(ctx, err)
-}
-
 func (o observedState) RefreshToken(ctx context.Context, token string) (*storage.RefreshToken, error) {
 	t, err := o.ShortLived.RefreshToken(ctx, token)
 	return t, noteRedisError(ctx, err)
-}
-
-func (o observedState) RotateRefreshToken(ctx context.Context, old string, t *storage.RefreshToken) (string, error) {
-	tok, err := o.ShortLived.RotateRefreshToken(ctx, old, t)
-	return tok, noteRedisError(ctx, err)
 }
 
 func (o observedState) CreateTokens(ctx context.Context, at *storage.AccessToken, rt *storage.RefreshToken) (string, error) {
@@ -153,10 +143,6 @@ func (o observedState) CreateTokens(ctx context.Context, at *storage.AccessToken
 func (o observedState) RotateTokens(ctx context.Context, prev, next *storage.RefreshToken, at *storage.AccessToken) (string, error) {
 	tok, err := o.ShortLived.RotateTokens(ctx, prev, next, at)
 	return tok, noteRedisError(ctx, err)
-}
-
-func (o observedState) RevokeRefreshToken(ctx context.Context, token string) error {
-	return noteRedisError(ctx, o.ShortLived.RevokeRefreshToken(ctx, token))
 }
 
 func (o observedState) RevokeGrant(ctx context.Context, grantID string) error {
@@ -174,11 +160,6 @@ func (o observedState) Reserve(ctx context.Context, key string, max int, window 
 
 func (o observedState) Release(ctx context.Context, key string) error {
 	return noteRedisError(ctx, o.ShortLived.Release(ctx, key))
-}
-
-func (o observedState) Attempts(ctx context.Context, key string) (int64, time.Duration, error) {
-	n, ttl, err := o.ShortLived.Attempts(ctx, key)
-	return n, ttl, noteRedisError(ctx, err)
 }
 
 func (o observedState) ResetAttempts(ctx context.Context, key string) error {

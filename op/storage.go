@@ -1,7 +1,13 @@
 // Package op connects the zitadel/oidc protocol engine to our stores: it
 // implements op.Storage (auth requests, codes, tokens, clients, keys) by
-// delegating to storage.Directory (Postgres) and storage.ShortLived (Redis),
-// and maps accounts to the claims of the token contract.
+// delegating to storage.Directory (Postgres) and the short-lived store
+// (Redis), and maps accounts to the claims of the token contract.
+//
+// Each grant has its own file, with its token request, how its tokens are
+// issued and its policy: grant_authorization_code.go, grant_refresh_token.go
+// (where refresh tokens rotate) and grant_client_credentials.go. This file
+// keeps what they share: the storage, token issuance and revocation,
+// sessions, clients, claims and keys.
 package op
 
 import (
@@ -19,7 +25,6 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
-	"github.com/entity-account/idp/op/telemetry"
 	"github.com/entity-account/idp/storage"
 )
 
@@ -35,10 +40,23 @@ type Lifetimes struct {
 	ClaimsCache time.Duration
 }
 
+// ShortLived is the part of storage.ShortLived that Storage uses: the code
+// grant's requests and codes, every grant's tokens, the sessions that
+// end_session ends (and the refresh grant's end of an account's), and the
+// single-use gate of client assertions.
+type ShortLived interface {
+	storage.AuthRequests
+	storage.AuthCodes
+	storage.Tokens
+	storage.Sessions
+	storage.SingleUse
+	Ping(ctx context.Context) error
+}
+
 // Storage implements op.Storage and the optional interfaces we use.
 type Storage struct {
 	dir     storage.Directory
-	state   storage.ShortLived
+	state   ShortLived
 	keys    *Keys
 	clients *clientCache
 	// clientKeys are the keys of private_key_jwt clients fetched from
@@ -64,7 +82,7 @@ var (
 
 // NewStorage wires the stores. loginURL is the absolute path of the hosted
 // login page (the issuer's path + "/login").
-func NewStorage(dir storage.Directory, state storage.ShortLived, keys *Keys, life Lifetimes, loginURL string) *Storage {
+func NewStorage(dir storage.Directory, state ShortLived, keys *Keys, life Lifetimes, loginURL string) *Storage {
 	return &Storage{
 		dir: dir, state: state, keys: keys, life: life, loginURL: loginURL, now: time.Now,
 		clients:    &clientCache{dir: dir, ttl: 30 * time.Second},
@@ -82,138 +100,98 @@ func (s *Storage) Client(ctx context.Context, id string) (*client, error) {
 	return &client{Client: c, loginURL: s.loginURL, idTokenLifetime: s.life.IDToken}, nil
 }
 
-// ---- auth requests and codes ----
+// ---- tokens: what the grants share ----
 
-// CreateAuthRequest stores a validated /authorize request. It enforces what
-// the library leaves to us: PKCE with S256 for public clients, and never the
-// plain method (it gives no protection against a leaked code).
-func (s *Storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, hintSubject string) (op.AuthRequest, error) {
-	c, err := s.Client(ctx, req.ClientID)
-	if err != nil {
-		return nil, oidc.ErrInvalidClient().WithDescription("unknown client")
-	}
-	if !c.AllowsGrant(storage.GrantAuthorizationCode) {
-		return nil, oidc.ErrUnauthorizedClient().WithDescription("this client may not use the authorization code flow")
-	}
-	if err := authorizeRefusal(ctx); err != nil {
-		return nil, err
-	}
-	if err := checkAuthRequest(req); err != nil {
-		return nil, err
-	}
-	if req.CodeChallengeMethod == oidc.CodeChallengeMethodPlain {
-		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge_method plain is not allowed; use S256")
-	}
-	if req.CodeChallenge != "" && req.CodeChallengeMethod != oidc.CodeChallengeMethodS256 {
-		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
-	}
-	if c.Public && req.CodeChallenge == "" {
-		return nil, oidc.ErrInvalidRequest().WithDescription("PKCE is required for public clients: send code_challenge with code_challenge_method=S256")
-	}
-	need, essential, oerr := requiredAssurance(ctx, c, req)
-	if oerr != nil {
-		return nil, oerr
-	}
-	ar := &storage.AuthRequest{
-		ID:                  randomID(),
-		ClientID:            req.ClientID,
-		RedirectURI:         req.RedirectURI,
-		Scopes:              req.Scopes,
-		State:               req.State,
-		Nonce:               req.Nonce,
-		ResponseType:        string(req.ResponseType),
-		ResponseMode:        string(req.ResponseMode),
-		CodeChallenge:       req.CodeChallenge,
-		CodeChallengeMethod: string(req.CodeChallengeMethod),
-		Prompt:              req.Prompt,
-		MaxAge:              req.MaxAge,
-		LoginHint:           req.LoginHint,
-		ACRValues:           req.ACRValues,
-		HintSubject:         hintSubject,
-		RequiredLevel:       need,
-		ACREssential:        essential,
-		CreatedAt:           s.now().UTC(),
-	}
-	for _, t := range req.UILocales {
-		ar.UILocales = append(ar.UILocales, t.String())
-	}
-	// The id the edge admitted this request under (storage.AdmissionTicket):
-	// its place in the budget of open requests is this record's.
-	if id, ok := storage.TakeAdmission(ctx); ok {
-		ar.ID = id
-	}
-	if err := s.state.SaveAuthRequest(ctx, ar, s.life.AuthRequest); err != nil {
-		return nil, oidc.ErrServerError().WithParent(err)
-	}
-	return authRequest{ar}, nil
+// tokenGrant is the shape every grant's token request has: besides what
+// the library asks of an op.TokenRequest (subject, audience, scopes), it
+// fills in the access-token record what only the grant knows (client,
+// grant to revoke on replay, how the user signed in, department), and it
+// stores the token as its grant requires. authRequest
+// (grant_authorization_code.go), *refreshRequest (grant_refresh_token.go)
+// and clientCredentialsRequest (grant_client_credentials.go) implement it.
+type tokenGrant interface {
+	op.TokenRequest
+	fillAccessToken(at *storage.AccessToken)
+	// storeAccessToken stores an access token issued without a refresh
+	// token; its error is the one for the client.
+	storeAccessToken(ctx context.Context, s *Storage, at *storage.AccessToken) error
 }
 
-func (s *Storage) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest, error) {
-	ar, err := s.state.AuthRequest(ctx, id)
-	if errors.Is(err, storage.ErrNotFound) {
-		// The browser's mistake (an old or forged link), not our failure.
-		return nil, oidc.ErrInvalidRequest().WithDescription("unknown or expired authorization request")
-	}
-	if err != nil {
-		return nil, err
-	}
-	return authRequest{ar}, nil
+// refreshingGrant is a grant that issues refresh tokens: the code grant
+// starts a family, the refresh grant rotates one.
+type refreshingGrant interface {
+	tokenGrant
+	// storeWithRefreshToken stores the access token at with the refresh
+	// token issued with it, whose opaque value it returns; its error is
+	// the one for the client, and none of the tokens is then usable.
+	storeWithRefreshToken(ctx context.Context, s *Storage, at *storage.AccessToken) (token string, err error)
 }
 
-// AuthRequestByCode is the single-use gate of authorization codes: the code
-// is consumed atomically before any token is minted. A replayed code revokes
-// every token issued from it (RFC 6749 §4.1.2).
-func (s *Storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
-	id, err := s.state.ConsumeAuthCode(ctx, code)
-	if errors.Is(err, storage.ErrCodeReused) {
-		slog.WarnContext(ctx, "authorization code replayed; revoking its grant", "auth_request", id)
-		telemetry.CodeReplay()
-		if rerr := s.state.RevokeGrant(ctx, id); rerr != nil {
-			slog.ErrorContext(ctx, "revoke replayed grant", "err", rerr)
-		}
-		return nil, oidc.ErrInvalidGrant().WithDescription("authorization code already used")
-	}
-	if err != nil {
-		return nil, oidc.ErrInvalidGrant().WithDescription("invalid or expired authorization code")
-	}
-	ar, err := s.state.AuthRequest(ctx, id)
-	if err != nil || !ar.Done {
-		return nil, oidc.ErrInvalidGrant().WithDescription("invalid or expired authorization code")
-	}
-	return authRequest{ar}, nil
+// idTokenGrant is a grant that issues ID tokens: it tells how the user
+// signed in and, when not nil, the account and its access to the
+// e-service as the grant already read them (so they are not read twice).
+type idTokenGrant interface {
+	idTokenBasis() (auth storage.Authentication, known *storage.Principal, access *storage.ServiceAccess)
 }
-
-// SaveAuthCode binds the code to the request, once: a replayed callback
-// cannot mint a second code.
-func (s *Storage) SaveAuthCode(ctx context.Context, id, code string) error {
-	err := s.state.SaveAuthCode(ctx, id, code, s.life.Code)
-	if errors.Is(err, storage.ErrConflict) {
-		return oidc.ErrInvalidRequest().WithDescription("this authorization request has already been answered")
-	}
-	return err
-}
-
-func (s *Storage) DeleteAuthRequest(ctx context.Context, id string) error {
-	return s.state.DeleteAuthRequest(ctx, id)
-}
-
-// ---- tokens ----
 
 func (s *Storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
-	at, err := s.newAccessToken(req)
+	g, at, err := s.newAccessToken(req)
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	if _, ok := req.(authRequest); ok {
-		// A code exchange: only while the sign-in's session lives.
-		_, err = s.state.CreateTokens(ctx, at, nil)
-	} else {
-		err = s.state.SaveAccessToken(ctx, at)
-	}
-	if err != nil && !revokedDuringCodeExchange(ctx, req, err) {
-		return "", time.Time{}, signInEnded(grantRevoked(err))
+	if err := g.storeAccessToken(ctx, s, at); err != nil {
+		return "", time.Time{}, err
 	}
 	return at.ID, at.ExpiresAt, nil
+}
+
+// CreateAccessAndRefreshTokens issues the first refresh token of a family
+// (code grant with offline_access) or rotates one (refresh grant), each
+// with its access token in one store call.
+func (s *Storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, current string) (string, string, time.Time, error) {
+	g, at, err := s.newAccessToken(req)
+	if err != nil {
+		return "", "", time.Time{}, err
+	}
+	rg, ok := g.(refreshingGrant)
+	if !ok {
+		return "", "", time.Time{}, s.refusedTokens(ctx, at, fmt.Errorf("refresh token for unexpected request %T", req))
+	}
+	token, err := rg.storeWithRefreshToken(ctx, s, at)
+	if err != nil {
+		return "", "", time.Time{}, err
+	}
+	return at.ID, token, at.ExpiresAt, nil
+}
+
+// newAccessToken builds the record of an access token for a request of
+// any of our grants: each grant's request type fills in what it knows
+// (tokenGrant).
+func (s *Storage) newAccessToken(req op.TokenRequest) (tokenGrant, *storage.AccessToken, error) {
+	g, ok := req.(tokenGrant)
+	if !ok {
+		return nil, nil, fmt.Errorf("access token for unexpected request %T", req)
+	}
+	now := s.now().UTC().Truncate(time.Second)
+	at := &storage.AccessToken{
+		ID: randomID(), Subject: req.GetSubject(), Audience: req.GetAudience(), Scopes: req.GetScopes(),
+		IssuedAt: now, ExpiresAt: now.Add(s.life.AccessToken),
+	}
+	g.fillAccessToken(at)
+	return g, at, nil
+}
+
+// saveAccessToken stores an access token issued alone (refresh and
+// client_credentials grants).
+func (s *Storage) saveAccessToken(ctx context.Context, at *storage.AccessToken) error {
+	return signInEnded(grantRevoked(s.state.SaveAccessToken(ctx, at)))
+}
+
+// refusedTokens drops the access token of tokens the store refused to
+// issue with a refresh token, and gives the client's error for err.
+func (s *Storage) refusedTokens(ctx context.Context, at *storage.AccessToken, err error) error {
+	_ = s.state.RevokeAccessToken(ctx, at.ID)
+	return signInEnded(grantRevoked(err))
 }
 
 // signInEnded answers invalid_grant when the store refuses the tokens of
@@ -236,158 +214,11 @@ func grantRevoked(err error) error {
 	return err
 }
 
-// revokedDuringCodeExchange reports whether the store refused a token because
-// a replay of the authorization code revoked the grant while this exchange,
-// the one redemption that passed the single-use gate, was issuing tokens.
-// The exchange still answers with its one token response, but its tokens are
-// dead on arrival (the store kept no record of them): exactly what the RP
-// would see had the replay's revocation (RFC 6749 §4.1.2) landed a moment
-// later. So N concurrent redemptions yield one token response, never zero.
-func revokedDuringCodeExchange(ctx context.Context, req op.TokenRequest, err error) bool {
-	if _, ok := req.(authRequest); !ok || !errors.Is(err, storage.ErrConflict) {
-		return false
-	}
-	slog.WarnContext(ctx, "authorization code replayed during its exchange; the issued tokens are revoked")
-	return true
-}
-
-// CreateAccessAndRefreshTokens issues the first refresh token of a family
-// (code grant with offline_access) or rotates one (refresh grant), each
-// with its access token in one store call.
-func (s *Storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, current string) (string, string, time.Time, error) {
-	at, err := s.newAccessToken(req)
-	if err != nil {
-		return "", "", time.Time{}, err
-	}
-	var token string
-	switch r := req.(type) {
-	case authRequest:
-		token, err = s.state.CreateTokens(ctx, at, &storage.RefreshToken{
-			FamilyID: r.ID, ClientID: r.ClientID, Subject: r.Subject, Audience: r.GetAudience(),
-			Scopes: r.Scopes, IssuedAt: at.IssuedAt, ExpiresAt: at.IssuedAt.Add(s.life.RefreshToken),
-			AccessTokenID: at.ID, Authentication: r.Authentication,
-		})
-		if err != nil && revokedDuringCodeExchange(ctx, req, err) {
-			// Tokens that name nothing: refused on first use.
-			token, err = randomID()+randomID(), nil
-		}
-	case *refreshRequest:
-		next := *r.rec
-		next.IssuedAt, next.AccessTokenID = at.IssuedAt, at.ID
-		token, err = s.state.RotateTokens(ctx, r.rec, &next, at)
-		if errors.Is(err, storage.ErrRefreshTokenReused) {
-			telemetry.RefreshReuse()
-		}
-		if errors.Is(err, storage.ErrRefreshTokenReused) || errors.Is(err, storage.ErrNotFound) {
-			// The store kept none of the tokens.
-			return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("refresh token is no longer valid")
-		}
-	default:
-		err = fmt.Errorf("refresh token for unexpected request %T", req)
-	}
-	if err != nil {
-		_ = s.state.RevokeAccessToken(ctx, at.ID)
-		return "", "", time.Time{}, signInEnded(grantRevoked(err))
-	}
-	return at.ID, token, at.ExpiresAt, nil
-}
-
-// newAccessToken builds the record of an access token for a request of
-// any of our grants: each grant's request type fills in what it knows
-// (tokenGrant).
-func (s *Storage) newAccessToken(req op.TokenRequest) (*storage.AccessToken, error) {
-	g, ok := req.(tokenGrant)
-	if !ok {
-		return nil, fmt.Errorf("access token for unexpected request %T", req)
-	}
-	now := s.now().UTC().Truncate(time.Second)
-	at := &storage.AccessToken{
-		ID: randomID(), Subject: req.GetSubject(), Audience: req.GetAudience(), Scopes: req.GetScopes(),
-		IssuedAt: now, ExpiresAt: now.Add(s.life.AccessToken),
-	}
-	g.fillAccessToken(at)
-	return at, nil
-}
-
-// TokenRequestByRefreshToken loads a refresh token and checks that its
-// account may still sign in: a deleted or closed account's tokens stop working.
-func (s *Storage) TokenRequestByRefreshToken(ctx context.Context, token string) (op.RefreshTokenRequest, error) {
-	rec, err := s.state.RefreshToken(ctx, token)
-	if errors.Is(err, storage.ErrRefreshTokenReused) {
-		telemetry.RefreshReuse()
-	}
-	if err != nil {
-		if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrRefreshTokenReused) {
-			return nil, oidc.ErrInvalidGrant().WithDescription("invalid refresh token")
-		}
-		return nil, err
-	}
-	// The e-service may no longer admit the login (taken off it, its entity
-	// no longer enrolled): the grant ends, as the client's error says. The
-	// account and its access are read in one round trip.
-	c, err := s.Client(ctx, rec.ClientID)
-	if err != nil {
-		return nil, err
-	}
-	p, access, err := s.dir.PrincipalInService(ctx, rec.Subject, rec.LoginID, c.ServiceID)
-	if errors.Is(err, storage.ErrNotFound) {
-		_ = s.state.EndAllForSubject(ctx, rec.Subject)
-		return nil, oidc.ErrInvalidGrant().WithDescription("the account can no longer sign in")
-	}
-	if err != nil {
-		return nil, err
-	}
-	if storage.AccountServiceRefusal(p) == storage.ServiceAllowed && p.ID != rec.LoginID {
-		// Not the staff login the grant names (LoginID unknown): its own access.
-		if access, err = s.dir.ServiceAccess(ctx, p.ID, c.ServiceID); err != nil {
-			return nil, err
-		}
-	}
-	// The rule book again, with the level the sign-in behind this grant
-	// reached: the e-service may no longer admit the login, or demand more
-	// (its minimum was raised), and the client must sign the person in again.
-	reached, _ := storage.LevelOfACR(rec.ACR)
-	switch storage.ServiceUseRefusal(p, access, reached, c.MinLevel) {
-	case storage.ServiceAllowed:
-	case storage.RefusedAccountInactive:
-		_ = s.state.EndAllForSubject(ctx, rec.Subject)
-		return nil, oidc.ErrInvalidGrant().WithDescription("the account can no longer sign in")
-	case storage.RefusedLevelTooLow:
-		_ = s.state.RevokeGrant(ctx, rec.FamilyID)
-		return nil, oidc.ErrInvalidGrant().WithDescription("the e-service now requires a higher assurance level than this grant's sign-in reached")
-	default:
-		_ = s.state.RevokeGrant(ctx, rec.FamilyID)
-		return nil, oidc.ErrInvalidGrant().WithDescription("the staff login no longer has access to this e-service")
-	}
-	return &refreshRequest{rec: rec, token: token, scopes: rec.Scopes, principal: &p, access: &access}, nil
-}
-
-// refreshTokenIDPrefix marks, in revocation, a token id that is a refresh token.
-const refreshTokenIDPrefix = "rt."
-
-func (s *Storage) GetRefreshTokenInfo(ctx context.Context, clientID, token string) (string, string, error) {
-	rec, err := s.state.RefreshToken(ctx, token)
-	if err != nil {
-		return "", "", op.ErrInvalidRefreshToken
-	}
-	return rec.Subject, refreshTokenIDPrefix + token, nil
-}
-
 // RevokeToken revokes an access token (by id) or a refresh token with every
 // access token of its grant (RFC 7009 §2.1). Unknown tokens are not an error.
 func (s *Storage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID string) *oidc.Error {
 	if rt, ok := strings.CutPrefix(tokenOrID, refreshTokenIDPrefix); ok {
-		rec, err := s.state.RefreshToken(ctx, rt)
-		if err != nil {
-			return nil
-		}
-		if rec.ClientID != clientID {
-			return oidc.ErrInvalidClient().WithDescription("token was issued to another client")
-		}
-		if err := s.state.RevokeGrant(ctx, rec.FamilyID); err != nil {
-			return oidc.ErrServerError().WithParent(err)
-		}
-		return nil
+		return s.revokeRefreshToken(ctx, rt, clientID)
 	}
 	at, err := s.state.AccessToken(ctx, tokenOrID)
 	if err != nil {
@@ -496,11 +327,8 @@ func (s *Storage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInf
 	var auth storage.Authentication
 	var known *storage.Principal
 	var access *storage.ServiceAccess
-	switch r := req.(type) {
-	case authRequest:
-		auth = r.Authentication
-	case *refreshRequest:
-		auth, known, access = r.rec.Authentication, r.principal, r.access
+	if g, ok := req.(idTokenGrant); ok {
+		auth, known, access = g.idTokenBasis()
 	}
 	return s.fillClaims(ctx, info, req.GetSubject(), req.GetClientID(), scopes, auth, known, access)
 }

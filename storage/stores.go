@@ -57,9 +57,25 @@ type Directory interface {
 	Ping(ctx context.Context) error
 }
 
-// ShortLived is the store of short-lived state (Redis). Secrets (codes,
-// session cookies, refresh tokens) are keyed by their hash, never stored raw.
+// ShortLived is the store of short-lived state (Redis), the union of its
+// roles below: what the server constructs and hands out. Each consumer
+// depends on the roles it uses. Secrets (codes, session cookies, refresh
+// tokens) are keyed by their hash, never stored raw.
 type ShortLived interface {
+	Admissions
+	AuthRequests
+	AuthCodes
+	Sessions
+	Tokens
+	Counters
+	SingleUse
+	ChangeNotices
+	Ping(ctx context.Context) error
+}
+
+// Admissions bound the authorization requests an anonymous caller can make
+// us keep (the edge's admission).
+type Admissions interface {
 	// AdmitAuthRequest admits one authorization request under the limits
 	// (see AuthRequestLimits), atomically on every node: it returns the id
 	// to store it under, having dropped what must make room; or why not and
@@ -68,12 +84,22 @@ type ShortLived interface {
 	// ReleaseAuthRequest gives an admitted id's place back when no request
 	// was stored under it.
 	ReleaseAuthRequest(ctx context.Context, id string) error
+}
+
+// AuthRequests are the authorization requests between /authorize and the
+// sign-in that answers them.
+type AuthRequests interface {
 	SaveAuthRequest(ctx context.Context, r *AuthRequest, ttl time.Duration) error
 	// AuthRequest returns ErrNotFound when unknown or expired.
 	AuthRequest(ctx context.Context, id string) (*AuthRequest, error)
 	// CompleteAuthRequest marks the request done with a, once: ErrConflict if it
 	// already is, ErrNotFound if it has gone.
 	CompleteAuthRequest(ctx context.Context, id string, a Authentication) error
+	DeleteAuthRequest(ctx context.Context, id string) error
+}
+
+// AuthCodes are the single-use authorization codes of answered requests.
+type AuthCodes interface {
 	// SaveAuthCode binds a code to a completed request. One code per request:
 	// a second call for the same request returns ErrConflict.
 	SaveAuthCode(ctx context.Context, authRequestID, code string, ttl time.Duration) error
@@ -81,8 +107,11 @@ type ShortLived interface {
 	// The first call wins; later calls return the id with ErrCodeReused (so the
 	// caller can revoke what the first one got); an unknown code gives ErrNotFound.
 	ConsumeAuthCode(ctx context.Context, code string) (authRequestID string, err error)
-	DeleteAuthRequest(ctx context.Context, id string) error
+}
 
+// Sessions are the browsers' sign-in (SSO) sessions, and the end of all of
+// an account's sessions and tokens.
+type Sessions interface {
 	// CreateSession stores a session under a new random secret, which it returns
 	// for the cookie. The session's SessionID (public sid) is set by the store.
 	CreateSession(ctx context.Context, s *Session, idle time.Duration) (secret string, err error)
@@ -99,23 +128,22 @@ type ShortLived interface {
 	DeleteSession(ctx context.Context, secret string) error
 	// EndSessionByID ends a session by its public sid and revokes the tokens issued under it.
 	EndSessionByID(ctx context.Context, sid string) error
+	// EndAllForSubject ends every session and revokes every token of an account
+	// (password change, deletion).
+	EndAllForSubject(ctx context.Context, subject string) error
+}
 
+// Tokens are the access tokens and the refresh-token families of the
+// grants: issued, looked up, rotated and revoked.
+type Tokens interface {
 	SaveAccessToken(ctx context.Context, t *AccessToken) error
 	// AccessToken returns ErrNotFound for an unknown, expired or revoked token.
 	AccessToken(ctx context.Context, id string) (*AccessToken, error)
 	RevokeAccessToken(ctx context.Context, id string) error
 
-	// CreateRefreshToken starts a new family and returns the opaque token.
-	CreateRefreshToken(ctx context.Context, t *RefreshToken) (token string, err error)
 	// RefreshToken returns the live record behind a token: ErrNotFound if unknown
 	// or expired, ErrRefreshTokenReused if it was already rotated (the family is then revoked).
 	RefreshToken(ctx context.Context, token string) (*RefreshToken, error)
-	// RotateRefreshToken atomically retires old and issues a new token in its
-	// family, carrying t's fields. A concurrent or repeated rotation of the same
-	// old token gets ErrRefreshTokenReused and revokes the family.
-	RotateRefreshToken(ctx context.Context, old string, t *RefreshToken) (token string, err error)
-	// RevokeRefreshToken revokes the family of a token; unknown is not an error.
-	RevokeRefreshToken(ctx context.Context, token string) error
 
 	// CreateTokens stores the tokens of a code exchange at once: the access
 	// token and, when rt is not nil, the refresh family rt starts (its id
@@ -126,17 +154,19 @@ type ShortLived interface {
 	// RotateTokens stores the tokens of a refresh at once: prev, the record
 	// of the token presented as RefreshToken returned it, is rotated to
 	// next (keeping its family and absolute expiry), and at is the access
-	// token issued with it. Errors as RotateRefreshToken's; none of the
-	// tokens is then usable.
+	// token issued with it. A concurrent or repeated rotation of the same
+	// token gets ErrRefreshTokenReused and revokes the family; ErrNotFound
+	// if the family has expired or been revoked. None of the tokens is then
+	// usable.
 	RotateTokens(ctx context.Context, prev, next *RefreshToken, at *AccessToken) (token string, err error)
 
 	// RevokeGrant revokes every access and refresh token issued from one auth
 	// request or refresh family (used on authorization code replay).
 	RevokeGrant(ctx context.Context, grantID string) error
-	// EndAllForSubject ends every session and revokes every token of an account
-	// (password change, deletion).
-	EndAllForSubject(ctx context.Context, subject string) error
+}
 
+// Counters are the attempt counters that guard secrets and costly checks.
+type Counters interface {
 	// Reserve takes one attempt under key, atomically, if fewer than max are
 	// taken in the current fixed window (started by the first attempt, lasting
 	// window). It returns 0 when reserved, or the time until the window ends
@@ -146,17 +176,21 @@ type ShortLived interface {
 	Reserve(ctx context.Context, key string, max int, window time.Duration) (wait time.Duration, err error)
 	// Release gives back one attempt reserved under key.
 	Release(ctx context.Context, key string) error
-	// Attempts returns the attempts taken under key and the time until its window ends.
-	Attempts(ctx context.Context, key string) (int64, time.Duration, error)
 	// ResetAttempts forgets every attempt under key.
 	ResetAttempts(ctx context.Context, key string) error
+}
 
+// SingleUse is the gate of values that may be used once.
+type SingleUse interface {
 	// Once marks key of purpose as used for ttl (one SET NX) and reports
 	// whether this was its first use: of any number of calls at once with
 	// one key, exactly one gets true. The single-use gate of client
 	// assertions (their jti) and passkey ceremonies.
 	Once(ctx context.Context, purpose, key string, ttl time.Duration) (bool, error)
+}
 
+// ChangeNotices tell every node that what it may have cached changed.
+type ChangeNotices interface {
 	// PublishClaimsChanged tells every node that the claims (names, groups)
 	// of subjects changed, so that cached claim contents are dropped at once.
 	PublishClaimsChanged(ctx context.Context, subjects ...string) error
@@ -164,6 +198,4 @@ type ShortLived interface {
 	// e-services serviceIDs changed (their minimum assurance level), so
 	// that cached clients of theirs are dropped at once.
 	PublishServicesChanged(ctx context.Context, serviceIDs ...int64) error
-
-	Ping(ctx context.Context) error
 }

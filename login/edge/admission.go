@@ -79,7 +79,7 @@ func (h *Handler) admit(w http.ResponseWriter, r *http.Request, l storage.AuthRe
 
 // releaseIfUnused gives the admitted place back when the engine stored no
 // request under it (it refused the request first).
-func (t *admissionTicket) releaseIfUnused(ctx context.Context, state storage.ShortLived) {
+func (t *admissionTicket) releaseIfUnused(ctx context.Context, state storage.Admissions) {
 	if !t.ticket.Unused() {
 		return
 	}

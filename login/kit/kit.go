@@ -28,18 +28,29 @@ type Config struct {
 	TrustProxyHeaders bool          // take the client address from X-Forwarded-For
 }
 
+// ShortLived is the part of storage.ShortLived that the web surfaces use:
+// the edge admits authorization requests, the sign-in answers them, the
+// sign-in and the portal keep the browsers' sessions, and the forms count
+// attempts (ReserveAttempt).
+type ShortLived interface {
+	storage.Admissions
+	storage.AuthRequests
+	storage.Sessions
+	storage.Counters
+}
+
 // Kit is the shared part of the web surfaces.
 type Kit struct {
 	Config
 	Dir   storage.Directory
-	State storage.ShortLived
+	State ShortLived
 	Now   func() time.Time
 	pages *pages
 	csrf  *csrf
 }
 
 // New checks the templates and catalogues and returns the kit.
-func New(cfg Config, dir storage.Directory, state storage.ShortLived) (*Kit, error) {
+func New(cfg Config, dir storage.Directory, state ShortLived) (*Kit, error) {
 	p, err := loadPages()
 	if err != nil {
 		return nil, err

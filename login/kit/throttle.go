@@ -26,7 +26,7 @@ type Limit struct {
 
 // Attempt is what ReserveAttempt took.
 type Attempt struct {
-	state storage.ShortLived
+	state storage.Counters
 	keys  []string
 }
 

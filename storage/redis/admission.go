@@ -147,7 +147,7 @@ end
 return 1
 `)
 
-// AdmitAuthRequest admits one authorization request (storage.ShortLived).
+// AdmitAuthRequest admits one authorization request (storage.Admissions).
 func (s *Store) AdmitAuthRequest(ctx context.Context, a storage.Admission, l storage.AuthRequestLimits) (storage.Admitted, error) {
 	if l.PerAddressMinute < 1 || l.PerAddressBurst < 1 || l.PerBrowser < 1 || l.Budget < 1 ||
 		l.Grace < time.Millisecond || l.TTL < time.Millisecond {
@@ -205,7 +205,7 @@ func (s *Store) AdmitAuthRequest(ctx context.Context, a storage.Admission, l sto
 }
 
 // ReleaseAuthRequest gives back the place of an admitted id under which no
-// request was stored (storage.ShortLived).
+// request was stored (storage.Admissions).
 func (s *Store) ReleaseAuthRequest(ctx context.Context, id string) error {
 	return wrap("release auth request", settleScript.Run(ctx, s.rdb, []string{s.kBudget(), s.kBudgetOwner()}, id).Err())
 }

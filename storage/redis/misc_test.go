@@ -163,9 +163,9 @@ func TestNoRawSecrets(t *testing.T) {
 
 	rt := sampleRefreshToken("CU000000001", "ar1")
 	rt.SessionID = sess.SessionID
-	tok1, err := s.CreateRefreshToken(ctx, rt)
+	tok1, err := startFamily(ctx, s, rt)
 	mustNoErr(t, err)
-	tok2, err := s.RotateRefreshToken(ctx, tok1, sampleRefreshToken("CU000000001", ""))
+	tok2, err := rotateToken(ctx, s, tok1, sampleRefreshToken("CU000000001", ""))
 	mustNoErr(t, err)
 	secrets = append(secrets, tok1, tok2)
 	at := sampleAccessToken(uniq("at"), "CU000000001", "ar1")

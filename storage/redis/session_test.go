@@ -167,8 +167,7 @@ func makeWorld(t *testing.T, s *rstore.Store, sub string) world {
 
 	rt := sampleRefreshToken(sub, "")
 	rt.SessionID = w.sid
-	rt.AccessTokenID = at.ID
-	w.rt, err = s.CreateRefreshToken(ctx, rt)
+	w.rt, err = startFamily(ctx, s, rt)
 	mustNoErr(t, err)
 	w.family = rt.FamilyID
 
@@ -179,7 +178,7 @@ func makeWorld(t *testing.T, s *rstore.Store, sub string) world {
 	frt := sampleRefreshToken(sub, "")
 	frt.SessionID = ""
 	frt.AccessTokenID = ""
-	w.freeRT, err = s.CreateRefreshToken(ctx, frt)
+	w.freeRT, err = startFamily(ctx, s, frt)
 	mustNoErr(t, err)
 	return w
 }

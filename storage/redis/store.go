@@ -1,6 +1,7 @@
 // Package redis is the short-lived store of the identity provider
-// (storage.ShortLived) on Redis: authorization requests and codes, browser
-// sessions, access and refresh tokens, and rate-limit counters.
+// (storage.ShortLived, every role) on Redis: authorization requests and
+// codes, browser sessions, access tokens (tokens.go) and refresh tokens
+// (refresh_family.go, refresh_rotation.go), and rate-limit counters.
 //
 // # Secrets
 //

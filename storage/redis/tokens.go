@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -16,7 +15,7 @@ import (
 
 // revokedGrantTTL is how long RevokeGrant remembers a grant that had no
 // refresh family yet, so that tokens a concurrent code exchange is still
-// writing for it are refused (see SaveAccessToken and CreateRefreshToken).
+// writing for it are refused (see SaveAccessToken and CreateTokens).
 const revokedGrantTTL = time.Hour
 
 // ---------------------------------------------------------------------------
@@ -124,92 +123,8 @@ func (s *Store) RevokeAccessToken(ctx context.Context, id string) error {
 }
 
 // ---------------------------------------------------------------------------
-// Refresh tokens
-//
-// A family is the hash rtf:{family} with the JSON record of its current token
-// (field rt) and the current generation (gen). Each token ever issued in it
-// has rt:{hash(token)} = "<generation>:<family>", kept until the family
-// expires: presenting a token whose generation is not current is reuse, and
-// revokes the family. A revoked family stays as a tombstone (revoked=1, no rt)
-// until it expires, so that every later presentation is refused and reuse is
-// still told apart.
-
-// createFamily creates family KEYS[1] with record ARGV[1] at generation 1,
-// living until ARGV[2] (Unix ms), and puts the access token ARGV[3] (none if
-// ”) issued with it, expiring at ARGV[4], into the index KEYS[2] of the
-// family's grant (same hash tag), which lives at least as long as the
-// family. Returns 1, or 0 if the family exists (or is a revoked tombstone),
-// unless it is this very family created by an earlier run of the same call
-// (so that the call can be sent again).
-var createFamily = goredis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  local f = redis.call('HMGET', KEYS[1], 'rt', 'gen')
-  if f[1] == ARGV[1] and f[2] == '1' then return 1 end
-  return 0
-end
-redis.call('HSET', KEYS[1], 'rt', ARGV[1], 'gen', '1')
-redis.call('PEXPIREAT', KEYS[1], ARGV[2])
-if ARGV[3] ~= '' then
-  redis.call('ZADD', KEYS[2], 'GT', ARGV[4], ARGV[3])
-  local untilMs = math.max(tonumber(ARGV[2]), tonumber(ARGV[4]))
-  if redis.call('PEXPIRETIME', KEYS[2]) < untilMs then redis.call('PEXPIREAT', KEYS[2], untilMs) end
-end
-return 1
-`)
-
-// rotateFamily retires the current token of family KEYS[1], generation
-// ARGV[1], and makes ARGV[2] the record of the next generation; the access
-// token ARGV[3] issued with it (none if ”) goes into the index KEYS[2] of
-// the family's grant as indexAdd does with ARGV[3..6], atomically with the
-// check, so a revocation either is seen here or finds the token. It returns
-// {'ok', new generation}, {'notfound'} (unknown, expired or revoked), or,
-// when ARGV[1] is not the current generation (the token was rotated
-// already), revokes the family and returns {'reused'} (already revoked) or
-// {'reused', record} (revoked just now).
-var rotateFamily = goredis.NewScript(indexAddBody + `
-local f = redis.call('HMGET', KEYS[1], 'gen', 'revoked', 'rt')
-local cur, revoked, rt = f[1], f[2], f[3]
-if not cur then return {'notfound'} end
-if cur ~= ARGV[1] then
-  if revoked then return {'reused'} end
-  redis.call('HSET', KEYS[1], 'revoked', '1')
-  redis.call('HDEL', KEYS[1], 'rt')
-  if rt then return {'reused', rt} end
-  return {'reused'}
-end
-if revoked or not rt then return {'notfound'} end
-local n = tonumber(cur) + 1
-redis.call('HSET', KEYS[1], 'rt', ARGV[2], 'gen', tostring(n))
-if ARGV[3] ~= '' then indexAdd(KEYS[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]) end
-return {'ok', n}
-`)
-
-// revokeFamilyScript revokes family KEYS[1] and returns the record it held
-// (nil if already revoked or unknown). With ARGV[1] > 0, an unknown family is
-// remembered as revoked for ARGV[1] ms.
-var revokeFamilyScript = goredis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 0 then
-  if tonumber(ARGV[1]) > 0 then
-    redis.call('HSET', KEYS[1], 'revoked', '1')
-    redis.call('PEXPIRE', KEYS[1], ARGV[1])
-  end
-  return false
-end
-if redis.call('HEXISTS', KEYS[1], 'revoked') == 1 then return false end
-local rt = redis.call('HGET', KEYS[1], 'rt')
-redis.call('HSET', KEYS[1], 'revoked', '1')
-redis.call('HDEL', KEYS[1], 'rt')
-return rt
-`)
-
-// CreateRefreshToken starts a new family and returns the opaque token. An empty
-// t.FamilyID is set to a new random id; t.ExpiresAt (required) is the
-// absolute end of the family. ErrConflict if the family id is taken or revoked.
-// t.AccessTokenID, if set, is indexed under the family (see CreateTokens,
-// which also stores that access token).
-func (s *Store) CreateRefreshToken(ctx context.Context, t *storage.RefreshToken) (string, error) {
-	return s.createFamily(ctx, t, nil, false)
-}
+// Tokens issued together (a code exchange, a refresh): refresh_family.go
+// starts a family, refresh_rotation.go rotates it.
 
 // CreateTokens stores the tokens of a code exchange: the access token at
 // and, when rt is not nil, the refresh family rt starts, whose token it
@@ -230,105 +145,36 @@ func (s *Store) CreateTokens(ctx context.Context, at *storage.AccessToken, rt *s
 	if at.GrantID == "" || at.GrantID != rt.FamilyID {
 		return "", fmt.Errorf("redis: create tokens: the access token's grant %q is not the family %q", at.GrantID, rt.FamilyID)
 	}
-	return s.createFamily(ctx, rt, at, true)
+	return s.createFamily(ctx, rt, at)
 }
 
-// createFamily starts the family of t, with the access token at issued with
-// it when at is not nil (stored, and indexed under the family only: the
-// family is indexed under its session and subject, whose ends revoke it and
-// with it the tokens indexed under it).
-//
-// The family's index entries are written before the family: a session end
-// or EndAllForSubject that takes the index between the two leaves a
-// tombstone for the family it does not find (revokeFamily), and the
-// creation then fails. The access token's record goes first, as ever.
-func (s *Store) createFamily(ctx context.Context, t *storage.RefreshToken, at *storage.AccessToken, live bool) (string, error) {
-	if t.ExpiresAt.IsZero() {
-		return "", errors.New("redis: create refresh token: ExpiresAt is required")
+// issuedAccessToken is an access token issued with a refresh token, ready
+// to be written: its record, under its key, for its TTL.
+type issuedAccessToken struct {
+	*storage.AccessToken
+	key string
+	raw []byte
+	ttl time.Duration
+}
+
+// issueAccessToken checks and encodes the access token at issued with a
+// refresh token by the call op ("create tokens", "rotate tokens").
+func (s *Store) issueAccessToken(op string, at *storage.AccessToken) (issuedAccessToken, error) {
+	if at == nil {
+		return issuedAccessToken{}, fmt.Errorf("redis: %s: the access token is required", op)
 	}
-	ttl, ok := s.ttlUntil(t.ExpiresAt)
+	if at.ID == "" || at.ExpiresAt.IsZero() {
+		return issuedAccessToken{}, fmt.Errorf("redis: %s: the access token needs an id and ExpiresAt", op)
+	}
+	ttl, ok := s.ttlUntil(at.ExpiresAt)
 	if !ok {
-		return "", errors.New("redis: create refresh token: ExpiresAt is in the past")
+		return issuedAccessToken{}, fmt.Errorf("redis: %s: the access token has expired", op)
 	}
-	if t.FamilyID == "" {
-		id, err := newID()
-		if err != nil {
-			return "", err
-		}
-		t.FamilyID = id
-	}
-	if t.IssuedAt.IsZero() {
-		t.IssuedAt = s.now()
-	}
-	raw, err := json.Marshal(t)
+	raw, err := json.Marshal(at)
 	if err != nil {
-		return "", wrap("create refresh token", err)
+		return issuedAccessToken{}, wrap(op, err)
 	}
-	token, err := newSecret()
-	if err != nil {
-		return "", err
-	}
-	atID, atExp, atKey, atRaw, atTTL := t.AccessTokenID, t.ExpiresAt, "", []byte(nil), time.Duration(0)
-	if at != nil {
-		if at.ID == "" || at.ExpiresAt.IsZero() {
-			return "", errors.New("redis: create tokens: the access token needs an id and ExpiresAt")
-		}
-		if atTTL, ok = s.ttlUntil(at.ExpiresAt); !ok {
-			return "", errors.New("redis: create tokens: the access token has expired")
-		}
-		if atRaw, err = json.Marshal(at); err != nil {
-			return "", wrap("create tokens", err)
-		}
-		atID, atExp, atKey = at.ID, at.ExpiresAt, s.kAccessToken(at.ID)
-	}
-	refreshKey := s.kRefresh(hashSecret(token))
-	famArgs := s.indexArgs(t.FamilyID, t.ExpiresAt)
-	var created, session *goredis.Cmd
-	err = s.sequenced(ctx, func(p goredis.Pipeliner, run scriptRunner) {
-		session = nil
-		if at != nil {
-			p.Set(ctx, atKey, atRaw, atTTL)
-		}
-		p.Set(ctx, refreshKey, "1:"+t.FamilyID, ttl)
-		if t.Subject != "" {
-			run(indexAdd, []string{s.kSubFamilies(t.Subject)}, famArgs...)
-		}
-		if t.SessionID != "" {
-			session = run(sessionIssued, s.sessionIssuedKeys(t.SessionID, s.kSIDFamilies(t.SessionID)), append(famArgs, t.ClientID, t.Subject, flag(live))...)
-		}
-	}, func(p goredis.Pipeliner, run scriptRunner) {
-		created = run(createFamily, []string{s.kFamily(t.FamilyID), s.kGrantATs(t.FamilyID)},
-			raw, unixMs(t.ExpiresAt), atID, unixMs(atExp))
-	})
-	if err != nil {
-		return "", wrap("create refresh token", err)
-	}
-	n, err := created.Int()
-	if err != nil {
-		return "", wrap("create refresh token", err)
-	}
-	if n == 0 {
-		keys := []string{refreshKey}
-		if at != nil {
-			keys = append(keys, atKey)
-		}
-		if err := s.delKeys(ctx, keys...); err != nil {
-			return "", wrap("create refresh token", err)
-		}
-		return "", fmt.Errorf("%w: refresh family %s exists or was revoked", storage.ErrConflict, t.FamilyID)
-	}
-	if session != nil && session.Val() == int64(0) {
-		// The session ended before the family could be filed under it:
-		// the family was created all the same, so it is revoked now.
-		if err := s.revokeFamily(ctx, t.FamilyID, true); err != nil {
-			return "", wrap("create refresh token", err)
-		}
-		if err := s.delKeys(ctx, refreshKey); err != nil {
-			return "", wrap("create refresh token", err)
-		}
-		return "", errSessionEnded
-	}
-	return token, nil
+	return issuedAccessToken{AccessToken: at, key: s.kAccessToken(at.ID), raw: raw, ttl: ttl}, nil
 }
 
 // flag is a script's boolean argument.
@@ -344,245 +190,4 @@ func unixMs(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
 // sessionIssuedKeys are the keys of sessionIssued for the index index of session sid.
 func (s *Store) sessionIssuedKeys(sid, index string) []string {
 	return []string{index, s.kSIDParties(sid), s.kSID(sid)}
-}
-
-// tokenFamily resolves a refresh token to its generation and family.
-func (s *Store) tokenFamily(ctx context.Context, token string) (gen, family string, err error) {
-	v, err := s.rdb.Get(ctx, s.kRefresh(hashSecret(token))).Result()
-	if isNil(err) {
-		return "", "", storage.ErrNotFound
-	}
-	if err != nil {
-		return "", "", err
-	}
-	gen, family, ok := strings.Cut(v, ":")
-	if !ok || family == "" {
-		return "", "", fmt.Errorf("malformed refresh token entry")
-	}
-	return gen, family, nil
-}
-
-// RefreshToken returns the live record behind a token, with the token's
-// Generation: ErrNotFound if unknown, expired or revoked;
-// ErrRefreshTokenReused if it was already rotated, and the family is then
-// revoked. Two reads, no script: the record is only looked at here; the
-// rotation that may follow checks the generation again, atomically.
-func (s *Store) RefreshToken(ctx context.Context, token string) (*storage.RefreshToken, error) {
-	gen, family, err := s.tokenFamily(ctx, token)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, err
-	}
-	if err != nil {
-		return nil, wrap("load refresh token", err)
-	}
-	f, err := s.rdb.HMGet(ctx, s.kFamily(family), "gen", "revoked", "rt").Result()
-	if err != nil {
-		return nil, wrap("load refresh token", err)
-	}
-	cur, _ := f[0].(string)
-	revoked := f[1] != nil
-	raw, _ := f[2].(string)
-	switch {
-	case cur == "":
-		return nil, storage.ErrNotFound
-	case cur != gen:
-		// A rotated-out token: reuse. Revoke the family (unless done already).
-		if !revoked {
-			if err := s.revokeFamily(ctx, family, false); err != nil {
-				return nil, wrap("load refresh token", err)
-			}
-		}
-		return nil, storage.ErrRefreshTokenReused
-	case revoked || raw == "":
-		return nil, storage.ErrNotFound
-	}
-	var t storage.RefreshToken
-	if err := json.Unmarshal([]byte(raw), &t); err != nil {
-		return nil, wrap("decode refresh token", err)
-	}
-	if !s.now().Before(t.ExpiresAt) {
-		return nil, storage.ErrNotFound
-	}
-	if t.Generation, err = strconv.ParseInt(gen, 10, 64); err != nil {
-		return nil, wrap("load refresh token", err)
-	}
-	t.FamilyID = family
-	return &t, nil
-}
-
-// RotateRefreshToken atomically retires old and issues a new token in its
-// family, carrying t's fields; the family's id and absolute expiry are kept
-// (and set in t). A concurrent or repeated rotation of the same old token gets
-// ErrRefreshTokenReused and revokes the family, so even the new token of the
-// rotation that won stops working.
-func (s *Store) RotateRefreshToken(ctx context.Context, old string, t *storage.RefreshToken) (string, error) {
-	prev, err := s.RefreshToken(ctx, old)
-	if err != nil {
-		return "", storeErr("rotate refresh token", err)
-	}
-	return s.rotate(ctx, prev, t, nil)
-}
-
-// RotateTokens stores the tokens of a refresh: prev, the record of the token
-// presented as RefreshToken returned it, is rotated to next (whose family
-// and absolute expiry it keeps, and sets in next), and the access token at
-// issued with it is stored and indexed under the family, in one round trip
-// on a single Redis. Errors as RotateRefreshToken's; then nothing of the
-// call stays usable.
-func (s *Store) RotateTokens(ctx context.Context, prev, next *storage.RefreshToken, at *storage.AccessToken) (string, error) {
-	return s.rotate(ctx, prev, next, at)
-}
-
-func (s *Store) rotate(ctx context.Context, prev, t *storage.RefreshToken, at *storage.AccessToken) (string, error) {
-	if prev.FamilyID == "" || prev.Generation < 1 {
-		return "", errors.New("redis: rotate refresh token: the record was not looked up by RefreshToken")
-	}
-	ttl, ok := s.ttlUntil(prev.ExpiresAt)
-	if !ok {
-		return "", storage.ErrNotFound
-	}
-	next := *t
-	next.FamilyID = prev.FamilyID
-	next.ExpiresAt = prev.ExpiresAt
-	next.Generation = 0
-	if next.IssuedAt.IsZero() {
-		next.IssuedAt = s.now()
-	}
-	raw, err := json.Marshal(&next)
-	if err != nil {
-		return "", wrap("rotate refresh token", err)
-	}
-	token, err := newSecret()
-	if err != nil {
-		return "", err
-	}
-	family := prev.FamilyID
-	gen := strconv.FormatInt(prev.Generation, 10)
-	refreshKey := s.kRefresh(hashSecret(token))
-	entry := strconv.FormatInt(prev.Generation+1, 10) + ":" + family
-	atArgs := []any{"", "0", "0", "0"}
-	var atKey string
-	var atRaw []byte
-	var atTTL time.Duration
-	if at != nil {
-		if at.ID == "" || at.ExpiresAt.IsZero() {
-			return "", errors.New("redis: rotate tokens: the access token needs an id and ExpiresAt")
-		}
-		if atTTL, ok = s.ttlUntil(at.ExpiresAt); !ok {
-			return "", errors.New("redis: rotate tokens: the access token has expired")
-		}
-		if atRaw, err = json.Marshal(at); err != nil {
-			return "", wrap("rotate tokens", err)
-		}
-		atKey = s.kAccessToken(at.ID)
-		atArgs = s.indexArgs(at.ID, at.ExpiresAt)
-	}
-	var res *goredis.Cmd
-	// The access token's record first, then (the new token's entry, which
-	// nothing names before it is handed out, and) the rotation, which
-	// indexes the access token under the family.
-	err = s.sequenced(ctx, func(p goredis.Pipeliner, _ scriptRunner) {
-		if at != nil {
-			p.Set(ctx, atKey, atRaw, atTTL)
-		}
-	}, func(p goredis.Pipeliner, run scriptRunner) {
-		p.Set(ctx, refreshKey, entry, ttl)
-		res = run(rotateFamily, []string{s.kFamily(family), s.kGrantATs(family)}, append([]any{gen, raw}, atArgs...)...)
-	})
-	if err != nil {
-		return "", wrap("rotate refresh token", err)
-	}
-	reply, err := res.Slice()
-	if err != nil {
-		return "", wrap("rotate refresh token", err)
-	}
-	if len(reply) > 0 && reply[0] == "ok" {
-		*t = next
-		return token, nil
-	}
-	// Refused: nothing of this call may stay.
-	undo := []string{refreshKey}
-	if at != nil {
-		undo = append(undo, atKey)
-	}
-	if err := s.delKeys(ctx, undo...); err != nil {
-		return "", wrap("rotate refresh token", err)
-	}
-	if len(reply) > 0 && reply[0] == "reused" {
-		var record string
-		if len(reply) > 1 {
-			record, _ = reply[1].(string)
-		}
-		if err := s.revokeFamilyTokens(ctx, family, record); err != nil {
-			return "", wrap("rotate refresh token", err)
-		}
-		return "", storage.ErrRefreshTokenReused
-	}
-	if len(reply) > 0 && reply[0] == "notfound" {
-		return "", storage.ErrNotFound
-	}
-	return "", fmt.Errorf("redis: rotate refresh token: unexpected reply %v", reply)
-}
-
-// RevokeRefreshToken revokes the family of a token, whatever its generation;
-// unknown is not an error.
-func (s *Store) RevokeRefreshToken(ctx context.Context, token string) error {
-	_, family, err := s.tokenFamily(ctx, token)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return wrap("revoke refresh token", err)
-	}
-	return wrap("revoke refresh token", s.revokeFamily(ctx, family, false))
-}
-
-// RevokeGrant revokes every access and refresh token issued from one auth
-// request or refresh family: the access tokens indexed under grantID and the
-// refresh family whose id is grantID. A grant without a family yet is
-// remembered as revoked for a while, so that tokens a concurrent code exchange
-// is still writing for it are refused.
-func (s *Store) RevokeGrant(ctx context.Context, grantID string) error {
-	if grantID == "" {
-		return nil
-	}
-	return wrap("revoke grant", s.revokeFamily(ctx, grantID, true))
-}
-
-// revokeFamily turns the family into a tombstone and revokes its access tokens.
-func (s *Store) revokeFamily(ctx context.Context, family string, remember bool) error {
-	ms := "0"
-	if remember {
-		ms = strconv.FormatInt(revokedGrantTTL.Milliseconds(), 10)
-	}
-	record, err := revokeFamilyScript.Run(ctx, s.rdb, []string{s.kFamily(family)}, ms).Text()
-	if err != nil && !isNil(err) {
-		return err
-	}
-	return s.revokeFamilyTokens(ctx, family, record)
-}
-
-// revokeFamilyTokens deletes the access tokens of a just-revoked family: the
-// one in its last record and every one indexed under the family as a grant.
-func (s *Store) revokeFamilyTokens(ctx context.Context, family, record string) error {
-	var ids []string
-	if record != "" {
-		var t storage.RefreshToken
-		if json.Unmarshal([]byte(record), &t) == nil && t.AccessTokenID != "" {
-			ids = append(ids, t.AccessTokenID)
-		}
-	}
-	indexed, err := s.takeIndex(ctx, s.kGrantATs(family))
-	if err != nil {
-		return err
-	}
-	return s.deleteAccessTokens(ctx, append(ids, indexed...))
-}
-
-// storeErr passes the storage sentinel errors through and wraps the others.
-func storeErr(op string, err error) error {
-	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrRefreshTokenReused) {
-		return err
-	}
-	return wrap(op, err)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/entity-account/idp/storage"
+	rstore "github.com/entity-account/idp/storage/redis"
 )
 
 func sampleAccessToken(id, sub, grant string) *storage.AccessToken {
@@ -37,8 +38,42 @@ func sampleRefreshToken(sub, family string) *storage.RefreshToken {
 		IssuedAt:       now,
 		ExpiresAt:      now.Add(24 * time.Hour),
 		AccessTokenID:  uniq("at"),
-		Authentication: sampleAuthentication(sub),
+		Authentication: noSession(sampleAuthentication(sub)),
 	}
+}
+
+// noSession is a without its session: the store refuses to start a family
+// under a session that is not there, so the tests that want one create it.
+func noSession(a storage.Authentication) storage.Authentication {
+	a.SessionID = ""
+	return a
+}
+
+// startFamily starts the refresh family rt as a code exchange does: with
+// CreateTokens and the access token rt.AccessTokenID of its grant
+// (rt.FamilyID, a new one when empty).
+func startFamily(ctx context.Context, s *rstore.Store, rt *storage.RefreshToken) (string, error) {
+	if rt.FamilyID == "" {
+		rt.FamilyID = uniq("grant")
+	}
+	if rt.AccessTokenID == "" {
+		rt.AccessTokenID = uniq("at")
+	}
+	return s.CreateTokens(ctx, sampleAccessToken(rt.AccessTokenID, rt.Subject, rt.FamilyID), rt)
+}
+
+// rotateToken rotates the refresh token old as the refresh grant does:
+// RefreshToken, then RotateTokens to next with a new access token of the
+// family (next.AccessTokenID, a new one when empty).
+func rotateToken(ctx context.Context, s *rstore.Store, old string, next *storage.RefreshToken) (string, error) {
+	prev, err := s.RefreshToken(ctx, old)
+	if err != nil {
+		return "", err
+	}
+	if next.AccessTokenID == "" {
+		next.AccessTokenID = uniq("at")
+	}
+	return s.RotateTokens(ctx, prev, next, sampleAccessToken(next.AccessTokenID, prev.Subject, prev.FamilyID))
 }
 
 func TestAccessToken(t *testing.T) {
@@ -78,34 +113,37 @@ func TestRefreshTokenRotation(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
 
-	at1 := sampleAccessToken(uniq("at"), "CU000000001", "")
+	at1 := sampleAccessToken(uniq("at"), "CU000000001", uniq("grant"))
 	rt := sampleRefreshToken("CU000000001", "")
 	rt.AccessTokenID = at1.ID
-	at1.GrantID = "" // not yet known: indexed through the family record
-	mustNoErr(t, s.SaveAccessToken(ctx, at1))
-	tok1, err := s.CreateRefreshToken(ctx, rt)
+	tok1, err := s.CreateTokens(ctx, at1, rt)
 	mustNoErr(t, err)
-	if rt.FamilyID == "" {
-		t.Fatal("FamilyID not set")
+	if rt.FamilyID != at1.GrantID {
+		t.Fatalf("FamilyID %q, want the access token's grant %q", rt.FamilyID, at1.GrantID)
 	}
 	if len(tok1) != 43 {
 		t.Fatalf("token %q: want 32 bytes base64url", tok1)
 	}
 	got, err := s.RefreshToken(ctx, tok1)
 	mustNoErr(t, err)
+	if got.Generation != 1 {
+		t.Fatalf("generation %d, want 1", got.Generation)
+	}
+	got.Generation = 0
 	sameJSON(t, "refresh record", got, rt)
 
 	_, err = s.RefreshToken(ctx, "unknown")
 	wantErr(t, "unknown token", err, storage.ErrNotFound)
 
 	// Rotate: new fields, same family and absolute expiry.
+	prev, err := s.RefreshToken(ctx, tok1)
+	mustNoErr(t, err)
 	at2 := sampleAccessToken(uniq("at"), "CU000000001", rt.FamilyID)
-	mustNoErr(t, s.SaveAccessToken(ctx, at2))
 	next := sampleRefreshToken("CU000000001", "ignored-family")
 	next.ExpiresAt = time.Now().Add(999 * time.Hour)
 	next.AccessTokenID = at2.ID
 	next.Scopes = []string{"openid"}
-	tok2, err := s.RotateRefreshToken(ctx, tok1, next)
+	tok2, err := s.RotateTokens(ctx, prev, next, at2)
 	mustNoErr(t, err)
 	if tok2 == tok1 {
 		t.Fatal("rotation returned the same token")
@@ -124,33 +162,36 @@ func TestRefreshTokenRotation(t *testing.T) {
 	wantErr(t, "old token", err, storage.ErrRefreshTokenReused)
 	_, err = s.RefreshToken(ctx, tok2)
 	wantErr(t, "new token after reuse", err, storage.ErrNotFound)
-	_, err = s.RotateRefreshToken(ctx, tok2, sampleRefreshToken("CU000000001", ""))
+	_, err = rotateToken(ctx, s, tok2, sampleRefreshToken("CU000000001", ""))
 	wantErr(t, "rotating the new token after reuse", err, storage.ErrNotFound)
 	_, err = s.RefreshToken(ctx, tok1)
 	wantErr(t, "old token again", err, storage.ErrRefreshTokenReused)
-	_, err = s.RotateRefreshToken(ctx, tok1, sampleRefreshToken("CU000000001", ""))
+	_, err = rotateToken(ctx, s, tok1, sampleRefreshToken("CU000000001", ""))
 	wantErr(t, "rotating the old token", err, storage.ErrRefreshTokenReused)
+	// The record looked up before the family died no longer rotates either.
+	_, err = s.RotateTokens(ctx, got, sampleRefreshToken("CU000000001", ""), sampleAccessToken(uniq("at"), "CU000000001", rt.FamilyID))
+	wantErr(t, "rotating a record of the revoked family", err, storage.ErrNotFound)
 	for _, id := range []string{at1.ID, at2.ID} {
 		_, err = s.AccessToken(ctx, id)
 		wantErr(t, "access token of the revoked family", err, storage.ErrNotFound)
 	}
 	// The family id cannot be reused.
-	_, err = s.CreateRefreshToken(ctx, sampleRefreshToken("CU000000001", rt.FamilyID))
+	_, err = startFamily(ctx, s, sampleRefreshToken("CU000000001", rt.FamilyID))
 	wantErr(t, "recreating a revoked family", err, storage.ErrConflict)
 }
 
 func TestRotateTwiceIsReuse(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
-	tok1, err := s.CreateRefreshToken(ctx, sampleRefreshToken("CU000000001", ""))
+	tok1, err := startFamily(ctx, s, sampleRefreshToken("CU000000001", ""))
 	mustNoErr(t, err)
-	tok2, err := s.RotateRefreshToken(ctx, tok1, sampleRefreshToken("CU000000001", ""))
+	tok2, err := rotateToken(ctx, s, tok1, sampleRefreshToken("CU000000001", ""))
 	mustNoErr(t, err)
-	tok3, err := s.RotateRefreshToken(ctx, tok2, sampleRefreshToken("CU000000001", ""))
+	tok3, err := rotateToken(ctx, s, tok2, sampleRefreshToken("CU000000001", ""))
 	mustNoErr(t, err)
 	_, err = s.RefreshToken(ctx, tok3)
 	mustNoErr(t, err)
-	_, err = s.RotateRefreshToken(ctx, tok1, sampleRefreshToken("CU000000001", ""))
+	_, err = rotateToken(ctx, s, tok1, sampleRefreshToken("CU000000001", ""))
 	wantErr(t, "second rotation of tok1", err, storage.ErrRefreshTokenReused)
 	_, err = s.RefreshToken(ctx, tok3)
 	wantErr(t, "latest token after reuse", err, storage.ErrNotFound)
@@ -159,7 +200,7 @@ func TestRotateTwiceIsReuse(t *testing.T) {
 func TestConcurrentRotation(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
-	old, err := s.CreateRefreshToken(ctx, sampleRefreshToken("CU000000001", ""))
+	old, err := startFamily(ctx, s, sampleRefreshToken("CU000000001", ""))
 	mustNoErr(t, err)
 
 	const n = 10
@@ -170,7 +211,7 @@ func TestConcurrentRotation(t *testing.T) {
 	for i := range n {
 		wg.Go(func() {
 			<-start
-			toks[i], errs[i] = s.RotateRefreshToken(ctx, old, sampleRefreshToken("CU000000001", ""))
+			toks[i], errs[i] = rotateToken(ctx, s, old, sampleRefreshToken("CU000000001", ""))
 		})
 	}
 	close(start)
@@ -196,33 +237,6 @@ func TestConcurrentRotation(t *testing.T) {
 	wantErr(t, "winner's token after reuse", err, storage.ErrNotFound)
 }
 
-func TestRevokeRefreshToken(t *testing.T) {
-	s := newStore(t)
-	ctx := context.Background()
-	mustNoErr(t, s.RevokeRefreshToken(ctx, "unknown"))
-
-	rt := sampleRefreshToken("CU000000001", "")
-	at := sampleAccessToken(rt.AccessTokenID, "CU000000001", "")
-	mustNoErr(t, s.SaveAccessToken(ctx, at))
-	tok1, err := s.CreateRefreshToken(ctx, rt)
-	mustNoErr(t, err)
-	tok2, err := s.RotateRefreshToken(ctx, tok1, sampleRefreshToken("CU000000001", ""))
-	mustNoErr(t, err)
-
-	other, err := s.CreateRefreshToken(ctx, sampleRefreshToken("CU000000001", ""))
-	mustNoErr(t, err)
-
-	// Revoking by an old generation revokes the family too.
-	mustNoErr(t, s.RevokeRefreshToken(ctx, tok1))
-	_, err = s.RefreshToken(ctx, tok2)
-	wantErr(t, "current token of revoked family", err, storage.ErrNotFound)
-	_, err = s.AccessToken(ctx, at.ID)
-	wantErr(t, "access token of revoked family", err, storage.ErrNotFound)
-	mustNoErr(t, s.RevokeRefreshToken(ctx, tok2))
-	_, err = s.RefreshToken(ctx, other)
-	mustNoErr(t, err)
-}
-
 func TestRevokeGrant(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
@@ -230,23 +244,23 @@ func TestRevokeGrant(t *testing.T) {
 
 	// The code exchange: an access token and the first refresh family, both of the grant.
 	at1 := sampleAccessToken(uniq("at"), "CU000000001", grant)
-	mustNoErr(t, s.SaveAccessToken(ctx, at1))
 	rt := sampleRefreshToken("CU000000001", grant)
 	rt.AccessTokenID = at1.ID
-	tok1, err := s.CreateRefreshToken(ctx, rt)
+	tok1, err := s.CreateTokens(ctx, at1, rt)
 	mustNoErr(t, err)
 	// A refresh: the new access token names the family as its grant.
 	at2 := sampleAccessToken(uniq("at"), "CU000000001", grant)
-	mustNoErr(t, s.SaveAccessToken(ctx, at2))
+	prev, err := s.RefreshToken(ctx, tok1)
+	mustNoErr(t, err)
 	next := sampleRefreshToken("CU000000001", "")
 	next.AccessTokenID = at2.ID
-	tok2, err := s.RotateRefreshToken(ctx, tok1, next)
+	tok2, err := s.RotateTokens(ctx, prev, next, at2)
 	mustNoErr(t, err)
 
 	// Another grant of the same subject.
 	atOther := sampleAccessToken(uniq("at"), "CU000000001", "auth-request-2")
 	mustNoErr(t, s.SaveAccessToken(ctx, atOther))
-	rtOther, err := s.CreateRefreshToken(ctx, sampleRefreshToken("CU000000001", "auth-request-2"))
+	rtOther, err := startFamily(ctx, s, sampleRefreshToken("CU000000001", "auth-request-2"))
 	mustNoErr(t, err)
 
 	mustNoErr(t, s.RevokeGrant(ctx, grant))
@@ -274,7 +288,7 @@ func TestRevokeGrantBeforeTokens(t *testing.T) {
 	// Code replay detected before the first redemption has written its tokens.
 	mustNoErr(t, s.RevokeGrant(ctx, "ar-race"))
 	wantErr(t, "late access token", s.SaveAccessToken(ctx, sampleAccessToken(uniq("at"), "CU000000001", "ar-race")), storage.ErrConflict)
-	_, err := s.CreateRefreshToken(ctx, sampleRefreshToken("CU000000001", "ar-race"))
+	_, err := startFamily(ctx, s, sampleRefreshToken("CU000000001", "ar-race"))
 	wantErr(t, "late refresh family", err, storage.ErrConflict)
 	mustNoErr(t, s.RevokeGrant(ctx, "ar-race")) // twice: fine
 	mustNoErr(t, s.RevokeGrant(ctx, ""))
@@ -285,10 +299,9 @@ func TestRevokeGrantBeforeTokens(t *testing.T) {
 	id, err := s.ConsumeAuthCode(ctx, "code")
 	mustNoErr(t, err)
 	at := sampleAccessToken(uniq("at"), "CU000000001", id)
-	mustNoErr(t, s.SaveAccessToken(ctx, at))
 	rt := sampleRefreshToken("CU000000001", id)
 	rt.AccessTokenID = at.ID
-	tok, err := s.CreateRefreshToken(ctx, rt)
+	tok, err := s.CreateTokens(ctx, at, rt)
 	mustNoErr(t, err)
 	id, err = s.ConsumeAuthCode(ctx, "code")
 	wantErr(t, "replay", err, storage.ErrCodeReused)
@@ -299,20 +312,38 @@ func TestRevokeGrantBeforeTokens(t *testing.T) {
 	wantErr(t, "refresh token after replay", err, storage.ErrNotFound)
 }
 
-func TestCreateRefreshTokenValidation(t *testing.T) {
+func TestCreateTokensValidation(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
 	rt := sampleRefreshToken("CU000000001", "")
 	rt.ExpiresAt = time.Time{}
-	if _, err := s.CreateRefreshToken(ctx, rt); err == nil {
+	if _, err := startFamily(ctx, s, rt); err == nil {
 		t.Fatal("refresh token without ExpiresAt accepted")
 	}
 	rt.ExpiresAt = time.Now().Add(-time.Second)
-	if _, err := s.CreateRefreshToken(ctx, rt); err == nil {
+	if _, err := startFamily(ctx, s, rt); err == nil {
 		t.Fatal("expired refresh token accepted")
 	}
-	_, err := s.CreateRefreshToken(ctx, sampleRefreshToken("CU000000001", "fam"))
+	_, err := startFamily(ctx, s, sampleRefreshToken("CU000000001", "fam"))
 	mustNoErr(t, err)
-	_, err = s.CreateRefreshToken(ctx, sampleRefreshToken("CU000000001", "fam"))
+	_, err = startFamily(ctx, s, sampleRefreshToken("CU000000001", "fam"))
 	wantErr(t, "duplicate family", err, storage.ErrConflict)
+
+	// A rotation issues an access token with the refresh token: without
+	// one, or with an expired one, it is refused before anything is written,
+	// and the token presented still rotates.
+	tok, err := startFamily(ctx, s, sampleRefreshToken("CU000000001", ""))
+	mustNoErr(t, err)
+	prev, err := s.RefreshToken(ctx, tok)
+	mustNoErr(t, err)
+	if _, err := s.RotateTokens(ctx, prev, sampleRefreshToken("CU000000001", ""), nil); err == nil {
+		t.Fatal("rotation without an access token accepted")
+	}
+	expired := sampleAccessToken(uniq("at"), "CU000000001", prev.FamilyID)
+	expired.ExpiresAt = time.Now().Add(-time.Second)
+	if _, err := s.RotateTokens(ctx, prev, sampleRefreshToken("CU000000001", ""), expired); err == nil {
+		t.Fatal("rotation with an expired access token accepted")
+	}
+	_, err = rotateToken(ctx, s, tok, sampleRefreshToken("CU000000001", ""))
+	mustNoErr(t, err)
 }

@@ -98,7 +98,7 @@ func serviceGroupRemove(args []string) error {
 	})
 }
 
-// serviceEnroll opens an e-service to an entity, as the API's
+// serviceEnroll enrolls an entity in an e-service (opens it to the entity), as the API's
 // PUT …/entities/{n}.
 func serviceEnroll(args []string) error {
 	fs := flag.NewFlagSet("service enroll", flag.ContinueOnError)
@@ -114,7 +114,7 @@ func serviceEnroll(args []string) error {
 	}
 	*entity = number
 	return withDepartments(func(ctx context.Context, d *manage.Departments) error {
-		changed, err := d.OpenService(ctx, operator(), *service, *entity)
+		changed, err := d.EnrollEntity(ctx, operator(), *service, *entity)
 		if err != nil {
 			return commandError("service enroll", err)
 		}

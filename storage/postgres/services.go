@@ -191,29 +191,39 @@ func (s *Store) Groups(ctx context.Context, serviceID int64) ([]storage.Group, e
 	return nonNil(groups), nil
 }
 
-// EnrollEntity opens an e-service to an entity. Enrolling twice is not an
-// error; only the first call writes an audit event. An unknown e-service or
-// entity gives storage.ErrNotFound.
-func (s *Store) EnrollEntity(ctx context.Context, actor storage.Actor, serviceID, entityID int64) error {
+// EnrollEntity opens the e-service serviceID to the entity entityID (the
+// act "enroll": a row of service_enrollments) and reports whether it was
+// closed before; only then is it audited (service.enroll, for the entity,
+// with the e-service's code and the entity's number). Enrolling twice is not
+// an error. An unknown e-service or entity gives storage.ErrNotFound.
+func (s *Store) EnrollEntity(ctx context.Context, actor storage.Actor, serviceID, entityID int64) (bool, error) {
 	now := s.now()
+	enrolled := false
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		var serviceCode string
+		var serviceCode, entityNumber *string
 		err := tx.QueryRow(ctx, `
-			INSERT INTO service_enrollments (service_id, entity_id, created_at)
-			VALUES ($1, $2, $3)
-			ON CONFLICT DO NOTHING
-			RETURNING (SELECT code FROM services WHERE id = $1)`,
-			serviceID, entityID, now,
-		).Scan(&serviceCode)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil // already enrolled
-		}
+			SELECT (SELECT code FROM services WHERE id = $1), (SELECT number FROM entities WHERE id = $2)`,
+			serviceID, entityID).Scan(&serviceCode, &entityNumber)
 		if err != nil {
 			return err
 		}
-		return audit(ctx, tx, now, actor, auditEvent{entityID: &entityID, action: "service.enroll", target: serviceCode})
+		if serviceCode == nil {
+			return storage.ErrNotFound
+		}
+		if entityNumber == nil {
+			return errNotInEntity("Entity")
+		}
+		tag, err := tx.Exec(ctx, `
+			INSERT INTO service_enrollments (service_id, entity_id, created_at) VALUES ($1, $2, $3)
+			ON CONFLICT DO NOTHING`, serviceID, entityID, now)
+		if err != nil || tag.RowsAffected() == 0 {
+			return err
+		}
+		enrolled = true
+		return audit(ctx, tx, now, actor, auditEvent{entityID: &entityID, action: "service.enroll", target: *serviceCode,
+			details: map[string]any{"service": *serviceCode, "entity_number": *entityNumber}})
 	})
-	return wrap("enroll entity", err)
+	return enrolled && err == nil, wrap("enroll entity", err)
 }
 
 // loginInService is what assigning a staff login within an e-service needs

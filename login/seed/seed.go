@@ -1,8 +1,9 @@
 // Package seed holds the use cases that seed a world for development and
 // demonstration (idp demo): an entity opened without activation codes, and
 // accounts activated with passwords the operator chose. Only the operator
-// seeds (storage.CanOpenEntity for the entity and its account,
-// storage.CanManageStaff for staff logins); no page reaches them.
+// seeds: skipping the activation code is the operator's alone, so every
+// use case asks storage.CanOpenEntity, and those on staff logins
+// storage.CanManageStaff for their entity too. No page reaches them.
 package seed
 
 import (
@@ -47,7 +48,7 @@ func (s *Seeder) Entity(ctx context.Context, actor storage.Actor, e *storage.Ent
 // StaffLogin registers sl in its entity, unactivated, and sends no
 // activation code (see Activate).
 func (s *Seeder) StaffLogin(ctx context.Context, actor storage.Actor, sl *storage.StaffLogin) error {
-	if !storage.CanManageStaff(actor, sl.EntityID) {
+	if !storage.CanOpenEntity(actor) || !storage.CanManageStaff(actor, sl.EntityID) {
 		return forbidden("register staff logins of this entity")
 	}
 	return s.dir.CreateStaffLogin(ctx, actor, sl)
@@ -71,7 +72,7 @@ func (s *Seeder) Activate(ctx context.Context, actor storage.Actor, acct Account
 		if err != nil {
 			return err
 		}
-		allowed = storage.CanManageStaff(actor, sl.EntityID)
+		allowed = allowed && storage.CanManageStaff(actor, sl.EntityID)
 	}
 	if !allowed {
 		return forbidden("set the password of this account")

@@ -105,17 +105,7 @@ func seedDemoWith(ctx context.Context, u *useCases, hasher *password.Hasher, rpU
 		return base64.RawURLEncoding.EncodeToString(m.Sum(nil))[:n]
 	}
 
-	dept, err := u.register.EnsureDepartment(ctx, u.actor, "DEMO", "示範部門")
-	if err != nil {
-		return out, err
-	}
-	sv, err := u.dir.ServiceByCode(ctx, demoService)
-	if errors.Is(err, storage.ErrNotFound) {
-		sv, err = u.register.Service(ctx, u.actor, register.Service{DepartmentCode: dept.Code,
-			Service: storage.Service{Code: demoService, NameZH: "示範電子服務", NamePT: "Serviço electrónico de demonstração",
-				NameEN: "Demo e-service", AccessPolicy: storage.PolicyAssigned},
-			Groups: []storage.Group{{Code: "admin", NameZH: "管理員", NamePT: "Administrador"}, {Code: "operator", NameZH: "操作員", NamePT: "Operador"}}})
-	}
+	sv, err := seedDemoService(ctx, u)
 	if err != nil {
 		return out, fmt.Errorf("demo e-service: %w", err)
 	}
@@ -143,38 +133,8 @@ func seedDemoWith(ctx context.Context, u *useCases, hasher *password.Hasher, rpU
 		return out, err
 	}
 
-	staff := []struct {
-		username, nameZH, nameForeign, docNo, group string
-		admin                                       bool
-	}{
-		{"admin01", "陳大文", "CHAN, Tai Man", "1000001(1)", "admin", true},
-		{"staff01", "李小明", "LEI, Sio Meng", "1000002(2)", "operator", false},
-		{"staff02", "黃美玲", "WONG, Mei Leng", "1000003(3)", "", false},
-	}
-	for _, s := range staff {
-		sl, err := u.dir.StaffLoginByUsername(ctx, entity.ID, s.username)
-		if errors.Is(err, storage.ErrNotFound) {
-			sl = storage.StaffLogin{EntityID: entity.ID, NameZH: s.nameZH, NameForeign: s.nameForeign, IDDocType: "macau_permanent_id",
-				IDDocNumber: s.docNo, IDDocIssuePlace: "澳門", BirthDate: time.Date(1985, 1, 1, 0, 0, 0, 0, time.UTC),
-				Mobile: "+8536600" + s.docNo[5:7] + "00", Email: s.username + "@company19.example.mo", Language: "zh-Hant", Admin: s.admin}
-			err = seeder.StaffLogin(ctx, u.actor, &sl)
-		}
-		if err != nil {
-			return out, fmt.Errorf("demo staff login %s: %w", s.username, err)
-		}
-		pw := "Demo-" + derive("staff "+s.username, 10)
-		if err := seeder.Activate(ctx, u.actor, seed.Account{Kind: storage.KindStaff, ID: sl.ID, Username: sl.Username,
-			PasswordHash: sl.PasswordHash}, s.username, pw); err != nil {
-			return out, fmt.Errorf("demo staff login %s: %w", s.username, err)
-		}
-		if _, err := u.manage.AssignService(ctx, u.actor, sl.EntityID, sl.EUID, sv.Code, s.group); err != nil {
-			return out, fmt.Errorf("assign %s: %w", s.username, err)
-		}
-		access, err := u.dir.ServiceAccess(ctx, sl.ID, sv.ID)
-		if err != nil {
-			return out, err
-		}
-		out.Logins = append(out.Logins, demoLogin{Username: s.username, Password: pw, EUID: sl.EUID, Admin: s.admin, Groups: access.Groups})
+	if out.Logins, err = seedDemoStaff(ctx, u, seeder, entity, sv, derive); err != nil {
+		return out, err
 	}
 
 	web, err := ensureClient(ctx, u, sv, demoWebClient, "示範部門網站", false,
@@ -189,6 +149,63 @@ func seedDemoWith(ctx context.Context, u *useCases, hasher *password.Hasher, rpU
 	}
 	out.Clients = []clientOutput{web, mobile}
 	return out, nil
+}
+
+// seedDemoService registers the department DEMO and its e-service "demo"
+// with two groups, unless they are registered already.
+func seedDemoService(ctx context.Context, u *useCases) (storage.Service, error) {
+	dept, err := u.register.EnsureDepartment(ctx, u.actor, "DEMO", "示範部門")
+	if err != nil {
+		return storage.Service{}, err
+	}
+	sv, err := u.dir.ServiceByCode(ctx, demoService)
+	if errors.Is(err, storage.ErrNotFound) {
+		sv, err = u.register.Service(ctx, u.actor, register.Service{DepartmentCode: dept.Code,
+			Service: storage.Service{Code: demoService, NameZH: "示範電子服務", NamePT: "Serviço electrónico de demonstração",
+				NameEN: "Demo e-service", AccessPolicy: storage.PolicyAssigned},
+			Groups: []storage.Group{{Code: "admin", NameZH: "管理員", NamePT: "Administrador"}, {Code: "operator", NameZH: "操作員", NamePT: "Operador"}}})
+	}
+	return sv, err
+}
+
+// seedDemoStaff registers the demo entity's staff logins that are missing,
+// sets their passwords (derive makes them) and assigns them to sv.
+func seedDemoStaff(ctx context.Context, u *useCases, seeder *seed.Seeder, entity storage.Entity, sv storage.Service, derive func(string, int) string) ([]demoLogin, error) {
+	staff := []struct {
+		username, nameZH, nameForeign, docNo, group string
+		admin                                       bool
+	}{
+		{"admin01", "陳大文", "CHAN, Tai Man", "1000001(1)", "admin", true},
+		{"staff01", "李小明", "LEI, Sio Meng", "1000002(2)", "operator", false},
+		{"staff02", "黃美玲", "WONG, Mei Leng", "1000003(3)", "", false},
+	}
+	var logins []demoLogin
+	for _, s := range staff {
+		sl, err := u.dir.StaffLoginByUsername(ctx, entity.ID, s.username)
+		if errors.Is(err, storage.ErrNotFound) {
+			sl = storage.StaffLogin{EntityID: entity.ID, NameZH: s.nameZH, NameForeign: s.nameForeign, IDDocType: "macau_permanent_id",
+				IDDocNumber: s.docNo, IDDocIssuePlace: "澳門", BirthDate: time.Date(1985, 1, 1, 0, 0, 0, 0, time.UTC),
+				Mobile: "+8536600" + s.docNo[5:7] + "00", Email: s.username + "@company19.example.mo", Language: "zh-Hant", Admin: s.admin}
+			err = seeder.StaffLogin(ctx, u.actor, &sl)
+		}
+		if err != nil {
+			return logins, fmt.Errorf("demo staff login %s: %w", s.username, err)
+		}
+		pw := "Demo-" + derive("staff "+s.username, 10)
+		if err := seeder.Activate(ctx, u.actor, seed.Account{Kind: storage.KindStaff, ID: sl.ID, Username: sl.Username,
+			PasswordHash: sl.PasswordHash}, s.username, pw); err != nil {
+			return logins, fmt.Errorf("demo staff login %s: %w", s.username, err)
+		}
+		if _, err := u.manage.AssignService(ctx, u.actor, sl.EntityID, sl.EUID, sv.Code, s.group); err != nil {
+			return logins, fmt.Errorf("assign %s: %w", s.username, err)
+		}
+		access, err := u.dir.ServiceAccess(ctx, sl.ID, sv.ID)
+		if err != nil {
+			return logins, err
+		}
+		logins = append(logins, demoLogin{Username: s.username, Password: pw, EUID: sl.EUID, Admin: s.admin, Groups: access.Groups})
+	}
+	return logins, nil
 }
 
 // ensureActivated activates an account with username and password, or, if it

@@ -30,6 +30,11 @@ type Actor struct {
 	ID string
 	// IP is the remote address, "" when not over the network.
 	IP string
+	// Name is who acts, in person, for the operator (an office): today the
+	// shell user who runs the idp command, later a named officer.
+	// OperatorActor records it as the actor's ID too, which the audit
+	// trail keeps.
+	Name string
 
 	// EntityID is the entity an entity account or staff login belongs to.
 	EntityID int64
@@ -43,9 +48,9 @@ type Actor struct {
 	Active bool
 }
 
-// OperatorActor is the operator acting through the idp command under name.
+// OperatorActor is the operator, name acting for it.
 func OperatorActor(name string) Actor {
-	return Actor{Kind: ActorOperator, ID: name, Active: true}
+	return Actor{Kind: ActorOperator, ID: name, Name: name, Active: true}
 }
 
 // PublicActor is an unauthenticated caller at ip.

@@ -82,5 +82,9 @@ func CanViewAudit(a Actor, entityID int64) bool {
 	return isOperator(a) || isAdminOf(a, entityID)
 }
 
-// CanOpenOrCloseEntity: open an entity, or close it (every login disabled).
-func CanOpenOrCloseEntity(a Actor) bool { return isOperator(a) }
+// CanOpenEntity: open an entity, with its entity account and admin staff
+// logins. Only the operator, who checked the application in person.
+func CanOpenEntity(a Actor) bool { return isOperator(a) }
+
+// CanCloseEntity: close an entity (every login disabled).
+func CanCloseEntity(a Actor) bool { return isOperator(a) }

@@ -47,7 +47,7 @@ func TestRuleBook(t *testing.T) {
 	// want[role] lists the actions allowed on the own entity; on another
 	// entity only the operator may do anything.
 	want := map[string][]string{
-		"operator":                           {"entity", "manage", "view", "remove admin", "grant admin", "service admin", "assign", "audit", "open/close"},
+		"operator":                           {"entity", "manage", "view", "remove admin", "grant admin", "service admin", "assign", "audit", "open", "close"},
 		"entity account":                     {"entity", "view", "remove admin"},
 		"admin":                              {"entity", "manage", "view", "remove admin", "service admin", "assign", "audit"},
 		"admin and service admin":            {"entity", "manage", "view", "remove admin", "service admin", "assign", "audit"},
@@ -117,7 +117,8 @@ var entityActions = []entityAction{
 	{"service admin", "CanDesignateServiceAdmin", CanDesignateServiceAdmin},
 	{"assign", "CanAssignServices", CanAssignServices},
 	{"audit", "CanViewAudit", CanViewAudit},
-	{"open/close", "CanOpenOrCloseEntity", func(a Actor, _ int64) bool { return CanOpenOrCloseEntity(a) }},
+	{"open", "CanOpenEntity", func(a Actor, _ int64) bool { return CanOpenEntity(a) }},
+	{"close", "CanCloseEntity", func(a Actor, _ int64) bool { return CanCloseEntity(a) }},
 }
 
 // TestRuleBookCoversRules: every exported rule of rules.go is a column of

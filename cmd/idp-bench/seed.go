@@ -88,7 +88,7 @@ func seed(ctx context.Context, pg *postgres.Store, hasher *password.Hasher, w wo
 	if err != nil {
 		return fmt.Errorf("bench entity: %w", err)
 	}
-	if err := pg.EnrollEntity(ctx, actor, sv.ID, entity.ID); err != nil {
+	if _, err := pg.EnrollEntity(ctx, actor, sv.ID, entity.ID); err != nil {
 		return err
 	}
 	if err := seedLogins(ctx, pg, hasher, entity.ID, w); err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -117,9 +116,6 @@ func (a *app) startOutbox(ctx context.Context) (stop func()) {
 	}
 }
 
-// operatorActor is operator() as an audit actor of the activation store.
-func operatorActor() storage.Actor { return operator() }
-
 func parseChannel(s string) (storage.Channel, error) {
 	switch ch := storage.Channel(s); ch {
 	case storage.ChannelSMS, storage.ChannelEmail:
@@ -217,7 +213,7 @@ func openEntity(ctx context.Context, svc *activation.Service, spec entitySpec) (
 		admins = append(admins, &sl)
 	}
 	e := &storage.Entity{Number: spec.Number, NameZH: spec.NameZH, NamePT: spec.NamePT, Kind: orDefault(spec.Kind, "company"), Status: "active"}
-	if err := svc.OpenEntity(ctx, operatorActor(), e, acct, admins, spec.Channel); err != nil {
+	if err := svc.OpenEntity(ctx, operator(), e, acct, admins, spec.Channel); err != nil {
 		if errors.Is(err, storage.ErrAlreadyExists) {
 			return out, fmt.Errorf("create entity %s: an entity with this number already exists (idp entity show --entity %s)", spec.Number, spec.Number)
 		}
@@ -255,7 +251,7 @@ func orDefault(v, def string) string {
 }
 
 func entityCreate(args []string) error {
-	fs := flag.NewFlagSet("entity create", flag.ContinueOnError)
+	fs := newFlags("entity create")
 	var spec entitySpec
 	fs.StringVar(&spec.Number, "number", "", "entity number, e.g. 02-000022")
 	fs.StringVar(&spec.NameZH, "name-zh", "", "entity name in Chinese")
@@ -303,8 +299,8 @@ func entityCreate(args []string) error {
 		}
 		spec.Admins = append(spec.Admins, more...)
 	}
-	return withDirectory(func(ctx context.Context, cfg *config.Config, pg *postgres.Store) error {
-		svc, _, err := newActivation(cfg, pg)
+	return withOperator(func(ctx context.Context, u *useCases) error {
+		svc, err := u.activation()
 		if err != nil {
 			return err
 		}
@@ -327,7 +323,7 @@ func entityCreate(args []string) error {
 // ---- code resend ----
 
 func codeResend(args []string) error {
-	fs := flag.NewFlagSet("code resend", flag.ContinueOnError)
+	fs := newFlags("code resend")
 	number := fs.String("entity", "", "entity number")
 	euid := fs.String("euid", "", "EUID of the staff login")
 	entityAccount := fs.Bool("entity-account", false, "send to the entity account instead of a staff login")
@@ -342,16 +338,16 @@ func codeResend(args []string) error {
 	if err != nil {
 		return err
 	}
-	return withDirectory(func(ctx context.Context, cfg *config.Config, pg *postgres.Store) error {
-		svc, _, err := newActivation(cfg, pg)
+	return withOperator(func(ctx context.Context, u *useCases) error {
+		svc, err := u.activation()
 		if err != nil {
 			return err
 		}
-		ref, err := resendTarget(ctx, pg, *number, *euid)
+		ref, err := resendTarget(ctx, u.dir, *number, *euid)
 		if err != nil {
 			return err
 		}
-		issue, err := svc.Issue(ctx, operatorActor(), ref, ch, "operator")
+		issue, err := svc.Issue(ctx, u.actor, ref, ch, "operator")
 		switch {
 		case errors.Is(err, storage.ErrConflict):
 			return errors.New("code resend: the account is already activated, deleted, or its entity is closed: no code sent")
@@ -368,19 +364,19 @@ func codeResend(args []string) error {
 
 // resendTarget finds the account `code resend` names: the entity account of
 // the entity, or its staff login with the EUID.
-func resendTarget(ctx context.Context, pg *postgres.Store, number, euid string) (storage.AccountRef, error) {
-	e, err := pg.EntityByNumber(ctx, number)
+func resendTarget(ctx context.Context, dir directory, number, euid string) (storage.AccountRef, error) {
+	e, err := dir.EntityByNumber(ctx, number)
 	if err != nil {
 		return storage.AccountRef{}, fmt.Errorf("entity %s: %w", number, err)
 	}
 	if euid == "" {
-		acct, err := pg.EntityAccount(ctx, e.ID)
+		acct, err := dir.EntityAccount(ctx, e.ID)
 		if err != nil {
 			return storage.AccountRef{}, fmt.Errorf("entity account of %s: %w", number, err)
 		}
 		return storage.AccountRef{Kind: storage.KindEntityAccount, ID: acct.ID}, nil
 	}
-	sl, err := pg.StaffLoginByEUID(ctx, euid)
+	sl, err := dir.StaffLoginByEUID(ctx, euid)
 	if err == nil && sl.EntityID != e.ID {
 		err = storage.ErrNotFound
 	}

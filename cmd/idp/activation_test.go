@@ -317,7 +317,7 @@ func TestActivationJourney(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := pg.EnrollEntity(ctx, operator(), sv.ID, e.ID); err != nil {
+	if _, err := pg.EnrollEntity(ctx, operator(), sv.ID, e.ID); err != nil {
 		t.Fatal(err)
 	}
 	if err := assignToService(ctx, pg, w.staffRef(t, adminEUID).ID, sv.ID, "admin"); err != nil {

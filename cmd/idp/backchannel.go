@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -52,7 +51,7 @@ type logoutDelivery struct {
 }
 
 func logoutDeliveries(args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("logout deliveries", flag.ContinueOnError)
+	fs := newFlags("logout deliveries")
 	client := fs.String("client", "", "only the deliveries to this client")
 	limit := fs.Int("limit", 50, "how many deliveries to show, newest first (at most 10000)")
 	asJSON := fs.Bool("json", false, "print JSON")
@@ -62,8 +61,8 @@ func logoutDeliveries(args []string, out io.Writer) error {
 	if *limit < 1 || *limit > 10000 {
 		return errors.New("logout deliveries: --limit must be from 1 to 10000")
 	}
-	return withDirectory(func(ctx context.Context, _ *config.Config, pg *postgres.Store) error {
-		msgs, err := pg.LogoutDeliveries(ctx, *client, *limit)
+	return withOperator(func(ctx context.Context, u *useCases) error {
+		msgs, err := u.dir.LogoutDeliveries(ctx, *client, *limit)
 		if err != nil {
 			return err
 		}

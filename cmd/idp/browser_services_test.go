@@ -41,7 +41,7 @@ func (idp *testIDP) seedSocialService() clientOutput {
 			t.Fatal(err)
 		}
 	}
-	if err := pg.EnrollEntity(ctx, operator(), sv.ID, idp.demoEntity(t).ID); err != nil {
+	if _, err := pg.EnrollEntity(ctx, operator(), sv.ID, idp.demoEntity(t).ID); err != nil {
 		t.Fatal(err)
 	}
 	out, err := registerClient(ctx, pg, sv, "social-web", "社團服務網站", false, []string{idp.rpURL + "/social/callback"}, nil, "", "")

@@ -11,10 +11,8 @@ import (
 	"os"
 	"strings"
 
-	"github.com/entity-account/idp/config"
 	idpop "github.com/entity-account/idp/op"
 	"github.com/entity-account/idp/storage"
-	"github.com/entity-account/idp/storage/postgres"
 )
 
 // The operator's view of clients and departments, and how a client
@@ -141,13 +139,13 @@ func (v clientView) owner() string {
 }
 
 func clientList(args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("client list", flag.ContinueOnError)
+	fs := newFlags("client list")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	return withDirectory(func(ctx context.Context, _ *config.Config, pg *postgres.Store) error {
-		clients, err := pg.Clients(ctx)
+	return withOperator(func(ctx context.Context, u *useCases) error {
+		clients, err := u.dir.Clients(ctx)
 		if err != nil {
 			return commandError("client list", err)
 		}
@@ -170,7 +168,7 @@ func clientList(args []string, out io.Writer) error {
 
 // clientShow is "idp client show CLIENT_ID [--json]" (flags before or after the id).
 func clientShow(args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("client show", flag.ContinueOnError)
+	fs := newFlags("client show")
 	asJSON := fs.Bool("json", false, "print JSON")
 	var id string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -184,8 +182,8 @@ func clientShow(args []string, out io.Writer) error {
 	} else if fs.NArg() > 0 || id == "" {
 		return errors.New("client show: give one client id: idp client show CLIENT_ID [--json]")
 	}
-	return withDirectory(func(ctx context.Context, _ *config.Config, pg *postgres.Store) error {
-		c, err := pg.Client(ctx, id)
+	return withOperator(func(ctx context.Context, u *useCases) error {
+		c, err := u.dir.Client(ctx, id)
 		if errors.Is(err, storage.ErrNotFound) {
 			return fmt.Errorf("client show: there is no client %s (idp client list shows them)", id)
 		}
@@ -225,13 +223,13 @@ func clientShow(args []string, out io.Writer) error {
 // ---- department list ----
 
 func departmentList(args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("department list", flag.ContinueOnError)
+	fs := newFlags("department list")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	return withDirectory(func(ctx context.Context, _ *config.Config, pg *postgres.Store) error {
-		ds, err := pg.Departments(ctx)
+	return withOperator(func(ctx context.Context, u *useCases) error {
+		ds, err := u.dir.Departments(ctx)
 		if err != nil {
 			return commandError("department list", err)
 		}

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +13,8 @@ import (
 
 	"github.com/entity-account/idp/config"
 	"github.com/entity-account/idp/login/password"
+	"github.com/entity-account/idp/login/register"
+	"github.com/entity-account/idp/login/seed"
 	"github.com/entity-account/idp/storage"
 	"github.com/entity-account/idp/storage/postgres"
 )
@@ -44,14 +45,14 @@ type demoOutput struct {
 }
 
 func demo(args []string) error {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs := newFlags("demo")
 	asJSON := fs.Bool("json", false, "print JSON")
 	rpURL := fs.String("rp-url", envOr("IDP_DEMO_RP_URL", "http://localhost:8081"), "base URL of the demo department app")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	return withDirectory(func(ctx context.Context, cfg *config.Config, pg *postgres.Store) error {
-		out, err := seedDemo(ctx, cfg, pg, newHasher(cfg), *rpURL)
+	return withOperator(func(ctx context.Context, u *useCases) error {
+		out, err := seedDemoWith(ctx, u, newHasher(u.cfg), *rpURL)
 		if err != nil {
 			return err
 		}
@@ -85,11 +86,18 @@ func envOr(name, def string) string {
 	return def
 }
 
-// seedDemo creates whatever of the demo world is missing and makes the
-// printed passwords true. Passwords and the web client's secret are derived
-// from the master key, so they stay the same from run to run without being
-// written in the source.
+// seedDemo is seedDemoWith over pg (the tests' harness seeds with it).
 func seedDemo(ctx context.Context, cfg *config.Config, pg *postgres.Store, hasher *password.Hasher, rpURL string) (demoOutput, error) {
+	return seedDemoWith(ctx, newUseCases(cfg, pg, nil), hasher, rpURL)
+}
+
+// seedDemoWith creates whatever of the demo world is missing and makes the
+// printed passwords true, through the use cases, as the operator.
+// Passwords and the web client's secret are derived from the master key,
+// so they stay the same from run to run without being written in the
+// source.
+func seedDemoWith(ctx context.Context, u *useCases, hasher *password.Hasher, rpURL string) (demoOutput, error) {
+	cfg, seeder := u.cfg, u.seeder(hasher)
 	out := demoOutput{Issuer: cfg.Issuer, EntityNumber: demoEntityNumber}
 	derive := func(label string, n int) string {
 		m := hmac.New(sha256.New, cfg.MasterKey)
@@ -97,88 +105,44 @@ func seedDemo(ctx context.Context, cfg *config.Config, pg *postgres.Store, hashe
 		return base64.RawURLEncoding.EncodeToString(m.Sum(nil))[:n]
 	}
 
-	dept, err := ensureDepartment(ctx, pg, "DEMO", "示範部門")
-	if err != nil {
-		return out, err
-	}
-	sv, err := pg.ServiceByCode(ctx, demoService)
-	if errors.Is(err, storage.ErrNotFound) {
-		sv = storage.Service{Code: demoService, DepartmentID: dept.ID, NameZH: "示範電子服務", NamePT: "Serviço electrónico de demonstração",
-			NameEN: "Demo e-service", AccessPolicy: storage.PolicyAssigned}
-		if err = pg.CreateService(ctx, operator(), &sv); err == nil {
-			for _, g := range []storage.Group{{Code: "admin", NameZH: "管理員", NamePT: "Administrador"}, {Code: "operator", NameZH: "操作員", NamePT: "Operador"}} {
-				g.ServiceID = sv.ID
-				if err = pg.CreateGroup(ctx, operator(), &g); err != nil {
-					break
-				}
-			}
-		}
-	}
+	sv, err := seedDemoService(ctx, u)
 	if err != nil {
 		return out, fmt.Errorf("demo e-service: %w", err)
 	}
 
-	entity, err := pg.EntityByNumber(ctx, demoEntityNumber)
+	entity, err := u.dir.EntityByNumber(ctx, demoEntityNumber)
 	if errors.Is(err, storage.ErrNotFound) {
 		entity = storage.Entity{Number: demoEntityNumber, NameZH: "公司19", NamePT: "Companhia 19", Kind: "company", Status: "active"}
 		acct := &storage.EntityAccount{ApplicationNumber: "A2026-000021", Mobile: "+85366000021", Language: "zh-Hant"}
-		err = pg.CreateEntity(ctx, operator(), &entity, acct)
+		err = seeder.Entity(ctx, u.actor, &entity, acct)
 	}
 	if err != nil {
 		return out, fmt.Errorf("demo entity: %w", err)
 	}
-	acct, err := pg.EntityAccount(ctx, entity.ID)
+	acct, err := u.dir.EntityAccount(ctx, entity.ID)
 	if err != nil {
 		return out, err
 	}
 	acctPassword := "Demo-" + derive("entity-account", 10)
-	if err := ensureActivated(ctx, pg, hasher, storage.KindEntityAccount, acct.ID, acct.Username, acct.PasswordHash, "entity01", acctPassword); err != nil {
+	if err := seeder.Activate(ctx, u.actor, seed.Account{Kind: storage.KindEntityAccount, ID: acct.ID, Username: acct.Username,
+		PasswordHash: acct.PasswordHash}, "entity01", acctPassword); err != nil {
 		return out, fmt.Errorf("demo entity account: %w", err)
 	}
 	out.EntityAccount = map[string]string{"username": "entity01", "password": acctPassword, "subject": acct.Subject}
-	if err := pg.EnrollEntity(ctx, operator(), sv.ID, entity.ID); err != nil {
+	if _, err := u.departments.EnrollEntity(ctx, u.actor, sv.Code, entity.Number); err != nil {
 		return out, err
 	}
 
-	staff := []struct {
-		username, nameZH, nameForeign, docNo, group string
-		admin                                       bool
-	}{
-		{"admin01", "陳大文", "CHAN, Tai Man", "1000001(1)", "admin", true},
-		{"staff01", "李小明", "LEI, Sio Meng", "1000002(2)", "operator", false},
-		{"staff02", "黃美玲", "WONG, Mei Leng", "1000003(3)", "", false},
-	}
-	for _, s := range staff {
-		sl, err := pg.StaffLoginByUsername(ctx, entity.ID, s.username)
-		if errors.Is(err, storage.ErrNotFound) {
-			sl = storage.StaffLogin{EntityID: entity.ID, NameZH: s.nameZH, NameForeign: s.nameForeign, IDDocType: "macau_permanent_id",
-				IDDocNumber: s.docNo, IDDocIssuePlace: "澳門", BirthDate: time.Date(1985, 1, 1, 0, 0, 0, 0, time.UTC),
-				Mobile: "+8536600" + s.docNo[5:7] + "00", Email: s.username + "@company19.example.mo", Language: "zh-Hant", Admin: s.admin}
-			err = pg.CreateStaffLogin(ctx, operator(), &sl)
-		}
-		if err != nil {
-			return out, fmt.Errorf("demo staff login %s: %w", s.username, err)
-		}
-		pw := "Demo-" + derive("staff "+s.username, 10)
-		if err := ensureActivated(ctx, pg, hasher, storage.KindStaff, sl.ID, sl.Username, sl.PasswordHash, s.username, pw); err != nil {
-			return out, fmt.Errorf("demo staff login %s: %w", s.username, err)
-		}
-		if err := assignToService(ctx, pg, sl.ID, sv.ID, s.group); err != nil {
-			return out, fmt.Errorf("assign %s: %w", s.username, err)
-		}
-		access, err := pg.ServiceAccess(ctx, sl.ID, sv.ID)
-		if err != nil {
-			return out, err
-		}
-		out.Logins = append(out.Logins, demoLogin{Username: s.username, Password: pw, EUID: sl.EUID, Admin: s.admin, Groups: access.Groups})
+	if out.Logins, err = seedDemoStaff(ctx, u, seeder, entity, sv, derive); err != nil {
+		return out, err
 	}
 
-	web, err := ensureClient(ctx, pg, sv, demoWebClient, "示範部門網站", false,
+	web, err := ensureClient(ctx, u, sv, demoWebClient, "示範部門網站", false,
 		[]string{rpURL + "/callback"}, []string{rpURL + "/"}, derive("client "+demoWebClient, 32))
 	if err != nil {
 		return out, err
 	}
-	mobile, err := ensureClient(ctx, pg, sv, demoMobileClient, "示範部門流動應用程式", true,
+	mobile, err := ensureClient(ctx, u, sv, demoMobileClient, "示範部門流動應用程式", true,
 		[]string{"http://127.0.0.1/callback", "mo.gov.demo.app:/oauth2redirect"}, []string{"mo.gov.demo.app:/logout"}, "")
 	if err != nil {
 		return out, err
@@ -187,33 +151,77 @@ func seedDemo(ctx context.Context, cfg *config.Config, pg *postgres.Store, hashe
 	return out, nil
 }
 
-// ensureActivated activates an account with username and password, or, if it
-// is activated already, makes sure password is its password.
-func ensureActivated(ctx context.Context, pg *postgres.Store, hasher *password.Hasher, kind storage.PrincipalKind, id int64, currentUsername, currentHash, username, pw string) error {
-	if currentUsername != "" {
-		if ok, _, err := hasher.Verify(ctx, currentHash, pw); err == nil && ok {
-			return nil
-		}
-		hash, err := hasher.Hash(ctx, pw)
-		if err != nil {
-			return err
-		}
-		return pg.UpdatePasswordHash(ctx, kind, id, currentHash, hash)
-	}
-	hash, err := hasher.Hash(ctx, pw)
+// seedDemoService registers the department DEMO and its e-service "demo"
+// with two groups, unless they are registered already.
+func seedDemoService(ctx context.Context, u *useCases) (storage.Service, error) {
+	dept, err := u.register.EnsureDepartment(ctx, u.actor, "DEMO", "示範部門")
 	if err != nil {
-		return err
+		return storage.Service{}, err
 	}
-	if kind == storage.KindEntityAccount {
-		return pg.ActivateEntityAccount(ctx, operator(), id, username, hash)
+	sv, err := u.dir.ServiceByCode(ctx, demoService)
+	if errors.Is(err, storage.ErrNotFound) {
+		sv, err = u.register.Service(ctx, u.actor, register.Service{DepartmentCode: dept.Code,
+			Service: storage.Service{Code: demoService, NameZH: "示範電子服務", NamePT: "Serviço electrónico de demonstração",
+				NameEN: "Demo e-service", AccessPolicy: storage.PolicyAssigned},
+			Groups: []storage.Group{{Code: "admin", NameZH: "管理員", NamePT: "Administrador"}, {Code: "operator", NameZH: "操作員", NamePT: "Operador"}}})
 	}
-	return pg.ActivateStaffLogin(ctx, operator(), id, username, hash)
+	return sv, err
 }
 
-func ensureClient(ctx context.Context, pg *postgres.Store, sv storage.Service, id, name string, public bool, redirects, postLogout []string, secret string) (clientOutput, error) {
-	c, err := pg.Client(ctx, id)
+// seedDemoStaff registers the demo entity's staff logins that are missing,
+// sets their passwords (derive makes them) and assigns them to sv.
+func seedDemoStaff(ctx context.Context, u *useCases, seeder *seed.Seeder, entity storage.Entity, sv storage.Service, derive func(string, int) string) ([]demoLogin, error) {
+	staff := []struct {
+		username, nameZH, nameForeign, docNo, group string
+		admin                                       bool
+	}{
+		{"admin01", "陳大文", "CHAN, Tai Man", "1000001(1)", "admin", true},
+		{"staff01", "李小明", "LEI, Sio Meng", "1000002(2)", "operator", false},
+		{"staff02", "黃美玲", "WONG, Mei Leng", "1000003(3)", "", false},
+	}
+	var logins []demoLogin
+	for _, s := range staff {
+		sl, err := u.dir.StaffLoginByUsername(ctx, entity.ID, s.username)
+		if errors.Is(err, storage.ErrNotFound) {
+			sl = storage.StaffLogin{EntityID: entity.ID, NameZH: s.nameZH, NameForeign: s.nameForeign, IDDocType: "macau_permanent_id",
+				IDDocNumber: s.docNo, IDDocIssuePlace: "澳門", BirthDate: time.Date(1985, 1, 1, 0, 0, 0, 0, time.UTC),
+				Mobile: "+8536600" + s.docNo[5:7] + "00", Email: s.username + "@company19.example.mo", Language: "zh-Hant", Admin: s.admin}
+			err = seeder.StaffLogin(ctx, u.actor, &sl)
+		}
+		if err != nil {
+			return logins, fmt.Errorf("demo staff login %s: %w", s.username, err)
+		}
+		pw := "Demo-" + derive("staff "+s.username, 10)
+		if err := seeder.Activate(ctx, u.actor, seed.Account{Kind: storage.KindStaff, ID: sl.ID, Username: sl.Username,
+			PasswordHash: sl.PasswordHash}, s.username, pw); err != nil {
+			return logins, fmt.Errorf("demo staff login %s: %w", s.username, err)
+		}
+		if _, err := u.manage.AssignService(ctx, u.actor, sl.EntityID, sl.EUID, sv.Code, s.group); err != nil {
+			return logins, fmt.Errorf("assign %s: %w", s.username, err)
+		}
+		access, err := u.dir.ServiceAccess(ctx, sl.ID, sv.ID)
+		if err != nil {
+			return logins, err
+		}
+		logins = append(logins, demoLogin{Username: s.username, Password: pw, EUID: sl.EUID, Admin: s.admin, Groups: access.Groups})
+	}
+	return logins, nil
+}
+
+// ensureActivated activates an account with username and password, or, if it
+// is activated already, makes sure password is its password (the tests
+// seed with it).
+func ensureActivated(ctx context.Context, pg *postgres.Store, hasher *password.Hasher, kind storage.PrincipalKind, id int64, currentUsername, currentHash, username, pw string) error {
+	u := newUseCases(nil, pg, nil)
+	return u.seeder(hasher).Activate(ctx, u.actor, seed.Account{Kind: kind, ID: id, Username: currentUsername, PasswordHash: currentHash}, username, pw)
+}
+
+// ensureClient registers the client id of the e-service sv unless it is
+// registered already.
+func ensureClient(ctx context.Context, u *useCases, sv storage.Service, id, name string, public bool, redirects, postLogout []string, secret string) (clientOutput, error) {
+	c, err := u.dir.Client(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) {
-		return registerClient(ctx, pg, sv, id, name, public, redirects, postLogout, "", secret)
+		return registerServiceClient(ctx, u, sv.Code, id, name, public, redirects, postLogout, "", secret, tokenAuth{})
 	}
 	if err != nil {
 		return clientOutput{}, err

@@ -7,24 +7,15 @@ import (
 
 	"github.com/entity-account/idp/login/manage"
 	"github.com/entity-account/idp/storage"
-	"github.com/entity-account/idp/storage/postgres"
-	rstore "github.com/entity-account/idp/storage/redis"
 )
 
 // The operator's mirror of the department API: the same use cases
 // (manage.Departments), as 行政公職局, who may manage every e-service.
-
-// withDepartments runs fn with the department use cases over both stores
-// (claims changes are published to every node).
-func withDepartments(fn func(ctx context.Context, d *manage.Departments) error) error {
-	return withStores(func(ctx context.Context, pg *postgres.Store, rs *rstore.Store) error {
-		return fn(ctx, manage.NewDepartments(pg, rs))
-	})
-}
+// Over both stores: claims changes are published to every node.
 
 // groupFlags are the flags naming an e-service's group and its names.
 func groupFlags(name string) (fs *flag.FlagSet, service, code, zh, pt, en *string, asJSON *bool) {
-	fs = flag.NewFlagSet(name, flag.ContinueOnError)
+	fs = newFlags(name)
 	return fs, fs.String("service", "", "e-service code"), fs.String("code", "", "group code, e.g. admin"),
 		fs.String("name-zh", "", "name in Chinese"), fs.String("name-pt", "", "name in Portuguese"),
 		fs.String("name-en", "", "name in English"), fs.Bool("json", false, "print JSON")
@@ -39,8 +30,8 @@ func serviceGroupAdd(args []string) error {
 	if err := parseFlags(fs, args, "service", "code", "name-zh"); err != nil {
 		return err
 	}
-	return withDepartments(func(ctx context.Context, d *manage.Departments) error {
-		g, err := d.CreateGroup(ctx, operator(), *service, manage.GroupInput{Code: *code, NameZH: *zh, NamePT: *pt, NameEN: *en})
+	return withOperatorAndSessions(func(ctx context.Context, u *useCases) error {
+		g, err := u.departments.CreateGroup(ctx, u.actor, *service, manage.GroupInput{Code: *code, NameZH: *zh, NamePT: *pt, NameEN: *en})
 		if err != nil {
 			return commandError("service group add", err)
 		}
@@ -68,8 +59,8 @@ func serviceGroupRename(args []string) error {
 			names.EN = en
 		}
 	})
-	return withDepartments(func(ctx context.Context, d *manage.Departments) error {
-		g, err := d.RenameGroup(ctx, operator(), *service, *code, names)
+	return withOperatorAndSessions(func(ctx context.Context, u *useCases) error {
+		g, err := u.departments.RenameGroup(ctx, u.actor, *service, *code, names)
 		if err != nil {
 			return commandError("service group rename", err)
 		}
@@ -86,8 +77,8 @@ func serviceGroupRemove(args []string) error {
 	if err := parseFlags(fs, args, "service", "code"); err != nil {
 		return err
 	}
-	return withDepartments(func(ctx context.Context, d *manage.Departments) error {
-		if err := d.DeleteGroup(ctx, operator(), *service, *code); err != nil {
+	return withOperatorAndSessions(func(ctx context.Context, u *useCases) error {
+		if err := u.departments.DeleteGroup(ctx, u.actor, *service, *code); err != nil {
 			return commandError("service group remove", err)
 		}
 		if *asJSON {
@@ -98,10 +89,10 @@ func serviceGroupRemove(args []string) error {
 	})
 }
 
-// serviceEnroll opens an e-service to an entity, as the API's
+// serviceEnroll enrolls an entity in an e-service (opens it to the entity), as the API's
 // PUT …/entities/{n}.
 func serviceEnroll(args []string) error {
-	fs := flag.NewFlagSet("service enroll", flag.ContinueOnError)
+	fs := newFlags("service enroll")
 	service, entity := fs.String("service", "", "e-service code"), fs.String("entity", "", "entity number")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parseFlags(fs, args, "service", "entity"); err != nil {
@@ -113,8 +104,8 @@ func serviceEnroll(args []string) error {
 		return commandError("service enroll", err)
 	}
 	*entity = number
-	return withDepartments(func(ctx context.Context, d *manage.Departments) error {
-		changed, err := d.OpenService(ctx, operator(), *service, *entity)
+	return withOperatorAndSessions(func(ctx context.Context, u *useCases) error {
+		changed, err := u.departments.EnrollEntity(ctx, u.actor, *service, *entity)
 		if err != nil {
 			return commandError("service enroll", err)
 		}
@@ -131,7 +122,7 @@ func serviceEnroll(args []string) error {
 }
 
 func serviceClose(args []string) error {
-	fs := flag.NewFlagSet("service close", flag.ContinueOnError)
+	fs := newFlags("service close")
 	service, entity := fs.String("service", "", "e-service code"), fs.String("entity", "", "entity number")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parseFlags(fs, args, "service", "entity"); err != nil {
@@ -143,8 +134,8 @@ func serviceClose(args []string) error {
 		return commandError("service close", err)
 	}
 	*entity = number
-	return withDepartments(func(ctx context.Context, d *manage.Departments) error {
-		changed, err := d.CloseService(ctx, operator(), *service, *entity)
+	return withOperatorAndSessions(func(ctx context.Context, u *useCases) error {
+		changed, err := u.departments.CloseService(ctx, u.actor, *service, *entity)
 		if err != nil {
 			return commandError("service close", err)
 		}
@@ -161,7 +152,7 @@ func serviceClose(args []string) error {
 }
 
 func serviceAssignments(args []string) error {
-	fs := flag.NewFlagSet("service assignments", flag.ContinueOnError)
+	fs := newFlags("service assignments")
 	service, entity := fs.String("service", "", "e-service code"), fs.String("entity", "", "entity number")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parseFlags(fs, args, "service", "entity"); err != nil {
@@ -173,8 +164,8 @@ func serviceAssignments(args []string) error {
 		return commandError("service assignments", err)
 	}
 	*entity = number
-	return withDepartments(func(ctx context.Context, d *manage.Departments) error {
-		list, err := d.Assignments(ctx, operator(), *service, *entity)
+	return withOperatorAndSessions(func(ctx context.Context, u *useCases) error {
+		list, err := u.departments.Assignments(ctx, u.actor, *service, *entity)
 		if err != nil {
 			return commandError("service assignments", err)
 		}
@@ -194,15 +185,15 @@ func serviceAssignments(args []string) error {
 }
 
 func departmentChanges(args []string) error {
-	fs := flag.NewFlagSet("department changes", flag.ContinueOnError)
+	fs := newFlags("department changes")
 	code := fs.String("department", "", "department code")
 	limit := fs.Int("limit", 50, "how many events, newest first (at most 200)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parseFlags(fs, args, "department"); err != nil {
 		return err
 	}
-	return withDepartments(func(ctx context.Context, d *manage.Departments) error {
-		events, err := d.ChangesOf(ctx, operator(), *code, 0, *limit)
+	return withOperatorAndSessions(func(ctx context.Context, u *useCases) error {
+		events, err := u.departments.ChangesOf(ctx, u.actor, *code, 0, *limit)
 		if err != nil {
 			return commandError("department changes", err)
 		}
@@ -248,7 +239,7 @@ func levelWords(l storage.Level) string {
 // serviceLevel sets an e-service's minimum assurance level, as the API's
 // PATCH /services/{code}.
 func serviceLevel(args []string) error {
-	fs := flag.NewFlagSet("service level", flag.ContinueOnError)
+	fs := newFlags("service level")
 	service := fs.String("service", "", "e-service code")
 	minACR := fs.String("min-acr", "", "the assurance level a sign-in must reach: "+storage.ACRTool+
 		" (the password and an identity tool), "+storage.ACRPassword+" (the password), or none")
@@ -260,8 +251,8 @@ func serviceLevel(args []string) error {
 	if err != nil {
 		return fmt.Errorf("service level: %w", err)
 	}
-	return withDepartments(func(ctx context.Context, d *manage.Departments) error {
-		sv, changed, err := d.SetServiceMinLevel(ctx, operator(), *service, level)
+	return withOperatorAndSessions(func(ctx context.Context, u *useCases) error {
+		sv, changed, err := u.departments.SetServiceMinLevel(ctx, u.actor, *service, level)
 		if err != nil {
 			return commandError("service level", err)
 		}

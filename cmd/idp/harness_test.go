@@ -139,7 +139,7 @@ func (idp *testIDP) seedOtherService() clientOutput {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := pg.EnrollEntity(ctx, operator(), sv.ID, e.ID); err != nil {
+	if _, err := pg.EnrollEntity(ctx, operator(), sv.ID, e.ID); err != nil {
 		t.Fatal(err)
 	}
 	if err := assignToService(ctx, pg, idp.login("staff01").id(t, pg), sv.ID, "inspector"); err != nil {

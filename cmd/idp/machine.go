@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,9 +9,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/entity-account/idp/config"
+	"github.com/entity-account/idp/login/register"
 	"github.com/entity-account/idp/storage"
-	"github.com/entity-account/idp/storage/postgres"
 )
 
 // The operator's department commands: register a department, and give it
@@ -30,7 +28,7 @@ type departmentOutput struct {
 }
 
 func departmentCreate(args []string) error {
-	fs := flag.NewFlagSet("department create", flag.ContinueOnError)
+	fs := newFlags("department create")
 	code := fs.String("code", "", "department code, e.g. DSAT (letters, digits, '-' and '_', at most 32)")
 	nameZH := fs.String("name-zh", "", "name in Chinese")
 	namePT := fs.String("name-pt", "", "name in Portuguese")
@@ -47,9 +45,9 @@ func departmentCreate(args []string) error {
 			return fmt.Errorf("department create: --%s: at most 200 characters of text", flagName)
 		}
 	}
-	return withDirectory(func(ctx context.Context, _ *config.Config, pg *postgres.Store) error {
+	return withOperator(func(ctx context.Context, u *useCases) error {
 		d := storage.Department{Code: *code, NameZH: *nameZH, NamePT: *namePT, NameEN: *nameEN}
-		if err := pg.CreateDepartment(ctx, operator(), &d); err != nil {
+		if err := u.register.Department(ctx, u.actor, &d); err != nil {
 			if errors.Is(err, storage.ErrAlreadyExists) {
 				return fmt.Errorf("department create: a department with code %s already exists", *code)
 			}
@@ -125,7 +123,7 @@ type machineClientOutput struct {
 }
 
 func machineClientCreate(args []string) error {
-	fs := flag.NewFlagSet("client create", flag.ContinueOnError)
+	fs := newFlags("client create")
 	dept := fs.String("department", "", "code of the department the machine client belongs to")
 	name := fs.String("name", "", "display name (defaults to the department's)")
 	id := fs.String("id", "", "client id (default: generated from the department's code)")
@@ -168,39 +166,20 @@ func machineClientCreate(args []string) error {
 			registered = append(registered, sc)
 		}
 	}
-	return withDirectory(func(ctx context.Context, _ *config.Config, pg *postgres.Store) error {
-		d, err := pg.DepartmentByCode(ctx, *dept)
-		if errors.Is(err, storage.ErrNotFound) {
+	return withOperator(func(ctx context.Context, u *useCases) error {
+		r, err := u.register.MachineClient(ctx, u.actor, register.Client{DepartmentCode: *dept, Client: storage.Client{
+			ID: *id, Name: *name, Scopes: registered, TokenAuth: auth.method, JWKS: auth.jwks, JWKSURI: auth.jwksURI}})
+		switch {
+		case errors.Is(err, register.ErrNoDepartment):
 			return fmt.Errorf("client create: no department %s (idp department create --code %s …)", *dept, *dept)
-		}
-		if err != nil {
+		case errors.Is(err, storage.ErrAlreadyExists):
+			return fmt.Errorf("client create: a client with id %s already exists", r.Client.ID)
+		case errors.Is(err, storage.ErrInvalid):
+			return fmt.Errorf("client create: client id %q: use letters, digits, '.', '_', '~' or '-' (no ':')", r.Client.ID)
+		case err != nil:
 			return commandError("client create", err)
 		}
-		cid := *id
-		if cid == "" {
-			cid = strings.ToLower(d.Code) + "-machine-" + randomHex(6)
-		}
-		cname := *name
-		if cname == "" {
-			cname = orDefault(d.NameZH, d.Code)
-		}
-		c := &storage.Client{ID: cid, Kind: storage.ClientMachine, DepartmentID: d.ID, Name: cname, Scopes: registered,
-			TokenAuth: auth.method, JWKS: auth.jwks, JWKSURI: auth.jwksURI}
-		var secret string
-		if auth.method != storage.TokenAuthPrivateKeyJWT {
-			secret = randomSecret(32)
-			sum := sha256.Sum256([]byte(secret)) // as op/client.go checks it
-			c.SecretHash = sum[:]
-		}
-		if err := pg.CreateClient(ctx, operator(), c); err != nil {
-			if errors.Is(err, storage.ErrAlreadyExists) {
-				return fmt.Errorf("client create: a client with id %s already exists", cid)
-			}
-			if errors.Is(err, storage.ErrInvalid) {
-				return fmt.Errorf("client create: client id %q: use letters, digits, '.', '_', '~' or '-' (no ':')", cid)
-			}
-			return commandError("client create", err)
-		}
+		c, secret := r.Client, r.Secret
 		out := machineClientOutput{ClientID: c.ID, ClientSecret: secret, Kind: string(c.Kind), Department: c.DepartmentCode, Scopes: c.Scopes,
 			TokenAuth: c.AuthMethodName()}
 		if *asJSON {

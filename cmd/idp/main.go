@@ -1,35 +1,56 @@
 // Command idp is the entity-account OpenID provider: one binary for the
 // server and the operator's tasks.
 //
-//	idp serve                       run a provider node (migrates first)
-//	idp migrate                     apply database migrations
-//	idp demo [--json]               seed the demo entity, e-service and clients
-//	idp entity create ...           open an entity with its entity account and admin staff login
-//	idp service create ...          register a department's e-service and its groups
-//	idp service enroll ...          open an e-service to an entity
-//	idp service level ...           set an e-service's minimum assurance level
-//	idp service assign ...          assign a staff login to an e-service (and a group)
-//	idp service unassign ...        take a staff login off an e-service, or out of a group
-//	idp department create ...       register a department
-//	idp department list             list the departments
-//	idp client create ...           register an OIDC client for an e-service, or a department's machine client
-//	idp client list / show ID       list the clients / show one (never a secret)
-//	idp keys rotate                 make a new signing key active
-//	idp code resend ...             send a new activation code to a not-yet-activated login
-//	idp logout deliveries ...       list recent back-channel logout deliveries
+//	idp serve                     run a provider node (migrates first)
+//	idp migrate                   apply database migrations
+//	idp demo [--json]             seed the demo entity, e-service and clients
+//	idp entity create             open an entity with its entity account and admin staff logins
+//	idp entity show               an entity, its entity account and its staff logins
+//	idp entity close              close an entity: its accounts can no longer sign in
+//	idp service create            register a department's e-service and its groups
+//	idp service level             set an e-service's minimum assurance level
+//	idp service enroll            open an e-service to an entity
+//	idp service close             close an e-service to an entity
+//	idp service assignments       who of an entity is assigned to an e-service
+//	idp service assign            assign a staff login to an e-service (and a group)
+//	idp service unassign          take a staff login off an e-service, or out of a group
+//	idp service group add         add a group to an e-service
+//	idp service group rename      rename a group of an e-service
+//	idp service group remove      remove a group of an e-service, with its memberships
+//	idp department create         register a department
+//	idp department list           list the departments
+//	idp department changes        a department's recent changes
+//	idp client create             register an OIDC client for an e-service, or a department's machine client
+//	idp client list               list the clients
+//	idp client show ID            show one client (never a secret)
+//	idp keys rotate               make a new signing key active
+//	idp code resend               send a new activation code to a not-yet-activated account
+//	idp logout deliveries         list recent back-channel logout deliveries
+//	idp staff create              register a staff login of an entity and send its activation code
+//	idp staff delete              delete a staff login
+//	idp staff restore             set a deleted staff login active again
+//	idp admin grant               give admin rights to a staff login
+//	idp admin remove              take admin rights away from a staff login
+//	idp tools approve             approve a staff login's pending 安全驗證碼
+//	idp tools reset               remove a staff login's identity tools
+//	idp tools enable              switch passkeys on again for a staff login
 //
-// Configuration comes from IDP_* environment variables (see the README).
+// Run "idp help" for the list with more detail, "idp <command> -h" for a
+// command's flags. Configuration comes from IDP_* environment variables
+// (see the README).
 package main
 
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -44,135 +65,143 @@ func main() {
 	}
 }
 
-const usage = `usage: idp <command> [flags]
+// command is one of idp's subcommands: its name (one to three words), the
+// operands it takes besides its flags, what it does (continuation lines are
+// indented under it in the usage), and the function that parses its flags
+// and runs it.
+type command struct {
+	name, operands, synopsis string
+	run                      func(args []string) error
+}
 
-commands:
-  serve             run a provider node
-  migrate           apply database migrations
-  demo [--json]     seed the demo entity 02-000021, e-service "demo" and its clients
-  entity create     open an entity with its entity account and admin staff logins; sends activation codes
-  service create    register an e-service of a registered department, and its groups; --min-acr: its minimum assurance level
-  service level     set an e-service's minimum assurance level: --service CODE --min-acr URN|none [--json]
-                    (urn:entity-account:acr:tool: the password and an identity tool; none: the password is enough)
-  service enroll    open an e-service to an entity
-  service assign    assign a staff login to an e-service and optionally a group
-  service unassign  take a staff login off an e-service (and its groups there), or out of one group
-  department create register a department (code and names)
-  department list   the departments (code and names)
-  client create     register an OIDC client for an e-service, or (--kind machine --department CODE) a department's
-                    machine client for the client_credentials grant; --token-auth basic|post|private_key_jwt
-                    (with --jwks FILE or --jwks-uri https://…) holds it to one method of client authentication
-  client list       the clients: id, kind, e-service or department, how each authenticates
-  client show ID    one client: e-service, kind, redirect URIs, auth method, grant types (never a secret)
-  keys rotate       make a new signing key active (the old one stays published)
-  code resend       send a new activation code to a not-yet-activated login
-  logout deliveries list recent back-channel logout deliveries to relying parties and their state
-  entity show       an entity, its entity account and its staff logins
-  entity close      close an entity: its accounts can no longer sign in; their sessions and tokens end
-  service group add|rename|remove  an e-service's groups (as the department API does)
-  service close     close an e-service to an entity: its assignments and group memberships there go
-  service assignments  who of an entity is assigned to an e-service (EUIDs and group codes)
-  department changes   a department's recent changes (its clients' and about its e-services)
-  staff create      register a staff login of an entity (--admin: an admin) and send its activation code
-  staff delete      delete a staff login (關聯狀態 已刪除): sessions, tokens and its open activation code end
-  staff restore     set a deleted staff login active again (生效中)
-  admin grant       give admin rights to a staff login (only the operator can)
-  admin remove      take admin rights away from a staff login
-  tools approve     approve a staff login's pending 安全驗證碼 after checking its document in person (--code: the app's code)
-  tools reset       remove a staff login's identity tools, passkeys included (a lost phone)
-  tools enable      switch passkeys on again for a staff login whose holder switched them off (in person)
+// commands are idp's subcommands, in the order the usage lists them. The
+// package doc lists them too (TestPackageDocListsCommands keeps it so).
+var commands []command
 
-Run "idp <command> -h" for a command's flags. Configuration: IDP_* environment variables.`
+func init() {
+	commands = []command{
+		{"serve", "", "run a provider node", func([]string) error { return serve() }},
+		{"migrate", "", "apply database migrations", func([]string) error { return migrate() }},
+		{"demo", "[--json]", `seed the demo entity 02-000021, e-service "demo" and its clients`, demo},
+		{"entity create", "", "open an entity with its entity account and admin staff logins; sends activation codes", entityCreate},
+		{"entity show", "", "an entity, its entity account and its staff logins", func(a []string) error { return entityShow(a, os.Stdout) }},
+		{"entity close", "", "close an entity: its accounts can no longer sign in; their sessions and tokens end", entityClose},
+		{"service create", "", "register an e-service of a registered department, and its groups; --min-acr: its minimum assurance level", serviceCreate},
+		{"service level", "", "set an e-service's minimum assurance level: --service CODE --min-acr URN|none [--json]\n" +
+			"(urn:entity-account:acr:tool: the password and an identity tool; none: the password is enough)", serviceLevel},
+		{"service enroll", "", "open an e-service to an entity", serviceEnroll},
+		{"service close", "", "close an e-service to an entity: its assignments and group memberships there go", serviceClose},
+		{"service assignments", "", "who of an entity is assigned to an e-service (EUIDs and group codes)", serviceAssignments},
+		{"service assign", "", "assign a staff login to an e-service and optionally a group", serviceAssign},
+		{"service unassign", "", "take a staff login off an e-service (and its groups there), or out of one group", serviceUnassign},
+		{"service group add", "", "add a group to an e-service (as the department API does)", serviceGroupAdd},
+		{"service group rename", "", "rename a group of an e-service", serviceGroupRename},
+		{"service group remove", "", "remove a group of an e-service, with its memberships", serviceGroupRemove},
+		{"department create", "", "register a department (code and names)", departmentCreate},
+		{"department list", "", "the departments (code and names)", func(a []string) error { return departmentList(a, os.Stdout) }},
+		{"department changes", "", "a department's recent changes (its clients' and about its e-services)", departmentChanges},
+		{"client create", "", "register an OIDC client for an e-service, or (--kind machine --department CODE) a department's\n" +
+			"machine client for the client_credentials grant; --token-auth basic|post|private_key_jwt\n" +
+			"(with --jwks FILE or --jwks-uri https://…) holds it to one method of client authentication", clientCreateCommand},
+		{"client list", "", "the clients: id, kind, e-service or department, how each authenticates", func(a []string) error { return clientList(a, os.Stdout) }},
+		{"client show", "ID", "one client: e-service, kind, redirect URIs, auth method, grant types (never a secret)",
+			func(a []string) error { return clientShow(a, os.Stdout) }},
+		{"keys rotate", "", "make a new signing key active (the old one stays published)", keysRotate},
+		{"code resend", "", "send a new activation code to a not-yet-activated login", codeResend},
+		{"logout deliveries", "", "list recent back-channel logout deliveries to relying parties and their state",
+			func(a []string) error { return logoutDeliveries(a, os.Stdout) }},
+		{"staff create", "", "register a staff login of an entity (--admin: an admin) and send its activation code", staffCreate},
+		{"staff delete", "", "delete a staff login (關聯狀態 已刪除): sessions, tokens and its open activation code end", staffDelete},
+		{"staff restore", "", "set a deleted staff login active again (生效中)", staffRestore},
+		{"admin grant", "", "give admin rights to a staff login (only the operator can)", adminGrant},
+		{"admin remove", "", "take admin rights away from a staff login", adminRemove},
+		{"tools approve", "", "approve a staff login's pending 安全驗證碼 after checking its document in person (--code: the app's code)", toolsApprove},
+		{"tools reset", "", "remove a staff login's identity tools, passkeys included (a lost phone)", toolsReset},
+		{"tools enable", "", "switch passkeys on again for a staff login whose holder switched them off (in person)", toolsEnable},
+	}
+}
+
+// usage is the list of commands, as "idp help" prints it.
+func usage() string {
+	var b strings.Builder
+	b.WriteString("usage: idp <command> [flags]\n\ncommands:\n")
+	for _, c := range commands {
+		name := strings.TrimSpace(c.name + " " + c.operands)
+		lines := strings.Split(c.synopsis, "\n")
+		fmt.Fprintf(&b, "  %-22s %s\n", name, lines[0])
+		for _, l := range lines[1:] {
+			fmt.Fprintf(&b, "  %-22s %s\n", "", l)
+		}
+	}
+	b.WriteString("\nRun \"idp <command> -h\" for a command's flags. Configuration: IDP_* environment variables.")
+	return b.String()
+}
+
+// lookup finds the command args start with (the longest name that
+// matches) and returns it with the rest of args.
+func lookup(args []string) (command, []string, bool) {
+	for n := min(3, len(args)); n > 0; n-- {
+		name := strings.Join(args[:n], " ")
+		for _, c := range commands {
+			if c.name == name {
+				return c, args[n:], true
+			}
+		}
+	}
+	return command{}, nil, false
+}
+
+// newFlags is the flag set of the command name: every command declares
+// its flags on one, so that "idp <command> -h" shows its synopsis and
+// flags alike.
+func newFlags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.Usage = func() {
+		out := fs.Output()
+		for _, c := range commands {
+			if c.name == name {
+				fmt.Fprintf(out, "usage: idp %s [flags]\n\n%s\n\nflags:\n", strings.TrimSpace(name+" "+c.operands), c.synopsis)
+			}
+		}
+		fs.PrintDefaults()
+	}
+	return fs
+}
 
 func run(args []string) error {
 	if len(args) == 0 {
-		fmt.Fprintln(os.Stderr, usage)
+		fmt.Fprintln(os.Stderr, usage())
 		return errors.New("no command given")
 	}
-	cmd, rest := args[0], args[1:]
-	if len(rest) > 0 && (cmd == "entity" || cmd == "service" || cmd == "client" || cmd == "keys" || cmd == "code" || cmd == "logout" ||
-		cmd == "staff" || cmd == "admin" || cmd == "department" || cmd == "tools") {
-		cmd, rest = cmd+" "+rest[0], rest[1:]
-	}
-	switch cmd {
-	case "serve":
-		return serve()
-	case "migrate":
-		return migrate()
-	case "demo":
-		return demo(rest)
-	case "entity create":
-		return entityCreate(rest)
-	case "service create":
-		return serviceCreate(rest)
-	case "service enroll":
-		return serviceEnroll(rest)
-	case "service level":
-		return serviceLevel(rest)
-	case "service assign":
-		return serviceAssign(rest)
-	case "service unassign":
-		return serviceUnassign(rest)
-	case "department create":
-		return departmentCreate(rest)
-	case "department list":
-		return departmentList(rest, os.Stdout)
-	case "client create":
-		return clientCreateCommand(rest)
-	case "client list":
-		return clientList(rest, os.Stdout)
-	case "client show":
-		return clientShow(rest, os.Stdout)
-	case "keys rotate":
-		return keysRotate(rest)
-	case "code resend":
-		return codeResend(rest)
-	case "logout deliveries":
-		return logoutDeliveries(rest, os.Stdout)
-	case "entity show":
-		return entityShow(rest, os.Stdout)
-	case "entity close":
-		return entityClose(rest)
-	case "service group":
-		if len(rest) > 0 {
-			switch sub, more := rest[0], rest[1:]; sub {
-			case "add":
-				return serviceGroupAdd(more)
-			case "rename":
-				return serviceGroupRename(more)
-			case "remove":
-				return serviceGroupRemove(more)
-			}
-		}
-		return fmt.Errorf("service group: add, rename or remove")
-	case "department changes":
-		return departmentChanges(rest)
-	case "service close":
-		return serviceClose(rest)
-	case "service assignments":
-		return serviceAssignments(rest)
-	case "staff create":
-		return staffCreate(rest)
-	case "staff delete":
-		return staffDelete(rest)
-	case "staff restore":
-		return staffRestore(rest)
-	case "admin grant":
-		return adminGrant(rest)
-	case "admin remove":
-		return adminRemove(rest)
-	case "tools approve":
-		return toolsApprove(rest)
-	case "tools reset":
-		return toolsReset(rest)
-	case "tools enable":
-		return toolsEnable(rest)
+	switch args[0] {
 	case "help", "-h", "--help":
-		fmt.Println(usage)
+		fmt.Println(usage())
 		return nil
 	}
-	fmt.Fprintln(os.Stderr, usage)
-	return fmt.Errorf("unknown command %q", cmd)
+	if c, rest, ok := lookup(args); ok {
+		return c.run(rest)
+	}
+	if len(args) >= 2 && args[0] == "service" && args[1] == "group" {
+		return fmt.Errorf("service group: add, rename or remove")
+	}
+	name := args[0]
+	if len(args) > 1 && strings.HasPrefix(commandNames(), " "+args[0]+" ") {
+		name += " " + args[1]
+	}
+	fmt.Fprintln(os.Stderr, usage())
+	return fmt.Errorf("unknown command %q", name)
+}
+
+// commandNames is every word of every command's name, each between spaces.
+func commandNames() string {
+	var b strings.Builder
+	b.WriteString(" ")
+	for _, c := range commands {
+		if first, _, ok := strings.Cut(c.name, " "); ok {
+			b.WriteString(first + " ")
+		}
+	}
+	return b.String()
 }
 
 func loadConfig() (*config.Config, error) {

@@ -10,42 +10,13 @@ import (
 	"time"
 
 	"github.com/entity-account/idp/login/manage"
-	idpop "github.com/entity-account/idp/op"
 	"github.com/entity-account/idp/storage"
-	"github.com/entity-account/idp/storage/postgres"
-	rstore "github.com/entity-account/idp/storage/redis"
 )
 
 // The operator's entity administration commands: what only 行政公職局 may
 // do (grant admin rights, close an entity) and what it may do for an
 // entity (delete or restore a staff login, remove admin rights, look). Each
 // calls the same use case as the portal (login/manage).
-
-// withStores loads the configuration, opens (and migrates) both stores for
-// a command and closes them when fn returns.
-func withStores(fn func(ctx context.Context, pg *postgres.Store, rs *rstore.Store) error) error {
-	cfg, err := loadConfig()
-	if err != nil {
-		return err
-	}
-	ctx := context.Background()
-	pg, rs, rdb, err := openStores(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer pg.Close()
-	defer rdb.Close()
-	return fn(ctx, pg, rs)
-}
-
-// withManage runs fn with the use cases over both stores. Session ends
-// queue back-channel logout tokens; the nodes' outbox workers deliver them.
-func withManage(fn func(ctx context.Context, m *manage.Service, pg *postgres.Store) error) error {
-	return withStores(func(ctx context.Context, pg *postgres.Store, rs *rstore.Store) error {
-		sessions := idpop.NotifyLogouts(rs, idpop.LogoutNotice{Parties: rs, Queue: pg})
-		return fn(ctx, manage.New(pg, sessions), pg)
-	})
-}
 
 // commandError is how a command reports a use case's refusal: the domain
 // message, never a driver's text.
@@ -67,18 +38,18 @@ func staffTarget(fs *flag.FlagSet) (entity, euid *string, asJSON *bool) {
 }
 
 // staffChange runs one use case on the staff login the flags name.
-func staffChange(name string, args []string, change func(m *manage.Service, ctx context.Context, entityID int64, euid string) (storage.StaffLogin, error), done string) error {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+func staffChange(name string, args []string, change func(u *useCases, ctx context.Context, entityID int64, euid string) (storage.StaffLogin, error), done string) error {
+	fs := newFlags(name)
 	entity, euid, asJSON := staffTarget(fs)
 	if err := parseFlags(fs, args, "entity", "euid"); err != nil {
 		return err
 	}
-	return withManage(func(ctx context.Context, m *manage.Service, _ *postgres.Store) error {
-		e, err := m.Entity(ctx, operator(), *entity)
+	return withOperatorAndSessions(func(ctx context.Context, u *useCases) error {
+		e, err := u.manage.Entity(ctx, u.actor, *entity)
 		if err != nil {
 			return commandError(name, err)
 		}
-		sl, err := change(m, ctx, e.ID, *euid)
+		sl, err := change(u, ctx, e.ID, *euid)
 		if err != nil {
 			return commandError(name, err)
 		}
@@ -91,38 +62,38 @@ func staffChange(name string, args []string, change func(m *manage.Service, ctx 
 }
 
 func staffDelete(args []string) error {
-	return staffChange("staff delete", args, func(m *manage.Service, ctx context.Context, id int64, euid string) (storage.StaffLogin, error) {
-		return m.DeleteStaff(ctx, operator(), id, euid)
+	return staffChange("staff delete", args, func(u *useCases, ctx context.Context, id int64, euid string) (storage.StaffLogin, error) {
+		return u.manage.DeleteStaff(ctx, u.actor, id, euid)
 	}, "deleted staff login (its sessions and tokens ended, its open activation code void):")
 }
 
 func staffRestore(args []string) error {
-	return staffChange("staff restore", args, func(m *manage.Service, ctx context.Context, id int64, euid string) (storage.StaffLogin, error) {
-		return m.RestoreStaff(ctx, operator(), id, euid)
+	return staffChange("staff restore", args, func(u *useCases, ctx context.Context, id int64, euid string) (storage.StaffLogin, error) {
+		return u.manage.RestoreStaff(ctx, u.actor, id, euid)
 	}, "restored staff login")
 }
 
 func adminGrant(args []string) error {
-	return staffChange("admin grant", args, func(m *manage.Service, ctx context.Context, id int64, euid string) (storage.StaffLogin, error) {
-		return m.GrantAdmin(ctx, operator(), id, euid)
+	return staffChange("admin grant", args, func(u *useCases, ctx context.Context, id int64, euid string) (storage.StaffLogin, error) {
+		return u.manage.GrantAdmin(ctx, u.actor, id, euid)
 	}, "granted admin rights to")
 }
 
 func adminRemove(args []string) error {
-	return staffChange("admin remove", args, func(m *manage.Service, ctx context.Context, id int64, euid string) (storage.StaffLogin, error) {
-		return m.RemoveAdmin(ctx, operator(), id, euid)
+	return staffChange("admin remove", args, func(u *useCases, ctx context.Context, id int64, euid string) (storage.StaffLogin, error) {
+		return u.manage.RemoveAdmin(ctx, u.actor, id, euid)
 	}, "removed admin rights from")
 }
 
 func entityClose(args []string) error {
-	fs := flag.NewFlagSet("entity close", flag.ContinueOnError)
+	fs := newFlags("entity close")
 	entity := fs.String("entity", "", "entity number, e.g. 02-000021")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parseFlags(fs, args, "entity"); err != nil {
 		return err
 	}
-	return withManage(func(ctx context.Context, m *manage.Service, _ *postgres.Store) error {
-		e, err := m.CloseEntity(ctx, operator(), *entity)
+	return withOperatorAndSessions(func(ctx context.Context, u *useCases) error {
+		e, err := u.manage.CloseEntity(ctx, u.actor, *entity)
 		if err != nil {
 			return commandError("entity close", err)
 		}
@@ -135,14 +106,14 @@ func entityClose(args []string) error {
 }
 
 func entityShow(args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("entity show", flag.ContinueOnError)
+	fs := newFlags("entity show")
 	entity := fs.String("entity", "", "entity number, e.g. 02-000021")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parseFlags(fs, args, "entity"); err != nil {
 		return err
 	}
-	return withManage(func(ctx context.Context, m *manage.Service, _ *postgres.Store) error {
-		e, acct, staff, err := m.EntityStaff(ctx, operator(), *entity)
+	return withOperatorAndSessions(func(ctx context.Context, u *useCases) error {
+		e, acct, staff, err := u.manage.EntityStaff(ctx, u.actor, *entity)
 		if err != nil {
 			return commandError("entity show", err)
 		}
@@ -203,7 +174,7 @@ func orDash(vs ...string) string {
 }
 
 func staffCreate(args []string) error {
-	fs := flag.NewFlagSet("staff create", flag.ContinueOnError)
+	fs := newFlags("staff create")
 	var n manage.NewStaff
 	fs.StringVar(&n.EntityNumber, "entity", "", "entity number, e.g. 02-000021")
 	fs.StringVar(&n.Form.NameZH, "name-zh", "", "中文姓名")
@@ -222,16 +193,12 @@ func staffCreate(args []string) error {
 		return err
 	}
 	n.Channel = storage.Channel(*channel)
-	cfg, err := loadConfig()
-	if err != nil {
-		return err
-	}
-	return withManage(func(ctx context.Context, m *manage.Service, pg *postgres.Store) error {
-		acts, _, err := newActivation(cfg, pg)
+	return withOperatorAndSessions(func(ctx context.Context, u *useCases) error {
+		acts, err := u.activation()
 		if err != nil {
 			return err
 		}
-		sl, err := m.CreateStaff(ctx, operator(), acts, n, time.Now())
+		sl, err := u.manage.CreateStaff(ctx, u.actor, acts, n, time.Now())
 		if fields := storage.FieldErrors(err); len(fields) > 0 {
 			msgs := make([]string, len(fields))
 			for i, f := range fields {
@@ -242,7 +209,7 @@ func staffCreate(args []string) error {
 		if err != nil {
 			return commandError("staff create", err)
 		}
-		e, _ := m.Entity(ctx, operator(), n.EntityNumber)
+		e, _ := u.manage.Entity(ctx, u.actor, n.EntityNumber)
 		if *asJSON {
 			return printJSON(map[string]any{"euid": sl.EUID, "entity_number": e.Number, "admin": sl.Admin,
 				"code_sent_to": recipientFor(n.Channel, sl.Mobile, sl.Email), "channel": string(n.Channel)})

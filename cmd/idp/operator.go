@@ -2,10 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -17,37 +13,10 @@ import (
 
 	"github.com/entity-account/idp/config"
 	"github.com/entity-account/idp/login/password"
-	idpop "github.com/entity-account/idp/op"
+	"github.com/entity-account/idp/login/register"
 	"github.com/entity-account/idp/storage"
 	"github.com/entity-account/idp/storage/postgres"
 )
-
-// operator is the actor recorded in audit events for commands run here.
-func operator() storage.Actor {
-	name := os.Getenv("USER")
-	if name == "" {
-		name = "operator"
-	}
-	return storage.OperatorActor(name)
-}
-
-// withDirectory loads the configuration and opens (and migrates) Postgres.
-func withDirectory(fn func(ctx context.Context, cfg *config.Config, pg *postgres.Store) error) error {
-	cfg, err := loadConfig()
-	if err != nil {
-		return err
-	}
-	ctx := context.Background()
-	pg, err := postgres.Open(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return fmt.Errorf("IDP_DATABASE_URL: %w", err)
-	}
-	defer pg.Close()
-	if err := postgres.Migrate(ctx, pg.Pool()); err != nil {
-		return fmt.Errorf("migrate database: %w", err)
-	}
-	return fn(ctx, cfg, pg)
-}
 
 func newHasher(cfg *config.Config) *password.Hasher {
 	return password.NewHasher(password.Params{
@@ -84,7 +53,7 @@ func writeJSONTo(out io.Writer, v any) error {
 // ---- service create / enroll (assign and unassign: services.go) ----
 
 func serviceCreate(args []string) error {
-	fs := flag.NewFlagSet("service create", flag.ContinueOnError)
+	fs := newFlags("service create")
 	code := fs.String("code", "", "e-service code, e.g. social-services")
 	nameZH := fs.String("name-zh", "", "name in Chinese")
 	namePT := fs.String("name-pt", "", "name in Portuguese")
@@ -105,24 +74,19 @@ func serviceCreate(args []string) error {
 	if err != nil {
 		return fmt.Errorf("service create: %w", err)
 	}
-	return withDirectory(func(ctx context.Context, cfg *config.Config, pg *postgres.Store) error {
-		d, err := pg.DepartmentByCode(ctx, *dept)
-		if errors.Is(err, storage.ErrNotFound) {
+	in := register.Service{DepartmentCode: *dept, Service: storage.Service{Code: *code, NameZH: *nameZH, NamePT: *namePT, NameEN: *nameEN,
+		AccessPolicy: storage.AccessPolicy(*policy), MinLevel: level}}
+	for _, g := range groups {
+		gc, gname, _ := strings.Cut(g, "=")
+		in.Groups = append(in.Groups, storage.Group{Code: gc, NameZH: gname})
+	}
+	return withOperator(func(ctx context.Context, u *useCases) error {
+		sv, err := u.register.Service(ctx, u.actor, in)
+		if errors.Is(err, register.ErrNoDepartment) {
 			return fmt.Errorf("service create: there is no department %s; register it first with idp department create --code %s --name-zh …", *dept, *dept)
 		}
 		if err != nil {
-			return commandError("service create", err)
-		}
-		sv := &storage.Service{Code: *code, DepartmentID: d.ID, NameZH: *nameZH, NamePT: *namePT, NameEN: *nameEN,
-			AccessPolicy: storage.AccessPolicy(*policy), MinLevel: level}
-		if err := pg.CreateService(ctx, operator(), sv); err != nil {
-			return fmt.Errorf("create e-service %s: %w", *code, err)
-		}
-		for _, g := range groups {
-			gc, gname, _ := strings.Cut(g, "=")
-			if err := pg.CreateGroup(ctx, operator(), &storage.Group{ServiceID: sv.ID, Code: gc, NameZH: gname}); err != nil {
-				return fmt.Errorf("create group %s: %w", gc, err)
-			}
+			return err
 		}
 		fmt.Printf("e-service %s created; it %s\n", sv.Code, levelWords(sv.MinLevel))
 		return nil
@@ -132,12 +96,8 @@ func serviceCreate(args []string) error {
 // ensureDepartment finds or registers a department (the demo's seed; the
 // operator registers departments with idp department create).
 func ensureDepartment(ctx context.Context, pg *postgres.Store, code, nameZH string) (storage.Department, error) {
-	d, err := pg.DepartmentByCode(ctx, code)
-	if errors.Is(err, storage.ErrNotFound) {
-		d = storage.Department{Code: code, NameZH: nameZH}
-		err = pg.CreateDepartment(ctx, operator(), &d)
-	}
-	return d, err
+	u := newUseCases(nil, pg, nil)
+	return u.register.EnsureDepartment(ctx, u.actor, code, nameZH)
 }
 
 // ---- client create ----
@@ -155,7 +115,7 @@ type clientOutput struct {
 }
 
 func clientCreate(args []string) error {
-	fs := flag.NewFlagSet("client create", flag.ContinueOnError)
+	fs := newFlags("client create")
 	code := fs.String("service", "", "e-service code the client belongs to")
 	name := fs.String("name", "", "display name (defaults to the e-service's)")
 	id := fs.String("id", "", "client id (default: generated)")
@@ -183,12 +143,8 @@ func clientCreate(args []string) error {
 			return err
 		}
 	}
-	return withDirectory(func(ctx context.Context, _ *config.Config, pg *postgres.Store) error {
-		sv, err := pg.ServiceByCode(ctx, *code)
-		if err != nil {
-			return fmt.Errorf("e-service %s: %w", *code, err)
-		}
-		out, err := registerClientWith(ctx, pg, sv, *id, *name, *public, redirects, postLogout, *backchannel, "", auth)
+	return withOperator(func(ctx context.Context, u *useCases) error {
+		out, err := registerServiceClient(ctx, u, *code, *id, *name, *public, redirects, postLogout, *backchannel, "", auth)
 		if err != nil {
 			return err
 		}
@@ -204,38 +160,27 @@ func clientCreate(args []string) error {
 	})
 }
 
-// registerClient stores a client. An empty secret means "generate one" for
-// a confidential client; an empty backchannel means no back-channel logout.
+// registerClient registers a web or native client of the e-service sv as
+// the operator (the demo's seeding and the tests use it). An empty secret
+// means "generate one" for a confidential client; an empty backchannel
+// means no back-channel logout.
 func registerClient(ctx context.Context, pg *postgres.Store, sv storage.Service, id, name string, public bool, redirects, postLogout []string, backchannel, secret string) (clientOutput, error) {
-	return registerClientWith(ctx, pg, sv, id, name, public, redirects, postLogout, backchannel, secret, tokenAuth{})
+	return registerServiceClient(ctx, newUseCases(nil, pg, nil), sv.Code, id, name, public, redirects, postLogout, backchannel, secret, tokenAuth{})
 }
 
-// registerClientWith is registerClient for a client held to a method of
-// client authentication (auth; the zero value is the default).
-func registerClientWith(ctx context.Context, pg *postgres.Store, sv storage.Service, id, name string, public bool, redirects, postLogout []string, backchannel, secret string, auth tokenAuth) (clientOutput, error) {
-	if id == "" {
-		id = sv.Code + "-" + randomHex(6)
+// registerServiceClient is registerClient for the e-service serviceCode,
+// held to a method of client authentication (auth; the zero value is the
+// default).
+func registerServiceClient(ctx context.Context, u *useCases, serviceCode, id, name string, public bool, redirects, postLogout []string, backchannel, secret string, auth tokenAuth) (clientOutput, error) {
+	r, err := u.register.ServiceClient(ctx, u.actor, register.Client{ServiceCode: serviceCode, Secret: secret, Client: storage.Client{
+		ID: id, Name: name, Public: public, RedirectURIs: redirects, PostLogoutRedirectURIs: postLogout, BackchannelLogoutURI: backchannel,
+		TokenAuth: auth.method, JWKS: auth.jwks, JWKSURI: auth.jwksURI}})
+	if err != nil {
+		return clientOutput{}, err
 	}
-	if name == "" {
-		name = sv.NameZH
-	}
-	c := &storage.Client{ID: id, ServiceID: sv.ID, Name: name, Public: public, RedirectURIs: redirects,
-		PostLogoutRedirectURIs: postLogout, BackchannelLogoutURI: backchannel,
-		TokenAuth: auth.method, JWKS: auth.jwks, JWKSURI: auth.jwksURI}
-	out := clientOutput{ClientID: id, RedirectURIs: redirects, PostLogoutRedirectURIs: postLogout,
-		BackchannelLogoutURI: backchannel, Public: public, TokenAuth: c.AuthMethodName()}
-	if !public && auth.method != storage.TokenAuthPrivateKeyJWT {
-		if secret == "" {
-			secret = randomSecret(32)
-		}
-		sum := sha256.Sum256([]byte(secret))
-		c.SecretHash = sum[:]
-		out.ClientSecret = secret
-	}
-	if err := pg.CreateClient(ctx, operator(), c); err != nil {
-		return out, fmt.Errorf("create client %s: %w", id, err)
-	}
-	return out, nil
+	c := r.Client
+	return clientOutput{ClientID: c.ID, ClientSecret: r.Secret, RedirectURIs: redirects, PostLogoutRedirectURIs: postLogout,
+		BackchannelLogoutURI: backchannel, Public: public, TokenAuth: c.AuthMethodName()}, nil
 }
 
 // checkRedirectURI refuses what the protocol engine would refuse later, so
@@ -254,16 +199,16 @@ func checkClientURI(what, raw string, native bool) error {
 // ---- keys rotate ----
 
 func keysRotate(args []string) error {
-	fs := flag.NewFlagSet("keys rotate", flag.ContinueOnError)
+	fs := newFlags("keys rotate")
 	keep := fs.Duration("keep-old", 24*time.Hour, "how long the previous key stays published (at least the longest token lifetime)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	return withDirectory(func(ctx context.Context, cfg *config.Config, pg *postgres.Store) error {
-		if min := max(cfg.IDTokenTTL, cfg.AccessTokenTTL); *keep < min {
+	return withOperator(func(ctx context.Context, u *useCases) error {
+		if min := max(u.cfg.IDTokenTTL, u.cfg.AccessTokenTTL); *keep < min {
 			return fmt.Errorf("--keep-old must be at least the longest token lifetime (%s)", min)
 		}
-		keys, err := idpop.NewKeys(ctx, pg, cfg.MasterKey, cfg.SigningAlgorithm, time.Minute)
+		keys, err := u.signingKeys(ctx)
 		if err != nil {
 			return err
 		}
@@ -274,22 +219,4 @@ func keysRotate(args []string) error {
 		fmt.Printf("new signing key %s is active; nodes pick it up within a minute\n", kid)
 		return nil
 	})
-}
-
-// ---- helpers ----
-
-func randomSecret(n int) string {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		panic(err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		panic(err)
-	}
-	return hex.EncodeToString(b)
 }

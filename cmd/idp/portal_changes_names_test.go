@@ -42,7 +42,7 @@ func TestPortalChangesNameThings(t *testing.T) {
 	if _, _, err := pg.CloseServiceTo(ctx, dept, sv, idp.demo.EntityNumber); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := pg.OpenServiceTo(ctx, dept, sv, idp.demo.EntityNumber); err != nil {
+	if _, err := pg.EnrollEntity(ctx, dept, sv.ID, idp.demoEntity(t).ID); err != nil {
 		t.Fatal(err)
 	}
 
@@ -103,7 +103,7 @@ func TestPortalEnglishFallsBackToPortuguese(t *testing.T) {
 	if err := pg.CreateService(ctx, operator(), &sv); err != nil {
 		t.Fatal(err)
 	}
-	if err := pg.EnrollEntity(ctx, operator(), sv.ID, idp.demoEntity(t).ID); err != nil {
+	if _, err := pg.EnrollEntity(ctx, operator(), sv.ID, idp.demoEntity(t).ID); err != nil {
 		t.Fatal(err)
 	}
 	b := idp.loginBrowser("admin01")

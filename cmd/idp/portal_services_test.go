@@ -85,7 +85,7 @@ func (idp *testIDP) foreignService(t *testing.T, otherID int64) {
 	if err := pg.CreateGroup(ctx, operator(), &storage.Group{ServiceID: sv.ID, Code: "clerk", NameZH: "文員"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := pg.EnrollEntity(ctx, operator(), sv.ID, otherID); err != nil {
+	if _, err := pg.EnrollEntity(ctx, operator(), sv.ID, otherID); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -254,7 +254,7 @@ func TestPortalServicesRefusals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := idp.app.pg.EnrollEntity(context.Background(), operator(), sv.ID, other.EntityID); err != nil {
+	if _, err := idp.app.pg.EnrollEntity(context.Background(), operator(), sv.ID, other.EntityID); err != nil {
 		t.Fatal(err)
 	}
 	op := ob.accountPage("/account/services/demo/groups/admin")

@@ -73,45 +73,30 @@ func openStores(ctx context.Context, cfg *config.Config) (*postgres.Store, *rsto
 	return pg, rs, rdb, nil
 }
 
-// newApp builds a node over open stores.
+// newApp builds a node over open stores: its keys, the activation codes
+// and their outbox, the protocol engine, the pages with their use cases,
+// and the HTTP handler in front of them all.
 func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rstore.Store, rdb goredis.UniversalClient) (*app, error) {
 	keys, err := idpop.NewKeys(ctx, pg, cfg.MasterKey, cfg.SigningAlgorithm, cfg.KeyRefresh)
 	if err != nil {
 		return nil, err
 	}
-	base := cfg.IssuerPath()
 	acts, outbox, err := newActivation(cfg, pg)
 	if err != nil {
 		return nil, err
 	}
 	// Every session end, whoever causes it, tells the relying parties.
 	sessions := withBackchannelLogout(cfg, keys, pg, rs, outbox)
-	// The protocol storage sees the stores through observers that mark a
-	// request whose store call failed; StoreOutageGuard below turns the
-	// library's error answer to such a request into 503 temporarily_unavailable.
-	dir, state := idpop.ObserveStoreFailures(pg, sessions)
-	st := idpop.NewStorage(dir, state, keys, idpop.Lifetimes{
-		AuthRequest: cfg.AuthRequestTTL, Code: cfg.CodeTTL, AccessToken: cfg.AccessTokenTTL,
-		IDToken: cfg.IDTokenTTL, RefreshToken: cfg.RefreshTokenTTL, ClaimsCache: cfg.ClaimsCacheTTL,
-	}, base+"/login")
-	var langs []language.Tag
-	for _, l := range templates.Languages {
-		langs = append(langs, language.MustParse(l))
-	}
-	provider, err := idpop.NewProvider(idpop.ProviderConfig{
-		Issuer: cfg.Issuer, MasterKey: cfg.MasterKey, LoggedOutURL: cfg.Issuer + "/logged-out",
-		AllowInsecure:  !cfg.SecureCookies(),
-		SupportedLangs: langs,
-	}, st)
+	st, provider, err := newProtocol(cfg, pg, sessions, keys)
 	if err != nil {
-		return nil, fmt.Errorf("create provider: %w", err)
+		return nil, err
 	}
 	hasher := password.NewHasher(password.Params{
 		MemoryKiB: cfg.Argon2MemoryKiB, Iterations: cfg.Argon2Iterations, Threads: cfg.Argon2Threads,
 	}, cfg.HashConcurrency, cfg.HashQueueWait)
 	releaseAfterBursts(hasher)
 	pages, err := login.New(login.Config{
-		Issuer: cfg.Issuer, BasePath: base, SecureCookies: cfg.SecureCookies(), CSRFKey: idpop.DeriveKey(cfg.MasterKey, "csrf"),
+		Issuer: cfg.Issuer, BasePath: cfg.IssuerPath(), SecureCookies: cfg.SecureCookies(), CSRFKey: idpop.DeriveKey(cfg.MasterKey, "csrf"),
 		LogoutKey:   idpop.DeriveKey(cfg.MasterKey, "logout-redirect"),
 		SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax,
 		FailuresPerAccount: cfg.LoginFailuresPerAccount, FailuresPerIP: cfg.LoginFailuresPerIP,
@@ -124,22 +109,66 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 	if err := pages.EnableActivation(activationPages(cfg, acts, rs)); err != nil {
 		return nil, err
 	}
-	// A change of claims made on any node (an assignment, a name) reaches
-	// this node's claims cache at once.
-	if err := rs.SubscribeClaimsChanged(context.WithoutCancel(ctx), st.ForgetClaims); err != nil {
+	if err := followChanges(ctx, rs, st); err != nil {
 		return nil, err
 	}
-	// So does a change of an e-service (its minimum assurance level) made
-	// on any node or by the operator's command: its clients are loaded afresh.
-	if err := rs.SubscribeServicesChanged(context.WithoutCancel(ctx), st.ForgetServices); err != nil {
-		return nil, err
-	}
-	// 電子身份識別工具: the use cases behind the portal's pages and the
-	// sign-in's second step. Passkeys need a host name as the issuer's host
-	// (browsers take no IP address as the WebAuthn relying party).
-	toolsSvc, err := newTools(cfg, pg, rs, outbox.Wake)
+	admin, toolsSvc, err := enableUseCasePages(ctx, cfg, pg, rs, sessions, pages, acts, outbox)
 	if err != nil {
 		return nil, err
+	}
+	r, api := newRouter(cfg, pg, rs, sessions, st, provider, pages)
+	countStoreTraffic(pg, rs)
+	return &app{cfg: cfg, pg: pg, redis: rs, rdb: rdb, keys: keys, hasher: hasher, provider: provider, st: st,
+		handler:    instrument(api.Front(cfg.IssuerPath(), r), []*mux.Router{r, api.Router()}, provider, cfg.IssuerPath(), cfg.TrustProxyHeaders, ownHops(cfg.Issuer, cfg.IssuerPath(), provider).Follow),
+		activation: acts, outbox: outbox, manage: admin, tools: toolsSvc}, nil
+}
+
+// newProtocol builds the protocol storage and the provider (the library's
+// OpenID engine) over the stores. The protocol storage sees them through
+// observers that mark a request whose store call failed; StoreOutageGuard
+// (newRouter) turns the library's error answer to such a request into 503
+// temporarily_unavailable.
+func newProtocol(cfg *config.Config, pg *postgres.Store, sessions storage.ShortLived, keys *idpop.Keys) (*idpop.Storage, *zop.Provider, error) {
+	dir, state := idpop.ObserveStoreFailures(pg, sessions)
+	st := idpop.NewStorage(dir, state, keys, idpop.Lifetimes{
+		AuthRequest: cfg.AuthRequestTTL, Code: cfg.CodeTTL, AccessToken: cfg.AccessTokenTTL,
+		IDToken: cfg.IDTokenTTL, RefreshToken: cfg.RefreshTokenTTL, ClaimsCache: cfg.ClaimsCacheTTL,
+	}, cfg.IssuerPath()+"/login")
+	var langs []language.Tag
+	for _, l := range templates.Languages {
+		langs = append(langs, language.MustParse(l))
+	}
+	provider, err := idpop.NewProvider(idpop.ProviderConfig{
+		Issuer: cfg.Issuer, MasterKey: cfg.MasterKey, LoggedOutURL: cfg.Issuer + "/logged-out",
+		AllowInsecure:  !cfg.SecureCookies(),
+		SupportedLangs: langs,
+	}, st)
+	if err != nil {
+		return nil, nil, fmt.Errorf("create provider: %w", err)
+	}
+	return st, provider, nil
+}
+
+// followChanges makes a change made on any node reach this node's caches
+// at once: of claims (an assignment, a name), and of an e-service (its
+// minimum assurance level, by a node or the operator's command: its
+// clients are loaded afresh).
+func followChanges(ctx context.Context, rs *rstore.Store, st *idpop.Storage) error {
+	if err := rs.SubscribeClaimsChanged(context.WithoutCancel(ctx), st.ForgetClaims); err != nil {
+		return err
+	}
+	return rs.SubscribeServicesChanged(context.WithoutCancel(ctx), st.ForgetServices)
+}
+
+// enableUseCasePages gives the pages their use cases: entity
+// administration and 電子身份識別工具 (the portal's pages and the sign-in's
+// second step). Passkeys need a host name as the issuer's host (browsers
+// take no IP address as the WebAuthn relying party).
+func enableUseCasePages(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rstore.Store, sessions storage.ShortLived,
+	pages *login.Handler, acts *activation.Service, outbox *notify.Worker) (*manage.Service, *tools.Service, error) {
+	toolsSvc, err := newTools(cfg, pg, rs, outbox.Wake)
+	if err != nil {
+		return nil, nil, err
 	}
 	admin := manage.New(pg, sessions)
 	admin.Tools = toolsSvc // an admin's change of a document voids the login's tools, and tells its holder
@@ -152,7 +181,15 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 	}
 	pages.EnableTools(portalTools)
 	pages.EnableFactors(toolsSvc)
+	return admin, toolsSvc, nil
+}
 
+// newRouter routes the node's addresses: health, the pages, the protocol
+// endpoints behind their guards; and returns the department API, which
+// stands in front of it.
+func newRouter(cfg *config.Config, pg *postgres.Store, rs *rstore.Store, sessions storage.ShortLived, st *idpop.Storage,
+	provider *zop.Provider, pages *login.Handler) (*mux.Router, *deptapi.API) {
+	base := cfg.IssuerPath()
 	r := mux.NewRouter()
 	r.Use(login.SecurityHeaders)
 	r.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -170,12 +207,23 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 		TrustProxyHeaders: cfg.TrustProxyHeaders,
 	}, st, pg, sessions)
 	st.SetLogoutConfirmation(pages.LogoutConfirmationURL)
+	protocol := protocolHandler(cfg, provider, pages)
+	if base != "" {
+		sub.PathPrefix("/").Handler(http.StripPrefix(base, protocol))
+	} else {
+		sub.PathPrefix("/").Handler(protocol)
+	}
+	return r, api
+}
+
+// protocolHandler is the library's endpoints as served: outermost the
+// token-grant metrics (so the edge's refusals count too), then the edge
+// (bounds, bad bytes, client authentication as advertised), discovery as
+// it really is, our pages for refusals, and the outage guard around the
+// library.
+func protocolHandler(cfg *config.Config, provider *zop.Provider, pages *login.Handler) http.Handler {
 	guarded := idpop.GuardPathsOf(provider)
-	// Outermost the token-grant metrics (so the edge's refusals count too),
-	// then the edge (bounds, bad bytes, client authentication as advertised),
-	// discovery as it really is, our pages for refusals, and the outage guard
-	// around the library.
-	protocol := telemetry.TokenGrants(pages.ProtocolEdge(
+	return telemetry.TokenGrants(pages.ProtocolEdge(
 		idpop.HonestDiscovery(pages.ProtocolErrorPages(idpop.StoreOutageGuard(provider, guarded, pages.Unavailable), guarded.Browser)),
 		login.Endpoints{
 			Authorize: provider.AuthorizationEndpoint().Relative(), EndSession: provider.EndSessionEndpoint().Relative(),
@@ -188,26 +236,24 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 			TTL: cfg.AuthRequestTTL,
 		}}),
 		provider.TokenEndpoint().Relative())
-	if base != "" {
-		sub.PathPrefix("/").Handler(http.StripPrefix(base, protocol))
-	} else {
-		sub.PathPrefix("/").Handler(protocol)
+}
+
+// countStoreTraffic puts the stores' round trips on the metrics endpoint
+// (read by idp-bench too).
+func countStoreTraffic(pg *postgres.Store, rs *rstore.Store) {
+	rt, pt := rs.Traffic(), pg.Traffic()
+	if rt == nil || pt == nil {
+		return
 	}
-	// The stores' round trips, on the metrics endpoint (and read by idp-bench).
-	if rt, pt := rs.Traffic(), pg.Traffic(); rt != nil && pt != nil {
-		rt.CountRequests(telemetry.InRequest)
-		pt.CountRequests(telemetry.InRequest)
-		telemetry.SetStoreTraffic(func() (all, requests telemetry.StoreTraffic) {
-			counts := func(r rstore.TrafficCounts, p postgres.TrafficCounts) telemetry.StoreTraffic {
-				return telemetry.StoreTraffic{RedisCommands: r.Commands, RedisScripts: r.Scripts, RedisRoundTrips: r.RoundTrips,
-					PostgresQueries: p.Queries, PostgresRoundTrips: p.RoundTrips}
-			}
-			return counts(rt.All(), pt.All()), counts(rt.Requests(), pt.Requests())
-		})
-	}
-	return &app{cfg: cfg, pg: pg, redis: rs, rdb: rdb, keys: keys, hasher: hasher, provider: provider, st: st,
-		handler:    instrument(api.Front(base, r), []*mux.Router{r, api.Router()}, provider, base, cfg.TrustProxyHeaders, ownHops(cfg.Issuer, base, provider).Follow),
-		activation: acts, outbox: outbox, manage: admin, tools: toolsSvc}, nil
+	rt.CountRequests(telemetry.InRequest)
+	pt.CountRequests(telemetry.InRequest)
+	telemetry.SetStoreTraffic(func() (all, requests telemetry.StoreTraffic) {
+		counts := func(r rstore.TrafficCounts, p postgres.TrafficCounts) telemetry.StoreTraffic {
+			return telemetry.StoreTraffic{RedisCommands: r.Commands, RedisScripts: r.Scripts, RedisRoundTrips: r.RoundTrips,
+				PostgresQueries: p.Queries, PostgresRoundTrips: p.RoundTrips}
+		}
+		return counts(rt.All(), pt.All()), counts(rt.Requests(), pt.Requests())
+	})
 }
 
 func (a *app) Close() {

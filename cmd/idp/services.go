@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 
-	"github.com/entity-account/idp/login/manage"
 	"github.com/entity-account/idp/storage"
 	"github.com/entity-account/idp/storage/postgres"
 )
@@ -17,13 +16,9 @@ import (
 // entity: an active login only, an e-service opened to that entity, a group
 // of that e-service; each change audited.
 
-// assignmentUseCases are the use cases over Postgres alone: assigning and
-// unassigning end no session, so they need no Redis.
-func assignmentUseCases(pg *postgres.Store) *manage.Service { return manage.New(pg, nil) }
-
 // assignmentFlags are the flags of service assign and unassign.
 func assignmentFlags(name string) (fs *flag.FlagSet, service, euid, group *string, asJSON *bool) {
-	fs = flag.NewFlagSet(name, flag.ContinueOnError)
+	fs = newFlags(name)
 	return fs, fs.String("service", "", "e-service code"),
 		fs.String("euid", "", "EUID of the staff login"),
 		fs.String("group", "", "group code (optional)"),
@@ -49,20 +44,20 @@ func serviceAssignment(name string, args []string, on bool) error {
 		return err
 	}
 	// Both stores: the change is published to every node's claims cache.
-	return withManage(func(ctx context.Context, m *manage.Service, pg *postgres.Store) error {
-		sl, err := pg.StaffLoginByEUID(ctx, *euid)
+	return withOperatorAndSessions(func(ctx context.Context, u *useCases) error {
+		sl, err := u.dir.StaffLoginByEUID(ctx, *euid)
 		if err != nil {
 			return commandError(name, notFoundAs(err, "Staff login "+*euid+" was not found."))
 		}
-		e, err := pg.Entity(ctx, sl.EntityID)
+		e, err := u.dir.Entity(ctx, sl.EntityID)
 		if err != nil {
 			return commandError(name, err)
 		}
 		var changed bool
 		if on {
-			changed, err = m.AssignService(ctx, operator(), sl.EntityID, sl.EUID, *code, *group)
+			changed, err = u.manage.AssignService(ctx, u.actor, sl.EntityID, sl.EUID, *code, *group)
 		} else {
-			changed, err = m.UnassignService(ctx, operator(), sl.EntityID, sl.EUID, *code, *group)
+			changed, err = u.manage.UnassignService(ctx, u.actor, sl.EntityID, sl.EUID, *code, *group)
 		}
 		if err != nil {
 			return commandError(name, err)
@@ -106,14 +101,15 @@ func notFoundAs(err error, msg string) error {
 // is not "", to that group, as the operator, through the same use case
 // (the demo's seeding and the tests use it).
 func assignToService(ctx context.Context, pg *postgres.Store, loginID, serviceID int64, groupCode string) error {
-	sl, err := pg.StaffLogin(ctx, loginID)
+	u := newUseCases(nil, pg, nil) // over Postgres alone: assigning ends no session
+	sl, err := u.dir.StaffLogin(ctx, loginID)
 	if err != nil {
 		return err
 	}
-	sv, err := pg.Service(ctx, serviceID)
+	sv, err := u.dir.Service(ctx, serviceID)
 	if err != nil {
 		return err
 	}
-	_, err = assignmentUseCases(pg).AssignService(ctx, operator(), sl.EntityID, sl.EUID, sv.Code, groupCode)
+	_, err = u.manage.AssignService(ctx, u.actor, sl.EntityID, sl.EUID, sv.Code, groupCode)
 	return err
 }

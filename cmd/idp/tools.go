@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"net"
 	"net/url"
@@ -77,17 +76,13 @@ func enablePasskeys(svc *tools.Service, cfg *config.Config, rs *rstore.Store) er
 
 // withTools runs fn with the identity-tool use cases over both stores. The
 // notices it writes wait for a running `idp serve` to send them.
-func withTools(fn func(ctx context.Context, svc *tools.Service) error) error {
-	cfg, err := loadConfig()
-	if err != nil {
-		return err
-	}
-	return withStores(func(ctx context.Context, pg *postgres.Store, rs *rstore.Store) error {
-		svc, err := newTools(cfg, pg, rs, nil)
+func withTools(fn func(ctx context.Context, u *useCases, svc *tools.Service) error) error {
+	return withOperatorAndSessions(func(ctx context.Context, u *useCases) error {
+		svc, err := u.tools()
 		if err != nil {
 			return err
 		}
-		return fn(ctx, svc)
+		return fn(ctx, u, svc)
 	})
 }
 
@@ -101,14 +96,14 @@ type toolRow struct {
 }
 
 func toolsApprove(args []string) error {
-	fs := flag.NewFlagSet("tools approve", flag.ContinueOnError)
+	fs := newFlags("tools approve")
 	entity, euid, asJSON := staffTarget(fs)
 	code := fs.String("code", "", "the 6-digit code the person's authenticator app shows now")
 	if err := parseFlags(fs, args, "entity", "euid", "code"); err != nil {
 		return err
 	}
-	return withTools(func(ctx context.Context, svc *tools.Service) error {
-		t, err := svc.ApproveTOTP(ctx, operator(), *entity, *euid, *code)
+	return withTools(func(ctx context.Context, u *useCases, svc *tools.Service) error {
+		t, err := svc.ApproveTOTP(ctx, u.actor, *entity, *euid, *code)
 		if err != nil {
 			return commandError("tools approve", err)
 		}
@@ -122,13 +117,13 @@ func toolsApprove(args []string) error {
 }
 
 func toolsReset(args []string) error {
-	fs := flag.NewFlagSet("tools reset", flag.ContinueOnError)
+	fs := newFlags("tools reset")
 	entity, euid, asJSON := staffTarget(fs)
 	if err := parseFlags(fs, args, "entity", "euid"); err != nil {
 		return err
 	}
-	return withTools(func(ctx context.Context, svc *tools.Service) error {
-		removed, err := svc.ResetTools(ctx, operator(), *entity, *euid)
+	return withTools(func(ctx context.Context, u *useCases, svc *tools.Service) error {
+		removed, err := svc.ResetTools(ctx, u.actor, *entity, *euid)
 		if err != nil {
 			return commandError("tools reset", err)
 		}
@@ -142,13 +137,13 @@ func toolsReset(args []string) error {
 }
 
 func toolsEnable(args []string) error {
-	fs := flag.NewFlagSet("tools enable", flag.ContinueOnError)
+	fs := newFlags("tools enable")
 	entity, euid, asJSON := staffTarget(fs)
 	if err := parseFlags(fs, args, "entity", "euid"); err != nil {
 		return err
 	}
-	return withTools(func(ctx context.Context, svc *tools.Service) error {
-		if err := svc.EnablePasskeysFor(ctx, operator(), *entity, *euid); err != nil {
+	return withTools(func(ctx context.Context, u *useCases, svc *tools.Service) error {
+		if err := svc.EnablePasskeysFor(ctx, u.actor, *entity, *euid); err != nil {
 			return commandError("tools enable", err)
 		}
 		n, _ := storage.NormalizeEntityNumber(*entity)

@@ -207,8 +207,12 @@ func (s *Service) Issue(ctx context.Context, actor storage.Actor, ref storage.Ac
 // OpenEntity creates an entity, its entity account and its admin staff
 // logins, and issues each account an activation code over ch, in one
 // transaction. Every account must have an address for ch
-// (storage.ErrNoRecipient otherwise, before anything is written).
+// (storage.ErrNoRecipient otherwise, before anything is written). Only the
+// operator opens an entity (storage.CanOpenEntity).
 func (s *Service) OpenEntity(ctx context.Context, actor storage.Actor, e *storage.Entity, acct *storage.EntityAccount, admins []*storage.StaffLogin, ch storage.Channel) error {
+	if !storage.CanOpenEntity(actor) {
+		return &storage.Error{Code: storage.EForbidden, Message: "You may not open an entity.", Err: storage.ErrForbidden}
+	}
 	acctIssue, err := s.prepare(storage.Activatee{
 		Account: storage.AccountRef{Kind: storage.KindEntityAccount}, Subject: "entity account of " + e.Number,
 		EntityNumber: e.Number, Mobile: acct.Mobile, Email: acct.Email, Language: acct.Language,

@@ -81,11 +81,37 @@ func newWorld(t *testing.T) *world {
 	acct := &storage.EntityAccount{ApplicationNumber: "APP-7", Mobile: "+85366000070", Language: "en"}
 	admin := &storage.StaffLogin{NameZH: "管", IDDocType: "passport", IDDocNumber: "K1234567",
 		BirthDate: time.Date(1970, 7, 7, 0, 0, 0, 0, time.UTC), Mobile: "+85366000071", Language: "en"}
-	if err := svc.OpenEntity(context.Background(), storage.Actor{Kind: "operator", ID: "t"}, e, acct, []*storage.StaffLogin{admin}, storage.ChannelSMS); err != nil {
+	if err := svc.OpenEntity(context.Background(), storage.OperatorActor("t"), e, acct, []*storage.StaffLogin{admin}, storage.ChannelSMS); err != nil {
 		t.Fatal(err)
 	}
 	w.entity = *e
 	return w
+}
+
+// TestOpenEntityOnlyOperator: anyone but the operator is refused before
+// anything is written (storage.CanOpenEntity).
+func TestOpenEntityOnlyOperator(t *testing.T) {
+	w := newWorld(t)
+	for _, actor := range []storage.Actor{
+		{Kind: storage.ActorOperator, ID: "t"}, // not active
+		{Kind: storage.ActorStaff, ID: "CU000000001", EntityID: w.entity.ID, Admin: true, Active: true},
+		{Kind: storage.ActorEntityAccount, ID: "EA1", EntityID: w.entity.ID, Active: true},
+		{Kind: storage.ActorDepartment, ID: "dept", DepartmentID: 1, Active: true},
+		storage.SystemActor(),
+		storage.PublicActor("192.0.2.1"),
+	} {
+		e := &storage.Entity{Number: "07-000002", NameZH: "另一", Kind: "company"}
+		acct := &storage.EntityAccount{ApplicationNumber: "APP-8", Mobile: "+85366000080", Language: "en"}
+		admin := &storage.StaffLogin{NameZH: "管", IDDocType: "passport", IDDocNumber: "K7654321",
+			BirthDate: time.Date(1970, 7, 7, 0, 0, 0, 0, time.UTC), Mobile: "+85366000081", Language: "en"}
+		err := w.svc.OpenEntity(context.Background(), actor, e, acct, []*storage.StaffLogin{admin}, storage.ChannelSMS)
+		if !errors.Is(err, storage.ErrForbidden) || storage.CodeOf(err) != storage.EForbidden {
+			t.Errorf("%s %q opened an entity: %v", actor.Kind, actor.ID, err)
+		}
+		if _, err := w.pg.EntityByNumber(context.Background(), "07-000002"); !errors.Is(err, storage.ErrNotFound) {
+			t.Fatalf("after %s's refusal the entity exists: %v", actor.Kind, err)
+		}
+	}
 }
 
 // codeFor opens the newest message to recipient and returns its code.

@@ -118,7 +118,7 @@ func New(cfg Config, verify Verifier, dep *manage.Departments) *API {
 		{http.MethodPost, "/services/{code}/groups", ScopeWrite, a.createGroup},
 		{http.MethodPatch, "/services/{code}/groups/{group}", ScopeWrite, a.renameGroup},
 		{http.MethodDelete, "/services/{code}/groups/{group}", ScopeWrite, a.deleteGroup},
-		{http.MethodPut, "/services/{code}/entities/{entity_number}", ScopeWrite, a.openEntity},
+		{http.MethodPut, "/services/{code}/entities/{entity_number}", ScopeWrite, a.enrollEntity},
 		{http.MethodDelete, "/services/{code}/entities/{entity_number}", ScopeWrite, a.closeEntity},
 		{http.MethodGet, "/services/{code}/entities/{entity_number}/assignments", ScopeRead, a.assignments},
 		{http.MethodGet, "/changes", ScopeRead, a.changes},
@@ -663,13 +663,13 @@ type enrollmentJSON struct {
 	Changed      bool   `json:"changed"`
 }
 
-func (a *API) openEntity(w http.ResponseWriter, r *http.Request, actor storage.Actor) error {
+func (a *API) enrollEntity(w http.ResponseWriter, r *http.Request, actor storage.Actor) error {
 	v := mux.Vars(r)
 	number, err := manage.CanonicalEntityNumber(v["entity_number"])
 	if err != nil {
 		return err
 	}
-	changed, err := a.dep.OpenService(r.Context(), actor, v["code"], number)
+	changed, err := a.dep.EnrollEntity(r.Context(), actor, v["code"], number)
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,7 @@ import (
 
 // Department use cases (the department API): a department's back
 // end lists its e-services, sets their minimum assurance level, defines,
-// renames and removes their groups, opens and closes them to entities and
+// renames and removes their groups, enrolls entities in them and closes them again and
 // sees who of an entity is assigned, and reads its own audit trail. Each
 // asks the rule book (CanManageService, CanSetServiceMinLevel,
 // CanViewDepartmentChanges) and writes with its audit event in one
@@ -29,7 +29,8 @@ type DepartmentDirectory interface {
 	AddServiceGroup(ctx context.Context, actor storage.Actor, sv storage.Service, g *storage.Group) error
 	RenameServiceGroup(ctx context.Context, actor storage.Actor, sv storage.Service, code string, names storage.GroupNames) (storage.Group, error)
 	RemoveServiceGroup(ctx context.Context, actor storage.Actor, sv storage.Service, code string) ([]string, error)
-	OpenServiceTo(ctx context.Context, actor storage.Actor, sv storage.Service, entityNumber string) (bool, error)
+	EntityByNumber(ctx context.Context, number string) (storage.Entity, error)
+	EnrollEntity(ctx context.Context, actor storage.Actor, serviceID, entityID int64) (bool, error)
 	CloseServiceTo(ctx context.Context, actor storage.Actor, sv storage.Service, entityNumber string) (bool, []string, error)
 	ServiceAssignments(ctx context.Context, serviceID int64, entityNumber string) ([]storage.ServiceAssignment, error)
 	DepartmentChanges(ctx context.Context, departmentID, before int64, limit int) ([]storage.AuditEvent, error)
@@ -300,14 +301,18 @@ func (d *Departments) serviceAndEntity(ctx context.Context, actor storage.Actor,
 	return sv, n, err
 }
 
-// OpenService opens the e-service serviceCode to an entity and reports
-// whether it was closed before (service.enroll).
-func (d *Departments) OpenService(ctx context.Context, actor storage.Actor, serviceCode, number string) (bool, error) {
+// EnrollEntity opens the e-service serviceCode to the entity numbered
+// number (service.enroll) and reports whether it was closed before.
+func (d *Departments) EnrollEntity(ctx context.Context, actor storage.Actor, serviceCode, number string) (bool, error) {
 	sv, n, err := d.serviceAndEntity(ctx, actor, serviceCode, number)
 	if err != nil {
 		return false, err
 	}
-	return d.dir.OpenServiceTo(ctx, actor, sv, n)
+	e, err := d.dir.EntityByNumber(ctx, n)
+	if err != nil {
+		return false, notFound(err, "Entity "+n)
+	}
+	return d.dir.EnrollEntity(ctx, actor, sv.ID, e.ID)
 }
 
 // CloseService closes the e-service serviceCode to an entity, taking every

@@ -278,7 +278,7 @@ func (s *Service) GrantAdmin(ctx context.Context, actor storage.Actor, entityID 
 // audit event in one transaction), and every session and token of its
 // accounts ends at once, each e-service told by back-channel logout.
 func (s *Service) CloseEntity(ctx context.Context, actor storage.Actor, number string) (storage.Entity, error) {
-	if !storage.CanOpenOrCloseEntity(actor) {
+	if !storage.CanCloseEntity(actor) {
 		return storage.Entity{}, forbidden("close entities (only 行政公職局 may)")
 	}
 	e, err := s.Entity(ctx, actor, number)

@@ -1,11 +1,12 @@
 package portal
 
 import (
+	"context"
 	"errors"
-	"log/slog"
 	"net/http"
-	"strings"
+	"time"
 
+	"github.com/entity-account/idp/login/credential"
 	"github.com/entity-account/idp/login/kit"
 	"github.com/entity-account/idp/login/password"
 	"github.com/entity-account/idp/storage"
@@ -49,12 +50,11 @@ func (h *Handler) showPassword(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// submitPassword changes the signed-in account's password: old password,
-// new twice, the policy (login/password.CheckPolicy). A wrong old password
-// counts as a failed sign-in for the throttle. On success the new hash is
-// stored (with its audit event) only if the old one is still in place;
-// then every session and token of the account ends, and this browser gets
-// a fresh session. Passwords are never written back into the page.
+// submitPassword changes the signed-in account's password through the use
+// case (credential.Passwords.Change: the checks, the old password guarded
+// like a sign-in, the write, every session and token ended); then this
+// browser alone gets a fresh session. Passwords are never written back
+// into the page.
 func (h *Handler) submitPassword(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	formErr := kit.ParseForm(w, r)
@@ -67,85 +67,58 @@ func (h *Handler) submitPassword(w http.ResponseWriter, r *http.Request) error {
 	fail := func(status int, msg string, invalid ...string) {
 		h.renderPassword(w, r, pt, status, msg, false, invalid...)
 	}
-	// refuse answers with the form again, the fields invalid marked.
-	refuse := func(code storage.ErrorCode, key string, invalid ...string) error {
-		return kit.InForm(kit.Fail(code, key), func(status int, key string) { fail(status, t[key], invalid...) })
-	}
 	if formErr != nil || !h.k.CSRFValid(r, sessionBinding(pt.Session.SessionID), r.PostForm.Get("csrf_token")) {
-		return refuse(storage.EForbidden, "account_error_csrf")
+		return kit.InForm(kit.Fail(storage.EForbidden, "account_error_csrf"), func(status int, key string) { fail(status, t[key]) })
 	}
-	old, pw, again := r.PostForm.Get("old_password"), r.PostForm.Get("new_password"), r.PostForm.Get("new_password2")
-	switch {
-	case old == "" || pw == "" || again == "":
-		return refuse(storage.EInvalid, "account_error_missing",
-			kit.Empty(map[string]string{"old_password": old, "new_password": pw, "new_password2": again}, passwordFields...)...)
-	case pw != again:
-		return refuse(storage.EInvalid, "account_error_mismatch", "new_password2")
-	}
-	if err := password.CheckPolicy(pw, p.Username, p.EntityNumber, strings.ReplaceAll(p.EntityNumber, "-", "")); err != nil {
-		var pe *password.PolicyError
-		if !errors.As(err, &pe) || t[pe.Key] == "" {
-			return err
-		}
-		return refuse(storage.EInvalid, pe.Key, "new_password")
-	}
-	if pw == old {
-		return refuse(storage.EInvalid, "pw_same_as_old", "new_password")
-	}
-
-	// The old password is guarded like a sign-in, on the same counters.
-	att, wait, err := h.signin.ReserveAttempt(ctx, r, p.EntityNumber, p.Username)
+	newHash, err := h.passwords.Change(ctx, credential.Change{
+		Account: p, IP: h.k.ClientIP(r),
+		Old: r.PostForm.Get("old_password"), New: r.PostForm.Get("new_password"), Again: r.PostForm.Get("new_password2"),
+		Reserve: func(ctx context.Context) (credential.Attempt, time.Duration, error) {
+			att, wait, err := h.signin.ReserveAttempt(ctx, r, p.EntityNumber, p.Username)
+			if att == nil {
+				return nil, wait, err // no typed nil in the interface
+			}
+			return att, wait, err
+		},
+	})
 	if err != nil {
-		return err
-	}
-	if att == nil {
-		f := kit.Throttled("error_throttled", wait)
-		fail(f.Status, f.Message(w, t))
-		return nil
-	}
-	right, _, err := h.hasher.Verify(ctx, p.PasswordHash, old)
-	if errors.Is(err, password.ErrBusy) {
-		att.GiveBack(ctx)
-		fail(kit.Busy.Status, kit.Busy.Message(w, t))
-		return nil
-	}
-	if err != nil {
-		att.GiveBack(ctx)
-		return err
-	}
-	if !right {
-		slog.InfoContext(ctx, "password change: wrong old password", "subject", p.Subject, "ip", h.k.ClientIP(r))
-		fail(http.StatusUnauthorized, t["account_error_old_password"], "old_password")
-		return nil
-	}
-	att.Succeeded(ctx)
-	newHash, err := h.hasher.Hash(ctx, pw)
-	if errors.Is(err, password.ErrBusy) {
-		fail(kit.Busy.Status, kit.Busy.Message(w, t))
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	err = h.k.Dir.ChangePassword(ctx, p.Kind, p.ID, p.PasswordHash, newHash, h.k.ClientIP(r))
-	if errors.Is(err, storage.ErrConflict) {
-		// Changed meanwhile (another change won), or the account was just disabled.
-		return refuse(storage.EConflict, "account_error_conflict")
-	}
-	if err != nil {
-		return err
-	}
-	// Every session and token of the account ends, this browser's too; then
-	// this browser alone gets a new session.
-	if err := h.k.State.EndAllForSubject(ctx, p.Subject); err != nil {
-		return err
+		return h.passwordRefused(w, t, fail, err)
 	}
 	p.PasswordHash = newHash
 	sess, err := h.signin.StartSession(w, r, p)
 	if err != nil {
 		return err
 	}
-	slog.InfoContext(ctx, "password changed", "subject", p.Subject, "kind", p.Kind, "entity", p.EntityNumber, "ip", h.k.ClientIP(r))
 	h.renderPassword(w, r, &kit.Signed{Session: sess, Principal: p}, http.StatusOK, "", true)
 	return nil
+}
+
+// passwordRefused answers a refused change: the form again with the
+// message and the fields at fault, or err itself (the one error writer's)
+// when it is not a refusal the form shows.
+func (h *Handler) passwordRefused(w http.ResponseWriter, t map[string]string, fail func(int, string, ...string), err error) error {
+	var throttled *credential.Throttled
+	switch {
+	case errors.As(err, &throttled):
+		f := kit.Throttled("error_throttled", throttled.Wait)
+		fail(f.Status, f.Message(w, t))
+		return nil
+	case errors.Is(err, password.ErrBusy):
+		fail(kit.Busy.Status, kit.Busy.Message(w, t))
+		return nil
+	case errors.Is(err, credential.ErrWrongPassword):
+		fail(http.StatusUnauthorized, t["account_error_old_password"], "old_password")
+		return nil
+	}
+	fields := storage.FieldErrors(err)
+	if len(fields) == 0 || t[fields[0].Key] == "" {
+		return err
+	}
+	var invalid []string
+	for _, f := range fields {
+		if f.Field != "" {
+			invalid = append(invalid, f.Field)
+		}
+	}
+	return kit.InForm(kit.Fail(fields[0].Code, fields[0].Key), func(status int, key string) { fail(status, t[key], invalid...) })
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/entity-account/idp/login/credential"
 	"github.com/entity-account/idp/login/kit"
 	"github.com/entity-account/idp/login/password"
 	"github.com/entity-account/idp/login/signin"
@@ -38,13 +39,15 @@ type Handler struct {
 	k      *kit.Kit
 	signin *signin.Handler // the three-field check and the session start
 	hasher *password.Hasher
-	admin  *Administration // nil: no administration pages (admin.go)
-	tools  *Tools          // nil: no identity-tool pages (tools.go)
+	// passwords is the password change (password.go).
+	passwords *credential.Passwords
+	admin     *Administration // nil: no administration pages (admin.go)
+	tools     *Tools          // nil: no identity-tool pages (tools.go)
 }
 
 // New returns the portal over k, signing in as si does.
 func New(k *kit.Kit, si *signin.Handler, hasher *password.Hasher) *Handler {
-	return &Handler{k: k, signin: si, hasher: hasher}
+	return &Handler{k: k, signin: si, hasher: hasher, passwords: credential.New(k.Dir, k.State, hasher)}
 }
 
 // Mount registers the portal: sign-in and sign-out, profile and password change.

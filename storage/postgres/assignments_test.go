@@ -26,11 +26,11 @@ func TestAssignInEntity(t *testing.T) {
 	createGroup(t, s, parking.ID, "operator")
 	createGroup(t, s, permits.ID, "clerk")
 	for _, id := range []int64{parking.ID, permits.ID} {
-		if err := s.EnrollEntity(ctx, operator, id, e.ID); err != nil {
+		if _, err := s.EnrollEntity(ctx, operator, id, e.ID); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := s.EnrollEntity(ctx, operator, closed.ID, other.ID); err != nil {
+	if _, err := s.EnrollEntity(ctx, operator, closed.ID, other.ID); err != nil {
 		t.Fatal(err)
 	}
 	admin := staffActor(alice)

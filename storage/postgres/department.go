@@ -190,30 +190,6 @@ func entityIDByNumber(ctx context.Context, tx pgx.Tx, number string) (int64, err
 	return id, err
 }
 
-// OpenServiceTo opens sv to the entity numbered entityNumber and reports
-// whether it was closed before; only then is it audited (service.enroll,
-// for the entity). An unknown entity is storage.ErrNotFound.
-func (s *Store) OpenServiceTo(ctx context.Context, actor storage.Actor, sv storage.Service, entityNumber string) (bool, error) {
-	now := s.now()
-	opened := false
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		entityID, err := entityIDByNumber(ctx, tx, entityNumber)
-		if err != nil {
-			return err
-		}
-		tag, err := tx.Exec(ctx, `
-			INSERT INTO service_enrollments (service_id, entity_id, created_at) VALUES ($1, $2, $3)
-			ON CONFLICT DO NOTHING`, sv.ID, entityID, now)
-		if err != nil || tag.RowsAffected() == 0 {
-			return err
-		}
-		opened = true
-		return audit(ctx, tx, now, actor, auditEvent{entityID: &entityID, action: "service.enroll", target: sv.Code,
-			details: map[string]any{"service": sv.Code, "entity_number": entityNumber}})
-	})
-	return opened && err == nil, wrap("open service", err)
-}
-
 // CloseServiceTo closes sv to the entity numbered entityNumber: the
 // enrollment goes, and with it every assignment of the entity's staff
 // logins to sv and their memberships in its groups. It returns whether it

@@ -31,7 +31,7 @@ func seedServiceAssignments(t testing.TB, s *postgres.Store, entityID int64, cod
 			t.Fatal(err)
 		}
 	}
-	if err := s.EnrollEntity(ctx, operator, sv.ID, entityID); err != nil {
+	if _, err := s.EnrollEntity(ctx, operator, sv.ID, entityID); err != nil {
 		t.Fatal(err)
 	}
 	_, err := s.Pool().Exec(ctx, `
@@ -90,7 +90,7 @@ func TestServiceAssignments(t *testing.T) {
 	if _, err := s.ServiceAssignments(ctx, sv.ID, e.Number); storage.CodeOf(err) != storage.ENotFound {
 		t.Errorf("assignments after closing: %v", err)
 	}
-	if opened, err := s.OpenServiceTo(ctx, operator, sv, e.Number); err != nil || !opened {
+	if opened, err := s.EnrollEntity(ctx, operator, sv.ID, e.ID); err != nil || !opened {
 		t.Fatalf("open = %v, %v", opened, err)
 	}
 	if got, err := s.ServiceAssignments(ctx, sv.ID, e.Number); err != nil || len(got) != 0 {

@@ -110,8 +110,10 @@ func acrOrNil(l storage.Level) any {
 // minimum assurance level sv.MinLevel, and fills sv.ID. An empty
 // AccessPolicy means storage.PolicyAssigned, the stricter one. A taken code
 // gives storage.ErrAlreadyExists, an unknown department storage.ErrNotFound,
-// an unknown level storage.ErrInvalid.
-func (s *Store) CreateService(ctx context.Context, actor storage.Actor, sv *storage.Service) error {
+// an unknown level storage.ErrInvalid. The groups, if any, are defined in
+// it in the same transaction (each audited as CreateGroup does), their IDs
+// and ServiceID filled: the e-service exists with all of them or not at all.
+func (s *Store) CreateService(ctx context.Context, actor storage.Actor, sv *storage.Service, groups ...*storage.Group) error {
 	if sv.AccessPolicy == "" {
 		sv.AccessPolicy = storage.PolicyAssigned
 	}
@@ -130,11 +132,19 @@ func (s *Store) CreateService(ctx context.Context, actor storage.Actor, sv *stor
 		if err != nil {
 			return err
 		}
-		return audit(ctx, tx, now, actor, auditEvent{
+		err = audit(ctx, tx, now, actor, auditEvent{
 			action:  "service.create",
 			target:  sv.Code,
 			details: map[string]any{"access_policy": string(sv.AccessPolicy), "min_acr": acrOrNil(sv.MinLevel)},
 		})
+		for _, g := range groups {
+			if err != nil {
+				return err
+			}
+			g.ServiceID = sv.ID
+			err = createGroup(ctx, tx, now, actor, g)
+		}
+		return err
 	})
 	return wrap("create service", err)
 }
@@ -156,20 +166,23 @@ func (s *Store) ServiceByCode(ctx context.Context, code string) (storage.Service
 // e-service storage.ErrNotFound.
 func (s *Store) CreateGroup(ctx context.Context, actor storage.Actor, g *storage.Group) error {
 	now := s.now()
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		var serviceCode string
-		err := tx.QueryRow(ctx, `
-			INSERT INTO service_groups (service_id, code, name_zh, name_pt, name_en)
-			VALUES ($1, $2, $3, $4, $5)
-			RETURNING id, (SELECT code FROM services WHERE id = $1)`,
-			g.ServiceID, g.Code, g.NameZH, g.NamePT, g.NameEN,
-		).Scan(&g.ID, &serviceCode)
-		if err != nil {
-			return err
-		}
-		return audit(ctx, tx, now, actor, auditEvent{action: "group.create", target: serviceCode + "/" + g.Code})
-	})
+	err := s.inTx(ctx, func(tx pgx.Tx) error { return createGroup(ctx, tx, now, actor, g) })
 	return wrap("create group", err)
+}
+
+// createGroup is CreateGroup within tx.
+func createGroup(ctx context.Context, tx pgx.Tx, now time.Time, actor storage.Actor, g *storage.Group) error {
+	var serviceCode string
+	err := tx.QueryRow(ctx, `
+		INSERT INTO service_groups (service_id, code, name_zh, name_pt, name_en)
+		VALUES ($1, $2, $3, $4, $5)
+		RETURNING id, (SELECT code FROM services WHERE id = $1)`,
+		g.ServiceID, g.Code, g.NameZH, g.NamePT, g.NameEN,
+	).Scan(&g.ID, &serviceCode)
+	if err != nil {
+		return err
+	}
+	return audit(ctx, tx, now, actor, auditEvent{action: "group.create", target: serviceCode + "/" + g.Code})
 }
 
 // Groups returns the groups of an e-service ordered by code; none is an empty slice.
@@ -191,29 +204,39 @@ func (s *Store) Groups(ctx context.Context, serviceID int64) ([]storage.Group, e
 	return nonNil(groups), nil
 }
 
-// EnrollEntity opens an e-service to an entity. Enrolling twice is not an
-// error; only the first call writes an audit event. An unknown e-service or
-// entity gives storage.ErrNotFound.
-func (s *Store) EnrollEntity(ctx context.Context, actor storage.Actor, serviceID, entityID int64) error {
+// EnrollEntity opens the e-service serviceID to the entity entityID (the
+// act "enroll": a row of service_enrollments) and reports whether it was
+// closed before; only then is it audited (service.enroll, for the entity,
+// with the e-service's code and the entity's number). Enrolling twice is not
+// an error. An unknown e-service or entity gives storage.ErrNotFound.
+func (s *Store) EnrollEntity(ctx context.Context, actor storage.Actor, serviceID, entityID int64) (bool, error) {
 	now := s.now()
+	enrolled := false
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		var serviceCode string
+		var serviceCode, entityNumber *string
 		err := tx.QueryRow(ctx, `
-			INSERT INTO service_enrollments (service_id, entity_id, created_at)
-			VALUES ($1, $2, $3)
-			ON CONFLICT DO NOTHING
-			RETURNING (SELECT code FROM services WHERE id = $1)`,
-			serviceID, entityID, now,
-		).Scan(&serviceCode)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil // already enrolled
-		}
+			SELECT (SELECT code FROM services WHERE id = $1), (SELECT number FROM entities WHERE id = $2)`,
+			serviceID, entityID).Scan(&serviceCode, &entityNumber)
 		if err != nil {
 			return err
 		}
-		return audit(ctx, tx, now, actor, auditEvent{entityID: &entityID, action: "service.enroll", target: serviceCode})
+		if serviceCode == nil {
+			return storage.ErrNotFound
+		}
+		if entityNumber == nil {
+			return errNotInEntity("Entity")
+		}
+		tag, err := tx.Exec(ctx, `
+			INSERT INTO service_enrollments (service_id, entity_id, created_at) VALUES ($1, $2, $3)
+			ON CONFLICT DO NOTHING`, serviceID, entityID, now)
+		if err != nil || tag.RowsAffected() == 0 {
+			return err
+		}
+		enrolled = true
+		return audit(ctx, tx, now, actor, auditEvent{entityID: &entityID, action: "service.enroll", target: *serviceCode,
+			details: map[string]any{"service": *serviceCode, "entity_number": *entityNumber}})
 	})
-	return wrap("enroll entity", err)
+	return enrolled && err == nil, wrap("enroll entity", err)
 }
 
 // loginInService is what assigning a staff login within an e-service needs

@@ -32,7 +32,7 @@ func TestServiceAccessAssigned(t *testing.T) {
 	wantErr(t, "group before enrollment", s.AddGroupMember(ctx, operator, alice.ID, pAdmin.ID), storage.ErrNotFound)
 
 	for _, sv := range []storage.Service{parking, permits} {
-		if err := s.EnrollEntity(ctx, operator, sv.ID, e.ID); err != nil {
+		if _, err := s.EnrollEntity(ctx, operator, sv.ID, e.ID); err != nil {
 			t.Fatalf("EnrollEntity: %v", err)
 		}
 	}
@@ -83,7 +83,7 @@ func TestServiceAccessAssigned(t *testing.T) {
 	if err := s.AddGroupMember(ctx, operator, alice.ID, pAdmin.ID); err != nil {
 		t.Errorf("add member again: %v", err)
 	}
-	if err := s.EnrollEntity(ctx, operator, parking.ID, e.ID); err != nil {
+	if _, err := s.EnrollEntity(ctx, operator, parking.ID, e.ID); err != nil {
 		t.Errorf("enroll again: %v", err)
 	}
 	if auditCount(t, s) != n {
@@ -95,7 +95,8 @@ func TestServiceAccessAssigned(t *testing.T) {
 	_, err = s.ServiceAccess(ctx, alice.ID, -1)
 	wantErr(t, "unknown service", err, storage.ErrNotFound)
 	wantErr(t, "unknown group", s.AddGroupMember(ctx, operator, alice.ID, -1), storage.ErrNotFound)
-	wantErr(t, "enroll unknown entity", s.EnrollEntity(ctx, operator, parking.ID, -1), storage.ErrNotFound)
+	_, err = s.EnrollEntity(ctx, operator, parking.ID, -1)
+	wantErr(t, "enroll unknown entity", err, storage.ErrNotFound)
 }
 
 func TestServiceAccessEnrolledPolicy(t *testing.T) {
@@ -107,7 +108,7 @@ func TestServiceAccessEnrolledPolicy(t *testing.T) {
 	outsider := activeStaff(t, s, other.ID, "alice")
 	portal := createService(t, s, "tax-portal", storage.PolicyEnrolled)
 
-	if err := s.EnrollEntity(ctx, operator, portal.ID, e.ID); err != nil {
+	if _, err := s.EnrollEntity(ctx, operator, portal.ID, e.ID); err != nil {
 		t.Fatal(err)
 	}
 	a, err := s.ServiceAccess(ctx, alice.ID, portal.ID)
@@ -185,7 +186,7 @@ func TestPrincipalInService(t *testing.T) {
 	alice := activeStaff(t, s, e.ID, "alice")
 	bob := activeStaff(t, s, e.ID, "bob")
 	portal := createService(t, s, "tax-portal", storage.PolicyAssigned)
-	if err := s.EnrollEntity(ctx, operator, portal.ID, e.ID); err != nil {
+	if _, err := s.EnrollEntity(ctx, operator, portal.ID, e.ID); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.AssignService(ctx, operator, alice.ID, portal.ID); err != nil {

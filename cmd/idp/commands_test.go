@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"go/parser"
+	"go/token"
+	"io"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/entity-account/idp/storage"
+)
+
+// TestPackageDocListsCommands: the package doc lists every command of the
+// table, and nothing else (what "idp help" lists).
+func TestPackageDocListsCommands(t *testing.T) {
+	f, err := parser.ParseFile(token.NewFileSet(), "main.go", nil, parser.ParseComments|parser.PackageClauseOnly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := f.Doc.Text()
+	listed := map[string]bool{}
+	for _, line := range strings.Split(doc, "\n") {
+		if rest, ok := strings.CutPrefix(line, "\tidp "); ok {
+			listed[rest] = true
+		}
+	}
+	for _, c := range commands {
+		found := false
+		for line := range listed {
+			name := strings.TrimSpace(c.name + " " + c.operands)
+			if line == name || strings.HasPrefix(line, name+" ") {
+				found, listed[line] = true, false
+			}
+		}
+		if !found {
+			t.Errorf("the package doc does not list idp %s", c.name)
+		}
+	}
+	for line, left := range listed {
+		if left {
+			t.Errorf("the package doc lists %q, which is no command", line)
+		}
+	}
+	if len(commands) != 33 {
+		t.Errorf("%d commands, want 33", len(commands))
+	}
+	usage := usage()
+	for _, c := range commands {
+		if !strings.Contains(usage, "  "+c.name+" ") {
+			t.Errorf("the usage does not list %s", c.name)
+		}
+	}
+}
+
+// TestEveryCommandSharesFlags: every command declares its flags on
+// newFlags, so -h shows its usage line and synopsis, and returns before
+// anything is opened.
+func TestEveryCommandSharesFlags(t *testing.T) {
+	for _, c := range commands {
+		if c.name == "serve" || c.name == "migrate" {
+			continue // no flags
+		}
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		stderr := os.Stderr
+		os.Stderr = w
+		runErr := c.run([]string{"-h"})
+		os.Stderr = stderr
+		w.Close()
+		out, _ := io.ReadAll(r)
+		if !errors.Is(runErr, flag.ErrHelp) {
+			t.Errorf("idp %s -h = %v, want flag.ErrHelp", c.name, runErr)
+		}
+		first, _, _ := strings.Cut(c.synopsis, "\n")
+		if !strings.Contains(string(out), "usage: idp "+c.name) || !strings.Contains(string(out), first) {
+			t.Errorf("idp %s -h printed %q", c.name, out)
+		}
+	}
+	if c, rest, ok := lookup([]string{"service", "group", "add", "--code", "x"}); !ok || c.name != "service group add" || len(rest) != 2 {
+		t.Errorf("lookup(service group add …) = %q, %v, %v", c.name, rest, ok)
+	}
+	if err := run([]string{"service", "group"}); err == nil || err.Error() != "service group: add, rename or remove" {
+		t.Errorf("idp service group = %v", err)
+	}
+}
+
+// TestCommandsAuditTheShellUser: the operator actor of the commands carries
+// the shell's user, and the audit trail records it, as it always did.
+func TestCommandsAuditTheShellUser(t *testing.T) {
+	idp := startIDP(t, nil)
+	idp.runsCommands(t)
+	t.Setenv("USER", "officer-7")
+	if _, err := captureStdout(t, func() error { return departmentCreate([]string{"--code", "LAB", "--name-zh", "勞工局"}) }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := captureStdout(t, func() error {
+		return serviceCreate([]string{"--code", "jobs", "--name-zh", "就業", "--department", "LAB", "--group", "a=甲"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := idp.app.pg.Pool().Query(context.Background(),
+		`SELECT action, actor_kind, actor_id FROM audit_events WHERE action IN ('department.create', 'service.create', 'group.create') AND target LIKE ANY (ARRAY['LAB', 'jobs%']) ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for rows.Next() {
+		var action, kind, id string
+		if err := rows.Scan(&action, &kind, &id); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, action+" "+kind+" "+id)
+	}
+	want := []string{"department.create operator officer-7", "service.create operator officer-7", "group.create operator officer-7"}
+	if strings.Join(got, "; ") != strings.Join(want, "; ") {
+		t.Errorf("audited %q, want %q", got, want)
+	}
+	if a := operator(); a.Name != "officer-7" || a.ID != "officer-7" || a.Kind != storage.ActorOperator {
+		t.Errorf("operator() = %+v", a)
+	}
+}

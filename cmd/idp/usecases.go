@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/entity-account/idp/config"
+	"github.com/entity-account/idp/login/activation"
+	"github.com/entity-account/idp/login/manage"
+	"github.com/entity-account/idp/login/password"
+	"github.com/entity-account/idp/login/register"
+	"github.com/entity-account/idp/login/seed"
+	"github.com/entity-account/idp/login/tools"
+	idpop "github.com/entity-account/idp/op"
+	"github.com/entity-account/idp/storage"
+	"github.com/entity-account/idp/storage/postgres"
+	rstore "github.com/entity-account/idp/storage/redis"
+)
+
+// The operator's commands act through use cases only: every write asks the
+// rule book, as the operator, and is audited in its transaction. They are
+// built here, once per command, over the stores the command opened.
+
+// operatorName is who runs the command: the shell's user, or "operator".
+// The audit trail records it as the operator actor's name.
+func operatorName() string {
+	if name := os.Getenv("USER"); name != "" {
+		return name
+	}
+	return "operator"
+}
+
+// operator is the actor of the commands run here: the operator, named by
+// operatorName.
+func operator() storage.Actor { return storage.OperatorActor(operatorName()) }
+
+// directory is what the commands read of the durable store. It has no
+// write method: writing is the use cases' job.
+type directory interface {
+	Departments(ctx context.Context) ([]storage.Department, error)
+	Clients(ctx context.Context) ([]storage.Client, error)
+	Client(ctx context.Context, id string) (storage.Client, error)
+	Entity(ctx context.Context, id int64) (storage.Entity, error)
+	EntityByNumber(ctx context.Context, number string) (storage.Entity, error)
+	EntityAccount(ctx context.Context, entityID int64) (storage.EntityAccount, error)
+	StaffLogin(ctx context.Context, id int64) (storage.StaffLogin, error)
+	StaffLoginByEUID(ctx context.Context, euid string) (storage.StaffLogin, error)
+	StaffLoginByUsername(ctx context.Context, entityID int64, username string) (storage.StaffLogin, error)
+	Service(ctx context.Context, id int64) (storage.Service, error)
+	ServiceByCode(ctx context.Context, code string) (storage.Service, error)
+	ServiceAccess(ctx context.Context, loginID, serviceID int64) (storage.ServiceAccess, error)
+	LogoutDeliveries(ctx context.Context, clientID string, limit int) ([]storage.OutboxMessage, error)
+}
+
+// useCases are what a command gets: the operator who acts, what it may
+// read, and the use cases it calls.
+type useCases struct {
+	actor storage.Actor
+	cfg   *config.Config
+	dir   directory
+
+	register    *register.Register  // departments, e-services, clients
+	departments *manage.Departments // e-services' groups, enrolment, levels (as the department API)
+	manage      *manage.Service     // entity administration (as the portal)
+
+	// pg and rs build the use cases that need configuration (activation,
+	// tools, keys); rs is nil for a command over Postgres alone.
+	pg *postgres.Store
+	rs *rstore.Store
+}
+
+// newUseCases builds the use cases over pg and, when rs is not nil, Redis:
+// then session ends tell the relying parties (back-channel logout tokens,
+// delivered by the nodes' outbox workers) and claims and e-service changes
+// are published to every node.
+func newUseCases(cfg *config.Config, pg *postgres.Store, rs *rstore.Store) *useCases {
+	u := &useCases{actor: operator(), cfg: cfg, dir: pg, register: register.New(pg), pg: pg, rs: rs}
+	if rs == nil {
+		u.departments = manage.NewDepartments(pg, nil)
+		u.manage = manage.New(pg, nil)
+		return u
+	}
+	u.departments = manage.NewDepartments(pg, rs)
+	u.manage = manage.New(pg, idpop.NotifyLogouts(rs, idpop.LogoutNotice{Parties: rs, Queue: pg}))
+	return u
+}
+
+// activation is the activation-code use cases (entity create, code resend,
+// staff create); the codes wait in the outbox for a running `idp serve`.
+func (u *useCases) activation() (*activation.Service, error) {
+	svc, _, err := newActivation(u.cfg, u.pg)
+	return svc, err
+}
+
+// tools is the identity-tool use cases; the notices they write wait for a
+// running `idp serve` to send them. It needs Redis.
+func (u *useCases) tools() (*tools.Service, error) {
+	if u.rs == nil {
+		return nil, fmt.Errorf("identity tools need Redis")
+	}
+	return newTools(u.cfg, u.pg, u.rs, nil)
+}
+
+// seeder is the demo's seeding use cases, hashing with hasher.
+func (u *useCases) seeder(hasher *password.Hasher) *seed.Seeder { return seed.New(u.pg, hasher) }
+
+// signingKeys is the provider's signing keys (keys rotate).
+func (u *useCases) signingKeys(ctx context.Context) (*idpop.Keys, error) {
+	return idpop.NewKeys(ctx, u.pg, u.cfg.MasterKey, u.cfg.SigningAlgorithm, time.Minute)
+}
+
+// withOperator loads the configuration, opens (and migrates) Postgres and
+// runs fn with the use cases over it.
+func withOperator(fn func(ctx context.Context, u *useCases) error) error {
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	pg, err := postgres.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return fmt.Errorf("IDP_DATABASE_URL: %w", err)
+	}
+	defer pg.Close()
+	if err := postgres.Migrate(ctx, pg.Pool()); err != nil {
+		return fmt.Errorf("migrate database: %w", err)
+	}
+	return fn(ctx, newUseCases(cfg, pg, nil))
+}
+
+// withOperatorAndSessions is withOperator over both stores: for the use
+// cases that end sessions or publish changes to every node.
+func withOperatorAndSessions(fn func(ctx context.Context, u *useCases) error) error {
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	pg, rs, rdb, err := openStores(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer pg.Close()
+	defer rdb.Close()
+	return fn(ctx, newUseCases(cfg, pg, rs))
+}
+
+// operatorActor is operator(), by the name the activation tests know it.
+func operatorActor() storage.Actor { return operator() }

@@ -1,0 +1,16 @@
+package storage
+
+// The rule book, the register: which departments exist, their e-services,
+// and the clients that act for them. Only the operator (行政公職局) keeps
+// it; a department manages what it was given (rules_department.go) but
+// registers nothing.
+
+// CanRegisterDepartment: register a department.
+func CanRegisterDepartment(a Actor) bool { return isOperator(a) }
+
+// CanRegisterService: register an e-service of a department, with its groups.
+func CanRegisterService(a Actor) bool { return isOperator(a) }
+
+// CanRegisterClient: register a client of an e-service (web, native) or of
+// a department (machine).
+func CanRegisterClient(a Actor) bool { return isOperator(a) }

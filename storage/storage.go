@@ -1,7 +1,10 @@
 // Package storage holds the domain of the entity-account identity provider:
 // the types every other package speaks (entities, staff logins, e-services,
 // clients, sessions, tokens), the errors stores return, and the rules of who
-// may sign in where. It imports only the standard library.
+// may sign in where. Besides the standard library it imports only
+// golang.org/x/text/width (to fold full-width input to its narrow form
+// before it becomes a key): no package of ours, no database driver and no
+// net/http.
 //
 // Durable state lives in Postgres (package storage/postgres); short-lived
 // state lives in Redis (package storage/redis). Both implement the interfaces

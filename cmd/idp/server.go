@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -19,6 +18,7 @@ import (
 	"github.com/entity-account/idp/login/activation"
 	"github.com/entity-account/idp/login/deptapi"
 	"github.com/entity-account/idp/login/edge"
+	"github.com/entity-account/idp/login/kit"
 	"github.com/entity-account/idp/login/manage"
 	"github.com/entity-account/idp/login/notify"
 	"github.com/entity-account/idp/login/password"
@@ -193,7 +193,7 @@ func newRouter(cfg *config.Config, pg *postgres.Store, rs *rstore.Store, session
 	r := mux.NewRouter()
 	r.Use(login.SecurityHeaders)
 	r.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		kit.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	r.HandleFunc("/readyz", readiness(pg, rs))
 	sub := r
@@ -290,13 +290,6 @@ func readiness(pg *postgres.Store, rs *rstore.Store) http.HandlerFunc {
 			status["redis"], code = "unreachable", http.StatusServiceUnavailable
 			slog.WarnContext(ctx, "readiness: redis", "err", err)
 		}
-		writeJSON(w, code, status)
+		kit.WriteJSON(w, code, status)
 	}
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
 }

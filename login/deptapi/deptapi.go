@@ -219,8 +219,8 @@ func (a *API) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	w.Header().Set("Allow", strings.Join(allowed, ", "))
-	writeJSONError(w, http.StatusMethodNotAllowed, apiError{Error: "method_not_allowed",
-		Message: "This method is not allowed on this resource; Allow lists those that are."})
+	writeError(w, r, &requestError{http.StatusMethodNotAllowed, apiError{Error: "method_not_allowed",
+		Message: "This method is not allowed on this resource; Allow lists those that are."}})
 }
 
 // servedDocument is the OpenAPI document with the issuer's URLs: the server
@@ -275,7 +275,7 @@ func (a *API) authenticated(scope string, h handler) http.Handler {
 			} else {
 				w.Header().Set("WWW-Authenticate", "Bearer")
 			}
-			writeJSONError(w, http.StatusUnauthorized, apiError{Error: "invalid_token", Message: msg})
+			writeError(w, r, &requestError{http.StatusUnauthorized, apiError{Error: "invalid_token", Message: msg}})
 			return
 		}
 		access, err := a.verify.MachineToken(r.Context(), bearer)
@@ -285,7 +285,7 @@ func (a *API) authenticated(scope string, h handler) http.Handler {
 				msg = "The access token is not a department's machine client's."
 			}
 			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-			writeJSONError(w, http.StatusUnauthorized, apiError{Error: "invalid_token", Message: msg})
+			writeError(w, r, &requestError{http.StatusUnauthorized, apiError{Error: "invalid_token", Message: msg}})
 			return
 		}
 		if err != nil {
@@ -294,8 +294,8 @@ func (a *API) authenticated(scope string, h handler) http.Handler {
 		}
 		if !access.HasScope(scope) {
 			w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer error="insufficient_scope", scope=%q`, scope))
-			writeJSONError(w, http.StatusForbidden, apiError{Error: "insufficient_scope",
-				Message: "The access token lacks the scope " + scope + "."})
+			writeError(w, r, &requestError{http.StatusForbidden, apiError{Error: "insufficient_scope",
+				Message: "The access token lacks the scope " + scope + "."}})
 			return
 		}
 		actor, err := a.dep.DepartmentActor(r.Context(), access.ClientID, access.Department, a.kit.ClientIP(r))
@@ -330,7 +330,9 @@ type apiError struct {
 	Field   string `json:"field,omitempty"`
 }
 
-// requestError is a request the API cannot read: its status and answer.
+// requestError is a request the API refuses before any use case sees it
+// (a path or body it cannot read, no or the wrong access token, a method
+// the resource does not take): its status and answer.
 type requestError struct {
 	status int
 	apiError
@@ -342,50 +344,33 @@ func badRequest(field, format string, args ...any) error {
 	return &requestError{http.StatusBadRequest, apiError{Error: "invalid_request", Message: fmt.Sprintf(format, args...), Field: field}}
 }
 
-// writeError answers err: a request the API could not read as such, else by
-// its storage code (an internal fault without its details, logged).
+// writeError answers err: a request the API refused as such, else by its
+// storage code, whose status is the pages' too (kit.StatusOf); an internal
+// fault is answered without its details, and logged.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var re *requestError
 	if errors.As(err, &re) {
-		writeJSONError(w, re.status, re.apiError)
+		kit.WriteJSON(w, re.status, re.apiError)
 		return
 	}
 	code := storage.CodeOf(err)
+	status := kit.StatusOf(code)
 	body := apiError{Error: string(code), Message: storage.MessageOf(err)}
 	var se *storage.Error
 	if errors.As(err, &se) {
 		body.Field = se.Field
 	}
-	status := http.StatusInternalServerError
-	switch code {
-	case storage.EInvalid:
-		status, body.Error = http.StatusBadRequest, "invalid_request"
-	case storage.ENotFound:
-		status = http.StatusNotFound
-	case storage.EConflict:
-		status = http.StatusConflict
-	case storage.EForbidden:
-		status = http.StatusForbidden
-	case storage.EUnavailable:
-		status = http.StatusServiceUnavailable
+	switch {
+	case code == storage.EInvalid:
+		body.Error = "invalid_request" // the OAuth name of a bad request
+	case code == storage.EUnavailable:
 		kit.RetryAfter(w, 5*time.Second)
 		slog.WarnContext(r.Context(), "department API: store unavailable", "path", r.URL.Path, "err", err)
-	default:
+	case status == http.StatusInternalServerError:
 		body = apiError{Error: string(storage.EInternal), Message: "Internal error."}
 		slog.ErrorContext(r.Context(), "department API", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	writeJSONError(w, status, body)
-}
-
-func writeJSONError(w http.ResponseWriter, status int, e apiError) {
-	writeJSON(w, status, e)
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	kit.WriteJSON(w, status, body)
 }
 
 // Requests are read with github.com/go-json-experiment/json, the upstream
@@ -568,7 +553,7 @@ func (a *API) listServices(w http.ResponseWriter, r *http.Request, actor storage
 	for _, sv := range all {
 		out = append(out, serviceOut(sv))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"services": out})
+	kit.WriteJSON(w, http.StatusOK, map[string]any{"services": out})
 	return nil
 }
 
@@ -589,7 +574,7 @@ func (a *API) updateService(w http.ResponseWriter, r *http.Request, actor storag
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, serviceOut(sv))
+	kit.WriteJSON(w, http.StatusOK, serviceOut(sv))
 	return nil
 }
 
@@ -625,7 +610,7 @@ func (a *API) createGroup(w http.ResponseWriter, r *http.Request, actor storage.
 		return err
 	}
 	w.Header().Set("Location", strings.TrimSuffix(r.URL.Path, "/")+"/"+g.Code)
-	writeJSON(w, http.StatusCreated, groupOut(g))
+	kit.WriteJSON(w, http.StatusCreated, groupOut(g))
 	return nil
 }
 
@@ -643,7 +628,7 @@ func (a *API) renameGroup(w http.ResponseWriter, r *http.Request, actor storage.
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, groupOut(g))
+	kit.WriteJSON(w, http.StatusOK, groupOut(g))
 	return nil
 }
 
@@ -677,7 +662,7 @@ func (a *API) enrollEntity(w http.ResponseWriter, r *http.Request, actor storage
 	if changed {
 		status = http.StatusCreated
 	}
-	writeJSON(w, status, enrollmentJSON{Service: v["code"], EntityNumber: number, Open: true, Changed: changed})
+	kit.WriteJSON(w, status, enrollmentJSON{Service: v["code"], EntityNumber: number, Open: true, Changed: changed})
 	return nil
 }
 
@@ -691,7 +676,7 @@ func (a *API) closeEntity(w http.ResponseWriter, r *http.Request, actor storage.
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, enrollmentJSON{Service: v["code"], EntityNumber: number, Open: false, Changed: changed})
+	kit.WriteJSON(w, http.StatusOK, enrollmentJSON{Service: v["code"], EntityNumber: number, Open: false, Changed: changed})
 	return nil
 }
 
@@ -710,7 +695,7 @@ func (a *API) assignments(w http.ResponseWriter, r *http.Request, actor storage.
 	for _, as := range all {
 		out = append(out, assignmentJSON{EUID: as.EUID, Groups: as.Groups})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"assignments": out})
+	kit.WriteJSON(w, http.StatusOK, map[string]any{"assignments": out})
 	return nil
 }
 
@@ -763,6 +748,6 @@ func (a *API) changes(w http.ResponseWriter, r *http.Request, actor storage.Acto
 	if n := len(out); n > 0 && (limit == 0 && n == 50 || int64(n) == limit) {
 		resp["next_before"] = out[n-1].ID
 	}
-	writeJSON(w, http.StatusOK, resp)
+	kit.WriteJSON(w, http.StatusOK, resp)
 	return nil
 }

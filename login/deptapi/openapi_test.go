@@ -110,28 +110,8 @@ func TestOpenAPIEntityNumberRuleIsTheAPIs(t *testing.T) {
 			if err != nil || p.Schema.MaxLength != storage.MaxEntityNumberInput {
 				t.Fatalf("%s: entity_number pattern %q (%v), maxLength %d", path, p.Schema.Pattern, err, p.Schema.MaxLength)
 			}
-			alphabet := []rune("0123456789０１２３４５６７８９-. 　－．／٠١٢〇一aA+_\t\u00a0\u2212\ufe63\u2010")
-			rnd := rand.New(rand.NewPCG(1, 2))
-			samples := []string{"02-000021", "02000021", "０２-００００２１", "０２－００００２１", " 02 000021 ", "2-000021", "", "02-0000211",
-				strings.Repeat(" ", 56) + "02000021", strings.Repeat(" ", 57) + "02000021", strings.Repeat("　", 56) + "02000021"}
-			for range 200000 {
-				n := rnd.IntN(14)
-				if rnd.IntN(50) == 0 {
-					n = 50 + rnd.IntN(20)
-				}
-				b := make([]rune, n)
-				for i := range b {
-					// Mostly digits, so that eight of them come together often.
-					if rnd.IntN(3) > 0 {
-						b[i] = alphabet[rnd.IntN(20)]
-					} else {
-						b[i] = alphabet[rnd.IntN(len(alphabet))]
-					}
-				}
-				samples = append(samples, string(b))
-			}
 			var accepted int
-			for _, s := range samples {
+			for _, s := range entityNumberSamples() {
 				_, api := storage.NormalizeEntityNumber(s)
 				documented := pattern.MatchString(s) && utf8.RuneCountInString(s) <= p.Schema.MaxLength
 				if api != documented {
@@ -149,6 +129,33 @@ func TestOpenAPIEntityNumberRuleIsTheAPIs(t *testing.T) {
 	if rules != 2 {
 		t.Errorf("%d entity_number parameters in the document, want 2", rules)
 	}
+}
+
+// entityNumberSamples are strings to try as entity numbers: a few chosen
+// ones and 200,000 drawn (always the same) over an alphabet of digits,
+// separators and their look-alikes, mostly digits so that eight of them
+// come together often, sometimes far too long.
+func entityNumberSamples() []string {
+	alphabet := []rune("0123456789０１２３４５６７８９-. 　－．／٠١٢〇一aA+_\t\u00a0\u2212\ufe63\u2010")
+	rnd := rand.New(rand.NewPCG(1, 2))
+	samples := []string{"02-000021", "02000021", "０２-００００２１", "０２－００００２１", " 02 000021 ", "2-000021", "", "02-0000211",
+		strings.Repeat(" ", 56) + "02000021", strings.Repeat(" ", 57) + "02000021", strings.Repeat("　", 56) + "02000021"}
+	for range 200000 {
+		n := rnd.IntN(14)
+		if rnd.IntN(50) == 0 {
+			n = 50 + rnd.IntN(20)
+		}
+		b := make([]rune, n)
+		for i := range b {
+			if rnd.IntN(3) > 0 {
+				b[i] = alphabet[rnd.IntN(20)]
+			} else {
+				b[i] = alphabet[rnd.IntN(len(alphabet))]
+			}
+		}
+		samples = append(samples, string(b))
+	}
+	return samples
 }
 
 // The served document names the provider's own server URL and its absolute

@@ -62,106 +62,154 @@ func New(k *kit.Kit, issuer string) *Handler { return &Handler{k: k, issuer: iss
 // Protocol wraps the protocol engine (mounted below the issuer's path,
 // so paths are the library's relative ones).
 func (h *Handler) Protocol(next http.Handler, ep Endpoints, limits Limits) http.Handler {
-	browser := []string{ep.Authorize, ep.EndSession}
-	clientAuth := map[string]bool{ep.Token: true, ep.Introspect: true, ep.Revoke: true}
-	noStore := map[string]bool{ep.Token: true, ep.Introspect: true, ep.Revoke: true, ep.Userinfo: true}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		path := r.URL.Path
-		isBrowser := UnderAnyPath(path, browser)
-		refuse := func(status int, code, description string) {
-			slog.InfoContext(r.Context(), "protocol request refused at the edge", "path", path, "status", status, "error", code, "reason", description)
-			if isBrowser {
-				h.requestErrorPage(w, r, status, code+": "+description)
-				return
-			}
-			writeOAuthError(w, status, code, description)
-		}
-		if noStore[path] {
-			w.Header().Set("Cache-Control", "no-store")
-			w.Header().Set("Pragma", "no-cache")
-		}
+	return &protocolEdge{
+		h: h, next: next, ep: ep, limits: limits,
+		browser:    []string{ep.Authorize, ep.EndSession},
+		clientAuth: map[string]bool{ep.Token: true, ep.Introspect: true, ep.Revoke: true},
+		noStore:    map[string]bool{ep.Token: true, ep.Introspect: true, ep.Revoke: true, ep.Userinfo: true},
+	}
+}
 
-		limit := int64(maxProtocolBody)
-		if path == ep.Authorize {
-			limit = maxAuthorizeRequest
-			if len(r.URL.RawQuery) > maxAuthorizeRequest {
-				refuse(http.StatusBadRequest, "invalid_request", "the authorization request is larger than 8 KiB")
-				return
-			}
-		}
-		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, limit)
-		}
-		// Parsed here once; the library's own ParseForm then finds it done.
-		if err := r.ParseForm(); err != nil {
-			var tooLarge *http.MaxBytesError
-			if errors.As(err, &tooLarge) {
-				refuse(http.StatusRequestEntityTooLarge, "invalid_request", "the request body is too large")
-				return
-			}
-			refuse(http.StatusBadRequest, "invalid_request", "the request cannot be parsed")
-			return
-		}
-		if path == ep.Authorize && len(r.URL.RawQuery)+formSize(r.PostForm) > maxAuthorizeRequest {
-			refuse(http.StatusBadRequest, "invalid_request", "the authorization request is larger than 8 KiB")
-			return
-		}
-		if name, ok := cleanForm(r.Form); !ok {
-			if clientAuth[path] && name == "client_id" {
-				refuse(http.StatusUnauthorized, "invalid_client", "client_id holds characters no client id has")
-				return
-			}
-			refuse(http.StatusBadRequest, "invalid_request", "parameter "+kit.Printable(name)+" holds control characters or invalid UTF-8")
-			return
-		}
-		if path == ep.Authorize && r.Form.Get("client_id") == "" {
-			// The library would call this a server error.
-			refuse(http.StatusBadRequest, "invalid_request", "client_id is required")
-			return
-		}
-		if f := checkParameters(r, path, ep); f != nil {
-			if f.challenge != "" {
-				w.Header().Set("WWW-Authenticate", f.challenge)
-			}
-			refuse(f.status, f.code, f.description)
-			return
-		}
-		if clientAuth[path] {
-			if code, description := checkClientAuth(r, path == ep.Token, path != ep.Introspect); code != "" {
-				status := http.StatusUnauthorized
-				if code != "invalid_client" {
-					status = http.StatusBadRequest
-				}
-				if status == http.StatusUnauthorized {
-					w.Header().Set("WWW-Authenticate", `Basic realm="token"`)
-				}
-				refuse(status, code, description)
-				return
-			}
-		}
-		if path == ep.Authorize && limits.AuthRequests.Budget > 0 {
-			ticket, ok := h.admit(w, r, limits.AuthRequests)
-			if !ok {
-				return
-			}
-			if ticket != nil {
-				r = r.WithContext(ticket.ctx)
-				defer ticket.releaseIfUnused(r.Context(), h.k.State)
-			}
-		}
+// protocolEdge is the edge of one protocol engine.
+type protocolEdge struct {
+	h      *Handler
+	next   http.Handler // the protocol engine
+	ep     Endpoints
+	limits Limits
+	// browser are the endpoints a browser is sent to: their refusals are
+	// our page, not a JSON error object.
+	browser []string
+	// clientAuth are the endpoints where a client authenticates.
+	clientAuth map[string]bool
+	// noStore are the endpoints whose answers hold tokens or claims
+	// (RFC 6749 §5.1): never cached.
+	noStore map[string]bool
+}
 
-		switch {
-		case path == ep.Introspect:
-			w = &introspectionRefusal{ResponseWriter: w}
-		case clientAuth[path]:
-			w = &basicChallenge{ResponseWriter: w}
-		case path == ep.Userinfo:
-			w = &bearerChallenge{ResponseWriter: w, tokenSent: bearerSent(r)}
-		case isBrowser || strings.HasPrefix(path, ep.Authorize+"/"):
-			w = IssuerOnRedirect(w, h.issuer)
+// ServeHTTP takes a request through the edge in order: the answer is made
+// uncacheable where it must be; the request is read within its bounds;
+// its parameters and the client's credentials are checked; an
+// authorization request is admitted (or waits); then the engine answers,
+// through a writer that makes its answer exact.
+func (e *protocolEdge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if e.noStore[r.URL.Path] {
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Pragma", "no-cache")
+	}
+	if f := e.read(w, r); f != nil {
+		e.refuse(w, r, f)
+		return
+	}
+	if f := e.check(r); f != nil {
+		e.refuse(w, r, f)
+		return
+	}
+	if r.URL.Path == e.ep.Authorize && e.limits.AuthRequests.Budget > 0 {
+		ticket, ok := e.h.admit(w, r, e.limits.AuthRequests)
+		if !ok {
+			return // admit answered
 		}
-		next.ServeHTTP(w, r)
-	})
+		if ticket != nil {
+			r = r.WithContext(ticket.ctx)
+			defer ticket.releaseIfUnused(r.Context(), e.h.k.State)
+		}
+	}
+	e.next.ServeHTTP(e.exact(w, r), r)
+}
+
+// read bounds the request (an authorization request is stored for the life
+// of the auth request, so it gets less room) and parses its form, once: the
+// library's own ParseForm then finds it done.
+func (e *protocolEdge) read(w http.ResponseWriter, r *http.Request) *refusal {
+	authorize := r.URL.Path == e.ep.Authorize
+	limit := int64(maxProtocolBody)
+	if authorize {
+		limit = maxAuthorizeRequest
+		if len(r.URL.RawQuery) > maxAuthorizeRequest {
+			return invalidRequest("the authorization request is larger than 8 KiB")
+		}
+	}
+	if r.Body != nil {
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+	}
+	if err := r.ParseForm(); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return &refusal{status: http.StatusRequestEntityTooLarge, code: "invalid_request", description: "the request body is too large"}
+		}
+		return invalidRequest("the request cannot be parsed")
+	}
+	if authorize && len(r.URL.RawQuery)+formSize(r.PostForm) > maxAuthorizeRequest {
+		return invalidRequest("the authorization request is larger than 8 KiB")
+	}
+	return nil
+}
+
+// check refuses a parsed request the library should not see: bytes no
+// store accepts, an authorization request without client_id (the library
+// would call that a server error), parameters the protocol forbids
+// (checkParameters), and a client that does not name itself where it must
+// authenticate (checkClientAuth).
+func (e *protocolEdge) check(r *http.Request) *refusal {
+	path := r.URL.Path
+	if name, ok := cleanForm(r.Form); !ok {
+		if e.clientAuth[path] && name == "client_id" {
+			return &refusal{status: http.StatusUnauthorized, code: "invalid_client", description: "client_id holds characters no client id has"}
+		}
+		return invalidRequest("parameter " + kit.Printable(name) + " holds control characters or invalid UTF-8")
+	}
+	if path == e.ep.Authorize && r.Form.Get("client_id") == "" {
+		return invalidRequest("client_id is required")
+	}
+	if f := checkParameters(r, path, e.ep); f != nil {
+		return f
+	}
+	if !e.clientAuth[path] {
+		return nil
+	}
+	code, description := checkClientAuth(r, path == e.ep.Token, path != e.ep.Introspect)
+	switch code {
+	case "":
+		return nil
+	case "invalid_client":
+		return &refusal{status: http.StatusUnauthorized, code: code, description: description, challenge: `Basic realm="token"`}
+	default:
+		return &refusal{status: http.StatusBadRequest, code: code, description: description}
+	}
+}
+
+// refuse answers a request the edge refused, and logs why: with our page
+// at the endpoints a browser visits, else with an OAuth error object.
+func (e *protocolEdge) refuse(w http.ResponseWriter, r *http.Request, f *refusal) {
+	slog.InfoContext(r.Context(), "protocol request refused at the edge", "path", r.URL.Path, "status", f.status, "error", f.code, "reason", f.description)
+	if f.challenge != "" {
+		w.Header().Set("WWW-Authenticate", f.challenge)
+	}
+	if UnderAnyPath(r.URL.Path, e.browser) {
+		e.h.requestErrorPage(w, r, f.status, f.code+": "+f.description)
+		return
+	}
+	writeOAuthError(w, f.status, f.code, f.description)
+}
+
+// exact wraps w so that the engine's answer at r's endpoint is what the
+// RFCs say where the library's is not: an OAuth error object for a failed
+// introspection client, a Basic challenge on 401 at the token and
+// revocation endpoints, a Bearer challenge at userinfo, iss on
+// authorization responses.
+func (e *protocolEdge) exact(w http.ResponseWriter, r *http.Request) http.ResponseWriter {
+	path := r.URL.Path
+	switch {
+	case path == e.ep.Introspect:
+		return &introspectionRefusal{ResponseWriter: w}
+	case e.clientAuth[path]:
+		return &basicChallenge{ResponseWriter: w}
+	case path == e.ep.Userinfo:
+		return &bearerChallenge{ResponseWriter: w, tokenSent: bearerSent(r)}
+	case UnderAnyPath(path, e.browser) || strings.HasPrefix(path, e.ep.Authorize+"/"):
+		return IssuerOnRedirect(w, e.h.issuer)
+	}
+	return w
 }
 
 // cleanForm reports the first parameter whose name or value is not clean

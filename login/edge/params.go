@@ -17,6 +17,11 @@ type refusal struct {
 	challenge string
 }
 
+// invalidRequest is the refusal of a bad request.
+func invalidRequest(description string) *refusal {
+	return &refusal{status: http.StatusBadRequest, code: "invalid_request", description: description}
+}
+
 // checkParameters refuses the parameters the OAuth and OpenID rules forbid
 // and the library would let through (or answer as its own fault):
 //
@@ -39,12 +44,9 @@ type refusal struct {
 // The library answers a missing redirect_uri or callback id as a server
 // error and logs it at ERROR; refused here, they are the client's mistake.
 func checkParameters(r *http.Request, path string, ep Endpoints) *refusal {
-	invalid := func(description string) *refusal {
-		return &refusal{status: http.StatusBadRequest, code: "invalid_request", description: description}
-	}
 	// At userinfo the refusal is a bearer challenge (RFC 6750 §3).
 	bearer := func(description string) *refusal {
-		f := invalid(description)
+		f := invalidRequest(description)
 		f.challenge = `Bearer realm="userinfo", error="invalid_request", error_description="` + quoted(description) + `"`
 		return f
 	}
@@ -63,31 +65,31 @@ func checkParameters(r *http.Request, path string, ep Endpoints) *refusal {
 		}
 	case ep.Token, ep.Introspect, ep.Revoke, ep.EndSession:
 		if name := repeated(r); name != "" {
-			return invalid(nameOf(name) + " is repeated")
+			return invalidRequest(nameOf(name) + " is repeated")
 		}
 		// The same rule for where a logout sends the browser (the library
 		// matches a native client's loopback address whatever its host).
 		if uri := r.Form.Get("post_logout_redirect_uri"); path == ep.EndSession && uri != "" {
 			if why := forbiddenURI(uri); why != "" {
-				return invalid("post_logout_redirect_uri " + why)
+				return invalidRequest("post_logout_redirect_uri " + why)
 			}
 		}
 	case ep.Authorize:
 		for _, name := range []string{"client_id", "redirect_uri"} {
 			if len(r.Form[name]) > 1 {
-				return invalid("parameter " + name + " is repeated")
+				return invalidRequest("parameter " + name + " is repeated")
 			}
 		}
 		uri := r.Form.Get("redirect_uri")
 		if uri == "" {
-			return invalid("redirect_uri is required")
+			return invalidRequest("redirect_uri is required")
 		}
 		if why := forbiddenURI(uri); why != "" {
-			return invalid("redirect_uri " + why)
+			return invalidRequest("redirect_uri " + why)
 		}
 	case ep.Authorize + "/callback":
 		if r.Form.Get("id") == "" {
-			return invalid("the authorization request id is missing")
+			return invalidRequest("the authorization request id is missing")
 		}
 	}
 	return nil

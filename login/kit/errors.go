@@ -62,7 +62,12 @@ var SignInErrors = ErrorPages{
 	Heading: "error_heading", InvalidHeading: "error_request_heading", Invalid: "error_request_invalid", Failed: "error_internal",
 }
 
-// statusOf is the HTTP status of each error code.
+// statusOf is the HTTP status of each error code: the one table of every
+// surface that answers over HTTP (the pages' Error, the department API's
+// JSON errors, the sign-in's step-up). It lives here, not beside the codes
+// in storage, because HTTP is the surfaces' business: the domain package
+// does not import net/http, and the idp command answers the same codes
+// without a status.
 var statusOf = map[storage.ErrorCode]int{
 	storage.EInvalid:     http.StatusBadRequest,
 	storage.ENotFound:    http.StatusNotFound,

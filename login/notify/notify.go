@@ -18,13 +18,11 @@ package notify
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 
+	"github.com/entity-account/idp/login/seal"
 	"github.com/entity-account/idp/storage"
 )
 
@@ -71,26 +69,19 @@ type Content struct {
 	Text    string `json:"text"`
 }
 
-// Sealer encrypts outbox bodies at rest with AES-256-GCM. The channel and
-// recipient are bound as additional data, so a body cannot be moved to
-// another row's recipient.
-type Sealer struct{ aead cipher.AEAD }
+// Sealer encrypts outbox bodies at rest with AES-256-GCM (package seal).
+// The channel and recipient are bound as additional data, so a body cannot
+// be moved to another row's recipient.
+type Sealer struct{ s *seal.Sealer }
 
 // NewSealer returns a Sealer under a 32-byte key (derive it from the master
 // key for this purpose only).
 func NewSealer(key []byte) (*Sealer, error) {
-	if len(key) != 32 {
-		return nil, fmt.Errorf("notify: sealing key must be 32 bytes, got %d", len(key))
-	}
-	block, err := aes.NewCipher(key)
+	s, err := seal.New(key)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("notify: %w", err)
 	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, err
-	}
-	return &Sealer{aead: aead}, nil
+	return &Sealer{s: s}, nil
 }
 
 func additionalData(ch storage.Channel, recipient string) []byte {
@@ -103,21 +94,16 @@ func (s *Sealer) Seal(ch storage.Channel, recipient string, c Content) ([]byte, 
 	if err != nil {
 		return nil, err
 	}
-	nonce := make([]byte, s.aead.NonceSize(), s.aead.NonceSize()+len(plain)+s.aead.Overhead())
-	if _, err := rand.Read(nonce); err != nil {
-		return nil, err
-	}
-	return s.aead.Seal(nonce, nonce, plain, additionalData(ch, recipient)), nil
+	return s.s.Seal(plain, additionalData(ch, recipient))
 }
 
 // Open returns the content of a sealed outbox message.
 func (s *Sealer) Open(m storage.OutboxMessage) (Content, error) {
 	var c Content
-	n := s.aead.NonceSize()
-	if len(m.Body) < n+s.aead.Overhead() {
+	plain, err := s.s.Open(m.Body, additionalData(m.Channel, m.Recipient))
+	if errors.Is(err, seal.ErrTooShort) {
 		return c, errors.New("notify: sealed body missing or too short")
 	}
-	plain, err := s.aead.Open(nil, m.Body[:n], m.Body[n:], additionalData(m.Channel, m.Recipient))
 	if err != nil {
 		return c, fmt.Errorf("notify: open sealed body (was the master key changed?): %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -416,5 +417,25 @@ func TestSMTP(t *testing.T) {
 	}
 	if _, err := notify.NewSMTP(notify.SMTPConfig{Host: "h", From: "a@b", TLS: "maybe"}); err == nil {
 		t.Error("unknown TLS mode accepted")
+	}
+}
+
+// TestSealerOpensEarlierBodies opens an outbox body sealed by an earlier
+// release (before the cipher moved to package seal): the sealed form must
+// never change, or bodies still in the outbox become unreadable.
+func TestSealerOpensEarlierBodies(t *testing.T) {
+	s, err := notify.NewSealer(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := hex.DecodeString("5d9cd3d66c2480ee38558672e753b1ae17bf667f30cae7bacc47c01bce577d362aaa421c365c10c352a9fb02332095b2f3938133e8b350e05a749301f900721839cd068fa0b6aba3e1207de2b700c16b72455056")
+	m := storage.OutboxMessage{Channel: storage.ChannelEmail, Recipient: "staff@example.mo", Body: body}
+	got, err := s.Open(m)
+	if want := (notify.Content{Subject: "啟動碼", Text: "啟動碼：ABCDE-FGHJK"}); err != nil || got != want {
+		t.Fatalf("Open = %+v, %v; want %+v", got, err, want)
+	}
+	m.Recipient = "other@example.mo"
+	if _, err := s.Open(m); err == nil {
+		t.Error("the earlier body opened for another recipient")
 	}
 }

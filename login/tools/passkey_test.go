@@ -547,57 +547,11 @@ func TestToolsChangesAuditedAndTold(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	type counts struct{ audits, notices int }
-	count := func() counts {
-		var c counts
-		err := f.pg.Pool().QueryRow(ctx, `SELECT
-			(SELECT count(*) FROM audit_events WHERE entity_id = $1 AND action LIKE 'tool.%'),
-			(SELECT count(*) FROM outbox WHERE entity_id = $1 AND activation_code_id IS NULL)`, f.entity.ID).Scan(&c.audits, &c.notices)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c
-	}
-	// step runs change and checks that it wrote one audit event named
-	// action and notices notices, the last of them holding want.
+	told := toolChanges{f: f}
+	count := func() changeCounts { return told.count(t) }
 	step := func(action string, notices int, want string, change func() error) {
 		t.Helper()
-		before, woken := count(), f.woken.Load()
-		if err := change(); err != nil {
-			t.Fatalf("%s: %v", action, err)
-		}
-		after := count()
-		if after.audits != before.audits+1 || after.notices != before.notices+notices {
-			t.Errorf("%s wrote %d audit events and %d notices; want 1 and %d", action,
-				after.audits-before.audits, after.notices-before.notices, notices)
-		}
-		if got := actions(t, f.pg, f.entity.ID); len(got) == 0 || !strings.HasPrefix(got[0], action+" ") {
-			t.Errorf("%s: audit %v", action, got)
-		}
-		if notices == 0 {
-			return
-		}
-		if f.woken.Load() != woken+1 {
-			t.Errorf("%s: the outbox worker was not woken", action)
-		}
-		var id int64
-		if err := f.pg.Pool().QueryRow(ctx, `SELECT max(id) FROM outbox WHERE entity_id = $1`, f.entity.ID).Scan(&id); err != nil {
-			t.Fatal(err)
-		}
-		m, err := f.pg.OutboxMessage(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := f.outbox.Open(m)
-		if err != nil {
-			t.Fatalf("%s: the notice does not open with the outbox sealer: %v", action, err)
-		}
-		if m.Language != "pt" || !strings.Contains(c.Text, want) || !strings.Contains(c.Text, "staff21") || !strings.Contains(c.Text, f.entity.Number) {
-			t.Errorf("%s: notice %+v: %q", action, m, c.Text)
-		}
-		if want := storage.ChannelSMS; m.Channel != want || m.Recipient != "+85366123456" {
-			t.Errorf("%s: notice to %s %s", action, m.Channel, m.Recipient)
-		}
+		told.step(t, action, notices, want, change)
 	}
 
 	var secret string
@@ -685,6 +639,77 @@ func TestToolsChangesAuditedAndTold(t *testing.T) {
 	f.enrol(t, silentMe, newAuthenticator(t, origin), "Phone")
 	if after := count(); after.audits != before.audits+1 || after.notices != before.notices {
 		t.Errorf("a login without contact: %+v → %+v; want an audit event and no notice", before, after)
+	}
+}
+
+// toolChanges checks what the tool changes of the fixture's entity wrote:
+// audit events and notices (TestToolsChangesAuditedAndTold).
+type toolChanges struct{ f *fixture }
+
+type changeCounts struct{ audits, notices int }
+
+// count counts the entity's tool audit events and its notices (outbox
+// messages that are no activation code).
+func (c toolChanges) count(t *testing.T) changeCounts {
+	t.Helper()
+	var n changeCounts
+	err := c.f.pg.Pool().QueryRow(t.Context(), `SELECT
+		(SELECT count(*) FROM audit_events WHERE entity_id = $1 AND action LIKE 'tool.%'),
+		(SELECT count(*) FROM outbox WHERE entity_id = $1 AND activation_code_id IS NULL)`, c.f.entity.ID).Scan(&n.audits, &n.notices)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// step runs change and checks that it wrote one audit event named action
+// and notices notices, the last of them holding want (lastNotice).
+func (c toolChanges) step(t *testing.T, action string, notices int, want string, change func() error) {
+	t.Helper()
+	before, woken := c.count(t), c.f.woken.Load()
+	if err := change(); err != nil {
+		t.Fatalf("%s: %v", action, err)
+	}
+	after := c.count(t)
+	if after.audits != before.audits+1 || after.notices != before.notices+notices {
+		t.Errorf("%s wrote %d audit events and %d notices; want 1 and %d", action,
+			after.audits-before.audits, after.notices-before.notices, notices)
+	}
+	if got := actions(t, c.f.pg, c.f.entity.ID); len(got) == 0 || !strings.HasPrefix(got[0], action+" ") {
+		t.Errorf("%s: audit %v", action, got)
+	}
+	if notices == 0 {
+		return
+	}
+	if c.f.woken.Load() != woken+1 {
+		t.Errorf("%s: the outbox worker was not woken", action)
+	}
+	c.lastNotice(t, action, want)
+}
+
+// lastNotice checks the entity's last notice, about action: it opens with
+// the outbox sealer, is in the login's language (pt), holds want, the
+// username staff21 and the entity number, and goes by SMS to its mobile.
+func (c toolChanges) lastNotice(t *testing.T, action, want string) {
+	t.Helper()
+	ctx := t.Context()
+	var id int64
+	if err := c.f.pg.Pool().QueryRow(ctx, `SELECT max(id) FROM outbox WHERE entity_id = $1`, c.f.entity.ID).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	m, err := c.f.pg.OutboxMessage(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := c.f.outbox.Open(m)
+	if err != nil {
+		t.Fatalf("%s: the notice does not open with the outbox sealer: %v", action, err)
+	}
+	if m.Language != "pt" || !strings.Contains(text.Text, want) || !strings.Contains(text.Text, "staff21") || !strings.Contains(text.Text, c.f.entity.Number) {
+		t.Errorf("%s: notice %+v: %q", action, m, text.Text)
+	}
+	if want := storage.ChannelSMS; m.Channel != want || m.Recipient != "+85366123456" {
+		t.Errorf("%s: notice to %s %s", action, m.Channel, m.Recipient)
 	}
 }
 

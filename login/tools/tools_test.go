@@ -2,6 +2,7 @@ package tools_test
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -359,3 +360,20 @@ func TestSealerBindsLogin(t *testing.T) {
 }
 
 func errorsAs(err error, target **storage.Error) bool { return errors.As(err, target) }
+
+// TestSealerOpensEarlierSecrets opens a TOTP secret sealed by an earlier
+// release (before the cipher moved to package seal): the sealed form must
+// never change, or every enrolled authenticator stops working.
+func TestSealerOpensEarlierSecrets(t *testing.T) {
+	s, err := tools.NewSealer(bytes.Repeat([]byte{1}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, _ := hex.DecodeString("eb3d99441ebb5d849c6819ab8fe0b1522ca9788e2e183a70eafdb0dd01253f8d9a2589a4e2744a44543ba5f4")
+	if got, err := s.Open(42, sealed); err != nil || got != "JBSWY3DPEHPK3PXP" {
+		t.Fatalf("Open = %q, %v", got, err)
+	}
+	if _, err := s.Open(43, sealed); err == nil {
+		t.Error("the earlier secret opened for another login")
+	}
+}

@@ -164,6 +164,11 @@ func FromLookup(lookup func(string) (string, bool)) (*Config, error) {
 	r.check(c.AuthRequestGrace <= c.AuthRequestTTL, "IDP_AUTH_REQUEST_GRACE", "must not exceed IDP_AUTH_REQUEST_TTL")
 	r.check(c.AuthRequestGrace <= 0 || c.AuthRequestGrace >= time.Second, "IDP_AUTH_REQUEST_GRACE", "must be at least 1s: time for a person to sign in")
 	r.check(c.AuthorizePerIPBurst <= c.AuthRequestBudget, "IDP_AUTHORIZE_PER_IP_BURST", "must not exceed IDP_AUTH_REQUEST_BUDGET: one address's burst would fill the budget")
+	// The burst is also the address's tolerance for requests that reach
+	// Redis out of the order of their clocks (two nodes, a slow goroutine):
+	// spread over less than a second, it would refuse people at random.
+	r.check(c.AuthorizePerIPMinute < 1 || time.Duration(c.AuthorizePerIPBurst)*time.Minute >= time.Duration(c.AuthorizePerIPMinute)*time.Second,
+		"IDP_AUTHORIZE_PER_IP_BURST", "must cover at least one second of IDP_AUTHORIZE_PER_IP_MINUTE (burst ≥ rate per minute ÷ 60)")
 	r.check(slices.Contains([]string{"debug", "info", "warn", "error"}, c.LogLevel), "IDP_LOG_LEVEL", "must be debug, info, warn or error")
 	r.check(c.PprofListen == "" || isLoopbackAddr(c.PprofListen), "IDP_PPROF_LISTEN", "must be empty (off) or a loopback host:port, e.g. 127.0.0.1:6060")
 	// Not only loopback: a Prometheus server elsewhere on an internal network

@@ -123,9 +123,9 @@ func TestAuthorizeAdmission(t *testing.T) {
 	if c.AuthorizePerIPBurst < 50 || c.AuthorizePerIPBurst+c.AuthorizePerIPMinute*10 < 2000 {
 		t.Fatal("the defaults would refuse an office of 2,000 behind one address")
 	}
-	ok, err := load(map[string]string{"IDP_AUTHORIZE_PER_IP_MINUTE": "6000", "IDP_AUTHORIZE_PER_IP_BURST": "50",
+	ok, err := load(map[string]string{"IDP_AUTHORIZE_PER_IP_MINUTE": "3000", "IDP_AUTHORIZE_PER_IP_BURST": "50",
 		"IDP_AUTHORIZE_PER_BROWSER": "3", "IDP_AUTH_REQUEST_BUDGET": "100", "IDP_AUTH_REQUEST_GRACE": "2s"})
-	if err != nil || ok.AuthorizePerIPMinute != 6000 || ok.AuthorizePerIPBurst != 50 || ok.AuthorizePerBrowser != 3 ||
+	if err != nil || ok.AuthorizePerIPMinute != 3000 || ok.AuthorizePerIPBurst != 50 || ok.AuthorizePerBrowser != 3 ||
 		ok.AuthRequestBudget != 100 || ok.AuthRequestGrace != 2*time.Second {
 		t.Fatalf("valid values: %+v, %v", ok, err)
 	}
@@ -148,6 +148,8 @@ func TestAuthorizeAdmission(t *testing.T) {
 		{map[string]string{"IDP_AUTH_REQUEST_GRACE": "3m", "IDP_AUTH_REQUEST_TTL": "2m"}, "IDP_AUTH_REQUEST_GRACE"},
 		{map[string]string{"IDP_AUTH_REQUEST_BUDGET": "100", "IDP_AUTHORIZE_PER_IP_BURST": "101"}, "IDP_AUTHORIZE_PER_IP_BURST"},
 		{map[string]string{"IDP_AUTHORIZE_PER_BROWSER": "1001"}, "IDP_AUTHORIZE_PER_BROWSER"},
+		// 6,000 a minute with 50 at once: a burst window of half a second.
+		{map[string]string{"IDP_AUTHORIZE_PER_IP_MINUTE": "6000", "IDP_AUTHORIZE_PER_IP_BURST": "50"}, "IDP_AUTHORIZE_PER_IP_BURST"},
 	} {
 		if _, err := load(tc.env); err == nil || !strings.Contains(err.Error(), tc.name) {
 			t.Errorf("%v: err = %v, want it to name %s", tc.env, err, tc.name)

@@ -34,7 +34,7 @@ import (
 // cheapHashes keeps argon2 fast: these tests are about stores, not hashing.
 var cheapHashes = map[string]string{"IDP_ARGON2_MEMORY_KIB": "8192", "IDP_ARGON2_ITERATIONS": "1",
 	// The load comes from one address: the per-address limit would refuse it.
-	"IDP_AUTHORIZE_PER_IP_MINUTE": "1000000"}
+	"IDP_AUTHORIZE_PER_IP_MINUTE": "1000000", "IDP_AUTHORIZE_PER_IP_BURST": "50000"}
 
 // TestBlinkRedis restarts Redis (without persistence) under load.
 func TestBlinkRedis(t *testing.T) {

@@ -27,7 +27,7 @@ var passwordFields = []string{"old_password", "new_password", "new_password2"}
 // renderPassword shows the form (empty: passwords are never written back)
 // with the message errMsg of a refusal that concerns the fields invalid,
 // or the page that says the password was changed.
-func (h *Handler) renderPassword(w http.ResponseWriter, r *http.Request, pt *kit.Signed, status int, errMsg string, done bool, invalid ...string) {
+func (h *accountPages) renderPassword(w http.ResponseWriter, r *http.Request, pt *kit.Signed, status int, errMsg string, done bool, invalid ...string) {
 	ch := h.chrome(w, r, pt, h.language(r, pt.Principal), "password")
 	h.k.Render(w, status, "account_password.html", passwordPage{
 		chrome:   ch,
@@ -40,7 +40,7 @@ func (h *Handler) renderPassword(w http.ResponseWriter, r *http.Request, pt *kit
 }
 
 // showPassword is the 「變更密碼」 form.
-func (h *Handler) showPassword(w http.ResponseWriter, r *http.Request) error {
+func (h *accountPages) showPassword(w http.ResponseWriter, r *http.Request) error {
 	h.k.RememberLanguage(w, r)
 	pt, err := h.require(w, r)
 	if pt == nil {
@@ -55,7 +55,7 @@ func (h *Handler) showPassword(w http.ResponseWriter, r *http.Request) error {
 // like a sign-in, the write, every session and token ended); then this
 // browser alone gets a fresh session. Passwords are never written back
 // into the page.
-func (h *Handler) submitPassword(w http.ResponseWriter, r *http.Request) error {
+func (h *accountPages) submitPassword(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	formErr := kit.ParseForm(w, r)
 	pt, err := h.require(w, r)
@@ -96,7 +96,7 @@ func (h *Handler) submitPassword(w http.ResponseWriter, r *http.Request) error {
 // passwordRefused answers a refused change: the form again with the
 // message and the fields at fault, or err itself (the one error writer's)
 // when it is not a refusal the form shows.
-func (h *Handler) passwordRefused(w http.ResponseWriter, t map[string]string, fail func(int, string, ...string), err error) error {
+func (h *accountPages) passwordRefused(w http.ResponseWriter, t map[string]string, fail func(int, string, ...string), err error) error {
 	var throttled *credential.Throttled
 	switch {
 	case errors.As(err, &throttled):

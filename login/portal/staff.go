@@ -15,6 +15,23 @@ import (
 	"github.com/entity-account/idp/storage"
 )
 
+// staffPages are the staff administration pages (below).
+type staffPages struct{ *core }
+
+// Mount registers the staff pages.
+func (h *staffPages) Mount(r *mux.Router) {
+	get, post := []string{http.MethodGet, http.MethodHead}, http.MethodPost
+	r.Handle(staffPath, h.serveStaff(h.showStaffList)).Methods(get...)
+	r.Handle(staffPath+"/new", h.serveStaff(h.showNewStaff)).Methods(get...)
+	r.Handle(staffPath+"/new", kit.SameOrigin(h.serveStaff(h.createStaff))).Methods(post)
+	r.Handle(staffPath+"/{euid}", h.serveStaff(h.showStaff)).Methods(get...)
+	r.Handle(staffPath+"/{euid}/code", kit.SameOrigin(h.serveStaff(h.sendCode))).Methods(post)
+	r.Handle(staffPath+"/{euid}/edit", h.serveStaff(h.showEditStaff)).Methods(get...)
+	r.Handle(staffPath+"/{euid}/edit", kit.SameOrigin(h.serveStaff(h.editStaff))).Methods(post)
+	r.Handle(staffPath+"/{euid}/status", h.serveStaff(h.showStaffStatus)).Methods(get...)
+	r.Handle(staffPath+"/{euid}/status", kit.SameOrigin(h.serveStaff(h.setStaffStatus))).Methods(post)
+}
+
 // The staff administration pages of an entity's admins:
 // 工作人員登入號列表, a login's page with its activation state and the
 // buttons that send it a new code, the registration form (新增, 編輯 → 更改)
@@ -40,7 +57,7 @@ var staffErrors = kit.ErrorPages{
 
 // serveStaff serves a staff page: a refusal (403) and a login not found
 // (404) that bring no message of their own get the staff pages' one.
-func (h *Handler) serveStaff(p kit.Page) http.Handler {
+func (h *staffPages) serveStaff(p kit.Page) http.Handler {
 	return h.k.Serve(h.framed(staffErrors, staffPath, "nav_staff"), func(w http.ResponseWriter, r *http.Request) error {
 		err := p(w, r)
 		var own *storage.Error
@@ -72,7 +89,7 @@ type staffRequest struct {
 
 // staffSignedIn returns the request's account, or nil after sending the
 // browser to the portal's sign-in.
-func (h *Handler) staffSignedIn(w http.ResponseWriter, r *http.Request) (*staffRequest, error) {
+func (h *staffPages) staffSignedIn(w http.ResponseWriter, r *http.Request) (*staffRequest, error) {
 	h.k.RememberLanguage(w, r)
 	pt, err := h.require(w, r)
 	if pt == nil {
@@ -84,7 +101,7 @@ func (h *Handler) staffSignedIn(w http.ResponseWriter, r *http.Request) (*staffR
 
 // staffPost is staffSignedIn for a form's POST: the form read and its CSRF
 // token checked against the session.
-func (h *Handler) staffPost(w http.ResponseWriter, r *http.Request) (*staffRequest, error) {
+func (h *staffPages) staffPost(w http.ResponseWriter, r *http.Request) (*staffRequest, error) {
 	formErr := kit.ParseForm(w, r)
 	sr, err := h.staffSignedIn(w, r)
 	if sr == nil {
@@ -100,7 +117,7 @@ func (h *Handler) staffPost(w http.ResponseWriter, r *http.Request) (*staffReque
 // staffPost for its forms) and finds the login its address names, as the
 // use case finds it: in the account's own entity only. sr is nil when the
 // request goes no further.
-func (h *Handler) staffOf(w http.ResponseWriter, r *http.Request, open func(http.ResponseWriter, *http.Request) (*staffRequest, error)) (sr *staffRequest, d manage.StaffDetail, err error) {
+func (h *staffPages) staffOf(w http.ResponseWriter, r *http.Request, open func(http.ResponseWriter, *http.Request) (*staffRequest, error)) (sr *staffRequest, d manage.StaffDetail, err error) {
 	sr, err = open(w, r)
 	if sr == nil {
 		return nil, d, err
@@ -113,7 +130,7 @@ func (h *Handler) staffOf(w http.ResponseWriter, r *http.Request, open func(http
 }
 
 // staffURL is the address of a login's page (or of one of its pages, more).
-func (h *Handler) staffURL(euid string, more ...string) string {
+func (h *staffPages) staffURL(euid string, more ...string) string {
 	return h.k.BasePath + staffPath + "/" + url.PathEscape(euid) + strings.Join(more, "")
 }
 
@@ -138,7 +155,7 @@ type staffListRow struct {
 
 // showStaffList is 工作人員登入號列表: a page of the entity's staff logins,
 // searched by name, username, EUID or document number.
-func (h *Handler) showStaffList(w http.ResponseWriter, r *http.Request) error {
+func (h *staffPages) showStaffList(w http.ResponseWriter, r *http.Request) error {
 	sr, err := h.staffSignedIn(w, r)
 	if sr == nil {
 		return err
@@ -231,7 +248,7 @@ var staffNotices = map[string]string{
 // showStaff is a login's page (點選指定人員): its registration data, EUID,
 // 啟動狀況, 最後發送啟動碼時間, 啟動工作人員登入號時間, and the buttons that
 // send it a new activation code.
-func (h *Handler) showStaff(w http.ResponseWriter, r *http.Request) error {
+func (h *staffPages) showStaff(w http.ResponseWriter, r *http.Request) error {
 	sr, d, err := h.staffOf(w, r, h.staffSignedIn)
 	if sr == nil {
 		return err
@@ -241,7 +258,7 @@ func (h *Handler) showStaff(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (h *Handler) renderStaff(w http.ResponseWriter, r *http.Request, sr *staffRequest, d manage.StaffDetail, status int, notice, errMsg string) {
+func (h *staffPages) renderStaff(w http.ResponseWriter, r *http.Request, sr *staffRequest, d manage.StaffDetail, status int, notice, errMsg string) {
 	t := sr.t
 	ch := h.chrome(w, r, sr.pt, sr.lang, "staff")
 	ch.Common = h.k.CommonAt(r, sr.lang, h.staffURL(d.EUID))
@@ -279,7 +296,7 @@ func (h *Handler) renderStaff(w http.ResponseWriter, r *http.Request, sr *staffR
 }
 
 // staffRows lays a login's registration out in the page's language.
-func (h *Handler) staffRows(sr *staffRequest, sl storage.StaffLogin) []profileRow {
+func (h *staffPages) staffRows(sr *staffRequest, sl storage.StaffLogin) []profileRow {
 	t := sr.t
 	row := func(id, key, value string) profileRow {
 		if value == "" {
@@ -309,7 +326,7 @@ func (h *Handler) staffRows(sr *staffRequest, sl storage.StaffLogin) []profileRo
 // sendCode is 手機短訊 / 電子郵件 on a login's page: a new activation code to
 // its registered mobile or e-mail. A refusal (the limit, nowhere to send)
 // shows the page again with the reason.
-func (h *Handler) sendCode(w http.ResponseWriter, r *http.Request) error {
+func (h *staffPages) sendCode(w http.ResponseWriter, r *http.Request) error {
 	sr, err := h.staffPost(w, r)
 	if sr == nil {
 		return err

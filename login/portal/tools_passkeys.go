@@ -53,7 +53,7 @@ type passkeysPage struct {
 }
 
 // passkeys are the passkey use cases, or the 404 of pages that are off.
-func (h *Handler) passkeys() (PasskeyTools, error) {
+func (h *accountPages) passkeys() (PasskeyTools, error) {
 	if h.tools.Passkeys == nil {
 		return nil, kit.Fail(storage.ENotFound, "passkeys_unavailable").WithLink(toolsPath, "tools_title")
 	}
@@ -62,7 +62,7 @@ func (h *Handler) passkeys() (PasskeyTools, error) {
 
 // renderPasskeys shows the page as the login's passkeys stand, changed by
 // edit; with the add form it starts a new registration for it.
-func (h *Handler) renderPasskeys(w http.ResponseWriter, r *http.Request, tr *toolRequest, status int, edit func(*passkeysPage)) error {
+func (h *accountPages) renderPasskeys(w http.ResponseWriter, r *http.Request, tr *toolRequest, status int, edit func(*passkeysPage)) error {
 	ctx := r.Context()
 	pk := h.tools.Passkeys
 	st, err := pk.Status(ctx, tr.pt.Principal.ID)
@@ -104,7 +104,7 @@ func (h *Handler) renderPasskeys(w http.ResponseWriter, r *http.Request, tr *too
 }
 
 // showPasskeys is the 通行密鑰 page.
-func (h *Handler) showPasskeys(w http.ResponseWriter, r *http.Request) error {
+func (h *accountPages) showPasskeys(w http.ResponseWriter, r *http.Request) error {
 	tr, err := h.toolsSignedIn(w, r)
 	if tr == nil {
 		return err
@@ -122,7 +122,7 @@ func (h *Handler) showPasskeys(w http.ResponseWriter, r *http.Request) error {
 }
 
 // submitPasskeys takes the page's forms: the password again, 新增, 移除, 關閉.
-func (h *Handler) submitPasskeys(w http.ResponseWriter, r *http.Request) error {
+func (h *accountPages) submitPasskeys(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	formErr := kit.ParseForm(w, r)
 	tr, err := h.toolsSignedIn(w, r)
@@ -196,7 +196,7 @@ func (h *Handler) submitPasskeys(w http.ResponseWriter, r *http.Request) error {
 // page attached: a refused name is tied to its field, anything else is
 // said above the forms. A refusal by the rule book is the 403 of
 // staff-only pages.
-func (h *Handler) passkeyRefusal(w http.ResponseWriter, r *http.Request, tr *toolRequest, err error, name string) error {
+func (h *accountPages) passkeyRefusal(w http.ResponseWriter, r *http.Request, tr *toolRequest, err error, name string) error {
 	if storage.CodeOf(err) == storage.EForbidden {
 		return refused()
 	}

@@ -39,7 +39,7 @@ type reauthForm struct {
 // browser back to path (303), and returns ""; a session that ended
 // meanwhile goes to the portal's sign-in. Otherwise it returns the
 // refusal to show with the form, and its status.
-func (h *Handler) reauthenticate(w http.ResponseWriter, r *http.Request, tr *toolRequest, path string) (string, int, error) {
+func (h *accountPages) reauthenticate(w http.ResponseWriter, r *http.Request, tr *toolRequest, path string) (string, int, error) {
 	ctx := r.Context()
 	p := tr.pt.Principal
 	pw := r.PostForm.Get("password")

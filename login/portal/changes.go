@@ -135,7 +135,7 @@ func (h *changePages) showChanges(w http.ResponseWriter, r *http.Request) error 
 			page.NewerURL = link(0, nil)
 		}
 	}
-	h.k.Render(w, http.StatusOK, "account_changes.html", page)
+	h.render.changes(w, page)
 	return nil
 }
 

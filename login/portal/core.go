@@ -17,9 +17,10 @@ import (
 // core is what the areas share: the kit, and which optional areas are on
 // (the chrome links to them).
 type core struct {
-	k     *kit.Kit
-	admin *Administration // nil: no administration pages
-	tools *Tools          // nil: no identity-tool pages
+	k      *kit.Kit
+	render renderer        // the pages, one method each (pages.go)
+	admin  *Administration // nil: no administration pages
+	tools  *Tools          // nil: no identity-tool pages
 }
 
 // serve answers the portal's failures as the sign-in's: its sign-in form

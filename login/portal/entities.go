@@ -54,7 +54,7 @@ func (h *entityPages) showEntities(w http.ResponseWriter, r *http.Request) error
 		}
 		p.Entities = append(p.Entities, entityRow{Number: e.Number, Name: entityName(e, lang), URL: h.k.BasePath + entityInfoPath})
 	}
-	h.k.Render(w, http.StatusOK, "account_entities.html", p)
+	h.render.entities(w, p)
 	return nil
 }
 
@@ -131,7 +131,7 @@ func (h *entityPages) showEntityInfo(w http.ResponseWriter, r *http.Request) err
 			links = append(links, l)
 		}
 	}
-	h.k.Render(w, http.StatusOK, "account_entity.html", entityInfoPage{chrome: ch,
+	h.render.entityInfo(w, entityInfoPage{chrome: ch,
 		Name: v.Entity.Number + " " + entityName(v.Entity, lang), Rows: rows, Links: links})
 	return nil
 }

@@ -29,7 +29,7 @@ var passwordFields = []string{"old_password", "new_password", "new_password2"}
 // or the page that says the password was changed.
 func (h *accountPages) renderPassword(w http.ResponseWriter, r *http.Request, pt *kit.Signed, status int, errMsg string, done bool, invalid ...string) {
 	ch := h.chrome(w, r, pt, h.language(r, pt.Principal), "password")
-	h.k.Render(w, status, "account_password.html", passwordPage{
+	h.render.password(w, status, passwordPage{
 		chrome:   ch,
 		CSRF:     ch.LogoutCSRF, // the same binding: this browser and this session
 		Username: pt.Principal.Username,

@@ -1,7 +1,11 @@
 // Package portal is the self-service portal: its own sign-in, where the
 // entity account may sign in too (the only place it can), the profile page
 // 「個人資料」 with the EUID, 「變更密碼」, a staff login's own
-// 「電子身份識別工具」 (tools*.go) and the entity's administration (admin*.go).
+// 「電子身份識別工具」 (tools*.go) and the entity's administration. Each
+// area is a handler type of its own with its own Mount, over the core the
+// areas share (core.go): entrance (signin.go), accountPages (account.go),
+// entityPages (entities.go), staffPages (staff*.go), rightsPages
+// (rights.go), servicePages (services*.go) and changePages (changes.go).
 // Its pages act only for the account of the browser's SSO session: none
 // takes an account id from the request.
 package portal
@@ -45,7 +49,7 @@ type Handler struct {
 
 // New returns the portal over k, signing in as si does.
 func New(k *kit.Kit, si *signin.Handler, hasher *password.Hasher) *Handler {
-	return &Handler{core: &core{k: k}, signin: si, hasher: hasher, passwords: credential.New(k.Dir, k.State, hasher)}
+	return &Handler{core: &core{k: k, render: renderer{k: k}}, signin: si, hasher: hasher, passwords: credential.New(k.Dir, k.State, hasher)}
 }
 
 // Administration is what the administration pages act through.

@@ -34,7 +34,7 @@ func (h *accountPages) showProfile(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	h.k.Render(w, http.StatusOK, "account_profile.html", profilePage{
+	h.render.profile(w, profilePage{
 		chrome: h.chrome(w, r, pt, lang, "profile"),
 		Rows:   rows,
 		Tools:  summary,

@@ -47,7 +47,7 @@ func (h *core) frame(w http.ResponseWriter, r *http.Request, ref kit.Refused) bo
 	}
 	ch := h.chrome(w, r, pt, h.language(r, pt.Principal), "")
 	link, text := ref.Link, ref.LinkText
-	h.k.Render(w, ref.Status, "account_message.html", refusalPage{chrome: ch,
+	h.render.message(w, ref.Status, refusalPage{chrome: ch,
 		Heading: ch.T[ref.Heading], Message: ch.T[ref.Message], LinkURL: h.k.BasePath + link, LinkText: ch.T[text]})
 	return true
 }

@@ -117,7 +117,7 @@ func (h *rightsPages) renderAdmins(w http.ResponseWriter, r *http.Request, pt *k
 			p.Without = append(p.Without, row)
 		}
 	}
-	h.k.Render(w, status, "account_admins.html", p)
+	h.render.admins(w, status, p)
 }
 
 // submitAdmins removes admin rights from the ticked logins. Removing them
@@ -257,7 +257,7 @@ func (h *rightsPages) renderServiceAdmins(w http.ResponseWriter, r *http.Request
 			p.Without = append(p.Without, row)
 		}
 	}
-	h.k.Render(w, status, "account_service_admins.html", p)
+	h.render.serviceAdmins(w, status, p)
 }
 
 // submitServiceAdmins designates the logins ticked in the left list

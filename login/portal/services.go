@@ -187,7 +187,7 @@ func (h *servicePages) showServices(w http.ResponseWriter, r *http.Request) erro
 	for _, sv := range all {
 		p.Services = append(p.Services, h.serviceView(sv, v, lang))
 	}
-	h.k.Render(w, http.StatusOK, "account_services.html", p)
+	h.render.services(w, p)
 	return nil
 }
 
@@ -223,7 +223,7 @@ func (h *servicePages) showService(w http.ResponseWriter, r *http.Request) error
 		itself.Help = p.T["svc_assigned_service_help"]
 	}
 	p.Sections = append(p.Sections, itself)
-	h.k.Render(w, http.StatusOK, "account_service.html", p)
+	h.render.service(w, p)
 	return nil
 }
 
@@ -247,7 +247,7 @@ func (h *servicePages) showServiceGroup(w http.ResponseWriter, r *http.Request) 
 	for _, g := range p.Service.Groups {
 		if g.Code == mux.Vars(r)["group"] {
 			p.Group = g
-			h.k.Render(w, http.StatusOK, "account_service_group.html", p)
+			h.render.serviceGroup(w, p)
 			return nil
 		}
 	}

@@ -107,7 +107,7 @@ func (h *servicePages) renderServiceStaff(w http.ResponseWriter, r *http.Request
 			p.Without = append(p.Without, row)
 		}
 	}
-	h.k.Render(w, status, "account_service_staff.html", p)
+	h.render.serviceStaff(w, status, p)
 }
 
 // submitServiceStaff assigns the logins ticked on the left (assign) and

@@ -56,7 +56,7 @@ func (h *entrance) renderLogin(w http.ResponseWriter, r *http.Request, status in
 		page.Passkey = kit.PasskeySignIn{Action: h.k.BasePath + LoginPath + "/passkey", Options: opts, State: state}
 		kit.AllowOwnScripts(w)
 	}
-	h.k.Render(w, status, "account_login.html", page)
+	h.render.login(w, status, page)
 }
 
 // loginForm is the sign-in form as submitted (c), for the error writer.

@@ -99,7 +99,7 @@ func (h *staffPages) renderStaff(w http.ResponseWriter, r *http.Request, sr *sta
 		}
 		p.Buttons = append(p.Buttons, btn)
 	}
-	h.k.Render(w, status, "account_staff.html", p)
+	h.render.staff(w, status, p)
 }
 
 // staffRows lays a login's registration out in the page's language.

@@ -146,7 +146,7 @@ func (h *staffPages) renderStaffForm(w http.ResponseWriter, r *http.Request, sr 
 	if len(errs) > 0 && summary == "" {
 		p.Error = sr.t["staff_error_fields"]
 	}
-	h.k.Render(w, status, "account_staff_form.html", p)
+	h.render.staffForm(w, status, p)
 }
 
 // inStaffForm is the answer to a use case's refusal of a form: the form

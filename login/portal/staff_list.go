@@ -75,6 +75,6 @@ func (h *staffPages) showStaffList(w http.ResponseWriter, r *http.Request) error
 	if pageNo*staffPageSize < total {
 		p.NextURL = link(pageNo + 1)
 	}
-	h.k.Render(w, http.StatusOK, "account_staff_list.html", p)
+	h.render.staffList(w, p)
 	return nil
 }

@@ -45,7 +45,7 @@ func (h *staffPages) renderStaffStatus(w http.ResponseWriter, r *http.Request, s
 		chosen = string(d.Status)
 	}
 	p.Options = options(t, "staff_status_", []string{string(storage.StatusActive), string(storage.StatusDeleted)}, chosen)
-	h.k.Render(w, status, "account_staff_status.html", p)
+	h.render.staffStatus(w, status, p)
 }
 
 // showStaffStatus is the 關聯狀態 form of a login.

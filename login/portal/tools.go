@@ -201,7 +201,7 @@ func (h *accountPages) showTools(w http.ResponseWriter, r *http.Request) error {
 		}
 		page.PasskeysOff = st.PasskeysOff
 	}
-	h.k.Render(w, http.StatusOK, "account_tools.html", page)
+	h.render.tools(w, page)
 	return nil
 }
 

@@ -99,7 +99,7 @@ func (h *accountPages) renderPasskeys(w http.ResponseWriter, r *http.Request, tr
 		p.Options, p.State = string(options), state
 		kit.AllowOwnScripts(w)
 	}
-	h.k.Render(w, status, "account_tools_passkeys.html", p)
+	h.render.passkeys(w, status, p)
 	return nil
 }
 

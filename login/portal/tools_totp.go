@@ -84,7 +84,7 @@ func (h *accountPages) renderTOTP(w http.ResponseWriter, r *http.Request, tr *to
 	if edit != nil {
 		edit(&p)
 	}
-	h.k.Render(w, status, "account_tools_totp.html", p)
+	h.render.totp(w, status, p)
 	return nil
 }
 

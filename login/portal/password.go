@@ -82,7 +82,7 @@ func (h *accountPages) submitPassword(w http.ResponseWriter, r *http.Request) er
 		},
 	})
 	if err != nil {
-		return h.passwordRefused(w, t, fail, err)
+		return h.passwordRefused(t, fail, err)
 	}
 	p.PasswordHash = newHash
 	sess, err := h.signin.StartSession(w, r, p)
@@ -94,21 +94,21 @@ func (h *accountPages) submitPassword(w http.ResponseWriter, r *http.Request) er
 }
 
 // passwordRefused answers a refused change: the form again with the
-// message and the fields at fault, or err itself (the one error writer's)
-// when it is not a refusal the form shows.
-func (h *accountPages) passwordRefused(w http.ResponseWriter, t map[string]string, fail func(int, string, ...string), err error) error {
+// message and the fields at fault, by the one error writer, which sets the
+// status from the refusal's code; or err itself when it is not a refusal
+// the form shows.
+func (h *accountPages) passwordRefused(t map[string]string, fail func(int, string, ...string), err error) error {
+	inForm := func(refusal error, invalid ...string) error {
+		return kit.InForm(refusal, func(status int, key string) { fail(status, kit.Say(t, key, refusal), invalid...) })
+	}
 	var throttled *credential.Throttled
 	switch {
 	case errors.As(err, &throttled):
-		f := kit.Throttled("error_throttled", throttled.Wait)
-		fail(f.Status, f.Message(w, t))
-		return nil
+		return inForm(kit.FailWait(storage.ETooMany, "error_throttled", throttled.Wait))
 	case errors.Is(err, password.ErrBusy):
-		fail(kit.Busy.Status, kit.Busy.Message(w, t))
-		return nil
+		return inForm(kit.FailBusy())
 	case errors.Is(err, credential.ErrWrongPassword):
-		fail(http.StatusUnauthorized, t["account_error_old_password"], "old_password")
-		return nil
+		return inForm(kit.Fail(storage.EUnauthenticated, "account_error_old_password"), "old_password")
 	}
 	fields := storage.FieldErrors(err)
 	if len(fields) == 0 || t[fields[0].Key] == "" {
@@ -120,5 +120,5 @@ func (h *accountPages) passwordRefused(w http.ResponseWriter, t map[string]strin
 			invalid = append(invalid, f.Field)
 		}
 	}
-	return kit.InForm(kit.Fail(fields[0].Code, fields[0].Key), func(status int, key string) { fail(status, t[key], invalid...) })
+	return inForm(kit.Fail(fields[0].Code, fields[0].Key), invalid...)
 }

@@ -138,19 +138,20 @@ func (h *accountPages) submitPasskeys(w http.ResponseWriter, r *http.Request) er
 	}
 	step := r.PostForm.Get("step")
 	if step == "reauth" {
-		msg, status, err := h.reauthenticate(w, r, tr, passkeysPath)
-		if err != nil || msg == "" {
-			return err
+		err := h.reauthenticate(w, r, tr, passkeysPath)
+		if err == nil {
+			return nil // answered: back to the page, or to the sign-in
 		}
-		return h.renderPasskeys(w, r, tr, status, func(p *passkeysPage) { p.Reauth.Error = msg })
+		return h.inPasskeys(w, r, tr, err, func(p *passkeysPage, msg string) { p.Reauth.Error = msg })
 	}
 	if step != "add" && step != "remove" && step != "off" {
 		return kit.Fail(storage.EInvalid, "account_error_csrf").WithLink(passkeysPath, "passkeys_title")
 	}
 	if !tr.fresh {
-		return h.renderPasskeys(w, r, tr, http.StatusForbidden, func(p *passkeysPage) {
+		// Nothing is done: the password first, then the page again.
+		return h.inPasskeys(w, r, tr, errReauthNeeded, func(p *passkeysPage, msg string) {
 			if p.ShowReauth {
-				p.Error = tr.t["tools_reauth_needed"]
+				p.Error = msg
 			}
 		})
 	}
@@ -161,8 +162,8 @@ func (h *accountPages) submitPasskeys(w http.ResponseWriter, r *http.Request) er
 		credential := r.PostForm.Get("credential")
 		if credential == "" {
 			// No script ran, or the browser made no passkey.
-			return h.renderPasskeys(w, r, tr, http.StatusBadRequest, func(p *passkeysPage) {
-				p.Name, p.Error = name, tr.t["passkeys_error_no_credential"]
+			return h.inPasskeys(w, r, tr, kit.Fail(storage.EInvalid, "passkeys_error_no_credential"), func(p *passkeysPage, msg string) {
+				p.Name, p.Error = name, msg
 			})
 		}
 		if _, err := pk.FinishPasskey(ctx, tr.actor, tr.euid, r.PostForm.Get("state"), name, []byte(credential)); err != nil {
@@ -172,7 +173,7 @@ func (h *accountPages) submitPasskeys(w http.ResponseWriter, r *http.Request) er
 	case "remove":
 		id, perr := strconv.ParseInt(r.PostForm.Get("tool"), 10, 64)
 		if perr != nil || id <= 0 {
-			return h.renderPasskeys(w, r, tr, http.StatusBadRequest, func(p *passkeysPage) { p.Error = tr.t["tools_error_not_found"] })
+			return h.inPasskeys(w, r, tr, kit.Fail(storage.EInvalid, "tools_error_not_found"), func(p *passkeysPage, msg string) { p.Error = msg })
 		}
 		if err := pk.RemovePasskey(ctx, tr.actor, tr.euid, id); err != nil {
 			return h.passkeyRefusal(w, r, tr, err, "")
@@ -180,7 +181,7 @@ func (h *accountPages) submitPasskeys(w http.ResponseWriter, r *http.Request) er
 		done = "removed"
 	case "off":
 		if r.PostForm.Get("confirm") != "yes" {
-			return h.renderPasskeys(w, r, tr, http.StatusBadRequest, func(p *passkeysPage) { p.OffError = tr.t["passkeys_off_unconfirmed"] })
+			return h.inPasskeys(w, r, tr, kit.Fail(storage.EInvalid, "passkeys_off_unconfirmed"), func(p *passkeysPage, msg string) { p.OffError = msg })
 		}
 		if err := pk.SwitchOffPasskeys(ctx, tr.actor, tr.euid); err != nil {
 			return h.passkeyRefusal(w, r, tr, err, "")
@@ -205,15 +206,22 @@ func (h *accountPages) passkeyRefusal(w http.ResponseWriter, r *http.Request, tr
 	if errors.As(err, &e) {
 		field = e.Field
 	}
-	return kit.InForm(err, func(status int, key string) {
-		if err := h.renderPasskeys(w, r, tr, status, func(p *passkeysPage) {
-			p.Name = name
-			if field == "name" {
-				p.NameError = tr.t[key]
-			} else {
-				p.Error = tr.t[key]
-			}
-		}); err != nil {
+	return h.inPasskeys(w, r, tr, err, func(p *passkeysPage, msg string) {
+		p.Name = name
+		if field == "name" {
+			p.NameError = msg
+		} else {
+			p.Error = msg
+		}
+	})
+}
+
+// inPasskeys hands refusal (its code and message key) to the one
+// error writer with the page attached: the writer sets the status from the
+// code, and set puts the message where the page shows it.
+func (h *accountPages) inPasskeys(w http.ResponseWriter, r *http.Request, tr *toolRequest, refusal error, set func(p *passkeysPage, msg string)) error {
+	return kit.InForm(refusal, func(status int, key string) {
+		if err := h.renderPasskeys(w, r, tr, status, func(p *passkeysPage) { set(p, kit.Say(tr.t, key, refusal)) }); err != nil {
 			h.k.Error(w, r, toolsErrors, err)
 		}
 	})

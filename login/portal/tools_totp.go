@@ -115,20 +115,20 @@ func (h *accountPages) submitTOTP(w http.ResponseWriter, r *http.Request) error 
 	}
 	step := r.PostForm.Get("step")
 	if step == "reauth" {
-		msg, status, err := h.reauthenticate(w, r, tr, totpPath)
-		if err != nil || msg == "" {
-			return err
+		err := h.reauthenticate(w, r, tr, totpPath)
+		if err == nil {
+			return nil // answered: back to the page, or to the sign-in
 		}
-		return h.renderTOTP(w, r, tr, status, func(p *totpPage) { p.Reauth.Error = msg })
+		return h.inTOTP(w, r, tr, err, func(p *totpPage, msg string) { p.Reauth.Error = msg })
 	}
 	if step != "begin" && step != "confirm" {
 		return kit.Fail(storage.EInvalid, "account_error_csrf").WithLink(totpPath, "totp_title")
 	}
 	if !tr.fresh {
 		// Nothing is done: the password first, then the page again.
-		return h.renderTOTP(w, r, tr, http.StatusForbidden, func(p *totpPage) {
+		return h.inTOTP(w, r, tr, errReauthNeeded, func(p *totpPage, msg string) {
 			if p.Mode == totpReauth {
-				p.Error = tr.t["tools_reauth_needed"]
+				p.Error = msg
 			}
 		})
 	}
@@ -183,17 +183,24 @@ func (h *accountPages) totpRefusal(w http.ResponseWriter, r *http.Request, tr *t
 	if errors.As(err, &e) {
 		field, throttled = e.Field, e.Key == "tool_error_throttled"
 	}
-	return kit.InForm(err, func(status int, key string) {
-		if err := h.renderTOTP(w, r, tr, status, func(p *totpPage) {
-			switch {
-			case field == "code":
-				p.Mode, p.CodeError = totpConfirm, tr.t[key]
-			case throttled:
-				p.Mode, p.Error = totpConfirm, tr.t[key]
-			default:
-				p.Error = tr.t[key]
-			}
-		}); err != nil {
+	return h.inTOTP(w, r, tr, err, func(p *totpPage, msg string) {
+		switch {
+		case field == "code":
+			p.Mode, p.CodeError = totpConfirm, msg
+		case throttled:
+			p.Mode, p.Error = totpConfirm, msg
+		default:
+			p.Error = msg
+		}
+	})
+}
+
+// inTOTP hands refusal (its code and message key) to the one
+// error writer with the page attached: the writer sets the status from the
+// code, and set puts the message where the page shows it.
+func (h *accountPages) inTOTP(w http.ResponseWriter, r *http.Request, tr *toolRequest, refusal error, set func(p *totpPage, msg string)) error {
+	return kit.InForm(refusal, func(status int, key string) {
+		if err := h.renderTOTP(w, r, tr, status, func(p *totpPage) { set(p, kit.Say(tr.t, key, refusal)) }); err != nil {
 			h.k.Error(w, r, toolsErrors, err)
 		}
 	})

@@ -3,6 +3,7 @@ package storage
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // ErrorCode is what kind of failure an error is, for whoever must answer
@@ -16,6 +17,11 @@ const (
 	EForbidden   ErrorCode = "forbidden"   // the actor may not do this
 	EUnavailable ErrorCode = "unavailable" // a store cannot serve now: try again shortly
 	EInternal    ErrorCode = "internal"    // a fault of ours
+	// The refusals of a form that a person meets in the ordinary course:
+	// a wrong password, too many tries, no hashing slot free this moment.
+	EUnauthenticated ErrorCode = "unauthenticated" // the credentials given are not the account's
+	ETooMany         ErrorCode = "too_many"        // over a limit that resets: try again after Wait
+	EBusy            ErrorCode = "busy"            // no capacity this moment: try again after Wait
 )
 
 // ErrForbidden: the rule book refuses the action to its actor.
@@ -30,6 +36,9 @@ type Error struct {
 	Field   string // the form field at fault, for EInvalid
 	Message string
 	Err     error // the cause, if any
+	// Wait is, for ETooMany and EBusy, how long until a try may succeed
+	// (a page's Retry-After).
+	Wait time.Duration
 }
 
 func (e *Error) Error() string {

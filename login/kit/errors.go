@@ -2,6 +2,7 @@ package kit
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -75,6 +76,10 @@ var statusOf = map[storage.ErrorCode]int{
 	storage.EForbidden:   http.StatusForbidden,
 	storage.EUnavailable: http.StatusServiceUnavailable,
 	storage.EInternal:    http.StatusInternalServerError,
+	// A form's ordinary refusals (see storage.EUnauthenticated).
+	storage.EUnauthenticated: http.StatusUnauthorized,
+	storage.ETooMany:         http.StatusTooManyRequests,
+	storage.EBusy:            http.StatusServiceUnavailable,
 }
 
 // StatusOf is the HTTP status of an error code (500 for one it does not know).
@@ -91,8 +96,9 @@ const unavailableWait = 5 * time.Second
 
 // Error answers err, a failure a page did not answer itself. The status is
 // that of its code (storage.CodeOf): EInvalid 400, ENotFound 404, EConflict
-// 409, EForbidden 403, EUnavailable 503 with Retry-After, anything else
-// 500. Only EUnavailable and EInternal are logged at ERROR: they need an
+// 409, EForbidden 403, EUnavailable 503 with Retry-After, a form's
+// ordinary refusals EUnauthenticated 401, ETooMany 429 and EBusy 503 (with
+// Retry-After of the error's Wait), anything else 500. Only EUnavailable and EInternal are logged at ERROR: they need an
 // operator; the rest is a visitor's doing, logged at INFO.
 //
 // The message is the error's own (the catalogue key of a *storage.Error or
@@ -114,6 +120,9 @@ func (k *Kit) Error(w http.ResponseWriter, r *http.Request, look ErrorPages, err
 	}
 	if code == storage.EUnavailable {
 		RetryAfter(w, unavailableWait)
+	}
+	if e := (*storage.Error)(nil); errors.As(err, &e) && e.Wait > 0 && !ours {
+		RetryAfter(w, e.Wait) // a limit's or a busy hasher's: when to try again
 	}
 
 	own := ""
@@ -181,6 +190,29 @@ type Failure struct {
 // Fail returns the failure of code whose message is the catalogue text of key.
 func Fail(code storage.ErrorCode, key string) *Failure {
 	return &Failure{err: &storage.Error{Code: code, Key: key, Message: "refused: " + key}}
+}
+
+// FailWait is Fail for a refusal that ends by itself (storage.ETooMany,
+// storage.EBusy): the error writer sends Retry-After wait with it.
+func FailWait(code storage.ErrorCode, key string, wait time.Duration) *Failure {
+	f := Fail(code, key)
+	f.err.Wait = wait
+	return f
+}
+
+// FailBusy is the refusal for password.ErrBusy (no hashing slot in time),
+// as Busy says it: 503, Retry-After, error_busy.
+func FailBusy() *Failure { return FailWait(storage.EBusy, Busy.Key, Busy.Wait) }
+
+// Say is the text in t of key, the message the error writer chose for err
+// (see InForm): a limit's (storage.ETooMany) takes the minutes to wait, as
+// Refusal.Message words it.
+func Say(t map[string]string, key string, err error) string {
+	var e *storage.Error
+	if errors.As(err, &e) && e.Code == storage.ETooMany {
+		return fmt.Sprintf(t[key], int(e.Wait.Minutes())+1)
+	}
+	return t[key]
 }
 
 // WithHeading returns f with the heading of catalogue key instead of the surface's.

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/entity-account/idp/storage"
 )
@@ -86,5 +87,51 @@ func TestErrorInForm(t *testing.T) {
 		if c.inForm && (gotStatus != statusOf[storage.CodeOf(c.err)] || w.Body.Len() != 0) {
 			t.Errorf("%v: form with %d, and a page of %d bytes besides", c.err, gotStatus, w.Body.Len())
 		}
+	}
+}
+
+// A form's ordinary refusals (a wrong password, too many tries, a busy
+// hasher) go through the one writer too: the status from the code, the
+// Retry-After from the error's Wait, logged as a visitor's doing, and the
+// form shown again with a limit's message saying the minutes to wait.
+func TestFormRefusalsByCode(t *testing.T) {
+	k, err := New(Config{}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logged bytes.Buffer
+	defer slog.SetDefault(slog.Default())
+	slog.SetDefault(slog.New(slog.NewTextHandler(&logged, nil)))
+	en := k.T("en")
+	for _, c := range []struct {
+		err        error
+		status     int
+		retryAfter string
+		message    string
+	}{
+		{Fail(storage.EUnauthenticated, "error_busy"), http.StatusUnauthorized, "", en["error_busy"]},
+		{FailWait(storage.ETooMany, "error_throttled", 3*time.Minute), http.StatusTooManyRequests, "180", fmt.Sprintf(en["error_throttled"], 4)},
+		{FailBusy(), http.StatusServiceUnavailable, "2", en["error_busy"]},
+	} {
+		logged.Reset()
+		w := httptest.NewRecorder()
+		r := httptest.NewRequest("POST", "/x?lang=en", nil)
+		var gotStatus int
+		var gotMessage string
+		k.Error(w, r, SignInErrors, InForm(c.err, func(status int, key string) {
+			gotStatus, gotMessage = status, Say(en, key, c.err)
+		}))
+		if gotStatus != c.status || gotMessage != c.message {
+			t.Errorf("%v: form shown with %d %q, want %d %q", c.err, gotStatus, gotMessage, c.status, c.message)
+		}
+		if got := w.Header().Get("Retry-After"); got != c.retryAfter {
+			t.Errorf("%v: Retry-After %q, want %q", c.err, got, c.retryAfter)
+		}
+		if strings.Contains(logged.String(), "level=ERROR") || w.Body.Len() != 0 {
+			t.Errorf("%v: logged at ERROR or a message page written: %s", c.err, logged.String())
+		}
+	}
+	if !strings.Contains(en["error_throttled"], "%d") {
+		t.Fatal("error_throttled no longer takes the minutes: the check above proves nothing")
 	}
 }

@@ -20,7 +20,7 @@ var adminLook = kit.ErrorPages{
 
 // serveAdmin adapts an administration page, its failures answered with
 // adminLook inside the portal (refusals.go).
-func (h *Handler) serveAdmin(p kit.Page) http.Handler {
+func (h *core) serveAdmin(p kit.Page) http.Handler {
 	return h.k.Serve(h.framed(adminLook), func(w http.ResponseWriter, r *http.Request) error { return inOwnWords(p(w, r)) })
 }
 
@@ -36,7 +36,7 @@ func asRefusal(err error) error {
 // never from the request), its entity account and every staff login, for
 // an account that the rule of page (nav.go) lets open it, as the use case
 // decides; otherwise the refusal.
-func (h *Handler) entityStaff(r *http.Request, pt *kit.Signed, page string) (entityView, error) {
+func (h *core) entityStaff(r *http.Request, pt *kit.Signed, page string) (entityView, error) {
 	e, acct, staff, err := h.admin.Manage.EntityStaffFor(r.Context(), h.actor(r, pt), pt.Principal.EntityNumber, navRule(page))
 	if err != nil {
 		return entityView{}, asRefusal(err)
@@ -99,7 +99,7 @@ func chosenEUIDs(form []string, max int) []string {
 }
 
 // csrfOK reports whether the POSTed form carries this session's token.
-func (h *Handler) csrfOK(r *http.Request, pt *kit.Signed) bool {
+func (h *core) csrfOK(r *http.Request, pt *kit.Signed) bool {
 	return h.k.CSRFValid(r, sessionBinding(pt.Session.SessionID), r.PostForm.Get("csrf_token"))
 }
 
@@ -107,4 +107,45 @@ func (h *Handler) csrfOK(r *http.Request, pt *kit.Signed) bool {
 // is done, and the page is offered again.
 func csrfRefused(path string, navKey string) error {
 	return kit.Fail(storage.EForbidden, "account_error_csrf").WithLink(path, navKey)
+}
+
+// each applies do to every chosen login as the signed-in account (the
+// two-list pages of rights.go and services_staff.go), and
+// reports each result in the page language: success's key, conflict's key,
+// not found, refused. A failure of ours (a store down) stops and is
+// returned as err. firstErr is set when nothing succeeded: the answer then
+// takes the failure's status (404 for logins of another entity).
+func (h *core) each(r *http.Request, pt *kit.Signed, v entityView, chosen []string, t map[string]string,
+	do func(a storage.Actor, euid string) (okKey string, err error), conflictKey string,
+) (results rightsResults, firstErr error, err error) {
+	a := h.actor(r, pt)
+	succeeded := false
+	for _, euid := range chosen {
+		label := euid
+		if sl, ok := v.byEUID(euid); ok {
+			label = staffLabel(sl)
+		}
+		okKey, err := do(a, euid)
+		key := okKey
+		switch code := storage.CodeOf(err); code {
+		case "":
+			succeeded = true
+		case storage.ENotFound:
+			key = "nav_result_not_found"
+		case storage.EConflict:
+			key = conflictKey
+		case storage.EForbidden:
+			key = "nav_result_forbidden"
+		default:
+			return results, nil, err
+		}
+		if err != nil && firstErr == nil {
+			firstErr = kit.Fail(storage.CodeOf(err), key)
+		}
+		results = append(results, rightsResult{OK: err == nil, Message: strings.ReplaceAll(t[key], "{login}", label)})
+	}
+	if succeeded {
+		firstErr = nil
+	}
+	return results, firstErr, nil
 }

@@ -1,6 +1,8 @@
 package portal
 
 import (
+	"github.com/gorilla/mux"
+
 	"fmt"
 	"net/http"
 	"net/url"
@@ -11,6 +13,14 @@ import (
 	"github.com/entity-account/idp/login/kit"
 	"github.com/entity-account/idp/storage"
 )
+
+// changePages is 最近變更.
+type changePages struct{ *core }
+
+// Mount registers 最近變更.
+func (h *changePages) Mount(r *mux.Router) {
+	r.Handle(changesPath, h.serveAdmin(h.showChanges)).Methods(http.MethodGet, http.MethodHead)
+}
 
 // 最近變更: the audit trail of the signed-in admin's entity, newest first,
 // changesPerPage a page, through manage.EntityAudit (admins only). Each
@@ -48,7 +58,7 @@ type changesPage struct {
 	First              bool // the newest page
 }
 
-func (h *Handler) showChanges(w http.ResponseWriter, r *http.Request) error {
+func (h *changePages) showChanges(w http.ResponseWriter, r *http.Request) error {
 	h.k.RememberLanguage(w, r)
 	pt, err := h.require(w, r)
 	if pt == nil {
@@ -125,7 +135,7 @@ func (h *Handler) showChanges(w http.ResponseWriter, r *http.Request) error {
 			page.NewerURL = link(0, nil)
 		}
 	}
-	h.k.Render(w, http.StatusOK, "account_changes.html", page)
+	h.render.changes(w, page)
 	return nil
 }
 

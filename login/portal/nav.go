@@ -73,7 +73,7 @@ func navPageOf(name string) navPage {
 func navRule(name string) func(storage.Actor, int64) bool { return navPageOf(name).may }
 
 // navLinks are the administration pages pt's account may open now.
-func (h *Handler) navLinks(r *http.Request, pt *kit.Signed, t map[string]string, current string) []navLink {
+func (h *core) navLinks(r *http.Request, pt *kit.Signed, t map[string]string, current string) []navLink {
 	if h.admin == nil {
 		return nil
 	}

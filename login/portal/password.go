@@ -27,9 +27,9 @@ var passwordFields = []string{"old_password", "new_password", "new_password2"}
 // renderPassword shows the form (empty: passwords are never written back)
 // with the message errMsg of a refusal that concerns the fields invalid,
 // or the page that says the password was changed.
-func (h *Handler) renderPassword(w http.ResponseWriter, r *http.Request, pt *kit.Signed, status int, errMsg string, done bool, invalid ...string) {
+func (h *accountPages) renderPassword(w http.ResponseWriter, r *http.Request, pt *kit.Signed, status int, errMsg string, done bool, invalid ...string) {
 	ch := h.chrome(w, r, pt, h.language(r, pt.Principal), "password")
-	h.k.Render(w, status, "account_password.html", passwordPage{
+	h.render.password(w, status, passwordPage{
 		chrome:   ch,
 		CSRF:     ch.LogoutCSRF, // the same binding: this browser and this session
 		Username: pt.Principal.Username,
@@ -40,7 +40,7 @@ func (h *Handler) renderPassword(w http.ResponseWriter, r *http.Request, pt *kit
 }
 
 // showPassword is the 「變更密碼」 form.
-func (h *Handler) showPassword(w http.ResponseWriter, r *http.Request) error {
+func (h *accountPages) showPassword(w http.ResponseWriter, r *http.Request) error {
 	h.k.RememberLanguage(w, r)
 	pt, err := h.require(w, r)
 	if pt == nil {
@@ -55,7 +55,7 @@ func (h *Handler) showPassword(w http.ResponseWriter, r *http.Request) error {
 // like a sign-in, the write, every session and token ended); then this
 // browser alone gets a fresh session. Passwords are never written back
 // into the page.
-func (h *Handler) submitPassword(w http.ResponseWriter, r *http.Request) error {
+func (h *accountPages) submitPassword(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	formErr := kit.ParseForm(w, r)
 	pt, err := h.require(w, r)
@@ -82,7 +82,7 @@ func (h *Handler) submitPassword(w http.ResponseWriter, r *http.Request) error {
 		},
 	})
 	if err != nil {
-		return h.passwordRefused(w, t, fail, err)
+		return h.passwordRefused(t, fail, err)
 	}
 	p.PasswordHash = newHash
 	sess, err := h.signin.StartSession(w, r, p)
@@ -94,21 +94,21 @@ func (h *Handler) submitPassword(w http.ResponseWriter, r *http.Request) error {
 }
 
 // passwordRefused answers a refused change: the form again with the
-// message and the fields at fault, or err itself (the one error writer's)
-// when it is not a refusal the form shows.
-func (h *Handler) passwordRefused(w http.ResponseWriter, t map[string]string, fail func(int, string, ...string), err error) error {
+// message and the fields at fault, by the one error writer, which sets the
+// status from the refusal's code; or err itself when it is not a refusal
+// the form shows.
+func (h *accountPages) passwordRefused(t map[string]string, fail func(int, string, ...string), err error) error {
+	inForm := func(refusal error, invalid ...string) error {
+		return kit.InForm(refusal, func(status int, key string) { fail(status, kit.Say(t, key, refusal), invalid...) })
+	}
 	var throttled *credential.Throttled
 	switch {
 	case errors.As(err, &throttled):
-		f := kit.Throttled("error_throttled", throttled.Wait)
-		fail(f.Status, f.Message(w, t))
-		return nil
+		return inForm(kit.FailWait(storage.ETooMany, "error_throttled", throttled.Wait))
 	case errors.Is(err, password.ErrBusy):
-		fail(kit.Busy.Status, kit.Busy.Message(w, t))
-		return nil
+		return inForm(kit.FailBusy())
 	case errors.Is(err, credential.ErrWrongPassword):
-		fail(http.StatusUnauthorized, t["account_error_old_password"], "old_password")
-		return nil
+		return inForm(kit.Fail(storage.EUnauthenticated, "account_error_old_password"), "old_password")
 	}
 	fields := storage.FieldErrors(err)
 	if len(fields) == 0 || t[fields[0].Key] == "" {
@@ -120,5 +120,5 @@ func (h *Handler) passwordRefused(w http.ResponseWriter, t map[string]string, fa
 			invalid = append(invalid, f.Field)
 		}
 	}
-	return kit.InForm(kit.Fail(fields[0].Code, fields[0].Key), func(status int, key string) { fail(status, t[key], invalid...) })
+	return inForm(kit.Fail(fields[0].Code, fields[0].Key), invalid...)
 }

@@ -1,21 +1,24 @@
 // Package portal is the self-service portal: its own sign-in, where the
 // entity account may sign in too (the only place it can), the profile page
 // 「個人資料」 with the EUID, 「變更密碼」, a staff login's own
-// 「電子身份識別工具」 (tools*.go) and the entity's administration (admin*.go).
+// 「電子身份識別工具」 (tools*.go) and the entity's administration. Each
+// area is a handler type of its own with its own Mount, over the core the
+// areas share (core.go): entrance (signin.go), accountPages (account.go),
+// entityPages (entities.go), staffPages (staff*.go), rightsPages
+// (rights.go), servicePages (services*.go) and changePages (changes.go).
 // Its pages act only for the account of the browser's SSO session: none
 // takes an account id from the request.
 package portal
 
 import (
-	"net/http"
-
 	"github.com/gorilla/mux"
 
+	"github.com/entity-account/idp/login/activation"
 	"github.com/entity-account/idp/login/credential"
 	"github.com/entity-account/idp/login/kit"
+	"github.com/entity-account/idp/login/manage"
 	"github.com/entity-account/idp/login/password"
 	"github.com/entity-account/idp/login/signin"
-	"github.com/entity-account/idp/storage"
 )
 
 // Paths of the portal, under the issuer's path.
@@ -34,97 +37,55 @@ const loginBinding = "account-login"
 
 func sessionBinding(sid string) string { return "account\x00" + sid }
 
-// Handler serves the portal.
+// Handler serves the portal: it holds the core the areas share and mounts
+// each area's pages.
 type Handler struct {
-	k      *kit.Kit
+	core   *core
 	signin *signin.Handler // the three-field check and the session start
 	hasher *password.Hasher
 	// passwords is the password change (password.go).
 	passwords *credential.Passwords
-	admin     *Administration // nil: no administration pages (admin.go)
-	tools     *Tools          // nil: no identity-tool pages (tools.go)
 }
 
 // New returns the portal over k, signing in as si does.
 func New(k *kit.Kit, si *signin.Handler, hasher *password.Hasher) *Handler {
-	return &Handler{k: k, signin: si, hasher: hasher, passwords: credential.New(k.Dir, k.State, hasher)}
+	return &Handler{core: &core{k: k, render: renderer{k: k}}, signin: si, hasher: hasher, passwords: credential.New(k.Dir, k.State, hasher)}
 }
 
-// Mount registers the portal: sign-in and sign-out, profile and password change.
+// Administration is what the administration pages act through.
+type Administration struct {
+	Manage     *manage.Service
+	Activation *activation.Service // registers staff logins and sends their codes
+}
+
+// EnableAdministration turns the administration pages on. Call it before Mount.
+func (h *Handler) EnableAdministration(a Administration) { h.core.admin = &a }
+
+// EnableTools turns the identity-tool pages on. Call it before Mount.
+func (h *Handler) EnableTools(t Tools) {
+	if t.TOTP == nil {
+		panic("portal: EnableTools without the 安全驗證碼 use cases")
+	}
+	if t.Reauth <= 0 {
+		t.Reauth = DefaultReauth
+	}
+	h.core.tools = &t
+}
+
+// Mount registers the portal, area by area: the sign-in and sign-out, the
+// account's own pages, and, when on, the entity's administration.
 func (h *Handler) Mount(r *mux.Router) {
-	get := []string{http.MethodGet, http.MethodHead}
-	r.Handle(profilePath, h.serve(h.showProfile)).Methods(get...)
-	r.Handle(LoginPath, h.serve(h.showLogin)).Methods(get...)
-	r.Handle(LoginPath, kit.SameOrigin(h.serve(h.submitLogin))).Methods(http.MethodPost)
-	r.Handle(LoginPath+"/passkey", kit.SameOrigin(h.serve(h.submitPasskeyLogin))).Methods(http.MethodPost)
-	r.Handle(passwordPath, h.serve(h.showPassword)).Methods(get...)
-	r.Handle(passwordPath, kit.SameOrigin(h.serve(h.submitPassword))).Methods(http.MethodPost)
-	r.Handle(logoutPath, kit.SameOrigin(h.serve(h.logout))).Methods(http.MethodPost)
-	h.mountAdministration(r)
-	h.mountTools(r)
+	c := h.core
+	(&entrance{core: c, signin: h.signin}).Mount(r)
+	(&accountPages{core: c, signin: h.signin, hasher: h.hasher, passwords: h.passwords}).Mount(r)
+	if c.admin != nil {
+		(&entityPages{core: c}).Mount(r)
+		(&rightsPages{core: c}).Mount(r)
+		(&changePages{core: c}).Mount(r)
+		(&servicePages{core: c}).Mount(r)
+		(&staffPages{core: c}).Mount(r)
+	}
 	// Last: an address under /account that no page above has is the
 	// portal's 404, inside its navigation (refusals.go).
-	r.PathPrefix(profilePath + "/").Handler(h.serve(h.showNotFound))
-}
-
-// serve answers the portal's failures as the sign-in's: its sign-in form
-// is the same form, and a person who fails there sees the same pages; a
-// signed-in account sees them inside the portal (refusals.go).
-func (h *Handler) serve(p kit.Page) http.Handler { return h.k.Serve(h.framed(kit.SignInErrors), p) }
-
-// require returns the signed-in account; without one it sends the browser
-// to the portal's sign-in and returns nil, with an error only when a store
-// could not say.
-func (h *Handler) require(w http.ResponseWriter, r *http.Request) (*kit.Signed, error) {
-	pt, err := h.k.SignedIn(r)
-	if err != nil {
-		return nil, err
-	}
-	if pt == nil {
-		http.Redirect(w, r, h.k.BasePath+LoginPath, http.StatusSeeOther)
-	}
-	return pt, nil
-}
-
-// language is the page language for a signed-in account: an explicit
-// choice first, then the account's own language, then the browser's.
-func (h *Handler) language(r *http.Request, p storage.Principal) string {
-	return h.k.Language(r, p.Language)
-}
-
-// common is kit.Common with language links back to this page's GET (also
-// after a POST, which the sign-in form's links would send elsewhere).
-func (h *Handler) common(r *http.Request, lang string) kit.Common {
-	return h.k.CommonAt(r, lang, r.URL.Path)
-}
-
-// chrome is what every signed-in portal page shows around its content: the
-// navigation and the sign-out form. Current names the page shown, so that
-// its link carries aria-current: profile, password, tools, or one of the
-// administration pages (entity, staff, admins, service_admins, changes;
-// see nav.go).
-type chrome struct {
-	kit.Common
-	Current    string
-	Who        string // username (entity number)
-	LogoutCSRF string
-	// ToolsLink: the account may open 電子身份識別工具 (a staff login, when
-	// the pages are on), by the rule book.
-	ToolsLink bool
-	// Nav are the administration pages the account may open, from the rule
-	// book with its rights as read for this request (nav.go): never from
-	// what the session remembers.
-	Nav []navLink
-}
-
-func (h *Handler) chrome(w http.ResponseWriter, r *http.Request, pt *kit.Signed, lang, current string) chrome {
-	c := chrome{
-		Common:     h.common(r, lang),
-		Current:    current,
-		Who:        pt.Principal.Username + " (" + pt.Principal.EntityNumber + ")",
-		LogoutCSRF: h.k.CSRFToken(w, r, sessionBinding(pt.Session.SessionID)),
-	}
-	c.ToolsLink = h.tools != nil && storage.CanHoldTools(h.actor(r, pt))
-	c.Nav = h.navLinks(r, pt, c.T, current)
-	return c
+	r.PathPrefix(profilePath + "/").Handler(c.serve(c.showNotFound))
 }

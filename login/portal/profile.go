@@ -19,7 +19,7 @@ type profilePage struct {
 }
 
 // showProfile is 「個人資料」: the signed-in account's own data.
-func (h *Handler) showProfile(w http.ResponseWriter, r *http.Request) error {
+func (h *accountPages) showProfile(w http.ResponseWriter, r *http.Request) error {
 	h.k.RememberLanguage(w, r)
 	pt, err := h.require(w, r)
 	if pt == nil {
@@ -34,7 +34,7 @@ func (h *Handler) showProfile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	h.k.Render(w, http.StatusOK, "account_profile.html", profilePage{
+	h.render.profile(w, profilePage{
 		chrome: h.chrome(w, r, pt, lang, "profile"),
 		Rows:   rows,
 		Tools:  summary,
@@ -44,7 +44,7 @@ func (h *Handler) showProfile(w http.ResponseWriter, r *http.Request) error {
 
 // profileRows reads the account of p (by its own id, from the session) and
 // its entity, and lays them out in lang.
-func (h *Handler) profileRows(r *http.Request, p storage.Principal, lang string) ([]profileRow, error) {
+func (h *accountPages) profileRows(r *http.Request, p storage.Principal, lang string) ([]profileRow, error) {
 	ctx := r.Context()
 	t := h.k.T(lang)
 	e, err := h.k.Dir.Entity(ctx, p.EntityID)

@@ -24,7 +24,7 @@ type refusalPage struct {
 // framed is look with the portal's frame around its refusals; a refusal
 // that names no way on leads to back (a path under the issuer, and the
 // catalogue key of its text), by default 個人資料.
-func (h *Handler) framed(look kit.ErrorPages, back ...string) kit.ErrorPages {
+func (h *core) framed(look kit.ErrorPages, back ...string) kit.ErrorPages {
 	backPath, backText := profilePath, "account_back"
 	if len(back) == 2 {
 		backPath, backText = back[0], back[1]
@@ -40,14 +40,14 @@ func (h *Handler) framed(look kit.ErrorPages, back ...string) kit.ErrorPages {
 
 // frame draws ref inside the portal for the signed-in account, with the
 // navigation its rights give it now; it declines (false) without one.
-func (h *Handler) frame(w http.ResponseWriter, r *http.Request, ref kit.Refused) bool {
+func (h *core) frame(w http.ResponseWriter, r *http.Request, ref kit.Refused) bool {
 	pt, err := h.k.SignedIn(r)
 	if err != nil || pt == nil {
 		return false
 	}
 	ch := h.chrome(w, r, pt, h.language(r, pt.Principal), "")
 	link, text := ref.Link, ref.LinkText
-	h.k.Render(w, ref.Status, "account_message.html", refusalPage{chrome: ch,
+	h.render.message(w, ref.Status, refusalPage{chrome: ch,
 		Heading: ch.T[ref.Heading], Message: ch.T[ref.Message], LinkURL: h.k.BasePath + link, LinkText: ch.T[text]})
 	return true
 }
@@ -81,4 +81,4 @@ func inOwnWords(err error) error {
 }
 
 // showNotFound answers an address under /account that no page has.
-func (h *Handler) showNotFound(http.ResponseWriter, *http.Request) error { return notFound() }
+func (h *core) showNotFound(http.ResponseWriter, *http.Request) error { return notFound() }

@@ -1,6 +1,8 @@
 package portal
 
 import (
+	"github.com/gorilla/mux"
+
 	"errors"
 	"net/http"
 	"strings"
@@ -9,6 +11,19 @@ import (
 	"github.com/entity-account/idp/login/manage"
 	"github.com/entity-account/idp/storage"
 )
+
+// rightsPages are the pages that give and take rights:
+// 移除工作人員登入號的管理員的權限 and 服務管理員列表.
+type rightsPages struct{ *core }
+
+// Mount registers the rights pages.
+func (h *rightsPages) Mount(r *mux.Router) {
+	get := []string{http.MethodGet, http.MethodHead}
+	r.Handle(adminsPath, h.serveAdmin(h.showAdmins)).Methods(get...)
+	r.Handle(adminsPath, kit.SameOrigin(h.serveAdmin(h.submitAdmins))).Methods(http.MethodPost)
+	r.Handle(serviceAdminsPath, h.serveAdmin(h.showServiceAdmins)).Methods(get...)
+	r.Handle(serviceAdminsPath, kit.SameOrigin(h.serveAdmin(h.submitServiceAdmins))).Methods(http.MethodPost)
+}
 
 // 移除工作人員登入號的管理員的權限 and 服務管理員列表: two lists each
 // (without and with the right) and 更新. The actions go through
@@ -71,7 +86,7 @@ const maxChosen = 500
 
 // ---- 移除工作人員登入號的管理員的權限 ----
 
-func (h *Handler) showAdmins(w http.ResponseWriter, r *http.Request) error {
+func (h *rightsPages) showAdmins(w http.ResponseWriter, r *http.Request) error {
 	h.k.RememberLanguage(w, r)
 	pt, err := h.require(w, r)
 	if pt == nil {
@@ -87,7 +102,7 @@ func (h *Handler) showAdmins(w http.ResponseWriter, r *http.Request) error {
 
 // renderAdmins shows the page; chosen are the logins ticked in the form
 // shown again.
-func (h *Handler) renderAdmins(w http.ResponseWriter, r *http.Request, pt *kit.Signed, status int, v entityView, p adminsPage, chosen map[string]bool) {
+func (h *rightsPages) renderAdmins(w http.ResponseWriter, r *http.Request, pt *kit.Signed, status int, v entityView, p adminsPage, chosen map[string]bool) {
 	p.chrome = h.chrome(w, r, pt, h.language(r, pt.Principal), "admins")
 	p.CSRF = p.LogoutCSRF // the same binding: this browser and this session
 	p.Search, p.SearchPath = listSearch(r), adminsPath
@@ -102,7 +117,7 @@ func (h *Handler) renderAdmins(w http.ResponseWriter, r *http.Request, pt *kit.S
 			p.Without = append(p.Without, row)
 		}
 	}
-	h.k.Render(w, status, "account_admins.html", p)
+	h.render.admins(w, status, p)
 }
 
 // submitAdmins removes admin rights from the ticked logins. Removing them
@@ -110,7 +125,7 @@ func (h *Handler) renderAdmins(w http.ResponseWriter, r *http.Request, pt *kit.S
 // only 行政公職局 can grant them again) needs the confirmation box ticked:
 // without it the use case does nothing (manage.ErrLastAdminUnconfirmed)
 // and the form asks for it.
-func (h *Handler) submitAdmins(w http.ResponseWriter, r *http.Request) error {
+func (h *rightsPages) submitAdmins(w http.ResponseWriter, r *http.Request) error {
 	pt, v, t, err := h.rightsForm(w, r, "admins")
 	if pt == nil {
 		return err
@@ -182,7 +197,7 @@ func (h *Handler) submitAdmins(w http.ResponseWriter, r *http.Request) error {
 // sent to the sign-in, or on a refusal, returned as err), its entity with
 // its staff, and the page's catalogue. A form without this session's CSRF
 // token is refused before anything is read.
-func (h *Handler) rightsForm(w http.ResponseWriter, r *http.Request, page string) (*kit.Signed, entityView, map[string]string, error) {
+func (h *rightsPages) rightsForm(w http.ResponseWriter, r *http.Request, page string) (*kit.Signed, entityView, map[string]string, error) {
 	formErr := kit.ParseForm(w, r)
 	pt, err := h.require(w, r)
 	if pt == nil {
@@ -210,49 +225,9 @@ func refusal(err error) bool {
 	return false
 }
 
-// each applies do to every chosen login as the signed-in account, and
-// reports each result in the page language: success's key, conflict's key,
-// not found, refused. A failure of ours (a store down) stops and is
-// returned as err. firstErr is set when nothing succeeded: the answer then
-// takes the failure's status (404 for logins of another entity).
-func (h *Handler) each(r *http.Request, pt *kit.Signed, v entityView, chosen []string, t map[string]string,
-	do func(a storage.Actor, euid string) (okKey string, err error), conflictKey string,
-) (results rightsResults, firstErr error, err error) {
-	a := h.actor(r, pt)
-	succeeded := false
-	for _, euid := range chosen {
-		label := euid
-		if sl, ok := v.byEUID(euid); ok {
-			label = staffLabel(sl)
-		}
-		okKey, err := do(a, euid)
-		key := okKey
-		switch code := storage.CodeOf(err); code {
-		case "":
-			succeeded = true
-		case storage.ENotFound:
-			key = "nav_result_not_found"
-		case storage.EConflict:
-			key = conflictKey
-		case storage.EForbidden:
-			key = "nav_result_forbidden"
-		default:
-			return results, nil, err
-		}
-		if err != nil && firstErr == nil {
-			firstErr = kit.Fail(storage.CodeOf(err), key)
-		}
-		results = append(results, rightsResult{OK: err == nil, Message: strings.ReplaceAll(t[key], "{login}", label)})
-	}
-	if succeeded {
-		firstErr = nil
-	}
-	return results, firstErr, nil
-}
-
 // ---- 服務管理員列表 ----
 
-func (h *Handler) showServiceAdmins(w http.ResponseWriter, r *http.Request) error {
+func (h *rightsPages) showServiceAdmins(w http.ResponseWriter, r *http.Request) error {
 	h.k.RememberLanguage(w, r)
 	pt, err := h.require(w, r)
 	if pt == nil {
@@ -266,7 +241,7 @@ func (h *Handler) showServiceAdmins(w http.ResponseWriter, r *http.Request) erro
 	return nil
 }
 
-func (h *Handler) renderServiceAdmins(w http.ResponseWriter, r *http.Request, pt *kit.Signed, status int, v entityView, p serviceAdminsPage) {
+func (h *rightsPages) renderServiceAdmins(w http.ResponseWriter, r *http.Request, pt *kit.Signed, status int, v entityView, p serviceAdminsPage) {
 	p.chrome = h.chrome(w, r, pt, h.language(r, pt.Principal), "service_admins")
 	p.CSRF = p.LogoutCSRF
 	p.Search, p.SearchPath = listSearch(r), serviceAdminsPath
@@ -282,13 +257,13 @@ func (h *Handler) renderServiceAdmins(w http.ResponseWriter, r *http.Request, pt
 			p.Without = append(p.Without, row)
 		}
 	}
-	h.k.Render(w, status, "account_service_admins.html", p)
+	h.render.serviceAdmins(w, status, p)
 }
 
 // submitServiceAdmins designates the logins ticked in the left list
 // (designate) and stops those ticked in the right list (remove) being
 // service admins.
-func (h *Handler) submitServiceAdmins(w http.ResponseWriter, r *http.Request) error {
+func (h *rightsPages) submitServiceAdmins(w http.ResponseWriter, r *http.Request) error {
 	pt, v, t, err := h.rightsForm(w, r, "service_admins")
 	if pt == nil {
 		return err

@@ -10,6 +10,23 @@ import (
 	"github.com/entity-account/idp/storage"
 )
 
+// servicePages are 服務列表, an e-service with its groups, and the
+// 工作人員登入號列表 of a group or of the e-service where staff are
+// assigned (services_staff.go).
+type servicePages struct{ *core }
+
+// Mount registers the service pages.
+func (h *servicePages) Mount(r *mux.Router) {
+	get := []string{http.MethodGet, http.MethodHead}
+	r.Handle(servicesPath, h.serveAdmin(h.showServices)).Methods(get...)
+	r.Handle(servicesPath+"/{code}", h.serveAdmin(h.showService)).Methods(get...)
+	r.Handle(servicesPath+"/{code}/groups/{group}/members", h.serveAdmin(h.showServiceGroup)).Methods(get...)
+	for _, list := range []string{servicesPath + "/{code}/groups/{group}", servicesPath + "/{code}/staff"} {
+		r.Handle(list, h.serveAdmin(h.showServiceStaff)).Methods(get...)
+		r.Handle(list, kit.SameOrigin(h.serveAdmin(h.submitServiceStaff))).Methods(http.MethodPost)
+	}
+}
+
 // 服務列表: the e-services opened to the signed-in account's
 // entity, each with its groups and who of the entity is in each; a
 // service's page; and, on each group (or on the e-service itself), the
@@ -68,7 +85,7 @@ type svcSection struct {
 }
 
 // serviceURL is the address of an e-service's page, or of one of its pages.
-func (h *Handler) serviceURL(code string, more ...string) string {
+func (h *servicePages) serviceURL(code string, more ...string) string {
 	u := h.k.BasePath + servicesPath + "/" + url.PathEscape(code)
 	for _, m := range more {
 		u += "/" + url.PathEscape(m)
@@ -83,7 +100,7 @@ func svcNotFound() error {
 }
 
 // serviceView turns an e-service of the entity v into what the pages show.
-func (h *Handler) serviceView(sv storage.EntityService, v entityView, lang string) svcView {
+func (h *servicePages) serviceView(sv storage.EntityService, v entityView, lang string) svcView {
 	members := func(euids []string) []svcMember {
 		out := []svcMember{}
 		for _, euid := range euids {
@@ -112,7 +129,7 @@ func (h *Handler) serviceView(sv storage.EntityService, v entityView, lang strin
 
 // servicesOf is the signed-in account's entity with its staff and its
 // e-services, for an account that may assign them; otherwise the refusal.
-func (h *Handler) servicesOf(r *http.Request, pt *kit.Signed) (entityView, []storage.EntityService, error) {
+func (h *servicePages) servicesOf(r *http.Request, pt *kit.Signed) (entityView, []storage.EntityService, error) {
 	v, err := h.entityStaff(r, pt, "services")
 	if err != nil {
 		return v, nil, err
@@ -122,7 +139,7 @@ func (h *Handler) servicesOf(r *http.Request, pt *kit.Signed) (entityView, []sto
 }
 
 // serviceOf is servicesOf narrowed to the e-service the address names.
-func (h *Handler) serviceOf(r *http.Request, pt *kit.Signed) (entityView, storage.EntityService, error) {
+func (h *servicePages) serviceOf(r *http.Request, pt *kit.Signed) (entityView, storage.EntityService, error) {
 	v, all, err := h.servicesOf(r, pt)
 	if err != nil {
 		return v, storage.EntityService{}, err
@@ -146,7 +163,7 @@ func pickService(r *http.Request, all []storage.EntityService) (storage.EntitySe
 // signed-in account (nil when the request goes no further, err then the
 // refusal or a failure), its entity with its staff and e-services, and the
 // page language.
-func (h *Handler) openServices(w http.ResponseWriter, r *http.Request) (*kit.Signed, entityView, []storage.EntityService, string, error) {
+func (h *servicePages) openServices(w http.ResponseWriter, r *http.Request) (*kit.Signed, entityView, []storage.EntityService, string, error) {
 	h.k.RememberLanguage(w, r)
 	pt, err := h.require(w, r)
 	if pt == nil {
@@ -161,7 +178,7 @@ func (h *Handler) openServices(w http.ResponseWriter, r *http.Request) (*kit.Sig
 
 // ---- 服務列表 ----
 
-func (h *Handler) showServices(w http.ResponseWriter, r *http.Request) error {
+func (h *servicePages) showServices(w http.ResponseWriter, r *http.Request) error {
 	pt, v, all, lang, err := h.openServices(w, r)
 	if pt == nil {
 		return err
@@ -170,7 +187,7 @@ func (h *Handler) showServices(w http.ResponseWriter, r *http.Request) error {
 	for _, sv := range all {
 		p.Services = append(p.Services, h.serviceView(sv, v, lang))
 	}
-	h.k.Render(w, http.StatusOK, "account_services.html", p)
+	h.render.services(w, p)
 	return nil
 }
 
@@ -179,7 +196,7 @@ func (h *Handler) showServices(w http.ResponseWriter, r *http.Request) error {
 // openService is openServices narrowed to the e-service the address names:
 // the page's chrome and the e-service as the signed-in account sees it, or
 // the refusal (nil chrome).
-func (h *Handler) openService(w http.ResponseWriter, r *http.Request) (*chrome, svcView, error) {
+func (h *servicePages) openService(w http.ResponseWriter, r *http.Request) (*chrome, svcView, error) {
 	pt, v, all, lang, err := h.openServices(w, r)
 	if pt == nil {
 		return nil, svcView{}, err
@@ -192,7 +209,7 @@ func (h *Handler) openService(w http.ResponseWriter, r *http.Request) (*chrome, 
 	return &c, h.serviceView(sv, v, lang), nil
 }
 
-func (h *Handler) showService(w http.ResponseWriter, r *http.Request) error {
+func (h *servicePages) showService(w http.ResponseWriter, r *http.Request) error {
 	c, service, err := h.openService(w, r)
 	if c == nil {
 		return err
@@ -206,7 +223,7 @@ func (h *Handler) showService(w http.ResponseWriter, r *http.Request) error {
 		itself.Help = p.T["svc_assigned_service_help"]
 	}
 	p.Sections = append(p.Sections, itself)
-	h.k.Render(w, http.StatusOK, "account_service.html", p)
+	h.render.service(w, p)
 	return nil
 }
 
@@ -221,7 +238,7 @@ type groupPage struct {
 	Group   svcGroup
 }
 
-func (h *Handler) showServiceGroup(w http.ResponseWriter, r *http.Request) error {
+func (h *servicePages) showServiceGroup(w http.ResponseWriter, r *http.Request) error {
 	c, service, err := h.openService(w, r)
 	if c == nil {
 		return err
@@ -230,7 +247,7 @@ func (h *Handler) showServiceGroup(w http.ResponseWriter, r *http.Request) error
 	for _, g := range p.Service.Groups {
 		if g.Code == mux.Vars(r)["group"] {
 			p.Group = g
-			h.k.Render(w, http.StatusOK, "account_service_group.html", p)
+			h.render.serviceGroup(w, p)
 			return nil
 		}
 	}

@@ -43,7 +43,7 @@ type svcTarget struct {
 
 // svcTargetOf finds the e-service and the group the address names in the
 // signed-in account's entity.
-func (h *Handler) svcTargetOf(r *http.Request, pt *kit.Signed) (svcTarget, error) {
+func (h *servicePages) svcTargetOf(r *http.Request, pt *kit.Signed) (svcTarget, error) {
 	v, sv, err := h.serviceOf(r, pt)
 	if err != nil {
 		return svcTarget{}, err
@@ -63,7 +63,7 @@ func (h *Handler) svcTargetOf(r *http.Request, pt *kit.Signed) (svcTarget, error
 	return t, nil
 }
 
-func (h *Handler) showServiceStaff(w http.ResponseWriter, r *http.Request) error {
+func (h *servicePages) showServiceStaff(w http.ResponseWriter, r *http.Request) error {
 	h.k.RememberLanguage(w, r)
 	pt, err := h.require(w, r)
 	if pt == nil {
@@ -77,7 +77,7 @@ func (h *Handler) showServiceStaff(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
-func (h *Handler) renderServiceStaff(w http.ResponseWriter, r *http.Request, pt *kit.Signed, status int, t svcTarget, p svcStaffPage) {
+func (h *servicePages) renderServiceStaff(w http.ResponseWriter, r *http.Request, pt *kit.Signed, status int, t svcTarget, p svcStaffPage) {
 	lang := h.language(r, pt.Principal)
 	p.chrome = h.chrome(w, r, pt, lang, "services")
 	p.CSRF = p.LogoutCSRF
@@ -107,13 +107,13 @@ func (h *Handler) renderServiceStaff(w http.ResponseWriter, r *http.Request, pt 
 			p.Without = append(p.Without, row)
 		}
 	}
-	h.k.Render(w, status, "account_service_staff.html", p)
+	h.render.serviceStaff(w, status, p)
 }
 
 // submitServiceStaff assigns the logins ticked on the left (assign) and
 // takes off those ticked on the right (unassign), one at a time through
 // the use cases, and shows the lists as they are now with each result.
-func (h *Handler) submitServiceStaff(w http.ResponseWriter, r *http.Request) error {
+func (h *servicePages) submitServiceStaff(w http.ResponseWriter, r *http.Request) error {
 	formErr := kit.ParseForm(w, r)
 	pt, err := h.require(w, r)
 	if pt == nil {

@@ -1,6 +1,8 @@
 package portal
 
 import (
+	"github.com/gorilla/mux"
+
 	"errors"
 	"log/slog"
 	"net/http"
@@ -11,6 +13,21 @@ import (
 	"github.com/entity-account/idp/op/telemetry"
 	"github.com/entity-account/idp/storage"
 )
+
+// entrance is the portal's sign-in (with a password or a passkey) and its
+// sign-out.
+type entrance struct {
+	*core
+	signin *signin.Handler // the three-field check and the session start
+}
+
+// Mount registers the sign-in and the sign-out.
+func (h *entrance) Mount(r *mux.Router) {
+	r.Handle(LoginPath, h.serve(h.showLogin)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle(LoginPath, kit.SameOrigin(h.serve(h.submitLogin))).Methods(http.MethodPost)
+	r.Handle(LoginPath+"/passkey", kit.SameOrigin(h.serve(h.submitPasskeyLogin))).Methods(http.MethodPost)
+	r.Handle(logoutPath, kit.SameOrigin(h.serve(h.logout))).Methods(http.MethodPost)
+}
 
 type loginPage struct {
 	kit.Common
@@ -26,7 +43,7 @@ type loginPage struct {
 
 // renderLogin shows the sign-in form with c kept (never its password) and
 // the message errMsg of the refusal whose catalogue key is key.
-func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, status int, c signin.Credentials, key, errMsg string) {
+func (h *entrance) renderLogin(w http.ResponseWriter, r *http.Request, status int, c signin.Credentials, key, errMsg string) {
 	page := loginPage{
 		Common:       h.common(r, h.k.Language(r)),
 		CSRF:         h.k.CSRFToken(w, r, loginBinding),
@@ -39,11 +56,11 @@ func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, status int
 		page.Passkey = kit.PasskeySignIn{Action: h.k.BasePath + LoginPath + "/passkey", Options: opts, State: state}
 		kit.AllowOwnScripts(w)
 	}
-	h.k.Render(w, status, "account_login.html", page)
+	h.render.login(w, status, page)
 }
 
 // loginForm is the sign-in form as submitted (c), for the error writer.
-func (h *Handler) loginForm(w http.ResponseWriter, r *http.Request, c signin.Credentials) func(int, string) {
+func (h *entrance) loginForm(w http.ResponseWriter, r *http.Request, c signin.Credentials) func(int, string) {
 	return func(status int, key string) {
 		h.renderLogin(w, r, status, c, key, h.k.T(h.k.Language(r))[key])
 	}
@@ -51,7 +68,7 @@ func (h *Handler) loginForm(w http.ResponseWriter, r *http.Request, c signin.Cre
 
 // showLogin shows the portal's sign-in form, or goes straight to the
 // profile when the browser is signed in already.
-func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request) error {
+func (h *entrance) showLogin(w http.ResponseWriter, r *http.Request) error {
 	h.k.RememberLanguage(w, r)
 	pt, err := h.k.SignedIn(r)
 	if err != nil {
@@ -68,7 +85,7 @@ func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request) error {
 // submitLogin checks the three fields as the e-service sign-in does (same
 // answers, timing, throttling and CSRF), but lets the entity account in,
 // and lands on the profile.
-func (h *Handler) submitLogin(w http.ResponseWriter, r *http.Request) error {
+func (h *entrance) submitLogin(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	if err := kit.ParseForm(w, r); err != nil {
 		return kit.InForm(kit.Fail(storage.EInvalid, "account_error_csrf"), h.loginForm(w, r, signin.Credentials{}))
@@ -100,7 +117,7 @@ func (h *Handler) submitLogin(w http.ResponseWriter, r *http.Request) error {
 // submitPasskeyLogin is the portal's sign-in with a passkey alone (a
 // staff login; the entity account holds none), checked as the e-service
 // sign-in checks it, landing on the profile.
-func (h *Handler) submitPasskeyLogin(w http.ResponseWriter, r *http.Request) error {
+func (h *entrance) submitPasskeyLogin(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	if err := kit.ParseForm(w, r); err != nil {
 		return kit.InForm(kit.Fail(storage.EInvalid, "account_error_csrf"), h.loginForm(w, r, signin.Credentials{}))
@@ -134,7 +151,7 @@ var (
 // logout ends the browser's session (and the tokens issued under it) and
 // clears the cookie. Without a live session there is nothing to protect,
 // and the cookie is cleared all the same.
-func (h *Handler) logout(w http.ResponseWriter, r *http.Request) error {
+func (h *entrance) logout(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	if err := kit.ParseForm(w, r); err != nil {
 		return errUnreadableLogout

@@ -138,7 +138,7 @@ func registrationFields(t map[string]string, reg storage.StaffRegistration, chan
 	return fields
 }
 
-func (h *Handler) renderStaffForm(w http.ResponseWriter, r *http.Request, sr *staffRequest, status int, p staffFormPage, reg storage.StaffRegistration, channel string, errs map[string]string, summary string) {
+func (h *staffPages) renderStaffForm(w http.ResponseWriter, r *http.Request, sr *staffRequest, status int, p staffFormPage, reg storage.StaffRegistration, channel string, errs map[string]string, summary string) {
 	ch := h.chrome(w, r, sr.pt, sr.lang, "staff")
 	p.chrome, p.CSRF = ch, ch.LogoutCSRF
 	p.Fields = registrationFields(sr.t, reg, channel, errs)
@@ -146,7 +146,7 @@ func (h *Handler) renderStaffForm(w http.ResponseWriter, r *http.Request, sr *st
 	if len(errs) > 0 && summary == "" {
 		p.Error = sr.t["staff_error_fields"]
 	}
-	h.k.Render(w, status, "account_staff_form.html", p)
+	h.render.staffForm(w, status, p)
 }
 
 // inStaffForm is the answer to a use case's refusal of a form: the form
@@ -161,12 +161,12 @@ func inStaffForm(err error, t map[string]string, render func(status int, errs ma
 
 // ---- 新增工作人員登入號及關聯至實體 ----
 
-func (h *Handler) newStaffPage() staffFormPage {
+func (h *staffPages) newStaffPage() staffFormPage {
 	return staffFormPage{Action: h.k.BasePath + staffPath + "/new", BackURL: h.k.BasePath + staffPath}
 }
 
 // showNewStaff is the blank registration form.
-func (h *Handler) showNewStaff(w http.ResponseWriter, r *http.Request) error {
+func (h *staffPages) showNewStaff(w http.ResponseWriter, r *http.Request) error {
 	sr, err := h.staffSignedIn(w, r)
 	if sr == nil {
 		return err
@@ -181,7 +181,7 @@ func (h *Handler) showNewStaff(w http.ResponseWriter, r *http.Request) error {
 
 // createStaff registers the login and sends its activation code, then
 // shows its page.
-func (h *Handler) createStaff(w http.ResponseWriter, r *http.Request) error {
+func (h *staffPages) createStaff(w http.ResponseWriter, r *http.Request) error {
 	sr, err := h.staffPost(w, r)
 	if sr == nil {
 		return err
@@ -201,13 +201,13 @@ func (h *Handler) createStaff(w http.ResponseWriter, r *http.Request) error {
 
 // ---- 編輯 → 更改 ----
 
-func (h *Handler) editStaffPage(d manage.StaffDetail) staffFormPage {
+func (h *staffPages) editStaffPage(d manage.StaffDetail) staffFormPage {
 	return staffFormPage{Editing: true, Action: h.staffURL(d.EUID, "/edit"), EUID: d.EUID, Username: d.Username,
 		BackURL: h.staffURL(d.EUID)}
 }
 
 // showEditStaff is the registration of a login, ready to change.
-func (h *Handler) showEditStaff(w http.ResponseWriter, r *http.Request) error {
+func (h *staffPages) showEditStaff(w http.ResponseWriter, r *http.Request) error {
 	sr, d, err := h.staffOf(w, r, h.staffSignedIn)
 	if sr == nil {
 		return err
@@ -218,7 +218,7 @@ func (h *Handler) showEditStaff(w http.ResponseWriter, r *http.Request) error {
 
 // editStaff changes the registration (更改); a changed mobile or e-mail
 // voids the login's outstanding code (the use case does).
-func (h *Handler) editStaff(w http.ResponseWriter, r *http.Request) error {
+func (h *staffPages) editStaff(w http.ResponseWriter, r *http.Request) error {
 	// The login first: another entity's EUID is not found, whatever the form.
 	sr, d, err := h.staffOf(w, r, h.staffPost)
 	if sr == nil {

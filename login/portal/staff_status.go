@@ -29,7 +29,7 @@ type staffStatusPage struct {
 	StatusEr string // the choice's error, next to it
 }
 
-func (h *Handler) renderStaffStatus(w http.ResponseWriter, r *http.Request, sr *staffRequest, d manage.StaffDetail, status int, chosen string, p staffStatusPage) {
+func (h *staffPages) renderStaffStatus(w http.ResponseWriter, r *http.Request, sr *staffRequest, d manage.StaffDetail, status int, chosen string, p staffStatusPage) {
 	t := sr.t
 	ch := h.chrome(w, r, sr.pt, sr.lang, "staff")
 	p.chrome, p.CSRF = ch, ch.LogoutCSRF
@@ -45,11 +45,11 @@ func (h *Handler) renderStaffStatus(w http.ResponseWriter, r *http.Request, sr *
 		chosen = string(d.Status)
 	}
 	p.Options = options(t, "staff_status_", []string{string(storage.StatusActive), string(storage.StatusDeleted)}, chosen)
-	h.k.Render(w, status, "account_staff_status.html", p)
+	h.render.staffStatus(w, status, p)
 }
 
 // showStaffStatus is the 關聯狀態 form of a login.
-func (h *Handler) showStaffStatus(w http.ResponseWriter, r *http.Request) error {
+func (h *staffPages) showStaffStatus(w http.ResponseWriter, r *http.Request) error {
 	sr, d, err := h.staffOf(w, r, h.staffSignedIn)
 	if sr == nil {
 		return err
@@ -60,7 +60,7 @@ func (h *Handler) showStaffStatus(w http.ResponseWriter, r *http.Request) error 
 
 // setStaffStatus is 更新: 已刪除 (confirmed) deletes the login, 生效中
 // restores it.
-func (h *Handler) setStaffStatus(w http.ResponseWriter, r *http.Request) error {
+func (h *staffPages) setStaffStatus(w http.ResponseWriter, r *http.Request) error {
 	sr, d, err := h.staffOf(w, r, h.staffPost)
 	if sr == nil {
 		return err

@@ -53,7 +53,7 @@ func TestStaffPagesRender(t *testing.T) {
 			keys = append(keys, m[1])
 		}
 	}
-	for _, file := range []string{"staff.go", "staff_form.go", "staff_status.go"} {
+	for _, file := range []string{"staff.go", "staff_list.go", "staff_detail.go", "staff_form.go", "staff_status.go"} {
 		src, err := os.ReadFile(file)
 		if err != nil {
 			t.Fatal(err)

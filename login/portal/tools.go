@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gorilla/mux"
-
 	"github.com/entity-account/idp/login/kit"
 	"github.com/entity-account/idp/login/tools"
 	"github.com/entity-account/idp/storage"
@@ -71,30 +69,6 @@ type Tools struct {
 	Reauth time.Duration
 }
 
-// EnableTools turns the identity-tool pages on. Call it before Mount.
-func (h *Handler) EnableTools(t Tools) {
-	if t.TOTP == nil {
-		panic("portal: EnableTools without the 安全驗證碼 use cases")
-	}
-	if t.Reauth <= 0 {
-		t.Reauth = DefaultReauth
-	}
-	h.tools = &t
-}
-
-// mountTools registers the identity-tool pages.
-func (h *Handler) mountTools(r *mux.Router) {
-	if h.tools == nil {
-		return
-	}
-	get, post := []string{http.MethodGet, http.MethodHead}, http.MethodPost
-	r.Handle(toolsPath, h.serveTools(h.showTools)).Methods(get...)
-	r.Handle(totpPath, h.serveTools(h.showTOTP)).Methods(get...)
-	r.Handle(totpPath, kit.SameOrigin(h.serveTools(h.submitTOTP))).Methods(post)
-	r.Handle(passkeysPath, h.serveTools(h.showPasskeys)).Methods(get...)
-	r.Handle(passkeysPath, kit.SameOrigin(h.serveTools(h.submitPasskeys))).Methods(post)
-}
-
 // toolsErrors is the look of the identity-tool pages' error pages.
 var toolsErrors = kit.ErrorPages{
 	Heading: "account_error_heading", InvalidHeading: "account_error_heading", Invalid: "tools_error_invalid",
@@ -104,7 +78,7 @@ var toolsErrors = kit.ErrorPages{
 // serveTools serves an identity-tool page: a refusal answers as the other
 // staff-only pages do (403), and a tool not found that brings no message
 // of its own gets the pages' own.
-func (h *Handler) serveTools(p kit.Page) http.Handler {
+func (h *accountPages) serveTools(p kit.Page) http.Handler {
 	return h.k.Serve(h.framed(toolsErrors, toolsPath, "tools_title"), func(w http.ResponseWriter, r *http.Request) error {
 		err := p(w, r)
 		var own *storage.Error
@@ -135,7 +109,7 @@ type toolRequest struct {
 // toolsSignedIn returns the request's staff login; nil after sending a
 // browser without a session to the portal's sign-in, or with the refusal
 // (403) when the rule book does not let the account hold tools.
-func (h *Handler) toolsSignedIn(w http.ResponseWriter, r *http.Request) (*toolRequest, error) {
+func (h *accountPages) toolsSignedIn(w http.ResponseWriter, r *http.Request) (*toolRequest, error) {
 	h.k.RememberLanguage(w, r)
 	pt, err := h.require(w, r)
 	if pt == nil {
@@ -154,7 +128,7 @@ func (h *Handler) toolsSignedIn(w http.ResponseWriter, r *http.Request) (*toolRe
 
 // passwordFresh reports whether the password was typed in the session (at
 // sign-in, or again on these pages) within Tools.Reauth.
-func (h *Handler) passwordFresh(s *storage.Session) bool {
+func (h *accountPages) passwordFresh(s *storage.Session) bool {
 	return storage.PasswordTypedWithin(*s, h.k.Now(), h.tools.Reauth)
 }
 
@@ -209,7 +183,7 @@ type toolsPage struct {
 }
 
 // showTools is 「電子身份識別工具」: the login's tools, and where to add them.
-func (h *Handler) showTools(w http.ResponseWriter, r *http.Request) error {
+func (h *accountPages) showTools(w http.ResponseWriter, r *http.Request) error {
 	tr, err := h.toolsSignedIn(w, r)
 	if tr == nil {
 		return err
@@ -227,14 +201,14 @@ func (h *Handler) showTools(w http.ResponseWriter, r *http.Request) error {
 		}
 		page.PasskeysOff = st.PasskeysOff
 	}
-	h.k.Render(w, http.StatusOK, "account_tools.html", page)
+	h.render.tools(w, page)
 	return nil
 }
 
 // toolsSummary is the profile's line about the login's identity tools, in
 // t: "" when the account holds none by the rule book (the entity account)
 // or the pages are off.
-func (h *Handler) toolsSummary(r *http.Request, pt *kit.Signed, t map[string]string) (string, error) {
+func (h *accountPages) toolsSummary(r *http.Request, pt *kit.Signed, t map[string]string) (string, error) {
 	if h.tools == nil || !storage.CanHoldTools(h.actor(r, pt)) {
 		return "", nil
 	}

@@ -53,7 +53,7 @@ type passkeysPage struct {
 }
 
 // passkeys are the passkey use cases, or the 404 of pages that are off.
-func (h *Handler) passkeys() (PasskeyTools, error) {
+func (h *accountPages) passkeys() (PasskeyTools, error) {
 	if h.tools.Passkeys == nil {
 		return nil, kit.Fail(storage.ENotFound, "passkeys_unavailable").WithLink(toolsPath, "tools_title")
 	}
@@ -62,7 +62,7 @@ func (h *Handler) passkeys() (PasskeyTools, error) {
 
 // renderPasskeys shows the page as the login's passkeys stand, changed by
 // edit; with the add form it starts a new registration for it.
-func (h *Handler) renderPasskeys(w http.ResponseWriter, r *http.Request, tr *toolRequest, status int, edit func(*passkeysPage)) error {
+func (h *accountPages) renderPasskeys(w http.ResponseWriter, r *http.Request, tr *toolRequest, status int, edit func(*passkeysPage)) error {
 	ctx := r.Context()
 	pk := h.tools.Passkeys
 	st, err := pk.Status(ctx, tr.pt.Principal.ID)
@@ -99,12 +99,12 @@ func (h *Handler) renderPasskeys(w http.ResponseWriter, r *http.Request, tr *too
 		p.Options, p.State = string(options), state
 		kit.AllowOwnScripts(w)
 	}
-	h.k.Render(w, status, "account_tools_passkeys.html", p)
+	h.render.passkeys(w, status, p)
 	return nil
 }
 
 // showPasskeys is the 通行密鑰 page.
-func (h *Handler) showPasskeys(w http.ResponseWriter, r *http.Request) error {
+func (h *accountPages) showPasskeys(w http.ResponseWriter, r *http.Request) error {
 	tr, err := h.toolsSignedIn(w, r)
 	if tr == nil {
 		return err
@@ -122,7 +122,7 @@ func (h *Handler) showPasskeys(w http.ResponseWriter, r *http.Request) error {
 }
 
 // submitPasskeys takes the page's forms: the password again, 新增, 移除, 關閉.
-func (h *Handler) submitPasskeys(w http.ResponseWriter, r *http.Request) error {
+func (h *accountPages) submitPasskeys(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	formErr := kit.ParseForm(w, r)
 	tr, err := h.toolsSignedIn(w, r)
@@ -138,19 +138,20 @@ func (h *Handler) submitPasskeys(w http.ResponseWriter, r *http.Request) error {
 	}
 	step := r.PostForm.Get("step")
 	if step == "reauth" {
-		msg, status, err := h.reauthenticate(w, r, tr, passkeysPath)
-		if err != nil || msg == "" {
-			return err
+		err := h.reauthenticate(w, r, tr, passkeysPath)
+		if err == nil {
+			return nil // answered: back to the page, or to the sign-in
 		}
-		return h.renderPasskeys(w, r, tr, status, func(p *passkeysPage) { p.Reauth.Error = msg })
+		return h.inPasskeys(w, r, tr, err, func(p *passkeysPage, msg string) { p.Reauth.Error = msg })
 	}
 	if step != "add" && step != "remove" && step != "off" {
 		return kit.Fail(storage.EInvalid, "account_error_csrf").WithLink(passkeysPath, "passkeys_title")
 	}
 	if !tr.fresh {
-		return h.renderPasskeys(w, r, tr, http.StatusForbidden, func(p *passkeysPage) {
+		// Nothing is done: the password first, then the page again.
+		return h.inPasskeys(w, r, tr, errReauthNeeded, func(p *passkeysPage, msg string) {
 			if p.ShowReauth {
-				p.Error = tr.t["tools_reauth_needed"]
+				p.Error = msg
 			}
 		})
 	}
@@ -161,8 +162,8 @@ func (h *Handler) submitPasskeys(w http.ResponseWriter, r *http.Request) error {
 		credential := r.PostForm.Get("credential")
 		if credential == "" {
 			// No script ran, or the browser made no passkey.
-			return h.renderPasskeys(w, r, tr, http.StatusBadRequest, func(p *passkeysPage) {
-				p.Name, p.Error = name, tr.t["passkeys_error_no_credential"]
+			return h.inPasskeys(w, r, tr, kit.Fail(storage.EInvalid, "passkeys_error_no_credential"), func(p *passkeysPage, msg string) {
+				p.Name, p.Error = name, msg
 			})
 		}
 		if _, err := pk.FinishPasskey(ctx, tr.actor, tr.euid, r.PostForm.Get("state"), name, []byte(credential)); err != nil {
@@ -172,7 +173,7 @@ func (h *Handler) submitPasskeys(w http.ResponseWriter, r *http.Request) error {
 	case "remove":
 		id, perr := strconv.ParseInt(r.PostForm.Get("tool"), 10, 64)
 		if perr != nil || id <= 0 {
-			return h.renderPasskeys(w, r, tr, http.StatusBadRequest, func(p *passkeysPage) { p.Error = tr.t["tools_error_not_found"] })
+			return h.inPasskeys(w, r, tr, kit.Fail(storage.EInvalid, "tools_error_not_found"), func(p *passkeysPage, msg string) { p.Error = msg })
 		}
 		if err := pk.RemovePasskey(ctx, tr.actor, tr.euid, id); err != nil {
 			return h.passkeyRefusal(w, r, tr, err, "")
@@ -180,7 +181,7 @@ func (h *Handler) submitPasskeys(w http.ResponseWriter, r *http.Request) error {
 		done = "removed"
 	case "off":
 		if r.PostForm.Get("confirm") != "yes" {
-			return h.renderPasskeys(w, r, tr, http.StatusBadRequest, func(p *passkeysPage) { p.OffError = tr.t["passkeys_off_unconfirmed"] })
+			return h.inPasskeys(w, r, tr, kit.Fail(storage.EInvalid, "passkeys_off_unconfirmed"), func(p *passkeysPage, msg string) { p.OffError = msg })
 		}
 		if err := pk.SwitchOffPasskeys(ctx, tr.actor, tr.euid); err != nil {
 			return h.passkeyRefusal(w, r, tr, err, "")
@@ -196,7 +197,7 @@ func (h *Handler) submitPasskeys(w http.ResponseWriter, r *http.Request) error {
 // page attached: a refused name is tied to its field, anything else is
 // said above the forms. A refusal by the rule book is the 403 of
 // staff-only pages.
-func (h *Handler) passkeyRefusal(w http.ResponseWriter, r *http.Request, tr *toolRequest, err error, name string) error {
+func (h *accountPages) passkeyRefusal(w http.ResponseWriter, r *http.Request, tr *toolRequest, err error, name string) error {
 	if storage.CodeOf(err) == storage.EForbidden {
 		return refused()
 	}
@@ -205,15 +206,22 @@ func (h *Handler) passkeyRefusal(w http.ResponseWriter, r *http.Request, tr *too
 	if errors.As(err, &e) {
 		field = e.Field
 	}
-	return kit.InForm(err, func(status int, key string) {
-		if err := h.renderPasskeys(w, r, tr, status, func(p *passkeysPage) {
-			p.Name = name
-			if field == "name" {
-				p.NameError = tr.t[key]
-			} else {
-				p.Error = tr.t[key]
-			}
-		}); err != nil {
+	return h.inPasskeys(w, r, tr, err, func(p *passkeysPage, msg string) {
+		p.Name = name
+		if field == "name" {
+			p.NameError = msg
+		} else {
+			p.Error = msg
+		}
+	})
+}
+
+// inPasskeys hands refusal (its code and message key) to the one
+// error writer with the page attached: the writer sets the status from the
+// code, and set puts the message where the page shows it.
+func (h *accountPages) inPasskeys(w http.ResponseWriter, r *http.Request, tr *toolRequest, refusal error, set func(p *passkeysPage, msg string)) error {
+	return kit.InForm(refusal, func(status int, key string) {
+		if err := h.renderPasskeys(w, r, tr, status, func(p *passkeysPage) { set(p, kit.Say(tr.t, key, refusal)) }); err != nil {
 			h.k.Error(w, r, toolsErrors, err)
 		}
 	})

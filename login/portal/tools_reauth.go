@@ -28,6 +28,10 @@ import (
 // auth_time claims of tokens issued under it from then on), and the browser
 // goes back to the page it was on.
 
+// errReauthNeeded refuses a change of identity tools while the session's
+// password is not fresh (403): nothing is done, and the page asks for it.
+var errReauthNeeded = kit.Fail(storage.EForbidden, "tools_reauth_needed")
+
 // reauthForm is the password re-entry form of a page.
 type reauthForm struct {
 	Username string // for password managers
@@ -36,56 +40,56 @@ type reauthForm struct {
 
 // reauthenticate checks the password of a re-entry form posted to the page
 // at path. When it is right it records it in the session and sends the
-// browser back to path (303), and returns ""; a session that ended
+// browser back to path (303), and returns nil; a session that ended
 // meanwhile goes to the portal's sign-in. Otherwise it returns the
-// refusal to show with the form, and its status.
-func (h *Handler) reauthenticate(w http.ResponseWriter, r *http.Request, tr *toolRequest, path string) (string, int, error) {
+// refusal to show with the form (a code and a message key, for the one
+// error writer), or a failure.
+func (h *accountPages) reauthenticate(w http.ResponseWriter, r *http.Request, tr *toolRequest, path string) error {
 	ctx := r.Context()
 	p := tr.pt.Principal
 	pw := r.PostForm.Get("password")
 	if pw == "" {
-		return tr.t["tools_reauth_missing"], http.StatusBadRequest, nil
+		return kit.Fail(storage.EInvalid, "tools_reauth_missing")
 	}
 	att, wait, err := h.signin.ReserveAttempt(ctx, r, p.EntityNumber, p.Username)
 	if err != nil {
-		return "", 0, err
+		return err
 	}
 	if att == nil {
-		f := kit.Throttled("error_throttled", wait)
-		return f.Message(w, tr.t), f.Status, nil
+		return kit.FailWait(storage.ETooMany, "error_throttled", wait)
 	}
 	right, _, err := h.hasher.Verify(ctx, p.PasswordHash, pw)
 	if errors.Is(err, password.ErrBusy) {
 		att.GiveBack(ctx)
-		return kit.Busy.Message(w, tr.t), kit.Busy.Status, nil
+		return kit.FailBusy()
 	}
 	if err != nil {
 		att.GiveBack(ctx)
-		return "", 0, err
+		return err
 	}
 	if !right {
 		slog.InfoContext(ctx, "identity tools: wrong password re-entered", "subject", p.Subject, "ip", h.k.ClientIP(r))
-		return tr.t["tools_reauth_wrong"], http.StatusUnauthorized, nil
+		return kit.Fail(storage.EUnauthenticated, "tools_reauth_wrong")
 	}
 	att.Succeeded(ctx)
 	c, err := r.Cookie(idpop.SessionCookie)
 	if err != nil {
-		return "", 0, errors.New("identity tools: the signed-in request has no session cookie")
+		return errors.New("identity tools: the signed-in request has no session cookie")
 	}
 	now := h.k.Now().UTC().Truncate(time.Second)
 	sess, err := h.k.State.ProveInSession(ctx, c.Value, func(s *storage.Session) { s.AuthTime, s.PasswordAt = now, now })
 	if errors.Is(err, storage.ErrNotFound) {
 		// Ended meanwhile (signed out elsewhere, a password change).
 		http.Redirect(w, r, h.k.BasePath+LoginPath, http.StatusSeeOther)
-		return "", 0, nil
+		return nil
 	}
 	if err != nil {
-		return "", 0, err
+		return err
 	}
 	if sess.SessionID != tr.pt.Session.SessionID {
-		return "", 0, errors.New("identity tools: the session proven is not the request's")
+		return errors.New("identity tools: the session proven is not the request's")
 	}
 	slog.InfoContext(ctx, "identity tools: password proven again", "subject", p.Subject, "sid", sess.SessionID, "ip", h.k.ClientIP(r))
 	http.Redirect(w, r, h.k.BasePath+path+"?done=reauth", http.StatusSeeOther)
-	return "", 0, nil
+	return nil
 }

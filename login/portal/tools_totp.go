@@ -51,7 +51,7 @@ type totpPage struct {
 }
 
 // totpPage is the page as the login's TOTP stands now.
-func (h *Handler) totpPage(w http.ResponseWriter, r *http.Request, tr *toolRequest) (totpPage, error) {
+func (h *accountPages) totpPage(w http.ResponseWriter, r *http.Request, tr *toolRequest) (totpPage, error) {
 	list, err := h.k.Dir.Tools(r.Context(), tr.pt.Principal.ID)
 	if err != nil {
 		return totpPage{}, err
@@ -76,7 +76,7 @@ func (h *Handler) totpPage(w http.ResponseWriter, r *http.Request, tr *toolReque
 }
 
 // renderTOTP shows the page as the TOTP stands, changed by edit.
-func (h *Handler) renderTOTP(w http.ResponseWriter, r *http.Request, tr *toolRequest, status int, edit func(*totpPage)) error {
+func (h *accountPages) renderTOTP(w http.ResponseWriter, r *http.Request, tr *toolRequest, status int, edit func(*totpPage)) error {
 	p, err := h.totpPage(w, r, tr)
 	if err != nil {
 		return err
@@ -84,12 +84,12 @@ func (h *Handler) renderTOTP(w http.ResponseWriter, r *http.Request, tr *toolReq
 	if edit != nil {
 		edit(&p)
 	}
-	h.k.Render(w, status, "account_tools_totp.html", p)
+	h.render.totp(w, status, p)
 	return nil
 }
 
 // showTOTP is the 安全驗證碼 page.
-func (h *Handler) showTOTP(w http.ResponseWriter, r *http.Request) error {
+func (h *accountPages) showTOTP(w http.ResponseWriter, r *http.Request) error {
 	tr, err := h.toolsSignedIn(w, r)
 	if tr == nil {
 		return err
@@ -104,7 +104,7 @@ func (h *Handler) showTOTP(w http.ResponseWriter, r *http.Request) error {
 }
 
 // submitTOTP takes the page's forms: the password again, 開始, the first code.
-func (h *Handler) submitTOTP(w http.ResponseWriter, r *http.Request) error {
+func (h *accountPages) submitTOTP(w http.ResponseWriter, r *http.Request) error {
 	formErr := kit.ParseForm(w, r)
 	tr, err := h.toolsSignedIn(w, r)
 	if tr == nil {
@@ -115,20 +115,20 @@ func (h *Handler) submitTOTP(w http.ResponseWriter, r *http.Request) error {
 	}
 	step := r.PostForm.Get("step")
 	if step == "reauth" {
-		msg, status, err := h.reauthenticate(w, r, tr, totpPath)
-		if err != nil || msg == "" {
-			return err
+		err := h.reauthenticate(w, r, tr, totpPath)
+		if err == nil {
+			return nil // answered: back to the page, or to the sign-in
 		}
-		return h.renderTOTP(w, r, tr, status, func(p *totpPage) { p.Reauth.Error = msg })
+		return h.inTOTP(w, r, tr, err, func(p *totpPage, msg string) { p.Reauth.Error = msg })
 	}
 	if step != "begin" && step != "confirm" {
 		return kit.Fail(storage.EInvalid, "account_error_csrf").WithLink(totpPath, "totp_title")
 	}
 	if !tr.fresh {
 		// Nothing is done: the password first, then the page again.
-		return h.renderTOTP(w, r, tr, http.StatusForbidden, func(p *totpPage) {
+		return h.inTOTP(w, r, tr, errReauthNeeded, func(p *totpPage, msg string) {
 			if p.Mode == totpReauth {
-				p.Error = tr.t["tools_reauth_needed"]
+				p.Error = msg
 			}
 		})
 	}
@@ -139,7 +139,7 @@ func (h *Handler) submitTOTP(w http.ResponseWriter, r *http.Request) error {
 }
 
 // beginTOTP makes the login a new secret and shows it.
-func (h *Handler) beginTOTP(w http.ResponseWriter, r *http.Request, tr *toolRequest) error {
+func (h *accountPages) beginTOTP(w http.ResponseWriter, r *http.Request, tr *toolRequest) error {
 	ctx := r.Context()
 	en, err := h.tools.TOTP.BeginTOTP(ctx, tr.actor, tr.euid)
 	if err != nil {
@@ -157,7 +157,7 @@ func (h *Handler) beginTOTP(w http.ResponseWriter, r *http.Request, tr *toolRequ
 
 // confirmTOTP takes the first code and sends the browser to the page,
 // which then says what became of the TOTP.
-func (h *Handler) confirmTOTP(w http.ResponseWriter, r *http.Request, tr *toolRequest) error {
+func (h *accountPages) confirmTOTP(w http.ResponseWriter, r *http.Request, tr *toolRequest) error {
 	ctx := r.Context()
 	code := strings.Join(strings.Fields(r.PostForm.Get("code")), "")
 	tl, err := h.tools.TOTP.ConfirmTOTP(ctx, tr.actor, tr.euid, code)
@@ -174,7 +174,7 @@ func (h *Handler) confirmTOTP(w http.ResponseWriter, r *http.Request, tr *toolRe
 // message tied to it; any other refusal shows the page as the TOTP stands,
 // with the message. A refusal by the rule book is the 403 of staff-only
 // pages.
-func (h *Handler) totpRefusal(w http.ResponseWriter, r *http.Request, tr *toolRequest, err error) error {
+func (h *accountPages) totpRefusal(w http.ResponseWriter, r *http.Request, tr *toolRequest, err error) error {
 	if storage.CodeOf(err) == storage.EForbidden {
 		return refused()
 	}
@@ -183,17 +183,24 @@ func (h *Handler) totpRefusal(w http.ResponseWriter, r *http.Request, tr *toolRe
 	if errors.As(err, &e) {
 		field, throttled = e.Field, e.Key == "tool_error_throttled"
 	}
-	return kit.InForm(err, func(status int, key string) {
-		if err := h.renderTOTP(w, r, tr, status, func(p *totpPage) {
-			switch {
-			case field == "code":
-				p.Mode, p.CodeError = totpConfirm, tr.t[key]
-			case throttled:
-				p.Mode, p.Error = totpConfirm, tr.t[key]
-			default:
-				p.Error = tr.t[key]
-			}
-		}); err != nil {
+	return h.inTOTP(w, r, tr, err, func(p *totpPage, msg string) {
+		switch {
+		case field == "code":
+			p.Mode, p.CodeError = totpConfirm, msg
+		case throttled:
+			p.Mode, p.Error = totpConfirm, msg
+		default:
+			p.Error = msg
+		}
+	})
+}
+
+// inTOTP hands refusal (its code and message key) to the one
+// error writer with the page attached: the writer sets the status from the
+// code, and set puts the message where the page shows it.
+func (h *accountPages) inTOTP(w http.ResponseWriter, r *http.Request, tr *toolRequest, refusal error, set func(p *totpPage, msg string)) error {
+	return kit.InForm(refusal, func(status int, key string) {
+		if err := h.renderTOTP(w, r, tr, status, func(p *totpPage) { set(p, kit.Say(tr.t, key, refusal)) }); err != nil {
 			h.k.Error(w, r, toolsErrors, err)
 		}
 	})

@@ -1,12 +1,23 @@
 package portal
 
 import (
+	"github.com/gorilla/mux"
+
 	"errors"
 	"net/http"
 	"strconv"
 
 	"github.com/entity-account/idp/storage"
 )
+
+// entityPages are 實體列表 and 實體資訊.
+type entityPages struct{ *core }
+
+// Mount registers 實體列表 and 實體資訊.
+func (h *entityPages) Mount(r *mux.Router) {
+	r.Handle(entitiesPath, h.serveAdmin(h.showEntities)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle(entityInfoPath, h.serveAdmin(h.showEntityInfo)).Methods(http.MethodGet, http.MethodHead)
+}
 
 // 實體列表 and 實體資訊: the entities the signed-in account administers
 // (its own, the one an account belongs to) and, behind the entity's name,
@@ -25,7 +36,7 @@ type entitiesPage struct {
 	Entities []entityRow
 }
 
-func (h *Handler) showEntities(w http.ResponseWriter, r *http.Request) error {
+func (h *entityPages) showEntities(w http.ResponseWriter, r *http.Request) error {
 	h.k.RememberLanguage(w, r)
 	pt, err := h.require(w, r)
 	if pt == nil {
@@ -43,7 +54,7 @@ func (h *Handler) showEntities(w http.ResponseWriter, r *http.Request) error {
 		}
 		p.Entities = append(p.Entities, entityRow{Number: e.Number, Name: entityName(e, lang), URL: h.k.BasePath + entityInfoPath})
 	}
-	h.k.Render(w, http.StatusOK, "account_entities.html", p)
+	h.render.entities(w, p)
 	return nil
 }
 
@@ -59,7 +70,7 @@ type entityInfoPage struct {
 	Links []navLink // the administration pages, as in the navigation
 }
 
-func (h *Handler) showEntityInfo(w http.ResponseWriter, r *http.Request) error {
+func (h *entityPages) showEntityInfo(w http.ResponseWriter, r *http.Request) error {
 	h.k.RememberLanguage(w, r)
 	pt, err := h.require(w, r)
 	if pt == nil {
@@ -120,7 +131,7 @@ func (h *Handler) showEntityInfo(w http.ResponseWriter, r *http.Request) error {
 			links = append(links, l)
 		}
 	}
-	h.k.Render(w, http.StatusOK, "account_entity.html", entityInfoPage{chrome: ch,
+	h.render.entityInfo(w, entityInfoPage{chrome: ch,
 		Name: v.Entity.Number + " " + entityName(v.Entity, lang), Rows: rows, Links: links})
 	return nil
 }

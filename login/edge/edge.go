@@ -313,6 +313,11 @@ func bearerSent(r *http.Request) bool {
 // bearerChallenge makes userinfo's refusals what RFC 6750 §3 says: 401 with
 // WWW-Authenticate: Bearer, and error="invalid_token" when a token was sent.
 // The library answers a token it cannot use with 403 and no challenge.
+//
+// Why a wrapper: the library writes the userinfo refusal itself (no error
+// we return chooses its status or headers); op.NewStatusError chooses a
+// status only on the op.Server router, which we do not use, and adds no
+// WWW-Authenticate there either.
 type bearerChallenge struct {
 	http.ResponseWriter
 	tokenSent bool
@@ -347,6 +352,10 @@ func (b *bearerChallenge) Write(p []byte) (int, error) {
 // basicChallenge adds the challenge RFC 6749 §5.2 requires to a 401
 // invalid_client of the token and revocation endpoints, which the library
 // leaves out.
+//
+// Why a wrapper: the library's error writer sets no WWW-Authenticate, and
+// no error we return can add a header. (Our own interceptor's refusals,
+// op/clientauth.go, set it already; this covers the library's.)
 type basicChallenge struct {
 	http.ResponseWriter
 	wrote bool
@@ -372,6 +381,9 @@ func (b *basicChallenge) Write(p []byte) (int, error) {
 // introspectionRefusal turns the library's plain-text 401 for a client that
 // failed to authenticate at introspection into the OAuth error object
 // (RFC 7662 §2.3 refers to RFC 6749 §5.2) that clients parse.
+//
+// Why a wrapper: the library answers it with http.Error before calling
+// anything of ours that could return an error of our choosing.
 type introspectionRefusal struct {
 	http.ResponseWriter
 	wrote, replaced bool
@@ -406,6 +418,9 @@ func (i *introspectionRefusal) Write(p []byte) (int, error) {
 
 // issuerOnRedirect adds iss (RFC 9207) to every authorization response the
 // library sends back to a client by redirect: a code or an error.
+//
+// Why a wrapper: the library builds these redirects itself (its callback,
+// op.AuthRequestError) and has no option to add iss in this version.
 type issuerOnRedirect struct {
 	http.ResponseWriter
 	issuer string

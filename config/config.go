@@ -92,6 +92,20 @@ func Load() (*Config, error) { return FromLookup(os.LookupEnv) }
 // a map in tests) and validates it.
 func FromLookup(lookup func(string) (string, bool)) (*Config, error) {
 	r := reader{lookup: lookup}
+	c := r.settings()
+	r.validate(c)
+	c.Activation = r.activation()
+	r.checkSenders(c)
+	r.masterKey(c)
+	if len(r.errs) > 0 {
+		return nil, errors.Join(r.errs...)
+	}
+	return c, nil
+}
+
+// settings reads every setting but the activation's and the master key,
+// each with its default.
+func (r *reader) settings() *Config {
 	c := &Config{
 		Issuer:           r.str("IDP_ISSUER", "http://localhost:8080"),
 		Listen:           r.str("IDP_LISTEN", "127.0.0.1:8080"),
@@ -134,11 +148,16 @@ func FromLookup(lookup func(string) (string, bool)) (*Config, error) {
 		BackchannelGiveUp: r.duration("IDP_BACKCHANNEL_GIVE_UP", 24*time.Hour),
 	}
 	c.Issuer = strings.TrimSuffix(c.Issuer, "/")
-	if v, ok := lookup("IDP_AUTH_REQUEST_GRACE"); !ok || v == "" {
+	if v, ok := r.lookup("IDP_AUTH_REQUEST_GRACE"); !ok || v == "" {
 		// 5 minutes to type a password, or the request's whole life if shorter.
 		c.AuthRequestGrace = min(5*time.Minute, c.AuthRequestTTL)
 	}
 
+	return c
+}
+
+// validate checks the settings read, alone and against each other.
+func (r *reader) validate(c *Config) {
 	r.check(validIssuer(c.Issuer), "IDP_ISSUER", "must be an absolute http(s) URL without query or fragment, e.g. https://id.example.gov.mo")
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		r.fail("IDP_LISTEN", "must be host:port, e.g. 0.0.0.0:8080")
@@ -175,19 +194,26 @@ func FromLookup(lookup func(string) (string, bool)) (*Config, error) {
 	// must reach it. The metrics carry no personal data, only counts.
 	r.check(c.MetricsListen == "" || isHostPort(c.MetricsListen), "IDP_METRICS_LISTEN", "must be empty (off) or host:port, e.g. 127.0.0.1:9090 or 10.0.0.5:9090")
 	r.check(c.MetricsListen == "" || c.MetricsListen != c.Listen, "IDP_METRICS_LISTEN", "must differ from IDP_LISTEN: metrics are served on a listener of their own")
+}
 
-	c.Activation = r.activation()
+// checkSenders refuses the console senders of activation codes outside a
+// developer machine.
+func (r *reader) checkSenders(c *Config) {
 	if !c.IsLocalDevelopment() {
 		// The console senders write activation codes into the log: fine on a
 		// developer machine, a leak anywhere else unless chosen on purpose.
 		for _, name := range []string{"IDP_SMS_SENDER", "IDP_EMAIL_SENDER"} {
-			if v, ok := lookup(name); !ok || v == "" {
+			if v, ok := r.lookup(name); !ok || v == "" {
 				r.fail(name, "must be set when the issuer is not a loopback http URL (http / smtp; console writes activation codes to the log)")
 			}
 		}
 	}
+}
 
-	if raw, ok := lookup("IDP_MASTER_KEY"); ok && raw != "" {
+// masterKey reads IDP_MASTER_KEY, or the public development key on a
+// developer machine.
+func (r *reader) masterKey(c *Config) {
+	if raw, ok := r.lookup("IDP_MASTER_KEY"); ok && raw != "" {
 		key, err := decodeKey(raw)
 		if err != nil {
 			r.fail("IDP_MASTER_KEY", err.Error())
@@ -199,10 +225,6 @@ func FromLookup(lookup func(string) (string, bool)) (*Config, error) {
 	} else {
 		r.fail("IDP_MASTER_KEY", "is required when the issuer is not a loopback http URL (32 random bytes, base64: openssl rand -base64 32)")
 	}
-	if len(r.errs) > 0 {
-		return nil, errors.Join(r.errs...)
-	}
-	return c, nil
 }
 
 // IsLocalDevelopment reports whether the issuer is plain http on a loopback

@@ -90,95 +90,147 @@ func (s *Storage) clientAuthentication(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r) // the library answers it
 			return
 		}
-		refuse := func(status int, code, description string) {
-			slog.InfoContext(r.Context(), "client authentication refused", "path", r.URL.Path, "error", code, "reason", description)
-			if status == http.StatusUnauthorized {
-				w.Header().Set("WWW-Authenticate", `Basic realm="token"`)
-			}
-			writeJSONError(w, status, code, description)
+		c, refused := s.readPresented(r)
+		ctx := withPresentedAuth(r.Context(), c.auth)
+		if refused == nil {
+			refused = s.checkPresented(ctx, c)
 		}
-		id, secret, basic := r.BasicAuth()
-		hasSecret := r.PostForm.Get("client_secret") != ""
-		hasAssertion := r.PostForm.Has("client_assertion") || r.PostForm.Has("client_assertion_type")
-		if n := countTrue(basic, hasSecret, hasAssertion); n > 1 {
-			refuse(http.StatusBadRequest, string(oidc.InvalidRequest), "use one client authentication method per request (RFC 6749 §2.3)")
+		if refused != nil {
+			refused.write(w, r)
 			return
 		}
-		var p presentedAuth
-		switch {
-		case basic:
-			p.method = storage.TokenAuthBasic
-			// As the library decodes it (RFC 6749 §2.3.1).
-			id, _ = url.QueryUnescape(id)
-			secret, _ = url.QueryUnescape(secret)
-			if secret == "" {
-				// Some libraries name a public client in the Basic header
-				// with an empty secret: that is naming it, nothing more.
-				if c, err := s.Client(r.Context(), id); err == nil && c.Public {
-					p.method = storage.TokenAuthNone
-				}
-			}
-		case hasSecret:
-			p.method = storage.TokenAuthPost
-			id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
-		case hasAssertion:
-			p.method = storage.TokenAuthPrivateKeyJWT
-			clientID, err := s.verifyAssertion(r, r.PostForm.Get("client_assertion_type"), r.PostForm.Get("client_assertion"))
-			if err != nil {
-				if errors.Is(err, errAssertionStore) {
-					// The guard around the provider answers 503 for the store.
-					writeJSONError(w, http.StatusInternalServerError, string(oidc.ServerError), "server error")
-					return
-				}
-				refuse(http.StatusUnauthorized, string(oidc.InvalidClient), err.Error())
-				return
-			}
-			if formID := r.PostForm.Get("client_id"); formID != "" && formID != clientID {
-				refuse(http.StatusUnauthorized, string(oidc.InvalidClient), "client_id is not the client the assertion names")
-				return
-			}
-			p.asserted, id, secret = clientID, clientID, ""
-		default:
-			p.method = storage.TokenAuthNone
-			id = r.PostForm.Get("client_id")
-		}
-		ctx := withPresentedAuth(r.Context(), p)
-		// Authenticated here, before the library redeems a code or a
-		// refresh token: a client that fails (a wrong secret, a method it
-		// is not registered for, a confidential client naming itself only)
-		// spends nothing. The library's own calls check again.
-		var err error
-		if p.method == storage.TokenAuthNone {
-			err = s.publicClient(ctx, id)
-		} else {
-			_, err = s.authenticateClient(ctx, id, secret)
-		}
-		var wrong errWrongMethod
-		switch {
-		case errors.As(err, &wrong):
-			refuse(http.StatusUnauthorized, string(oidc.InvalidClient), wrong.Error())
-			return
-		case errors.Is(err, errClientAuth):
-			refuse(http.StatusUnauthorized, string(oidc.InvalidClient), "client authentication failed")
-			return
-		case err != nil:
-			slog.ErrorContext(ctx, "client authentication", "err", err)
-			writeJSONError(w, http.StatusInternalServerError, string(oidc.ServerError), "server error")
-			return
-		}
-		if p.method == storage.TokenAuthNone || basic {
-			// The library reads these as they came.
-			next.ServeHTTP(w, r.WithContext(ctx))
-			return
-		}
-		r = r.Clone(ctx)
-		for _, k := range []string{"client_secret", "client_assertion", "client_assertion_type"} {
-			r.PostForm.Del(k)
-			r.Form.Del(k)
-		}
-		r.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, c.forLibrary(ctx, r))
 	})
+}
+
+// presented is what a request presented to authenticate its client.
+type presented struct {
+	auth       presentedAuth
+	id, secret string
+	// basic: it came in the Basic header, as the library reads it.
+	basic bool
+}
+
+// authRefusal is the interceptor's answer when a client's authentication
+// fails: an OAuth error (RFC 6749 §5.2) with its status.
+type authRefusal struct {
+	status            int
+	code, description string
+}
+
+// errServerError is a failure of ours; the guard around the provider
+// answers 503 for a store that is down.
+var errServerError = &authRefusal{http.StatusInternalServerError, string(oidc.ServerError), "server error"}
+
+func refuseClient(description string) *authRefusal {
+	return &authRefusal{http.StatusUnauthorized, string(oidc.InvalidClient), description}
+}
+
+// write answers the refusal; a refusal of the client (not a failure of
+// ours) is logged, and a 401 names the Basic scheme (RFC 6749 §5.2).
+func (a *authRefusal) write(w http.ResponseWriter, r *http.Request) {
+	if a.status != http.StatusInternalServerError {
+		slog.InfoContext(r.Context(), "client authentication refused", "path", r.URL.Path, "error", a.code, "reason", a.description)
+	}
+	if a.status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Basic realm="token"`)
+	}
+	writeJSONError(w, a.status, a.code, a.description)
+}
+
+// readPresented reads which method the client presented, and its id and
+// secret; an assertion is verified here, completely.
+func (s *Storage) readPresented(r *http.Request) (presented, *authRefusal) {
+	id, secret, basic := r.BasicAuth()
+	hasSecret := r.PostForm.Get("client_secret") != ""
+	hasAssertion := r.PostForm.Has("client_assertion") || r.PostForm.Has("client_assertion_type")
+	if n := countTrue(basic, hasSecret, hasAssertion); n > 1 {
+		return presented{}, &authRefusal{http.StatusBadRequest, string(oidc.InvalidRequest), "use one client authentication method per request (RFC 6749 §2.3)"}
+	}
+	switch {
+	case basic:
+		return s.presentedBasic(r.Context(), id, secret), nil
+	case hasSecret:
+		return presented{auth: presentedAuth{method: storage.TokenAuthPost},
+			id: r.PostForm.Get("client_id"), secret: r.PostForm.Get("client_secret")}, nil
+	case hasAssertion:
+		return s.presentedAssertion(r)
+	default:
+		return presented{auth: presentedAuth{method: storage.TokenAuthNone}, id: r.PostForm.Get("client_id")}, nil
+	}
+}
+
+// presentedBasic reads the Basic header's id and secret.
+func (s *Storage) presentedBasic(ctx context.Context, id, secret string) presented {
+	c := presented{auth: presentedAuth{method: storage.TokenAuthBasic}, basic: true}
+	// As the library decodes it (RFC 6749 §2.3.1).
+	c.id, _ = url.QueryUnescape(id)
+	c.secret, _ = url.QueryUnescape(secret)
+	if c.secret == "" {
+		// Some libraries name a public client in the Basic header
+		// with an empty secret: that is naming it, nothing more.
+		if cl, err := s.Client(ctx, c.id); err == nil && cl.Public {
+			c.auth.method = storage.TokenAuthNone
+		}
+	}
+	return c
+}
+
+// presentedAssertion verifies a client_assertion (private_key_jwt): the
+// client it proves is the client of the request.
+func (s *Storage) presentedAssertion(r *http.Request) (presented, *authRefusal) {
+	clientID, err := s.verifyAssertion(r, r.PostForm.Get("client_assertion_type"), r.PostForm.Get("client_assertion"))
+	if err != nil {
+		if errors.Is(err, errAssertionStore) {
+			return presented{}, errServerError
+		}
+		return presented{}, refuseClient(err.Error())
+	}
+	if formID := r.PostForm.Get("client_id"); formID != "" && formID != clientID {
+		return presented{}, refuseClient("client_id is not the client the assertion names")
+	}
+	return presented{auth: presentedAuth{method: storage.TokenAuthPrivateKeyJWT, asserted: clientID}, id: clientID}, nil
+}
+
+// checkPresented authenticates the client here, before the library
+// redeems a code or a refresh token: a client that fails (a wrong secret,
+// a method it is not registered for, a confidential client naming itself
+// only) spends nothing. The library's own calls check again. ctx carries
+// the method presented.
+func (s *Storage) checkPresented(ctx context.Context, c presented) *authRefusal {
+	var err error
+	if c.auth.method == storage.TokenAuthNone {
+		err = s.publicClient(ctx, c.id)
+	} else {
+		_, err = s.authenticateClient(ctx, c.id, c.secret)
+	}
+	var wrong errWrongMethod
+	switch {
+	case errors.As(err, &wrong):
+		return refuseClient(wrong.Error())
+	case errors.Is(err, errClientAuth):
+		return refuseClient("client authentication failed")
+	case err != nil:
+		slog.ErrorContext(ctx, "client authentication", "err", err)
+		return errServerError
+	}
+	return nil
+}
+
+// forLibrary is r as the library takes it at every endpoint, with ctx:
+// the client's id and secret in the Basic header, none in the body.
+func (c presented) forLibrary(ctx context.Context, r *http.Request) *http.Request {
+	if c.auth.method == storage.TokenAuthNone || c.basic {
+		// The library reads these as they came.
+		return r.WithContext(ctx)
+	}
+	r = r.Clone(ctx)
+	for _, k := range []string{"client_secret", "client_assertion", "client_assertion_type"} {
+		r.PostForm.Del(k)
+		r.Form.Del(k)
+	}
+	r.SetBasicAuth(url.QueryEscape(c.id), url.QueryEscape(c.secret))
+	return r
 }
 
 func countTrue(bs ...bool) int {

@@ -100,6 +100,10 @@ func sessionInterceptor(cookiePath string, secure bool) func(http.Handler) http.
 
 // clearOnEnd adds an expired session cookie to the answer of a request
 // whose session ended.
+//
+// Why a wrapper: the storage call that ends the session (end_session) has
+// no access to the answer, and the library offers no hook to add a header
+// to it; the cookie must be set before the library writes its status.
 type clearOnEnd struct {
 	http.ResponseWriter
 	session *browserSession

@@ -132,6 +132,13 @@ func underAny(path string, prefixes []string) bool {
 
 // guardWriter decides at WriteHeader time: by then the library has called
 // the storage, so the mark is final for this answer.
+//
+// Why a wrapper: the library turns a store's failure into 500, 400 or a
+// redirect with server_error, and some of our storage methods must answer
+// it as invalid_grant; only the answer, seen beside the request's mark,
+// can become 503. op.NewStatusError would not do: it sets a status only
+// on the op.Server router (op.RegisterServer), which we do not use (see
+// op.NewProvider in provider.go), and even there not for a redirect.
 type guardWriter struct {
 	http.ResponseWriter
 	r        *http.Request

@@ -1,6 +1,7 @@
 package activationpages
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -263,56 +264,22 @@ func (h *Handler) renderChoose(w http.ResponseWriter, r *http.Request, status in
 func (h *Handler) submitComplete(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	t := h.k.T(h.k.Language(r))
-	if err := kit.ParseForm(w, r); err != nil {
-		return errTicketGone
-	}
-	tk := r.PostForm.Get("ticket")
-	if tk == "" || !h.k.CSRFValid(r, ticketBinding(tk), r.PostForm.Get("csrf_token")) {
-		return errTicketGone
-	}
-	raw, err := h.cfg.Tickets.Ticket(ctx, ticketPurpose, tk)
-	if errors.Is(err, storage.ErrNotFound) {
-		return errTicketGone
-	}
+	tk, v, err := h.postedTicket(w, r)
 	if err != nil {
 		return err
 	}
-	var v activation.Verified
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return err
-	}
-
 	username := strings.TrimSpace(r.PostForm.Get("username"))
 	pw, again := r.PostForm.Get("password"), r.PostForm.Get("password2")
-	// refuse answers with step 2 again, the fields invalid marked.
-	refuse := func(code storage.ErrorCode, key string, invalid ...string) error {
-		return kit.InForm(kit.Fail(code, key), func(status int, key string) { h.renderChoose(w, r, status, tk, v, username, t[key], invalid...) })
-	}
-	switch {
-	case username == "" || pw == "" || again == "":
-		return refuse(storage.EInvalid, "activate_error_choose_missing",
-			kit.Empty(map[string]string{"username": username, "password": pw, "password2": again}, chooseFields...)...)
-	case !storage.ValidUsername(username):
-		return refuse(storage.EInvalid, "activate_error_username_rule", "username")
-	case pw != again:
-		return refuse(storage.EInvalid, "activate_error_password_mismatch", "password2")
-	}
-	if err := password.CheckPolicy(pw, username, v.EntityNumber, strings.ReplaceAll(v.EntityNumber, "-", "")); err != nil {
-		var pe *password.PolicyError
-		if !errors.As(err, &pe) {
+	// refuse answers err, or else step 2 again with c's message, its
+	// fields marked.
+	refuse := func(c *choiceRefusal, err error) error {
+		if err != nil {
 			return err
 		}
-		key := pe.Key
-		if t[key] == "" {
-			key = "activate_password_rule"
-		}
-		return refuse(storage.EInvalid, key, "password")
+		return kit.InForm(kit.Fail(c.code, c.key), func(status int, key string) { h.renderChoose(w, r, status, tk, v, username, t[key], c.invalid...) })
 	}
-	// Spare the hash when the username is taken; the database decides anyway.
-	if _, err := h.k.Dir.Principal(ctx, v.EntityNumber, username); err == nil {
-		return refuse(storage.EConflict, "activate_error_username_taken", "username")
-	} else if !errors.Is(err, storage.ErrNotFound) {
-		return err
+	if refused, err := h.checkChoice(ctx, t, v, username, pw, again); err != nil || refused != nil {
+		return refuse(refused, err)
 	}
 	hash, err := h.hasher.Hash(ctx, pw)
 	if errors.Is(err, password.ErrBusy) {
@@ -322,24 +289,9 @@ func (h *Handler) submitComplete(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-
 	actor := storage.Actor{Kind: storage.ActorKind(v.Account.Kind), ID: v.Subject, IP: h.k.ClientIP(r)}
-	err = h.cfg.Service.Complete(ctx, actor, v, username, hash)
-	switch {
-	case errors.Is(err, storage.ErrAlreadyExists):
-		return refuse(storage.EConflict, "activate_error_username_taken", "username")
-	case errors.Is(err, storage.ErrEntityAccountNotActivated):
-		return refuse(storage.EConflict, "activate_error_entity_first")
-	case errors.Is(err, storage.ErrConflict), errors.Is(err, storage.ErrCodeNotLive), errors.Is(err, storage.ErrNotFound):
-		_ = h.cfg.Tickets.DeleteTicket(ctx, ticketPurpose, tk)
-		key := "activate_error_already"
-		if !errors.Is(err, storage.ErrConflict) {
-			key = "activate_error_code_gone"
-		}
-		page, _ := kindPage(v.Account.Kind)
-		return kit.Fail(storage.EConflict, key).WithLink(page, "activate_start_again")
-	case err != nil:
-		return err
+	if refused, err := h.completeRefusal(ctx, tk, v, h.cfg.Service.Complete(ctx, actor, v, username, hash)); err != nil || refused != nil {
+		return refuse(refused, err)
 	}
 	_ = h.cfg.Tickets.DeleteTicket(ctx, ticketPurpose, tk)
 	slog.InfoContext(ctx, "activated", "kind", v.Account.Kind, "subject", v.Subject, "entity", v.EntityNumber, "ip", h.k.ClientIP(r))
@@ -350,4 +302,90 @@ func (h *Handler) submitComplete(w http.ResponseWriter, r *http.Request) error {
 	}
 	h.done(w, r, t["activate_done_heading"], msg, portal.LoginPath, t["activate_sign_in"])
 	return nil
+}
+
+// postedTicket reads a step-2 form: parsed, its CSRF token this browser's
+// for its ticket, and what step 1 verified (the ticket's content).
+func (h *Handler) postedTicket(w http.ResponseWriter, r *http.Request) (string, activation.Verified, error) {
+	var v activation.Verified
+	if err := kit.ParseForm(w, r); err != nil {
+		return "", v, errTicketGone
+	}
+	tk := r.PostForm.Get("ticket")
+	if tk == "" || !h.k.CSRFValid(r, ticketBinding(tk), r.PostForm.Get("csrf_token")) {
+		return "", v, errTicketGone
+	}
+	raw, err := h.cfg.Tickets.Ticket(r.Context(), ticketPurpose, tk)
+	if errors.Is(err, storage.ErrNotFound) {
+		return "", v, errTicketGone
+	}
+	if err != nil {
+		return "", v, err
+	}
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return "", v, err
+	}
+	return tk, v, nil
+}
+
+// choiceRefusal is why the username and password chosen at step 2 are
+// refused: the code, the message's key and the fields it marks.
+type choiceRefusal struct {
+	code    storage.ErrorCode
+	key     string
+	invalid []string
+}
+
+// checkChoice checks the username and password chosen against the rules,
+// before any hash: all fields given, the username's rule, the password
+// typed twice alike and the password policy, the username free.
+func (h *Handler) checkChoice(ctx context.Context, t map[string]string, v activation.Verified, username, pw, again string) (*choiceRefusal, error) {
+	switch {
+	case username == "" || pw == "" || again == "":
+		return &choiceRefusal{storage.EInvalid, "activate_error_choose_missing",
+			kit.Empty(map[string]string{"username": username, "password": pw, "password2": again}, chooseFields...)}, nil
+	case !storage.ValidUsername(username):
+		return &choiceRefusal{storage.EInvalid, "activate_error_username_rule", []string{"username"}}, nil
+	case pw != again:
+		return &choiceRefusal{storage.EInvalid, "activate_error_password_mismatch", []string{"password2"}}, nil
+	}
+	if err := password.CheckPolicy(pw, username, v.EntityNumber, strings.ReplaceAll(v.EntityNumber, "-", "")); err != nil {
+		var pe *password.PolicyError
+		if !errors.As(err, &pe) {
+			return nil, err
+		}
+		key := pe.Key
+		if t[key] == "" {
+			key = "activate_password_rule"
+		}
+		return &choiceRefusal{storage.EInvalid, key, []string{"password"}}, nil
+	}
+	// Spare the hash when the username is taken; the database decides anyway.
+	if _, err := h.k.Dir.Principal(ctx, v.EntityNumber, username); err == nil {
+		return &choiceRefusal{storage.EConflict, "activate_error_username_taken", []string{"username"}}, nil
+	} else if !errors.Is(err, storage.ErrNotFound) {
+		return nil, err
+	}
+	return nil, nil
+}
+
+// completeRefusal is the answer to the activation's refusal err (nil:
+// none): a choice to make again, or the code spent or replaced meanwhile
+// (the ticket goes with it; step 1 again).
+func (h *Handler) completeRefusal(ctx context.Context, tk string, v activation.Verified, err error) (*choiceRefusal, error) {
+	switch {
+	case errors.Is(err, storage.ErrAlreadyExists):
+		return &choiceRefusal{storage.EConflict, "activate_error_username_taken", []string{"username"}}, nil
+	case errors.Is(err, storage.ErrEntityAccountNotActivated):
+		return &choiceRefusal{code: storage.EConflict, key: "activate_error_entity_first"}, nil
+	case errors.Is(err, storage.ErrConflict), errors.Is(err, storage.ErrCodeNotLive), errors.Is(err, storage.ErrNotFound):
+		_ = h.cfg.Tickets.DeleteTicket(ctx, ticketPurpose, tk)
+		key := "activate_error_already"
+		if !errors.Is(err, storage.ErrConflict) {
+			key = "activate_error_code_gone"
+		}
+		page, _ := kindPage(v.Account.Kind)
+		return nil, kit.Fail(storage.EConflict, key).WithLink(page, "activate_start_again")
+	}
+	return nil, err
 }

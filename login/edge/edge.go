@@ -203,9 +203,9 @@ func (e *protocolEdge) exact(w http.ResponseWriter, r *http.Request) http.Respon
 	case path == e.ep.Introspect:
 		return &introspectionRefusal{ResponseWriter: w}
 	case e.clientAuth[path]:
-		return &basicChallenge{ResponseWriter: w}
+		return &onHeader{ResponseWriter: w, hook: basicChallenge}
 	case path == e.ep.Userinfo:
-		return &bearerChallenge{ResponseWriter: w, tokenSent: bearerSent(r)}
+		return &onHeader{ResponseWriter: w, hook: bearerChallenge(bearerSent(r))}
 	case UnderAnyPath(path, e.browser) || strings.HasPrefix(path, e.ep.Authorize+"/"):
 		return IssuerOnRedirect(w, e.h.issuer)
 	}
@@ -310,68 +310,74 @@ func bearerSent(r *http.Request) bool {
 	return len(auth) > 7 && strings.EqualFold(auth[:7], "bearer ") || r.Form.Get("access_token") != ""
 }
 
+// onHeader is the one wrapper of the library's answers that only changes
+// their status line and headers: hook runs once, just before the status is
+// written (a Write without WriteHeader counts as 200), may change the
+// headers, and returns the status to write. A second WriteHeader is
+// dropped.
+//
+// Why a wrapper: the library writes these answers itself, and no error we
+// return adds a header (WWW-Authenticate, iss on a redirect's Location);
+// op.NewStatusError chooses a status only on the op.Server router
+// (op.RegisterServer), which we do not use (see op.NewProvider).
+type onHeader struct {
+	http.ResponseWriter
+	hook  func(h http.Header, status int) int
+	wrote bool
+}
+
+func (o *onHeader) Unwrap() http.ResponseWriter { return o.ResponseWriter }
+
+func (o *onHeader) WriteHeader(status int) {
+	if o.wrote {
+		return
+	}
+	o.wrote = true
+	o.ResponseWriter.WriteHeader(o.hook(o.Header(), status))
+}
+
+func (o *onHeader) Write(p []byte) (int, error) {
+	if !o.wrote {
+		o.WriteHeader(http.StatusOK)
+	}
+	return o.ResponseWriter.Write(p)
+}
+
 // bearerChallenge makes userinfo's refusals what RFC 6750 §3 says: 401 with
 // WWW-Authenticate: Bearer, and error="invalid_token" when a token was sent.
 // The library answers a token it cannot use with 403 and no challenge.
-type bearerChallenge struct {
-	http.ResponseWriter
-	tokenSent bool
-	wrote     bool
-}
-
-func (b *bearerChallenge) Unwrap() http.ResponseWriter { return b.ResponseWriter }
-
-func (b *bearerChallenge) WriteHeader(status int) {
-	if b.wrote {
-		return
-	}
-	b.wrote = true
-	if status == http.StatusUnauthorized || status == http.StatusForbidden {
-		status = http.StatusUnauthorized
+func bearerChallenge(tokenSent bool) func(http.Header, int) int {
+	return func(h http.Header, status int) int {
+		if status != http.StatusUnauthorized && status != http.StatusForbidden {
+			return status
+		}
 		challenge := `Bearer realm="userinfo"`
-		if b.tokenSent {
+		if tokenSent {
 			challenge += `, error="invalid_token", error_description="the access token is invalid, expired or revoked"`
 		}
-		b.Header().Set("WWW-Authenticate", challenge)
+		h.Set("WWW-Authenticate", challenge)
+		return http.StatusUnauthorized
 	}
-	b.ResponseWriter.WriteHeader(status)
-}
-
-func (b *bearerChallenge) Write(p []byte) (int, error) {
-	if !b.wrote {
-		b.WriteHeader(http.StatusOK)
-	}
-	return b.ResponseWriter.Write(p)
 }
 
 // basicChallenge adds the challenge RFC 6749 §5.2 requires to a 401
 // invalid_client of the token and revocation endpoints, which the library
-// leaves out.
-type basicChallenge struct {
-	http.ResponseWriter
-	wrote bool
-}
-
-func (b *basicChallenge) Unwrap() http.ResponseWriter { return b.ResponseWriter }
-
-func (b *basicChallenge) WriteHeader(status int) {
-	if !b.wrote && status == http.StatusUnauthorized && b.Header().Get("WWW-Authenticate") == "" {
-		b.Header().Set("WWW-Authenticate", `Basic realm="token"`)
+// leaves out. (Our own interceptor's refusals, op/clientauth.go, set it
+// already; this covers the library's.)
+func basicChallenge(h http.Header, status int) int {
+	if status == http.StatusUnauthorized && h.Get("WWW-Authenticate") == "" {
+		h.Set("WWW-Authenticate", `Basic realm="token"`)
 	}
-	b.wrote = true
-	b.ResponseWriter.WriteHeader(status)
-}
-
-func (b *basicChallenge) Write(p []byte) (int, error) {
-	if !b.wrote {
-		b.WriteHeader(http.StatusOK)
-	}
-	return b.ResponseWriter.Write(p)
+	return status
 }
 
 // introspectionRefusal turns the library's plain-text 401 for a client that
 // failed to authenticate at introspection into the OAuth error object
 // (RFC 7662 §2.3 refers to RFC 6749 §5.2) that clients parse.
+//
+// Why a wrapper: the library answers it with http.Error before calling
+// anything of ours that could return an error of our choosing. Not an
+// onHeader: it replaces the body too.
 type introspectionRefusal struct {
 	http.ResponseWriter
 	wrote, replaced bool
@@ -405,39 +411,24 @@ func (i *introspectionRefusal) Write(p []byte) (int, error) {
 }
 
 // issuerOnRedirect adds iss (RFC 9207) to every authorization response the
-// library sends back to a client by redirect: a code or an error.
-type issuerOnRedirect struct {
-	http.ResponseWriter
-	issuer string
-	wrote  bool
-}
-
-func (i *issuerOnRedirect) Unwrap() http.ResponseWriter { return i.ResponseWriter }
-
-func (i *issuerOnRedirect) WriteHeader(status int) {
-	if i.wrote {
-		return
-	}
-	i.wrote = true
-	if status == http.StatusFound || status == http.StatusSeeOther {
-		if loc := i.Header().Get("Location"); loc != "" {
-			i.Header().Set("Location", withIssuer(loc, i.issuer))
+// library sends back to a client by redirect: a code or an error. The
+// library builds these redirects itself (its callback, op.AuthRequestError)
+// and has no option to add iss in this version.
+func issuerOnRedirect(issuer string) func(http.Header, int) int {
+	return func(h http.Header, status int) int {
+		if status == http.StatusFound || status == http.StatusSeeOther {
+			if loc := h.Get("Location"); loc != "" {
+				h.Set("Location", withIssuer(loc, issuer))
+			}
 		}
+		return status
 	}
-	i.ResponseWriter.WriteHeader(status)
-}
-
-func (i *issuerOnRedirect) Write(p []byte) (int, error) {
-	if !i.wrote {
-		i.WriteHeader(http.StatusOK)
-	}
-	return i.ResponseWriter.Write(p)
 }
 
 // IssuerOnRedirect wraps w so that an authorization response it redirects
 // to the client carries iss.
 func IssuerOnRedirect(w http.ResponseWriter, issuer string) http.ResponseWriter {
-	return &issuerOnRedirect{ResponseWriter: w, issuer: issuer}
+	return &onHeader{ResponseWriter: w, hook: issuerOnRedirect(issuer)}
 }
 
 // withIssuer adds iss to an authorization response URL: one that carries a

@@ -73,6 +73,10 @@ func UnderAnyPath(path string, prefixes []string) bool {
 
 // plainErrorCatcher holds back a text/plain 4xx answer so that it can be
 // replaced by a page; anything else is written through as it comes.
+//
+// Why a wrapper: the library writes these refusals itself (http.Error or
+// its JSON error) with no hook to render a page; op.NewStatusError only
+// chooses a status, and only on the op.Server router, which we do not use.
 type plainErrorCatcher struct {
 	http.ResponseWriter
 	status int

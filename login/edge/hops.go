@@ -199,6 +199,11 @@ func writeRecorded(w http.ResponseWriter, header http.Header, status int, cookie
 
 // hopCatcher passes an answer through unless it is a redirect to one of
 // the hops; then it keeps the answer's headers aside and writes nothing.
+//
+// Why a wrapper: the redirects to ourselves are the library's own answers
+// (authorize to the sign-in, the callback) and ours; only by catching the
+// redirect can the next hop run within the same request. It changes no
+// status: it only answers a redirect in place.
 type hopCatcher struct {
 	http.ResponseWriter
 	hops    Hops

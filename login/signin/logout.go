@@ -23,6 +23,13 @@ import (
 
 const logoutPath = "/logout"
 
+// logout is the confirmation of an RP-initiated logout and the signed-out
+// page where every sign-out ends.
+type logout struct {
+	k   *kit.Kit
+	cfg Config
+}
+
 // errBadLogoutTarget: the post-logout address is missing or not the one we
 // signed; only a tampered link or form has that.
 var errBadLogoutTarget = storage.Errorf(storage.EInvalid, "post-logout address missing or not signed")
@@ -30,7 +37,7 @@ var errBadLogoutTarget = storage.Errorf(storage.EInvalid, "post-logout address m
 // LogoutConfirmationURL is the confirmation page for a validated post-logout
 // redirect URI, in the languages the end-session request asked for (not
 // signed: a language is no one's secret).
-func (h *Handler) LogoutConfirmationURL(next string, uiLocales []string) string {
+func (h *logout) LogoutConfirmationURL(next string, uiLocales []string) string {
 	q := url.Values{"next": {next}, "sig": {h.signNext(next)}}
 	if len(uiLocales) > 0 {
 		q.Set("ui_locales", strings.Join(uiLocales, " "))
@@ -38,14 +45,14 @@ func (h *Handler) LogoutConfirmationURL(next string, uiLocales []string) string 
 	return h.k.BasePath + logoutPath + "?" + q.Encode()
 }
 
-func (h *Handler) signNext(next string) string {
+func (h *logout) signNext(next string) string {
 	m := hmac.New(sha256.New, h.cfg.LogoutKey)
 	m.Write([]byte(next))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-// logoutTarget returns the signed post-logout address of the request.
-func (h *Handler) logoutTarget(form url.Values) (string, error) {
+// target returns the signed post-logout address of the request.
+func (h *logout) target(form url.Values) (string, error) {
 	next, sig := form.Get("next"), form.Get("sig")
 	if next == "" || !hmac.Equal([]byte(sig), []byte(h.signNext(next))) {
 		return "", errBadLogoutTarget
@@ -58,9 +65,9 @@ type logoutPage struct {
 	Next, Sig, CSRF string
 }
 
-// showLogout asks "sign out?"; with no live session there is nothing to ask.
-func (h *Handler) showLogout(w http.ResponseWriter, r *http.Request) error {
-	next, err := h.logoutTarget(r.URL.Query())
+// show asks "sign out?"; with no live session there is nothing to ask.
+func (h *logout) show(w http.ResponseWriter, r *http.Request) error {
+	next, err := h.target(r.URL.Query())
 	if err != nil {
 		return err
 	}
@@ -79,13 +86,13 @@ func (h *Handler) showLogout(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// submitLogout ends the browser's session and its tokens, then goes on to
+// submit ends the browser's session and its tokens, then goes on to
 // the e-service's post-logout address.
-func (h *Handler) submitLogout(w http.ResponseWriter, r *http.Request) error {
+func (h *logout) submit(w http.ResponseWriter, r *http.Request) error {
 	if err := kit.ParseForm(w, r); err != nil {
 		return &storage.Error{Code: storage.EInvalid, Message: "unreadable logout form", Err: err}
 	}
-	next, err := h.logoutTarget(r.PostForm)
+	next, err := h.target(r.PostForm)
 	if err != nil {
 		return err
 	}
@@ -108,4 +115,10 @@ func (h *Handler) submitLogout(w http.ResponseWriter, r *http.Request) error {
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
 	return nil
+}
+
+// loggedOut is the signed-out page.
+func (h *logout) loggedOut(w http.ResponseWriter, r *http.Request) {
+	h.k.RememberLanguage(w, r)
+	h.k.Message(w, r, http.StatusOK, "logged_out_heading", "logged_out", false)
 }

@@ -31,7 +31,7 @@ func TestStartSessionRechecksCredentials(t *testing.T) {
 		PasswordHash: "hash-checked", Activated: true, Status: storage.StatusActive, EntityActive: true}
 	dir := &oneAccount{p: signedIn}
 	k := &kit.Kit{Config: kit.Config{SessionIdle: time.Minute}, Dir: dir, State: state, Now: time.Now}
-	h := &Handler{k: k, cfg: Config{SessionMax: time.Hour}}
+	h := &credentialCheck{k: k, cfg: Config{SessionMax: time.Hour}}
 
 	for name, change := range map[string]func(*storage.Principal){
 		"password changed meanwhile": func(p *storage.Principal) { p.PasswordHash = "hash-after-change" },

@@ -20,6 +20,15 @@ import (
 // fields, throttling, checking them, answering a refusal, and starting the
 // SSO session.
 
+// credentialCheck is the check of the three fields and the start of the
+// browser's session that follows it. The portal's sign-in uses it through
+// Handler (Verify, ReserveAttempt, StartSession).
+type credentialCheck struct {
+	k      *kit.Kit
+	cfg    Config
+	hasher *password.Hasher
+}
+
 // Credentials are the three fields of a sign-in form.
 type Credentials struct {
 	EntityNumber, Username, Password string
@@ -64,7 +73,7 @@ func (c Credentials) Fields(key string) kit.Fields {
 // answer for unknown entity, unknown username and wrong password, after one
 // hash each, counted as a failure), or an internal error. The attempt is
 // reserved before the hash, so concurrent guesses cannot pass the limits.
-func (h *Handler) Verify(ctx context.Context, r *http.Request, c Credentials) (storage.Principal, *kit.Refusal, error) {
+func (h *credentialCheck) Verify(ctx context.Context, r *http.Request, c Credentials) (storage.Principal, *kit.Refusal, error) {
 	if h.hasher.Saturated() {
 		telemetry.SignIn(telemetry.SignInBusy)
 		f := kit.Busy
@@ -103,7 +112,7 @@ func (h *Handler) Verify(ctx context.Context, r *http.Request, c Credentials) (s
 // username) on the sign-in counters: one per account (in normalised form,
 // so that two spellings of one account share it) and one per client
 // address. The portal's password change guards the old password with it.
-func (h *Handler) ReserveAttempt(ctx context.Context, r *http.Request, entityNumber, username string) (*kit.Attempt, time.Duration, error) {
+func (h *credentialCheck) ReserveAttempt(ctx context.Context, r *http.Request, entityNumber, username string) (*kit.Attempt, time.Duration, error) {
 	if n, ok := storage.NormalizeEntityNumber(entityNumber); ok {
 		entityNumber = n
 	}
@@ -123,7 +132,7 @@ var errBadCredentials = errors.New("bad credentials")
 // that could tell whether an account exists is errBadCredentials, and each
 // costs one hash. An account that exists but may not sign in (not activated,
 // deleted, entity closed) fails the same way.
-func (h *Handler) authenticate(ctx context.Context, entityNumber, username, pw string) (storage.Principal, error) {
+func (h *credentialCheck) authenticate(ctx context.Context, entityNumber, username, pw string) (storage.Principal, error) {
 	var p storage.Principal
 	err := storage.ErrNotFound // what cannot be an entity number or a username names no account
 	number, okNumber := storage.NormalizeEntityNumber(entityNumber)
@@ -164,7 +173,7 @@ func (h *Handler) authenticate(ctx context.Context, entityNumber, username, pw s
 // StartSession starts the SSO session of p, just signed in with its
 // password, in this browser, replacing whatever session the browser had,
 // and sets the session cookie.
-func (h *Handler) StartSession(w http.ResponseWriter, r *http.Request, p storage.Principal) (*storage.Session, error) {
+func (h *credentialCheck) StartSession(w http.ResponseWriter, r *http.Request, p storage.Principal) (*storage.Session, error) {
 	cur, err := h.startSession(w, r, p, []string{storage.AMRPassword}, false, 0)
 	if err != nil {
 		return nil, err
@@ -177,7 +186,7 @@ func (h *Handler) StartSession(w http.ResponseWriter, r *http.Request, p storage
 // the session with the account as read after the session was stored and,
 // when serviceID is not 0, the staff login's access to that e-service, read
 // in the same round trip.
-func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, p storage.Principal, amr []string, tool bool, serviceID int64) (*kit.Signed, error) {
+func (h *credentialCheck) startSession(w http.ResponseWriter, r *http.Request, p storage.Principal, amr []string, tool bool, serviceID int64) (*kit.Signed, error) {
 	ctx := r.Context()
 	now := h.k.Now().UTC().Truncate(time.Second)
 	sess := &storage.Session{

@@ -77,7 +77,8 @@ func methodLabel(m string) string {
 	return other
 }
 
-// statusWriter remembers the status an answer was given.
+// statusWriter remembers the status an answer was given, for the metrics;
+// it changes nothing of the answer.
 type statusWriter struct {
 	http.ResponseWriter
 	status int

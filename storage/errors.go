@@ -22,6 +22,9 @@ const (
 	EUnauthenticated ErrorCode = "unauthenticated" // the credentials given are not the account's
 	ETooMany         ErrorCode = "too_many"        // over a limit that resets: try again after Wait
 	EBusy            ErrorCode = "busy"            // no capacity this moment: try again after Wait
+	// A one-time code that existed but is spent for good (expired, locked
+	// after too many tries, replaced by a newer one): a new one must be sent.
+	EGone ErrorCode = "gone"
 )
 
 // ErrForbidden: the rule book refuses the action to its actor.

@@ -153,19 +153,17 @@ func (h *Handler) submitActivate(kind storage.PrincipalKind) kit.Page {
 		// answer takes the same time.
 		padAnswer(ctx, start, a.VerifyMinDuration)
 		if err != nil {
-			status, key := activationRefusal(err)
-			if key == "" {
+			refused := activationRefusal(err)
+			if refused == nil {
 				att.GiveBack(ctx)
 				return err
 			}
-			if status != http.StatusUnauthorized && status != http.StatusBadRequest {
+			if code := storage.CodeOf(refused); code != storage.EUnauthenticated && code != storage.EInvalid {
 				// Only wrong facts or codes count against the limits.
 				att.GiveBack(ctx)
 			}
-			slog.InfoContext(ctx, "activation step 1 refused", "kind", kind, "entity", kit.Printable(f.EntityNumber), "reason", key, "ip", h.k.ClientIP(r))
-			f.Error, f.invalid = t[key], step1Refusal(kind, f, key)
-			h.renderActivate(w, r, kind, status, f)
-			return nil
+			slog.InfoContext(ctx, "activation step 1 refused", "kind", kind, "entity", kit.Printable(f.EntityNumber), "reason", refused.Key(), "ip", h.k.ClientIP(r))
+			return kit.InForm(refused, h.activateForm(w, r, kind, f))
 		}
 		att.GiveBack(ctx)
 		raw, err := json.Marshal(v)
@@ -181,31 +179,29 @@ func (h *Handler) submitActivate(kind storage.PrincipalKind) kit.Page {
 	}
 }
 
-// activationRefusal maps a Verify error to a status and a message key; ""
-// for an unexpected error. Expired, spent and locked codes are 410, which
-// no error code says: these refusals are the form's own answers.
-func activationRefusal(err error) (int, string) {
+// activationRefusal is the refusal of a Verify error, for the error
+// writer (its code sets the status, its key the message); nil for a
+// failure that is not the person's (a store fault).
+func activationRefusal(err error) *kit.Failure {
 	switch {
 	case errors.Is(err, activation.ErrMalformedCode):
-		return http.StatusBadRequest, "activate_error_code_format"
+		return kit.Fail(storage.EInvalid, "activate_error_code_format")
 	case errors.Is(err, activation.ErrMismatch):
-		return http.StatusUnauthorized, "activate_error_mismatch"
-	case errors.Is(err, activation.ErrExpired):
-		return http.StatusGone, "activate_error_expired"
-	case errors.Is(err, activation.ErrUsed):
-		return http.StatusConflict, "activate_error_used"
+		return kit.Fail(storage.EUnauthenticated, "activate_error_mismatch")
+	case errors.Is(err, activation.ErrExpired), errors.Is(err, storage.ErrCodeNotLive):
+		return kit.Fail(storage.EGone, "activate_error_expired")
 	case errors.Is(err, activation.ErrLocked):
-		return http.StatusGone, "activate_error_locked"
+		return kit.Fail(storage.EGone, "activate_error_locked")
 	case errors.Is(err, activation.ErrReplaced):
-		return http.StatusGone, "activate_error_replaced"
+		return kit.Fail(storage.EGone, "activate_error_replaced")
+	case errors.Is(err, activation.ErrUsed):
+		return kit.Fail(storage.EConflict, "activate_error_used")
 	case errors.Is(err, activation.ErrAlreadyActivated), errors.Is(err, storage.ErrConflict):
-		return http.StatusConflict, "activate_error_already"
+		return kit.Fail(storage.EConflict, "activate_error_already")
 	case errors.Is(err, storage.ErrEntityAccountNotActivated):
-		return http.StatusConflict, "activate_error_entity_first"
-	case errors.Is(err, storage.ErrCodeNotLive):
-		return http.StatusGone, "activate_error_expired"
+		return kit.Fail(storage.EConflict, "activate_error_entity_first")
 	}
-	return 0, ""
+	return nil
 }
 
 // ---- step 2 ----

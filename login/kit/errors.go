@@ -80,6 +80,7 @@ var statusOf = map[storage.ErrorCode]int{
 	storage.EUnauthenticated: http.StatusUnauthorized,
 	storage.ETooMany:         http.StatusTooManyRequests,
 	storage.EBusy:            http.StatusServiceUnavailable,
+	storage.EGone:            http.StatusGone,
 }
 
 // StatusOf is the HTTP status of an error code (500 for one it does not know).
@@ -229,6 +230,9 @@ func (f *Failure) WithLink(path, textKey string) *Failure {
 	c.link, c.linkText = path, textKey
 	return &c
 }
+
+// Key is the catalogue key of f's message.
+func (f *Failure) Key() string { return f.err.Key }
 
 func (f *Failure) Error() string { return f.err.Error() }
 func (f *Failure) Unwrap() error { return f.err }

@@ -112,6 +112,8 @@ func TestFormRefusalsByCode(t *testing.T) {
 		{Fail(storage.EUnauthenticated, "error_busy"), http.StatusUnauthorized, "", en["error_busy"]},
 		{FailWait(storage.ETooMany, "error_throttled", 3*time.Minute), http.StatusTooManyRequests, "180", fmt.Sprintf(en["error_throttled"], 4)},
 		{FailBusy(), http.StatusServiceUnavailable, "2", en["error_busy"]},
+		// A spent one-time code: gone for good, a new one must be sent.
+		{Fail(storage.EGone, "error_busy"), http.StatusGone, "", en["error_busy"]},
 	} {
 		logged.Reset()
 		w := httptest.NewRecorder()

@@ -353,8 +353,10 @@ func memoryOf(t *testing.T, idp *testIDP) (records, bookkeeping int64) {
 // after any number of them, people are still admitted.
 func TestRefusedRequestGivesItsPlaceBack(t *testing.T) {
 	t.Parallel()
+	// The address's bucket: 2 at once, one more every 500 ms (a burst
+	// covers at least a second of the rate).
 	idp := startIDP(t, map[string]string{"IDP_AUTH_REQUEST_BUDGET": "2", "IDP_AUTHORIZE_PER_IP_BURST": "2",
-		"IDP_AUTHORIZE_PER_IP_MINUTE": "6000"})
+		"IDP_AUTHORIZE_PER_IP_MINUTE": "120"})
 	web := idp.client(demoWebClient)
 	bad := idp.rp(web, idp.rpURL+"/not-registered")
 	good := idp.rp(web, web.RedirectURIs[0])
@@ -362,13 +364,13 @@ func TestRefusedRequestGivesItsPlaceBack(t *testing.T) {
 		if p := idp.browser().get(bad.authURL(newAuthParams(t))); p.StatusCode != http.StatusBadRequest {
 			t.Fatalf("unregistered redirect_uri %d: %d %.300s", i, p.StatusCode, p.Body)
 		}
-		time.Sleep(20 * time.Millisecond) // the address's interval: 10 ms
+		time.Sleep(510 * time.Millisecond) // the address's interval: 500 ms
 	}
 	for i := range 2 {
 		if ok, p := idp.browser().reachesForm(good, ""); !ok {
 			t.Fatalf("person %d after the refused requests: %d %.300s", i+1, p.StatusCode, p.Body)
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(510 * time.Millisecond)
 	}
 	if p := idp.browser().get(good.authURL(newAuthParams(t))); p.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("a third open request in a budget of 2: %d, want the busy page", p.StatusCode)

@@ -2,16 +2,10 @@ package postgres_test
 
 import (
 	"context"
-	"io/fs"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/stdlib"
-	"github.com/pressly/goose/v3"
-
 	"github.com/entity-account/idp/storage"
-	"github.com/entity-account/idp/storage/postgres"
-	"github.com/entity-account/idp/storage/storagetest"
 )
 
 // Migration 00013 leaves the clients that exist as they authenticated (a
@@ -22,22 +16,8 @@ func TestMigrationClientAuth(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
-	s, err := postgres.Open(ctx, storagetest.EmptyPostgresURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	fsys, _ := fs.Sub(postgres.MigrationFiles, "migrations")
-	db := stdlib.OpenDBFromPool(s.Pool())
-	defer db.Close()
-	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.UpTo(ctx, 12); err != nil {
-		t.Fatal(err)
-	}
-	_, err = s.Pool().Exec(ctx, `
+	s, p := migratedTo(t, ctx, 12)
+	_, err := s.Pool().Exec(ctx, `
 		INSERT INTO departments (code) VALUES ('D');
 		INSERT INTO services (code, department_id) VALUES ('svc', (SELECT id FROM departments));
 		INSERT INTO clients (id, kind, service_id, grant_types, name, secret_hash, public, redirect_uris)

@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
 
 	"github.com/entity-account/idp/storage"
 	"github.com/entity-account/idp/storage/postgres"
@@ -157,4 +161,27 @@ func wantErr(t *testing.T, what string, err, want error) {
 func setStatus(ctx context.Context, s *postgres.Store, actor storage.Actor, sl storage.StaffLogin, status storage.AssociationStatus) error {
 	_, err := s.SetStaffStatus(ctx, actor, sl.EntityID, sl.EUID, status)
 	return err
+}
+
+// migratedTo returns a store on a fresh database migrated up to version
+// only, and the migration provider to take it further (or back down), for
+// the tests of one migration over the rows the versions before it left.
+func migratedTo(t *testing.T, ctx context.Context, version int64) (*postgres.Store, *goose.Provider) {
+	t.Helper()
+	s, err := postgres.Open(ctx, storagetest.EmptyPostgresURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	fsys, _ := fs.Sub(postgres.MigrationFiles, "migrations")
+	db := stdlib.OpenDBFromPool(s.Pool())
+	t.Cleanup(func() { db.Close() })
+	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, version); err != nil {
+		t.Fatal(err)
+	}
+	return s, p
 }

@@ -3,17 +3,12 @@ package postgres_test
 import (
 	"bytes"
 	"errors"
-	"io/fs"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/stdlib"
-	"github.com/pressly/goose/v3"
 
 	"github.com/entity-account/idp/storage"
-	"github.com/entity-account/idp/storage/postgres"
-	"github.com/entity-account/idp/storage/storagetest"
 )
 
 // Migration 00011 gives every staff login, old ones included, its own
@@ -22,21 +17,7 @@ import (
 func TestMigrationPasskeys(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	s, err := postgres.Open(ctx, storagetest.EmptyPostgresURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	fsys, _ := fs.Sub(postgres.MigrationFiles, "migrations")
-	db := stdlib.OpenDBFromPool(s.Pool())
-	defer db.Close()
-	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.UpTo(ctx, 10); err != nil {
-		t.Fatal(err)
-	}
+	s, p := migratedTo(t, ctx, 10)
 	op := storage.OperatorActor("safp")
 	e := storage.Entity{Number: "04-000001", NameZH: "遷移測試", Kind: "company"}
 	if err := s.CreateEntity(ctx, op, &e, &storage.EntityAccount{ApplicationNumber: "A1", Language: "zh-Hant"}); err != nil {

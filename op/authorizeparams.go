@@ -4,8 +4,8 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"regexp"
 
+	"github.com/entity-account/idp/storage"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 )
 
@@ -15,10 +15,6 @@ import (
 const ErrRequestURINotSupported = "request_uri_not_supported"
 
 type authorizeRefusalKey struct{}
-
-// parameterName is what a parameter name may look like to be echoed in
-// the error description sent back to the client.
-var parameterName = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
 
 // authorizeParameters finds what an authorization request may not hold
 // and the library would ignore: a request_uri (the library reads none, and
@@ -47,15 +43,8 @@ func refuseAuthorizeParameters(form url.Values) *oidc.Error {
 	if form.Has("request_uri") {
 		return &oidc.Error{ErrorType: ErrRequestURINotSupported, Description: "request_uri is not supported; send the parameters themselves"}
 	}
-	for name, values := range form {
-		if len(values) > 1 {
-			if !parameterName.MatchString(name) {
-				name = "a parameter" // nothing a client would send: not echoed
-			} else {
-				name = "parameter " + name
-			}
-			return oidc.ErrInvalidRequest().WithDescription("%s is repeated", name)
-		}
+	if name := storage.RepeatedParameter(form); name != "" {
+		return oidc.ErrInvalidRequest().WithDescription("%s is repeated", name)
 	}
 	return nil
 }

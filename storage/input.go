@@ -170,3 +170,24 @@ func NormalizeCode(s string) string {
 	}
 	return b.String()
 }
+
+// echoableParameter is what a parameter name may look like to be echoed
+// in an answer (an error description, a WWW-Authenticate header).
+var echoableParameter = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+
+// RepeatedParameter finds a parameter sent more than once in form (a
+// request's query and body together), which a protocol request may not
+// hold (RFC 6749 §3.1, §3.2), and names it for the answer: "parameter
+// scope", or "a parameter" when its name is nothing a client would send
+// (never echoed). "" when none is repeated.
+func RepeatedParameter(form map[string][]string) string {
+	for name, values := range form {
+		if len(values) > 1 {
+			if echoableParameter.MatchString(name) {
+				return "parameter " + name
+			}
+			return "a parameter"
+		}
+	}
+	return ""
+}

@@ -64,3 +64,21 @@ func TestNormalizeEntityNumber(t *testing.T) {
 		}
 	}
 }
+
+func TestRepeatedParameter(t *testing.T) {
+	for _, c := range []struct {
+		form map[string][]string
+		want string
+	}{
+		{map[string][]string{"scope": {"openid"}, "state": {"x"}}, ""},
+		{map[string][]string{"scope": {"a", "b"}}, "parameter scope"},
+		{map[string][]string{"code_verifier": {"", ""}}, "parameter code_verifier"},
+		// A name no client would send is never echoed.
+		{map[string][]string{"<script>": {"1", "2"}}, "a parameter"},
+		{map[string][]string{strings.Repeat("a", 65): {"1", "2"}}, "a parameter"},
+	} {
+		if got := RepeatedParameter(c.form); got != c.want {
+			t.Errorf("RepeatedParameter(%v) = %q, want %q", c.form, got, c.want)
+		}
+	}
+}

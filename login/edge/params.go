@@ -2,7 +2,6 @@ package edge
 
 import (
 	"net/http"
-	"regexp"
 	"strings"
 
 	"github.com/entity-account/idp/storage"
@@ -60,12 +59,12 @@ func checkParameters(r *http.Request, path string, ep Endpoints) *refusal {
 		if r.Header.Get("Authorization") != "" && r.PostForm.Has("access_token") {
 			return bearer("send the access token one way only: the Authorization header or the POST body")
 		}
-		if name := repeated(r); name != "" {
-			return bearer(nameOf(name) + " is repeated")
+		if name := storage.RepeatedParameter(r.Form); name != "" {
+			return bearer(name + " is repeated")
 		}
 	case ep.Token, ep.Introspect, ep.Revoke, ep.EndSession:
-		if name := repeated(r); name != "" {
-			return invalidRequest(nameOf(name) + " is repeated")
+		if name := storage.RepeatedParameter(r.Form); name != "" {
+			return invalidRequest(name + " is repeated")
 		}
 		// The same rule for where a logout sends the browser (the library
 		// matches a native client's loopback address whatever its host).
@@ -106,30 +105,6 @@ func forbiddenURI(uri string) string {
 	default:
 		return "must not hold " + part
 	}
-}
-
-// repeated returns the name of a parameter that r sends more than once, in
-// its query and its form body together, or "".
-func repeated(r *http.Request) string {
-	for name, values := range r.Form {
-		if len(values) > 1 {
-			return name
-		}
-	}
-	return ""
-}
-
-// parameterName is what a parameter name may look like to be echoed in
-// an answer (an error description, a WWW-Authenticate header).
-var parameterName = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
-
-// nameOf names a parameter in an answer: "parameter scope", or "a
-// parameter" when its name is nothing a client would send.
-func nameOf(name string) string {
-	if parameterName.MatchString(name) {
-		return "parameter " + name
-	}
-	return "a parameter"
 }
 
 // quoted makes s safe inside a quoted-string of a WWW-Authenticate header.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -12,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/entity-account/idp/op/telemetry"
 	"github.com/entity-account/idp/storage"
 )
 
@@ -591,10 +589,7 @@ func TestBadBytesAtActivation(t *testing.T) {
 // at info or warn; an ERROR line means something an operator must act on.
 // (Not parallel: it captures the process's log.)
 func TestClientMistakesLogNoErrors(t *testing.T) {
-	var logs lockedBuffer
-	old := slog.Default()
-	slog.SetDefault(slog.New(telemetry.LogHandler(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
-	defer slog.SetDefault(old)
+	logs := captureLogs(t)
 
 	idp := startIDP(t, nil)
 	web := idp.client(demoWebClient)

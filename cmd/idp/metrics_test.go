@@ -309,6 +309,17 @@ func TestRequestIDFromProxy(t *testing.T) {
 
 // lockedBuffer is a log sink that the server's goroutines and the test may
 // use at once.
+// captureLogs sends the process's log, at every level and through the
+// provider's handler (request ids), to a buffer until the test ends. A test
+// that calls it must not run in parallel.
+func captureLogs(t *testing.T) *lockedBuffer {
+	logs := &lockedBuffer{}
+	old := slog.Default()
+	slog.SetDefault(slog.New(telemetry.LogHandler(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	t.Cleanup(func() { slog.SetDefault(old) })
+	return logs
+}
+
 type lockedBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
@@ -331,10 +342,7 @@ func (b *lockedBuffer) String() string {
 // reference, the same as X-Request-ID, and the log line of the refusal
 // carries it as request_id.
 func TestRequestIDOnErrorPagesAndLogs(t *testing.T) {
-	var logs lockedBuffer
-	old := slog.Default()
-	slog.SetDefault(slog.New(telemetry.LogHandler(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
-	defer slog.SetDefault(old)
+	logs := captureLogs(t)
 
 	idp := startIDP(t, nil)
 	web := idp.client(demoWebClient)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"html"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -16,7 +15,6 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/entity-account/idp/login/tools"
-	"github.com/entity-account/idp/op/telemetry"
 	"github.com/entity-account/idp/storage"
 )
 
@@ -148,10 +146,7 @@ func (idp *testIDP) signInAttempts(t *testing.T, username string) int64 {
 // secret is in no address and no log line. (Not parallel: it captures the
 // process's log.)
 func TestPortalToolsTOTPMacauID(t *testing.T) {
-	var logs lockedBuffer
-	old := slog.Default()
-	slog.SetDefault(slog.New(telemetry.LogHandler(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
-	defer slog.SetDefault(old)
+	logs := captureLogs(t)
 
 	idp := startIDP(t, nil)
 	ctx := context.Background()

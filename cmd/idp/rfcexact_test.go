@@ -2,13 +2,10 @@ package main
 
 import (
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
-
-	"github.com/entity-account/idp/op/telemetry"
 )
 
 // TestClientCreateRefusesFragmentAndUserinfo: idp client create refuses a
@@ -267,10 +264,7 @@ func TestUserinfoRefusesTokenInQuery(t *testing.T) {
 // callback without its id as server errors. (Not parallel: it captures the
 // process's log.)
 func TestProtocolMistakesLogAtInfo(t *testing.T) {
-	var logs lockedBuffer
-	old := slog.Default()
-	slog.SetDefault(slog.New(telemetry.LogHandler(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
-	defer slog.SetDefault(old)
+	logs := captureLogs(t)
 
 	idp := startIDP(t, nil)
 	web := idp.client(demoWebClient)

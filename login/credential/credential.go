@@ -64,17 +64,11 @@ type Change struct {
 	Reserve Reserve
 }
 
-// ErrWrongPassword is the refusal of a change whose old password is not
-// the account's. (Change's other refusals: its form's, *storage.Error of
-// EInvalid or EConflict with the catalogue key and the field at fault;
-// *Throttled; password.ErrBusy.)
-var ErrWrongPassword = errors.New("credential: the old password is wrong")
-
-// Throttled is the refusal of a change whose attempt the counters refused:
-// Wait is how long until they take one again.
-type Throttled struct{ Wait time.Duration }
-
-func (t *Throttled) Error() string { return "credential: too many attempts; wait " + t.Wait.String() }
+// Change's refusals are *storage.Error values (joined when several
+// fields are at fault), each with the catalogue key of its message and
+// the field it concerns: EInvalid or EConflict for the form, EUnauthenticated
+// for a wrong old password, ETooMany (with Wait) when the sign-in counters
+// take no attempt; password.ErrBusy when no hashing slot is free.
 
 // fieldError is a refusal of the form, about field (or, with none, the
 // form as a whole), whose message is the catalogue text of key.
@@ -125,7 +119,7 @@ func (s *Passwords) Change(ctx context.Context, c Change) (string, error) {
 		return "", err
 	}
 	if att == nil {
-		return "", &Throttled{Wait: wait}
+		return "", &storage.Error{Code: storage.ETooMany, Key: "error_throttled", Wait: wait, Message: "refused: error_throttled"}
 	}
 	right, _, err := s.hasher.Verify(ctx, p.PasswordHash, c.Old)
 	if err != nil {
@@ -134,7 +128,7 @@ func (s *Passwords) Change(ctx context.Context, c Change) (string, error) {
 	}
 	if !right {
 		slog.InfoContext(ctx, "password change: wrong old password", "subject", p.Subject, "ip", c.IP)
-		return "", ErrWrongPassword
+		return "", fieldError(storage.EUnauthenticated, "account_error_old_password", "old_password")
 	}
 	att.Succeeded(ctx)
 	newHash, err := s.hasher.Hash(ctx, c.New)

@@ -55,8 +55,8 @@ func TestChangeRefusesTheFormFirst(t *testing.T) {
 	}
 	// The counters full: throttled, with their wait, before any hashing.
 	_, err = p.Change(context.Background(), credential.Change{Account: account, Old: "Old-Passw0rd!x", New: "N3w-Passw0rd!x", Again: "N3w-Passw0rd!x", Reserve: reserve})
-	var throttled *credential.Throttled
-	if !errors.As(err, &throttled) || throttled.Wait != time.Minute || !reserved {
+	var throttled *storage.Error
+	if !errors.As(err, &throttled) || throttled.Code != storage.ETooMany || throttled.Wait != time.Minute || !reserved {
 		t.Errorf("counters full: %v", err)
 	}
 }

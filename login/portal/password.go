@@ -95,20 +95,14 @@ func (h *accountPages) submitPassword(w http.ResponseWriter, r *http.Request) er
 
 // passwordRefused answers a refused change: the form again with the
 // message and the fields at fault, by the one error writer, which sets the
-// status from the refusal's code; or err itself when it is not a refusal
-// the form shows.
+// status (and Retry-After) from the refusal's code; or err itself when it
+// is not a refusal the form shows.
 func (h *accountPages) passwordRefused(t map[string]string, fail func(int, string, ...string), err error) error {
 	inForm := func(refusal error, invalid ...string) error {
 		return kit.InForm(refusal, func(status int, key string) { fail(status, kit.Say(t, key, refusal), invalid...) })
 	}
-	var throttled *credential.Throttled
-	switch {
-	case errors.As(err, &throttled):
-		return inForm(kit.FailWait(storage.ETooMany, "error_throttled", throttled.Wait))
-	case errors.Is(err, password.ErrBusy):
+	if errors.Is(err, password.ErrBusy) {
 		return inForm(kit.FailBusy())
-	case errors.Is(err, credential.ErrWrongPassword):
-		return inForm(kit.Fail(storage.EUnauthenticated, "account_error_old_password"), "old_password")
 	}
 	fields := storage.FieldErrors(err)
 	if len(fields) == 0 || t[fields[0].Key] == "" {
@@ -120,5 +114,5 @@ func (h *accountPages) passwordRefused(t map[string]string, fail func(int, strin
 			invalid = append(invalid, f.Field)
 		}
 	}
-	return inForm(kit.Fail(fields[0].Code, fields[0].Key), invalid...)
+	return inForm(err, invalid...)
 }

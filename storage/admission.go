@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"encoding/base64"
 	"net/netip"
 	"sync"
 	"time"
@@ -53,6 +54,17 @@ type AuthRequestLimits struct {
 // the record it removes; much less than any person needs to open PerBrowser
 // sign-ins.
 const BrowserRoom = 10 * time.Second
+
+// ValidBrowserID reports whether v is what our browser cookie holds: 16
+// random bytes, 22 base64url characters. Anything else is no browser id
+// and must not become a key.
+func ValidBrowserID(v string) bool {
+	if len(v) != 22 {
+		return false
+	}
+	_, err := base64.RawURLEncoding.DecodeString(v)
+	return err == nil
+}
 
 // Admission is one authorization request to admit.
 type Admission struct {

@@ -91,7 +91,7 @@ func (t *admissionTicket) releaseIfUnused(ctx context.Context, state storage.Adm
 // browserID returns the browser's id from our cookie, "" when it sent none
 // (or none of ours); then it sets a new one, for its next request.
 func (h *Handler) browserID(w http.ResponseWriter, r *http.Request) string {
-	if c, err := r.Cookie(BrowserCookie); err == nil && validBrowserID(c.Value) {
+	if c, err := r.Cookie(BrowserCookie); err == nil && storage.ValidBrowserID(c.Value) {
 		return c.Value
 	}
 	b := make([]byte, 16)
@@ -103,15 +103,6 @@ func (h *Handler) browserID(w http.ResponseWriter, r *http.Request) string {
 		MaxAge: int(browserCookieAge / time.Second), HttpOnly: true, Secure: h.k.SecureCookies, SameSite: http.SameSiteLaxMode,
 	})
 	return ""
-}
-
-// validBrowserID: what we set, 22 base64url characters.
-func validBrowserID(v string) bool {
-	if len(v) != 22 {
-		return false
-	}
-	_, err := base64.RawURLEncoding.DecodeString(v)
-	return err == nil
 }
 
 // refuseAdmission answers a refused admission: a page in the person's

@@ -159,7 +159,7 @@ func (s *Store) AdmitAuthRequest(ctx context.Context, a storage.Admission, l sto
 	}
 	address := limitKeyPart(a.Address)
 	browser := a.Browser
-	if !validBrowserID(browser) {
+	if !storage.ValidBrowserID(browser) {
 		browser = ""
 	}
 	browserKey := s.kBudget()
@@ -208,20 +208,6 @@ func (s *Store) AdmitAuthRequest(ctx context.Context, a storage.Admission, l sto
 // request was stored (storage.Admissions).
 func (s *Store) ReleaseAuthRequest(ctx context.Context, id string) error {
 	return wrap("release auth request", settleScript.Run(ctx, s.rdb, []string{s.kBudget(), s.kBudgetOwner()}, id).Err())
-}
-
-// validBrowserID accepts what our browser cookie holds: up to 64 base64url
-// characters. Anything else is no browser id: it must not become a key.
-func validBrowserID(b string) bool {
-	if b == "" || len(b) > 64 {
-		return false
-	}
-	for _, c := range b {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
 }
 
 // limitKeyPart keeps an address key to what cannot break a key: a

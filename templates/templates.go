@@ -62,15 +62,34 @@ func head(page any, title string, failed ...any) Head {
 	return h
 }
 
-// Catalogue returns the messages of one language, key → text.
+// Catalogue returns the messages of one language, key → text: those of
+// i18n/LANG.json and of every area's i18n/AREA.LANG.json (an area of the
+// product keeps its texts in its own file). A key defined twice is an
+// error, so that one file can never silently override another.
 func Catalogue(lang string) (map[string]string, error) {
-	b, err := catalogues.ReadFile("i18n/" + lang + ".json")
-	if err != nil {
+	if _, err := catalogues.Open("i18n/" + lang + ".json"); err != nil {
 		return nil, fmt.Errorf("no catalogue for %q: %w", lang, err)
 	}
+	areas, err := fs.Glob(catalogues, "i18n/*."+lang+".json")
+	if err != nil {
+		return nil, err
+	}
 	m := map[string]string{}
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("catalogue %s: %w", lang, err)
+	for _, name := range append([]string{"i18n/" + lang + ".json"}, areas...) {
+		b, err := catalogues.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		part := map[string]string{}
+		if err := json.Unmarshal(b, &part); err != nil {
+			return nil, fmt.Errorf("catalogue %s: %w", name, err)
+		}
+		for k, v := range part {
+			if _, dup := m[k]; dup {
+				return nil, fmt.Errorf("catalogue %s: key %q is defined twice", name, k)
+			}
+			m[k] = v
+		}
 	}
 	return m, nil
 }

@@ -129,3 +129,18 @@ func TestHead(t *testing.T) {
 		}
 	}
 }
+
+// Every language has every key: a text added in one language only would
+// show a person an empty message in the others.
+func TestCataloguesHaveTheSameKeys(t *testing.T) {
+	cats := allCatalogues(t)
+	for lang, cat := range cats {
+		for other, oc := range cats {
+			for k := range cat {
+				if _, ok := oc[k]; !ok {
+					t.Errorf("%q is in %s but not in %s", k, lang, other)
+				}
+			}
+		}
+	}
+}

@@ -23,6 +23,7 @@ var textKeys = []string{
 	"notify_tool_totp_added", "notify_tool_totp_pending", "notify_tool_totp_approved",
 	"notify_tool_passkey_added", "notify_tool_passkey_removed", "notify_tool_passkeys_off", "notify_tool_passkeys_on",
 	"notify_tool_reset", "notify_tool_voided", "notify_tool_email_subject", "notify_tool_email_footer",
+	"notify_notice_email_subject",
 }
 
 // LoadTexts reads the catalogues and checks that every language has every text.

@@ -2,7 +2,6 @@ package tools
 
 import (
 	"context"
-	"errors"
 
 	"github.com/entity-account/idp/login/notify"
 	"github.com/entity-account/idp/storage"
@@ -10,25 +9,9 @@ import (
 
 // Notices tell the holder of a staff login of every enrolment and removal
 // of its identity tools (a TOTP confirmed or approved, a passkey added or
-// removed, passkeys switched off or on, the operator's reset): a short
-// text in the login's language, by SMS to its registered mobile, else by
-// e-mail, else not at all. The notice is sealed like every outbox body and
-// written to the outbox in the transaction of the change; the outbox
-// worker (login/notify) delivers it.
-type Notices struct {
-	Sealer *notify.Sealer // the outbox sealer (op.DeriveKey(master, "outbox-body"))
-	Texts  *notify.Texts
-	// Wake, when set, is called after a notice was written, to make the
-	// local outbox worker deliver it at once.
-	Wake func()
-}
-
-func (n Notices) check() error {
-	if n.Sealer == nil || n.Texts == nil {
-		return errors.New("tools: notices need the outbox sealer and the texts")
-	}
-	return nil
-}
+// removed, passkeys switched off or on, the operator's reset), as every
+// notice of an account is told (see notify.Notices).
+type Notices = notify.Notices
 
 // notice composes the notice of ev for sl (name: a passkey's name), or nil
 // when sl registered neither a mobile nor an e-mail.

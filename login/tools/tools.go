@@ -93,7 +93,7 @@ func New(dir Directory, counters Counters, key []byte, notices Notices) (*Servic
 	if err != nil {
 		return nil, err
 	}
-	if err := notices.check(); err != nil {
+	if err := notices.Check(); err != nil {
 		return nil, err
 	}
 	return &Service{dir: dir, counters: counters, sealer: sealer, notices: notices,

@@ -191,3 +191,20 @@ func RepeatedParameter(form map[string][]string) string {
 	}
 	return ""
 }
+
+// SignInFailKey is the counter of failed sign-ins of the account named by
+// (entity number, username), as typed: both are normalised first, so that
+// two spellings of one account share it. The sign-in reserves an attempt
+// under it; a full counter is the account's lockout, which the staff pages
+// show and an admin or a password reset lifts.
+func SignInFailKey(entityNumber, username string) string {
+	if n, ok := NormalizeEntityNumber(entityNumber); ok {
+		entityNumber = n
+	}
+	if u, ok := NormalizeUsername(username); ok {
+		username = u
+	} else {
+		username = strings.ToLower(username)
+	}
+	return "login-fail:acct:" + entityNumber + "\x00" + username
+}

@@ -113,16 +113,8 @@ func (h *credentialCheck) Verify(ctx context.Context, r *http.Request, c Credent
 // so that two spellings of one account share it) and one per client
 // address. The portal's password change guards the old password with it.
 func (h *credentialCheck) ReserveAttempt(ctx context.Context, r *http.Request, entityNumber, username string) (*kit.Attempt, time.Duration, error) {
-	if n, ok := storage.NormalizeEntityNumber(entityNumber); ok {
-		entityNumber = n
-	}
-	if u, ok := storage.NormalizeUsername(username); ok {
-		username = u
-	} else {
-		username = strings.ToLower(username)
-	}
 	return h.k.ReserveAttempt(ctx, h.cfg.FailureWindow,
-		kit.Limit{Key: "login-fail:acct:" + entityNumber + "\x00" + username, Max: h.cfg.FailuresPerAccount},
+		kit.Limit{Key: storage.SignInFailKey(entityNumber, username), Max: h.cfg.FailuresPerAccount},
 		kit.Limit{Key: "login-fail:ip:" + h.k.ClientIP(r), Max: h.cfg.FailuresPerIP})
 }
 

@@ -116,12 +116,14 @@ func GuardPathsOf(p *op.Provider) GuardPaths {
 func StoreOutageGuard(next http.Handler, paths GuardPaths, page func(http.ResponseWriter, *http.Request)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		gw := &guardWriter{ResponseWriter: w, r: r, page: page,
-			browser: underAny(r.URL.Path, paths.Browser), strict: underAny(r.URL.Path, paths.Strict)}
+			browser: UnderAnyPath(r.URL.Path, paths.Browser), strict: UnderAnyPath(r.URL.Path, paths.Strict)}
 		next.ServeHTTP(gw, r.WithContext(context.WithValue(r.Context(), failureMarkKey{}, &gw.failed)))
 	})
 }
 
-func underAny(path string, prefixes []string) bool {
+// UnderAnyPath reports whether path is one of prefixes or below one (the
+// protocol's guard and the edge's page rules ask it alike).
+func UnderAnyPath(path string, prefixes []string) bool {
 	for _, p := range prefixes {
 		if p != "" && (path == p || strings.HasPrefix(path, p+"/")) {
 			return true

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/entity-account/idp/login/kit"
+	"github.com/entity-account/idp/op"
 	"github.com/entity-account/idp/storage"
 )
 
@@ -185,7 +186,7 @@ func (e *protocolEdge) refuse(w http.ResponseWriter, r *http.Request, f *refusal
 	if f.challenge != "" {
 		w.Header().Set("WWW-Authenticate", f.challenge)
 	}
-	if UnderAnyPath(r.URL.Path, e.browser) {
+	if op.UnderAnyPath(r.URL.Path, e.browser) {
 		e.h.requestErrorPage(w, r, f.status, f.code+": "+f.description)
 		return
 	}
@@ -206,7 +207,7 @@ func (e *protocolEdge) exact(w http.ResponseWriter, r *http.Request) http.Respon
 		return &onHeader{ResponseWriter: w, hook: basicChallenge}
 	case path == e.ep.Userinfo:
 		return &onHeader{ResponseWriter: w, hook: bearerChallenge(bearerSent(r))}
-	case UnderAnyPath(path, e.browser) || strings.HasPrefix(path, e.ep.Authorize+"/"):
+	case op.UnderAnyPath(path, e.browser) || strings.HasPrefix(path, e.ep.Authorize+"/"):
 		return IssuerOnRedirect(w, e.h.issuer)
 	}
 	return w

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/entity-account/idp/login/kit"
+	"github.com/entity-account/idp/op"
 	"github.com/entity-account/idp/storage"
 )
 
@@ -25,7 +26,7 @@ import (
 // programs still get the library's answer.
 func (h *Handler) ErrorPages(next http.Handler, browserPaths []string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		browser := UnderAnyPath(r.URL.Path, browserPaths)
+		browser := op.UnderAnyPath(r.URL.Path, browserPaths)
 		if !browser && !wantsPage(r) {
 			next.ServeHTTP(w, r)
 			return
@@ -59,16 +60,6 @@ var errNoPage = kit.Fail(storage.ENotFound, "not_found").WithHeading("not_found_
 // HEAD that accepts HTML.
 func wantsPage(r *http.Request) bool {
 	return (r.Method == http.MethodGet || r.Method == http.MethodHead) && strings.Contains(r.Header.Get("Accept"), "text/html")
-}
-
-// UnderAnyPath reports whether path is one of prefixes or below one.
-func UnderAnyPath(path string, prefixes []string) bool {
-	for _, p := range prefixes {
-		if p != "" && (path == p || strings.HasPrefix(path, p+"/")) {
-			return true
-		}
-	}
-	return false
 }
 
 // plainErrorCatcher holds back a text/plain 4xx answer so that it can be

@@ -171,7 +171,7 @@ func (idp *testIDP) deleteInStore(t *testing.T, l seededLogin) {
 	t.Helper()
 	e, err := idp.app.pg.EntityByNumber(context.Background(), demoEntityNumber)
 	if err == nil {
-		_, err = idp.app.pg.SetStaffStatus(context.Background(), operator(), e.ID, l.EUID, storage.StatusDeleted)
+		_, err = idp.app.pg.SetStaffStatus(context.Background(), operator(), e.ID, l.EUID, storage.StatusDeleted, nil)
 	}
 	if err != nil {
 		t.Fatal(err)

@@ -45,6 +45,9 @@ func staffChange(name string, args []string, change func(u *useCases, ctx contex
 		return err
 	}
 	return withOperatorAndSessions(func(ctx context.Context, u *useCases) error {
+		if err := u.tellingChanges(); err != nil {
+			return err
+		}
 		e, err := u.manage.Entity(ctx, u.actor, *entity)
 		if err != nil {
 			return commandError(name, err)

@@ -172,6 +172,9 @@ func enableUseCasePages(ctx context.Context, cfg *config.Config, pg *postgres.St
 	}
 	admin := manage.New(pg, sessions)
 	admin.Tools = toolsSvc // an admin's change of a document voids the login's tools, and tells its holder
+	if admin.Notices, err = accountNotices(cfg, outbox.Wake); err != nil {
+		return nil, nil, err
+	}
 	pages.EnableAdministration(portal.Administration{Manage: admin, Activation: acts})
 	portalTools := portal.Tools{TOTP: toolsSvc}
 	if err := enablePasskeys(toolsSvc, cfg, rs); err != nil {

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/entity-account/idp/login/notify"
 	"github.com/entity-account/idp/storage"
 )
 
@@ -23,12 +24,12 @@ type Directory interface {
 	EntityAccount(ctx context.Context, entityID int64) (storage.EntityAccount, error)
 	StaffLoginOf(ctx context.Context, entityID int64, euid string) (storage.StaffLogin, error)
 	StaffLogins(ctx context.Context, entityID int64) ([]storage.StaffLogin, error)
-	SetStaffStatus(ctx context.Context, actor storage.Actor, entityID int64, euid string, status storage.AssociationStatus) (storage.StaffLogin, error)
-	SetStaffAdmin(ctx context.Context, actor storage.Actor, entityID int64, euid string, admin bool) (storage.StaffLogin, error)
+	SetStaffStatus(ctx context.Context, actor storage.Actor, entityID int64, euid string, status storage.AssociationStatus, tellOf storage.TellOf) (storage.StaffLogin, error)
+	SetStaffAdmin(ctx context.Context, actor storage.Actor, entityID int64, euid string, admin bool, tellOf storage.TellOf) (storage.StaffLogin, error)
 	CloseEntity(ctx context.Context, actor storage.Actor, id int64) (storage.Entity, []string, error)
 	StaffList(ctx context.Context, q storage.StaffQuery) ([]storage.StaffListRow, int, error)
-	UpdateStaffRegistration(ctx context.Context, actor storage.Actor, entityID int64, euid string, reg storage.StaffLogin, toolsVoided storage.NoticeOf) (storage.StaffLogin, string, bool, error)
-	SetServiceAdmin(ctx context.Context, actor storage.Actor, entityID int64, euid string, on bool) (storage.StaffLogin, error)
+	UpdateStaffRegistration(ctx context.Context, actor storage.Actor, entityID int64, euid string, reg storage.StaffLogin, documentChanged storage.NoticeOf) (storage.StaffLogin, string, bool, error)
+	SetServiceAdmin(ctx context.Context, actor storage.Actor, entityID int64, euid string, on bool, tellOf storage.TellOf) (storage.StaffLogin, error)
 	EntityAuditEvents(ctx context.Context, entityID, before int64, limit int) ([]storage.AuditEvent, error)
 	AuditNames(ctx context.Context, services, clients []string) (storage.AuditNames, error)
 	LastCodeSent(ctx context.Context, ref storage.AccountRef) (*time.Time, storage.Channel, error)
@@ -74,6 +75,10 @@ type Service struct {
 	// Tools tells holders that a document change voided their identity
 	// tools; without it such a change is refused (nothing is written).
 	Tools ToolNotices
+	// Notices tell holders (and, of admin rights, the entity account) of
+	// every other change to their staff logins (notices.go); without them
+	// such a change is refused (nothing is written).
+	Notices notify.Notices
 	// CodesPerLogin activation codes may be sent to one staff login per
 	// CodeWindow from the portal (the operator's commands are not limited).
 	CodesPerLogin int
@@ -158,16 +163,20 @@ func (s *Service) EntityStaffFor(ctx context.Context, actor storage.Actor, numbe
 // the change and its audit event), and its sessions, refresh tokens and
 // access tokens end at once, each e-service told by back-channel logout.
 // Deleting a deleted login is a conflict, but its sessions are swept again,
-// so a deletion whose sweep failed can be completed by repeating it.
+// so a deletion whose sweep failed can be completed by repeating it. The
+// holder is told (in the transaction), though the login can no longer be
+// used: they should know it is gone; a repeated deletion tells nobody.
 func (s *Service) DeleteStaff(ctx context.Context, actor storage.Actor, entityID int64, euid string) (storage.StaffLogin, error) {
 	if !storage.CanManageStaff(actor, entityID) {
 		return storage.StaffLogin{}, forbidden("delete staff logins of this entity")
 	}
-	sl, err := s.dir.SetStaffStatus(ctx, actor, entityID, euid, storage.StatusDeleted)
+	told := s.tell("staff_deleted")
+	sl, err := s.dir.SetStaffStatus(ctx, actor, entityID, euid, storage.StatusDeleted, told.of)
 	conflict := errors.Is(err, storage.ErrConflict)
 	if err != nil && !conflict {
 		return sl, notFound(err, "Staff login "+euid)
 	}
+	told.wake()
 	if err := s.sessions.EndAllForSubject(ctx, euid); err != nil {
 		return sl, &storage.Error{Code: storage.CodeOf(err), Err: err,
 			Message: "The staff login is deleted, but its sessions could not all be ended; repeat the deletion to finish."}
@@ -182,16 +191,22 @@ func (s *Service) DeleteStaff(ctx context.Context, actor storage.Actor, entityID
 }
 
 // RestoreStaff sets a deleted staff login's 關聯狀態 back to 生效中 (audited).
-// Nothing of its ended sessions comes back, nor its voided code.
+// Nothing of its ended sessions comes back, nor its voided code. The
+// holder is told.
 func (s *Service) RestoreStaff(ctx context.Context, actor storage.Actor, entityID int64, euid string) (storage.StaffLogin, error) {
 	if !storage.CanManageStaff(actor, entityID) {
 		return storage.StaffLogin{}, forbidden("restore staff logins of this entity")
 	}
-	sl, err := s.dir.SetStaffStatus(ctx, actor, entityID, euid, storage.StatusActive)
+	told := s.tell("staff_restored")
+	sl, err := s.dir.SetStaffStatus(ctx, actor, entityID, euid, storage.StatusActive, told.of)
 	if errors.Is(err, storage.ErrConflict) {
 		return sl, &storage.Error{Code: storage.EConflict, Message: "The staff login is not deleted.", Err: err}
 	}
-	return sl, notFound(err, "Staff login "+euid)
+	if err != nil {
+		return sl, notFound(err, "Staff login "+euid)
+	}
+	told.wake()
+	return sl, nil
 }
 
 // ErrLastAdminUnconfirmed refuses a removal of admin rights that would
@@ -218,7 +233,8 @@ func (s *Service) RemoveAdmin(ctx context.Context, actor storage.Actor, entityID
 // forbidden, no admin rights) handed to done; an error of done stops it
 // and is returned. The entity account and the entity's admins may (an
 // admin its own rights too); the removal holds from the former admin's
-// next request, its session lives on. A removal that leaves the entity
+// next request, its session lives on. Each removal tells the former admin
+// and the entity account. A removal that leaves the entity
 // with no active admin must be confirmed (confirmLast): without, nothing is
 // removed and the answer is ErrLastAdminUnconfirmed.
 func (s *Service) RemoveAdmins(ctx context.Context, actor storage.Actor, entityID int64, euids []string, confirmLast bool,
@@ -253,24 +269,43 @@ func (s *Service) removeAdmin(ctx context.Context, actor storage.Actor, entityID
 	if !storage.CanRemoveAdmin(actor, target.EntityID) {
 		return storage.StaffLogin{}, forbidden("remove admin rights in this entity")
 	}
-	sl, err := s.dir.SetStaffAdmin(ctx, actor, entityID, euid, false)
+	acct, err := s.dir.EntityAccount(ctx, entityID)
+	if err != nil {
+		return storage.StaffLogin{}, err
+	}
+	told := s.tellAlsoAccount("admin_removed", "account_admin_removed", acct)
+	sl, err := s.dir.SetStaffAdmin(ctx, actor, entityID, euid, false, told.of)
 	if errors.Is(err, storage.ErrConflict) {
 		return sl, &storage.Error{Code: storage.EConflict, Message: "The staff login has no admin rights.", Err: err}
 	}
-	return sl, notFound(err, "Staff login "+euid)
+	if err != nil {
+		return sl, notFound(err, "Staff login "+euid)
+	}
+	told.wake()
+	return sl, nil
 }
 
 // GrantAdmin gives admin rights to an active staff login: the operator
-// only, the one way back after a removal.
+// only, the one way back after a removal. The new admin and the entity
+// account are told.
 func (s *Service) GrantAdmin(ctx context.Context, actor storage.Actor, entityID int64, euid string) (storage.StaffLogin, error) {
 	if !storage.CanGrantAdmin(actor) {
 		return storage.StaffLogin{}, forbidden("grant admin rights (only 行政公職局 may)")
 	}
-	sl, err := s.dir.SetStaffAdmin(ctx, actor, entityID, euid, true)
+	acct, err := s.dir.EntityAccount(ctx, entityID)
+	if err != nil {
+		return storage.StaffLogin{}, notFound(err, "Staff login "+euid)
+	}
+	told := s.tellAlsoAccount("admin_granted", "account_admin_granted", acct)
+	sl, err := s.dir.SetStaffAdmin(ctx, actor, entityID, euid, true, told.of)
 	if errors.Is(err, storage.ErrConflict) {
 		return sl, &storage.Error{Code: storage.EConflict, Message: "The staff login already has admin rights, or is deleted.", Err: err}
 	}
-	return sl, notFound(err, "Staff login "+euid)
+	if err != nil {
+		return sl, notFound(err, "Staff login "+euid)
+	}
+	told.wake()
+	return sl, nil
 }
 
 // CloseEntity closes an entity: none of its accounts can sign in or act any

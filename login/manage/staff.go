@@ -38,7 +38,10 @@ func (s *Service) Staff(ctx context.Context, actor storage.Actor, entityID int64
 // session and token of the login ends, since what they proved no longer
 // holds of the registration (a sign-in at the tool level rests on a tool
 // that is gone). The login enrols again by the route its new document
-// requires.
+// requires. The operator's change of a document keeps the tools, and is
+// told all the same (Notices): a change of the document is told to the
+// holder once, at the mobile or e-mail and in the language registered
+// before it.
 func (s *Service) EditStaff(ctx context.Context, actor storage.Actor, entityID int64, euid string, form storage.StaffRegistration, now time.Time) (storage.StaffLogin, error) {
 	if !storage.CanManageStaff(actor, entityID) {
 		return storage.StaffLogin{}, forbidden("edit staff logins of this entity")
@@ -48,7 +51,11 @@ func (s *Service) EditStaff(ctx context.Context, actor storage.Actor, entityID i
 		return reg, err
 	}
 	var told *storage.OutboxMessage
+	changed := s.tell("document_changed")
 	noticeOf := func(old storage.StaffLogin, entityNumber string) (*storage.OutboxMessage, error) {
+		if !storage.DocumentChangeVoidsTools(actor, old, reg) {
+			return changed.notice(old, entityNumber)
+		}
 		if s.Tools == nil {
 			// Fail closed: no document change voids tools unheard.
 			return nil, errors.New("manage: a document change voids identity tools, but no notices are configured")
@@ -66,6 +73,7 @@ func (s *Service) EditStaff(ctx context.Context, actor storage.Actor, entityID i
 		return sl, notFound(err, "Staff login "+euid)
 	}
 	s.claimsChanged(ctx, euid) // names, language, e-mail and mobile are claims
+	changed.wake()
 	if !voided {
 		return sl, nil
 	}
@@ -80,7 +88,8 @@ func (s *Service) EditStaff(ctx context.Context, actor storage.Actor, entityID i
 }
 
 // SetServiceAdmin designates a staff login as service admin (on) or stops
-// it being one (服務管理員列表): the entity's admins may.
+// it being one (服務管理員列表): the entity's admins may. The holder is
+// told.
 func (s *Service) SetServiceAdmin(ctx context.Context, actor storage.Actor, entityID int64, euid string, on bool) (storage.StaffLogin, error) {
 	target, err := s.dir.StaffLoginOf(ctx, entityID, euid)
 	if err != nil {
@@ -89,11 +98,19 @@ func (s *Service) SetServiceAdmin(ctx context.Context, actor storage.Actor, enti
 	if !storage.CanDesignateServiceAdmin(actor, target.EntityID) {
 		return storage.StaffLogin{}, forbidden("designate service admins in this entity")
 	}
-	sl, err := s.dir.SetServiceAdmin(ctx, actor, entityID, euid, on)
+	told := s.tell("service_admin_removed")
+	if on {
+		told = s.tell("service_admin_granted")
+	}
+	sl, err := s.dir.SetServiceAdmin(ctx, actor, entityID, euid, on, told.of)
 	if errors.Is(err, storage.ErrConflict) {
 		return sl, &storage.Error{Code: storage.EConflict, Err: err, Message: "The staff login already is as asked, or is deleted."}
 	}
-	return sl, err
+	if err != nil {
+		return sl, err
+	}
+	told.wake()
+	return sl, nil
 }
 
 // CodeIssuer sends a new activation code to an account (login/activation).

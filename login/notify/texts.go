@@ -24,6 +24,10 @@ var textKeys = []string{
 	"notify_tool_passkey_added", "notify_tool_passkey_removed", "notify_tool_passkeys_off", "notify_tool_passkeys_on",
 	"notify_tool_reset", "notify_tool_voided", "notify_tool_email_subject", "notify_tool_email_footer",
 	"notify_notice_email_subject",
+	// Changes to a staff login (login/manage; templates/i18n/notices.*.json).
+	"notify_staff_deleted", "notify_staff_restored", "notify_admin_granted", "notify_admin_removed",
+	"notify_account_admin_granted", "notify_account_admin_removed",
+	"notify_service_admin_granted", "notify_service_admin_removed", "notify_document_changed",
 }
 
 // LoadTexts reads the catalogues and checks that every language has every text.

@@ -411,7 +411,7 @@ func TestPasskeyEnrolmentRules(t *testing.T) {
 	_, err = f.svc.FinishPasskey(ctx, me, sl.EUID, "", "Mine", a.create(opts))
 	wantCode(t, "a name taken (any case)", err, storage.EConflict)
 
-	if _, err := f.pg.SetStaffStatus(ctx, admin, f.entity.ID, sl.EUID, storage.StatusDeleted); err != nil {
+	if _, err := f.pg.SetStaffStatus(ctx, admin, f.entity.ID, sl.EUID, storage.StatusDeleted, nil); err != nil {
 		t.Fatal(err)
 	}
 	_, _, _, err = f.signIn(t, a)

@@ -47,16 +47,16 @@ func TestSetStaffAdmin(t *testing.T) {
 	s, ctx := newStore(t)
 	e, _ := createEntity(t, s)
 	sl := activeStaff(t, s, e.ID, "carol")
-	got, err := s.SetStaffAdmin(ctx, operator, e.ID, sl.EUID, true)
+	got, err := s.SetStaffAdmin(ctx, operator, e.ID, sl.EUID, true, nil)
 	if err != nil || !got.Admin {
 		t.Fatalf("grant: %+v, %v", got, err)
 	}
 	wantAudit(t, s, operator, "staff.admin_grant", sl.EUID, &e.ID)
-	_, err = s.SetStaffAdmin(ctx, operator, e.ID, sl.EUID, true)
+	_, err = s.SetStaffAdmin(ctx, operator, e.ID, sl.EUID, true, nil)
 	wantErr(t, "grant again", err, storage.ErrConflict)
 
 	self := staffActor(sl)
-	if got, err = s.SetStaffAdmin(ctx, self, e.ID, sl.EUID, false); err != nil || got.Admin {
+	if got, err = s.SetStaffAdmin(ctx, self, e.ID, sl.EUID, false, nil); err != nil || got.Admin {
 		t.Fatalf("remove own rights: %+v, %v", got, err)
 	}
 	wantAudit(t, s, self, "staff.admin_remove", sl.EUID, &e.ID)
@@ -65,11 +65,11 @@ func TestSetStaffAdmin(t *testing.T) {
 	}
 
 	other, _ := createEntity(t, s)
-	_, err = s.SetStaffAdmin(ctx, operator, other.ID, sl.EUID, true)
+	_, err = s.SetStaffAdmin(ctx, operator, other.ID, sl.EUID, true, nil)
 	wantErr(t, "another entity's login", err, storage.ErrNotFound)
 	if err := setStatus(ctx, s, operator, sl, storage.StatusDeleted); err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.SetStaffAdmin(ctx, operator, e.ID, sl.EUID, true)
+	_, err = s.SetStaffAdmin(ctx, operator, e.ID, sl.EUID, true, nil)
 	wantErr(t, "grant to a deleted login", err, storage.ErrConflict)
 }

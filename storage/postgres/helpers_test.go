@@ -159,7 +159,7 @@ func wantErr(t *testing.T, what string, err, want error) {
 
 // setStatus sets the association status of sl through SetStaffStatus.
 func setStatus(ctx context.Context, s *postgres.Store, actor storage.Actor, sl storage.StaffLogin, status storage.AssociationStatus) error {
-	_, err := s.SetStaffStatus(ctx, actor, sl.EntityID, sl.EUID, status)
+	_, err := s.SetStaffStatus(ctx, actor, sl.EntityID, sl.EUID, status, nil)
 	return err
 }
 

@@ -148,7 +148,10 @@ func (s *Store) ActivateStaffLogin(ctx context.Context, actor storage.Actor, id 
 // writes nothing and returns storage.ErrConflict. A login of another entity
 // is as unknown as a missing one: storage.ErrNotFound. Ending the login's
 // sessions and tokens is the caller's job (storage.ShortLived.EndAllForSubject).
-func (s *Store) SetStaffStatus(ctx context.Context, actor storage.Actor, entityID int64, euid string, status storage.AssociationStatus) (storage.StaffLogin, error) {
+// What tellOf composes of the change (nil: nobody is told) is written to the
+// outbox in the same transaction, its outbox id in the audit event: a
+// deleted login's holder is told too.
+func (s *Store) SetStaffStatus(ctx context.Context, actor storage.Actor, entityID int64, euid string, status storage.AssociationStatus, tellOf storage.TellOf) (storage.StaffLogin, error) {
 	if status != storage.StatusActive && status != storage.StatusDeleted {
 		return storage.StaffLogin{}, fmt.Errorf("postgres: set staff status: invalid status %q", status)
 	}
@@ -162,7 +165,7 @@ func (s *Store) SetStaffStatus(ctx context.Context, actor storage.Actor, entityI
 		if sl.Status == status {
 			return storage.ErrConflict
 		}
-		old := sl.Status
+		old, before := sl.Status, sl
 		_, err = tx.Exec(ctx, `
 			UPDATE staff_logins
 			SET status = $2,
@@ -184,6 +187,9 @@ func (s *Store) SetStaffStatus(ctx context.Context, actor storage.Actor, entityI
 			if len(voided) > 0 {
 				details["voided_codes"] = voided
 			}
+		}
+		if err := tell(ctx, tx, now, before, tellOf, details); err != nil {
+			return err
 		}
 		return audit(ctx, tx, now, actor, auditEvent{entityID: &sl.EntityID, action: action, target: sl.EUID, details: details})
 	})
@@ -220,19 +226,22 @@ func voidOpenCodes(ctx context.Context, tx pgx.Tx, now time.Time, cond string, a
 // staff.admin_remove) in the same transaction. A login that already has
 // the asked state gives storage.ErrConflict and writes nothing; a login of
 // another entity is storage.ErrNotFound. Granting to a deleted login is a
-// conflict too.
-func (s *Store) SetStaffAdmin(ctx context.Context, actor storage.Actor, entityID int64, euid string, admin bool) (storage.StaffLogin, error) {
+// conflict too. What tellOf composes of the change (the login's holder and
+// the entity account; nil: nobody is told) is written to the outbox in the
+// same transaction, the outbox ids in the audit event.
+func (s *Store) SetStaffAdmin(ctx context.Context, actor storage.Actor, entityID int64, euid string, admin bool, tellOf storage.TellOf) (storage.StaffLogin, error) {
 	sl, err := s.setStaffFlag(ctx, actor, entityID, euid, staffFlag{column: "is_admin", on: "staff.admin_grant", off: "staff.admin_remove",
-		get: func(sl *storage.StaffLogin) *bool { return &sl.Admin }}, admin)
+		get: func(sl *storage.StaffLogin) *bool { return &sl.Admin }}, admin, tellOf)
 	return sl, wrap("set staff admin", err)
 }
 
 // SetServiceAdmin designates (on) or stops designating a staff login of
 // entity entityID as a service admin (服務管理員), as SetStaffAdmin does for
-// admin rights (audit events staff.service_admin_grant, _remove).
-func (s *Store) SetServiceAdmin(ctx context.Context, actor storage.Actor, entityID int64, euid string, on bool) (storage.StaffLogin, error) {
+// admin rights (audit events staff.service_admin_grant, _remove), telling
+// what tellOf composes.
+func (s *Store) SetServiceAdmin(ctx context.Context, actor storage.Actor, entityID int64, euid string, on bool, tellOf storage.TellOf) (storage.StaffLogin, error) {
 	sl, err := s.setStaffFlag(ctx, actor, entityID, euid, staffFlag{column: "is_service_admin", on: "staff.service_admin_grant",
-		off: "staff.service_admin_remove", get: func(sl *storage.StaffLogin) *bool { return &sl.ServiceAdmin }}, on)
+		off: "staff.service_admin_remove", get: func(sl *storage.StaffLogin) *bool { return &sl.ServiceAdmin }}, on, tellOf)
 	return sl, wrap("set service admin", err)
 }
 
@@ -243,7 +252,7 @@ type staffFlag struct {
 	get             func(*storage.StaffLogin) *bool
 }
 
-func (s *Store) setStaffFlag(ctx context.Context, actor storage.Actor, entityID int64, euid string, f staffFlag, value bool) (storage.StaffLogin, error) {
+func (s *Store) setStaffFlag(ctx context.Context, actor storage.Actor, entityID int64, euid string, f staffFlag, value bool, tellOf storage.TellOf) (storage.StaffLogin, error) {
 	now := s.now()
 	var sl storage.StaffLogin
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
@@ -258,12 +267,16 @@ func (s *Store) setStaffFlag(ctx context.Context, actor storage.Actor, entityID 
 		if _, err := tx.Exec(ctx, `UPDATE staff_logins SET `+f.column+` = $2, updated_at = $3 WHERE id = $1`, sl.ID, value, now); err != nil {
 			return err
 		}
+		details := map[string]any{}
+		if err := tell(ctx, tx, now, sl, tellOf, details); err != nil {
+			return err
+		}
 		*field, sl.UpdatedAt = value, now
 		action := f.off
 		if value {
 			action = f.on
 		}
-		return audit(ctx, tx, now, actor, auditEvent{entityID: &sl.EntityID, action: action, target: sl.EUID})
+		return audit(ctx, tx, now, actor, auditEvent{entityID: &sl.EntityID, action: action, target: sl.EUID, details: details})
 	})
 	return sl, err
 }
@@ -277,11 +290,14 @@ func (s *Store) setStaffFlag(ctx context.Context, actor storage.Actor, entityID 
 // voids the login's identity tools (storage.DocumentChangeVoidsTools, asked
 // of the row as locked) removes them all, pending ones included, in the
 // same transaction, with the audit event tool.void and the notice that
-// toolsVoided composes from the login as it was (nil: nobody to tell);
-// voided reports it. A document that another live login of the entity
-// holds is storage.ErrAlreadyExists (its EUID in existing); another
-// entity's login is storage.ErrNotFound.
-func (s *Store) UpdateStaffRegistration(ctx context.Context, actor storage.Actor, entityID int64, euid string, reg storage.StaffLogin, toolsVoided storage.NoticeOf) (sl storage.StaffLogin, existing string, voided bool, err error) {
+// documentChanged composes from the login as it was (nil: nobody to tell);
+// voided reports it. Any other change of the document (the operator's)
+// writes that notice too, recorded in staff.update: a change of the
+// document is told to the holder once, at the mobile or e-mail it knew. A
+// document that another live login of the entity holds is
+// storage.ErrAlreadyExists (its EUID in existing); another entity's login
+// is storage.ErrNotFound.
+func (s *Store) UpdateStaffRegistration(ctx context.Context, actor storage.Actor, entityID int64, euid string, reg storage.StaffLogin, documentChanged storage.NoticeOf) (sl storage.StaffLogin, existing string, voided bool, err error) {
 	now := s.now()
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		if err := lockEntityRegistrations(ctx, tx, entityID); err != nil {
@@ -332,12 +348,17 @@ func (s *Store) UpdateStaffRegistration(ctx context.Context, actor storage.Actor
 				details["voided_codes"] = codes
 			}
 		}
-		if storage.DocumentChangeVoidsTools(actor, old, sl) {
-			n, err := voidTools(ctx, tx, now, actor, old, toolsVoided)
+		switch {
+		case storage.DocumentChangeVoidsTools(actor, old, sl):
+			n, err := voidTools(ctx, tx, now, actor, old, documentChanged)
 			if err != nil {
 				return err
 			}
 			details["tools_voided"], voided = n, true
+		case storage.DocumentChanged(old, sl):
+			if err := tell(ctx, tx, now, old, storage.HolderOnly(documentChanged), details); err != nil {
+				return err
+			}
 		}
 		return audit(ctx, tx, now, actor, auditEvent{entityID: &entityID, action: "staff.update", target: euid, details: details})
 	})

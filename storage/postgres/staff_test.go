@@ -231,11 +231,11 @@ func TestSetStaffStatus(t *testing.T) {
 		t.Errorf("restored login keeps deleted_at %v", *deletedAt)
 	}
 
-	_, err = s.SetStaffStatus(ctx, operator, e.ID, "CU999999999", storage.StatusDeleted)
+	_, err = s.SetStaffStatus(ctx, operator, e.ID, "CU999999999", storage.StatusDeleted, nil)
 	wantErr(t, "unknown login", err, storage.ErrNotFound)
 	// Another entity's login is as unknown as a missing one, and untouched.
 	other, _ := createEntity(t, s)
-	_, err = s.SetStaffStatus(ctx, operator, other.ID, sl.EUID, storage.StatusDeleted)
+	_, err = s.SetStaffStatus(ctx, operator, other.ID, sl.EUID, storage.StatusDeleted, nil)
 	wantErr(t, "another entity's login", err, storage.ErrNotFound)
 	if got, _ := s.StaffLogin(ctx, sl.ID); got.Status != storage.StatusActive {
 		t.Error("a login of another entity was changed")

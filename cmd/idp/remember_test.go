@@ -114,10 +114,21 @@ func (p page) setCookie(name string) *http.Cookie {
 // entity's name, and picking it fills the field (and ticks the box);
 // signing in without the box forgets it; one number or all are forgotten on
 // request; a cookie that does not open is ignored and cleared; at most ten
-// numbers are kept, the oldest dropped.
+// numbers are kept, the oldest dropped. The same under an issuer with a
+// path, where the cookie is scoped to that path's sign-in.
 func TestRememberedEntityNumbers(t *testing.T) {
 	t.Parallel()
-	idp := startIDP(t, map[string]string{"IDP_AUTHORIZE_PER_BROWSER": "100"}) // one browser opens many requests here
+	for name, path := range map[string]string{"issuer at the root": "", "issuer with a path": "/oidc"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			rememberedEntityNumbers(t, path)
+		})
+	}
+}
+
+func rememberedEntityNumbers(t *testing.T, issuerPath string) {
+	// One browser opens many requests here.
+	idp := startIDP(t, map[string]string{"IDP_AUTHORIZE_PER_BROWSER": "100", "ISSUER_PATH": issuerPath})
 	admin := idp.login("admin01")
 	web := idp.client(demoWebClient)
 	r := idp.rp(web, web.RedirectURIs[0])

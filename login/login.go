@@ -25,6 +25,7 @@ import (
 	"github.com/entity-account/idp/login/kit"
 	"github.com/entity-account/idp/login/password"
 	"github.com/entity-account/idp/login/portal"
+	"github.com/entity-account/idp/login/seal"
 	"github.com/entity-account/idp/login/signin"
 	idpop "github.com/entity-account/idp/op"
 	"github.com/entity-account/idp/storage"
@@ -44,6 +45,10 @@ type Config struct {
 	FailuresPerIP      int
 	FailureWindow      time.Duration
 	TrustProxyHeaders  bool
+	// EntityMemoryKey seals the cookie of the entity numbers a browser
+	// remembers on the sign-in page (seal.KeySize bytes, derived from the
+	// master key for this alone); nil: the sign-in remembers none.
+	EntityMemoryKey []byte
 	// ToolsReauth is how recently a session's password must have been
 	// proven for the portal to enrol or remove an identity tool; 0 means
 	// portal.DefaultReauth.
@@ -82,9 +87,16 @@ func New(cfg Config, dir storage.Directory, state storage.ShortLived, hasher *pa
 	if err != nil {
 		return nil, err
 	}
+	var memory *seal.Sealer
+	if cfg.EntityMemoryKey != nil {
+		if memory, err = seal.New(cfg.EntityMemoryKey); err != nil {
+			return nil, err
+		}
+	}
 	si := signin.New(k, signin.Config{
 		Issuer: cfg.Issuer, LogoutKey: cfg.LogoutKey, SessionMax: cfg.SessionMax,
 		FailuresPerAccount: cfg.FailuresPerAccount, FailuresPerIP: cfg.FailuresPerIP, FailureWindow: cfg.FailureWindow,
+		EntityMemory: memory,
 	}, hasher, flow)
 	return &Handler{
 		kit: k, hasher: hasher, signin: si,

@@ -444,6 +444,14 @@ func TestBrowserA11y(t *testing.T) {
 		c.open(endSession + "?" + url.Values{"client_id": {web.ClientID}, "post_logout_redirect_uri": {web.PostLogoutRedirectURIs[0]}}.Encode())
 		tr.check(a11yPage{"logout", T["logout_heading"], false})
 
+		// ---- the sign-in with a remembered entity number, and one picked ----
+		c.open(auth(r, "prompt", "login"))
+		signInRemembering(c, T, w.demo.EntityNumber, staff01.Username, staff01.Password, web.RedirectURIs[0])
+		c.open(auth(r, "prompt", "login"))
+		tr.check(a11yPage{"sign-in remembered", T["sign_in_title"], false})
+		c.pickRemembered(w.demo.EntityNumber+" "+storage.Names{ZH: "公司19", PT: "Companhia 19"}.In(lang), w.demo.EntityNumber)
+		tr.check(a11yPage{"sign-in picked", T["sign_in_title"], false})
+
 		// ---- the second step ----
 		c.clearCookies()
 		c.open(auth(r, "acr_values", acrTool))

@@ -101,7 +101,8 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 		SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax,
 		FailuresPerAccount: cfg.LoginFailuresPerAccount, FailuresPerIP: cfg.LoginFailuresPerIP,
 		FailureWindow: cfg.LoginFailureWindow, TrustProxyHeaders: cfg.TrustProxyHeaders,
-		ToolsReauth: cfg.ToolsReauth,
+		ToolsReauth:     cfg.ToolsReauth,
+		EntityMemoryKey: idpop.DeriveKey(cfg.MasterKey, "remembered-entities"),
 	}, pg, sessions, hasher, idpop.NewInteraction(provider, st, cfg.Issuer))
 	if err != nil {
 		return nil, err

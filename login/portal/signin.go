@@ -39,6 +39,9 @@ type loginPage struct {
 	// Passkey: the sign-in with a passkey alone (staff logins; no Options
 	// when the provider has no passkeys).
 	Passkey kit.PasskeySignIn
+	// Remember: the portal's sign-in remembers no entity number (its
+	// box, of the e-service sign-in, is not shown).
+	Remember *signin.RememberBox
 }
 
 // renderLogin shows the sign-in form with c kept (never its password) and

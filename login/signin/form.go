@@ -20,6 +20,7 @@ type loginForm struct {
 	*requestFlow
 	check    *credentialCheck
 	passkeys *passkeyCheck
+	memory   *entityMemory // the entity numbers this browser remembers
 }
 
 // show is where /authorize sends the browser. With a usable SSO session
@@ -48,7 +49,8 @@ func (h *loginForm) show(w http.ResponseWriter, r *http.Request) error {
 		h.flow.Fail(edge.IssuerOnRedirect(w, h.cfg.Issuer), r, ar, oidc.ErrLoginRequired().WithDescription("no usable sign-in session"))
 		return nil
 	}
-	h.renderForm(w, r, ar, http.StatusOK, Credentials{}, "", "")
+	list := h.memory.read(w, r)
+	h.renderPage(w, r, ar, http.StatusOK, prefill(r, ar, list), "", "", list)
 	return nil
 }
 
@@ -96,6 +98,8 @@ func (h *loginForm) submit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// Signed in: only now may the box change what this browser remembers.
+	h.memory.afterSignIn(w, r, cur.Principal, r.PostForm.Get(rememberField) != "")
 	slog.InfoContext(ctx, "sign-in", "euid", p.Subject, "entity", p.EntityNumber, "client", ar.ClientID, "ip", h.k.ClientIP(r))
 	return h.finish(w, r, ar, cur, true)
 }
@@ -177,11 +181,20 @@ type loginPage struct {
 	// Passkey: the sign-in with a passkey alone (no Options when the
 	// provider has no passkeys).
 	Passkey kit.PasskeySignIn
+	// Remember is the box 「記住此實體編號」 (nil: the provider remembers
+	// no numbers), Remembered the numbers this browser remembers.
+	Remember   *RememberBox
+	Remembered []rememberedChoice
 }
 
 // renderForm shows the sign-in form of ar with c kept (never its password)
 // and the message errMsg of the refusal whose catalogue key is key.
 func (h *loginForm) renderForm(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, status int, c Credentials, key, errMsg string) {
+	h.renderPage(w, r, ar, status, c, key, errMsg, h.memory.read(w, r))
+}
+
+// renderPage is renderForm with the numbers this browser remembers (list).
+func (h *loginForm) renderPage(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, status int, c Credentials, key, errMsg string, list []rememberedEntity) {
 	lang := h.k.RequestLanguage(r, ar.UILocales)
 	page := loginPage{
 		Common:        h.k.Common(r, lang),
@@ -192,6 +205,8 @@ func (h *loginForm) renderForm(w http.ResponseWriter, r *http.Request, ar *stora
 		Username:      c.Username,
 		Error:         errMsg,
 		Fields:        c.Fields(key),
+		Remember:      h.memory.rememberBox(r, list, c),
+		Remembered:    choices(list, lang),
 	}
 	// Nothing is stored for it: the ceremony's state travels sealed in the
 	// form, so an anonymous visit costs us no memory.

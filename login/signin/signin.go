@@ -13,6 +13,7 @@ import (
 
 	"github.com/entity-account/idp/login/kit"
 	"github.com/entity-account/idp/login/password"
+	"github.com/entity-account/idp/login/seal"
 	idpop "github.com/entity-account/idp/op"
 	"github.com/entity-account/idp/storage"
 )
@@ -25,6 +26,9 @@ type Config struct {
 	FailuresPerAccount int
 	FailuresPerIP      int
 	FailureWindow      time.Duration
+	// EntityMemory seals the cookie of the entity numbers a browser
+	// remembers (記住此實體編號); nil: the sign-in remembers none.
+	EntityMemory *seal.Sealer
 }
 
 // Handler serves the sign-in pages: it assembles the parts of the sign-in
@@ -39,6 +43,7 @@ type Handler struct {
 	requests *requestFlow
 	form     *loginForm
 	step     *secondStep
+	forget   *forgetting
 }
 
 // New returns the sign-in pages over k.
@@ -46,13 +51,15 @@ func New(k *kit.Kit, cfg Config, hasher *password.Hasher, flow *idpop.Interactio
 	check := &credentialCheck{k: k, cfg: cfg, hasher: hasher}
 	passkeys := &passkeyCheck{k: k, cfg: cfg, sessions: check}
 	requests := &requestFlow{k: k, cfg: cfg, flow: flow}
+	memory := &entityMemory{sealer: cfg.EntityMemory, path: k.BasePath + loginPath, secure: k.SecureCookies}
 	return &Handler{
 		credentialCheck: check,
 		passkeyCheck:    passkeys,
 		logout:          &logout{k: k, cfg: cfg},
 		requests:        requests,
-		form:            &loginForm{requestFlow: requests, check: check, passkeys: passkeys},
+		form:            &loginForm{requestFlow: requests, check: check, passkeys: passkeys, memory: memory},
 		step:            &secondStep{requestFlow: requests},
+		forget:          &forgetting{k: k, memory: memory},
 	}
 }
 
@@ -78,6 +85,7 @@ func (h *Handler) Mount(r *mux.Router) {
 	r.Handle(verifyPath, h.serve(h.step.show)).Methods(get...)
 	r.Handle(verifyPath, kit.SameOrigin(h.serve(h.step.submitCode))).Methods(http.MethodPost)
 	r.Handle(verifyPasskeyPath, kit.SameOrigin(h.serve(h.step.submitPasskey))).Methods(http.MethodPost)
+	r.Handle(forgetPath, kit.SameOrigin(h.serve(h.forget.submit))).Methods(http.MethodPost)
 	r.Handle(passkeyLoginPath, kit.SameOrigin(h.serve(h.form.submitPasskey))).Methods(http.MethodPost)
 	r.HandleFunc(LoggedOutPath, h.logout.loggedOut).Methods(get...)
 	r.Handle(logoutPath, h.serve(h.logout.show)).Methods(get...)

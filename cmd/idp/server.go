@@ -171,8 +171,9 @@ func enableUseCasePages(ctx context.Context, cfg *config.Config, pg *postgres.St
 		return nil, nil, err
 	}
 	admin := manage.New(pg, sessions)
-	admin.SignInFailures = cfg.LoginFailuresPerAccount // what locks a login, shown and lifted on the staff pages
-	admin.Tools = toolsSvc                             // an admin's change of a document voids the login's tools, and tells its holder
+	admin.Tools = toolsSvc // an admin's change of a document voids the login's tools, and tells its holder
+	// What locks a login: shown and lifted on the staff pages.
+	admin.SignInFailures = cfg.LoginFailuresPerAccount
 	pages.EnableAdministration(portal.Administration{Manage: admin, Activation: acts})
 	portalTools := portal.Tools{TOTP: toolsSvc}
 	if err := enablePasskeys(toolsSvc, cfg, rs); err != nil {

@@ -63,6 +63,18 @@ type Session struct {
 	CreatedAt  time.Time `json:"created_at"`
 	LastSeenAt time.Time `json:"last_seen_at"`
 	ExpiresAt  time.Time `json:"expires_at"` // absolute expiry
+	// Device is where the session was opened, for 已登入的裝置: kept
+	// short (see CleanDevice), as the record is read on every request.
+	Device Device `json:"dev,omitzero"`
+}
+
+// LiveSession is a live browser session as its holder sees it in
+// 已登入的裝置: the session, and the clients that received tokens in it
+// (the e-services it signed in to), from the record back-channel logout
+// keeps of them.
+type LiveSession struct {
+	Session
+	ClientIDs []string
 }
 
 // AccessToken is the server-side record of an issued access token. Userinfo

@@ -131,6 +131,10 @@ type Sessions interface {
 	// EndAllForSubject ends every session and revokes every token of an account
 	// (password change, deletion).
 	EndAllForSubject(ctx context.Context, subject string) error
+	// SessionsOf lists the live sessions of subject, newest first, each
+	// with the clients that received tokens in it; entries of its index
+	// whose session has gone are dropped on the way.
+	SessionsOf(ctx context.Context, subject string) ([]LiveSession, error)
 }
 
 // Tokens are the access tokens and the refresh-token families of the
@@ -178,6 +182,13 @@ type Counters interface {
 	Release(ctx context.Context, key string) error
 	// ResetAttempts forgets every attempt under key.
 	ResetAttempts(ctx context.Context, key string) error
+	// Held tells until when the counter under key is full (max attempts
+	// taken in its window): the end of its window, or the zero time when
+	// it is not full. A full sign-in counter is an account's lockout.
+	Held(ctx context.Context, key string, max int) (until time.Time, err error)
+	// HeldAll is Held for many keys in one round trip (a page of the staff
+	// list): one time per key, in order.
+	HeldAll(ctx context.Context, keys []string, max int) ([]time.Time, error)
 }
 
 // SingleUse is the gate of values that may be used once.

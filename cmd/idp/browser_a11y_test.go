@@ -467,6 +467,12 @@ func TestBrowserA11y(t *testing.T) {
 		c.open(w.issuer + "/account/login?lang=" + lang)
 		signIn(w.demo.EntityNumber, admin.Username, admin.Password)
 		tr.check(a11yPage{"profile", T["account_profile_title"], false})
+		// 已登入的裝置 with a second session of the admin's, which 登出所有其他裝置 ends.
+		w.loginBrowser("admin01")
+		c.open(w.issuer + "/account/devices")
+		tr.check(a11yPage{"devices", T["devices_title"], false})
+		c.press(T["devices_end_others"])
+		tr.check(a11yPage{"devices others ended", T["devices_title"], false})
 		c.open(w.issuer + "/account/password")
 		tr.check(a11yPage{"password", T["account_password_title"], false})
 		c.fill("old_password", admin.Password)
@@ -484,6 +490,9 @@ func TestBrowserA11y(t *testing.T) {
 		tr.check(a11yPage{"entities", T["nav_entities"], false})
 		c.open(w.issuer + "/account/entity")
 		tr.check(a11yPage{"entity", T["nav_entity_info"], false})
+		// staff01 locked by failed sign-ins: the list and its page say until
+		// when, and 解除鎖定 lifts it (staff01 signs in below).
+		w.browser().lockOut(w.demo.EntityNumber, staff01.Username, 5)
 		c.open(w.issuer + "/account/staff")
 		tr.check(a11yPage{"staff list", T["staff_list_title"], false})
 		c.open(w.issuer + "/account/staff/new")
@@ -496,7 +505,9 @@ func TestBrowserA11y(t *testing.T) {
 		tr.fieldErrors("new staff errors", formError{[]string{"id_doc_number", "birth_date", "mobile"}, "", "id_doc_number"})
 		staffPage := w.issuer + "/account/staff/" + staff01.EUID
 		c.open(staffPage)
-		tr.check(a11yPage{"staff login", T["staff_page_title"], false})
+		tr.check(a11yPage{"staff login locked", T["staff_page_title"], false})
+		c.press(T["staff_unlock"])
+		tr.check(a11yPage{"staff login unlocked", T["staff_page_title"], false})
 		c.open(staffPage + "/edit")
 		tr.check(a11yPage{"staff edit", T["staff_edit_title"], false})
 		c.open(staffPage + "/status")

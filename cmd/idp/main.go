@@ -29,6 +29,8 @@
 //	idp staff create              register a staff login of an entity and send its activation code
 //	idp staff delete              delete a staff login
 //	idp staff restore             set a deleted staff login active again
+//	idp login signout             end every session and token of a staff login (強制登出)
+//	idp login unlock              lift a staff login's lockout after failed sign-ins (解除鎖定)
 //	idp admin grant               give admin rights to a staff login
 //	idp admin remove              take admin rights away from a staff login
 //	idp tools approve             approve a staff login's pending 安全驗證碼
@@ -113,6 +115,8 @@ func init() {
 		{"staff create", "", "register a staff login of an entity (--admin: an admin) and send its activation code", staffCreate},
 		{"staff delete", "", "delete a staff login (關聯狀態 已刪除): sessions, tokens and its open activation code end", staffDelete},
 		{"staff restore", "", "set a deleted staff login active again (生效中)", staffRestore},
+		{"login signout", "", "end every session and token of a staff login (強制登出); its e-services are told", loginSignOut},
+		{"login unlock", "", "lift a staff login's lockout after too many failed sign-ins (解除鎖定)", loginUnlock},
 		{"admin grant", "", "give admin rights to a staff login (only the operator can)", adminGrant},
 		{"admin remove", "", "take admin rights away from a staff login", adminRemove},
 		{"tools approve", "", "approve a staff login's pending 安全驗證碼 after checking its document in person (--code: the app's code)", toolsApprove},

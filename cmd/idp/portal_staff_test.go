@@ -425,6 +425,8 @@ func loginRequests(target string) []staffRequest {
 		{"POST", "/account/staff/" + target + "/code", url.Values{"channel": {"sms"}}},
 		{"POST", "/account/staff/" + target + "/edit", registration("改名", "7777778(7)", "66770778")},
 		{"POST", "/account/staff/" + target + "/status", url.Values{"status": {"deleted"}, "confirm": {"yes"}}},
+		{"POST", "/account/staff/" + target + "/signout", nil},
+		{"POST", "/account/staff/" + target + "/unlock", nil},
 	}
 }
 

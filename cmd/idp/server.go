@@ -176,6 +176,8 @@ func enableUseCasePages(ctx context.Context, cfg *config.Config, pg *postgres.St
 	if admin.Notices, err = accountNotices(cfg, outbox.Wake); err != nil {
 		return nil, nil, err
 	}
+	// What locks a login: shown and lifted on the staff pages.
+	admin.SignInFailures = cfg.LoginFailuresPerAccount
 	pages.EnableAdministration(portal.Administration{Manage: admin, Activation: acts})
 	portalTools := portal.Tools{TOTP: toolsSvc}
 	if err := enablePasskeys(toolsSvc, cfg, rs); err != nil {

@@ -84,6 +84,7 @@ func newUseCases(cfg *config.Config, pg *postgres.Store, rs *rstore.Store) *useC
 	}
 	u.departments = manage.NewDepartments(pg, rs)
 	u.manage = manage.New(pg, idpop.NotifyLogouts(rs, idpop.LogoutNotice{Parties: rs, Queue: pg}))
+	u.manage.SignInFailures = cfg.LoginFailuresPerAccount
 	return u
 }
 

@@ -85,12 +85,18 @@ type Refusal struct {
 	Status int
 	Key    string
 	Wait   time.Duration // > 0: sets Retry-After
+	// Until and Now: the message names the time the wait ends (Until,
+	// in Macau time, as of Now) instead of the minutes.
+	Until, Now time.Time
 }
 
 // Message sets Retry-After if needed and returns the message in t.
 func (f Refusal) Message(w http.ResponseWriter, t map[string]string) string {
 	if f.Wait > 0 {
 		RetryAfter(w, f.Wait)
+	}
+	if !f.Until.IsZero() {
+		return fmt.Sprintf(t[f.Key], Until(f.Until, f.Now))
 	}
 	if f.Status == http.StatusTooManyRequests {
 		return fmt.Sprintf(t[f.Key], int(f.Wait.Minutes())+1)
@@ -102,6 +108,12 @@ func (f Refusal) Message(w http.ResponseWriter, t map[string]string) string {
 // wait; key's message takes the minutes to wait.
 func Throttled(key string, wait time.Duration) Refusal {
 	return Refusal{Status: http.StatusTooManyRequests, Key: key, Wait: wait}
+}
+
+// LockedUntil is the refusal of an attempt over a limit that resets after
+// wait, from now; key's message takes the time it resets (Until).
+func LockedUntil(key string, wait time.Duration, now time.Time) Refusal {
+	return Refusal{Status: http.StatusTooManyRequests, Key: key, Wait: wait, Until: now.Add(wait), Now: now}
 }
 
 // Busy answers password.ErrBusy: no hashing slot in time.

@@ -34,16 +34,21 @@ type Directory interface {
 	AuditNames(ctx context.Context, services, clients []string) (storage.AuditNames, error)
 	LastCodeSent(ctx context.Context, ref storage.AccountRef) (*time.Time, storage.Channel, error)
 	ActivationCodes(ctx context.Context, ref storage.AccountRef, limit int) ([]storage.ActivationCode, error)
+	AuditStaffAction(ctx context.Context, actor storage.Actor, entityID int64, euid, action string, details map[string]any) (storage.StaffLogin, error)
 	AssignmentDirectory // services.go
 }
 
 // Sessions is the short-lived store, decorated so that relying parties hear
 // of every session end (back-channel logout): it ends an account's sessions
-// and tokens, and counts attempts for the limits.
+// and tokens, counts attempts for the limits, and holds the failed
+// sign-in counters that lock logins (signout.go).
 type Sessions interface {
 	EndAllForSubject(ctx context.Context, subject string) error
 	Reserve(ctx context.Context, key string, max int, window time.Duration) (time.Duration, error)
 	PublishClaimsChanged(ctx context.Context, subjects ...string) error
+	Held(ctx context.Context, key string, max int) (time.Time, error)
+	HeldAll(ctx context.Context, keys []string, max int) ([]time.Time, error)
+	ResetAttempts(ctx context.Context, key string) error
 }
 
 // claimsChanged tells every node that the claims of subjects changed, so
@@ -83,6 +88,10 @@ type Service struct {
 	// CodeWindow from the portal (the operator's commands are not limited).
 	CodesPerLogin int
 	CodeWindow    time.Duration
+	// SignInFailures is the sign-in's failures per account within its
+	// window (IDP_LOGIN_FAILURES_PER_ACCOUNT): a counter that full locks
+	// the login (signout.go). 0: the default, 5.
+	SignInFailures int
 }
 
 // New returns the use cases over dir and sessions.

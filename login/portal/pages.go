@@ -36,6 +36,11 @@ func (v renderer) password(w http.ResponseWriter, status int, p passwordPage) {
 	v.k.Render(w, status, "account_password.html", p)
 }
 
+// devices draws account_devices.html.
+func (v renderer) devices(w http.ResponseWriter, p devicesPage) {
+	v.k.Render(w, http.StatusOK, "account_devices.html", p)
+}
+
 // tools draws account_tools.html.
 func (v renderer) tools(w http.ResponseWriter, p toolsPage) {
 	v.k.Render(w, http.StatusOK, "account_tools.html", p)

@@ -1,7 +1,8 @@
 // Package portal is the self-service portal: its own sign-in, where the
 // entity account may sign in too (the only place it can), the profile page
 // 「個人資料」 with the EUID, 「變更密碼」, a staff login's own
-// 「電子身份識別工具」 (tools*.go) and the entity's administration. Each
+// 「電子身份識別工具」 (tools*.go), 「已登入的裝置」 (devices.go) and the
+// entity's administration. Each
 // area is a handler type of its own with its own Mount, over the core the
 // areas share (core.go): entrance (signin.go), accountPages (account.go),
 // entityPages (entities.go), staffPages (staff*.go), rightsPages
@@ -15,6 +16,7 @@ import (
 
 	"github.com/entity-account/idp/login/activation"
 	"github.com/entity-account/idp/login/credential"
+	"github.com/entity-account/idp/login/devices"
 	"github.com/entity-account/idp/login/kit"
 	"github.com/entity-account/idp/login/manage"
 	"github.com/entity-account/idp/login/password"
@@ -78,6 +80,7 @@ func (h *Handler) Mount(r *mux.Router) {
 	c := h.core
 	(&entrance{core: c, signin: h.signin}).Mount(r)
 	(&accountPages{core: c, signin: h.signin, hasher: h.hasher, passwords: h.passwords}).Mount(r)
+	(&devicePages{core: c, devices: devices.New(c.k.State, c.k.Dir)}).Mount(r)
 	if c.admin != nil {
 		(&entityPages{core: c}).Mount(r)
 		(&rightsPages{core: c}).Mount(r)

@@ -29,13 +29,15 @@ func (h *staffPages) Mount(r *mux.Router) {
 	r.Handle(staffPath+"/{euid}/edit", kit.SameOrigin(h.serveStaff(h.editStaff))).Methods(post)
 	r.Handle(staffPath+"/{euid}/status", h.serveStaff(h.showStaffStatus)).Methods(get...)
 	r.Handle(staffPath+"/{euid}/status", kit.SameOrigin(h.serveStaff(h.setStaffStatus))).Methods(post)
+	r.Handle(staffPath+"/{euid}/signout", kit.SameOrigin(h.serveStaff(h.forceSignOut))).Methods(post)
+	r.Handle(staffPath+"/{euid}/unlock", kit.SameOrigin(h.serveStaff(h.liftLockout))).Methods(post)
 }
 
 // The staff administration pages of an entity's admins:
 // 工作人員登入號列表 (staff_list.go), a login's page with its activation
 // state and the buttons that send it a new code (staff_detail.go), the
 // registration form (新增, 編輯 → 更改) in staff_form.go and 關聯狀態 in
-// staff_status.go. The entity is always the
+// staff_status.go, 強制登出 and 解除鎖定 in staff_signout.go. The entity is always the
 // signed-in account's own; a login is named by its EUID in the address, and
 // the use case finds it in that entity only, so another entity's EUID is
 // not found. Who may see and do what is the use cases' question.

@@ -38,6 +38,11 @@ type staffPage struct {
 	CodeURL     string
 	ListURL     string
 	StatusLabel string
+	// LockedUntil: too many failed sign-ins lock the login until then
+	// (Macau time; "" when not locked); SignOutURL and UnlockURL are the
+	// forms of 強制登出 and 解除鎖定 (staff_signout.go).
+	LockedUntil           string
+	SignOutURL, UnlockURL string
 }
 
 // staffNotices are the messages a login's page shows after a change that
@@ -48,6 +53,8 @@ var staffNotices = map[string]string{
 	"sent-sms":      "staff_done_sent_sms",
 	"sent-email":    "staff_done_sent_email",
 	"edited":        "staff_done_edited",
+	"signed-out":    "staff_done_signed_out",
+	"unlocked":      "staff_done_unlocked",
 	"deleted":       "staff_done_deleted",
 	"restored":      "staff_done_restored",
 }
@@ -77,6 +84,8 @@ func (h *staffPages) renderStaff(w http.ResponseWriter, r *http.Request, sr *sta
 		EditURL: h.staffURL(d.EUID, "/edit"), StatusURL: h.staffURL(d.EUID, "/status"),
 		CodeURL: h.staffURL(d.EUID, "/code"), ListURL: h.k.BasePath + staffPath,
 		StatusLabel: t["staff_status_"+string(d.Status)],
+		LockedUntil: h.lockedUntil(r, sr, d.Username),
+		SignOutURL:  h.staffURL(d.EUID, "/signout"), UnlockURL: h.staffURL(d.EUID, "/unlock"),
 	}
 	if d.LastCodeSent != nil {
 		p.LastSent = d.LastCodeSent.In(staffZone).Format("2006-01-02 15:04") + " (" + t["staff_channel_"+string(d.LastCodeChannel)] + ")"

@@ -26,6 +26,7 @@ type staffListRow struct {
 	NameZH, NameForeign     string
 	DocNumber, Phone        string
 	Code, Activated, Active bool
+	LockedUntil             string // Macau time, "" when not locked (staff_signout.go)
 }
 
 // showStaffList is 工作人員登入號列表: a page of the entity's staff logins,
@@ -58,6 +59,9 @@ func (h *staffPages) showStaffList(w http.ResponseWriter, r *http.Request) error
 			DocNumber: storage.MaskDocNumber(row.IDDocNumber), Phone: storage.MaskPhone(row.Mobile),
 			Code: row.CodeOutstanding, Activated: row.ActivatedAt != nil, Active: row.Status == storage.StatusActive,
 		})
+	}
+	if err := h.markLockouts(r, sr, rows, p.Rows); err != nil {
+		return err
 	}
 	if len(rows) > 0 {
 		p.From, p.To = (pageNo-1)*staffPageSize+1, (pageNo-1)*staffPageSize+len(rows)

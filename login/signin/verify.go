@@ -85,7 +85,10 @@ func (h *credentialCheck) Verify(ctx context.Context, r *http.Request, c Credent
 	}
 	if att == nil {
 		telemetry.SignIn(telemetry.SignInThrottled)
-		f := kit.Throttled("error_throttled", wait)
+		// Until when, whoever is named: the counter is keyed by what was
+		// typed, so an unknown username is locked alike and the answer
+		// tells nothing of whether it exists.
+		f := kit.LockedUntil("signin_locked_until", wait, h.k.Now())
 		return storage.Principal{}, &f, nil
 	}
 	p, err := h.authenticate(ctx, c.EntityNumber, c.Username, c.Password)
@@ -188,6 +191,7 @@ func (h *credentialCheck) startSession(w http.ResponseWriter, r *http.Request, p
 			AuthTime: now, AMR: amr, ACR: storage.LevelOfAMR(amr).ACR(),
 		},
 		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(h.cfg.SessionMax),
+		Device: h.k.DeviceOf(r),
 	}
 	if tool {
 		sess.ToolAt = now

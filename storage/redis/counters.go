@@ -111,3 +111,50 @@ func (s *Store) Attempts(ctx context.Context, key string) (int64, time.Duration,
 func (s *Store) ResetAttempts(ctx context.Context, key string) error {
 	return wrap("reset attempts", s.rdb.Del(ctx, s.kCounter(key)).Err())
 }
+
+// Held tells until when the counter under key is full: at least max
+// attempts taken in a window that ends then. The zero time when it is not.
+func (s *Store) Held(ctx context.Context, key string, max int) (time.Time, error) {
+	until, err := s.HeldAll(ctx, []string{key}, max)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return until[0], nil
+}
+
+// HeldAll is Held for every key, in one pipeline (one round trip on a
+// single Redis).
+func (s *Store) HeldAll(ctx context.Context, keys []string, max int) ([]time.Time, error) {
+	until := make([]time.Time, len(keys))
+	if len(keys) == 0 {
+		return until, nil
+	}
+	gets := make([]*goredis.StringCmd, len(keys))
+	ttls := make([]*goredis.DurationCmd, len(keys))
+	_, err := s.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
+		for i, key := range keys {
+			k := s.kCounter(key)
+			gets[i], ttls[i] = p.Get(ctx, k), p.PTTL(ctx, k)
+		}
+		return nil
+	})
+	if err != nil && !isNil(err) {
+		return nil, wrap("held", err)
+	}
+	now := s.now()
+	for i := range keys {
+		n, err := gets[i].Int64()
+		if isNil(err) {
+			continue
+		}
+		if err != nil {
+			return nil, wrap("held", err)
+		}
+		left := ttls[i].Val()
+		if max < 1 || n < int64(max) || left <= 0 {
+			continue // not full, or gone meanwhile (a counter never lacks its TTL)
+		}
+		until[i] = now.Add(left)
+	}
+	return until, nil
+}

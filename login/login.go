@@ -21,6 +21,8 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/entity-account/idp/login/activationpages"
+	"github.com/entity-account/idp/login/notify"
+	"github.com/entity-account/idp/login/recoverypages"
 	"github.com/entity-account/idp/login/edge"
 	"github.com/entity-account/idp/login/kit"
 	"github.com/entity-account/idp/login/password"
@@ -53,6 +55,8 @@ type Config struct {
 // The types the server configures the surfaces with.
 type (
 	ActivationConfig = activationpages.Config
+	// RecoveryConfig is the configuration of the recovery pages.
+	RecoveryConfig = recoverypages.Config
 	TicketStore      = activationpages.TicketStore
 	Endpoints        = edge.Endpoints
 	EdgeLimits       = edge.Limits
@@ -69,6 +73,7 @@ type Handler struct {
 	portal *portal.Handler
 	edge   *edge.Handler
 	act    *activationpages.Handler // set by EnableActivation; nil: no activation pages
+	rec    *recoverypages.Handler   // set by EnableRecovery; nil: no recovery pages
 
 	toolsReauth time.Duration // Config.ToolsReauth, for EnableTools
 }
@@ -105,6 +110,21 @@ func (h *Handler) EnableActivation(c ActivationConfig) error {
 	return nil
 }
 
+// EnableRecovery turns the recovery pages on (忘記密碼, 忘記用戶名稱,
+// 已收到重設碼, under 需要幫忙), and makes 變更密碼 tell the holder of
+// every change through notices. Call it before Mount.
+func (h *Handler) EnableRecovery(c RecoveryConfig, notices notify.Notices) error {
+	rec, err := recoverypages.New(h.kit, c)
+	if err != nil {
+		return err
+	}
+	if err := h.portal.TellHolders(notices); err != nil {
+		return err
+	}
+	h.rec = rec
+	return nil
+}
+
 // EnableAdministration turns the portal's administration pages on (the
 // entity's staff, admin rights, service admins, recent changes). Call it
 // before Mount.
@@ -129,6 +149,9 @@ func (h *Handler) Mount(r *mux.Router) {
 	h.signin.Mount(r)
 	if h.act != nil {
 		h.act.Mount(r)
+	}
+	if h.rec != nil {
+		h.rec.Mount(r)
 	}
 	h.portal.Mount(r)
 	r.PathPrefix("/static/").Handler(http.StripPrefix(h.kit.BasePath+"/static/", staticFiles()))

@@ -21,12 +21,12 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/entity-account/idp/login/activationpages"
-	"github.com/entity-account/idp/login/notify"
-	"github.com/entity-account/idp/login/recoverypages"
 	"github.com/entity-account/idp/login/edge"
 	"github.com/entity-account/idp/login/kit"
+	"github.com/entity-account/idp/login/notify"
 	"github.com/entity-account/idp/login/password"
 	"github.com/entity-account/idp/login/portal"
+	"github.com/entity-account/idp/login/recoverypages"
 	"github.com/entity-account/idp/login/signin"
 	idpop "github.com/entity-account/idp/op"
 	"github.com/entity-account/idp/storage"
@@ -57,9 +57,9 @@ type (
 	ActivationConfig = activationpages.Config
 	// RecoveryConfig is the configuration of the recovery pages.
 	RecoveryConfig = recoverypages.Config
-	TicketStore      = activationpages.TicketStore
-	Endpoints        = edge.Endpoints
-	EdgeLimits       = edge.Limits
+	TicketStore    = activationpages.TicketStore
+	Endpoints      = edge.Endpoints
+	EdgeLimits     = edge.Limits
 )
 
 // SecurityHeaders sets the headers every response of ours carries.

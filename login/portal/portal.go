@@ -15,11 +15,11 @@ import (
 
 	"github.com/entity-account/idp/login/activation"
 	"github.com/entity-account/idp/login/credential"
-	"github.com/entity-account/idp/login/notify"
-	"github.com/entity-account/idp/login/recovery"
 	"github.com/entity-account/idp/login/kit"
 	"github.com/entity-account/idp/login/manage"
+	"github.com/entity-account/idp/login/notify"
 	"github.com/entity-account/idp/login/password"
+	"github.com/entity-account/idp/login/recovery"
 	"github.com/entity-account/idp/login/signin"
 )
 

@@ -47,8 +47,8 @@ func newRecovery(cfg *config.Config, pg *postgres.Store, sessions storage.ShortL
 		Notices:     notices,
 		CodeTTL:     cfg.Activation.ResetCodeTTL,
 		MaxAttempts: cfg.Activation.MaxAttempts,
-		CodePath:    cfg.IssuerPath() + recoverypages.ResetPath,
-		SignInPath:  cfg.IssuerPath() + portal.LoginPath,
+		CodePath:    recoverypages.ResetPath,
+		SignInPath:  portal.LoginPath,
 	})
 	if err != nil {
 		return nil, err

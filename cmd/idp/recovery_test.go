@@ -211,10 +211,11 @@ func TestForgotPassword(t *testing.T) {
 }
 
 // TestForgotPasswordEntityAccount: the entity account by 實體編號, 用戶名稱
-// and 申請編號; a password reset clears the sign-in lockout.
+// and 申請編號, under an issuer with a path (the SMS's link keeps it); a
+// password reset clears the sign-in lockout.
 func TestForgotPasswordEntityAccount(t *testing.T) {
 	t.Parallel()
-	w := startActivationIDP(t, map[string]string{"IDP_LOGIN_FAILURES_PER_ACCOUNT": "2"})
+	w := startActivationIDP(t, map[string]string{"IDP_LOGIN_FAILURES_PER_ACCOUNT": "2", "ISSUER_PATH": "/oidc"})
 	entity := w.demo.EntityNumber
 	// Lock the account out with wrong passwords.
 	for range 3 {
@@ -222,9 +223,12 @@ func TestForgotPasswordEntityAccount(t *testing.T) {
 	}
 	w.browser().forgot("password", url.Values{"kind": {"entity_account"}, "entity_number": {entity}, "username": {"ENTITY01"},
 		"application_number": {strings.ToLower(demoApplicationN)}})
-	code := codeIn(t, w.resetCodeMessage(t, entity01Mobile, 1))
+	sms := w.resetCodeMessage(t, entity01Mobile, 1)
+	if link := urlInText.FindString(sms.Text); !strings.HasPrefix(link, w.issuer+"/activate/reset?") {
+		t.Errorf("the SMS's link %q is not under the issuer %s", link, w.issuer)
+	}
 	b := w.browser()
-	if p := b.resetStep2(b.resetStep1(entity, "entity01", code), newStaffPassword, newStaffPassword, ""); p.StatusCode != http.StatusOK {
+	if p := b.resetStep2(b.resetStep1(entity, "entity01", codeIn(t, sms)), newStaffPassword, newStaffPassword, ""); p.StatusCode != http.StatusOK {
 		t.Fatalf("reset = %d %.400s", p.StatusCode, p.Body)
 	}
 	w.browser().accountSignedIn(entity, "entity01", newStaffPassword) // the lockout is gone

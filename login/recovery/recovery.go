@@ -25,6 +25,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"net/url"
 	"strings"
 	"time"
 
@@ -179,7 +180,7 @@ func (s *Service) prepare(a storage.Activatee, reason string) (*storage.CodeIssu
 	expires := s.Now().Add(s.cfg.CodeTTL)
 	content := s.cfg.Notices.Texts.Recovery(a.Language, notify.ResetCodeMessage, ch, notify.RecoveryVars{
 		Code: code, EntityNumber: a.EntityNumber, Username: a.Username, Expires: expires,
-		URL: s.cfg.Issuer + s.cfg.CodePath + "?entity_number=" + a.EntityNumber + "&username=" + a.Username,
+		URL: s.cfg.Issuer + s.cfg.CodePath + "?" + url.Values{"entity_number": {a.EntityNumber}, "username": {a.Username}}.Encode(),
 	})
 	to := a.Recipient(ch)
 	body, err := s.cfg.Notices.Sealer.Seal(ch, to, content)

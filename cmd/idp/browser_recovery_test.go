@@ -2,9 +2,12 @@ package main
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/entity-account/idp/login/notify"
 )
@@ -125,4 +128,63 @@ func TestBrowserForgotPasswordTOTP(t *testing.T) {
 		t.Fatalf("with the right code: heading %q\n%s", got, c.where())
 	}
 	w.browser().accountSignedIn(w.demo.EntityNumber, "staff01", newStaffPassword)
+}
+
+// TestBrowserForgotPasswordPasskey: a login whose identity tool is a
+// passkey proves it beside the new password (the page's passkey form, with
+// Chromium's virtual authenticator); without it, or with an answer that is
+// no passkey's, the reset is refused and the password stays.
+func TestBrowserForgotPasswordPasskey(t *testing.T) {
+	t.Parallel()
+	w := startActivationIDP(t, map[string]string{"ISSUER_HOST": "localhost"})
+	admin := w.login("admin01")
+	const adminMobile, adminDoc = "+85366000100", "1000001(1)"
+	T := messages(t, "en") // Chromium asks for English
+	c := newChrome(t)
+	c.withAuthenticator()
+	c.open(w.issuer + "/account/login")
+	c.fill("entity_number", w.demo.EntityNumber)
+	c.fill("username", admin.Username)
+	c.fill("password", admin.Password)
+	c.press(T["sign_in"])
+	c.open(w.issuer + "/account/tools/passkeys")
+	c.fill("passkey_name", "My phone")
+	c.do("add", chromedp.Click(chromedp.CSS(addPasskey), chromedp.NodeVisible))
+	c.waitFor("ul.passkeys", "My phone")
+	c.forgetCookies()
+
+	// Without the passkey, or with a forged answer: refused.
+	w.browser().forgot("password", staffFacts(w.demo.EntityNumber, admin.Username, adminDoc, demoBirthDate))
+	b := w.browser()
+	step1 := b.resetStep1(w.demo.EntityNumber, admin.Username, codeIn(t, w.resetCodeMessage(t, adminMobile, 1)))
+	if !strings.Contains(step1.Body, `data-passkey="get"`) {
+		t.Fatalf("the new-password page has no passkey form: %.800s", step1.Body)
+	}
+	p := b.resetStep2(step1, newStaffPassword, newStaffPassword, "")
+	wantActError(t, "no passkey", p, http.StatusBadRequest, "reset_error_tool_missing")
+	p = b.post(w.issuerPath()+"/activate/reset/complete", url.Values{"csrf_token": {submatch(csrfField, step1.Body)},
+		"ticket": {step1.fieldValue("ticket")}, "new_password": {newStaffPassword}, "new_password2": {newStaffPassword},
+		"state": {step1.fieldValue("state")}, "credential": {`{"id":"forged","type":"public-key"}`}})
+	wantActError(t, "forged passkey answer", p, http.StatusUnauthorized, "reset_error_passkey")
+	if p := w.browser().accountSignIn(w.demo.EntityNumber, admin.Username, newStaffPassword); p.StatusCode == http.StatusSeeOther {
+		t.Fatal("the password changed without the passkey")
+	}
+
+	// With it, in the browser.
+	c.open(w.issuer + "/activate/forgot-password")
+	c.fill("entity_number", w.demo.EntityNumber)
+	c.fill("username", admin.Username)
+	c.fill("id_doc_number", adminDoc)
+	c.fill("birth_date", demoBirthDate)
+	c.press(T["recover_password_submit"])
+	c.follow(T["recover_have_code"])
+	c.fill("entity_number", w.demo.EntityNumber)
+	c.fill("username", admin.Username)
+	c.fill("code", codeIn(t, w.resetCodeMessage(t, adminMobile, 2)))
+	c.press(T["recover_code_submit"])
+	c.fill("new_password", newStaffPassword)
+	c.fill("new_password2", newStaffPassword)
+	c.do("reset with the passkey", chromedp.Click(buttonLabelled(T["recover_new_submit"]), chromedp.NodeVisible))
+	c.waitFor("h1", T["recover_reset_done_heading"])
+	w.browser().accountSignedIn(w.demo.EntityNumber, admin.Username, newStaffPassword)
 }

@@ -158,6 +158,9 @@ func (h *Handler) renderNew(w http.ResponseWriter, r *http.Request, status int, 
 			return err
 		}
 		p.Passkey, p.PasskeyState = string(opts), state
+		if !p.TOTP {
+			kit.AllowOwnScripts(w) // the passkey form's script (static/passkey.js)
+		}
 	}
 	h.k.Render(w, status, "recover_new.html", p)
 	return nil

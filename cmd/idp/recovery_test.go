@@ -370,9 +370,13 @@ func TestAdminResetPassword(t *testing.T) {
 	}
 	done := b.get(p.location(t))
 	mustContain(t, done.Body, catalogueText(t, "staff_done_reset_sms"))
-	code := codeIn(t, w.resetCodeMessage(t, staff02Mobile, 1))
+	sms := w.resetCodeMessage(t, staff02Mobile, 1)
+	code := codeIn(t, sms)
 	if strings.Contains(done.Body, code) {
 		t.Fatal("the admin sees the code")
+	}
+	if !strings.Contains(sms.Text, "管理員") || !strings.Contains(sms.Text, w.demo.EntityNumber) {
+		t.Errorf("the SMS of an admin's reset does not say the admin asked, or names no entity: %q", sms.Text)
 	}
 	if countAuditAction(t, w, "password_reset.issue", staff02.EUID) != 1 {
 		t.Error("the admin's reset is not audited")

@@ -18,7 +18,9 @@ import (
 type RecoveryMessage string
 
 const (
-	ResetCodeMessage RecoveryMessage = "reset_code" // a reset code, and the page to type it on
+	ResetCodeMessage RecoveryMessage = "reset_code" // a reset code the holder asked for, and the page to type it on
+	// ResetCodeByAdminMessage is a reset code an admin or the operator had sent.
+	ResetCodeByAdminMessage RecoveryMessage = "reset_code_admin"
 	UsernameMessage  RecoveryMessage = "username"   // the username, and the sign-in page
 )
 
@@ -34,7 +36,7 @@ type RecoveryVars struct {
 // recoveryKeys are the catalogue entries the recovery messages and
 // notices need.
 var recoveryKeys = []string{
-	"notify_reset_code", "notify_username", "notify_recovery_email_subject",
+	"notify_reset_code", "notify_reset_code_admin", "notify_username", "notify_recovery_email_subject",
 	"notify_password_reset", "notify_password_changed", "notify_reset_requested", "notify_username_requested",
 }
 

@@ -165,6 +165,9 @@ func (s *Service) wake() {
 	}
 }
 
+// reasonForgotten is the reason of a code the holder asked for (忘記密碼).
+const reasonForgotten = "forgotten"
+
 // prepare makes a new reset code for a and the sealed message that carries
 // it to a's registered address (mobile, else e-mail).
 func (s *Service) prepare(a storage.Activatee, reason string) (*storage.CodeIssue, error) {
@@ -178,7 +181,11 @@ func (s *Service) prepare(a storage.Activatee, reason string) (*storage.CodeIssu
 	}
 	normalized, _ := activation.NormalizeCode(code)
 	expires := s.Now().Add(s.cfg.CodeTTL)
-	content := s.cfg.Notices.Texts.Recovery(a.Language, notify.ResetCodeMessage, ch, notify.RecoveryVars{
+	message := notify.ResetCodeMessage
+	if reason != reasonForgotten {
+		message = notify.ResetCodeByAdminMessage // the holder did not ask: say who did
+	}
+	content := s.cfg.Notices.Texts.Recovery(a.Language, message, ch, notify.RecoveryVars{
 		Code: code, EntityNumber: a.EntityNumber, Username: a.Username, Expires: expires,
 		URL: s.cfg.Issuer + s.cfg.CodePath + "?" + url.Values{"entity_number": {a.EntityNumber}, "username": {a.Username}}.Encode(),
 	})

@@ -58,7 +58,7 @@ func (s *Service) RequestReset(ctx context.Context, actor storage.Actor, f Facts
 	if err != nil || !f.matches(a) {
 		return false, err
 	}
-	err = s.issue(ctx, actor, a, "forgotten", true)
+	err = s.issue(ctx, actor, a, reasonForgotten, true)
 	if errors.Is(err, storage.ErrNoRecipient) || errors.Is(err, storage.ErrConflict) {
 		return false, nil
 	}

@@ -21,7 +21,7 @@ const (
 	ResetCodeMessage RecoveryMessage = "reset_code" // a reset code the holder asked for, and the page to type it on
 	// ResetCodeByAdminMessage is a reset code an admin or the operator had sent.
 	ResetCodeByAdminMessage RecoveryMessage = "reset_code_admin"
-	UsernameMessage  RecoveryMessage = "username"   // the username, and the sign-in page
+	UsernameMessage         RecoveryMessage = "username" // the username, and the sign-in page
 )
 
 // RecoveryVars fill a recovery message.

@@ -17,6 +17,7 @@ type Activation struct {
 	ResendLimit      int           // IDP_RESEND_LIMIT: resend requests per (entity, registration facts) per window
 	ResendLimitPerIP int           // IDP_RESEND_LIMIT_PER_IP: resend requests per client IP per window
 	ResendWindow     time.Duration // IDP_RESEND_WINDOW
+	ResetCodeTTL     time.Duration // IDP_RESET_CODE_TTL: life of a password reset code (忘記密碼, 重設密碼)
 	OutboxPoll       time.Duration // IDP_OUTBOX_POLL: how often a node looks for messages to deliver
 
 	SMSSender       string // IDP_SMS_SENDER: console (logs the SMS; development) or http
@@ -41,6 +42,7 @@ func (r *reader) activation() Activation {
 		ResendLimit:      r.integer("IDP_RESEND_LIMIT", 3, 1, 1000),
 		ResendLimitPerIP: r.integer("IDP_RESEND_LIMIT_PER_IP", 20, 1, 1_000_000),
 		ResendWindow:     r.duration("IDP_RESEND_WINDOW", time.Hour),
+		ResetCodeTTL:     r.duration("IDP_RESET_CODE_TTL", 15*time.Minute),
 		OutboxPoll:       r.duration("IDP_OUTBOX_POLL", 2*time.Second),
 		SMSSender:        r.str("IDP_SMS_SENDER", "console"),
 		SMSURL:           r.str("IDP_SMS_URL", ""),
@@ -59,6 +61,10 @@ func (r *reader) activation() Activation {
 	} {
 		r.check(d > 0, name, "must be a positive duration, e.g. 336h")
 	}
+	// A reset code is a key to an activated login: short-lived, but long
+	// enough for an SMS to arrive and be typed.
+	r.check(a.ResetCodeTTL >= time.Minute && a.ResetCodeTTL <= 24*time.Hour, "IDP_RESET_CODE_TTL",
+		"must be a duration from 1m to 24h, e.g. 15m")
 
 	switch a.SMSSender {
 	case "console":

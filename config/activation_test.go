@@ -54,3 +54,18 @@ func TestActivationSenders(t *testing.T) {
 		t.Errorf("unknown senders: %v", err)
 	}
 }
+
+func TestResetCodeTTL(t *testing.T) {
+	c, err := load(nil)
+	if err != nil || c.Activation.ResetCodeTTL != 15*time.Minute {
+		t.Fatalf("default IDP_RESET_CODE_TTL: %v, %v", c.Activation.ResetCodeTTL, err)
+	}
+	if c, err := load(map[string]string{"IDP_RESET_CODE_TTL": "30m"}); err != nil || c.Activation.ResetCodeTTL != 30*time.Minute {
+		t.Fatalf("IDP_RESET_CODE_TTL=30m: %v", err)
+	}
+	for _, bad := range []string{"0", "30s", "48h", "soon", "-5m"} {
+		if _, err := load(map[string]string{"IDP_RESET_CODE_TTL": bad}); err == nil || !strings.Contains(err.Error(), "IDP_RESET_CODE_TTL") {
+			t.Errorf("IDP_RESET_CODE_TTL=%s: %v", bad, err)
+		}
+	}
+}

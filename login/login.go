@@ -23,8 +23,10 @@ import (
 	"github.com/entity-account/idp/login/activationpages"
 	"github.com/entity-account/idp/login/edge"
 	"github.com/entity-account/idp/login/kit"
+	"github.com/entity-account/idp/login/notify"
 	"github.com/entity-account/idp/login/password"
 	"github.com/entity-account/idp/login/portal"
+	"github.com/entity-account/idp/login/recoverypages"
 	"github.com/entity-account/idp/login/seal"
 	"github.com/entity-account/idp/login/signin"
 	idpop "github.com/entity-account/idp/op"
@@ -58,9 +60,11 @@ type Config struct {
 // The types the server configures the surfaces with.
 type (
 	ActivationConfig = activationpages.Config
-	TicketStore      = activationpages.TicketStore
-	Endpoints        = edge.Endpoints
-	EdgeLimits       = edge.Limits
+	// RecoveryConfig is the configuration of the recovery pages.
+	RecoveryConfig = recoverypages.Config
+	TicketStore    = activationpages.TicketStore
+	Endpoints      = edge.Endpoints
+	EdgeLimits     = edge.Limits
 )
 
 // SecurityHeaders sets the headers every response of ours carries.
@@ -74,6 +78,7 @@ type Handler struct {
 	portal *portal.Handler
 	edge   *edge.Handler
 	act    *activationpages.Handler // set by EnableActivation; nil: no activation pages
+	rec    *recoverypages.Handler   // set by EnableRecovery; nil: no recovery pages
 
 	toolsReauth time.Duration // Config.ToolsReauth, for EnableTools
 }
@@ -117,6 +122,21 @@ func (h *Handler) EnableActivation(c ActivationConfig) error {
 	return nil
 }
 
+// EnableRecovery turns the recovery pages on (忘記密碼, 忘記用戶名稱,
+// 已收到重設碼, under 需要幫忙), and makes 變更密碼 tell the holder of
+// every change through notices. Call it before Mount.
+func (h *Handler) EnableRecovery(c RecoveryConfig, notices notify.Notices) error {
+	rec, err := recoverypages.New(h.kit, c)
+	if err != nil {
+		return err
+	}
+	if err := h.portal.TellHolders(notices); err != nil {
+		return err
+	}
+	h.rec = rec
+	return nil
+}
+
 // EnableAdministration turns the portal's administration pages on (the
 // entity's staff, admin rights, service admins, recent changes). Call it
 // before Mount.
@@ -141,6 +161,9 @@ func (h *Handler) Mount(r *mux.Router) {
 	h.signin.Mount(r)
 	if h.act != nil {
 		h.act.Mount(r)
+	}
+	if h.rec != nil {
+		h.rec.Mount(r)
 	}
 	h.portal.Mount(r)
 	r.PathPrefix("/static/").Handler(http.StripPrefix(h.kit.BasePath+"/static/", staticFiles()))

@@ -69,6 +69,27 @@ type Activatee struct {
 	Mobile                 string
 	Email                  string
 	Language               string
+	Username               string // "" before activation
+}
+
+// MayResetPassword reports whether the account may be sent a reset code
+// now: activated, not deleted, its entity open (an account that may sign
+// in, but for its password).
+func (a Activatee) MayResetPassword() bool {
+	return a.Activated && !a.Deleted && a.EntityActive
+}
+
+// ContactChannel is how a message to the account goes when nobody chose:
+// by SMS to the registered mobile, else by e-mail; ok is false when it
+// registered neither.
+func (a Activatee) ContactChannel() (ch Channel, ok bool) {
+	switch {
+	case a.Mobile != "":
+		return ChannelSMS, true
+	case a.Email != "":
+		return ChannelEmail, true
+	}
+	return "", false
 }
 
 // ActivationBlocked is the rule of who may be activated now: nil when the
@@ -128,6 +149,26 @@ type ActivationCode struct {
 	UsedAt      *time.Time
 	VoidedAt    *time.Time
 	VoidReason  string // one of the Void* reasons when voided
+	// Purpose: an activation code activates its account, a reset code
+	// sets a new password of an activated one; neither does the other's
+	// job. Empty is an activation code.
+	Purpose CodePurpose
+}
+
+// CodePurpose is what a code is for.
+type CodePurpose string
+
+const (
+	PurposeActivation CodePurpose = "activation"
+	PurposeReset      CodePurpose = "reset"
+)
+
+// OrActivation is p, or PurposeActivation when p is empty.
+func (p CodePurpose) OrActivation() CodePurpose {
+	if p == "" {
+		return PurposeActivation
+	}
+	return p
 }
 
 // Live reports whether the code can still activate its account at now.

@@ -23,7 +23,7 @@ type Directory interface {
 	// writes the audit event in the same transaction (the account is its own
 	// actor; ip is where from). ErrConflict when the swap lost or the account
 	// may not sign in, ErrNotFound when unknown.
-	ChangePassword(ctx context.Context, kind PrincipalKind, id int64, old, new, ip string) error
+	ChangePassword(ctx context.Context, kind PrincipalKind, id int64, old, new, ip string, notice *OutboxMessage) error
 	// StaffLogin, Entity and EntityAccount (by entity id) read one record for
 	// the portal's profile page; ErrNotFound when unknown.
 	StaffLogin(ctx context.Context, id int64) (StaffLogin, error)

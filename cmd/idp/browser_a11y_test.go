@@ -344,7 +344,7 @@ func TestBrowserA11y(t *testing.T) {
 	c := newChrome(t)
 	total := 0
 
-	for _, lang := range templates.Languages {
+	for langIndex, lang := range templates.Languages {
 		T := messages(t, lang)
 		tr := &a11yTour{t: t, c: c, lang: lang, T: T, dir: dir}
 		auth := func(rp *rp, kv ...string) string {
@@ -424,6 +424,38 @@ func TestBrowserA11y(t *testing.T) {
 		if got := c.text(`[role="status"]`); got != T["resend_done"] {
 			t.Errorf("%s: the resend answer's status %q, want %q", lang, got, T["resend_done"])
 		}
+
+		// ---- recovery: 忘記密碼, 忘記用戶名稱, 已收到重設碼, the new password ----
+		c.open(w.issuer + "/activate/forgot-username?kind=entity_account")
+		tr.check(a11yPage{"forgot username", T["recover_username_heading"], false})
+		c.open(w.issuer + "/activate/forgot-password?kind=staff")
+		tr.check(a11yPage{"forgot password", T["recover_password_heading"], false})
+		c.fill("entity_number", w.demo.EntityNumber)
+		c.press(T["recover_password_submit"])
+		tr.check(a11yPage{"forgot password missing", T["recover_password_heading"], true})
+		tr.fieldErrors("forgot password missing", formError{[]string{"username", "id_doc_number", "birth_date"}, T["resend_error_missing"], "username"})
+		c.fill("username", admin.Username)
+		c.fill("id_doc_number", "1000001(1)")
+		c.fill("birth_date", demoBirthDate)
+		c.press(T["recover_password_submit"])
+		tr.check(a11yPage{"forgot password answer", T["recover_done_heading"], false})
+		resetCode := codeIn(t, w.resetCodeMessage(t, "+85366000100", langIndex+1))
+		c.follow(T["recover_have_code"])
+		tr.check(a11yPage{"reset code", T["recover_code_heading"], false})
+		c.fill("entity_number", w.demo.EntityNumber)
+		c.fill("username", admin.Username)
+		c.fill("code", "ABC")
+		c.press(T["recover_code_submit"])
+		tr.check(a11yPage{"reset code format", T["recover_code_heading"], true})
+		tr.fieldErrors("reset code format", formError{[]string{"code"}, T["reset_error_code_format"], "code"})
+		c.fill("code", resetCode)
+		c.press(T["recover_code_submit"])
+		tr.check(a11yPage{"new password", T["recover_new_heading"], false}) // the admin's 安全驗證碼 is asked too
+		c.fill("new_password", "Lotus bridge over the bay")
+		c.fill("new_password2", "Lotus bridge over the sea")
+		c.press(T["recover_new_submit"])
+		tr.check(a11yPage{"new password mismatch", T["recover_new_heading"], true})
+		tr.fieldErrors("new password mismatch", formError{[]string{"new_password2"}, T["account_error_mismatch"], "new_password2"})
 
 		// ---- the portal's sign-in and the signed-out page ----
 		c.open(w.issuer + "/account/login")

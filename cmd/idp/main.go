@@ -36,6 +36,7 @@
 //	idp tools approve             approve a staff login's pending 安全驗證碼
 //	idp tools reset               remove a staff login's identity tools
 //	idp tools enable              switch passkeys on again for a staff login
+//	idp password reset            send a reset code to a login's (or the entity account's) registered mobile
 //
 // Run "idp help" for the list with more detail, "idp <command> -h" for a
 // command's flags. Configuration comes from IDP_* environment variables
@@ -122,6 +123,8 @@ func init() {
 		{"tools approve", "", "approve a staff login's pending 安全驗證碼 after checking its document in person (--code: the app's code)", toolsApprove},
 		{"tools reset", "", "remove a staff login's identity tools, passkeys included (a lost phone)", toolsReset},
 		{"tools enable", "", "switch passkeys on again for a staff login whose holder switched them off (in person)", toolsEnable},
+		{"password reset", "", "send a reset code to the registered mobile (else e-mail) of a staff login (--euid or --username)\n" +
+			"or of the entity account (--entity-account); the holder sets the new password with it", passwordReset},
 	}
 }
 

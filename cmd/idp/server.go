@@ -113,7 +113,7 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 	if err := followChanges(ctx, rs, st); err != nil {
 		return nil, err
 	}
-	admin, toolsSvc, err := enableUseCasePages(ctx, cfg, pg, rs, sessions, pages, acts, outbox)
+	admin, toolsSvc, err := enableUseCasePages(ctx, cfg, pg, rs, sessions, pages, acts, outbox, hasher)
 	if err != nil {
 		return nil, err
 	}
@@ -166,19 +166,29 @@ func followChanges(ctx context.Context, rs *rstore.Store, st *idpop.Storage) err
 // second step). Passkeys need a host name as the issuer's host (browsers
 // take no IP address as the WebAuthn relying party).
 func enableUseCasePages(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rstore.Store, sessions storage.ShortLived,
-	pages *login.Handler, acts *activation.Service, outbox *notify.Worker) (*manage.Service, *tools.Service, error) {
+	pages *login.Handler, acts *activation.Service, outbox *notify.Worker, hasher *password.Hasher) (*manage.Service, *tools.Service, error) {
 	toolsSvc, err := newTools(cfg, pg, rs, outbox.Wake)
 	if err != nil {
 		return nil, nil, err
 	}
 	admin := manage.New(pg, sessions)
 	admin.Tools = toolsSvc // an admin's change of a document voids the login's tools, and tells its holder
-	if admin.Notices, err = accountNotices(cfg, outbox.Wake); err != nil {
+	notices, err := accountNotices(cfg, outbox.Wake)
+	if err != nil {
 		return nil, nil, err
 	}
+	admin.Notices = notices
 	// What locks a login: shown and lifted on the staff pages.
 	admin.SignInFailures = cfg.LoginFailuresPerAccount
-	pages.EnableAdministration(portal.Administration{Manage: admin, Activation: acts})
+	// Recovery: 忘記密碼, 忘記用戶名稱, 重設密碼; a reset proves the login's identity tool.
+	rec, err := newRecovery(cfg, pg, sessions, hasher, toolsSvc, notices)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := pages.EnableRecovery(recoveryPages(cfg, rec, rs), notices); err != nil {
+		return nil, nil, err
+	}
+	pages.EnableAdministration(portal.Administration{Manage: admin, Activation: acts, Recovery: rec})
 	portalTools := portal.Tools{TOTP: toolsSvc}
 	if err := enablePasskeys(toolsSvc, cfg, rs); err != nil {
 		slog.InfoContext(ctx, "passkeys are off", "reason", err.Error())

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/entity-account/idp/login/notify"
 	"github.com/entity-account/idp/login/password"
 	"github.com/entity-account/idp/storage"
 )
@@ -21,7 +22,8 @@ type Directory interface {
 	// ChangePassword replaces the password hash old of the account with
 	// new, audited, only if old is still in place (storage.ErrConflict
 	// otherwise, or when the account may no longer sign in).
-	ChangePassword(ctx context.Context, kind storage.PrincipalKind, id int64, old, new, ip string) error
+	// The notice (nil: none) tells the holder, written in the same transaction.
+	ChangePassword(ctx context.Context, kind storage.PrincipalKind, id int64, old, new, ip string, notice *storage.OutboxMessage) error
 }
 
 // Sessions ends an account's sessions and tokens (telling relying parties).
@@ -47,6 +49,31 @@ type Passwords struct {
 	dir      Directory
 	sessions Sessions
 	hasher   *password.Hasher
+	notices  *notify.Notices // nil: nobody is told (until TellHolders)
+}
+
+// TellHolders makes every change tell the account's holder ("password
+// changed", notify_password_changed) at the registered mobile (else
+// e-mail), in the transaction of the change.
+func (s *Passwords) TellHolders(n notify.Notices) error {
+	if err := n.Check(); err != nil {
+		return err
+	}
+	s.notices = &n
+	return nil
+}
+
+// notice is the "password changed" notice to p's holder; nil when nobody
+// is told.
+func (s *Passwords) notice(p storage.Principal) (*storage.OutboxMessage, error) {
+	if s.notices == nil {
+		return nil, nil
+	}
+	ch, to := storage.ChannelSMS, p.Mobile
+	if to == "" {
+		ch, to = storage.ChannelEmail, p.Email
+	}
+	return s.notices.To(ch, to, p.Language, "password_changed", notify.NoticeVars{EntityNumber: p.EntityNumber, Username: p.Username, At: time.Now()})
 }
 
 // New returns the use cases over dir and sessions, hashing with hasher.
@@ -135,13 +162,20 @@ func (s *Passwords) Change(ctx context.Context, c Change) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	err = s.dir.ChangePassword(ctx, p.Kind, p.ID, p.PasswordHash, newHash, c.IP)
+	notice, err := s.notice(p)
+	if err != nil {
+		return "", err
+	}
+	err = s.dir.ChangePassword(ctx, p.Kind, p.ID, p.PasswordHash, newHash, c.IP, notice)
 	if errors.Is(err, storage.ErrConflict) {
 		// Changed meanwhile (another change won), or the account was just disabled.
 		return "", fieldError(storage.EConflict, "account_error_conflict")
 	}
 	if err != nil {
 		return "", err
+	}
+	if s.notices != nil {
+		s.notices.Woke(notice)
 	}
 	// Every session and token of the account ends, the caller's too.
 	if err := s.sessions.EndAllForSubject(ctx, p.Subject); err != nil {

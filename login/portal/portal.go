@@ -19,7 +19,9 @@ import (
 	"github.com/entity-account/idp/login/devices"
 	"github.com/entity-account/idp/login/kit"
 	"github.com/entity-account/idp/login/manage"
+	"github.com/entity-account/idp/login/notify"
 	"github.com/entity-account/idp/login/password"
+	"github.com/entity-account/idp/login/recovery"
 	"github.com/entity-account/idp/login/signin"
 )
 
@@ -58,7 +60,11 @@ func New(k *kit.Kit, si *signin.Handler, hasher *password.Hasher) *Handler {
 type Administration struct {
 	Manage     *manage.Service
 	Activation *activation.Service // registers staff logins and sends their codes
+	Recovery   *recovery.Service   // 重設密碼: a reset code to a login's registered mobile (nil: none)
 }
+
+// TellHolders makes 「變更密碼」 tell the account's holder of every change.
+func (h *Handler) TellHolders(n notify.Notices) error { return h.passwords.TellHolders(n) }
 
 // EnableAdministration turns the administration pages on. Call it before Mount.
 func (h *Handler) EnableAdministration(a Administration) { h.core.admin = &a }

@@ -25,6 +25,7 @@ func (h *staffPages) Mount(r *mux.Router) {
 	r.Handle(staffPath+"/new", kit.SameOrigin(h.serveStaff(h.createStaff))).Methods(post)
 	r.Handle(staffPath+"/{euid}", h.serveStaff(h.showStaff)).Methods(get...)
 	r.Handle(staffPath+"/{euid}/code", kit.SameOrigin(h.serveStaff(h.sendCode))).Methods(post)
+	r.Handle(staffPath+"/{euid}/reset-password", kit.SameOrigin(h.serveStaff(h.resetPassword))).Methods(post)
 	r.Handle(staffPath+"/{euid}/edit", h.serveStaff(h.showEditStaff)).Methods(get...)
 	r.Handle(staffPath+"/{euid}/edit", kit.SameOrigin(h.serveStaff(h.editStaff))).Methods(post)
 	r.Handle(staffPath+"/{euid}/status", h.serveStaff(h.showStaffStatus)).Methods(get...)

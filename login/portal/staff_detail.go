@@ -36,6 +36,7 @@ type staffPage struct {
 	EditURL     string
 	StatusURL   string
 	CodeURL     string
+	ResetURL    string // 重設密碼, for an activated login that is not deleted ("" otherwise)
 	ListURL     string
 	StatusLabel string
 	// LockedUntil: too many failed sign-ins lock the login until then
@@ -57,6 +58,8 @@ var staffNotices = map[string]string{
 	"unlocked":      "staff_done_unlocked",
 	"deleted":       "staff_done_deleted",
 	"restored":      "staff_done_restored",
+	"reset-sms":     "staff_done_reset_sms",
+	"reset-email":   "staff_done_reset_email",
 }
 
 // showStaff is a login's page (點選指定人員): its registration data, EUID,
@@ -92,6 +95,9 @@ func (h *staffPages) renderStaff(w http.ResponseWriter, r *http.Request, sr *sta
 	}
 	if d.ActivatedAt != nil {
 		p.ActivatedAt = d.ActivatedAt.In(staffZone).Format("2006-01-02 15:04")
+	}
+	if h.admin.Recovery != nil && storage.CanResetPassword(sr.actor, d.StaffLogin) {
+		p.ResetURL = h.staffURL(d.EUID, "/reset-password")
 	}
 	for _, b := range []struct {
 		ch      storage.Channel

@@ -24,14 +24,14 @@ func activateeQuery(accountCond, staffCond string) string {
 		SELECT 'entity_account', p.id, p.subject, e.id, e.number, e.status = 'active',
 			p.application_number, '', NULL::date, e.name_zh, e.name_pt,
 			false, false, p.activated_at IS NOT NULL, p.activated_at IS NOT NULL,
-			p.mobile, p.email, p.language
+			p.mobile, p.email, p.language, coalesce(p.username, '')
 		FROM entity_accounts p JOIN entities e ON e.id = p.entity_id
 		WHERE ` + accountCond + `
 		UNION ALL
 		SELECT 'staff', p.id, p.euid, e.id, e.number, e.status = 'active',
 			'', p.id_doc_number, p.birth_date, p.name_zh, p.name_foreign,
 			p.is_admin, p.status = 'deleted', p.activated_at IS NOT NULL, ea.activated_at IS NOT NULL,
-			p.mobile, p.email, p.language
+			p.mobile, p.email, p.language, coalesce(p.username, '')
 		FROM staff_logins p JOIN entities e ON e.id = p.entity_id
 			LEFT JOIN entity_accounts ea ON ea.entity_id = e.id
 		WHERE ` + staffCond + `
@@ -58,7 +58,7 @@ func scanActivatee(row pgx.Row) (storage.Activatee, error) {
 	err := row.Scan(&a.Account.Kind, &a.Account.ID, &a.Subject, &a.EntityID, &a.EntityNumber, &a.EntityActive,
 		&a.ApplicationNumber, &a.IDDocNumber, &birth, &a.NameZH, &a.NameForeign,
 		&a.Admin, &a.Deleted, &a.Activated, &a.EntityAccountActivated,
-		&a.Mobile, &a.Email, &a.Language)
+		&a.Mobile, &a.Email, &a.Language, &a.Username)
 	if birth != nil {
 		a.BirthDate = *birth
 	}
@@ -190,10 +190,10 @@ func insertCode(ctx context.Context, tx pgx.Tx, now time.Time, actor storage.Act
 	c.Account, c.EntityID, c.CreatedAt, c.Attempts = a.Account, a.EntityID, now, 0
 	c.SentAt, c.UsedAt, c.VoidedAt, c.VoidReason = nil, nil, nil, ""
 	err = tx.QueryRow(ctx, `
-		INSERT INTO activation_codes (entity_id, `+col+`, code_hash, channel, created_at, expires_at, max_attempts)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		INSERT INTO activation_codes (entity_id, `+col+`, code_hash, channel, created_at, expires_at, max_attempts, purpose)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		RETURNING id`,
-		a.EntityID, a.Account.ID, c.Hash, string(c.Channel), now, c.ExpiresAt, c.MaxAttempts,
+		a.EntityID, a.Account.ID, c.Hash, string(c.Channel), now, c.ExpiresAt, c.MaxAttempts, string(c.Purpose.OrActivation()),
 	).Scan(&c.ID)
 	if err != nil {
 		return err
@@ -213,9 +213,13 @@ func insertCode(ctx context.Context, tx pgx.Tx, now time.Time, actor storage.Act
 	if err != nil {
 		return err
 	}
+	action := "activation_code.issue"
+	if c.Purpose == storage.PurposeReset {
+		action = "password_reset.issue"
+	}
 	return audit(ctx, tx, now, actor, auditEvent{
 		entityID: &a.EntityID,
-		action:   "activation_code.issue",
+		action:   action,
 		target:   a.Subject,
 		details: map[string]any{
 			"kind": string(a.Account.Kind), "channel": string(c.Channel), "reason": issue.Reason,
@@ -276,24 +280,30 @@ func (s *Store) CreateEntityWithCodes(ctx context.Context, actor storage.Actor, 
 
 const codeColumns = `id, CASE WHEN staff_login_id IS NULL THEN 'entity_account' ELSE 'staff' END,
 	coalesce(staff_login_id, entity_account_id), entity_id, code_hash, channel, created_at, expires_at,
-	max_attempts, attempts, sent_at, used_at, voided_at, coalesce(void_reason, '')`
+	max_attempts, attempts, sent_at, used_at, voided_at, coalesce(void_reason, ''), purpose`
 
 func scanCode(row pgx.Row) (storage.ActivationCode, error) {
 	var c storage.ActivationCode
 	err := row.Scan(&c.ID, &c.Account.Kind, &c.Account.ID, &c.EntityID, &c.Hash, &c.Channel, &c.CreatedAt, &c.ExpiresAt,
-		&c.MaxAttempts, &c.Attempts, &c.SentAt, &c.UsedAt, &c.VoidedAt, &c.VoidReason)
+		&c.MaxAttempts, &c.Attempts, &c.SentAt, &c.UsedAt, &c.VoidedAt, &c.VoidReason, &c.Purpose)
 	return c, err
 }
 
 // ActivationCodes returns the last limit activation codes of an account,
-// newest first (the first is the only one that can be live).
+// newest first (the first is the only one that can be live); its reset
+// codes are not among them.
 func (s *Store) ActivationCodes(ctx context.Context, ref storage.AccountRef, limit int) ([]storage.ActivationCode, error) {
+	return s.codesOf(ctx, ref, storage.PurposeActivation, limit)
+}
+
+// codesOf returns the last limit codes of purpose of an account, newest first.
+func (s *Store) codesOf(ctx context.Context, ref storage.AccountRef, purpose storage.CodePurpose, limit int) ([]storage.ActivationCode, error) {
 	col, err := accountColumn(ref.Kind)
 	if err != nil {
 		return nil, wrap("list activation codes", err)
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+codeColumns+` FROM activation_codes
-		WHERE `+col+` = $1 ORDER BY id DESC LIMIT $2`, ref.ID, limit)
+		WHERE `+col+` = $1 AND purpose = $3 ORDER BY id DESC LIMIT $2`, ref.ID, limit, string(purpose))
 	if err != nil {
 		return nil, wrap("list activation codes", err)
 	}
@@ -314,7 +324,7 @@ func (s *Store) LastCodeSent(ctx context.Context, ref storage.AccountRef) (*time
 	var at *time.Time
 	var ch storage.Channel
 	err = s.pool.QueryRow(ctx, `SELECT sent_at, channel FROM activation_codes
-		WHERE `+col+` = $1 AND sent_at IS NOT NULL ORDER BY sent_at DESC LIMIT 1`, ref.ID).Scan(&at, &ch)
+		WHERE `+col+` = $1 AND purpose = 'activation' AND sent_at IS NOT NULL ORDER BY sent_at DESC LIMIT 1`, ref.ID).Scan(&at, &ch)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, "", nil
 	}
@@ -399,6 +409,9 @@ func (s *Store) CompleteActivation(ctx context.Context, actor storage.Actor, cod
 		c, err := scanCode(tx.QueryRow(ctx, `SELECT `+codeColumns+` FROM activation_codes WHERE id = $1 FOR UPDATE`, codeID))
 		if err != nil {
 			return err
+		}
+		if c.Purpose != storage.PurposeActivation {
+			return storage.ErrNotFound // a reset code activates nothing
 		}
 		if c.UsedAt != nil {
 			return storage.ErrConflict // its account is activated with it

@@ -47,7 +47,8 @@ func scanOutbox(row pgx.Row) (storage.OutboxMessage, error) {
 // Attempts count this attempt, their Lease is set, and no other claim returns
 // them until the lease ends or they are settled (OutboxDelivered, OutboxRetry,
 // OutboxFailed). Messages whose activation code is no longer live (voided,
-// used, expired), or whose account is activated or deleted meanwhile, are
+// used, expired), or whose account is deleted (or, for an activation code,
+// activated) meanwhile, are
 // cancelled instead of returned: delivering them would only confuse.
 func (s *Store) ClaimOutbox(ctx context.Context, lease time.Duration, limit int) ([]storage.OutboxMessage, error) {
 	token, err := leaseToken()
@@ -67,7 +68,8 @@ func (s *Store) ClaimOutbox(ctx context.Context, lease time.Duration, limit int)
 					LEFT JOIN entity_accounts ea ON ea.id = c.entity_account_id
 				WHERE o.`+outboxPending+` AND o.next_attempt_at <= $1
 					AND (c.used_at IS NOT NULL OR c.voided_at IS NOT NULL OR c.expires_at <= $1
-						OR sl.status = 'deleted' OR sl.activated_at IS NOT NULL OR ea.activated_at IS NOT NULL)
+						OR sl.status = 'deleted'
+						OR c.purpose = 'activation' AND (sl.activated_at IS NOT NULL OR ea.activated_at IS NOT NULL))
 				FOR UPDATE OF o SKIP LOCKED)`, now)
 		if err != nil {
 			return err

@@ -22,8 +22,10 @@ import (
 // Returns storage.ErrNotFound for an unknown account and storage.ErrConflict
 // when the hash is no longer oldHash or the account may not sign in. Ending
 // the account's other sessions and tokens is the caller's job
-// (storage.ShortLived.EndAllForSubject).
-func (s *Store) ChangePassword(ctx context.Context, kind storage.PrincipalKind, id int64, oldHash, newHash, ip string) error {
+// (storage.ShortLived.EndAllForSubject). notice, when not nil, tells the
+// holder ("password changed"): it is written to the outbox in the same
+// transaction, so it goes exactly when the change is made.
+func (s *Store) ChangePassword(ctx context.Context, kind storage.PrincipalKind, id int64, oldHash, newHash, ip string, notice *storage.OutboxMessage) error {
 	var update, exists, action string
 	switch kind {
 	case storage.KindStaff:
@@ -61,11 +63,14 @@ func (s *Store) ChangePassword(ctx context.Context, kind storage.PrincipalKind, 
 		if err != nil {
 			return err
 		}
-		return audit(ctx, tx, now, storage.Actor{Kind: storage.ActorKind(kind), ID: subject, IP: ip}, auditEvent{
-			entityID: &entityID,
-			action:   action,
-			target:   subject,
-		})
+		ev := auditEvent{entityID: &entityID, action: action, target: subject}
+		if notice != nil {
+			if err := enqueueNotice(ctx, tx, now, entityID, notice); err != nil {
+				return err
+			}
+			ev.details = map[string]any{"notice": map[string]any{"outbox_id": notice.ID, "channel": string(notice.Channel)}}
+		}
+		return audit(ctx, tx, now, storage.Actor{Kind: storage.ActorKind(kind), ID: subject, IP: ip}, ev)
 	})
 	return wrap("change password", err)
 }

@@ -25,7 +25,7 @@ const staffListSQL = `
 	)
 	SELECT ` + staffColumns + `,
 		EXISTS (SELECT 1 FROM activation_codes c
-			WHERE c.staff_login_id = staff_logins.id AND c.used_at IS NULL AND c.voided_at IS NULL AND c.expires_at > $6),
+			WHERE c.staff_login_id = staff_logins.id AND c.purpose = 'activation' AND c.used_at IS NULL AND c.voided_at IS NULL AND c.expires_at > $6),
 		(SELECT count(*) FROM matching)
 	FROM staff_logins JOIN page USING (id)
 	ORDER BY id`

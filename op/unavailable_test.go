@@ -252,6 +252,8 @@ func TestObserversCoverTheStores(t *testing.T) {
 	notUsedByProtocol := map[string]bool{
 		// The portal's pages use these, not op.Storage.
 		"ChangePassword": true, "StaffLogin": true, "Entity": true, "EntityAccount": true, "Tools": true,
+		// The portal's 已登入的裝置 and staff pages read these (sessions, lockouts).
+		"SessionsOf": true, "Held": true, "HeldAll": true,
 		// The protocol edge admits authorization requests before the engine
 		// sees them (a failed admission lets the request on, to fail at
 		// SaveAuthRequest, which is observed).

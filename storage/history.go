@@ -27,6 +27,9 @@ const (
 	// level without a tool to reach it, the entity account, another user
 	// than the e-service asked for).
 	SignInRefusedByService SignInOutcome = "refused"
+	// SignInStepRequired: the right password, and the e-service needs
+	// more: the second step follows (its own attempt, recorded by itself).
+	SignInStepRequired SignInOutcome = "step_required"
 	// SignInStepPassed and SignInStepFailed: the second step (安全驗證碼 or a passkey).
 	SignInStepPassed SignInOutcome = "step_passed"
 	SignInStepFailed SignInOutcome = "step_failed"
@@ -36,7 +39,7 @@ const (
 
 // SignInOutcomes are the outcomes, in the order the pages list them.
 var SignInOutcomes = []SignInOutcome{SignInSucceeded, SignInWrongCredentials, SignInLocked, SignInRefusedByService,
-	SignInStepPassed, SignInStepFailed, SignInPasskeyFailed}
+	SignInStepRequired, SignInStepPassed, SignInStepFailed, SignInPasskeyFailed}
 
 // ValidSignInOutcome reports whether s is one of the outcomes.
 func ValidSignInOutcome(s string) bool {

@@ -39,13 +39,15 @@ type Handler struct {
 	requests *requestFlow
 	form     *loginForm
 	step     *secondStep
+	attempts *attempts // the sign-in history (SetRecorder)
 }
 
 // New returns the sign-in pages over k.
 func New(k *kit.Kit, cfg Config, hasher *password.Hasher, flow *idpop.Interaction) *Handler {
-	check := &credentialCheck{k: k, cfg: cfg, hasher: hasher}
-	passkeys := &passkeyCheck{k: k, cfg: cfg, sessions: check}
-	requests := &requestFlow{k: k, cfg: cfg, flow: flow}
+	att := &attempts{k: k}
+	check := &credentialCheck{k: k, cfg: cfg, hasher: hasher, history: att}
+	passkeys := &passkeyCheck{k: k, cfg: cfg, sessions: check, history: att}
+	requests := &requestFlow{k: k, cfg: cfg, flow: flow, history: att}
 	return &Handler{
 		credentialCheck: check,
 		passkeyCheck:    passkeys,
@@ -53,6 +55,7 @@ func New(k *kit.Kit, cfg Config, hasher *password.Hasher, flow *idpop.Interactio
 		requests:        requests,
 		form:            &loginForm{requestFlow: requests, check: check, passkeys: passkeys},
 		step:            &secondStep{requestFlow: requests},
+		attempts:        att,
 	}
 }
 

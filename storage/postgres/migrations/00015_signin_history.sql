@@ -25,7 +25,7 @@ CREATE TABLE signin_events (
     entity_number text NOT NULL DEFAULT '' CHECK (length(entity_number) <= 32),
     username      text NOT NULL DEFAULT '' CHECK (length(username) <= 64),
     outcome       text NOT NULL CHECK (outcome IN ('signed_in', 'bad_credentials', 'throttled', 'refused',
-                      'step_passed', 'step_failed', 'passkey_failed')),
+                      'step_required', 'step_passed', 'step_failed', 'passkey_failed')),
     method        text NOT NULL CHECK (method IN ('password', 'passkey', 'code')),
     address       text NOT NULL DEFAULT '' CHECK (length(address) <= 64),
     user_agent    text NOT NULL DEFAULT '' CHECK (length(user_agent) <= 256),

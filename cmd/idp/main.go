@@ -34,6 +34,7 @@
 //	idp tools approve             approve a staff login's pending 安全驗證碼
 //	idp tools reset               remove a staff login's identity tools
 //	idp tools enable              switch passkeys on again for a staff login
+//	idp history                   an entity's sign-in history (登入記錄), as lines or CSV
 //
 // Run "idp help" for the list with more detail, "idp <command> -h" for a
 // command's flags. Configuration comes from IDP_* environment variables
@@ -118,6 +119,8 @@ func init() {
 		{"tools approve", "", "approve a staff login's pending 安全驗證碼 after checking its document in person (--code: the app's code)", toolsApprove},
 		{"tools reset", "", "remove a staff login's identity tools, passkeys included (a lost phone)", toolsReset},
 		{"tools enable", "", "switch passkeys on again for a staff login whose holder switched them off (in person)", toolsEnable},
+		{"history", "", "an entity's sign-in history (登入記錄): --entity N [--euid EUID] [--outcome O] [--from --to YYYY-MM-DD]\n" +
+			"[--csv: every matching event as CSV, formula cells escaped]", func(a []string) error { return historyCommand(a, os.Stdout) }},
 	}
 }
 
@@ -239,6 +242,8 @@ func serve() error {
 	defer a.Close()
 	stopOutbox := a.startOutbox(ctx) // delivers activation codes (the outbox); stopped before a.Close
 	defer stopOutbox()
+	stopHistory := a.startHistory(ctx) // the sign-in history's writer and retention; stopped after the server
+	defer stopHistory()
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {

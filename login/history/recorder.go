@@ -67,7 +67,9 @@ func (r *Recorder) Run(ctx context.Context) {
 		case <-tick.C:
 			batch = r.write(ctx, batch)
 		case <-ctx.Done():
-			r.drain(batch)
+			last, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)
+			r.drain(last, batch)
+			cancel()
 			return
 		}
 	}
@@ -76,10 +78,14 @@ func (r *Recorder) Run(ctx context.Context) {
 // flushTimeout bounds the last write at shutdown.
 const flushTimeout = 5 * time.Second
 
-// drain stores batch and whatever is queued, at shutdown.
-func (r *Recorder) drain(batch []storage.SignInEvent) {
-	ctx, cancel := context.WithTimeout(context.Background(), flushTimeout)
-	defer cancel()
+// Flush stores, now, whatever is queued. The writer does this by itself;
+// a command or a test that runs no writer calls it.
+func (r *Recorder) Flush(ctx context.Context) {
+	r.drain(ctx, make([]storage.SignInEvent, 0, r.Batch))
+}
+
+// drain stores batch and whatever is queued.
+func (r *Recorder) drain(ctx context.Context, batch []storage.SignInEvent) {
 	for {
 		select {
 		case e := <-r.queue:

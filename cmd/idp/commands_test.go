@@ -45,8 +45,8 @@ func TestPackageDocListsCommands(t *testing.T) {
 			t.Errorf("the package doc lists %q, which is no command", line)
 		}
 	}
-	if len(commands) != 33 {
-		t.Errorf("%d commands, want 33", len(commands))
+	if len(commands) != 34 {
+		t.Errorf("%d commands, want 34", len(commands))
 	}
 	usage := usage()
 	for _, c := range commands {

@@ -14,7 +14,8 @@ import (
 var _ storage.SignInHistory = (*Store)(nil)
 
 // recordSignInsSQL stores a batch of attempts from parallel arrays in one
-// statement. An attempt the sign-in could not tie to an account (refused
+// statement, in the order they came (ids follow it, so that attempts of
+// one instant page in order). An attempt the sign-in could not tie to an account (refused
 // before the account was looked up, or at a name that does not exist)
 // takes its entity from the typed entity number and its account from the
 // typed username, when they name one: so the entity's admins see attempts
@@ -25,10 +26,11 @@ const recordSignInsSQL = `
 	SELECT v.at, coalesce(nullif(v.entity_id, 0), e.id), coalesce(nullif(v.subject, ''), sl.euid, ea.subject, ''),
 		v.entity_number, v.username, v.outcome, v.method, v.address, v.user_agent, v.client_id
 	FROM unnest($1::timestamptz[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
-		AS v(at, entity_id, subject, entity_number, username, outcome, method, address, user_agent, client_id)
+		WITH ORDINALITY AS v(at, entity_id, subject, entity_number, username, outcome, method, address, user_agent, client_id, n)
 	LEFT JOIN entities e ON v.entity_id = 0 AND e.number = v.entity_number
 	LEFT JOIN staff_logins sl ON v.subject = '' AND sl.entity_id = e.id AND lower(sl.username) = v.username
-	LEFT JOIN entity_accounts ea ON v.subject = '' AND ea.entity_id = e.id AND lower(ea.username) = v.username`
+	LEFT JOIN entity_accounts ea ON v.subject = '' AND ea.entity_id = e.id AND lower(ea.username) = v.username
+	ORDER BY v.n`
 
 // lastSignInSQL moves 最後登入時間 of the accounts (staff logins, then
 // entity accounts) that signed in in a batch: one UPDATE each per batch.

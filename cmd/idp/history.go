@@ -21,7 +21,6 @@ import (
 // a node signs in between two writes, unless the database is stuck.
 const historyQueue = 10_000
 
-
 // startHistory runs the history's writer and the retention job until the
 // returned stop is called; stop stores what is still queued (after the
 // HTTP server has finished its requests) and waits for both.

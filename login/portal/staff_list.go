@@ -96,7 +96,7 @@ func (h *staffPages) showStaffList(w http.ResponseWriter, r *http.Request) error
 		}
 		p.Rows = append(p.Rows, staffListRow{
 			LastSignIn: last,
-			URL: h.staffURL(row.EUID), EUID: row.EUID, Username: row.Username,
+			URL:        h.staffURL(row.EUID), EUID: row.EUID, Username: row.Username,
 			NameZH: row.NameZH, NameForeign: row.NameForeign,
 			DocNumber: storage.MaskDocNumber(row.IDDocNumber), Phone: storage.MaskPhone(row.Mobile),
 			Code: row.CodeOutstanding, Activated: row.ActivatedAt != nil, Active: row.Status == storage.StatusActive,

@@ -95,11 +95,11 @@ func (h *staffPages) showStaffList(w http.ResponseWriter, r *http.Request) error
 			last = row.LastSignInAt.In(staffZone).Format("2006-01-02 15:04")
 		}
 		p.Rows = append(p.Rows, staffListRow{
-			LastSignIn: last,
-			URL:        h.staffURL(row.EUID), EUID: row.EUID, Username: row.Username,
+			URL: h.staffURL(row.EUID), EUID: row.EUID, Username: row.Username,
 			NameZH: row.NameZH, NameForeign: row.NameForeign,
 			DocNumber: storage.MaskDocNumber(row.IDDocNumber), Phone: storage.MaskPhone(row.Mobile),
 			Code: row.CodeOutstanding, Activated: row.ActivatedAt != nil, Active: row.Status == storage.StatusActive,
+			LastSignIn: last,
 		})
 	}
 	if len(rows) > 0 {

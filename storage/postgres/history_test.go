@@ -214,7 +214,7 @@ func seedSignIns(b testing.TB, s *postgres.Store, n, logins, entities, days int)
 		INSERT INTO signin_events (at, entity_id, subject, entity_number, username, outcome, method, address, user_agent, client_id)
 		SELECT now() - (random() * $4 * interval '1 day'), 1000000 + (i % $2) % $3, 'CU9' || lpad(((i % $2))::text, 8, '0'),
 			'02-' || lpad(((i % $2) % $3)::text, 6, '0'), 'user' || (i % $2),
-			(ARRAY['signed_in', 'signed_in', 'signed_in', 'bad_credentials', 'step_passed'])[1 + i % 5], 'password',
+			(ARRAY['signed_in', 'signed_in', 'signed_in', 'bad_credentials', 'step_passed'])[1 + (i / $2) % 5], 'password',
 			'192.0.2.' || (i % 250), 'Mozilla/5.0 (bench)', 'bench-client'
 		FROM generate_series(1, $1) AS i`, n, logins, entities, days)
 	if err != nil {

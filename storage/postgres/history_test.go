@@ -199,6 +199,10 @@ func TestRetention(t *testing.T) {
 	if res, _ := s.ApplyRetention(ctx, policy); res.LoginsErased != 0 || res.EventsDeleted != 0 {
 		t.Errorf("a second run did more: %+v", res)
 	}
+	// An erased login cannot come back.
+	if _, err := s.SetStaffStatus(ctx, operator, e.ID, old.EUID, storage.StatusActive); storage.CodeOf(err) != storage.EConflict {
+		t.Errorf("restore of an erased login: %v", err)
+	}
 	// The erased login is listed still, by its names.
 	if rows, n, err := s.StaffList(ctx, storage.StaffQuery{EntityID: e.ID, Search: old.NameForeign}); err != nil || n != 3 || rows[0].EUID != old.EUID {
 		t.Errorf("staff list after erasure: %d, %v", n, err)

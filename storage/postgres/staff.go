@@ -165,6 +165,11 @@ func (s *Store) SetStaffStatus(ctx context.Context, actor storage.Actor, entityI
 		if sl.Status == status {
 			return storage.ErrConflict
 		}
+		if sl.IDDocNumber == "" {
+			// Erased after the retention period (retention.go): the person
+			// is no longer known, only registered anew.
+			return storage.Errorf(storage.EConflict, "staff login %s was erased", sl.EUID).WithKey("staff_error_erased")
+		}
 		old := sl.Status
 		_, err = tx.Exec(ctx, `
 			UPDATE staff_logins

@@ -57,9 +57,9 @@ func historyCommand(args []string, out io.Writer) error {
 		return err
 	}
 	q := url.Values{"login": {*euid}, "outcome": {*outcome}, "from": {*from}, "to": {*to}}
-	f, err := historyFlags(q)
+	f, err := history.ParseFilter(q, historyZone)
 	if err != nil {
-		return fmt.Errorf("history: %w", err)
+		return commandError("history", err)
 	}
 	return withOperator(func(ctx context.Context, u *useCases) error {
 		number, ok := storage.NormalizeEntityNumber(*entity)
@@ -87,33 +87,6 @@ func historyCommand(args []string, out io.Writer) error {
 		fmt.Fprintf(out, "%d sign-in events of entity %s, newest first\n", len(events), e.Number)
 		return nil
 	})
-}
-
-// historyFlags reads the command's filter as the portal reads its own.
-func historyFlags(q url.Values) (history.Filter, error) {
-	var f history.Filter
-	if s := strings.ToUpper(strings.TrimSpace(q.Get("login"))); s != "" {
-		f.Subject = s
-	}
-	if o := q.Get("outcome"); o != "" {
-		if !storage.ValidSignInOutcome(o) {
-			return f, fmt.Errorf("--outcome must be one of %s", outcomeNames())
-		}
-		f.Outcome = storage.SignInOutcome(o)
-	}
-	for _, d := range []struct {
-		name string
-		t    *time.Time
-	}{{"from", &f.From}, {"to", &f.To}} {
-		if s := q.Get(d.name); s != "" {
-			t, err := time.ParseInLocation(time.DateOnly, s, historyZone)
-			if err != nil {
-				return f, fmt.Errorf("--%s must be a date YYYY-MM-DD", d.name)
-			}
-			*d.t = t
-		}
-	}
-	return f, nil
 }
 
 // historyZone is the time zone the history is shown in (UTC+8, no summer time).

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"errors"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -129,5 +131,26 @@ func TestRangeBounds(t *testing.T) {
 	}
 	if from, to, err := s.Range(time.Time{}, time.Time{}); err != nil || to.Sub(from) != history.OwnDays*24*time.Hour {
 		t.Errorf("default: %v %v %v", from, to, err)
+	}
+}
+
+// TestParseFilter: the portal's and the command's filter, read alike; what
+// cannot be a value is refused with its message key.
+func TestParseFilter(t *testing.T) {
+	zone := time.FixedZone("UTC+8", 8*3600)
+	f, err := history.ParseFilter(url.Values{"login": {" cu000000101 "}, "outcome": {"throttled"}, "from": {"2026-01-01"}}, zone)
+	if err != nil || f.Subject != "CU000000101" || f.Outcome != storage.SignInLocked || !f.From.Equal(time.Date(2026, 1, 1, 0, 0, 0, 0, zone)) {
+		t.Errorf("filter: %+v, %v", f, err)
+	}
+	for q, key := range map[string]string{
+		"login=admin01": "history_error_login", "login=CU1": "history_error_login", "outcome=x": "history_error_outcome",
+		"to=31/01/2026": "history_error_range", "after=1_x": "history_error_range", "after=-1_2": "history_error_range",
+	} {
+		v, _ := url.ParseQuery(q)
+		_, err := history.ParseFilter(v, zone)
+		var se *storage.Error
+		if !errors.As(err, &se) || se.Code != storage.EInvalid || se.Key != key {
+			t.Errorf("%s: %v, want %s", q, err, key)
+		}
 	}
 }

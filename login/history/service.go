@@ -36,9 +36,9 @@ type Filter struct {
 
 // Errors of the reading, with their catalogue keys.
 var (
-	errForbidden = storage.Errorf(storage.EForbidden, "may not read this sign-in history").WithKey("history_error_forbidden")
-	errRange     = storage.Errorf(storage.EInvalid, "date range too long or reversed").WithKey("history_error_range")
-	errOutcome   = storage.Errorf(storage.EInvalid, "unknown outcome").WithKey("history_error_outcome")
+	errForbidden = storage.Errorf(storage.EForbidden, "You may not read this sign-in history.").WithKey("history_error_forbidden")
+	errRange     = storage.Errorf(storage.EInvalid, "The start must come before the end, and the range may not be longer than a year.").WithKey("history_error_range")
+	errOutcome   = storage.Errorf(storage.EInvalid, "There is no such outcome.").WithKey("history_error_outcome")
 )
 
 // Own is a page of the account a's own history over the last OwnDays days.

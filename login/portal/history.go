@@ -1,11 +1,10 @@
 package portal
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
-	"time"
 
 	"github.com/gorilla/mux"
 
@@ -53,47 +52,15 @@ type historyPage struct {
 	OlderURL, NewestURL, CSV string
 }
 
-// subjectPattern is what the login filter takes: an EUID or an entity
-// account's subject.
-var subjectPattern = regexp.MustCompile(`^(CU|EA)[0-9]{9}$`)
-
 // historyFilter reads the filter of the query; a value that cannot be one
-// is refused (400), never guessed.
+// is refused (400) with a way back to the page.
 func historyFilter(q url.Values) (history.Filter, error) {
-	var f history.Filter
-	bad := func(key string) error {
-		return kit.Fail(storage.EInvalid, key).WithLink(historyPath, "history_title")
+	f, err := history.ParseFilter(q, macau)
+	var se *storage.Error
+	if errors.As(err, &se) && se.Code == storage.EInvalid {
+		return f, kit.Fail(storage.EInvalid, se.Key).WithLink(historyPath, "history_title")
 	}
-	if s := strings.ToUpper(strings.TrimSpace(q.Get("login"))); s != "" {
-		if !subjectPattern.MatchString(s) {
-			return f, bad("history_error_login")
-		}
-		f.Subject = s
-	}
-	if o := q.Get("outcome"); o != "" {
-		if !storage.ValidSignInOutcome(o) {
-			return f, bad("history_error_outcome")
-		}
-		f.Outcome = storage.SignInOutcome(o)
-	}
-	for _, d := range []struct {
-		name string
-		to   *time.Time
-	}{{"from", &f.From}, {"to", &f.To}} {
-		if s := q.Get(d.name); s != "" {
-			t, err := time.ParseInLocation(time.DateOnly, s, macau)
-			if err != nil {
-				return f, bad("history_error_range")
-			}
-			*d.to = t
-		}
-	}
-	after, ok := history.ParseCursor(q.Get("after"))
-	if !ok {
-		return f, bad("history_error_range")
-	}
-	f.After = after
-	return f, nil
+	return f, err
 }
 
 // show is 登入記錄: the entity's history for an account the rule book lets

@@ -204,6 +204,21 @@ func TestSignInHistoryPages(t *testing.T) {
 		t.Errorf("plain staff's export: %d", p.StatusCode)
 	}
 
+	// The entity account: its own sign-ins only, no filter, no export.
+	acct := idp.entityAccountBrowser()
+	idp.app.history.Flush(ctx)
+	mine := acct.accountPage("/account/history")
+	ea, err := idp.app.pg.Principal(ctx, number, idp.demo.EntityAccount["username"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(mine.Body, ea.Subject) || strings.Contains(mine.Body, staff01.EUID) || strings.Contains(mine.Body, `name="login"`) {
+		t.Errorf("the entity account's history: %.2000s", mine.Body)
+	}
+	if p := acct.get("/account/history.csv"); p.StatusCode != http.StatusForbidden {
+		t.Errorf("the entity account's export: %d", p.StatusCode)
+	}
+
 	adm := idp.browser()
 	adm.accountSignedIn(number, admin.Username, admin.Password)
 	idp.app.history.Flush(ctx)

@@ -82,6 +82,26 @@ func (s *Store) SignInEvents(ctx context.Context, q storage.SignInQuery) ([]stor
 	if q.Subject == "" && q.EntityID == 0 {
 		return nil, fmt.Errorf("postgres: sign-in events: %w: no subject or entity", storage.ErrInvalid)
 	}
+	sql, args := signInEventsSQL(q)
+	rows, err := s.pool.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, wrap("list sign-in events", err)
+	}
+	events, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (storage.SignInEvent, error) {
+		var e storage.SignInEvent
+		err := row.Scan(&e.ID, &e.At, &e.EntityID, &e.Subject, &e.EntityNumber, &e.Username, &e.Outcome, &e.Method,
+			&e.Address, &e.UserAgent, &e.ClientID)
+		return e, err
+	})
+	if err != nil {
+		return nil, wrap("list sign-in events", err)
+	}
+	return nonNil(events), nil
+}
+
+// signInEventsSQL is the query of a page of q and its arguments: only the
+// conditions q sets, so that each shape has a plan of its own.
+func signInEventsSQL(q storage.SignInQuery) (string, []any) {
 	limit := q.Limit
 	if limit <= 0 || limit > storage.MaxSignInPage {
 		limit = storage.MaxSignInPage
@@ -108,21 +128,8 @@ func (s *Store) SignInEvents(ctx context.Context, q storage.SignInQuery) ([]stor
 		where = append(where, fmt.Sprintf("(at, id) < ($%d, $%d)", len(args)-1, len(args)))
 	}
 	args = append(args, limit)
-	rows, err := s.pool.Query(ctx, `
+	return `
 		SELECT id, at, coalesce(entity_id, 0), subject, entity_number, username, outcome, method, address, user_agent, client_id
-		FROM signin_events WHERE `+strings.Join(where, " AND ")+`
-		ORDER BY at DESC, id DESC LIMIT $`+fmt.Sprint(len(args)), args...)
-	if err != nil {
-		return nil, wrap("list sign-in events", err)
-	}
-	events, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (storage.SignInEvent, error) {
-		var e storage.SignInEvent
-		err := row.Scan(&e.ID, &e.At, &e.EntityID, &e.Subject, &e.EntityNumber, &e.Username, &e.Outcome, &e.Method,
-			&e.Address, &e.UserAgent, &e.ClientID)
-		return e, err
-	})
-	if err != nil {
-		return nil, wrap("list sign-in events", err)
-	}
-	return nonNil(events), nil
+		FROM signin_events WHERE ` + strings.Join(where, " AND ") + `
+		ORDER BY at DESC, id DESC LIMIT $` + fmt.Sprint(len(args)), args
 }

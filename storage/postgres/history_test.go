@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -264,5 +265,46 @@ func BenchmarkSignInHistory(b *testing.B) {
 			b.ReportMetric(float64(worst.Microseconds())/1000, "worst-ms")
 			b.ReportMetric(float64(n), "rows")
 		})
+	}
+}
+
+// TestSignInHistoryPlans: a page of a login's history, of an entity's, and
+// of an entity's failures reads about a page of rows through its index,
+// however many events the table holds (200,000 here): the work counted in
+// rows by EXPLAIN ANALYZE, which does not depend on the machine's speed. A
+// sequential scan or a sort of the table would count them all.
+func TestSignInHistoryPlans(t *testing.T) {
+	t.Parallel()
+	s, ctx := newStore(t)
+	seedSignIns(t, s, 200_000, 4_000, 100, 365)
+	now := time.Now().UTC()
+	year := storage.SignInQuery{From: now.Add(-365 * 24 * time.Hour), To: now.Add(time.Hour), Limit: 51}
+	login, entity, failures := year, year, year
+	login.Subject, login.EntityID = "CU900000042", 1000042
+	entity.EntityID = 1000042
+	failures.EntityID, failures.Outcome = 1000042, storage.SignInWrongCredentials
+	entity.After = storage.SignInCursor{At: now.Add(-100 * 24 * time.Hour), ID: 1 << 40} // a page further on
+	for name, q := range map[string]storage.SignInQuery{"login": login, "entity": entity, "entity failures": failures} {
+		sql, args := postgres.SignInEventsSQL(q)
+		var raw []byte
+		if err := s.Pool().QueryRow(ctx, `EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) `+sql, args...).Scan(&raw); err != nil {
+			t.Fatal(err)
+		}
+		var plans []struct{ Plan planNode }
+		if err := json.Unmarshal(raw, &plans); err != nil || len(plans) != 1 {
+			t.Fatalf("EXPLAIN: %v", err)
+		}
+		var work float64
+		var walk func(n planNode)
+		walk = func(n planNode) {
+			work += (n.ActualRows + n.RemovedByFilter + n.RemovedByJoinFilter) * n.ActualLoops
+			for _, c := range n.Plans {
+				walk(c)
+			}
+		}
+		walk(plans[0].Plan)
+		if work > 600 {
+			t.Errorf("%s: %v rows handled for a page of 51:\n%s", name, work, raw)
+		}
 	}
 }

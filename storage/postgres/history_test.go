@@ -144,6 +144,10 @@ func TestRetention(t *testing.T) {
 	old := activeStaff(t, s, e.ID, "old0001")
 	young := activeStaff(t, s, e.ID, "young01")
 	kept := activeStaff(t, s, e.ID, "kept001")
+	never := createStaff(t, s, e.ID) // deleted before activation, its code still on record
+	if err := s.IssueActivationCode(ctx, operator, staffRef(never), codeIssue("erase", never.Mobile)); err != nil {
+		t.Fatal(err)
+	}
 	now := time.Now().UTC()
 	if _, err := s.Pool().Exec(ctx, `
 		INSERT INTO signin_events (at, entity_id, subject, outcome, method)
@@ -154,12 +158,12 @@ func TestRetention(t *testing.T) {
 	if err := s.RecordSignIns(ctx, []storage.SignInEvent{signIn(now, e.ID, kept.EUID, e.Number, "kept001", storage.SignInSucceeded)}); err != nil {
 		t.Fatal(err)
 	}
-	for _, sl := range []storage.StaffLogin{old, young} {
+	for _, sl := range []storage.StaffLogin{old, young, never} {
 		if err := setStatus(ctx, s, operator, sl, storage.StatusDeleted); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := s.Pool().Exec(ctx, `UPDATE staff_logins SET deleted_at = now() - interval '400 days' WHERE id = $1`, old.ID); err != nil {
+	if _, err := s.Pool().Exec(ctx, `UPDATE staff_logins SET deleted_at = now() - interval '400 days' WHERE id = ANY($1)`, []int64{old.ID, never.ID}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -179,7 +183,7 @@ func TestRetention(t *testing.T) {
 	other.Release()
 
 	res, err := s.ApplyRetention(ctx, policy)
-	if err != nil || !res.Ran || res.EventsDeleted != 25 || res.LoginsErased != 1 {
+	if err != nil || !res.Ran || res.EventsDeleted != 25 || res.LoginsErased != 2 {
 		t.Fatalf("retention: %+v, %v", res, err)
 	}
 	var left int
@@ -196,7 +200,18 @@ func TestRetention(t *testing.T) {
 	if still.IDDocNumber == "" || still.Mobile == "" {
 		t.Errorf("a login deleted lately was erased: %+v", still)
 	}
-	wantAudit(t, s, storage.SystemActor(), "staff.erase", old.EUID, &e.ID)
+	var codes, messages int
+	_ = s.Pool().QueryRow(ctx, `SELECT count(*), (SELECT count(*) FROM outbox WHERE recipient = $2) FROM activation_codes WHERE staff_login_id = $1`,
+		never.ID, never.Mobile).Scan(&codes, &messages)
+	if codes != 0 || messages != 0 {
+		t.Errorf("an erased login's activation codes (%d) and their messages (%d) stay", codes, messages)
+	}
+	var erasures int
+	_ = s.Pool().QueryRow(ctx, `SELECT count(*) FROM audit_events WHERE action = 'staff.erase' AND actor_kind = 'system' AND entity_id = $1
+		AND target = ANY($2)`, e.ID, []string{old.EUID, never.EUID}).Scan(&erasures)
+	if erasures != 2 {
+		t.Errorf("%d erasures audited, want 2", erasures)
+	}
 	if res, _ := s.ApplyRetention(ctx, policy); res.LoginsErased != 0 || res.EventsDeleted != 0 {
 		t.Errorf("a second run did more: %+v", res)
 	}
@@ -205,7 +220,7 @@ func TestRetention(t *testing.T) {
 		t.Errorf("restore of an erased login: %v", err)
 	}
 	// The erased login is listed still, by its names.
-	if rows, n, err := s.StaffList(ctx, storage.StaffQuery{EntityID: e.ID, Search: old.NameForeign}); err != nil || n != 3 || rows[0].EUID != old.EUID {
+	if rows, n, err := s.StaffList(ctx, storage.StaffQuery{EntityID: e.ID, Search: old.EUID}); err != nil || n != 1 || rows[0].NameForeign != old.NameForeign {
 		t.Errorf("staff list after erasure: %d, %v", n, err)
 	}
 }

@@ -20,7 +20,9 @@ const purgeSignInsSQL = `
 // eraseDeletedSQL erases one batch of the personal data of staff logins
 // deleted before $1 (document number, birth date, mobile, e-mail), keeping
 // the EUID and the names, and writes each erasure to the audit trail in the
-// same statement. The count is the audit rows written, one per login.
+// same statement. The logins' activation codes go too, and with them their
+// messages in the outbox, which name the mobile or e-mail they were sent
+// to. The count is the audit rows written, one per login.
 const eraseDeletedSQL = `
 	WITH due AS (
 		SELECT id FROM staff_logins
@@ -30,7 +32,9 @@ const eraseDeletedSQL = `
 		UPDATE staff_logins p SET id_doc_number = NULL, birth_date = NULL, mobile = '', email = '',
 			erased_at = $3, updated_at = $3
 		FROM due WHERE p.id = due.id
-		RETURNING p.euid, p.entity_id
+		RETURNING p.id, p.euid, p.entity_id
+	), codes AS (
+		DELETE FROM activation_codes c USING erased WHERE c.staff_login_id = erased.id
 	)
 	INSERT INTO audit_events (at, actor_kind, actor_id, entity_id, action, target, details)
 	SELECT $3, 'system', '', entity_id, 'staff.erase', euid,

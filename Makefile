@@ -41,14 +41,15 @@ check:
 ## bench: start a provider on a free port (database idp_bench, a fresh Redis prefix), run every
 ## load scenario beside its hardware bound, print the table, write .run/bench.json (a few minutes);
 ## then the storage benchmarks (the department API's assignments listing of a freshly onboarded
-## entity before any ANALYZE, and of 5,000 logins analysed), written to .run/bench-storage.txt.
+## entity before any ANALYZE, and of 5,000 logins analysed; a page of the sign-in history of a login
+## and of an entity among 1,000,000 events), written to .run/bench-storage.txt.
 ## Pass flags with BENCH_FLAGS, e.g. make bench BENCH_FLAGS="-scenario login -d 30s -cpuprofile .run/prof"
 BENCH_FLAGS ?=
 bench: services build
 	$(GO) build -o bin/idp-bench ./cmd/idp-bench
 	./bin/idp-bench -server bin/idp -json .run/bench.json $(BENCH_FLAGS)
 	mkdir -p .run
-	$(GO) test -run '^$$' -bench 'ServiceAssignments' -benchtime 200x ./storage/postgres/ >.run/bench-storage.txt; \
+	$(GO) test -run '^$$' -bench 'ServiceAssignments|SignInHistory' -benchtime 200x ./storage/postgres/ >.run/bench-storage.txt; \
 	status=$$?; cat .run/bench-storage.txt; exit $$status
 
 clean:

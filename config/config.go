@@ -83,6 +83,14 @@ type Config struct {
 	Activation Activation // activation codes and their delivery (config/activation.go)
 
 	BackchannelGiveUp time.Duration // IDP_BACKCHANNEL_GIVE_UP: how long a logout token to a relying party is retried
+
+	// IDP_SIGNIN_HISTORY_DAYS: sign-in events older than this many days are
+	// deleted (at least the 90 days the portal shows an account of its own)
+	SignInHistoryDays int
+	// IDP_DELETED_RETENTION_DAYS: a staff login deleted longer ago than this
+	// many days loses its identity document number, birth date, mobile and
+	// e-mail (its EUID, names and audit trail stay)
+	DeletedRetentionDays int
 }
 
 // Load reads the environment and validates the result.
@@ -146,6 +154,9 @@ func (r *reader) settings() *Config {
 		MetricsListen: r.str("IDP_METRICS_LISTEN", ""),
 
 		BackchannelGiveUp: r.duration("IDP_BACKCHANNEL_GIVE_UP", 24*time.Hour),
+
+		SignInHistoryDays:    r.integer("IDP_SIGNIN_HISTORY_DAYS", 365, 90, 3650),
+		DeletedRetentionDays: r.integer("IDP_DELETED_RETENTION_DAYS", 365, 30, 3650),
 	}
 	c.Issuer = strings.TrimSuffix(c.Issuer, "/")
 	if v, ok := r.lookup("IDP_AUTH_REQUEST_GRACE"); !ok || v == "" {

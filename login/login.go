@@ -22,6 +22,7 @@ import (
 
 	"github.com/entity-account/idp/login/activationpages"
 	"github.com/entity-account/idp/login/edge"
+	"github.com/entity-account/idp/login/history"
 	"github.com/entity-account/idp/login/kit"
 	"github.com/entity-account/idp/login/notify"
 	"github.com/entity-account/idp/login/password"
@@ -141,6 +142,13 @@ func (h *Handler) EnableRecovery(c RecoveryConfig, notices notify.Notices) error
 // entity's staff, admin rights, service admins, recent changes). Call it
 // before Mount.
 func (h *Handler) EnableAdministration(a portal.Administration) { h.portal.EnableAdministration(a) }
+
+// EnableHistory records every sign-in attempt with rec and turns the
+// portal's 登入記錄 on over view. Call it before Mount.
+func (h *Handler) EnableHistory(rec signin.Recorder, view *history.Service) {
+	h.signin.SetRecorder(rec)
+	h.portal.EnableHistory(view)
+}
 
 // EnableFactors turns on the second step of the sign-in (安全驗證碼,
 // passkeys) and the sign-in with a passkey alone.

@@ -117,12 +117,18 @@ type StaffQuery struct {
 	Search   string // username, name, EUID or document number, any part, any case
 	Offset   int
 	Limit    int // 1–500; 0: 50
+	// UnusedSince, when set, keeps only the logins not signed in since
+	// then (never signed in included): the filter 「N 日內未登入」.
+	UnusedSince time.Time
 }
 
 // StaffListRow is one line of the staff list (工作人員登入號列表).
 type StaffListRow struct {
 	StaffLogin           // without its password hash
 	CodeOutstanding bool // 啟動碼: an activation code is live
+	// LastSignInAt is 最後登入時間 (nil: never), as the sign-in history's
+	// writer last moved it.
+	LastSignInAt *time.Time
 }
 
 // Principal is what the login page needs to know about whoever owns

@@ -557,6 +557,11 @@ func TestBrowserA11y(t *testing.T) {
 		tr.check(a11yPage{"service admins", T["svcadmin_title"], false})
 		c.open(w.issuer + "/account/changes")
 		tr.check(a11yPage{"changes", T["changes_title"], false})
+		w.app.history.Flush(t.Context()) // the sign-ins so far, as rows
+		c.open(w.issuer + "/account/history")
+		tr.check(a11yPage{"sign-in history", T["history_title"], false})
+		c.open(w.issuer + "/account/history?from=2026-02-01&to=2025-01-01")
+		tr.check(a11yPage{"sign-in history bad range", T["account_error_heading"], true})
 		c.open(w.issuer + "/account/services")
 		tr.check(a11yPage{"services", T["svc_list_title"], false})
 		service := storage.Names{ZH: "示範電子服務", PT: "Serviço electrónico de demonstração", EN: "Demo e-service"}.In(lang)
@@ -600,6 +605,9 @@ func TestBrowserA11y(t *testing.T) {
 		tr.fieldErrors("totp password again wrong", formError{[]string{"reauth_password"}, T["tools_reauth_wrong"], "reauth_password"})
 		c.open(w.issuer + "/account/entity")
 		tr.check(a11yPage{"no access to administration", T["nav_forbidden_heading"], true})
+		w.app.history.Flush(t.Context())
+		c.open(w.issuer + "/account/history")
+		tr.check(a11yPage{"own sign-in history", T["history_title"], false})
 
 		// ---- a login whose 安全驗證碼 waits for the check in person ----
 		c.clearCookies()

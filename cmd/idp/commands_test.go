@@ -45,8 +45,8 @@ func TestPackageDocListsCommands(t *testing.T) {
 			t.Errorf("the package doc lists %q, which is no command", line)
 		}
 	}
-	if len(commands) != 36 {
-		t.Errorf("%d commands, want 36", len(commands))
+	if len(commands) != 37 {
+		t.Errorf("%d commands, want 37", len(commands))
 	}
 	usage := usage()
 	for _, c := range commands {

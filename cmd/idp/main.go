@@ -37,6 +37,7 @@
 //	idp tools reset               remove a staff login's identity tools
 //	idp tools enable              switch passkeys on again for a staff login
 //	idp password reset            send a reset code to a login's (or the entity account's) registered mobile
+//	idp history                   an entity's sign-in history (登入記錄), as lines or CSV
 //
 // Run "idp help" for the list with more detail, "idp <command> -h" for a
 // command's flags. Configuration comes from IDP_* environment variables
@@ -125,6 +126,8 @@ func init() {
 		{"tools enable", "", "switch passkeys on again for a staff login whose holder switched them off (in person)", toolsEnable},
 		{"password reset", "", "send a reset code to the registered mobile (else e-mail) of a staff login (--euid or --username)\n" +
 			"or of the entity account (--entity-account); the holder sets the new password with it", passwordReset},
+		{"history", "", "an entity's sign-in history (登入記錄): --entity N [--euid EUID] [--outcome O] [--from --to YYYY-MM-DD]\n" +
+			"[--csv: every matching event as CSV, formula cells escaped]", func(a []string) error { return historyCommand(a, os.Stdout) }},
 	}
 }
 
@@ -246,6 +249,8 @@ func serve() error {
 	defer a.Close()
 	stopOutbox := a.startOutbox(ctx) // delivers activation codes (the outbox); stopped before a.Close
 	defer stopOutbox()
+	stopHistory := a.startHistory(ctx) // the sign-in history's writer and retention; stopped after the server
+	defer stopHistory()
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {

@@ -158,6 +158,16 @@ func TestBrowserPasskeys(t *testing.T) {
 	if claims["acr"] != acrTool || !equalStrings(claims["amr"], []string{"pwd", "hwk", "user", "mfa"}) {
 		t.Fatalf("step-up with the passkey: acr %v amr %v", claims["acr"], claims["amr"])
 	}
+	// The sign-in history holds each of these once, with how it was made.
+	signedIn := func(m storage.SignInMethod, o storage.SignInOutcome, client string) recorded {
+		return recorded{admin.EUID, admin.Username, string(o), string(m), client}
+	}
+	wantEvents(t, idp, 0, "passkey journey",
+		signedIn(storage.MethodPassword, storage.SignInSucceeded, ""),
+		signedIn(storage.MethodPasskey, storage.SignInSucceeded, web.ClientID),
+		signedIn(storage.MethodPasskey, storage.SignInSucceeded, ""),
+		signedIn(storage.MethodPassword, storage.SignInStepRequired, web.ClientID),
+		signedIn(storage.MethodPasskey, storage.SignInStepPassed, web.ClientID))
 
 	// 4. Switch passkeys off in the portal.
 	c.open(idp.issuer + "/account/tools/passkeys")

@@ -18,6 +18,7 @@ import (
 	"github.com/entity-account/idp/login/activation"
 	"github.com/entity-account/idp/login/deptapi"
 	"github.com/entity-account/idp/login/edge"
+	"github.com/entity-account/idp/login/history"
 	"github.com/entity-account/idp/login/kit"
 	"github.com/entity-account/idp/login/manage"
 	"github.com/entity-account/idp/login/notify"
@@ -48,6 +49,7 @@ type app struct {
 	outbox     *notify.Worker      // delivers them; started by serve (startOutbox)
 	manage     *manage.Service     // entity administration use cases
 	tools      *tools.Service      // 電子身份識別工具 use cases
+	history    *history.Recorder   // the sign-in history's queue; its writer started by serve (startHistory)
 }
 
 // openStores connects to Postgres (migrating it) and Redis.
@@ -117,11 +119,13 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 	if err != nil {
 		return nil, err
 	}
+	recorder := history.NewRecorder(pg, historyQueue)
+	pages.EnableHistory(recorder, history.NewService(pg))
 	r, api := newRouter(cfg, pg, rs, sessions, st, provider, pages)
 	countStoreTraffic(pg, rs)
 	return &app{cfg: cfg, pg: pg, redis: rs, rdb: rdb, keys: keys, hasher: hasher, provider: provider, st: st,
 		handler:    instrument(api.Front(cfg.IssuerPath(), r), []*mux.Router{r, api.Router()}, provider, cfg.IssuerPath(), cfg.TrustProxyHeaders, ownHops(cfg.Issuer, cfg.IssuerPath(), provider).Follow),
-		activation: acts, outbox: outbox, manage: admin, tools: toolsSvc}, nil
+		activation: acts, outbox: outbox, manage: admin, tools: toolsSvc, history: recorder}, nil
 }
 
 // newProtocol builds the protocol storage and the provider (the library's

@@ -3,6 +3,7 @@ package portal
 import (
 	"net/http"
 
+	"github.com/entity-account/idp/login/history"
 	"github.com/entity-account/idp/login/kit"
 	"github.com/entity-account/idp/storage"
 )
@@ -21,6 +22,8 @@ type core struct {
 	render renderer        // the pages, one method each (pages.go)
 	admin  *Administration // nil: no administration pages
 	tools  *Tools          // nil: no identity-tool pages
+	// history is 登入記錄's reading; nil: no such page.
+	history *history.Service
 }
 
 // serve answers the portal's failures as the sign-in's: its sign-in form
@@ -67,6 +70,8 @@ type chrome struct {
 	// ToolsLink: the account may open 電子身份識別工具 (a staff login, when
 	// the pages are on), by the rule book.
 	ToolsLink bool
+	// HistoryLink: 登入記錄 is on (every account sees its own).
+	HistoryLink bool
 	// Nav are the administration pages the account may open, from the rule
 	// book with its rights as read for this request (nav.go): never from
 	// what the session remembers.
@@ -81,6 +86,7 @@ func (h *core) chrome(w http.ResponseWriter, r *http.Request, pt *kit.Signed, la
 		LogoutCSRF: h.k.CSRFToken(w, r, sessionBinding(pt.Session.SessionID)),
 	}
 	c.ToolsLink = h.tools != nil && storage.CanHoldTools(h.actor(r, pt))
+	c.HistoryLink = h.history != nil
 	c.Nav = h.navLinks(r, pt, c.T, current)
 	return c
 }

@@ -56,6 +56,11 @@ func (v renderer) passkeys(w http.ResponseWriter, status int, p passkeysPage) {
 	v.k.Render(w, status, "account_tools_passkeys.html", p)
 }
 
+// history draws account_history.html (登入記錄).
+func (v renderer) history(w http.ResponseWriter, p historyPage) {
+	v.k.Render(w, http.StatusOK, "account_history.html", p)
+}
+
 // entities draws account_entities.html.
 func (v renderer) entities(w http.ResponseWriter, p entitiesPage) {
 	v.k.Render(w, http.StatusOK, "account_entities.html", p)

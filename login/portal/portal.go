@@ -17,6 +17,7 @@ import (
 	"github.com/entity-account/idp/login/activation"
 	"github.com/entity-account/idp/login/credential"
 	"github.com/entity-account/idp/login/devices"
+	"github.com/entity-account/idp/login/history"
 	"github.com/entity-account/idp/login/kit"
 	"github.com/entity-account/idp/login/manage"
 	"github.com/entity-account/idp/login/notify"
@@ -69,6 +70,9 @@ func (h *Handler) TellHolders(n notify.Notices) error { return h.passwords.TellH
 // EnableAdministration turns the administration pages on. Call it before Mount.
 func (h *Handler) EnableAdministration(a Administration) { h.core.admin = &a }
 
+// EnableHistory turns 登入記錄 on over view. Call it before Mount.
+func (h *Handler) EnableHistory(view *history.Service) { h.core.history = view }
+
 // EnableTools turns the identity-tool pages on. Call it before Mount.
 func (h *Handler) EnableTools(t Tools) {
 	if t.TOTP == nil {
@@ -87,6 +91,9 @@ func (h *Handler) Mount(r *mux.Router) {
 	(&entrance{core: c, signin: h.signin}).Mount(r)
 	(&accountPages{core: c, signin: h.signin, hasher: h.hasher, passwords: h.passwords}).Mount(r)
 	(&devicePages{core: c, devices: devices.New(c.k.State, c.k.Dir)}).Mount(r)
+	if c.history != nil {
+		(&historyPages{core: c}).Mount(r)
+	}
 	if c.admin != nil {
 		(&entityPages{core: c}).Mount(r)
 		(&rightsPages{core: c}).Mount(r)

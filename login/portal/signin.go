@@ -112,6 +112,7 @@ func (h *entrance) submitLogin(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	telemetry.SignIn(telemetry.SignInSuccess)
+	h.signin.RecordSignIn(r, p, []string{storage.AMRPassword})
 	slog.InfoContext(ctx, "portal sign-in", "subject", p.Subject, "kind", p.Kind, "entity", p.EntityNumber, "ip", h.k.ClientIP(r))
 	http.Redirect(w, r, h.k.BasePath+profilePath, http.StatusSeeOther)
 	return nil
@@ -140,6 +141,7 @@ func (h *entrance) submitPasskeyLogin(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	telemetry.SignIn(telemetry.SignInSuccess)
+	h.signin.RecordSignIn(r, p, amr)
 	slog.InfoContext(ctx, "portal sign-in with a passkey", "subject", p.Subject, "entity", p.EntityNumber, "ip", h.k.ClientIP(r))
 	http.Redirect(w, r, h.k.BasePath+profilePath, http.StatusSeeOther)
 	return nil

@@ -62,6 +62,8 @@ func (h *loginForm) submit(w http.ResponseWriter, r *http.Request) error {
 	if ar == nil {
 		return err
 	}
+	r = r.WithContext(forClient(ctx, ar.ClientID)) // the history records the e-service
+	ctx = r.Context()
 	c := ReadCredentials(r.PostForm)
 	form := h.form(w, r, ar, c)
 	if !c.Complete() {
@@ -81,10 +83,12 @@ func (h *loginForm) submit(w http.ResponseWriter, r *http.Request) error {
 	// is the entity account's, told before it gets a session.
 	if storage.AccountServiceRefusal(p) != storage.ServiceAllowed {
 		telemetry.SignIn(telemetry.SignInRefused)
+		h.history.record(r, ar.ClientID, p, "", "", storage.SignInRefusedByService, storage.MethodPassword)
 		return kit.InForm(kit.Fail(storage.EForbidden, "error_entity_account"), form)
 	}
 	if ar.HintSubject != "" && ar.HintSubject != p.Subject {
 		telemetry.SignIn(telemetry.SignInRefused)
+		h.history.record(r, ar.ClientID, p, "", "", storage.SignInRefusedByService, storage.MethodPassword)
 		// OIDC Core §3.1.2.1: the RP asked for another user (id_token_hint).
 		h.flow.Fail(edge.IssuerOnRedirect(w, h.cfg.Issuer), r, ar, oidc.ErrLoginRequired().WithDescription("signed in as a different user than id_token_hint"))
 		return nil
@@ -113,6 +117,8 @@ func (h *loginForm) submitPasskey(w http.ResponseWriter, r *http.Request) error 
 	if ar == nil {
 		return err
 	}
+	r = r.WithContext(forClient(ctx, ar.ClientID)) // the history records the e-service
+	ctx = r.Context()
 	if h.factors == nil {
 		return errExpired
 	}
@@ -126,6 +132,7 @@ func (h *loginForm) submitPasskey(w http.ResponseWriter, r *http.Request) error 
 	}
 	if ar.HintSubject != "" && ar.HintSubject != p.Subject {
 		telemetry.SignIn(telemetry.SignInRefused)
+		h.history.record(r, ar.ClientID, p, "", "", storage.SignInRefusedByService, storage.MethodPasskey)
 		h.flow.Fail(edge.IssuerOnRedirect(w, h.cfg.Issuer), r, ar, oidc.ErrLoginRequired().WithDescription("signed in as a different user than id_token_hint"))
 		return nil
 	}

@@ -18,6 +18,7 @@ type passkeyCheck struct {
 	cfg      Config
 	sessions *credentialCheck // starts the session, as after a password
 	factors  Factors          // nil: no passkeys
+	history  *attempts        // records the refusals it decides
 }
 
 // PasskeySignInOptions are the options and sealed state of a sign-in with
@@ -51,6 +52,7 @@ func (h *passkeyCheck) VerifyPasskey(ctx context.Context, r *http.Request) (stor
 	}
 	if att == nil {
 		telemetry.SignIn(telemetry.SignInThrottled)
+		h.history.record(r, clientOf(ctx), storage.Principal{}, "", "", storage.SignInLocked, storage.MethodPasskey)
 		f := kit.Throttled("error_throttled", wait)
 		return storage.Principal{}, nil, &f, nil
 	}
@@ -68,6 +70,7 @@ func (h *passkeyCheck) VerifyPasskey(ctx context.Context, r *http.Request) (stor
 			return p, nil, nil, err
 		}
 		telemetry.SignIn(telemetry.SignInBadCredentials)
+		h.history.record(r, clientOf(ctx), p, "", "", storage.SignInPasskeyFailed, storage.MethodPasskey)
 		slog.InfoContext(ctx, "passkey sign-in failed", "ip", h.k.ClientIP(r), "err", err)
 		return p, nil, &kit.Refusal{Status: http.StatusUnauthorized, Key: "error_passkey_sign_in"}, nil
 	}

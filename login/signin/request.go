@@ -28,6 +28,7 @@ type requestFlow struct {
 	// factors are the electronic identity tools of the second step and of
 	// the passkey sign-in; nil: neither.
 	factors Factors
+	history *attempts // records how a sign-in ended
 }
 
 // postedRequest reads a sign-in form: parsed, its CSRF token this
@@ -98,6 +99,9 @@ func (h *requestFlow) finish(w http.ResponseWriter, r *http.Request, ar *storage
 	switch storage.ServiceUseRefusal(cur.Principal, *access, level, ar.RequiredLevel) {
 	case storage.ServiceAllowed:
 	case storage.RefusedLevelTooLow:
+		if now {
+			h.history.record(r, ar.ClientID, cur.Principal, "", "", storage.SignInStepRequired, methodOf(sess.AMR))
+		}
 		h.needsMore(w, r, ar)
 		return nil
 	default:
@@ -106,6 +110,7 @@ func (h *requestFlow) finish(w http.ResponseWriter, r *http.Request, ar *storage
 		// admit the login.
 		if now {
 			telemetry.SignIn(telemetry.SignInRefused)
+			h.history.record(r, ar.ClientID, cur.Principal, "", "", storage.SignInRefusedByService, methodOf(sess.AMR))
 		}
 		if slices.Contains(ar.Prompt, oidc.PromptNone) {
 			h.flow.Fail(edge.IssuerOnRedirect(w, h.cfg.Issuer), r, ar, oidc.ErrAccessDenied().WithDescription("the staff login is not assigned to this e-service"))
@@ -127,6 +132,7 @@ func (h *requestFlow) finish(w http.ResponseWriter, r *http.Request, ar *storage
 	}
 	if now {
 		telemetry.SignIn(telemetry.SignInSuccess)
+		h.history.record(r, ar.ClientID, cur.Principal, "", "", storage.SignInSucceeded, methodOf(sess.AMR))
 	}
 	http.Redirect(w, r, h.flow.CallbackURL(ar.ID), http.StatusFound)
 	return nil

@@ -44,13 +44,15 @@ type Handler struct {
 	form     *loginForm
 	step     *secondStep
 	forget   *forgetting
+	attempts *attempts // the sign-in history (SetRecorder)
 }
 
 // New returns the sign-in pages over k.
 func New(k *kit.Kit, cfg Config, hasher *password.Hasher, flow *idpop.Interaction) *Handler {
-	check := &credentialCheck{k: k, cfg: cfg, hasher: hasher}
-	passkeys := &passkeyCheck{k: k, cfg: cfg, sessions: check}
-	requests := &requestFlow{k: k, cfg: cfg, flow: flow}
+	att := &attempts{k: k}
+	check := &credentialCheck{k: k, cfg: cfg, hasher: hasher, history: att}
+	passkeys := &passkeyCheck{k: k, cfg: cfg, sessions: check, history: att}
+	requests := &requestFlow{k: k, cfg: cfg, flow: flow, history: att}
 	memory := &entityMemory{sealer: cfg.EntityMemory, path: k.BasePath + loginPath, secure: k.SecureCookies}
 	return &Handler{
 		credentialCheck: check,
@@ -60,6 +62,7 @@ func New(k *kit.Kit, cfg Config, hasher *password.Hasher, flow *idpop.Interactio
 		form:            &loginForm{requestFlow: requests, check: check, passkeys: passkeys, memory: memory},
 		step:            &secondStep{requestFlow: requests},
 		forget:          &forgetting{k: k, memory: memory},
+		attempts:        att,
 	}
 }
 

@@ -140,7 +140,7 @@ func (h *secondStep) render(w http.ResponseWriter, r *http.Request, ar *storage.
 		st.Passkeys = 0
 	}
 	if !st.TOTPActive() && st.Passkeys == 0 {
-		h.noTool(w, r, ar, st)
+		h.noTool(w, r, ar, cur, st)
 		return nil
 	}
 	lang := h.k.RequestLanguage(r, ar.UILocales)
@@ -169,7 +169,7 @@ func (h *secondStep) submitCode(w http.ResponseWriter, r *http.Request) error {
 	}
 	err = h.factors.VerifyTOTP(r.Context(), cur.Session.LoginID, r.PostForm.Get("code"))
 	if err != nil {
-		return h.refused(w, r, ar, cur, err, true)
+		return h.refused(w, r, ar, cur, err, storage.MethodCode)
 	}
 	return h.proven(w, r, ar, cur, []string{storage.AMROTP})
 }
@@ -182,7 +182,7 @@ func (h *secondStep) submitPasskey(w http.ResponseWriter, r *http.Request) error
 	}
 	amr, err := h.factors.FinishPasskeyCheck(r.Context(), cur.Session.LoginID, r.PostForm.Get("state"), []byte(r.PostForm.Get("credential")))
 	if err != nil {
-		return h.refused(w, r, ar, cur, err, false)
+		return h.refused(w, r, ar, cur, err, storage.MethodPasskey)
 	}
 	return h.proven(w, r, ar, cur, amr)
 }
@@ -200,11 +200,12 @@ func (h *secondStep) readForm(w http.ResponseWriter, r *http.Request) (*storage.
 
 // refused shows the second step again with why the code or the
 // passkey was not accepted; a failure of ours goes to the error writer.
-func (h *secondStep) refused(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, cur *kit.Signed, err error, code bool) error {
+func (h *secondStep) refused(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, cur *kit.Signed, err error, method storage.SignInMethod) error {
 	var se *storage.Error
 	if !errors.As(err, &se) || se.Code == storage.EUnavailable || se.Code == storage.EInternal {
 		return err
 	}
+	h.history.record(r, ar.ClientID, cur.Principal, "", "", storage.SignInStepFailed, method)
 	t := h.k.T(h.k.RequestLanguage(r, ar.UILocales))
 	msg := t[se.Key]
 	if msg == "" {
@@ -212,7 +213,7 @@ func (h *secondStep) refused(w http.ResponseWriter, r *http.Request, ar *storage
 	}
 	status := kit.StatusOf(se.Code)
 	slog.InfoContext(r.Context(), "second factor refused", "euid", cur.Session.Subject, "reason", se.Key, "ip", h.k.ClientIP(r))
-	if code {
+	if method == storage.MethodCode {
 		return h.render(w, r, ar, cur, status, msg, "")
 	}
 	return h.render(w, r, ar, cur, status, "", msg)
@@ -240,7 +241,16 @@ func (h *secondStep) proven(w http.ResponseWriter, r *http.Request, ar *storage.
 		return err
 	}
 	slog.InfoContext(r.Context(), "second factor proven", "euid", sess.Subject, "amr", sess.AMR, "client", ar.ClientID)
+	h.history.record(r, ar.ClientID, cur.Principal, "", "", storage.SignInStepPassed, secondStepMethod(methods))
 	return h.finish(w, r, ar, &kit.Signed{Session: sess, Principal: cur.Principal}, false)
+}
+
+// secondStepMethod is the tool a second step proved: a passkey, or the code.
+func secondStepMethod(methods []string) storage.SignInMethod {
+	if slices.Contains(methods, storage.AMROTP) {
+		return storage.MethodCode
+	}
+	return storage.MethodPasskey
 }
 
 // withMethods adds methods (and mfa, once two factors are in) to amr.
@@ -261,9 +271,10 @@ func withMethods(amr []string, methods ...string) []string {
 // to enable one, in their language — in the portal for a Macau resident ID,
 // by a visit in person otherwise — and offers the way back to the
 // e-service, which learns that the level was not reached.
-func (h *secondStep) noTool(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, st tools.ToolStatus) {
+func (h *secondStep) noTool(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, cur *kit.Signed, st tools.ToolStatus) {
 	back := h.refusalURL(r, ar, "the staff login has no electronic identity tool for the assurance level this e-service needs")
 	telemetry.SignIn(telemetry.SignInRefused)
+	h.history.record(r, ar.ClientID, cur.Principal, "", "", storage.SignInRefusedByService, storage.MethodPassword)
 	lang := h.k.RequestLanguage(r, ar.UILocales)
 	t := h.k.T(lang)
 	key := "no_tool_in_person"

@@ -24,9 +24,10 @@ import (
 // browser's session that follows it. The portal's sign-in uses it through
 // Handler (Verify, ReserveAttempt, StartSession).
 type credentialCheck struct {
-	k      *kit.Kit
-	cfg    Config
-	hasher *password.Hasher
+	k       *kit.Kit
+	cfg     Config
+	hasher  *password.Hasher
+	history *attempts // records the refusals it decides
 }
 
 // Credentials are the three fields of a sign-in form.
@@ -85,6 +86,7 @@ func (h *credentialCheck) Verify(ctx context.Context, r *http.Request, c Credent
 	}
 	if att == nil {
 		telemetry.SignIn(telemetry.SignInThrottled)
+		h.history.record(r, clientOf(ctx), storage.Principal{}, c.EntityNumber, c.Username, storage.SignInLocked, storage.MethodPassword)
 		// Until when, whoever is named: the counter is keyed by what was
 		// typed, so an unknown username is locked alike and the answer
 		// tells nothing of whether it exists.
@@ -101,6 +103,7 @@ func (h *credentialCheck) Verify(ctx context.Context, r *http.Request, c Credent
 	case errors.Is(err, errBadCredentials):
 		// The reservation stays: it is this failure's count.
 		telemetry.SignIn(telemetry.SignInBadCredentials)
+		h.history.record(r, clientOf(ctx), p, c.EntityNumber, c.Username, storage.SignInWrongCredentials, storage.MethodPassword)
 		slog.InfoContext(ctx, "sign-in failed", "entity", kit.Printable(c.EntityNumber), "ip", h.k.ClientIP(r))
 		return p, &kit.Refusal{Status: http.StatusUnauthorized, Key: "error_credentials"}, nil
 	case err != nil:

@@ -5,3 +5,6 @@ var MigrationFiles = migrationFiles
 
 // ServiceAssignmentsSQL lets the plan test EXPLAIN the query as the store runs it.
 const ServiceAssignmentsSQL = serviceAssignmentsSQL
+
+// SignInEventsSQL lets the plan test EXPLAIN the history's page queries.
+var SignInEventsSQL = signInEventsSQL

@@ -12,9 +12,12 @@ import (
 )
 
 const staffColumns = `id, euid, entity_id, coalesce(username, ''), coalesce(password_hash, ''),
-	name_zh, name_foreign, id_doc_type, id_doc_number, id_doc_issue_place, birth_date,
-	mobile, email, language, is_admin, is_service_admin, status,
+	name_zh, name_foreign, id_doc_type, coalesce(id_doc_number, ''), id_doc_issue_place,
+	coalesce(birth_date, DATE '0001-01-01'), mobile, email, language, is_admin, is_service_admin, status,
 	activated_at, created_at, updated_at`
+
+// An erased login (deleted longer ago than the retention, see history.go)
+// holds no document number or birth date: they read as "" and the zero time.
 
 // scanStaffLogin scans the staffColumns of row, then into extra the
 // columns selected after them.
@@ -164,6 +167,11 @@ func (s *Store) SetStaffStatus(ctx context.Context, actor storage.Actor, entityI
 		}
 		if sl.Status == status {
 			return storage.ErrConflict
+		}
+		if sl.IDDocNumber == "" {
+			// Erased after the retention period (retention.go): the person
+			// is no longer known, only registered anew.
+			return storage.Errorf(storage.EConflict, "staff login %s was erased", sl.EUID).WithKey("staff_error_erased")
 		}
 		old, before := sl.Status, sl
 		_, err = tx.Exec(ctx, `

@@ -169,7 +169,25 @@ func (c *chrome) follow(label string) {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(c.ctx, 20*time.Second)
 	defer cancel()
-	sel := chromedp.Search(`//a[normalize-space(.)=` + xpathString(label) + `]`)
+	// The first such link a person can press: not one folded away in a
+	// closed menu (the portal's navigation on a phone), where a click at its
+	// place would land on whatever the page shows there. It is marked, then
+	// clicked as a person would.
+	mark := `(() => {
+		document.querySelectorAll("a[data-follow]").forEach(a => a.removeAttribute("data-follow"));
+		for (const a of document.querySelectorAll("a")) {
+			if (a.textContent.replace(/\s+/g, " ").trim() !== ` + jsString(label) + `) continue;
+			a.scrollIntoView({block: "center"});
+			const r = a.getBoundingClientRect();
+			const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+			if (r.width > 0 && hit && (hit === a || a.contains(hit))) { a.setAttribute("data-follow", ""); return true; }
+		}
+		return false;
+	})()`
+	if !eval[bool](c, mark) {
+		c.t.Fatalf("no link %q that a person can press\n%s", label, c.where())
+	}
+	sel := chromedp.Search(`//a[@data-follow]`)
 	if _, err := chromedp.RunResponse(ctx, chromedp.Click(sel, chromedp.NodeVisible)); err != nil {
 		c.t.Fatalf("follow the link %q: %v\n%s", label, err, c.where())
 	}

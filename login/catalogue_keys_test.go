@@ -16,8 +16,23 @@ import (
 // person would see an empty message.
 func TestRefusalKeysHaveTexts(t *testing.T) {
 	keyed := regexp.MustCompile(`(?:Key:\s*|kit\.Fail\(storage\.E[A-Za-z]+,\s*)"([a-z][a-z0-9_]*)"`)
+	keys := keysInCode(t, []string{"../login", "../storage", "../op"}, func(src string, found func(key string)) {
+		for _, m := range keyed.FindAllStringSubmatch(src, -1) {
+			found(m[1])
+		}
+	})
+	if len(keys) < 20 {
+		t.Fatalf("found only %d keys: the pattern no longer matches the code", len(keys))
+	}
+	requireTexts(t, keys, "names")
+}
+
+// keysInCode walks the non-test Go files below roots and gathers the
+// catalogue keys that scan finds in each, with a file that names each.
+func keysInCode(t *testing.T, roots []string, scan func(src string, found func(key string))) map[string]string {
+	t.Helper()
 	keys := map[string]string{}
-	for _, root := range []string{"../login", "../storage", "../op"} {
+	for _, root := range roots {
 		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
 				return err
@@ -26,18 +41,20 @@ func TestRefusalKeysHaveTexts(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			for _, m := range keyed.FindAllStringSubmatch(string(src), -1) {
-				keys[m[1]] = path
-			}
+			scan(string(src), func(key string) { keys[key] = path })
 			return nil
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	if len(keys) < 20 {
-		t.Fatalf("found only %d keys: the pattern no longer matches the code", len(keys))
-	}
+	return keys
+}
+
+// requireTexts fails for every key without a text in some language (how
+// names how the file uses it, for the message).
+func requireTexts(t *testing.T, keys map[string]string, how string) {
+	t.Helper()
 	for _, lang := range templates.Languages {
 		cat, err := templates.Catalogue(lang)
 		if err != nil {
@@ -45,7 +62,7 @@ func TestRefusalKeysHaveTexts(t *testing.T) {
 		}
 		for k, where := range keys {
 			if cat[k] == "" {
-				t.Errorf("%s: %s names %q, which has no text", lang, where, k)
+				t.Errorf("%s: %s %s %q, which has no text", lang, where, how, k)
 			}
 		}
 	}

@@ -2,7 +2,6 @@ package activationpages
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,8 +15,6 @@ import (
 	"github.com/entity-account/idp/login/portal"
 	"github.com/entity-account/idp/storage"
 )
-
-const ticketPurpose = "activate"
 
 // ---- index ----
 
@@ -166,11 +163,7 @@ func (h *Handler) submitActivate(kind storage.PrincipalKind) kit.Page {
 			return kit.InForm(refused, h.activateForm(w, r, kind, f))
 		}
 		att.GiveBack(ctx)
-		raw, err := json.Marshal(v)
-		if err != nil {
-			return err
-		}
-		tk, err := a.Tickets.CreateTicket(ctx, ticketPurpose, raw, a.TicketTTL)
+		tk, err := h.ticket.Issue(ctx, v)
 		if err != nil {
 			return err
 		}
@@ -221,8 +214,6 @@ type choosePage struct {
 // chooseFields are the fields of step 2, in the page's order.
 var chooseFields = []string{"username", "password", "password2"}
 
-func ticketBinding(tk string) string { return "activate-ticket\x00" + tk }
-
 // errTicketGone: the step-1 ticket is missing, forged or expired; step 1
 // must be done again.
 var errTicketGone = kit.Fail(storage.EInvalid, "activate_error_ticket").WithLink(activatePath, "activate_start_again")
@@ -243,7 +234,7 @@ func (h *Handler) renderChoose(w http.ResponseWriter, r *http.Request, status in
 	name := strings.TrimSpace(v.NameZH + " " + v.NameForeign)
 	h.k.Render(w, status, "activate_choose.html", choosePage{
 		Common:       h.common(r, lang, page),
-		CSRF:         h.k.CSRFToken(w, r, ticketBinding(tk)),
+		CSRF:         h.ticket.CSRF(h.k, w, r, tk),
 		Ticket:       tk,
 		AccountKind:  kind,
 		EntityNumber: v.EntityNumber,
@@ -260,7 +251,8 @@ func (h *Handler) renderChoose(w http.ResponseWriter, r *http.Request, status in
 func (h *Handler) submitComplete(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	t := h.k.T(h.k.Language(r))
-	tk, v, err := h.postedTicket(w, r)
+	var v activation.Verified
+	tk, err := h.ticket.Posted(h.k, w, r, &v)
 	if err != nil {
 		return err
 	}
@@ -289,7 +281,7 @@ func (h *Handler) submitComplete(w http.ResponseWriter, r *http.Request) error {
 	if refused, err := h.completeRefusal(ctx, tk, v, h.cfg.Service.Complete(ctx, actor, v, username, hash)); err != nil || refused != nil {
 		return refuse(refused, err)
 	}
-	_ = h.cfg.Tickets.DeleteTicket(ctx, ticketPurpose, tk)
+	h.ticket.Spend(ctx, tk)
 	slog.InfoContext(ctx, "activated", "kind", v.Account.Kind, "subject", v.Subject, "entity", v.EntityNumber, "ip", h.k.ClientIP(r))
 
 	msg := fmt.Sprintf(t["activate_done_entity_account"], v.EntityNumber, username)
@@ -298,30 +290,6 @@ func (h *Handler) submitComplete(w http.ResponseWriter, r *http.Request) error {
 	}
 	h.done(w, r, t["activate_done_heading"], msg, portal.LoginPath, t["activate_sign_in"])
 	return nil
-}
-
-// postedTicket reads a step-2 form: parsed, its CSRF token this browser's
-// for its ticket, and what step 1 verified (the ticket's content).
-func (h *Handler) postedTicket(w http.ResponseWriter, r *http.Request) (string, activation.Verified, error) {
-	var v activation.Verified
-	if err := kit.ParseForm(w, r); err != nil {
-		return "", v, errTicketGone
-	}
-	tk := r.PostForm.Get("ticket")
-	if tk == "" || !h.k.CSRFValid(r, ticketBinding(tk), r.PostForm.Get("csrf_token")) {
-		return "", v, errTicketGone
-	}
-	raw, err := h.cfg.Tickets.Ticket(r.Context(), ticketPurpose, tk)
-	if errors.Is(err, storage.ErrNotFound) {
-		return "", v, errTicketGone
-	}
-	if err != nil {
-		return "", v, err
-	}
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return "", v, err
-	}
-	return tk, v, nil
 }
 
 // choiceRefusal is why the username and password chosen at step 2 are
@@ -375,7 +343,7 @@ func (h *Handler) completeRefusal(ctx context.Context, tk string, v activation.V
 	case errors.Is(err, storage.ErrEntityAccountNotActivated):
 		return &choiceRefusal{code: storage.EConflict, key: "activate_error_entity_first"}, nil
 	case errors.Is(err, storage.ErrConflict), errors.Is(err, storage.ErrCodeNotLive), errors.Is(err, storage.ErrNotFound):
-		_ = h.cfg.Tickets.DeleteTicket(ctx, ticketPurpose, tk)
+		h.ticket.Spend(ctx, tk)
 		key := "activate_error_already"
 		if !errors.Is(err, storage.ErrConflict) {
 			key = "activate_error_code_gone"

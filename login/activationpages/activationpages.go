@@ -39,11 +39,7 @@ const (
 )
 
 // TicketStore keeps short-lived tickets (storage/redis).
-type TicketStore interface {
-	CreateTicket(ctx context.Context, purpose string, value []byte, ttl time.Duration) (string, error)
-	Ticket(ctx context.Context, purpose, secret string) ([]byte, error)
-	DeleteTicket(ctx context.Context, purpose, secret string) error
-}
+type TicketStore = kit.TicketStore
 
 // Config holds the settings of the activation pages.
 type Config struct {
@@ -74,6 +70,7 @@ type Handler struct {
 	k      *kit.Kit
 	cfg    Config
 	hasher *password.Hasher
+	ticket kit.FormTicket // step 1 → step 2
 }
 
 // New returns the activation pages over k.
@@ -90,7 +87,8 @@ func New(k *kit.Kit, c Config, hasher *password.Hasher) (*Handler, error) {
 	if c.VerifyMinDuration <= 0 {
 		c.VerifyMinDuration = 300 * time.Millisecond
 	}
-	return &Handler{k: k, cfg: c, hasher: hasher}, nil
+	ticket := kit.FormTicket{Store: c.Tickets, Purpose: "activate", TTL: c.TicketTTL, Gone: errTicketGone}
+	return &Handler{k: k, cfg: c, hasher: hasher, ticket: ticket}, nil
 }
 
 // errorPages is the look of the activation pages' failures: whatever went

@@ -35,11 +35,7 @@ const (
 )
 
 // TicketStore keeps the short-lived ticket between the two steps of a reset (storage/redis).
-type TicketStore interface {
-	CreateTicket(ctx context.Context, purpose string, value []byte, ttl time.Duration) (string, error)
-	Ticket(ctx context.Context, purpose, secret string) ([]byte, error)
-	DeleteTicket(ctx context.Context, purpose, secret string) error
-}
+type TicketStore = kit.TicketStore
 
 // Config holds the settings of the recovery pages.
 type Config struct {
@@ -63,8 +59,9 @@ type Config struct {
 
 // Handler serves the recovery pages.
 type Handler struct {
-	k   *kit.Kit
-	cfg Config
+	k      *kit.Kit
+	cfg    Config
+	ticket kit.FormTicket // the code's check → the new password
 }
 
 // New returns the recovery pages over k.
@@ -82,7 +79,8 @@ func New(k *kit.Kit, c Config) (*Handler, error) {
 	if c.MinDuration <= 0 {
 		c.MinDuration = 300 * time.Millisecond
 	}
-	return &Handler{k: k, cfg: c}, nil
+	ticket := kit.FormTicket{Store: c.Tickets, Purpose: "reset", TTL: c.TicketTTL, Gone: errTicketGone}
+	return &Handler{k: k, cfg: c, ticket: ticket}, nil
 }
 
 // errorPages is the look of the recovery pages' failures: the activation

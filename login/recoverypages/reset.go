@@ -1,7 +1,6 @@
 package recoverypages
 
 import (
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -15,10 +14,7 @@ import (
 	"github.com/entity-account/idp/storage"
 )
 
-const (
-	codeBinding   = "recover:code"
-	ticketPurpose = "reset"
-)
+const codeBinding = "recover:code"
 
 // ---- step 1: 已收到重設碼 ----
 
@@ -113,11 +109,7 @@ func (h *Handler) submitCode(w http.ResponseWriter, r *http.Request) error {
 		return kit.InForm(err, h.codeForm(w, r, p))
 	}
 	att.GiveBack(ctx)
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	tk, err := h.cfg.Tickets.CreateTicket(ctx, ticketPurpose, raw, h.cfg.TicketTTL)
+	tk, err := h.ticket.Issue(ctx, v)
 	if err != nil {
 		return err
 	}
@@ -141,15 +133,13 @@ type newPage struct {
 
 var newFields = []string{"new_password", "new_password2", "code"}
 
-func ticketBinding(tk string) string { return "reset-ticket\x00" + tk }
-
 // errTicketGone: the ticket is missing, forged or expired: step 1 again.
 var errTicketGone = kit.Fail(storage.EInvalid, "activate_error_ticket").WithLink(ResetPath, "activate_start_again")
 
 // renderNew shows step 2 with the message errMsg about the fields invalid;
 // a passkey check is begun afresh each time (nothing is stored for it).
 func (h *Handler) renderNew(w http.ResponseWriter, r *http.Request, status int, tk string, v recovery.Verified, errMsg string, invalid ...string) error {
-	p := newPage{Common: h.common(r, ResetPath), CSRF: h.k.CSRFToken(w, r, ticketBinding(tk)), Ticket: tk,
+	p := newPage{Common: h.common(r, ResetPath), CSRF: h.ticket.CSRF(h.k, w, r, tk), Ticket: tk,
 		EntityNumber: v.EntityNumber, Username: v.Username, TOTP: v.Tools.TOTP, Error: errMsg,
 		Fields: kit.FieldsOf(newFields, nil, invalid...)}
 	if v.Tools.Passkeys {
@@ -166,33 +156,13 @@ func (h *Handler) renderNew(w http.ResponseWriter, r *http.Request, status int, 
 	return nil
 }
 
-// postedTicket reads a step-2 form: parsed, its CSRF token this browser's
-// for its ticket, and what step 1 verified.
-func (h *Handler) postedTicket(w http.ResponseWriter, r *http.Request) (string, recovery.Verified, error) {
-	var v recovery.Verified
-	if err := kit.ParseForm(w, r); err != nil {
-		return "", v, errTicketGone
-	}
-	tk := r.PostForm.Get("ticket")
-	if tk == "" || !h.k.CSRFValid(r, ticketBinding(tk), r.PostForm.Get("csrf_token")) {
-		return "", v, errTicketGone
-	}
-	raw, err := h.cfg.Tickets.Ticket(r.Context(), ticketPurpose, tk)
-	if errors.Is(err, storage.ErrNotFound) {
-		return "", v, errTicketGone
-	}
-	if err != nil {
-		return "", v, err
-	}
-	return tk, v, json.Unmarshal(raw, &v)
-}
-
 // submitNew sets the new password through the use case (policy, tool,
 // write, sessions ended, lockout cleared, holder told).
 func (h *Handler) submitNew(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	t := h.k.T(h.k.Language(r))
-	tk, v, err := h.postedTicket(w, r)
+	var v recovery.Verified
+	tk, err := h.ticket.Posted(h.k, w, r, &v)
 	if err != nil {
 		return err
 	}
@@ -204,7 +174,7 @@ func (h *Handler) submitNew(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return h.newRefused(w, r, t, tk, v, err)
 	}
-	_ = h.cfg.Tickets.DeleteTicket(ctx, ticketPurpose, tk)
+	h.ticket.Spend(ctx, tk)
 	h.done(w, r, ResetPath, t["recover_reset_done_heading"], t["recover_reset_done"], portal.LoginPath, t["activate_sign_in"])
 	return nil
 }
@@ -216,7 +186,7 @@ func (h *Handler) newRefused(w http.ResponseWriter, r *http.Request, t map[strin
 		return kit.InForm(kit.FailBusy(), func(status int, key string) { _ = h.renderNew(w, r, status, tk, v, t[key]) })
 	}
 	if storage.CodeOf(err) == storage.EGone {
-		_ = h.cfg.Tickets.DeleteTicket(r.Context(), ticketPurpose, tk)
+		h.ticket.Spend(r.Context(), tk)
 		return kit.Fail(storage.EGone, "reset_error_code_gone").WithLink(ResetPath, "activate_start_again")
 	}
 	fields := storage.FieldErrors(err)

@@ -318,21 +318,7 @@ func (s *Store) UpdateStaffRegistration(ctx context.Context, actor storage.Actor
 		if existing, err = samePerson(ctx, tx, entityID, old.ID, reg.IDDocNumber); err != nil {
 			return err
 		}
-		var changed []string
-		for _, f := range []struct {
-			name     string
-			old, new any
-		}{
-			{"name_zh", old.NameZH, reg.NameZH}, {"name_foreign", old.NameForeign, reg.NameForeign},
-			{"id_doc_type", old.IDDocType, reg.IDDocType}, {"id_doc_number", old.IDDocNumber, reg.IDDocNumber},
-			{"id_doc_issue_place", old.IDDocIssuePlace, reg.IDDocIssuePlace},
-			{"birth_date", old.BirthDate.Format(time.DateOnly), reg.BirthDate.Format(time.DateOnly)},
-			{"mobile", old.Mobile, reg.Mobile}, {"email", old.Email, reg.Email}, {"language", old.Language, reg.Language},
-		} {
-			if f.old != f.new {
-				changed = append(changed, f.name)
-			}
-		}
+		changed := changedRegistration(old, reg)
 		sl = old
 		if len(changed) == 0 {
 			return nil
@@ -371,6 +357,26 @@ func (s *Store) UpdateStaffRegistration(ctx context.Context, actor storage.Actor
 		return audit(ctx, tx, now, actor, auditEvent{entityID: &entityID, action: "staff.update", target: euid, details: details})
 	})
 	return sl, existing, voided, wrap("update staff registration", err)
+}
+
+// changedRegistration names the registration fields that reg changes of old.
+func changedRegistration(old, reg storage.StaffLogin) []string {
+	var changed []string
+	for _, f := range []struct {
+		name     string
+		old, new any
+	}{
+		{"name_zh", old.NameZH, reg.NameZH}, {"name_foreign", old.NameForeign, reg.NameForeign},
+		{"id_doc_type", old.IDDocType, reg.IDDocType}, {"id_doc_number", old.IDDocNumber, reg.IDDocNumber},
+		{"id_doc_issue_place", old.IDDocIssuePlace, reg.IDDocIssuePlace},
+		{"birth_date", old.BirthDate.Format(time.DateOnly), reg.BirthDate.Format(time.DateOnly)},
+		{"mobile", old.Mobile, reg.Mobile}, {"email", old.Email, reg.Email}, {"language", old.Language, reg.Language},
+	} {
+		if f.old != f.new {
+			changed = append(changed, f.name)
+		}
+	}
+	return changed
 }
 
 // voidTools removes every identity tool of sl (whatever its state: an

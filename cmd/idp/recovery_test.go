@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -474,4 +475,50 @@ func TestChangePasswordTellsHolder(t *testing.T) {
 	if !strings.Contains(m.Text, "staff02") || codeInText.MatchString(m.Text) || strings.Contains(m.Text, "http") {
 		t.Errorf("password-changed notice: %q", m.Text)
 	}
+}
+
+// TestForgotAnswersInEqualTime: whether the facts matched a login (a code
+// or a username is sent) or not (an unknown username, a wrong birth date)
+// cannot be told by how long the answer takes. Every answer is padded to
+// the pages' minimum (300 ms), well above the work of either branch, so
+// the medians of the two differ by less than the machine's noise.
+func TestForgotAnswersInEqualTime(t *testing.T) {
+	t.Parallel()
+	w := startActivationIDP(t, map[string]string{"IDP_RESEND_LIMIT": "1000", "IDP_RESEND_LIMIT_PER_IP": "100000"})
+	entity := w.demo.EntityNumber
+	const pad, rounds = 300 * time.Millisecond, 7
+	for _, what := range []string{"password", "username"} {
+		matched, unmatched := staffFacts(entity, "staff02", staff02Doc, demoBirthDate), staffFacts(entity, "nobody", staff02Doc, demoBirthDate)
+		if what == "username" {
+			matched.Del("username")
+			unmatched = staffFacts(entity, "", staff02Doc, "1985-01-02")
+			unmatched.Del("username")
+		}
+		var took [2][]time.Duration
+		for i := range 2 * rounds {
+			f := []url.Values{matched, unmatched}[i%2]
+			b := w.browser()
+			start := time.Now()
+			p := b.forgot(what, f)
+			d := time.Since(start)
+			if p.StatusCode != http.StatusOK {
+				t.Fatalf("forgot %s = %d", what, p.StatusCode)
+			}
+			if d < pad {
+				t.Errorf("forgot %s answered in %v, under the %v pad", what, d, pad)
+			}
+			took[i%2] = append(took[i%2], d)
+		}
+		m, u := median(took[0]), median(took[1])
+		if diff := (m - u).Abs(); diff > 100*time.Millisecond {
+			t.Errorf("forgot %s: median %v when matched, %v when not: %v apart", what, m, u, diff)
+		}
+		t.Logf("forgot %s: median %v when matched, %v when not", what, m, u)
+	}
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
 }

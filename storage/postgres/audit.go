@@ -25,10 +25,18 @@ func audit(ctx context.Context, tx pgx.Tx, now time.Time, actor storage.Actor, e
 		details = map[string]any{}
 	}
 	_, err := tx.Exec(ctx, `
-		INSERT INTO audit_events (at, actor_kind, actor_id, entity_id, action, target, ip, details)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		now, string(actor.Kind), actor.ID, e.entityID, e.action, e.target, actor.IP, details)
+		INSERT INTO audit_events (at, actor_kind, actor_id, entity_id, action, target, ip, details, officer_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		now, string(actor.Kind), actor.ID, e.entityID, e.action, e.target, actor.IP, details, officerID(actor))
 	return wrap("write audit event "+e.action, err)
+}
+
+// officerID is the officer behind actor, NULL for any other actor.
+func officerID(actor storage.Actor) *int64 {
+	if actor.Kind != storage.ActorOperator || actor.OfficerID == 0 {
+		return nil
+	}
+	return &actor.OfficerID
 }
 
 // AuditEvents returns the last limit audit events, newest first.

@@ -229,3 +229,17 @@ func TestEveryOfficerCommandTakesTheOfficerFlag(t *testing.T) {
 		t.Error("actOf does not read the command table")
 	}
 }
+
+// TestRunNamesTheDemoOfficer: `make run` tells the operator which officer
+// the demo seeded, by the name the demo gives it.
+func TestRunNamesTheDemoOfficer(t *testing.T) {
+	for _, path := range []string{"../../scripts/run.sh", "../../README.md"} {
+		text, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(text), "export IDP_OFFICER="+demoOfficer+"\n") {
+			t.Errorf("%s does not say export IDP_OFFICER=%s", path, demoOfficer)
+		}
+	}
+}

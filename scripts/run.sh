@@ -74,6 +74,9 @@ TXT
 sed -n 's/^  entity account\(.* password [^ ]*\).*/   \1/p' <<<"$demo_text"
 cat <<TXT
 
+  Operator commands (./bin/idp …) act for an officer: the demo seeded demo.supervisor.
+    export IDP_OFFICER=demo.supervisor
+
   Everything (client secrets included) is in .run/demo.json. Ctrl-C stops both.
 
 TXT

@@ -30,11 +30,14 @@ type Actor struct {
 	ID string
 	// IP is the remote address, "" when not over the network.
 	IP string
-	// Name is who acts, in person, for the operator (an office): today the
-	// shell user who runs the idp command, later a named officer.
-	// OperatorActor records it as the actor's ID too, which the audit
-	// trail keeps.
+	// Name is who acts, in person, for the operator (an office): the
+	// officer's login name. OfficerActor records it as the actor's ID too,
+	// which the audit trail keeps.
 	Name string
+	// OfficerID and OfficerRole are the officer acting as the operator (0
+	// and "" for any other actor); the audit trail keeps OfficerID.
+	OfficerID   int64
+	OfficerRole OfficerRole
 
 	// EntityID is the entity an entity account or staff login belongs to.
 	EntityID int64
@@ -48,7 +51,9 @@ type Actor struct {
 	Active bool
 }
 
-// OperatorActor is the operator, name acting for it.
+// OperatorActor is the operator, name acting for it, with no officer behind
+// it: for the tests of the rule book and of the use cases below the idp
+// command. The command and the desk act as OfficerActor.
 func OperatorActor(name string) Actor {
 	return Actor{Kind: ActorOperator, ID: name, Name: name, Active: true}
 }

@@ -172,7 +172,7 @@ type createdAdmin struct {
 // openEntity checks spec and opens the entity with its entity account and
 // admin staff logins, issuing each an activation code, in one transaction.
 // The codes reach their holders through the outbox (a running `idp serve`).
-func openEntity(ctx context.Context, svc *activation.Service, spec entitySpec) (entityCreated, error) {
+func openEntity(ctx context.Context, actor storage.Actor, svc *activation.Service, spec entitySpec) (entityCreated, error) {
 	number, ok := storage.NormalizeEntityNumber(spec.Number)
 	if !ok {
 		return entityCreated{}, fmt.Errorf("--number: %q is not an entity number (two digits, a hyphen, six digits)", spec.Number)
@@ -213,7 +213,7 @@ func openEntity(ctx context.Context, svc *activation.Service, spec entitySpec) (
 		admins = append(admins, &sl)
 	}
 	e := &storage.Entity{Number: spec.Number, NameZH: spec.NameZH, NamePT: spec.NamePT, Kind: orDefault(spec.Kind, "company"), Status: "active"}
-	if err := svc.OpenEntity(ctx, operator(), e, acct, admins, spec.Channel); err != nil {
+	if err := svc.OpenEntity(ctx, actor, e, acct, admins, spec.Channel); err != nil {
 		if errors.Is(err, storage.ErrAlreadyExists) {
 			return out, fmt.Errorf("create entity %s: an entity with this number already exists (idp entity show --entity %s)", spec.Number, spec.Number)
 		}
@@ -299,12 +299,12 @@ func entityCreate(args []string) error {
 		}
 		spec.Admins = append(spec.Admins, more...)
 	}
-	return withOperator(func(ctx context.Context, u *useCases) error {
+	return withOperator(fs, func(ctx context.Context, u *useCases) error {
 		svc, err := u.activation()
 		if err != nil {
 			return err
 		}
-		out, err := openEntity(ctx, svc, spec)
+		out, err := openEntity(ctx, u.actor, svc, spec)
 		if err != nil {
 			return err
 		}
@@ -338,7 +338,7 @@ func codeResend(args []string) error {
 	if err != nil {
 		return err
 	}
-	return withOperator(func(ctx context.Context, u *useCases) error {
+	return withOperator(fs, func(ctx context.Context, u *useCases) error {
 		svc, err := u.activation()
 		if err != nil {
 			return err

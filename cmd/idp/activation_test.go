@@ -88,7 +88,7 @@ func (w *actIDP) newEntity(t *testing.T, spec entitySpec) entityCreated {
 	if spec.Channel == "" {
 		spec.Channel = storage.ChannelSMS
 	}
-	out, err := openEntity(context.Background(), w.app.activation, spec)
+	out, err := openEntity(context.Background(), operator(), w.app.activation, spec)
 	if err != nil {
 		t.Fatalf("open entity %s: %v", spec.Number, err)
 	}
@@ -756,7 +756,7 @@ func TestCodeByEmail(t *testing.T) {
 	// Without a registered address for the channel, nothing is created.
 	bad := standardEntity("03-000602")
 	bad.Channel = storage.ChannelEmail
-	if _, err := openEntity(context.Background(), w.app.activation, bad); err == nil {
+	if _, err := openEntity(context.Background(), operator(), w.app.activation, bad); err == nil {
 		t.Fatal("entity without an e-mail for the e-mail channel accepted")
 	}
 	if _, err := w.app.pg.EntityByNumber(context.Background(), bad.Number); !errors.Is(err, storage.ErrNotFound) {

@@ -61,7 +61,7 @@ func logoutDeliveries(args []string, out io.Writer) error {
 	if *limit < 1 || *limit > 10000 {
 		return errors.New("logout deliveries: --limit must be from 1 to 10000")
 	}
-	return withOperator(func(ctx context.Context, u *useCases) error {
+	return withOperator(fs, func(ctx context.Context, u *useCases) error {
 		msgs, err := u.dir.LogoutDeliveries(ctx, *client, *limit)
 		if err != nil {
 			return err

@@ -144,7 +144,7 @@ func clientList(args []string, out io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	return withOperator(func(ctx context.Context, u *useCases) error {
+	return withOperator(fs, func(ctx context.Context, u *useCases) error {
 		clients, err := u.dir.Clients(ctx)
 		if err != nil {
 			return commandError("client list", err)
@@ -182,7 +182,7 @@ func clientShow(args []string, out io.Writer) error {
 	} else if fs.NArg() > 0 || id == "" {
 		return errors.New("client show: give one client id: idp client show CLIENT_ID [--json]")
 	}
-	return withOperator(func(ctx context.Context, u *useCases) error {
+	return withOperator(fs, func(ctx context.Context, u *useCases) error {
 		c, err := u.dir.Client(ctx, id)
 		if errors.Is(err, storage.ErrNotFound) {
 			return fmt.Errorf("client show: there is no client %s (idp client list shows them)", id)
@@ -228,7 +228,7 @@ func departmentList(args []string, out io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	return withOperator(func(ctx context.Context, u *useCases) error {
+	return withOperator(fs, func(ctx context.Context, u *useCases) error {
 		ds, err := u.dir.Departments(ctx)
 		if err != nil {
 			return commandError("department list", err)

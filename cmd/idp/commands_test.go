@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"go/parser"
@@ -10,8 +9,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-
-	"github.com/entity-account/idp/storage"
 )
 
 // TestPackageDocListsCommands: the package doc lists every command of the
@@ -45,8 +42,8 @@ func TestPackageDocListsCommands(t *testing.T) {
 			t.Errorf("the package doc lists %q, which is no command", line)
 		}
 	}
-	if len(commands) != 37 {
-		t.Errorf("%d commands, want 37", len(commands))
+	if len(commands) != 40 {
+		t.Errorf("%d commands, want 40", len(commands))
 	}
 	usage := usage()
 	for _, c := range commands {
@@ -87,41 +84,5 @@ func TestEveryCommandSharesFlags(t *testing.T) {
 	}
 	if err := run([]string{"service", "group"}); err == nil || err.Error() != "service group: add, rename or remove" {
 		t.Errorf("idp service group = %v", err)
-	}
-}
-
-// TestCommandsAuditTheShellUser: the operator actor of the commands carries
-// the shell's user, and the audit trail records it, as it always did.
-func TestCommandsAuditTheShellUser(t *testing.T) {
-	idp := startIDP(t, nil)
-	idp.runsCommands(t)
-	t.Setenv("USER", "officer-7")
-	if _, err := captureStdout(t, func() error { return departmentCreate([]string{"--code", "LAB", "--name-zh", "勞工局"}) }); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := captureStdout(t, func() error {
-		return serviceCreate([]string{"--code", "jobs", "--name-zh", "就業", "--department", "LAB", "--group", "a=甲"})
-	}); err != nil {
-		t.Fatal(err)
-	}
-	rows, err := idp.app.pg.Pool().Query(context.Background(),
-		`SELECT action, actor_kind, actor_id FROM audit_events WHERE action IN ('department.create', 'service.create', 'group.create') AND target LIKE ANY (ARRAY['LAB', 'jobs%']) ORDER BY id`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for rows.Next() {
-		var action, kind, id string
-		if err := rows.Scan(&action, &kind, &id); err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, action+" "+kind+" "+id)
-	}
-	want := []string{"department.create operator officer-7", "service.create operator officer-7", "group.create operator officer-7"}
-	if strings.Join(got, "; ") != strings.Join(want, "; ") {
-		t.Errorf("audited %q, want %q", got, want)
-	}
-	if a := operator(); a.Name != "officer-7" || a.ID != "officer-7" || a.Kind != storage.ActorOperator {
-		t.Errorf("operator() = %+v", a)
 	}
 }

@@ -51,8 +51,8 @@ func demo(args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	return withOperator(func(ctx context.Context, u *useCases) error {
-		out, err := seedDemoWith(ctx, u, newHasher(u.cfg), *rpURL)
+	return withPostgres(func(ctx context.Context, u *useCases) error {
+		out, err := seedDemo(ctx, u.cfg, u.pg, newHasher(u.cfg), *rpURL)
 		if err != nil {
 			return err
 		}
@@ -87,12 +87,19 @@ func envOr(name, def string) string {
 }
 
 // seedDemo is seedDemoWith over pg (the tests' harness seeds with it).
+// It seeds as the demo supervisor (demoOfficer), which it creates in a
+// database without officers.
 func seedDemo(ctx context.Context, cfg *config.Config, pg *postgres.Store, hasher *password.Hasher, rpURL string) (demoOutput, error) {
-	return seedDemoWith(ctx, newUseCases(cfg, pg, nil), hasher, rpURL)
+	u, err := demoUseCases(ctx, pg)
+	if err != nil {
+		return demoOutput{}, err
+	}
+	u.cfg = cfg
+	return seedDemoWith(ctx, u, hasher, rpURL)
 }
 
 // seedDemoWith creates whatever of the demo world is missing and makes the
-// printed passwords true, through the use cases, as the operator.
+// printed passwords true, through the use cases, as u's officer.
 // Passwords and the web client's secret are derived from the master key,
 // so they stay the same from run to run without being written in the
 // source.
@@ -212,7 +219,10 @@ func seedDemoStaff(ctx context.Context, u *useCases, seeder *seed.Seeder, entity
 // is activated already, makes sure password is its password (the tests
 // seed with it).
 func ensureActivated(ctx context.Context, pg *postgres.Store, hasher *password.Hasher, kind storage.PrincipalKind, id int64, currentUsername, currentHash, username, pw string) error {
-	u := newUseCases(nil, pg, nil)
+	u, err := demoUseCases(ctx, pg)
+	if err != nil {
+		return err
+	}
 	return u.seeder(hasher).Activate(ctx, u.actor, seed.Account{Kind: kind, ID: id, Username: currentUsername, PasswordHash: currentHash}, username, pw)
 }
 

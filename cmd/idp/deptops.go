@@ -30,7 +30,7 @@ func serviceGroupAdd(args []string) error {
 	if err := parseFlags(fs, args, "service", "code", "name-zh"); err != nil {
 		return err
 	}
-	return withOperatorAndSessions(func(ctx context.Context, u *useCases) error {
+	return withOperatorAndSessions(fs, func(ctx context.Context, u *useCases) error {
 		g, err := u.departments.CreateGroup(ctx, u.actor, *service, manage.GroupInput{Code: *code, NameZH: *zh, NamePT: *pt, NameEN: *en})
 		if err != nil {
 			return commandError("service group add", err)
@@ -59,7 +59,7 @@ func serviceGroupRename(args []string) error {
 			names.EN = en
 		}
 	})
-	return withOperatorAndSessions(func(ctx context.Context, u *useCases) error {
+	return withOperatorAndSessions(fs, func(ctx context.Context, u *useCases) error {
 		g, err := u.departments.RenameGroup(ctx, u.actor, *service, *code, names)
 		if err != nil {
 			return commandError("service group rename", err)
@@ -77,7 +77,7 @@ func serviceGroupRemove(args []string) error {
 	if err := parseFlags(fs, args, "service", "code"); err != nil {
 		return err
 	}
-	return withOperatorAndSessions(func(ctx context.Context, u *useCases) error {
+	return withOperatorAndSessions(fs, func(ctx context.Context, u *useCases) error {
 		if err := u.departments.DeleteGroup(ctx, u.actor, *service, *code); err != nil {
 			return commandError("service group remove", err)
 		}
@@ -104,7 +104,7 @@ func serviceEnroll(args []string) error {
 		return commandError("service enroll", err)
 	}
 	*entity = number
-	return withOperatorAndSessions(func(ctx context.Context, u *useCases) error {
+	return withOperatorAndSessions(fs, func(ctx context.Context, u *useCases) error {
 		changed, err := u.departments.EnrollEntity(ctx, u.actor, *service, *entity)
 		if err != nil {
 			return commandError("service enroll", err)
@@ -134,7 +134,7 @@ func serviceClose(args []string) error {
 		return commandError("service close", err)
 	}
 	*entity = number
-	return withOperatorAndSessions(func(ctx context.Context, u *useCases) error {
+	return withOperatorAndSessions(fs, func(ctx context.Context, u *useCases) error {
 		changed, err := u.departments.CloseService(ctx, u.actor, *service, *entity)
 		if err != nil {
 			return commandError("service close", err)
@@ -164,7 +164,7 @@ func serviceAssignments(args []string) error {
 		return commandError("service assignments", err)
 	}
 	*entity = number
-	return withOperatorAndSessions(func(ctx context.Context, u *useCases) error {
+	return withOperatorAndSessions(fs, func(ctx context.Context, u *useCases) error {
 		list, err := u.departments.Assignments(ctx, u.actor, *service, *entity)
 		if err != nil {
 			return commandError("service assignments", err)
@@ -192,7 +192,7 @@ func departmentChanges(args []string) error {
 	if err := parseFlags(fs, args, "department"); err != nil {
 		return err
 	}
-	return withOperatorAndSessions(func(ctx context.Context, u *useCases) error {
+	return withOperatorAndSessions(fs, func(ctx context.Context, u *useCases) error {
 		events, err := u.departments.ChangesOf(ctx, u.actor, *code, 0, *limit)
 		if err != nil {
 			return commandError("department changes", err)
@@ -251,7 +251,7 @@ func serviceLevel(args []string) error {
 	if err != nil {
 		return fmt.Errorf("service level: %w", err)
 	}
-	return withOperatorAndSessions(func(ctx context.Context, u *useCases) error {
+	return withOperatorAndSessions(fs, func(ctx context.Context, u *useCases) error {
 		sv, changed, err := u.departments.SetServiceMinLevel(ctx, u.actor, *service, level)
 		if err != nil {
 			return commandError("service level", err)

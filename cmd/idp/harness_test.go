@@ -107,7 +107,7 @@ func startIDP(t *testing.T, extraEnv map[string]string) *testIDP {
 
 // runsCommands configures the operator's commands, for the rest of the
 // test, as the binary would be on this node's stores: its database, Redis
-// prefix and master key. The commands set their own logger, as the binary
+// prefix and master key, and the officer who acts: the demo supervisor. The commands set their own logger, as the binary
 // does; the test's is put back at the end.
 func (idp *testIDP) runsCommands(t *testing.T) {
 	t.Helper()
@@ -116,6 +116,7 @@ func (idp *testIDP) runsCommands(t *testing.T) {
 	t.Setenv("IDP_REDIS_PREFIX", idp.app.cfg.RedisPrefix)
 	t.Setenv("IDP_MASTER_KEY", hex.EncodeToString(idp.app.cfg.MasterKey))
 	t.Setenv("IDP_LOG_LEVEL", "warn")
+	t.Setenv("IDP_OFFICER", demoOfficer) // the supervisor the demo seeded as
 	logger := slog.Default()
 	t.Cleanup(func() { slog.SetDefault(logger) })
 }
@@ -151,6 +152,16 @@ func (idp *testIDP) seedOtherService() clientOutput {
 	}
 	return out
 }
+
+// operator is the actor of the tests' writes straight to the store: the
+// demo supervisor, as the demo seeded it (its id unknown here: the audit
+// trail names it without one).
+func operator() storage.Actor {
+	return storage.OfficerActor(storage.Officer{Login: demoOfficer, Role: storage.RoleSupervisor, Status: storage.OfficerActive})
+}
+
+// operatorActor is operator(), by the name the activation tests know it.
+func operatorActor() storage.Actor { return operator() }
 
 type seededLogin struct{ demoLogin }
 

@@ -61,7 +61,7 @@ func historyCommand(args []string, out io.Writer) error {
 	if err != nil {
 		return commandError("history", err)
 	}
-	return withOperator(func(ctx context.Context, u *useCases) error {
+	return withOperator(fs, func(ctx context.Context, u *useCases) error {
 		number, ok := storage.NormalizeEntityNumber(*entity)
 		if !ok {
 			return fmt.Errorf("history: --entity %q is no entity number", *entity)

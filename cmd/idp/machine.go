@@ -45,7 +45,7 @@ func departmentCreate(args []string) error {
 			return fmt.Errorf("department create: --%s: at most 200 characters of text", flagName)
 		}
 	}
-	return withOperator(func(ctx context.Context, u *useCases) error {
+	return withOperator(fs, func(ctx context.Context, u *useCases) error {
 		d := storage.Department{Code: *code, NameZH: *nameZH, NamePT: *namePT, NameEN: *nameEN}
 		if err := u.register.Department(ctx, u.actor, &d); err != nil {
 			if errors.Is(err, storage.ErrAlreadyExists) {
@@ -166,7 +166,7 @@ func machineClientCreate(args []string) error {
 			registered = append(registered, sc)
 		}
 	}
-	return withOperator(func(ctx context.Context, u *useCases) error {
+	return withOperator(fs, func(ctx context.Context, u *useCases) error {
 		r, err := u.register.MachineClient(ctx, u.actor, register.Client{DepartmentCode: *dept, Client: storage.Client{
 			ID: *id, Name: *name, Scopes: registered, TokenAuth: auth.method, JWKS: auth.jwks, JWKSURI: auth.jwksURI}})
 		switch {

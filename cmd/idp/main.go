@@ -38,6 +38,21 @@
 //	idp tools enable              switch passkeys on again for a staff login
 //	idp password reset            send a reset code to a login's (or the entity account's) registered mobile
 //	idp history                   an entity's sign-in history (登入記錄), as lines or CSV
+//	idp officer create            create an officer of 行政公職局 (the first one: a supervisor, by whoever holds the database)
+//	idp officer list              the officers and their roles
+//	idp officer disable           disable an officer
+//
+// Every command that writes, or reads personal data, acts for a named
+// officer of 行政公職局: --officer LOGIN or IDP_OFFICER, an active officer
+// whose role allows the command (storage.OfficerMay: a counter officer
+// opens entities, sends codes, approves and resets identity tools, resets
+// passwords, signs logins out, unlocks them and reads; a supervisor does
+// everything). The audit trail names the officer. Otherwise the command
+// is refused and writes nothing. Needing no officer: help, serve, migrate,
+// demo (it seeds as the demo supervisor, demo.supervisor, which it creates
+// in a database without officers), department list, client list and
+// client show (no personal data, never a secret), and officer create for
+// the very first officer, a supervisor.
 //
 // Run "idp help" for the list with more detail, "idp <command> -h" for a
 // command's flags. Configuration comes from IDP_* environment variables
@@ -60,6 +75,7 @@ import (
 
 	"github.com/entity-account/idp/config"
 	"github.com/entity-account/idp/op/telemetry"
+	"github.com/entity-account/idp/storage"
 )
 
 func main() {
@@ -76,6 +92,10 @@ func main() {
 type command struct {
 	name, operands, synopsis string
 	run                      func(args []string) error
+	// act is what the command does as the operator: it runs only for a
+	// named officer (--officer or IDP_OFFICER) whom the rule book allows
+	// it (storage.OfficerMay). "" for the commands that need no officer.
+	act storage.OperatorAct
 }
 
 // commands are idp's subcommands, in the order the usage lists them. The
@@ -84,50 +104,54 @@ var commands []command
 
 func init() {
 	commands = []command{
-		{"serve", "", "run a provider node", func([]string) error { return serve() }},
-		{"migrate", "", "apply database migrations", func([]string) error { return migrate() }},
-		{"demo", "[--json]", `seed the demo entity 02-000021, e-service "demo" and its clients`, demo},
-		{"entity create", "", "open an entity with its entity account and admin staff logins; sends activation codes", entityCreate},
-		{"entity show", "", "an entity, its entity account and its staff logins", func(a []string) error { return entityShow(a, os.Stdout) }},
-		{"entity close", "", "close an entity: its accounts can no longer sign in; their sessions and tokens end", entityClose},
-		{"service create", "", "register an e-service of a registered department, and its groups; --min-acr: its minimum assurance level", serviceCreate},
+		{"serve", "", "run a provider node", func([]string) error { return serve() }, ""},
+		{"migrate", "", "apply database migrations", func([]string) error { return migrate() }, ""},
+		{"demo", "[--json]", `seed the demo entity 02-000021, e-service "demo" and its clients`, demo, ""},
+		{"entity create", "", "open an entity with its entity account and admin staff logins; sends activation codes", entityCreate, storage.ActOpenEntity},
+		{"entity show", "", "an entity, its entity account and its staff logins", func(a []string) error { return entityShow(a, os.Stdout) }, storage.ActReadEntities},
+		{"entity close", "", "close an entity: its accounts can no longer sign in; their sessions and tokens end", entityClose, storage.ActCloseEntity},
+		{"service create", "", "register an e-service of a registered department, and its groups; --min-acr: its minimum assurance level", serviceCreate, storage.ActRegisterService},
 		{"service level", "", "set an e-service's minimum assurance level: --service CODE --min-acr URN|none [--json]\n" +
-			"(urn:entity-account:acr:tool: the password and an identity tool; none: the password is enough)", serviceLevel},
-		{"service enroll", "", "open an e-service to an entity", serviceEnroll},
-		{"service close", "", "close an e-service to an entity: its assignments and group memberships there go", serviceClose},
-		{"service assignments", "", "who of an entity is assigned to an e-service (EUIDs and group codes)", serviceAssignments},
-		{"service assign", "", "assign a staff login to an e-service and optionally a group", serviceAssign},
-		{"service unassign", "", "take a staff login off an e-service (and its groups there), or out of one group", serviceUnassign},
-		{"service group add", "", "add a group to an e-service (as the department API does)", serviceGroupAdd},
-		{"service group rename", "", "rename a group of an e-service", serviceGroupRename},
-		{"service group remove", "", "remove a group of an e-service, with its memberships", serviceGroupRemove},
-		{"department create", "", "register a department (code and names)", departmentCreate},
-		{"department list", "", "the departments (code and names)", func(a []string) error { return departmentList(a, os.Stdout) }},
-		{"department changes", "", "a department's recent changes (its clients' and about its e-services)", departmentChanges},
+			"(urn:entity-account:acr:tool: the password and an identity tool; none: the password is enough)", serviceLevel, storage.ActRegisterService},
+		{"service enroll", "", "open an e-service to an entity", serviceEnroll, storage.ActRegisterService},
+		{"service close", "", "close an e-service to an entity: its assignments and group memberships there go", serviceClose, storage.ActRegisterService},
+		{"service assignments", "", "who of an entity is assigned to an e-service (EUIDs and group codes)", serviceAssignments, storage.ActReadEntities},
+		{"service assign", "", "assign a staff login to an e-service and optionally a group", serviceAssign, storage.ActRegisterService},
+		{"service unassign", "", "take a staff login off an e-service (and its groups there), or out of one group", serviceUnassign, storage.ActRegisterService},
+		{"service group add", "", "add a group to an e-service (as the department API does)", serviceGroupAdd, storage.ActRegisterService},
+		{"service group rename", "", "rename a group of an e-service", serviceGroupRename, storage.ActRegisterService},
+		{"service group remove", "", "remove a group of an e-service, with its memberships", serviceGroupRemove, storage.ActRegisterService},
+		{"department create", "", "register a department (code and names)", departmentCreate, storage.ActRegisterDepartment},
+		{"department list", "", "the departments (code and names)", func(a []string) error { return departmentList(a, os.Stdout) }, ""},
+		{"department changes", "", "a department's recent changes (its clients' and about its e-services)", departmentChanges, storage.ActReadOperations},
 		{"client create", "", "register an OIDC client for an e-service, or (--kind machine --department CODE) a department's\n" +
 			"machine client for the client_credentials grant; --token-auth basic|post|private_key_jwt\n" +
-			"(with --jwks FILE or --jwks-uri https://…) holds it to one method of client authentication", clientCreateCommand},
-		{"client list", "", "the clients: id, kind, e-service or department, how each authenticates", func(a []string) error { return clientList(a, os.Stdout) }},
+			"(with --jwks FILE or --jwks-uri https://…) holds it to one method of client authentication", clientCreateCommand, storage.ActRegisterClient},
+		{"client list", "", "the clients: id, kind, e-service or department, how each authenticates", func(a []string) error { return clientList(a, os.Stdout) }, ""},
 		{"client show", "ID", "one client: e-service, kind, redirect URIs, auth method, grant types (never a secret)",
-			func(a []string) error { return clientShow(a, os.Stdout) }},
-		{"keys rotate", "", "make a new signing key active (the old one stays published)", keysRotate},
-		{"code resend", "", "send a new activation code to a not-yet-activated login", codeResend},
+			func(a []string) error { return clientShow(a, os.Stdout) }, ""},
+		{"keys rotate", "", "make a new signing key active (the old one stays published)", keysRotate, storage.ActRotateKeys},
+		{"code resend", "", "send a new activation code to a not-yet-activated login", codeResend, storage.ActSendCode},
 		{"logout deliveries", "", "list recent back-channel logout deliveries to relying parties and their state",
-			func(a []string) error { return logoutDeliveries(a, os.Stdout) }},
-		{"staff create", "", "register a staff login of an entity (--admin: an admin) and send its activation code", staffCreate},
-		{"staff delete", "", "delete a staff login (關聯狀態 已刪除): sessions, tokens and its open activation code end", staffDelete},
-		{"staff restore", "", "set a deleted staff login active again (生效中)", staffRestore},
-		{"login signout", "", "end every session and token of a staff login (強制登出); its e-services are told", loginSignOut},
-		{"login unlock", "", "lift a staff login's lockout after too many failed sign-ins (解除鎖定)", loginUnlock},
-		{"admin grant", "", "give admin rights to a staff login (only the operator can)", adminGrant},
-		{"admin remove", "", "take admin rights away from a staff login", adminRemove},
-		{"tools approve", "", "approve a staff login's pending 安全驗證碼 after checking its document in person (--code: the app's code)", toolsApprove},
-		{"tools reset", "", "remove a staff login's identity tools, passkeys included (a lost phone)", toolsReset},
-		{"tools enable", "", "switch passkeys on again for a staff login whose holder switched them off (in person)", toolsEnable},
+			func(a []string) error { return logoutDeliveries(a, os.Stdout) }, storage.ActReadOperations},
+		{"staff create", "", "register a staff login of an entity (--admin: an admin) and send its activation code", staffCreate, storage.ActManageStaff},
+		{"staff delete", "", "delete a staff login (關聯狀態 已刪除): sessions, tokens and its open activation code end", staffDelete, storage.ActManageStaff},
+		{"staff restore", "", "set a deleted staff login active again (生效中)", staffRestore, storage.ActManageStaff},
+		{"login signout", "", "end every session and token of a staff login (強制登出); its e-services are told", loginSignOut, storage.ActSignOutLogin},
+		{"login unlock", "", "lift a staff login's lockout after too many failed sign-ins (解除鎖定)", loginUnlock, storage.ActUnlockLogin},
+		{"admin grant", "", "give admin rights to a staff login (only the operator can)", adminGrant, storage.ActGrantAdmin},
+		{"admin remove", "", "take admin rights away from a staff login", adminRemove, storage.ActGrantAdmin},
+		{"tools approve", "", "approve a staff login's pending 安全驗證碼 after checking its document in person (--code: the app's code)", toolsApprove, storage.ActApproveTools},
+		{"tools reset", "", "remove a staff login's identity tools, passkeys included (a lost phone)", toolsReset, storage.ActResetTools},
+		{"tools enable", "", "switch passkeys on again for a staff login whose holder switched them off (in person)", toolsEnable, storage.ActApproveTools},
 		{"password reset", "", "send a reset code to the registered mobile (else e-mail) of a staff login (--euid or --username)\n" +
-			"or of the entity account (--entity-account); the holder sets the new password with it", passwordReset},
+			"or of the entity account (--entity-account); the holder sets the new password with it", passwordReset, storage.ActResetPassword},
 		{"history", "", "an entity's sign-in history (登入記錄): --entity N [--euid EUID] [--outcome O] [--from --to YYYY-MM-DD]\n" +
-			"[--csv: every matching event as CSV, formula cells escaped]", func(a []string) error { return historyCommand(a, os.Stdout) }},
+			"[--csv: every matching event as CSV, formula cells escaped]", func(a []string) error { return historyCommand(a, os.Stdout) }, storage.ActReadEntities},
+		{"officer create", "", "create an officer of 行政公職局: --name LOGIN --display-name NAME --role counter|supervisor\n" +
+			"[--mobile M] [--email E]; with no officer yet, the first (a supervisor) needs no --officer", officerCreate, storage.ActManageOfficers},
+		{"officer list", "", "the officers: login name, name, role, status", func(a []string) error { return officerList(a, os.Stdout) }, storage.ActReadOperations},
+		{"officer disable", "", "disable an officer (--name LOGIN): never oneself, never the last active supervisor", officerDisable, storage.ActManageOfficers},
 	}
 }
 
@@ -166,6 +190,9 @@ func lookup(args []string) (command, []string, bool) {
 // flags alike.
 func newFlags(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	if actOf(name) != "" {
+		fs.String(officerFlag, os.Getenv("IDP_OFFICER"), "the officer who acts (login name; default $IDP_OFFICER)")
+	}
 	fs.Usage = func() {
 		out := fs.Output()
 		for _, c := range commands {

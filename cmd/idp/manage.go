@@ -44,7 +44,7 @@ func staffChange(name string, args []string, change func(u *useCases, ctx contex
 	if err := parseFlags(fs, args, "entity", "euid"); err != nil {
 		return err
 	}
-	return withOperatorAndSessions(func(ctx context.Context, u *useCases) error {
+	return withOperatorAndSessions(fs, func(ctx context.Context, u *useCases) error {
 		if err := u.tellingChanges(); err != nil {
 			return err
 		}
@@ -95,7 +95,7 @@ func entityClose(args []string) error {
 	if err := parseFlags(fs, args, "entity"); err != nil {
 		return err
 	}
-	return withOperatorAndSessions(func(ctx context.Context, u *useCases) error {
+	return withOperatorAndSessions(fs, func(ctx context.Context, u *useCases) error {
 		e, err := u.manage.CloseEntity(ctx, u.actor, *entity)
 		if err != nil {
 			return commandError("entity close", err)
@@ -115,7 +115,7 @@ func entityShow(args []string, out io.Writer) error {
 	if err := parseFlags(fs, args, "entity"); err != nil {
 		return err
 	}
-	return withOperatorAndSessions(func(ctx context.Context, u *useCases) error {
+	return withOperatorAndSessions(fs, func(ctx context.Context, u *useCases) error {
 		e, acct, staff, err := u.manage.EntityStaff(ctx, u.actor, *entity)
 		if err != nil {
 			return commandError("entity show", err)
@@ -196,7 +196,7 @@ func staffCreate(args []string) error {
 		return err
 	}
 	n.Channel = storage.Channel(*channel)
-	return withOperatorAndSessions(func(ctx context.Context, u *useCases) error {
+	return withOperatorAndSessions(fs, func(ctx context.Context, u *useCases) error {
 		acts, err := u.activation()
 		if err != nil {
 			return err

@@ -50,6 +50,7 @@ func TestMultiNode(t *testing.T) {
 		// Cheap hashes: this test is about nodes, not about argon2.
 		"IDP_ARGON2_MEMORY_KIB": "8192", "IDP_ARGON2_ITERATIONS": "1",
 		"IDP_DEMO_RP_URL": "http://127.0.0.1:9",
+		"IDP_OFFICER":     demoOfficer, // the supervisor the demo seeds as
 	}
 	var demo demoOutput
 	if err := json.Unmarshal([]byte(runIDP(t, bin, env, "demo", "--json")), &demo); err != nil {

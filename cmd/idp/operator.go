@@ -80,7 +80,7 @@ func serviceCreate(args []string) error {
 		gc, gname, _ := strings.Cut(g, "=")
 		in.Groups = append(in.Groups, storage.Group{Code: gc, NameZH: gname})
 	}
-	return withOperator(func(ctx context.Context, u *useCases) error {
+	return withOperator(fs, func(ctx context.Context, u *useCases) error {
 		sv, err := u.register.Service(ctx, u.actor, in)
 		if errors.Is(err, register.ErrNoDepartment) {
 			return fmt.Errorf("service create: there is no department %s; register it first with idp department create --code %s --name-zh …", *dept, *dept)
@@ -93,10 +93,14 @@ func serviceCreate(args []string) error {
 	})
 }
 
-// ensureDepartment finds or registers a department (the demo's seed; the
-// operator registers departments with idp department create).
+// ensureDepartment finds or registers a department as the demo supervisor
+// (the demo's seed and the tests'; an officer registers departments with
+// idp department create).
 func ensureDepartment(ctx context.Context, pg *postgres.Store, code, nameZH string) (storage.Department, error) {
-	u := newUseCases(nil, pg, nil)
+	u, err := demoUseCases(ctx, pg)
+	if err != nil {
+		return storage.Department{}, err
+	}
 	return u.register.EnsureDepartment(ctx, u.actor, code, nameZH)
 }
 
@@ -143,7 +147,7 @@ func clientCreate(args []string) error {
 			return err
 		}
 	}
-	return withOperator(func(ctx context.Context, u *useCases) error {
+	return withOperator(fs, func(ctx context.Context, u *useCases) error {
 		out, err := registerServiceClient(ctx, u, *code, *id, *name, *public, redirects, postLogout, *backchannel, "", auth)
 		if err != nil {
 			return err
@@ -161,11 +165,15 @@ func clientCreate(args []string) error {
 }
 
 // registerClient registers a web or native client of the e-service sv as
-// the operator (the demo's seeding and the tests use it). An empty secret
+// the demo supervisor (the demo's seeding and the tests use it). An empty secret
 // means "generate one" for a confidential client; an empty backchannel
 // means no back-channel logout.
 func registerClient(ctx context.Context, pg *postgres.Store, sv storage.Service, id, name string, public bool, redirects, postLogout []string, backchannel, secret string) (clientOutput, error) {
-	return registerServiceClient(ctx, newUseCases(nil, pg, nil), sv.Code, id, name, public, redirects, postLogout, backchannel, secret, tokenAuth{})
+	u, err := demoUseCases(ctx, pg)
+	if err != nil {
+		return clientOutput{}, err
+	}
+	return registerServiceClient(ctx, u, sv.Code, id, name, public, redirects, postLogout, backchannel, secret, tokenAuth{})
 }
 
 // registerServiceClient is registerClient for the e-service serviceCode,
@@ -204,7 +212,7 @@ func keysRotate(args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	return withOperator(func(ctx context.Context, u *useCases) error {
+	return withOperator(fs, func(ctx context.Context, u *useCases) error {
 		if min := max(u.cfg.IDTokenTTL, u.cfg.AccessTokenTTL); *keep < min {
 			return fmt.Errorf("--keep-old must be at least the longest token lifetime (%s)", min)
 		}

@@ -86,7 +86,7 @@ func passwordReset(args []string) error {
 	if n := countSet(*euid != "", *username != "", *entityAccount); n != 1 {
 		return errors.New("password reset: give exactly one of --euid EUID, --username U and --entity-account")
 	}
-	return withOperatorAndSessions(func(ctx context.Context, u *useCases) error {
+	return withOperatorAndSessions(fs, func(ctx context.Context, u *useCases) error {
 		svc, err := u.recovery()
 		if err != nil {
 			return err

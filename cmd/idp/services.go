@@ -44,7 +44,7 @@ func serviceAssignment(name string, args []string, on bool) error {
 		return err
 	}
 	// Both stores: the change is published to every node's claims cache.
-	return withOperatorAndSessions(func(ctx context.Context, u *useCases) error {
+	return withOperatorAndSessions(fs, func(ctx context.Context, u *useCases) error {
 		sl, err := u.dir.StaffLoginByEUID(ctx, *euid)
 		if err != nil {
 			return commandError(name, notFoundAs(err, "Staff login "+*euid+" was not found."))
@@ -98,10 +98,13 @@ func notFoundAs(err error, msg string) error {
 }
 
 // assignToService assigns a staff login to an e-service and, when groupCode
-// is not "", to that group, as the operator, through the same use case
+// is not "", to that group, as the demo supervisor, through the same use case
 // (the demo's seeding and the tests use it).
 func assignToService(ctx context.Context, pg *postgres.Store, loginID, serviceID int64, groupCode string) error {
-	u := newUseCases(nil, pg, nil) // over Postgres alone: assigning ends no session
+	u, err := demoUseCases(ctx, pg) // over Postgres alone: assigning ends no session
+	if err != nil {
+		return err
+	}
 	sl, err := u.dir.StaffLogin(ctx, loginID)
 	if err != nil {
 		return err

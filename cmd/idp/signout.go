@@ -22,7 +22,7 @@ func loginUnlock(args []string) error {
 	if err := parseFlags(fs, args, "entity", "euid"); err != nil {
 		return err
 	}
-	return withOperatorAndSessions(func(ctx context.Context, u *useCases) error {
+	return withOperatorAndSessions(fs, func(ctx context.Context, u *useCases) error {
 		e, err := u.manage.Entity(ctx, u.actor, *entity)
 		if err != nil {
 			return commandError("login unlock", err)

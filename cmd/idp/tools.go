@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"net"
 	"net/url"
@@ -76,8 +77,8 @@ func enablePasskeys(svc *tools.Service, cfg *config.Config, rs *rstore.Store) er
 
 // withTools runs fn with the identity-tool use cases over both stores. The
 // notices it writes wait for a running `idp serve` to send them.
-func withTools(fn func(ctx context.Context, u *useCases, svc *tools.Service) error) error {
-	return withOperatorAndSessions(func(ctx context.Context, u *useCases) error {
+func withTools(fs *flag.FlagSet, fn func(ctx context.Context, u *useCases, svc *tools.Service) error) error {
+	return withOperatorAndSessions(fs, func(ctx context.Context, u *useCases) error {
 		svc, err := u.tools()
 		if err != nil {
 			return err
@@ -102,7 +103,7 @@ func toolsApprove(args []string) error {
 	if err := parseFlags(fs, args, "entity", "euid", "code"); err != nil {
 		return err
 	}
-	return withTools(func(ctx context.Context, u *useCases, svc *tools.Service) error {
+	return withTools(fs, func(ctx context.Context, u *useCases, svc *tools.Service) error {
 		t, err := svc.ApproveTOTP(ctx, u.actor, *entity, *euid, *code)
 		if err != nil {
 			return commandError("tools approve", err)
@@ -122,7 +123,7 @@ func toolsReset(args []string) error {
 	if err := parseFlags(fs, args, "entity", "euid"); err != nil {
 		return err
 	}
-	return withTools(func(ctx context.Context, u *useCases, svc *tools.Service) error {
+	return withTools(fs, func(ctx context.Context, u *useCases, svc *tools.Service) error {
 		removed, err := svc.ResetTools(ctx, u.actor, *entity, *euid)
 		if err != nil {
 			return commandError("tools reset", err)
@@ -142,7 +143,7 @@ func toolsEnable(args []string) error {
 	if err := parseFlags(fs, args, "entity", "euid"); err != nil {
 		return err
 	}
-	return withTools(func(ctx context.Context, u *useCases, svc *tools.Service) error {
+	return withTools(fs, func(ctx context.Context, u *useCases, svc *tools.Service) error {
 		if err := svc.EnablePasskeysFor(ctx, u.actor, *entity, *euid); err != nil {
 			return commandError("tools enable", err)
 		}

@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/entity-account/idp/config"
@@ -23,19 +23,6 @@ import (
 // rule book, as the operator, and is audited in its transaction. They are
 // built here, once per command, over the stores the command opened.
 
-// operatorName is who runs the command: the shell's user, or "operator".
-// The audit trail records it as the operator actor's name.
-func operatorName() string {
-	if name := os.Getenv("USER"); name != "" {
-		return name
-	}
-	return "operator"
-}
-
-// operator is the actor of the commands run here: the operator, named by
-// operatorName.
-func operator() storage.Actor { return storage.OperatorActor(operatorName()) }
-
 // directory is what the commands read of the durable store. It has no
 // write method: writing is the use cases' job.
 type directory interface {
@@ -54,12 +41,13 @@ type directory interface {
 	LogoutDeliveries(ctx context.Context, clientID string, limit int) ([]storage.OutboxMessage, error)
 }
 
-// useCases are what a command gets: the operator who acts, what it may
-// read, and the use cases it calls.
+// useCases are what a command gets: the officer who acts (and its actor),
+// what it may read, and the use cases it calls.
 type useCases struct {
-	actor storage.Actor
-	cfg   *config.Config
-	dir   directory
+	actor   storage.Actor
+	officer storage.Officer
+	cfg     *config.Config
+	dir     directory
 
 	register    *register.Register  // departments, e-services, clients
 	departments *manage.Departments // e-services' groups, enrolment, levels (as the department API)
@@ -71,12 +59,13 @@ type useCases struct {
 	rs *rstore.Store
 }
 
-// newUseCases builds the use cases over pg and, when rs is not nil, Redis:
+// newUseCases builds the use cases, acting as nobody until admit names the
+// officer, over pg and, when rs is not nil, Redis:
 // then session ends tell the relying parties (back-channel logout tokens,
 // delivered by the nodes' outbox workers) and claims and e-service changes
 // are published to every node.
 func newUseCases(cfg *config.Config, pg *postgres.Store, rs *rstore.Store) *useCases {
-	u := &useCases{actor: operator(), cfg: cfg, dir: pg, register: register.New(pg), pg: pg, rs: rs}
+	u := &useCases{cfg: cfg, dir: pg, register: register.New(pg), pg: pg, rs: rs}
 	if rs == nil {
 		u.departments = manage.NewDepartments(pg, nil)
 		u.manage = manage.New(pg, nil)
@@ -112,9 +101,21 @@ func (u *useCases) signingKeys(ctx context.Context) (*idpop.Keys, error) {
 	return idpop.NewKeys(ctx, u.pg, u.cfg.MasterKey, u.cfg.SigningAlgorithm, time.Minute)
 }
 
-// withOperator loads the configuration, opens (and migrates) Postgres and
-// runs fn with the use cases over it.
-func withOperator(fn func(ctx context.Context, u *useCases) error) error {
+// withOperator loads the configuration, opens (and migrates) Postgres,
+// admits the officer the command's flags fs name (admit) and runs fn with
+// the use cases over Postgres, as that officer.
+func withOperator(fs *flag.FlagSet, fn func(ctx context.Context, u *useCases) error) error {
+	return withPostgres(func(ctx context.Context, u *useCases) error {
+		if err := u.admit(ctx, fs); err != nil {
+			return err
+		}
+		return fn(ctx, u)
+	})
+}
+
+// withPostgres is withOperator before any officer is admitted (officer
+// create admits its own).
+func withPostgres(fn func(ctx context.Context, u *useCases) error) error {
 	cfg, err := loadConfig()
 	if err != nil {
 		return err
@@ -133,7 +134,7 @@ func withOperator(fn func(ctx context.Context, u *useCases) error) error {
 
 // withOperatorAndSessions is withOperator over both stores: for the use
 // cases that end sessions or publish changes to every node.
-func withOperatorAndSessions(fn func(ctx context.Context, u *useCases) error) error {
+func withOperatorAndSessions(fs *flag.FlagSet, fn func(ctx context.Context, u *useCases) error) error {
 	cfg, err := loadConfig()
 	if err != nil {
 		return err
@@ -145,8 +146,9 @@ func withOperatorAndSessions(fn func(ctx context.Context, u *useCases) error) er
 	}
 	defer pg.Close()
 	defer rdb.Close()
-	return fn(ctx, newUseCases(cfg, pg, rs))
+	u := newUseCases(cfg, pg, rs)
+	if err := u.admit(ctx, fs); err != nil {
+		return err
+	}
+	return fn(ctx, u)
 }
-
-// operatorActor is operator(), by the name the activation tests know it.
-func operatorActor() storage.Actor { return operator() }

@@ -24,11 +24,27 @@ func audit(ctx context.Context, tx pgx.Tx, now time.Time, actor storage.Actor, e
 	if details == nil {
 		details = map[string]any{}
 	}
-	_, err := tx.Exec(ctx, `
-		INSERT INTO audit_events (at, actor_kind, actor_id, entity_id, action, target, ip, details)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		now, string(actor.Kind), actor.ID, e.entityID, e.action, e.target, actor.IP, details)
+	args := []any{now, string(actor.Kind), actor.ID, e.entityID, e.action, e.target, actor.IP, details}
+	insert := `INSERT INTO audit_events (at, actor_kind, actor_id, entity_id, action, target, ip, details)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
+	// Only an officer's event names the column: the events of every other
+	// actor are written as before it existed (the migrations' tests write
+	// them on the older schemas).
+	if id := officerID(actor); id != nil {
+		args = append(args, *id)
+		insert = `INSERT INTO audit_events (at, actor_kind, actor_id, entity_id, action, target, ip, details, officer_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
+	}
+	_, err := tx.Exec(ctx, insert, args...)
 	return wrap("write audit event "+e.action, err)
+}
+
+// officerID is the officer behind actor, NULL for any other actor.
+func officerID(actor storage.Actor) *int64 {
+	if actor.Kind != storage.ActorOperator || actor.OfficerID == 0 {
+		return nil
+	}
+	return &actor.OfficerID
 }
 
 // AuditEvents returns the last limit audit events, newest first.

@@ -1,0 +1,118 @@
+package storage
+
+import "testing"
+
+// TestOfficerMay: every act, for a counter officer, a supervisor and a
+// disabled officer of either role.
+func TestOfficerMay(t *testing.T) {
+	counter := Officer{ID: 1, Login: "chan.tm", Role: RoleCounter, Status: OfficerActive}
+	supervisor := Officer{ID: 2, Login: "lei.kf", Role: RoleSupervisor, Status: OfficerActive}
+	disabledSupervisor := Officer{ID: 3, Login: "wong.ss", Role: RoleSupervisor, Status: OfficerDisabled}
+	disabledCounter := Officer{ID: 4, Login: "ho.mk", Role: RoleCounter, Status: OfficerDisabled}
+	counterMay := map[OperatorAct]bool{
+		ActOpenEntity: true, ActSendCode: true, ActApproveTools: true, ActResetTools: true, ActResetPassword: true,
+		ActSignOutLogin: true, ActUnlockLogin: true, ActReadEntities: true, ActReadOperations: true,
+		ActGrantAdmin: false, ActCloseEntity: false, ActManageStaff: false, ActRegisterDepartment: false,
+		ActRegisterService: false, ActRegisterClient: false, ActRotateKeys: false, ActManageOfficers: false,
+	}
+	if len(counterMay) != len(OperatorActs) {
+		t.Fatalf("the table has %d acts, the rule book %d", len(counterMay), len(OperatorActs))
+	}
+	for _, act := range OperatorActs {
+		want, listed := counterMay[act]
+		if !listed {
+			t.Errorf("%s: not in the table", act)
+		}
+		if err := OfficerMay(counter, act); (err == nil) != want {
+			t.Errorf("counter, %s: %v, want allowed=%v", act, err, want)
+		} else if err != nil && (CodeOf(err) != EForbidden || err.(*Error).Key != "desk_err_supervisor_only") {
+			t.Errorf("counter, %s: %v, want EForbidden desk_err_supervisor_only", act, err)
+		}
+		if err := OfficerMay(supervisor, act); err != nil {
+			t.Errorf("supervisor, %s: %v", act, err)
+		}
+		for _, o := range []Officer{disabledSupervisor, disabledCounter} {
+			if err := OfficerMay(o, act); CodeOf(err) != EForbidden || err.(*Error).Key != "desk_err_officer_disabled" {
+				t.Errorf("disabled %s, %s: %v", o.Role, act, err)
+			}
+		}
+	}
+	if err := OfficerMay(supervisor, "everything"); CodeOf(err) != EForbidden {
+		t.Errorf("an unknown act: %v", err)
+	}
+	if err := OfficerMay(Officer{Login: "x", Role: "boss", Status: OfficerActive}, ActReadEntities); CodeOf(err) != EForbidden {
+		t.Errorf("an unknown role: %v", err)
+	}
+}
+
+func TestMayCreateFirstOfficer(t *testing.T) {
+	for _, c := range []struct {
+		existing int
+		role     OfficerRole
+		ok       bool
+	}{{0, RoleSupervisor, true}, {0, RoleCounter, false}, {1, RoleSupervisor, false}, {3, RoleCounter, false}} {
+		if err := MayCreateFirstOfficer(c.existing, c.role); (err == nil) != c.ok {
+			t.Errorf("%d existing, %s: %v, want ok=%v", c.existing, c.role, err, c.ok)
+		}
+	}
+}
+
+func TestMayDisableOfficer(t *testing.T) {
+	sup := Officer{ID: 1, Login: "lei.kf", Role: RoleSupervisor, Status: OfficerActive}
+	sup2 := Officer{ID: 2, Login: "wong.ss", Role: RoleSupervisor, Status: OfficerActive}
+	counter := Officer{ID: 3, Login: "chan.tm", Role: RoleCounter, Status: OfficerActive}
+	gone := Officer{ID: 4, Login: "ho.mk", Role: RoleCounter, Status: OfficerDisabled}
+	for _, c := range []struct {
+		name        string
+		by, target  Officer
+		supervisors int
+		key         string
+	}{
+		{"a supervisor disables a counter officer", sup, counter, 1, ""},
+		{"a supervisor disables another of two supervisors", sup, sup2, 2, ""},
+		{"the last active supervisor", sup, sup2, 1, "desk_err_last_supervisor"},
+		{"itself", sup, sup, 2, "desk_err_officer_self"},
+		{"a counter officer", counter, gone, 2, "desk_err_supervisor_only"},
+		{"one disabled already", sup, gone, 2, "desk_err_officer_already_disabled"},
+		{"by a disabled supervisor", Officer{ID: 5, Login: "x.y", Role: RoleSupervisor, Status: OfficerDisabled}, counter, 2, "desk_err_officer_disabled"},
+	} {
+		err := MayDisableOfficer(c.by, c.target, c.supervisors)
+		got := ""
+		if e, ok := err.(*Error); ok {
+			got = e.Key
+		} else if err != nil {
+			got = err.Error()
+		}
+		if got != c.key {
+			t.Errorf("%s: %v, want %q", c.name, err, c.key)
+		}
+	}
+}
+
+func TestOfficerValidateAndActor(t *testing.T) {
+	o := Officer{Login: "  Chan.TM ", DisplayName: " 陳大文 ", Role: RoleCounter, Mobile: "66123456", Email: "chan@safp.gov.mo"}
+	if err := o.Validate(); err != nil || o.Login != "chan.tm" || o.DisplayName != "陳大文" || o.Status != OfficerActive {
+		t.Fatalf("Validate = %v, %+v", err, o)
+	}
+	for name, bad := range map[string]Officer{
+		"login":  {Login: "a", DisplayName: "x", Role: RoleCounter},
+		"spaces": {Login: "chan tm", DisplayName: "x", Role: RoleCounter},
+		"role":   {Login: "chan.tm", DisplayName: "x", Role: "boss"},
+		"name":   {Login: "chan.tm", Role: RoleCounter},
+		"mobile": {Login: "chan.tm", DisplayName: "x", Role: RoleCounter, Mobile: "123"},
+		"email":  {Login: "chan.tm", DisplayName: "x", Role: RoleCounter, Email: "Chan <c@x.mo>"},
+	} {
+		if err := bad.Validate(); CodeOf(err) != EInvalid {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	o.ID = 7
+	a := OfficerActor(o)
+	if a.Kind != ActorOperator || a.ID != "chan.tm" || a.Name != "chan.tm" || a.OfficerID != 7 || a.OfficerRole != RoleCounter || !isOperator(a) {
+		t.Errorf("OfficerActor = %+v", a)
+	}
+	o.Status = OfficerDisabled
+	if isOperator(OfficerActor(o)) {
+		t.Error("a disabled officer acts as the operator")
+	}
+}

@@ -298,8 +298,9 @@ type Client struct {
 	// Disabled: the operator disabled the client. Only the operator's
 	// list shows a disabled client; to the provider it is unknown.
 	Disabled bool
-	// TokensValidAfter is when the client was last disabled: no token of
-	// it issued before then is honoured (zero: never disabled).
+	// TokensValidAfter is the second after the client was last disabled
+	// (token issue times are kept to the second): no token of it issued
+	// before then is honoured (zero: never disabled).
 	TokensValidAfter time.Time
 	CreatedAt        time.Time
 }

@@ -254,6 +254,13 @@ func TestClientDisable(t *testing.T) {
 	if _, err := captureStdout(t, func() error { return clientEnable([]string{"--client", m.ClientID}) }); err != nil {
 		t.Fatal(err)
 	}
+	// Tokens issued in the second of the disabling end with it: the new
+	// ones come from the next second.
+	if c, err := idp.app.pg.ClientForOperator(context.Background(), web.ClientID); err != nil || c.TokensValidAfter.IsZero() {
+		t.Fatalf("client after disable and enable = %+v, %v", c, err)
+	} else {
+		time.Sleep(time.Until(c.TokensValidAfter))
+	}
 	fresh, _ := idp.browser().tokens(r, "staff01")
 	if status, _ := r.userinfoGroups(t, fresh.AccessToken); status != http.StatusOK {
 		t.Errorf("userinfo with a new token after enabling: %d", status)

@@ -118,8 +118,8 @@ func TestClientSecretRotation(t *testing.T) {
 	}
 	// Introspection authenticates the client with the old secret too.
 	_, _, tok := clientPost(t, tokenURL, m.ClientID, first.ClientSecret, url.Values{"grant_type": {"client_credentials"}})
-	status, _, in := clientPost(t, web.discovery(t, "introspection_endpoint"), m.ClientID, m.ClientSecret,
-		url.Values{"token": {tok["access_token"].(string)}})
+	at, _ := tok["access_token"].(string)
+	status, _, in := clientPost(t, web.discovery(t, "introspection_endpoint"), m.ClientID, m.ClientSecret, url.Values{"token": {at}})
 	if status != http.StatusOK || in["active"] != true {
 		t.Errorf("introspection with the old secret during the grace: %d %v", status, in)
 	}

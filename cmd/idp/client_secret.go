@@ -16,9 +16,9 @@ import (
 // in its cache.
 
 type rotatedOutput struct {
-	ClientID           string `json:"client_id"`
-	ClientSecret       string `json:"client_secret"`
-	PreviousSecretUtil string `json:"previous_secret_valid_until"`
+	ClientID            string `json:"client_id"`
+	ClientSecret        string `json:"client_secret"`
+	PreviousSecretUntil string `json:"previous_secret_valid_until"`
 }
 
 // clientRotateSecret is "idp client rotate-secret --client ID [--grace 24h] [--json]".
@@ -36,7 +36,7 @@ func clientRotateSecret(args []string) error {
 		if err != nil {
 			return clientCommandError("client rotate-secret", *id, err)
 		}
-		out := rotatedOutput{ClientID: r.ClientID, ClientSecret: r.Secret, PreviousSecretUtil: r.PreviousUntil.Format(time.RFC3339)}
+		out := rotatedOutput{ClientID: r.ClientID, ClientSecret: r.Secret, PreviousSecretUntil: r.PreviousUntil.Format(time.RFC3339)}
 		if *asJSON {
 			return printJSON(out)
 		}
@@ -45,7 +45,7 @@ func clientRotateSecret(args []string) error {
 		if *grace == 0 {
 			fmt.Println("the old secret no longer works")
 		} else {
-			fmt.Printf("the old secret works until %s: deploy the new one before then\n", out.PreviousSecretUtil)
+			fmt.Printf("the old secret works until %s: deploy the new one before then\n", out.PreviousSecretUntil)
 		}
 		return nil
 	})

@@ -99,9 +99,9 @@ func TestClientSecretRotation(t *testing.T) {
 	}
 
 	first := rotate(t, m.ClientID, "--grace", "4s")
-	until, err := time.Parse(time.RFC3339, first.PreviousSecretUtil)
+	until, err := time.Parse(time.RFC3339, first.PreviousSecretUntil)
 	if err != nil || time.Until(until) > 4*time.Second || time.Until(until) < 2*time.Second {
-		t.Errorf("previous secret valid until %q, %v; want in about 4s", first.PreviousSecretUtil, err)
+		t.Errorf("previous secret valid until %q, %v; want in about 4s", first.PreviousSecretUntil, err)
 	}
 	var shown clientView
 	out, err := captureStdout(t, func() error { return clientShow([]string{m.ClientID, "--json"}, os.Stdout) })

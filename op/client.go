@@ -100,12 +100,15 @@ func (c *client) ClockSkew() time.Duration             { return 0 }
 // checkSecret compares a presented secret with the stored SHA-256 in
 // constant time. Client secrets are 256-bit random values, so a fast hash
 // is enough (a slow hash protects low-entropy secrets like passwords).
-func (c *client) checkSecret(secret string) bool {
+// The previous secret (a rotation's) matches too until its grace ends.
+func (c *client) checkSecret(secret string, now time.Time) bool {
 	if c.Public || len(c.SecretHash) != sha256.Size {
 		return false
 	}
 	sum := sha256.Sum256([]byte(secret))
-	return subtle.ConstantTimeCompare(sum[:], c.SecretHash) == 1
+	current := subtle.ConstantTimeCompare(sum[:], c.SecretHash) == 1
+	previous := c.AcceptsPreviousSecret(now) && subtle.ConstantTimeCompare(sum[:], c.PreviousSecretHash) == 1
+	return current || previous
 }
 
 // clientCache keeps clients in memory for a short time: the library asks for
@@ -168,6 +171,21 @@ func (cc *clientCache) forgetServices(serviceIDs []int64) {
 		}
 	}
 }
+
+// forgetClients drops the clients clientIDs.
+func (cc *clientCache) forgetClients(clientIDs []string) {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	cc.gen++
+	for _, id := range clientIDs {
+		delete(cc.entries, id)
+	}
+}
+
+// ForgetClients drops this node's cached clients clientIDs: their secret
+// was rotated, or they were disabled or enabled (the operator publishes
+// it), and the next request loads them afresh.
+func (s *Storage) ForgetClients(clientIDs []string) { s.clients.forgetClients(clientIDs) }
 
 // ForgetServices drops this node's cached clients of the e-services
 // serviceIDs: their settings changed (see

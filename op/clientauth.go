@@ -368,7 +368,7 @@ func (s *Storage) authenticateClient(ctx context.Context, id, secret string) (*c
 	}
 	switch p.method {
 	case storage.TokenAuthBasic, storage.TokenAuthPost:
-		if c.checkSecret(secret) {
+		if c.checkSecret(secret, s.now()) {
 			return c, nil
 		}
 	case storage.TokenAuthPrivateKeyJWT:

@@ -183,7 +183,7 @@ func (s *Storage) MachineToken(ctx context.Context, bearer string) (MachineAcces
 	if err != nil {
 		return MachineAccess{}, fmt.Errorf("op: machine token: %w", err)
 	}
-	if c.Kind != storage.ClientMachine || c.DepartmentCode != at.Department {
+	if c.Kind != storage.ClientMachine || c.DepartmentCode != at.Department || !c.HonoursTokenIssuedAt(at.IssuedAt) {
 		return MachineAccess{}, ErrInvalidToken
 	}
 	return MachineAccess{ClientID: at.ClientID, Department: at.Department, Scopes: slices.Clone(at.Scopes),

@@ -39,6 +39,9 @@ func (s *Storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 	// no longer enrolled): the grant ends, as the client's error says. The
 	// account and its access are read in one round trip.
 	c, err := s.Client(ctx, rec.ClientID)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && !c.HonoursTokenIssuedAt(rec.IssuedAt)) {
+		return nil, oidc.ErrInvalidGrant().WithDescription("the client was disabled: its refresh tokens ended")
+	}
 	if err != nil {
 		return nil, err
 	}

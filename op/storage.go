@@ -391,6 +391,18 @@ func (s *Storage) liveAccessToken(ctx context.Context, tokenID, subject string) 
 	if at.Subject != subject || !s.now().Before(at.ExpiresAt) {
 		return nil, errors.New("access token is invalid, expired or revoked")
 	}
+	// A disabled client's tokens end with it: its client is unknown now,
+	// and once enabled again it honours no token issued before. Checked
+	// here, through the client cache (which the operator's change empties
+	// on every node), rather than by revoking every token of the client,
+	// which would need an index of tokens by client in Redis.
+	c, err := s.Client(ctx, at.ClientID)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && !c.HonoursTokenIssuedAt(at.IssuedAt)) {
+		return nil, errors.New("access token is invalid, expired or revoked")
+	}
+	if err != nil {
+		return nil, err
+	}
 	return at, nil
 }
 

@@ -288,9 +288,21 @@ type Client struct {
 	TokenAuth TokenAuthMethod
 	// JWKS (a JSON Web Key Set, inline) or JWKSURI (https, fetched) holds
 	// the public keys of a private_key_jwt client; both empty otherwise.
-	JWKS      []byte
-	JWKSURI   string
-	CreatedAt time.Time
+	JWKS    []byte
+	JWKSURI string
+	// PreviousSecretHash is the SHA-256 of the secret before the last
+	// rotation: it authenticates the client too until
+	// PreviousSecretExpiresAt (the rotation's grace). nil when none.
+	PreviousSecretHash      []byte
+	PreviousSecretExpiresAt time.Time
+	// Disabled: the operator disabled the client. Only the operator's
+	// list shows a disabled client; to the provider it is unknown.
+	Disabled bool
+	// TokensValidAfter is the second after the client was last disabled
+	// (token issue times are kept to the second): no token of it issued
+	// before then is honoured (zero: never disabled).
+	TokensValidAfter time.Time
+	CreatedAt        time.Time
 }
 
 // AllowsGrant reports whether the client may use the grant type g.

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	idpop "github.com/entity-account/idp/op"
 	"github.com/entity-account/idp/storage"
@@ -114,20 +115,39 @@ type clientView struct {
 	JWKSKeys               int      `json:"jwks_keys,omitempty"` // keys registered inline
 	GrantTypes             []string `json:"grant_types"`
 	Scopes                 []string `json:"scopes,omitempty"`
-	CreatedAt              string   `json:"created_at"`
+	Disabled               bool     `json:"disabled"`
+	// PreviousSecretUntil: a rotated-out secret still works until then.
+	PreviousSecretUntil string `json:"previous_secret_valid_until,omitempty"`
+	CreatedAt           string `json:"created_at"`
 }
 
 func viewOfClient(c storage.Client) clientView {
 	v := clientView{ClientID: c.ID, Name: c.Name, Kind: string(c.Kind), Service: c.ServiceCode, Department: c.DepartmentCode,
 		RedirectURIs: c.RedirectURIs, PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, BackchannelLogoutURI: c.BackchannelLogoutURI,
 		TokenAuth: c.AuthMethodName(), JWKSURI: c.JWKSURI, GrantTypes: c.GrantTypes, Scopes: c.Scopes,
-		CreatedAt: c.CreatedAt.UTC().Format("2006-01-02T15:04:05Z")}
+		Disabled: c.Disabled, CreatedAt: c.CreatedAt.UTC().Format("2006-01-02T15:04:05Z")}
+	if c.AcceptsPreviousSecret(time.Now()) {
+		v.PreviousSecretUntil = c.PreviousSecretExpiresAt.UTC().Format("2006-01-02T15:04:05Z")
+	}
 	if len(c.JWKS) > 0 {
 		if set, err := idpop.ParseClientJWKS(c.JWKS); err == nil {
 			v.JWKSKeys = len(set.Keys)
 		}
 	}
 	return v
+}
+
+// state is the client's state in words: disabled, or a previous secret
+// that still works; "" for neither.
+func (v clientView) state() string {
+	var parts []string
+	if v.Disabled {
+		parts = append(parts, "DISABLED")
+	}
+	if v.PreviousSecretUntil != "" {
+		parts = append(parts, "previous secret valid until "+v.PreviousSecretUntil)
+	}
+	return strings.Join(parts, "; ")
 }
 
 // owner is the e-service or department a client belongs to, in words.
@@ -157,7 +177,7 @@ func clientList(args []string, out io.Writer) error {
 			return writeJSONTo(out, views)
 		}
 		for _, v := range views {
-			fmt.Fprintf(out, "%-32s %-8s %-28s %s\n", v.ClientID, v.Kind, v.owner(), v.TokenAuth)
+			fmt.Fprintln(out, strings.TrimRight(fmt.Sprintf("%-32s %-8s %-28s %-44s %s", v.ClientID, v.Kind, v.owner(), v.TokenAuth, v.state()), " "))
 		}
 		if len(views) == 0 {
 			fmt.Fprintln(out, "no clients")
@@ -183,7 +203,7 @@ func clientShow(args []string, out io.Writer) error {
 		return errors.New("client show: give one client id: idp client show CLIENT_ID [--json]")
 	}
 	return withOperator(fs, func(ctx context.Context, u *useCases) error {
-		c, err := u.dir.Client(ctx, id)
+		c, err := u.dir.ClientForOperator(ctx, id)
 		if errors.Is(err, storage.ErrNotFound) {
 			return fmt.Errorf("client show: there is no client %s (idp client list shows them)", id)
 		}
@@ -196,6 +216,12 @@ func clientShow(args []string, out io.Writer) error {
 		}
 		fmt.Fprintf(out, "client_id:    %s\nname:         %s\nkind:         %s\nbelongs to:   %s\n", v.ClientID, v.Name, v.Kind, v.owner())
 		fmt.Fprintf(out, "auth method:  %s\n", v.TokenAuth)
+		if v.Disabled {
+			fmt.Fprintln(out, "state:        disabled (idp client enable --client ID enables it again)")
+		}
+		if v.PreviousSecretUntil != "" {
+			fmt.Fprintf(out, "old secret:   still works until %s (a rotation's grace)\n", v.PreviousSecretUntil)
+		}
 		if v.JWKSURI != "" {
 			fmt.Fprintf(out, "jwks_uri:     %s\n", v.JWKSURI)
 		}

@@ -23,6 +23,9 @@
 //	idp client create             register an OIDC client for an e-service, or a department's machine client
 //	idp client list               list the clients
 //	idp client show ID            show one client (never a secret)
+//	idp client rotate-secret      give a client a new secret; the old one works for a grace period
+//	idp client disable            disable a client: refused everywhere, its tokens stop at once
+//	idp client enable             enable a disabled client again
 //	idp keys rotate               make a new signing key active
 //	idp code resend               send a new activation code to a not-yet-activated account
 //	idp logout deliveries         list recent back-channel logout deliveries
@@ -130,6 +133,10 @@ func init() {
 		{"client list", "", "the clients: id, kind, e-service or department, how each authenticates", func(a []string) error { return clientList(a, os.Stdout) }, ""},
 		{"client show", "ID", "one client: e-service, kind, redirect URIs, auth method, grant types (never a secret)",
 			func(a []string) error { return clientShow(a, os.Stdout) }, ""},
+		{"client rotate-secret", "", "give a client a new secret (shown once): --client ID [--grace 24h] [--json]; the old one\n" +
+			"keeps working for the grace (0: stops at once; at most 720h), for the department to deploy the new one", clientRotateSecret, storage.ActRegisterClient},
+		{"client disable", "", "disable a client (--client ID): refused at /authorize and the token endpoint; its tokens stop at once", clientDisable, storage.ActRegisterClient},
+		{"client enable", "", "enable a disabled client again (--client ID)", clientEnable, storage.ActRegisterClient},
 		{"keys rotate", "", "make a new signing key active (the old one stays published)", keysRotate, storage.ActRotateKeys},
 		{"code resend", "", "send a new activation code to a not-yet-activated login", codeResend, storage.ActSendCode},
 		{"logout deliveries", "", "list recent back-channel logout deliveries to relying parties and their state",

@@ -211,6 +211,38 @@ func TestMultiNode(t *testing.T) {
 		}
 	})
 
+	t.Run("a client's rotated secret and its disabling reach every node at once", func(t *testing.T) {
+		runIDP(t, bin, env, "department", "create", "--code", "NODES", "--name-zh", "節點局")
+		var m machineClientOutput
+		if err := json.Unmarshal([]byte(runIDP(t, bin, env, "client", "create", "--department", "NODES", "--kind", "machine", "--json")), &m); err != nil {
+			t.Fatal(err)
+		}
+		grant := func(node, secret string) bool {
+			status, _, _ := clientPost(t, "http://"+addrs[node]+"/oauth/token", m.ClientID, secret, url.Values{"grant_type": {"client_credentials"}})
+			return status == http.StatusOK
+		}
+		for _, name := range names { // every node caches the client
+			if !grant(name, m.ClientSecret) {
+				t.Fatalf("node %s refuses the registered secret", name)
+			}
+		}
+		var r rotatedOutput
+		if err := json.Unmarshal([]byte(runIDP(t, bin, env, "client", "rotate-secret", "--client", m.ClientID, "--grace", "0", "--json")), &r); err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range names {
+			if grant(name, m.ClientSecret) || !grant(name, r.ClientSecret) {
+				t.Errorf("node %s after rotate-secret --grace 0: the old secret works, or the new one does not", name)
+			}
+		}
+		runIDP(t, bin, env, "client", "disable", "--client", m.ClientID)
+		for _, name := range names {
+			if grant(name, r.ClientSecret) {
+				t.Errorf("node %s grants a disabled client", name)
+			}
+		}
+	})
+
 	t.Run("a node killed mid-run", func(t *testing.T) {
 		// The load balancer's list of live nodes; C leaves it when it dies.
 		var live atomic.Pointer[[]string]

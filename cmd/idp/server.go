@@ -162,6 +162,9 @@ func followChanges(ctx context.Context, rs *rstore.Store, st *idpop.Storage) err
 	if err := rs.SubscribeClaimsChanged(context.WithoutCancel(ctx), st.ForgetClaims); err != nil {
 		return err
 	}
+	if err := rs.SubscribeClientsChanged(context.WithoutCancel(ctx), st.ForgetClients); err != nil {
+		return err
+	}
 	return rs.SubscribeServicesChanged(context.WithoutCancel(ctx), st.ForgetServices)
 }
 

@@ -29,6 +29,7 @@ type directory interface {
 	Departments(ctx context.Context) ([]storage.Department, error)
 	Clients(ctx context.Context) ([]storage.Client, error)
 	Client(ctx context.Context, id string) (storage.Client, error)
+	ClientForOperator(ctx context.Context, id string) (storage.Client, error)
 	Entity(ctx context.Context, id int64) (storage.Entity, error)
 	EntityByNumber(ctx context.Context, number string) (storage.Entity, error)
 	EntityAccount(ctx context.Context, entityID int64) (storage.EntityAccount, error)

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -12,7 +13,9 @@ const clientColumns = `c.id, c.kind, coalesce(c.service_id, 0), coalesce(sv.code
 	coalesce(sv.name_zh, ''), coalesce(sv.name_pt, ''), coalesce(sv.name_en, ''), sv.min_acr,
 	coalesce(c.department_id, 0), coalesce(d.code, ''), c.grant_types, c.scopes,
 	c.name, c.secret_hash, c.public, c.redirect_uris, c.post_logout_redirect_uris, c.backchannel_logout_uri,
-	coalesce(c.token_auth_method, ''), c.jwks, coalesce(c.jwks_uri, ''), c.created_at`
+	coalesce(c.token_auth_method, ''), c.jwks, coalesce(c.jwks_uri, ''),
+	c.previous_secret_hash, c.previous_secret_expires_at, c.disabled_at IS NOT NULL,
+	c.tokens_valid_after, c.created_at`
 
 // clientsFrom joins a client to its e-service (web, native) or department (machine).
 const clientsFrom = `clients c LEFT JOIN services sv ON sv.id = c.service_id LEFT JOIN departments d ON d.id = c.department_id`
@@ -21,11 +24,19 @@ func scanClient(row pgx.Row) (storage.Client, error) {
 	var c storage.Client
 	var acr *string
 	var method string
+	var previousUntil, tokensAfter *time.Time
 	err := row.Scan(&c.ID, &c.Kind, &c.ServiceID, &c.ServiceCode, &c.ServiceName.ZH, &c.ServiceName.PT, &c.ServiceName.EN, &acr,
 		&c.DepartmentID, &c.DepartmentCode, &c.GrantTypes, &c.Scopes,
 		&c.Name, &c.SecretHash, &c.Public, &c.RedirectURIs, &c.PostLogoutRedirectURIs, &c.BackchannelLogoutURI,
-		&method, &c.JWKS, &c.JWKSURI, &c.CreatedAt)
+		&method, &c.JWKS, &c.JWKSURI, &c.PreviousSecretHash, &previousUntil, &c.Disabled,
+		&tokensAfter, &c.CreatedAt)
 	c.TokenAuth = storage.TokenAuthMethod(method)
+	if previousUntil != nil {
+		c.PreviousSecretExpiresAt = *previousUntil
+	}
+	if tokensAfter != nil {
+		c.TokensValidAfter = *tokensAfter
+	}
 	if err != nil {
 		return c, err
 	}
@@ -123,19 +134,23 @@ func (s *Store) CreateClient(ctx context.Context, actor storage.Actor, c *storag
 }
 
 // DisableClient disables a client: from then on it is unknown to every
-// reader. Disabling a disabled client changes nothing and writes no audit
+// reader, and its tokens issued until now are never honoured again
+// (Client.TokensValidAfter), even once it is enabled. Disabling a disabled client changes nothing and writes no audit
 // event. An unknown id gives storage.ErrNotFound.
 func (s *Store) DisableClient(ctx context.Context, actor storage.Actor, id string) error {
 	now := s.now()
+	// A token's issue time is kept to the second: a token issued in this
+	// second may be from before the change, so it ends too.
+	validAfter := now.Truncate(time.Second).Add(time.Second)
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var changed bool
 		err := tx.QueryRow(ctx, `
 			WITH u AS (
-				UPDATE clients SET disabled_at = $2
+				UPDATE clients SET disabled_at = $2, tokens_valid_after = $3
 				WHERE id = $1 AND disabled_at IS NULL
 				RETURNING 1
 			)
-			SELECT EXISTS (SELECT FROM u) FROM clients WHERE id = $1`, id, now,
+			SELECT EXISTS (SELECT FROM u) FROM clients WHERE id = $1`, id, now, validAfter,
 		).Scan(&changed)
 		if err != nil || !changed {
 			return err
@@ -153,10 +168,10 @@ func nullIfZero(id int64) *int64 {
 	return &id
 }
 
-// Clients returns every enabled client ordered by id (none: an empty
-// slice), for the operator's list.
+// Clients returns every client, disabled ones too (Client.Disabled),
+// ordered by id (none: an empty slice), for the operator's list.
 func (s *Store) Clients(ctx context.Context) ([]storage.Client, error) {
-	return s.queryClients(ctx, "c.disabled_at IS NULL")
+	return s.queryClients(ctx, "true")
 }
 
 // queryClients lists the clients that where (a constant condition on c)

@@ -15,6 +15,7 @@ const (
 	ActUnlockLogin    OperatorAct = "login.unlock"    // 解除鎖定
 	ActReadEntities   OperatorAct = "entity.read"     // entity show, history, assignments: personal data
 	ActReadOperations OperatorAct = "operations.read" // deliveries, departments' changes, the officers' list
+	ActReadAudit      OperatorAct = "audit.read"      // search and export the audit trail
 )
 
 // The supervisor's acts besides the counter's.
@@ -32,7 +33,7 @@ const (
 // OperatorActs is every act, the counter's first.
 var OperatorActs = []OperatorAct{
 	ActOpenEntity, ActSendCode, ActApproveTools, ActResetTools, ActResetPassword, ActSignOutLogin, ActUnlockLogin,
-	ActReadEntities, ActReadOperations,
+	ActReadEntities, ActReadOperations, ActReadAudit,
 	ActGrantAdmin, ActCloseEntity, ActManageStaff, ActRegisterDepartment, ActRegisterService, ActRegisterClient,
 	ActRotateKeys, ActManageOfficers,
 }
@@ -40,7 +41,7 @@ var OperatorActs = []OperatorAct{
 // counterActs are what a counter officer may do.
 var counterActs = map[OperatorAct]bool{
 	ActOpenEntity: true, ActSendCode: true, ActApproveTools: true, ActResetTools: true, ActResetPassword: true,
-	ActSignOutLogin: true, ActUnlockLogin: true, ActReadEntities: true, ActReadOperations: true,
+	ActSignOutLogin: true, ActUnlockLogin: true, ActReadEntities: true, ActReadOperations: true, ActReadAudit: true,
 }
 
 // OfficerMay reports whether the officer o may do act: nil, or an

@@ -357,10 +357,13 @@ type AuditEvent struct {
 	ActorKind string // operator, staff, entity_account, system
 	ActorID   string // EUID, entity account subject, operator name
 	EntityID  *int64
-	Action    string // e.g. entity.create, staff.create, client.create
-	Target    string
-	IP        string
-	Details   map[string]any
+	// EntityNumber is the entity's number, filled by the audit search
+	// (SearchAuditEvents) only.
+	EntityNumber string
+	Action       string // e.g. entity.create, staff.create, client.create
+	Target       string
+	IP           string
+	Details      map[string]any
 }
 
 // AuditNames are the names of what an audit trail records by code or id,

@@ -41,6 +41,7 @@
 //	idp tools enable              switch passkeys on again for a staff login
 //	idp password reset            send a reset code to a login's (or the entity account's) registered mobile
 //	idp history                   an entity's sign-in history (登入記錄), as lines or CSV
+//	idp audit                     search the audit trail (who did what, for which entity), as lines, JSON or CSV
 //	idp officer create            create an officer of 行政公職局 (the first one: a supervisor, by whoever holds the database)
 //	idp officer list              the officers and their roles
 //	idp officer disable           disable an officer
@@ -49,7 +50,8 @@
 // officer of 行政公職局: --officer LOGIN or IDP_OFFICER, an active officer
 // whose role allows the command (storage.OfficerMay: a counter officer
 // opens entities, sends codes, approves and resets identity tools, resets
-// passwords, signs logins out, unlocks them and reads; a supervisor does
+// passwords, signs logins out, unlocks them and reads, the audit trail
+// too; a supervisor does
 // everything). The audit trail names the officer. Otherwise the command
 // is refused and writes nothing. Needing no officer: help, serve, migrate,
 // demo (it seeds as the demo supervisor, demo.supervisor, which it creates
@@ -155,6 +157,9 @@ func init() {
 			"or of the entity account (--entity-account); the holder sets the new password with it", passwordReset, storage.ActResetPassword},
 		{"history", "", "an entity's sign-in history (登入記錄): --entity N [--euid EUID] [--outcome O] [--from --to YYYY-MM-DD]\n" +
 			"[--csv: every matching event as CSV, formula cells escaped]", func(a []string) error { return historyCommand(a, os.Stdout) }, storage.ActReadEntities},
+		{"audit", "", "search the audit trail, newest first: [--entity N] [--actor ID] [--target T] [--action A|prefix.]\n" +
+			"[--from --to YYYY-MM-DD: at most 366 days; default the last 30] [--limit N] [--json | --csv: every match]",
+			func(a []string) error { return auditCommand(a, os.Stdout) }, storage.ActReadAudit},
 		{"officer create", "", "create an officer of 行政公職局: --name LOGIN --display-name NAME --role counter|supervisor\n" +
 			"[--mobile M] [--email E]; with no officer yet, the first (a supervisor) needs no --officer", officerCreate, storage.ActManageOfficers},
 		{"officer list", "", "the officers: login name, name, role, status", func(a []string) error { return officerList(a, os.Stdout) }, storage.ActReadOperations},

@@ -40,6 +40,7 @@ type directory interface {
 	ServiceByCode(ctx context.Context, code string) (storage.Service, error)
 	ServiceAccess(ctx context.Context, loginID, serviceID int64) (storage.ServiceAccess, error)
 	LogoutDeliveries(ctx context.Context, clientID string, limit int) ([]storage.OutboxMessage, error)
+	SearchAuditEvents(ctx context.Context, q storage.AuditQuery) ([]storage.AuditEvent, error)
 }
 
 // useCases are what a command gets: the officer who acts (and its actor),

@@ -14,16 +14,25 @@ import (
 	"github.com/entity-account/idp/storage"
 )
 
-// The writer's answer depends on the error's code alone: its status, its
-// Retry-After, and whether it is logged at ERROR.
-func TestErrorByCode(t *testing.T) {
+// kitLogging is a kit with the default catalogues, and the log while the
+// test runs.
+func kitLogging(t *testing.T) (*Kit, *bytes.Buffer) {
+	t.Helper()
 	k, err := New(Config{}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logged bytes.Buffer
-	defer slog.SetDefault(slog.Default())
-	slog.SetDefault(slog.New(slog.NewTextHandler(&logged, nil)))
+	logged := &bytes.Buffer{}
+	prev := slog.Default()
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	slog.SetDefault(slog.New(slog.NewTextHandler(logged, nil)))
+	return k, logged
+}
+
+// The writer's answer depends on the error's code alone: its status, its
+// Retry-After, and whether it is logged at ERROR.
+func TestErrorByCode(t *testing.T) {
+	k, logged := kitLogging(t)
 	en := k.T("en")
 	for _, c := range []struct {
 		err     error
@@ -95,13 +104,7 @@ func TestErrorInForm(t *testing.T) {
 // Retry-After from the error's Wait, logged as a visitor's doing, and the
 // form shown again with a limit's message saying the minutes to wait.
 func TestFormRefusalsByCode(t *testing.T) {
-	k, err := New(Config{}, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var logged bytes.Buffer
-	defer slog.SetDefault(slog.Default())
-	slog.SetDefault(slog.New(slog.NewTextHandler(&logged, nil)))
+	k, logged := kitLogging(t)
 	en := k.T("en")
 	for _, c := range []struct {
 		err        error

@@ -86,11 +86,7 @@ func (h *loginForm) submit(w http.ResponseWriter, r *http.Request) error {
 		h.history.record(r, ar.ClientID, p, "", "", storage.SignInRefusedByService, storage.MethodPassword)
 		return kit.InForm(kit.Fail(storage.EForbidden, "error_entity_account"), form)
 	}
-	if ar.HintSubject != "" && ar.HintSubject != p.Subject {
-		telemetry.SignIn(telemetry.SignInRefused)
-		h.history.record(r, ar.ClientID, p, "", "", storage.SignInRefusedByService, storage.MethodPassword)
-		// OIDC Core §3.1.2.1: the RP asked for another user (id_token_hint).
-		h.flow.Fail(edge.IssuerOnRedirect(w, h.cfg.Issuer), r, ar, oidc.ErrLoginRequired().WithDescription("signed in as a different user than id_token_hint"))
+	if h.otherThanHinted(w, r, ar, p, storage.MethodPassword) {
 		return nil
 	}
 	// A new sign-in replaces whatever session this browser had.
@@ -106,6 +102,20 @@ func (h *loginForm) submit(w http.ResponseWriter, r *http.Request) error {
 	h.memory.afterSignIn(w, r, cur.Principal, r.PostForm.Get(rememberField) != "")
 	slog.InfoContext(ctx, "sign-in", "euid", p.Subject, "entity", p.EntityNumber, "client", ar.ClientID, "ip", h.k.ClientIP(r))
 	return h.finish(w, r, ar, cur, true)
+}
+
+// otherThanHinted answers, and reports, a sign-in as p (by method) when
+// the RP asked for another user with id_token_hint: the request fails with
+// login_required (OpenID Connect Core 3.1.2.1), and the attempt is recorded
+// as refused.
+func (h *loginForm) otherThanHinted(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, p storage.Principal, method storage.SignInMethod) bool {
+	if ar.HintSubject == "" || ar.HintSubject == p.Subject {
+		return false
+	}
+	telemetry.SignIn(telemetry.SignInRefused)
+	h.history.record(r, ar.ClientID, p, "", "", storage.SignInRefusedByService, method)
+	h.flow.Fail(edge.IssuerOnRedirect(w, h.cfg.Issuer), r, ar, oidc.ErrLoginRequired().WithDescription("signed in as a different user than id_token_hint"))
+	return true
 }
 
 // submitPasskey is the sign-in with a passkey alone: the passkey
@@ -130,10 +140,7 @@ func (h *loginForm) submitPasskey(w http.ResponseWriter, r *http.Request) error 
 		h.renderForm(w, r, ar, refused.Status, Credentials{}, refused.Key, refused.Message(w, h.k.T(h.k.RequestLanguage(r, ar.UILocales))))
 		return nil
 	}
-	if ar.HintSubject != "" && ar.HintSubject != p.Subject {
-		telemetry.SignIn(telemetry.SignInRefused)
-		h.history.record(r, ar.ClientID, p, "", "", storage.SignInRefusedByService, storage.MethodPasskey)
-		h.flow.Fail(edge.IssuerOnRedirect(w, h.cfg.Issuer), r, ar, oidc.ErrLoginRequired().WithDescription("signed in as a different user than id_token_hint"))
+	if h.otherThanHinted(w, r, ar, p, storage.MethodPasskey) {
 		return nil
 	}
 	c, err := h.flow.Client(ctx, ar.ClientID)

@@ -22,6 +22,8 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"image"
+	"image/jpeg"
 	"io/fs"
 	"net/http"
 	"regexp"
@@ -200,6 +202,7 @@ type Handler struct {
 	k      *kit.Kit
 	g      *Guide
 	issuer string
+	shots  map[string]image.Point // static path → size of the screenshots there are
 }
 
 // New loads the guide; issuer replaces {issuer} in its code blocks.
@@ -208,7 +211,38 @@ func New(k *kit.Kit, issuer string) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Handler{k: k, g: g, issuer: strings.TrimSuffix(issuer, "/")}, nil
+	shots, err := ShotSizes()
+	if err != nil {
+		return nil, err
+	}
+	return &Handler{k: k, g: g, issuer: strings.TrimSuffix(issuer, "/"), shots: shots}, nil
+}
+
+// ShotSizes is the size of every screenshot in the static files, by its
+// path there (ShotFile): the page gives its images their sizes, so that
+// the text does not move as they load.
+func ShotSizes() (map[string]image.Point, error) {
+	out := map[string]image.Point{}
+	err := fs.WalkDir(templates.Static(), "guide", func(path string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) && path == "guide" {
+			return fs.SkipDir // no screenshot made yet
+		}
+		if err != nil || d.IsDir() {
+			return err
+		}
+		f, err := templates.Static().Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		c, err := jpeg.DecodeConfig(f)
+		if err != nil {
+			return fmt.Errorf("guide screenshot %s: %w", path, err)
+		}
+		out[path] = image.Pt(c.Width, c.Height)
+		return nil
+	})
+	return out, err
 }
 
 // Mount registers the guide's pages.
@@ -243,6 +277,7 @@ type StepView struct {
 	Code          string
 	Shot          string // URL of the screenshot; "" for none
 	Width, Height int
+	Desktop       bool // a desktop's screenshot, shown as wide as the page
 	Alt           string
 }
 
@@ -314,23 +349,14 @@ func (h *Handler) task(w http.ResponseWriter, r *http.Request) {
 		p.Intro = Text(t, task.Intro)
 	}
 	p.Up = &Link{URL: p.IndexURL + "/" + role.ID, Title: t[role.Title]}
-	height := PhoneHeight
-	if role.Width > 390 {
-		height = DesktopHeight
-	}
 	for i, s := range task.Steps {
 		v := StepView{Text: Text(t, s.Text), Code: strings.ReplaceAll(s.Code, "{issuer}", h.issuer)}
-		if s.Shot != "" && h.hasShot(p.Lang, s.Shot) {
+		if size, ok := h.shots[ShotFile(p.Lang, s.Shot)]; s.Shot != "" && ok {
 			v.Shot = h.k.BasePath + "/static/" + ShotFile(p.Lang, s.Shot)
-			v.Width, v.Height = role.Width, height
+			v.Width, v.Height, v.Desktop = size.X, size.Y, role.Width > 600
 			v.Alt = fmt.Sprintf(t["guide_shot_alt"], i+1)
 		}
 		p.Steps = append(p.Steps, v)
 	}
 	h.k.Render(w, http.StatusOK, "help_task.html", p)
-}
-
-func (h *Handler) hasShot(lang, shot string) bool {
-	_, err := fs.Stat(templates.Static(), ShotFile(lang, shot))
-	return err == nil
 }

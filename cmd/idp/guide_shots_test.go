@@ -50,12 +50,14 @@ var (
 // shotHashJS is what a shot's hash is taken of: the document's title, the
 // main element's visible text, its headings and the kind and name of its
 // form fields. Digits become 0 (dates, times, EUIDs and codes differ from
-// run to run), and so does the setup key of the security verification
-// code, which is random. A table's rows count in sorted order: rows made
-// within the same second (sessions, sign-ins) may come in either order.
+// run to run), the name of the system Chromium runs on <system> (the
+// devices and the sign-in history name it), and the setup key of the
+// security verification code, which is random, is taken out. A table's
+// rows count in sorted order: rows made within the same second (sessions,
+// sign-ins) may come in either order.
 const shotHashJS = `(() => {
   const main = document.querySelector("main");
-  const digits = s => s.replace(/[0-9]+/g, "0");
+  const digits = s => s.replace(/[0-9]+/g, "0").replace(/\b(Linux|Windows|macOS|Mac OS X|Android|iOS|Chrome OS)\b/g, "<system>");
   let text = main.innerText;
   for (const e of main.querySelectorAll("#totp_secret")) text = text.split(e.innerText).join("");
   const tables = [...main.querySelectorAll("table")].map(tb => {

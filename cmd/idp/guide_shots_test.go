@@ -135,6 +135,14 @@ func (g *guideShooter) shot(id, css string) {
 		}
 		return
 	}
+	g.capture(id, width, file)
+}
+
+// capture writes the screenshot of the viewport (a desktop's cut to the
+// card) to file.
+func (g *guideShooter) capture(id string, width int, file string) {
+	g.t.Helper()
+	c := g.c
 	ctx, cancel := context.WithTimeout(c.ctx, 20*time.Second)
 	defer cancel()
 	quality, fromSurface := int64(65), true

@@ -95,30 +95,22 @@ func Load() (*Guide, error) {
 
 var idForm = regexp.MustCompile(`^[a-z][a-z0-9-]{0,39}$`)
 
+// checker checks guide.json against the catalogues.
+type checker struct {
+	cats  map[string]map[string]string // lang → catalogue
+	shots map[string]int               // shot → width of its role
+}
+
 func (g *Guide) check() error {
-	cats := map[string]map[string]string{}
+	c := checker{cats: map[string]map[string]string{}, shots: map[string]int{}}
 	for _, lang := range templates.Languages {
 		m, err := templates.Catalogue(lang)
 		if err != nil {
 			return err
 		}
-		cats[lang] = m
+		c.cats[lang] = m
 	}
-	has := func(key string) error {
-		for lang, m := range cats {
-			text, ok := m[key]
-			if !ok {
-				return fmt.Errorf("guide.json: catalogue %s lacks %q", lang, key)
-			}
-			for _, ref := range labelRef.FindAllStringSubmatch(text, -1) {
-				if _, ok := m[ref[1]]; !ok {
-					return fmt.Errorf("guide.json: %s of %s names {%s}, which no catalogue has", key, lang, ref[1])
-				}
-			}
-		}
-		return nil
-	}
-	roles, shots := map[string]bool{}, map[string]int{}
+	roles := map[string]bool{}
 	for _, r := range g.Roles {
 		if !idForm.MatchString(r.ID) || roles[r.ID] {
 			return fmt.Errorf("guide.json: role id %q is not unique or not an id", r.ID)
@@ -127,7 +119,7 @@ func (g *Guide) check() error {
 		if r.Width != 390 && r.Width != 1280 {
 			return fmt.Errorf("guide.json: role %s: width %d, want 390 or 1280", r.ID, r.Width)
 		}
-		if err := errors.Join(has(r.Title), has(r.Intro)); err != nil {
+		if err := errors.Join(c.has(r.Title), c.has(r.Intro)); err != nil {
 			return err
 		}
 		tasks := map[string]bool{}
@@ -136,27 +128,51 @@ func (g *Guide) check() error {
 				return fmt.Errorf("guide.json: task %s/%q is not unique, not an id or has no step", r.ID, t.ID)
 			}
 			tasks[t.ID] = true
-			if err := has(t.Title); err != nil {
+			if err := c.task(r, t); err != nil {
 				return err
 			}
-			if t.Intro != "" {
-				if err := has(t.Intro); err != nil {
-					return err
-				}
-			}
-			for _, s := range t.Steps {
-				if err := has(s.Text); err != nil {
-					return err
-				}
-				if s.Shot == "" {
-					continue
-				}
-				if w, seen := shots[s.Shot]; !idForm.MatchString(s.Shot) || (seen && w != r.Width) {
-					return fmt.Errorf("guide.json: shot %q of %s/%s is not an id, or is named at two widths", s.Shot, r.ID, t.ID)
-				}
-				shots[s.Shot] = r.Width
+		}
+	}
+	return nil
+}
+
+// has checks that key has a text in every language, and that every label
+// the text names exists.
+func (c checker) has(key string) error {
+	for lang, m := range c.cats {
+		text, ok := m[key]
+		if !ok {
+			return fmt.Errorf("guide.json: catalogue %s lacks %q", lang, key)
+		}
+		for _, ref := range labelRef.FindAllStringSubmatch(text, -1) {
+			if _, ok := m[ref[1]]; !ok {
+				return fmt.Errorf("guide.json: %s of %s names {%s}, which no catalogue has", key, lang, ref[1])
 			}
 		}
+	}
+	return nil
+}
+
+func (c checker) task(r Role, t Task) error {
+	if err := c.has(t.Title); err != nil {
+		return err
+	}
+	if t.Intro != "" {
+		if err := c.has(t.Intro); err != nil {
+			return err
+		}
+	}
+	for _, s := range t.Steps {
+		if err := c.has(s.Text); err != nil {
+			return err
+		}
+		if s.Shot == "" {
+			continue
+		}
+		if w, seen := c.shots[s.Shot]; !idForm.MatchString(s.Shot) || (seen && w != r.Width) {
+			return fmt.Errorf("guide.json: shot %q of %s/%s is not an id, or is named at two widths", s.Shot, r.ID, t.ID)
+		}
+		c.shots[s.Shot] = r.Width
 	}
 	return nil
 }

@@ -61,8 +61,7 @@ func TestGuidePages(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		q := "?lang=" + lang
-		code, body, hdr := get(t, h, "/oidc/help"+q)
+		code, body, hdr := get(t, h, "/oidc/help?lang="+lang)
 		if code != http.StatusOK || !strings.Contains(body, `<html lang="`+lang+`">`) {
 			t.Fatalf("%s /help: %d\n%s", lang, code, body)
 		}
@@ -73,47 +72,56 @@ func TestGuidePages(t *testing.T) {
 			if !strings.Contains(body, `href="/oidc/help/`+role.ID+`"`) {
 				t.Errorf("%s /help lacks role %s", lang, role.ID)
 			}
-			code, rbody, _ := get(t, h, "/oidc/help/"+role.ID+q)
-			if code != http.StatusOK || !strings.Contains(html.UnescapeString(rbody), "<h1>"+T[role.Title]+"</h1>") {
-				t.Fatalf("%s /help/%s: %d", lang, role.ID, code)
-			}
-			for _, task := range role.Tasks {
-				path := "/oidc/help/" + role.ID + "/" + task.ID
-				if !strings.Contains(rbody, `href="`+path+`"`) {
-					t.Errorf("%s /help/%s lacks task %s", lang, role.ID, task.ID)
-				}
-				code, tbody, _ := get(t, h, path+q)
-				text := html.UnescapeString(tbody)
-				if code != http.StatusOK || !strings.Contains(text, "<h1>"+T[task.Title]+"</h1>") {
-					t.Fatalf("%s %s: %d", lang, path, code)
-				}
-				if n := strings.Count(tbody, "<li><p class=\"prose\">"); n != len(task.Steps) {
-					t.Errorf("%s %s: %d steps shown, want %d", lang, path, n, len(task.Steps))
-				}
-				if strings.Contains(text, "{issuer}") || labelRef.MatchString(text) {
-					t.Errorf("%s %s: a placeholder is left in the page", lang, path)
-				}
-				shots := 0
-				for _, s := range task.Steps {
-					if s.Shot != "" {
-						shots++
-					}
-				}
-				found := imgSrc.FindAllStringSubmatch(tbody, -1)
-				if len(found) != shots {
-					t.Errorf("%s %s: %d screenshots shown, want %d (run make guide)", lang, path, len(found), shots)
-				}
-				for _, m := range found {
-					code, img, hdr := get(t, h, m[1])
-					if code != http.StatusOK || hdr.Get("Content-Type") != "image/jpeg" || len(img) < 1000 {
-						t.Errorf("%s: %d %s", m[1], code, hdr.Get("Content-Type"))
-					}
-					images++
-				}
-			}
+			images += checkRolePages(t, h, lang, T, role)
 		}
 	}
 	t.Logf("%d screenshots served", images)
+}
+
+// checkRolePages checks a role's page and its tasks' in lang; it returns
+// the number of screenshots served.
+func checkRolePages(t *testing.T, h http.Handler, lang string, T map[string]string, role Role) int {
+	t.Helper()
+	code, rbody, _ := get(t, h, "/oidc/help/"+role.ID+"?lang="+lang)
+	if code != http.StatusOK || !strings.Contains(html.UnescapeString(rbody), "<h1>"+T[role.Title]+"</h1>") {
+		t.Fatalf("%s /help/%s: %d", lang, role.ID, code)
+	}
+	images := 0
+	for _, task := range role.Tasks {
+		path := "/oidc/help/" + role.ID + "/" + task.ID
+		if !strings.Contains(rbody, `href="`+path+`"`) {
+			t.Errorf("%s /help/%s lacks task %s", lang, role.ID, task.ID)
+		}
+		code, tbody, _ := get(t, h, path+"?lang="+lang)
+		text := html.UnescapeString(tbody)
+		if code != http.StatusOK || !strings.Contains(text, "<h1>"+T[task.Title]+"</h1>") {
+			t.Fatalf("%s %s: %d", lang, path, code)
+		}
+		if n := strings.Count(tbody, "<li><p class=\"prose\">"); n != len(task.Steps) {
+			t.Errorf("%s %s: %d steps shown, want %d", lang, path, n, len(task.Steps))
+		}
+		if strings.Contains(text, "{issuer}") || labelRef.MatchString(text) {
+			t.Errorf("%s %s: a placeholder is left in the page", lang, path)
+		}
+		shots := 0
+		for _, s := range task.Steps {
+			if s.Shot != "" {
+				shots++
+			}
+		}
+		found := imgSrc.FindAllStringSubmatch(tbody, -1)
+		if len(found) != shots {
+			t.Errorf("%s %s: %d screenshots shown, want %d (run make guide)", lang, path, len(found), shots)
+		}
+		for _, m := range found {
+			code, img, hdr := get(t, h, m[1])
+			if code != http.StatusOK || hdr.Get("Content-Type") != "image/jpeg" || len(img) < 1000 {
+				t.Errorf("%s: %d %s", m[1], code, hdr.Get("Content-Type"))
+			}
+			images++
+		}
+	}
+	return images
 }
 
 // The labels a step names are the pages' own, in bold; the rest is escaped.

@@ -10,7 +10,9 @@
 // of the guide's catalogues (templates/i18n/guide*.LANG.json); a step may
 // name a screenshot (templates/static/guide/LANG/SHOT.jpg, made by the
 // browser tests from the demo world: `make guide`) and a code block. A new
-// role or task is new entries there, and nothing here.
+// role or task (the officers', at the operator's desk) is new entries there
+// and texts in the catalogues, and nothing here; a screenshot it names is
+// taken by a step of TestGuideShots (cmd/idp), which fails until it is.
 //
 // A step's text may name a label of the pages as {key}, a key of any
 // catalogue: the page shows that label as the pages show it, so that a

@@ -29,6 +29,7 @@ import (
 	"io/fs"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/gorilla/mux"
@@ -285,6 +286,8 @@ type Page struct {
 	Intro    template.HTML
 	Links    []Link // the roles, or a role's tasks
 	Up       *Link  // the page above
+	Prev     *Link  // a task's neighbours in its role
+	Next     *Link
 	Steps    []StepView
 	IndexURL string
 }
@@ -349,19 +352,23 @@ func (h *Handler) role(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) task(w http.ResponseWriter, r *http.Request) {
 	role := h.findRole(r)
-	var task *Task
+	at := -1
 	if role != nil {
-		for i := range role.Tasks {
-			if role.Tasks[i].ID == mux.Vars(r)["task"] {
-				task = &role.Tasks[i]
-			}
-		}
+		at = slices.IndexFunc(role.Tasks, func(t Task) bool { return t.ID == mux.Vars(r)["task"] })
 	}
-	if task == nil {
+	if at < 0 {
 		h.notFound(w, r)
 		return
 	}
+	task := &role.Tasks[at]
 	p, t := h.page(w, r)
+	link := func(key string, i int) *Link {
+		if i < 0 || i >= len(role.Tasks) {
+			return nil
+		}
+		return &Link{URL: p.IndexURL + "/" + role.ID + "/" + role.Tasks[i].ID, Title: fmt.Sprintf(t[key], t[role.Tasks[i].Title])}
+	}
+	p.Prev, p.Next = link("guide_prev", at-1), link("guide_next", at+1)
 	p.Title = t[task.Title]
 	if task.Intro != "" {
 		p.Intro = Text(t, task.Intro)

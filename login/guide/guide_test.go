@@ -87,7 +87,7 @@ func checkRolePages(t *testing.T, h http.Handler, lang string, T map[string]stri
 		t.Fatalf("%s /help/%s: %d", lang, role.ID, code)
 	}
 	images := 0
-	for _, task := range role.Tasks {
+	for i, task := range role.Tasks {
 		path := "/oidc/help/" + role.ID + "/" + task.ID
 		if !strings.Contains(rbody, `href="`+path+`"`) {
 			t.Errorf("%s /help/%s lacks task %s", lang, role.ID, task.ID)
@@ -96,6 +96,9 @@ func checkRolePages(t *testing.T, h http.Handler, lang string, T map[string]stri
 		text := html.UnescapeString(tbody)
 		if code != http.StatusOK || !strings.Contains(text, "<h1>"+T[task.Title]+"</h1>") {
 			t.Fatalf("%s %s: %d", lang, path, code)
+		}
+		if i+1 < len(role.Tasks) && !strings.Contains(tbody, `<a rel="next" href="/oidc/help/`+role.ID+"/"+role.Tasks[i+1].ID+`">`) {
+			t.Errorf("%s %s: no link to the next task", lang, path)
 		}
 		if n := strings.Count(tbody, "<li><p class=\"prose\">"); n != len(task.Steps) {
 			t.Errorf("%s %s: %d steps shown, want %d", lang, path, n, len(task.Steps))

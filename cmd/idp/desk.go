@@ -12,6 +12,7 @@ import (
 	"github.com/entity-account/idp/login/desk"
 	"github.com/entity-account/idp/login/kit"
 	"github.com/entity-account/idp/login/officers"
+	"github.com/entity-account/idp/login/password"
 	idpop "github.com/entity-account/idp/op"
 	"github.com/entity-account/idp/storage/postgres"
 	rstore "github.com/entity-account/idp/storage/redis"
@@ -20,7 +21,7 @@ import (
 // newDesk builds the operator's desk over the node's stores: a kit of its
 // own (its own CSRF cookie and key, pages at the listener's root) and the
 // use cases the officers act through, the same the idp commands call.
-func newDesk(cfg *config.Config, pg *postgres.Store, rs *rstore.Store) (*desk.Handler, error) {
+func newDesk(cfg *config.Config, pg *postgres.Store, rs *rstore.Store, hasher *password.Hasher, wake func()) (*desk.Handler, error) {
 	k, err := kit.New(kit.Config{
 		CSRFKey: idpop.DeriveKey(cfg.MasterKey, "desk-csrf"), CSRFCookie: "idp_desk_csrf",
 		SecureCookies: deskSecureCookies(cfg.DeskListen), TrustProxyHeaders: cfg.TrustProxyHeaders,
@@ -28,8 +29,40 @@ func newDesk(cfg *config.Config, pg *postgres.Store, rs *rstore.Store) (*desk.Ha
 	if err != nil {
 		return nil, err
 	}
-	return desk.New(k, desk.Deps{Officers: officers.New(pg), Sessions: rs}), nil
+	svc, err := newOfficers(cfg, pg, rs, hasher, wake)
+	if err != nil {
+		return nil, err
+	}
+	return desk.New(k, desk.Deps{Officers: svc, Sessions: rs}), nil
 }
+
+// newOfficers is the officers' use cases over pg, sending activation codes
+// through the outbox (wake, when set, delivers them at once); with rs and
+// hasher, also signing officers in at the desk.
+func newOfficers(cfg *config.Config, pg *postgres.Store, rs *rstore.Store, hasher *password.Hasher, wake func()) (*officers.Service, error) {
+	sealer, err := outboxSealer(cfg)
+	if err != nil {
+		return nil, err
+	}
+	in := officers.SignIn{
+		CodeKey: idpop.DeriveKey(cfg.MasterKey, "officer-code"), TOTPKey: idpop.DeriveKey(cfg.MasterKey, "officer-totp"),
+		TicketKey: idpop.DeriveKey(cfg.MasterKey, "officer-signin"), Sealer: sealer,
+		CodeTTL: officerCodeTTL, MaxAttempts: cfg.Activation.MaxAttempts, Wake: wake,
+	}
+	if rs != nil && hasher != nil {
+		in.Hasher, in.Counters = hasher, rs
+		in.FailuresPerLogin, in.FailuresPerIP, in.FailureWindow = cfg.LoginFailuresPerAccount, cfg.LoginFailuresPerIP, cfg.LoginFailureWindow
+	}
+	svc := officers.New(pg)
+	if err := svc.EnableSignIn(in); err != nil {
+		return nil, err
+	}
+	return svc, nil
+}
+
+// officerCodeTTL is the life of an officer's activation code: three days,
+// from the supervisor's create or reset to the officer at the desk.
+const officerCodeTTL = 72 * time.Hour
 
 // deskSecureCookies: the desk's cookies are Secure unless it listens on a
 // loopback address. On an internal network it must be reached over HTTPS

@@ -44,6 +44,8 @@ func (h *Handler) Mount(r *mux.Router) {
 	c := h.core
 	r.PathPrefix("/static/").Handler(http.StripPrefix("/static/", kit.StaticFiles()))
 	(&homePages{core: c}).Mount(r)
+	(&authPages{core: c}).Mount(r)
+	(&officerPages{core: c}).Mount(r)
 	r.NotFoundHandler = c.page(storage.ActUseDesk, c.showNotFound)
 }
 

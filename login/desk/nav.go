@@ -19,6 +19,8 @@ type navEntry struct {
 // adds its entry here.
 var navEntries = []navEntry{
 	{"home", homePath, "desk_nav_home", storage.ActUseDesk},
+	{"officers", officersPath, "desk_auth_nav_officers", storage.ActReadOperations},
+	{"history", historyPath, "desk_auth_nav_history", storage.ActUseDesk},
 }
 
 // navLinks are the entries o may open, labelled in t; current carries

@@ -159,3 +159,180 @@ func TestDeskActivationSignIn(t *testing.T) {
 var alertRE = regexp.MustCompile(`role="alert" id="form_error">([^<]*)<`)
 
 func deskAlert(body string) string { return submatch(alertRE, body) }
+
+// TestDeskOfficersRoles: every officers' route for a counter officer, a
+// supervisor, a disabled officer, no session and a staff login's portal
+// session; a POST without the session's CSRF token is refused.
+func TestDeskOfficersRoles(t *testing.T) {
+	t.Parallel()
+	idp := startIDP(t, nil)
+	w := idp.startDesk(t)
+	counter := w.officer(t, "chan.tm", storage.RoleCounter)
+	supervisor := w.officer(t, "lei.kf", storage.RoleSupervisor)
+	gone := w.officer(t, "ho.mk", storage.RoleCounter)
+	w.officer(t, "target", storage.RoleCounter)
+	boss, _ := idp.app.pg.OfficerByLogin(context.Background(), demoOfficer)
+	staffCookies := func() *deskBrowser {
+		b := w.browser(t)
+		staff := idp.browser()
+		acct := idp.demo.EntityAccount
+		staff.accountSignedIn(idp.demo.EntityNumber, acct["username"], acct["password"])
+		u, _ := url.Parse(w.srv.URL)
+		for _, ck := range staff.c.Jar.Cookies(mustParse(t, idp.issuer)) {
+			b.c.Jar.SetCookies(u, []*http.Cookie{{Name: ck.Name, Value: ck.Value, Path: "/"}})
+		}
+		return b
+	}()
+	routes := []struct {
+		method, path string
+		form         url.Values
+		manage       bool
+	}{
+		{http.MethodGet, "/officers", nil, false},
+		{http.MethodGet, "/me/history", nil, false},
+		{http.MethodPost, "/officers", url.Values{"login": {"x"}}, true}, // invalid: refused after admission
+		{http.MethodPost, "/officers/nobody/disable", nil, true},
+		{http.MethodPost, "/officers/nobody/reset", nil, true},
+		{http.MethodPost, "/officers/nobody/enable", nil, true},
+		{http.MethodPost, "/officers/nobody/role", url.Values{"role": {"supervisor"}}, true},
+	}
+	type who struct {
+		name    string
+		browser func() *deskBrowser
+		// want is the status of a read and of a supervisor's change.
+		read, manage int
+	}
+	disabledSession := func() *deskBrowser {
+		b := w.signedIn(t, gone)
+		return b
+	}
+	if _, err := idp.app.pg.DisableOfficer(context.Background(), boss, gone.Login); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []who{
+		{"no session", func() *deskBrowser { return w.browser(t) }, http.StatusSeeOther, http.StatusSeeOther},
+		{"a staff login's portal session", func() *deskBrowser { return staffCookies }, http.StatusSeeOther, http.StatusSeeOther},
+		{"a disabled officer", disabledSession, http.StatusForbidden, http.StatusForbidden},
+		{"a counter officer", func() *deskBrowser { return w.signedIn(t, counter) }, http.StatusOK, http.StatusForbidden},
+		{"a supervisor", func() *deskBrowser { return w.signedIn(t, supervisor) }, http.StatusOK, 0},
+	} {
+		for _, r := range routes {
+			b := c.browser()
+			var p page
+			if r.method == http.MethodGet {
+				p = b.get(r.path)
+			} else {
+				form := url.Values{}
+				for k, v := range r.form {
+					form[k] = v
+				}
+				if c.read == http.StatusForbidden {
+					// Its first request ends its session: no page to take a token from.
+					p = b.post(r.path, form)
+				} else {
+					p = b.submit("/me/history", r.path, form)
+				}
+			}
+			want := c.read
+			if r.manage {
+				want = c.manage
+			}
+			switch {
+			case want == 0 && (p.StatusCode == http.StatusForbidden || p.StatusCode == http.StatusSeeOther || p.StatusCode >= 500):
+				t.Errorf("%s, %s %s: %d, want admitted", c.name, r.method, r.path, p.StatusCode)
+			case want != 0 && p.StatusCode != want:
+				t.Errorf("%s, %s %s: %d, want %d", c.name, r.method, r.path, p.StatusCode, want)
+			case want == http.StatusSeeOther && !strings.HasPrefix(p.Header.Get("Location"), "/signin"):
+				t.Errorf("%s, %s %s: to %q", c.name, r.method, r.path, p.Header.Get("Location"))
+			}
+		}
+	}
+	// A supervisor's POST without the token, or with another session's.
+	sb := w.signedIn(t, supervisor)
+	other := w.signedIn(t, supervisor)
+	foreign := submatch(csrfField, other.get("/officers").Body)
+	for name, form := range map[string]url.Values{"no token": {}, "another session's token": {"csrf_token": {foreign}}} {
+		if p := sb.post("/officers/target/disable", form); p.StatusCode != http.StatusForbidden {
+			t.Errorf("%s: %d", name, p.StatusCode)
+		}
+	}
+	if o, _ := idp.app.pg.OfficerByLogin(context.Background(), "target"); o.Status != storage.OfficerActive {
+		t.Errorf("a forged POST disabled the officer")
+	}
+	// The supervisor sees the forms, the counter officer only the list.
+	if p := sb.get("/officers"); !strings.Contains(p.Body, `action="/officers/target/disable"`) || !strings.Contains(p.Body, `action="/officers"`) {
+		t.Errorf("the supervisor's list lacks the forms")
+	}
+	if p := w.signedIn(t, counter).get("/officers"); strings.Contains(p.Body, `action="/officers/`) || !strings.Contains(p.Body, "target") {
+		t.Errorf("the counter officer's list shows forms or lacks officers")
+	}
+}
+
+// TestDeskOfficerChanges: a supervisor disables, enables, resets and
+// changes the role of an officer at the desk; a disabled or reset
+// officer's desk sessions end at once and stay ended; each change is
+// audited with the supervisor.
+func TestDeskOfficerChanges(t *testing.T) {
+	t.Parallel()
+	idp := startIDP(t, nil)
+	w := idp.startDesk(t)
+	sup := w.signedIn(t, w.officer(t, "lei.kf", storage.RoleSupervisor))
+	sup.submit("/officers", "/officers", url.Values{"login": {"chan.tm"}, "display_name": {"陳大文"}, "role": {"counter"}, "mobile": {"66123456"}})
+	b := w.browser(t)
+	secret := w.activate(t, b, "chan.tm")
+	change := func(what string, form url.Values) page {
+		t.Helper()
+		p := sup.submit("/officers", "/officers/chan.tm/"+what, form)
+		if p.StatusCode != http.StatusSeeOther {
+			t.Fatalf("%s: %d %.400s", what, p.StatusCode, p.Body)
+		}
+		return p
+	}
+	change("disable", nil)
+	if p := b.get("/"); p.StatusCode != http.StatusForbidden {
+		t.Errorf("a disabled officer's session: %d", p.StatusCode)
+	}
+	change("enable", nil)
+	if p := b.get("/"); p.StatusCode != http.StatusSeeOther {
+		t.Errorf("a session of before the disable, after enable: %d", p.StatusCode)
+	}
+	b = w.browser(t)
+	w.signInAt(t, b, "chan.tm", secret, time.Now().Add(30*time.Second))
+	if p := b.get("/"); p.StatusCode != http.StatusOK {
+		t.Fatalf("signed in again after enable: %d", p.StatusCode)
+	}
+	change("reset", nil)
+	if p := b.get("/"); p.StatusCode != http.StatusSeeOther || p.Header.Get("Location") != "/signin" {
+		t.Errorf("a reset officer's session: %d %q", p.StatusCode, p.Header.Get("Location"))
+	}
+	if p := b.submit("/signin", "/signin", url.Values{"login": {"chan.tm"}, "password": {deskPassword}}); p.StatusCode != http.StatusUnauthorized {
+		t.Errorf("a reset officer's old password: %d", p.StatusCode)
+	}
+	// The new code activates again.
+	w.activate(t, b, "chan.tm")
+	change("role", url.Values{"role": {"supervisor"}})
+	if p := b.get("/officers"); !strings.Contains(p.Body, `action="/officers/lei.kf/disable"`) {
+		t.Errorf("the promoted officer does not see the supervisor's forms")
+	}
+	// Self-reset is refused in the page.
+	if p := sup.submit("/officers", "/officers/lei.kf/reset", nil); p.StatusCode != http.StatusForbidden || deskAlert(p.Body) == "" {
+		t.Errorf("a self-reset: %d", p.StatusCode)
+	}
+	var n int
+	if err := idp.app.pg.Pool().QueryRow(context.Background(), `SELECT count(*) FROM audit_events WHERE actor_id = 'lei.kf'
+		AND action IN ('officer.create', 'officer.disable', 'officer.enable', 'officer.reset', 'officer.role')`).Scan(&n); err != nil || n != 5 {
+		t.Errorf("%d changes audited with the supervisor, %v; want 5", n, err)
+	}
+}
+
+// signInAt signs b in as login with its password and the code of secret
+// at at.
+func (w *deskWorld) signInAt(t *testing.T, b *deskBrowser, login, secret string, at time.Time) {
+	t.Helper()
+	if p := b.submit("/signin", "/signin", url.Values{"login": {login}, "password": {deskPassword}}); p.StatusCode != http.StatusSeeOther {
+		t.Fatalf("password: %d %.400s", p.StatusCode, p.Body)
+	}
+	if p := b.submit("/signin/code", "/signin/code", url.Values{"code": {deskTOTP(t, secret, at)}}); p.StatusCode != http.StatusSeeOther {
+		t.Fatalf("code: %d %.400s", p.StatusCode, p.Body)
+	}
+}

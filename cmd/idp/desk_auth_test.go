@@ -336,3 +336,53 @@ func (w *deskWorld) signInAt(t *testing.T, b *deskBrowser, login, secret string,
 		t.Fatalf("code: %d %.400s", p.StatusCode, p.Body)
 	}
 }
+
+// TestOfficerCommands: idp officer create sends a code; reset, enable and
+// role act as the named supervisor, with the rule book's refusals.
+func TestOfficerCommands(t *testing.T) {
+	idp := startIDP(t, nil)
+	idp.runsCommands(t)
+	w := idp.startDesk(t)
+	ctx := context.Background()
+	run := func(fn func([]string) error, args ...string) error {
+		_, err := captureStdout(t, func() error { return fn(args) })
+		return err
+	}
+	if err := run(officerCreate, "--name", "chan.tm", "--display-name", "陳大文", "--role", "counter", "--mobile", "66123456"); err != nil {
+		t.Fatal(err)
+	}
+	first := w.officerCode(t, "chan.tm")
+	if first == "" {
+		t.Fatal("no code sent at create")
+	}
+	if err := run(officerReset, "--name", "chan.tm"); err != nil {
+		t.Fatal(err)
+	}
+	if second := w.officerCode(t, "chan.tm"); second == "" || second == first {
+		t.Errorf("reset sent %q after %q", second, first)
+	}
+	if err := run(officerRole, "--name", "chan.tm", "--role", "supervisor"); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(officerDisable, "--name", "chan.tm"); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(officerEnable, "--name", "chan.tm"); err != nil {
+		t.Fatal(err)
+	}
+	o, err := idp.app.pg.OfficerByLogin(ctx, "chan.tm")
+	if err != nil || o.Role != storage.RoleSupervisor || o.Status != storage.OfficerActive {
+		t.Fatalf("chan.tm = %+v, %v", o, err)
+	}
+	idp.refused(t, "a self-reset", "cannot reset itself", func() error { return officerReset([]string{"--name", demoOfficer}) })
+	idp.refused(t, "a role unknown", "counter or supervisor", func() error {
+		return officerRole([]string{"--name", "chan.tm", "--role", "boss"})
+	})
+	idp.refused(t, "enable an active officer", "active already", func() error { return officerEnable([]string{"--name", "chan.tm"}) })
+	if err := run(officerRole, "--name", "chan.tm", "--role", "counter"); err != nil {
+		t.Fatal(err)
+	}
+	idp.refused(t, "a counter officer resets", "only a supervisor", func() error {
+		return officerReset([]string{"--officer", "chan.tm", "--name", demoOfficer})
+	})
+}

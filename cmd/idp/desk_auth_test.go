@@ -160,6 +160,64 @@ var alertRE = regexp.MustCompile(`role="alert" id="form_error">([^<]*)<`)
 
 func deskAlert(body string) string { return submatch(alertRE, body) }
 
+// deskRoute is a route of the officers' pages; manage: a supervisor's.
+type deskRoute struct {
+	method, path string
+	form         url.Values
+	manage       bool
+}
+
+var officerRoutes = []deskRoute{
+	{http.MethodGet, "/officers", nil, false},
+	{http.MethodGet, "/me/history", nil, false},
+	{http.MethodPost, "/officers", url.Values{"login": {"x"}}, true}, // invalid: refused after admission
+	{http.MethodPost, "/officers/nobody/disable", nil, true},
+	{http.MethodPost, "/officers/nobody/reset", nil, true},
+	{http.MethodPost, "/officers/nobody/enable", nil, true},
+	{http.MethodPost, "/officers/nobody/role", url.Values{"role": {"supervisor"}}, true},
+}
+
+// deskWho is a browser at the desk and the status it gets for a read and
+// for a supervisor's change (0: admitted, whatever the page then says).
+type deskWho struct {
+	name         string
+	browser      func() *deskBrowser
+	read, manage int
+}
+
+// checkDeskRoute requests r as c, a POST with the CSRF token of a page
+// when c has one, and checks the status.
+func checkDeskRoute(t *testing.T, c deskWho, r deskRoute) {
+	t.Helper()
+	b := c.browser()
+	var p page
+	switch {
+	case r.method == http.MethodGet:
+		p = b.get(r.path)
+	case c.read == http.StatusForbidden:
+		// Its first request ends its session: no page to take a token from.
+		p = b.post(r.path, r.form)
+	default:
+		form := url.Values{}
+		for k, v := range r.form {
+			form[k] = v
+		}
+		p = b.submit("/me/history", r.path, form)
+	}
+	want := c.read
+	if r.manage {
+		want = c.manage
+	}
+	switch {
+	case want == 0 && (p.StatusCode == http.StatusForbidden || p.StatusCode == http.StatusSeeOther || p.StatusCode >= 500):
+		t.Errorf("%s, %s %s: %d, want admitted", c.name, r.method, r.path, p.StatusCode)
+	case want != 0 && p.StatusCode != want:
+		t.Errorf("%s, %s %s: %d, want %d", c.name, r.method, r.path, p.StatusCode, want)
+	case want == http.StatusSeeOther && !strings.HasPrefix(p.Header.Get("Location"), "/signin"):
+		t.Errorf("%s, %s %s: to %q", c.name, r.method, r.path, p.Header.Get("Location"))
+	}
+}
+
 // TestDeskOfficersRoles: every officers' route for a counter officer, a
 // supervisor, a disabled officer, no session and a staff login's portal
 // session; a POST without the session's CSRF token is refused.
@@ -183,68 +241,19 @@ func TestDeskOfficersRoles(t *testing.T) {
 		}
 		return b
 	}()
-	routes := []struct {
-		method, path string
-		form         url.Values
-		manage       bool
-	}{
-		{http.MethodGet, "/officers", nil, false},
-		{http.MethodGet, "/me/history", nil, false},
-		{http.MethodPost, "/officers", url.Values{"login": {"x"}}, true}, // invalid: refused after admission
-		{http.MethodPost, "/officers/nobody/disable", nil, true},
-		{http.MethodPost, "/officers/nobody/reset", nil, true},
-		{http.MethodPost, "/officers/nobody/enable", nil, true},
-		{http.MethodPost, "/officers/nobody/role", url.Values{"role": {"supervisor"}}, true},
-	}
-	type who struct {
-		name    string
-		browser func() *deskBrowser
-		// want is the status of a read and of a supervisor's change.
-		read, manage int
-	}
-	disabledSession := func() *deskBrowser {
-		b := w.signedIn(t, gone)
-		return b
-	}
+	disabledSession := func() *deskBrowser { return w.signedIn(t, gone) }
 	if _, err := idp.app.pg.DisableOfficer(context.Background(), boss, gone.Login); err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []who{
+	for _, c := range []deskWho{
 		{"no session", func() *deskBrowser { return w.browser(t) }, http.StatusSeeOther, http.StatusSeeOther},
 		{"a staff login's portal session", func() *deskBrowser { return staffCookies }, http.StatusSeeOther, http.StatusSeeOther},
 		{"a disabled officer", disabledSession, http.StatusForbidden, http.StatusForbidden},
 		{"a counter officer", func() *deskBrowser { return w.signedIn(t, counter) }, http.StatusOK, http.StatusForbidden},
 		{"a supervisor", func() *deskBrowser { return w.signedIn(t, supervisor) }, http.StatusOK, 0},
 	} {
-		for _, r := range routes {
-			b := c.browser()
-			var p page
-			if r.method == http.MethodGet {
-				p = b.get(r.path)
-			} else {
-				form := url.Values{}
-				for k, v := range r.form {
-					form[k] = v
-				}
-				if c.read == http.StatusForbidden {
-					// Its first request ends its session: no page to take a token from.
-					p = b.post(r.path, form)
-				} else {
-					p = b.submit("/me/history", r.path, form)
-				}
-			}
-			want := c.read
-			if r.manage {
-				want = c.manage
-			}
-			switch {
-			case want == 0 && (p.StatusCode == http.StatusForbidden || p.StatusCode == http.StatusSeeOther || p.StatusCode >= 500):
-				t.Errorf("%s, %s %s: %d, want admitted", c.name, r.method, r.path, p.StatusCode)
-			case want != 0 && p.StatusCode != want:
-				t.Errorf("%s, %s %s: %d, want %d", c.name, r.method, r.path, p.StatusCode, want)
-			case want == http.StatusSeeOther && !strings.HasPrefix(p.Header.Get("Location"), "/signin"):
-				t.Errorf("%s, %s %s: to %q", c.name, r.method, r.path, p.Header.Get("Location"))
-			}
+		for _, r := range officerRoutes {
+			checkDeskRoute(t, c, r)
 		}
 	}
 	// A supervisor's POST without the token, or with another session's.

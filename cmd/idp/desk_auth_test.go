@@ -242,7 +242,7 @@ func TestDeskOfficersRoles(t *testing.T) {
 		return b
 	}()
 	disabledSession := func() *deskBrowser { return w.signedIn(t, gone) }
-	if _, err := idp.app.pg.DisableOfficer(context.Background(), boss, gone.Login); err != nil {
+	if _, err := idp.app.pg.DisableOfficer(context.Background(), storage.OfficerActor(boss), gone.Login); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []deskWho{
@@ -329,8 +329,9 @@ func TestDeskOfficerChanges(t *testing.T) {
 	}
 	var n int
 	if err := idp.app.pg.Pool().QueryRow(context.Background(), `SELECT count(*) FROM audit_events WHERE actor_id = 'lei.kf'
-		AND action IN ('officer.create', 'officer.disable', 'officer.enable', 'officer.reset', 'officer.role')`).Scan(&n); err != nil || n != 5 {
-		t.Errorf("%d changes audited with the supervisor, %v; want 5", n, err)
+		AND action IN ('officer.create', 'officer.disable', 'officer.enable', 'officer.reset', 'officer.role')
+		AND details->>'desk_session' <> '' AND ip <> ''`).Scan(&n); err != nil || n != 5 {
+		t.Errorf("%d changes audited with the supervisor, its desk session and address, %v; want 5", n, err)
 	}
 }
 

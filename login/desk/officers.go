@@ -109,7 +109,7 @@ func (h *officerPages) done(w http.ResponseWriter, r *http.Request, what, login 
 func (h *officerPages) create(w http.ResponseWriter, r *http.Request, d *Desk) error {
 	o := storage.Officer{Login: r.PostFormValue("login"), DisplayName: r.PostFormValue("display_name"),
 		Role: storage.OfficerRole(r.PostFormValue("role")), Mobile: r.PostFormValue("mobile"), Email: r.PostFormValue("email")}
-	created, err := h.Officers.Create(r.Context(), &d.Officer, o)
+	created, err := h.Officers.Via(d.Actor).Create(r.Context(), &d.Officer, o)
 	if err != nil {
 		return h.again(w, r, d, err, o)
 	}
@@ -119,18 +119,18 @@ func (h *officerPages) create(w http.ResponseWriter, r *http.Request, d *Desk) e
 
 func (h *officerPages) change(w http.ResponseWriter, r *http.Request, d *Desk) error {
 	vars := mux.Vars(r)
-	login, ctx := vars["login"], r.Context()
+	login, ctx, svc := vars["login"], r.Context(), h.Officers.Via(d.Actor)
 	var o storage.Officer
 	var err error
 	switch vars["change"] {
 	case "disable":
-		o, err = h.Officers.Disable(ctx, d.Officer, login)
+		o, err = svc.Disable(ctx, d.Officer, login)
 	case "reset":
-		o, err = h.Officers.Reset(ctx, d.Officer, login)
+		o, err = svc.Reset(ctx, d.Officer, login)
 	case "enable":
-		o, err = h.Officers.Enable(ctx, d.Officer, login)
+		o, err = svc.Enable(ctx, d.Officer, login)
 	default:
-		o, err = h.Officers.ChangeRole(ctx, d.Officer, login, storage.OfficerRole(r.PostFormValue("role")))
+		o, err = svc.ChangeRole(ctx, d.Officer, login, storage.OfficerRole(r.PostFormValue("role")))
 	}
 	if err != nil {
 		return h.again(w, r, d, err, storage.Officer{})

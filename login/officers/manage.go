@@ -44,7 +44,7 @@ func (s *Service) Reset(ctx context.Context, by storage.Officer, login string) (
 	if err != nil {
 		return o, err
 	}
-	o, err = s.store.ResetOfficer(ctx, by, norm, issue)
+	o, err = s.store.ResetOfficer(ctx, s.actor(by), norm, issue)
 	if err == nil {
 		s.auth.wake()
 	}
@@ -61,7 +61,7 @@ func (s *Service) Enable(ctx context.Context, by storage.Officer, login string) 
 	if err != nil {
 		return o, err
 	}
-	return s.store.EnableOfficer(ctx, by, norm)
+	return s.store.EnableOfficer(ctx, s.actor(by), norm)
 }
 
 // ChangeRole gives the officer named login the role to, as the supervisor
@@ -74,5 +74,5 @@ func (s *Service) ChangeRole(ctx context.Context, by storage.Officer, login stri
 	if err != nil {
 		return o, err
 	}
-	return s.store.ChangeOfficerRole(ctx, by, norm, to)
+	return s.store.ChangeOfficerRole(ctx, s.actor(by), norm, to)
 }

@@ -20,11 +20,13 @@ type Store interface {
 	OfficerByLogin(ctx context.Context, login string) (storage.Officer, error)
 	OfficerByID(ctx context.Context, id int64) (storage.Officer, error)
 	Officers(ctx context.Context) ([]storage.Officer, error)
-	CreateOfficer(ctx context.Context, by *storage.Officer, o *storage.Officer, issue *storage.OfficerCodeIssue) error
-	DisableOfficer(ctx context.Context, by storage.Officer, login string) (storage.Officer, error)
-	ResetOfficer(ctx context.Context, by storage.Officer, login string, issue *storage.OfficerCodeIssue) (storage.Officer, error)
-	EnableOfficer(ctx context.Context, by storage.Officer, login string) (storage.Officer, error)
-	ChangeOfficerRole(ctx context.Context, by storage.Officer, login string, to storage.OfficerRole) (storage.Officer, error)
+	// The changes take the acting officer as an actor (its id, address and
+	// desk session); the store reads the officer afresh.
+	CreateOfficer(ctx context.Context, by *storage.Actor, o *storage.Officer, issue *storage.OfficerCodeIssue) error
+	DisableOfficer(ctx context.Context, by storage.Actor, login string) (storage.Officer, error)
+	ResetOfficer(ctx context.Context, by storage.Actor, login string, issue *storage.OfficerCodeIssue) (storage.Officer, error)
+	EnableOfficer(ctx context.Context, by storage.Actor, login string) (storage.Officer, error)
+	ChangeOfficerRole(ctx context.Context, by storage.Actor, login string, to storage.OfficerRole) (storage.Officer, error)
 
 	OfficerLiveCode(ctx context.Context, officerID int64) (storage.OfficerCode, error)
 	ReserveOfficerCodeAttempt(ctx context.Context, codeID int64) (bool, error)
@@ -45,6 +47,24 @@ type Store interface {
 type Service struct {
 	store Store
 	auth  *auth
+	// via is where the acting officer acts (Via): its address and desk
+	// session, for the audit trail.
+	via storage.Actor
+}
+
+// Via is s acting where a says: the changes it makes are audited with a's
+// client address and desk session (the desk's Desk.Actor).
+func (s *Service) Via(a storage.Actor) *Service {
+	c := *s
+	c.via = a
+	return &c
+}
+
+// actor is the officer by acting where s.via says.
+func (s *Service) actor(by storage.Officer) storage.Actor {
+	a := storage.OfficerActor(by)
+	a.IP, a.DeskSession = s.via.IP, s.via.DeskSession
+	return a
 }
 
 // New returns the use cases over store.
@@ -114,7 +134,12 @@ func (s *Service) Create(ctx context.Context, by *storage.Officer, o storage.Off
 			return o, err
 		}
 	}
-	err := s.store.CreateOfficer(ctx, by, &o, issue)
+	var actor *storage.Actor
+	if by != nil {
+		a := s.actor(*by)
+		actor = &a
+	}
+	err := s.store.CreateOfficer(ctx, actor, &o, issue)
 	if err == nil && issue != nil {
 		s.auth.wake()
 	}
@@ -134,7 +159,7 @@ func (s *Service) Disable(ctx context.Context, by storage.Officer, login string)
 	if !ok {
 		return storage.Officer{}, storage.Errorf(storage.ENotFound, "there is no officer %q", login).WithKey("desk_err_no_officer")
 	}
-	return s.store.DisableOfficer(ctx, by, norm)
+	return s.store.DisableOfficer(ctx, s.actor(by), norm)
 }
 
 // List is every officer, by login name.

@@ -24,15 +24,24 @@ func scanOfficerCode(row pgx.Row) (storage.OfficerCode, error) {
 	return c, err
 }
 
+// actedAs is the officer cur acting where by says: by's client address
+// and desk session, for the audit trail.
+func actedAs(cur storage.Officer, by storage.Actor) storage.Actor {
+	a := storage.OfficerActor(cur)
+	a.IP, a.DeskSession = by.IP, by.DeskSession
+	return a
+}
+
 // managed is the acting supervisor and the target of a supervisor's change
 // to an officer, read in tx: the active supervisors locked (and counted),
 // the actor held as it is now, the target locked.
 type managed struct {
 	by, target  storage.Officer
+	actor       storage.Actor // by, where it acts
 	supervisors int
 }
 
-func lockManaged(ctx context.Context, tx pgx.Tx, by storage.Officer, login string) (managed, error) {
+func lockManaged(ctx context.Context, tx pgx.Tx, by storage.Actor, login string) (managed, error) {
 	var m managed
 	rows, err := tx.Query(ctx, `SELECT id FROM officers WHERE role = 'supervisor' AND status = 'active' ORDER BY id FOR UPDATE`)
 	if err != nil {
@@ -43,9 +52,10 @@ func lockManaged(ctx context.Context, tx pgx.Tx, by storage.Officer, login strin
 		return m, wrap("lock supervisors", err)
 	}
 	m.supervisors = len(ids)
-	if m.by, err = scanOfficer(tx.QueryRow(ctx, `SELECT `+officerColumns+` FROM officers WHERE id = $1 FOR SHARE`, by.ID)); err != nil {
-		return m, wrap("officer "+by.Login, err)
+	if m.by, err = scanOfficer(tx.QueryRow(ctx, `SELECT `+officerColumns+` FROM officers WHERE id = $1 FOR SHARE`, by.OfficerID)); err != nil {
+		return m, wrap("officer "+by.ID, err)
 	}
+	m.actor = actedAs(m.by, by)
 	m.target, err = scanOfficer(tx.QueryRow(ctx, `SELECT `+officerColumns+` FROM officers WHERE lower(login) = lower($1) FOR UPDATE`, login))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return m, storage.Errorf(storage.ENotFound, "there is no officer %s", login).WithKey("desk_err_no_officer")
@@ -101,9 +111,10 @@ func cancelOfficerMessages(ctx context.Context, tx pgx.Tx, now time.Time, codeID
 
 // ResetOfficer clears the way in of the officer login (its password and
 // 安全驗證碼), ends its desk sessions and sends it a new activation code
-// (issue), as the supervisor by (storage.MayResetOfficer); audited
+// (issue), as the supervisor by (an officer's actor: its address and desk
+// session go to the audit trail) (storage.MayResetOfficer); audited
 // officer.reset.
-func (s *Store) ResetOfficer(ctx context.Context, by storage.Officer, login string, issue *storage.OfficerCodeIssue) (storage.Officer, error) {
+func (s *Store) ResetOfficer(ctx context.Context, by storage.Actor, login string, issue *storage.OfficerCodeIssue) (storage.Officer, error) {
 	now := s.now()
 	var target storage.Officer
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
@@ -124,7 +135,7 @@ func (s *Store) ResetOfficer(ctx context.Context, by storage.Officer, login stri
 			return err
 		}
 		target.HasPassword, target.HasTOTP, target.SessionsValidAfter, target.UpdatedAt = false, false, now, now
-		return audit(ctx, tx, now, storage.OfficerActor(m.by), auditEvent{action: "officer.reset", target: target.Login,
+		return audit(ctx, tx, now, m.actor, auditEvent{action: "officer.reset", target: target.Login,
 			details: map[string]any{"channel": string(issue.Code.Channel), "code_id": issue.Code.ID, "outbox_id": issue.Message.ID,
 				"expires_at": issue.Code.ExpiresAt}})
 	})
@@ -134,7 +145,7 @@ func (s *Store) ResetOfficer(ctx context.Context, by storage.Officer, login stri
 // EnableOfficer enables the disabled officer login again, as the
 // supervisor by (storage.MayEnableOfficer); audited officer.enable. Its
 // desk sessions of before it was disabled stay over.
-func (s *Store) EnableOfficer(ctx context.Context, by storage.Officer, login string) (storage.Officer, error) {
+func (s *Store) EnableOfficer(ctx context.Context, by storage.Actor, login string) (storage.Officer, error) {
 	now := s.now()
 	var target storage.Officer
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
@@ -150,7 +161,7 @@ func (s *Store) EnableOfficer(ctx context.Context, by storage.Officer, login str
 			return wrap("enable officer "+login, err)
 		}
 		target.Status, target.UpdatedAt = storage.OfficerActive, now
-		return audit(ctx, tx, now, storage.OfficerActor(m.by), auditEvent{action: "officer.enable", target: target.Login,
+		return audit(ctx, tx, now, m.actor, auditEvent{action: "officer.enable", target: target.Login,
 			details: map[string]any{"role": string(target.Role)}})
 	})
 	return target, err
@@ -159,7 +170,7 @@ func (s *Store) EnableOfficer(ctx context.Context, by storage.Officer, login str
 // ChangeOfficerRole gives the officer login the role to, as the supervisor
 // by (storage.MayChangeOfficerRole: never leaving no active supervisor);
 // audited officer.role.
-func (s *Store) ChangeOfficerRole(ctx context.Context, by storage.Officer, login string, to storage.OfficerRole) (storage.Officer, error) {
+func (s *Store) ChangeOfficerRole(ctx context.Context, by storage.Actor, login string, to storage.OfficerRole) (storage.Officer, error) {
 	now := s.now()
 	var target storage.Officer
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
@@ -176,7 +187,7 @@ func (s *Store) ChangeOfficerRole(ctx context.Context, by storage.Officer, login
 			return wrap("change officer role "+login, err)
 		}
 		target.Role, target.UpdatedAt = to, now
-		return audit(ctx, tx, now, storage.OfficerActor(m.by), auditEvent{action: "officer.role", target: target.Login,
+		return audit(ctx, tx, now, m.actor, auditEvent{action: "officer.role", target: target.Login,
 			details: map[string]any{"from": string(from), "to": string(to)}})
 	})
 	return target, err

@@ -48,7 +48,7 @@ func (s *Store) Officers(ctx context.Context) ([]storage.Officer, error) {
 // created at once one is refused. The audit event names by, or the first
 // officer itself. When issue is not nil, the officer's activation code and
 // the message carrying it are written in the same transaction.
-func (s *Store) CreateOfficer(ctx context.Context, by *storage.Officer, o *storage.Officer, issue *storage.OfficerCodeIssue) error {
+func (s *Store) CreateOfficer(ctx context.Context, by *storage.Actor, o *storage.Officer, issue *storage.OfficerCodeIssue) error {
 	now := s.now()
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		var actor storage.Officer
@@ -66,9 +66,9 @@ func (s *Store) CreateOfficer(ctx context.Context, by *storage.Officer, o *stora
 		} else {
 			// The creator as it is now, held until the end: disabled in
 			// between, it creates nobody.
-			cur, err := scanOfficer(tx.QueryRow(ctx, `SELECT `+officerColumns+` FROM officers WHERE id = $1 FOR SHARE`, by.ID))
+			cur, err := scanOfficer(tx.QueryRow(ctx, `SELECT `+officerColumns+` FROM officers WHERE id = $1 FOR SHARE`, by.OfficerID))
 			if err != nil {
-				return wrap("officer "+by.Login, err)
+				return wrap("officer "+by.ID, err)
 			}
 			if err := storage.OfficerMay(cur, storage.ActManageOfficers); err != nil {
 				return err
@@ -83,8 +83,9 @@ func (s *Store) CreateOfficer(ctx context.Context, by *storage.Officer, o *stora
 			return wrap("create officer "+o.Login, err)
 		}
 		o.CreatedAt, o.UpdatedAt, o.CreatedBy = now, now, actor.ID
-		if by == nil {
-			actor = *o
+		auditActor := storage.OfficerActor(*o) // the first officer creates itself
+		if by != nil {
+			auditActor = actedAs(actor, *by)
 		}
 		details := map[string]any{"role": string(o.Role), "display_name": o.DisplayName, "first": by == nil}
 		if issue != nil {
@@ -93,14 +94,14 @@ func (s *Store) CreateOfficer(ctx context.Context, by *storage.Officer, o *stora
 			}
 			details["channel"], details["code_id"], details["outbox_id"] = string(issue.Code.Channel), issue.Code.ID, issue.Message.ID
 		}
-		return audit(ctx, tx, now, storage.OfficerActor(actor), auditEvent{action: "officer.create", target: o.Login, details: details})
+		return audit(ctx, tx, now, auditActor, auditEvent{action: "officer.create", target: o.Login, details: details})
 	})
 }
 
 // DisableOfficer disables the officer login as the officer by
 // (storage.MayDisableOfficer). The active supervisors are locked while they
 // are counted: two supervisors disabling each other at once leave one.
-func (s *Store) DisableOfficer(ctx context.Context, by storage.Officer, login string) (storage.Officer, error) {
+func (s *Store) DisableOfficer(ctx context.Context, by storage.Actor, login string) (storage.Officer, error) {
 	now := s.now()
 	var target storage.Officer
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
@@ -118,7 +119,7 @@ func (s *Store) DisableOfficer(ctx context.Context, by storage.Officer, login st
 			return wrap(fmt.Sprintf("disable officer %s", login), err)
 		}
 		target.Status, target.UpdatedAt, target.SessionsValidAfter = storage.OfficerDisabled, now, now
-		return audit(ctx, tx, now, storage.OfficerActor(m.by), auditEvent{action: "officer.disable", target: target.Login,
+		return audit(ctx, tx, now, m.actor, auditEvent{action: "officer.disable", target: target.Login,
 			details: map[string]any{"role": string(target.Role)}})
 	})
 	return target, err

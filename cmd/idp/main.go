@@ -165,7 +165,7 @@ func init() {
 			func(a []string) error { return auditCommand(a, os.Stdout) }, storage.ActReadAudit},
 		{"officer create", "", "create an officer of 行政公職局: --name LOGIN --display-name NAME --role counter|supervisor\n" +
 			"[--mobile M] [--email E]; with no officer yet, the first (a supervisor) needs no --officer", officerCreate, storage.ActManageOfficers},
-		{"officer list", "", "the officers: login name, name, role, status", func(a []string) error { return officerList(a, os.Stdout) }, storage.ActReadOperations},
+		{"officer list", "", "the officers: login name, name, role, status, activated at the desk, last sign-in there", func(a []string) error { return officerList(a, os.Stdout) }, storage.ActReadOperations},
 		{"officer disable", "", "disable an officer (--name LOGIN): never oneself, never the last active supervisor", officerDisable, storage.ActManageOfficers},
 		{"officer reset", "", "lost phone or forgotten password: clear an officer's password and 安全驗證碼, end its desk sessions\n" +
 			"and send a new activation code to its mobile (else e-mail) (--name LOGIN); never oneself", officerReset, storage.ActManageOfficers},

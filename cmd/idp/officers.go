@@ -112,9 +112,13 @@ func officerList(args []string, out io.Writer) error {
 			return err
 		}
 		w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "LOGIN\tNAME\tROLE\tSTATUS")
+		fmt.Fprintln(w, "LOGIN\tNAME\tROLE\tSTATUS\tACTIVATED\tLAST SIGN-IN")
 		for _, o := range list {
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", o.Login, o.DisplayName, o.Role, o.Status)
+			last := "-"
+			if o.LastSignInAt != nil {
+				last = o.LastSignInAt.In(historyZone).Format("2006-01-02 15:04")
+			}
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", o.Login, o.DisplayName, o.Role, o.Status, activatedWord(o.HasTOTP), last)
 		}
 		return w.Flush()
 	})
@@ -217,4 +221,12 @@ func demoUseCases(ctx context.Context, pg *postgres.Store) (*useCases, error) {
 	u := newUseCases(nil, pg, nil)
 	u.officer, u.actor = o, storage.OfficerActor(o)
 	return u, nil
+}
+
+// activatedWord is "yes" or "no", as officer list says whether an officer is activated.
+func activatedWord(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
 }

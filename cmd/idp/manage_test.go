@@ -273,6 +273,21 @@ func TestOperatorEntityCommands(t *testing.T) {
 	if err := entityClose([]string{"--entity", demoEntityNumber}); err == nil || err.Error() != "entity close: Entity 02-000021 is already closed." {
 		t.Errorf("closing twice: %v", err)
 	}
+	// entity reopen: a reason is required; then the accounts may sign in again.
+	if err := entityReopen([]string{"--entity", demoEntityNumber}); err == nil || !strings.Contains(err.Error(), "--reason is required") {
+		t.Errorf("reopen without a reason: %v", err)
+	}
+	if _, err := captureStdout(t, func() error {
+		return entityReopen([]string{"--entity", "02000021", "--reason", "closed in error"})
+	}); err != nil {
+		t.Fatalf("entity reopen: %v", err)
+	}
+	if p, err := idp.app.pg.Principal(context.Background(), demoEntityNumber, idp.login("admin01").Username); err != nil || !p.CanSignIn() {
+		t.Errorf("admin01 after the reopening: %+v %v", p, err)
+	}
+	if err := entityReopen([]string{"--entity", demoEntityNumber, "--reason", "again"}); err == nil || err.Error() != "entity reopen: Entity 02-000021 is not closed." {
+		t.Errorf("reopening an open entity: %v", err)
+	}
 }
 
 // TestCreateStaff: an admin registers a staff login, which gets its code at

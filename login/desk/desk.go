@@ -15,6 +15,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/entity-account/idp/login/entitydesk"
 	"github.com/entity-account/idp/login/kit"
 	"github.com/entity-account/idp/login/officers"
 	"github.com/entity-account/idp/storage"
@@ -25,6 +26,9 @@ import (
 type Deps struct {
 	Officers *officers.Service
 	Sessions storage.DeskSessions
+	// Entities are the use cases of 實體 (entities.go); nil: the desk has
+	// no pages of entities.
+	Entities *entitydesk.Service
 }
 
 // Handler serves the desk.
@@ -44,6 +48,9 @@ func (h *Handler) Mount(r *mux.Router) {
 	c := h.core
 	r.PathPrefix("/static/").Handler(http.StripPrefix("/static/", kit.StaticFiles()))
 	(&homePages{core: c}).Mount(r)
+	if c.Entities != nil {
+		(&entityPages{core: c}).Mount(r)
+	}
 	r.NotFoundHandler = c.page(storage.ActUseDesk, c.showNotFound)
 }
 

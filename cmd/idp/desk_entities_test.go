@@ -85,49 +85,63 @@ func (w *deskEntityWorld) lock(t *testing.T) {
 }
 
 // TestDeskEntityActs: without a desk session every act sends the browser
-// to the sign-in and does nothing; a counter officer sends codes, resets
-// passwords, signs logins out and unlocks them, and is refused granting,
-// closing and reopening, with the sentence inside the desk; a supervisor
-// does every act, each audited under its name; a disabled officer is
-// refused; a form without the session's CSRF token is refused.
+// to the sign-in and does nothing; a form without the session's CSRF token
+// is refused; a counter officer sends codes, resets passwords, signs
+// logins out and unlocks them, and is refused granting, closing and
+// reopening, with the sentence inside the desk; a supervisor does every
+// act, each audited under its name, and a closed entity reopened lets its
+// accounts sign in again; a disabled officer is refused.
 func TestDeskEntityActs(t *testing.T) {
 	t.Parallel()
 	w := startDeskEntities(t)
-	idp := w.idp
-	page := entitiesPath(w.number)
-	ctx := context.Background()
-	closed := func() bool {
-		e, err := idp.app.pg.EntityByNumber(ctx, w.number)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return e.Status == storage.EntityClosed
-	}
+	w.actsWithoutSession(t)
+	sup := w.signedIn(t, w.officer(t, "lam.sup", storage.RoleSupervisor))
+	w.actsWithoutToken(t, sup)
+	w.actsByCounter(t, w.signedIn(t, w.officer(t, "chan.tm", storage.RoleCounter)))
+	w.actsBySupervisor(t, sup)
+	w.actsByDisabledOfficer(t)
+}
 
+func (w *deskEntityWorld) page() string { return entitiesPath(w.number) }
+
+// closed reports whether the demo entity is closed.
+func (w *deskEntityWorld) closed(t *testing.T) bool {
+	t.Helper()
+	e, err := w.idp.app.pg.EntityByNumber(context.Background(), w.number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e.Status == storage.EntityClosed
+}
+
+func (w *deskEntityWorld) actsWithoutSession(t *testing.T) {
 	anon := w.browser(t)
-	if p := anon.get(page); p.StatusCode != http.StatusSeeOther || !strings.HasPrefix(p.Header.Get("Location"), "/signin") {
+	if p := anon.get(w.page()); p.StatusCode != http.StatusSeeOther || !strings.HasPrefix(p.Header.Get("Location"), "/signin") {
 		t.Errorf("the entity's page without a session: %d %q", p.StatusCode, p.Header.Get("Location"))
 	}
-	before := idp.auditCount(t)
+	before := w.idp.auditCount(t)
 	for _, a := range w.acts() {
 		a.form.Set("csrf_token", "whatever")
-		if p := anon.post(page+"/"+a.path, a.form); p.StatusCode != http.StatusSeeOther || p.Header.Get("Location") != "/signin" {
+		if p := anon.post(w.page()+"/"+a.path, a.form); p.StatusCode != http.StatusSeeOther || p.Header.Get("Location") != "/signin" {
 			t.Errorf("%s without a session: %d %q", a.path, p.StatusCode, p.Header.Get("Location"))
 		}
 	}
-	if n := idp.auditCount(t); n != before {
+	if n := w.idp.auditCount(t); n != before {
 		t.Errorf("acts without a session wrote %d audit events", n-before)
 	}
+}
 
-	sup := w.signedIn(t, w.officer(t, "lam.sup", storage.RoleSupervisor))
-	if p := sup.post(page+"/close", url.Values{"reason": {"no token"}}); p.StatusCode != http.StatusForbidden || closed() {
-		t.Errorf("close without the CSRF token: %d, closed %v", p.StatusCode, closed())
+func (w *deskEntityWorld) actsWithoutToken(t *testing.T, sup *deskBrowser) {
+	if p := sup.post(w.page()+"/close", url.Values{"reason": {"no token"}}); p.StatusCode != http.StatusForbidden || w.closed(t) {
+		t.Errorf("close without the CSRF token: %d, closed %v", p.StatusCode, w.closed(t))
 	}
-	if p := sup.post(page+"/close", url.Values{"reason": {"forged"}, "csrf_token": {"forged"}}); p.StatusCode != http.StatusForbidden || closed() {
-		t.Errorf("close with a forged token: %d, closed %v", p.StatusCode, closed())
+	if p := sup.post(w.page()+"/close", url.Values{"reason": {"forged"}, "csrf_token": {"forged"}}); p.StatusCode != http.StatusForbidden || w.closed(t) {
+		t.Errorf("close with a forged token: %d, closed %v", p.StatusCode, w.closed(t))
 	}
+}
 
-	counter := w.signedIn(t, w.officer(t, "chan.tm", storage.RoleCounter))
+func (w *deskEntityWorld) actsByCounter(t *testing.T, counter *deskBrowser) {
+	page := w.page()
 	shown := counter.get(page)
 	if shown.StatusCode != http.StatusOK || strings.Contains(shown.Body, "/grant-admin") || strings.Contains(shown.Body, "/close") ||
 		!strings.Contains(shown.Body, "/password-reset") {
@@ -135,7 +149,7 @@ func TestDeskEntityActs(t *testing.T) {
 	}
 	w.lock(t)
 	for _, a := range w.acts() {
-		before := idp.auditCount(t)
+		before := w.idp.auditCount(t)
 		p := counter.submit(page, page+"/"+a.path, a.form)
 		switch a.path {
 		case "grant-admin", "close", "reopen":
@@ -143,42 +157,47 @@ func TestDeskEntityActs(t *testing.T) {
 				!strings.Contains(p.Body, `action="/signout"`) {
 				t.Errorf("counter %s: %d %.300s", a.path, p.StatusCode, p.Body)
 			}
-			if n := idp.auditCount(t); n != before {
+			if n := w.idp.auditCount(t); n != before {
 				t.Errorf("counter's refused %s wrote %d audit events", a.path, n-before)
 			}
 		default:
-			if p.StatusCode != http.StatusSeeOther || p.Header.Get("Location") != page+"?done="+a.path {
-				t.Errorf("counter %s: %d %q %.300s", a.path, p.StatusCode, p.Header.Get("Location"), p.Body)
-				continue
-			}
-			if done := counter.get(p.Header.Get("Location")); !strings.Contains(done.Body, deskText(t, "desk_entities_done_"+a.path)) {
-				t.Errorf("counter %s: the page does not say it was done", a.path)
-			}
+			w.wantDone(t, counter, a.path, p)
 		}
 	}
 	// staff01 is no longer locked: unlocking again is refused on the page.
-	p := counter.submit(page, page+"/unlock", url.Values{"euid": {idp.login("staff01").EUID}})
+	p := counter.submit(page, page+"/unlock", url.Values{"euid": {w.idp.login("staff01").EUID}})
 	if p.StatusCode != http.StatusConflict || !strings.Contains(p.Body, deskText(t, "lockout_error_not_locked")) || !strings.Contains(p.Body, "<h1>") {
 		t.Errorf("unlock a login not locked: %d %.300s", p.StatusCode, p.Body)
 	}
+}
 
+// wantDone: the act went back to the entity's page, which says it was done.
+func (w *deskEntityWorld) wantDone(t *testing.T, b *deskBrowser, act string, p page) {
+	t.Helper()
+	if p.StatusCode != http.StatusSeeOther || p.Header.Get("Location") != w.page()+"?done="+act {
+		t.Errorf("%s: %d %q %.300s", act, p.StatusCode, p.Header.Get("Location"), p.Body)
+		return
+	}
+	if done := b.get(p.Header.Get("Location")); !strings.Contains(done.Body, deskText(t, "desk_entities_done_"+act)) {
+		t.Errorf("%s: the page does not say it was done", act)
+	}
+}
+
+func (w *deskEntityWorld) actsBySupervisor(t *testing.T, sup *deskBrowser) {
+	idp, page, ctx := w.idp, w.page(), context.Background()
 	for _, a := range w.acts() {
 		if a.path == "unlock" {
 			w.lock(t)
 		}
-		p := sup.submit(page, page+"/"+a.path, a.form)
-		if p.StatusCode != http.StatusSeeOther || p.Header.Get("Location") != page+"?done="+a.path {
-			t.Errorf("supervisor %s: %d %q %.300s", a.path, p.StatusCode, p.Header.Get("Location"), p.Body)
-		}
+		w.wantDone(t, sup, a.path, sup.submit(page, page+"/"+a.path, a.form))
 		if a.path == "close" {
-			b := idp.browser()
-			if p := b.accountSignIn(w.number, "admin01", idp.login("admin01").Password); p.StatusCode == http.StatusSeeOther &&
+			if p := idp.browser().accountSignIn(w.number, "admin01", idp.login("admin01").Password); p.StatusCode == http.StatusSeeOther &&
 				p.location(t) == idp.issuer+"/account" {
 				t.Error("admin01 signed in to a closed entity")
 			}
 		}
 	}
-	if closed() {
+	if w.closed(t) {
 		t.Fatal("the entity is closed after its reopening")
 	}
 	idp.browser().accountSignedIn(w.number, "admin01", idp.login("admin01").Password)
@@ -194,27 +213,40 @@ func TestDeskEntityActs(t *testing.T) {
 		t.Errorf("the reopening audited as %q %q: %v", actor, reason, err)
 	}
 	// Refused by the use case: a reason is required, said on the page.
-	p = sup.submit(page, page+"/close", url.Values{"reason": {"  "}})
-	if p.StatusCode != http.StatusBadRequest || !strings.Contains(p.Body, deskText(t, "desk_entities_err_reason")) || closed() {
+	p := sup.submit(page, page+"/close", url.Values{"reason": {"  "}})
+	if p.StatusCode != http.StatusBadRequest || !strings.Contains(p.Body, deskText(t, "desk_entities_err_reason")) || w.closed(t) {
 		t.Errorf("close without a reason: %d %.300s", p.StatusCode, p.Body)
 	}
 	if p := sup.submit(page, entitiesPath("09-999999")+"/close", url.Values{"reason": {"x"}}); p.StatusCode != http.StatusNotFound {
 		t.Errorf("close an unknown entity: %d", p.StatusCode)
 	}
+}
 
+// actsByDisabledOfficer: each act in a session of its own (a refused
+// request ends the session), opened while the officer was active.
+func (w *deskEntityWorld) actsByDisabledOfficer(t *testing.T) {
+	idp, page, ctx := w.idp, w.page(), context.Background()
 	gone := w.officer(t, "gone.sup", storage.RoleSupervisor)
-	b := w.signedIn(t, gone)
-	token := submatch(csrfField, b.get(page).Body)
+	acts := w.acts()
+	browsers, tokens := make([]*deskBrowser, len(acts)), make([]string, len(acts))
+	for i := range acts {
+		browsers[i] = w.signedIn(t, gone)
+		tokens[i] = submatch(csrfField, browsers[i].get(page).Body)
+	}
 	boss, _ := idp.app.pg.OfficerByLogin(ctx, demoOfficer)
 	if _, err := idp.app.pg.DisableOfficer(ctx, boss, gone.Login); err != nil {
 		t.Fatal(err)
 	}
-	before = idp.auditCount(t)
-	if p := b.post(page+"/close", url.Values{"reason": {"x"}, "csrf_token": {token}}); p.StatusCode != http.StatusForbidden || closed() {
-		t.Errorf("a disabled officer closes: %d, closed %v", p.StatusCode, closed())
+	w.lock(t)
+	before := idp.auditCount(t)
+	for i, a := range acts {
+		a.form.Set("csrf_token", tokens[i])
+		if p := browsers[i].post(page+"/"+a.path, a.form); p.StatusCode != http.StatusForbidden {
+			t.Errorf("a disabled officer's %s: %d", a.path, p.StatusCode)
+		}
 	}
-	if n := idp.auditCount(t); n != before {
-		t.Errorf("a disabled officer's act wrote %d audit events", n-before)
+	if n := idp.auditCount(t); n != before || w.closed(t) {
+		t.Errorf("a disabled officer's acts wrote %d audit events; closed %v", n-before, w.closed(t))
 	}
 }
 

@@ -130,7 +130,7 @@ type changeRow struct{ When, Who, What, Login string }
 func newEntityPage(c Chrome, pg entitydesk.Page, o storage.Officer, t map[string]string) entityPage {
 	e := pg.Entity
 	base := entityURL(e.Number)
-	p := entityPage{Chrome: c, Number: e.Number, NameZH: e.NameZH, NamePT: e.NamePT, Kind: e.Kind,
+	p := entityPage{Chrome: c, Number: e.Number, NameZH: e.NameZH, NamePT: e.NamePT, Kind: orOther(t["account_kind_"+e.Kind], e.Kind),
 		Status: t["desk_entities_status_"+e.Status], Closed: e.Status == storage.EntityClosed, Created: deskTime(&e.CreatedAt),
 		URL: base, May: mayOf(o)}
 	p.AccountForm = actForm{URL: base, CSRF: c.CSRF, T: t}

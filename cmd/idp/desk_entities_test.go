@@ -307,3 +307,29 @@ func TestDeskEntitySearchAndRecord(t *testing.T) {
 }
 
 func entitiesPath(number string) string { return "/entities/" + number }
+
+// TestDeskCloseTellsEServices: closing an entity at the desk ends its
+// logins' sessions as the command does, each e-service told by a logout
+// token, and so does signing a login out everywhere.
+func TestDeskCloseTellsEServices(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		act  string
+		form func(euid string) url.Values
+	}{
+		{"close", func(string) url.Values { return url.Values{"reason": {"dissolved"}} }},
+		{"signout", func(euid string) url.Values { return url.Values{"euid": {euid}} }},
+	} {
+		t.Run(c.act, func(t *testing.T) {
+			t.Parallel()
+			s := startBackchannelSession(t, "bc-desk-"+c.act, "staff02")
+			w := s.idp.startDesk(t)
+			sup := w.signedIn(t, w.officer(t, "lam.sup", storage.RoleSupervisor))
+			page := entitiesPath(s.idp.demo.EntityNumber)
+			if p := sup.submit(page, page+"/"+c.act, c.form(s.euid)); p.StatusCode != http.StatusSeeOther {
+				t.Fatalf("%s: %d %.300s", c.act, p.StatusCode, p.Body)
+			}
+			s.wantToldOnce(t, 1)
+		})
+	}
+}

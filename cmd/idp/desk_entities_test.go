@@ -131,12 +131,23 @@ func (w *deskEntityWorld) actsWithoutSession(t *testing.T) {
 	}
 }
 
+// actsWithoutToken: every act without the session's CSRF token, or with a
+// forged one, is refused and writes nothing.
 func (w *deskEntityWorld) actsWithoutToken(t *testing.T, sup *deskBrowser) {
-	if p := sup.post(w.page()+"/close", url.Values{"reason": {"no token"}}); p.StatusCode != http.StatusForbidden || w.closed(t) {
-		t.Errorf("close without the CSRF token: %d, closed %v", p.StatusCode, w.closed(t))
+	w.lock(t)
+	before := w.idp.auditCount(t)
+	for _, token := range []string{"", "forged"} {
+		for _, a := range w.acts() {
+			if token != "" {
+				a.form.Set("csrf_token", token)
+			}
+			if p := sup.post(w.page()+"/"+a.path, a.form); p.StatusCode != http.StatusForbidden {
+				t.Errorf("%s with the CSRF token %q: %d", a.path, token, p.StatusCode)
+			}
+		}
 	}
-	if p := sup.post(w.page()+"/close", url.Values{"reason": {"forged"}, "csrf_token": {"forged"}}); p.StatusCode != http.StatusForbidden || w.closed(t) {
-		t.Errorf("close with a forged token: %d, closed %v", p.StatusCode, w.closed(t))
+	if n := w.idp.auditCount(t); n != before || w.closed(t) {
+		t.Errorf("acts without the CSRF token wrote %d audit events; closed %v", n-before, w.closed(t))
 	}
 }
 

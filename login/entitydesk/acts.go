@@ -69,6 +69,9 @@ func (s *Service) SendCode(ctx context.Context, actor storage.Actor, number, eui
 	if err := storage.ActorMay(actor, storage.ActSendCode); err != nil {
 		return err
 	}
+	if s.codes == nil {
+		return errors.New("entitydesk: send code: no activation codes configured")
+	}
 	if ch != storage.ChannelSMS && ch != storage.ChannelEmail {
 		return storage.Errorf(storage.EInvalid, "the channel is sms or email, not %q", ch).WithField("channel").WithKey("desk_entities_err_channel")
 	}
@@ -103,6 +106,9 @@ func (s *Service) SendCode(ctx context.Context, actor storage.Actor, number, eui
 func (s *Service) ResetPassword(ctx context.Context, actor storage.Actor, number, euid string) (storage.Channel, error) {
 	if err := storage.ActorMay(actor, storage.ActResetPassword); err != nil {
 		return "", err
+	}
+	if s.resets == nil {
+		return "", errors.New("entitydesk: reset password: no recovery configured")
 	}
 	e, err := s.entity(ctx, actor, number)
 	if err != nil {

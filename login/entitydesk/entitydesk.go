@@ -54,6 +54,8 @@ type Service struct {
 // New returns the use cases over store and the use cases they rest on:
 // admin (entity administration, over the sessions that tell e-services of
 // every session end), codes (activation codes) and resets (reset codes).
+// Without codes or resets (nil: a command that needs neither) SendCode or
+// ResetPassword fails.
 func New(store Store, admin *manage.Service, codes manage.CodeIssuer, resets Resets) *Service {
 	return &Service{store: store, manage: admin, codes: codes, resets: resets, Now: time.Now}
 }

@@ -267,8 +267,13 @@ func TestOperatorEntityCommands(t *testing.T) {
 		"--birth-date", "1990-02-03", "--mobile", "66000999"}); err == nil || !strings.Contains(err.Error(), "already has a staff login") {
 		t.Errorf("the same person again: %v", err)
 	}
-	if err := entityClose([]string{"--entity", demoEntityNumber}); err != nil {
+	if err := entityClose([]string{"--entity", demoEntityNumber, "--reason", "merged into 02-000022"}); err != nil {
 		t.Fatal(err)
+	}
+	var reason string
+	if err := idp.app.pg.Pool().QueryRow(context.Background(), `SELECT details->>'reason' FROM audit_events
+		WHERE action = 'entity.close' ORDER BY id DESC LIMIT 1`).Scan(&reason); err != nil || reason != "merged into 02-000022" {
+		t.Errorf("entity close audited the reason %q: %v", reason, err)
 	}
 	if err := entityClose([]string{"--entity", demoEntityNumber}); err == nil || err.Error() != "entity close: Entity 02-000021 is already closed." {
 		t.Errorf("closing twice: %v", err)

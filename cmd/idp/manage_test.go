@@ -278,7 +278,13 @@ func TestOperatorEntityCommands(t *testing.T) {
 	if err := entityClose([]string{"--entity", demoEntityNumber}); err == nil || err.Error() != "entity close: Entity 02-000021 is already closed." {
 		t.Errorf("closing twice: %v", err)
 	}
-	// entity reopen: a reason is required; then the accounts may sign in again.
+	wantEntityReopen(t, idp)
+}
+
+// wantEntityReopen: idp entity reopen needs a reason; then the demo
+// entity's accounts may sign in again; an open entity is not reopened.
+func wantEntityReopen(t *testing.T, idp *testIDP) {
+	t.Helper()
 	if err := entityReopen([]string{"--entity", demoEntityNumber}); err == nil || !strings.Contains(err.Error(), "--reason is required") {
 		t.Errorf("reopen without a reason: %v", err)
 	}

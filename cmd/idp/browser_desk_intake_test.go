@@ -66,10 +66,22 @@ func TestBrowserDeskIntake(t *testing.T) {
 		t.Fatal("the desk's answer shows an activation code")
 	}
 
-	// The entity account activates (啟動實體使用者帳戶), then the admin from
-	// the address in its SMS (啟動工作人員登入號（管理員）).
+	c.activateAndSignIn(w, number, v.Get("application_number"), ownerCode, adminSMS.Text, v.Get("admin1_id_doc_number"))
+	if got := c.text("#account_euid"); got != euids[0] {
+		t.Errorf("profile EUID %q, want %q\n%s", got, euids[0], c.where())
+	}
+}
+
+// activateAndSignIn activates the entity account of number (啟動實體使用者帳戶)
+// with its application number and code, then the admin (啟動工作人員登入號
+// （管理員）) from the address and with the code of its SMS, and signs the
+// admin in at the portal, from the activation's done page.
+func (c *chrome) activateAndSignIn(w *actIDP, number, applicationNumber, ownerCode, adminSMS, adminID string) {
+	t := c.t
+	t.Helper()
+	T := messages(t, "zh-Hant")
 	c.open(w.issuer + "/activate/entity?lang=zh-Hant")
-	c.fill("application_number", v.Get("application_number"))
+	c.fill("application_number", applicationNumber)
 	c.fill("code", ownerCode)
 	c.fill("entity_number", number)
 	c.press(T["activate_next"])
@@ -80,10 +92,10 @@ func TestBrowserDeskIntake(t *testing.T) {
 	if got := c.text("h1"); got != T["activate_done_heading"] {
 		t.Fatalf("entity account activation: heading %q\n%s", got, c.where())
 	}
-	c.open(urlInText.FindString(adminSMS.Text))
+	c.open(urlInText.FindString(adminSMS))
 	c.fill("entity_number", number)
-	c.fill("code", adminCode)
-	c.fill("id_doc_number", v.Get("admin1_id_doc_number"))
+	c.fill("code", codeInText.FindString(adminSMS))
+	c.fill("id_doc_number", adminID)
 	c.press(T["activate_next"])
 	c.fill("username", "counter.admin")
 	c.fill("password", adminPassword)
@@ -92,16 +104,11 @@ func TestBrowserDeskIntake(t *testing.T) {
 	if got := c.text("h1"); got != T["activate_done_heading"] {
 		t.Fatalf("admin activation: heading %q\n%s", got, c.where())
 	}
-
-	// The admin signs in at the portal: its profile shows the EUID the desk gave.
 	c.follow(T["activate_sign_in"])
 	c.fill("entity_number", number)
 	c.fill("username", "counter.admin")
 	c.fill("password", adminPassword)
 	c.press(T["sign_in"])
-	if got := c.text("#account_euid"); got != euids[0] {
-		t.Errorf("profile EUID %q, want %q\n%s", got, euids[0], c.where())
-	}
 }
 
 // deskSession gives the tab the desk session cookie of b (a desk browser

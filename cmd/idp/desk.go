@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/entity-account/idp/config"
+	"github.com/entity-account/idp/login/activation"
 	"github.com/entity-account/idp/login/desk"
 	"github.com/entity-account/idp/login/kit"
 	"github.com/entity-account/idp/login/officers"
@@ -20,7 +21,7 @@ import (
 // newDesk builds the operator's desk over the node's stores: a kit of its
 // own (its own CSRF cookie and key, pages at the listener's root) and the
 // use cases the officers act through, the same the idp commands call.
-func newDesk(cfg *config.Config, pg *postgres.Store, rs *rstore.Store) (*desk.Handler, error) {
+func newDesk(cfg *config.Config, pg *postgres.Store, rs *rstore.Store, acts *activation.Service) (*desk.Handler, error) {
 	k, err := kit.New(kit.Config{
 		CSRFKey: idpop.DeriveKey(cfg.MasterKey, "desk-csrf"), CSRFCookie: "idp_desk_csrf",
 		SecureCookies: deskSecureCookies(cfg.DeskListen), TrustProxyHeaders: cfg.TrustProxyHeaders,
@@ -28,7 +29,7 @@ func newDesk(cfg *config.Config, pg *postgres.Store, rs *rstore.Store) (*desk.Ha
 	if err != nil {
 		return nil, err
 	}
-	return desk.New(k, desk.Deps{Officers: officers.New(pg), Sessions: rs}), nil
+	return desk.New(k, desk.Deps{Officers: officers.New(pg), Sessions: rs, Intake: acts}), nil
 }
 
 // deskSecureCookies: the desk's cookies are Secure unless it listens on a

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/entity-account/idp/login/activation"
 	"github.com/entity-account/idp/login/kit"
 	"github.com/entity-account/idp/login/officers"
 	"github.com/entity-account/idp/storage"
@@ -25,6 +26,9 @@ import (
 type Deps struct {
 	Officers *officers.Service
 	Sessions storage.DeskSessions
+	// Intake opens entities (申請開立實體使用者帳戶): the use case of `idp
+	// entity create`. Without it the desk has no intake.
+	Intake *activation.Service
 }
 
 // Handler serves the desk.
@@ -44,6 +48,9 @@ func (h *Handler) Mount(r *mux.Router) {
 	c := h.core
 	r.PathPrefix("/static/").Handler(http.StripPrefix("/static/", kit.StaticFiles()))
 	(&homePages{core: c}).Mount(r)
+	if c.Intake != nil {
+		(&intakePages{core: c}).Mount(r)
+	}
 	r.NotFoundHandler = c.page(storage.ActUseDesk, c.showNotFound)
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/entity-account/idp/config"
+	"github.com/entity-account/idp/login/activation"
 	"github.com/entity-account/idp/login/desk"
 	"github.com/entity-account/idp/login/entitydesk"
 	"github.com/entity-account/idp/login/kit"
@@ -29,12 +30,13 @@ func newDesk(cfg *config.Config, pg *postgres.Store, rs *rstore.Store, u deskUse
 	if err != nil {
 		return nil, err
 	}
-	return desk.New(k, desk.Deps{Officers: officers.New(pg), Sessions: rs, Entities: u.entities}), nil
+	return desk.New(k, desk.Deps{Officers: officers.New(pg), Sessions: rs, Intake: u.intake, Entities: u.entities}), nil
 }
 
 // deskUseCases are the use cases of the desk's areas, built with the
 // node's (newApp): the same the portal and the idp commands call.
 type deskUseCases struct {
+	intake   *activation.Service // 申請開立實體使用者帳戶: opening an entity
 	entities *entitydesk.Service // 實體: search, an entity's page and its acts
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/entity-account/idp/config"
 	"github.com/entity-account/idp/login/activation"
 	"github.com/entity-account/idp/login/desk"
+	"github.com/entity-account/idp/login/entitydesk"
 	"github.com/entity-account/idp/login/kit"
 	"github.com/entity-account/idp/login/officers"
 	idpop "github.com/entity-account/idp/op"
@@ -21,7 +22,7 @@ import (
 // newDesk builds the operator's desk over the node's stores: a kit of its
 // own (its own CSRF cookie and key, pages at the listener's root) and the
 // use cases the officers act through, the same the idp commands call.
-func newDesk(cfg *config.Config, pg *postgres.Store, rs *rstore.Store, acts *activation.Service) (*desk.Handler, error) {
+func newDesk(cfg *config.Config, pg *postgres.Store, rs *rstore.Store, u deskUseCases) (*desk.Handler, error) {
 	k, err := kit.New(kit.Config{
 		CSRFKey: idpop.DeriveKey(cfg.MasterKey, "desk-csrf"), CSRFCookie: "idp_desk_csrf",
 		SecureCookies: deskSecureCookies(cfg.DeskListen), TrustProxyHeaders: cfg.TrustProxyHeaders,
@@ -29,7 +30,14 @@ func newDesk(cfg *config.Config, pg *postgres.Store, rs *rstore.Store, acts *act
 	if err != nil {
 		return nil, err
 	}
-	return desk.New(k, desk.Deps{Officers: officers.New(pg), Sessions: rs, Intake: acts}), nil
+	return desk.New(k, desk.Deps{Officers: officers.New(pg), Sessions: rs, Intake: u.intake, Entities: u.entities}), nil
+}
+
+// deskUseCases are the use cases of the desk's areas, built with the
+// node's (newApp): the same the portal and the idp commands call.
+type deskUseCases struct {
+	intake   *activation.Service // 申請開立實體使用者帳戶: opening an entity
+	entities *entitydesk.Service // 實體: search, an entity's page and its acts
 }
 
 // deskSecureCookies: the desk's cookies are Secure unless it listens on a

@@ -16,6 +16,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/entity-account/idp/login/activation"
+	"github.com/entity-account/idp/login/entitydesk"
 	"github.com/entity-account/idp/login/kit"
 	"github.com/entity-account/idp/login/officers"
 	"github.com/entity-account/idp/storage"
@@ -29,6 +30,9 @@ type Deps struct {
 	// Intake opens entities (申請開立實體使用者帳戶): the use case of `idp
 	// entity create`. Without it the desk has no intake.
 	Intake *activation.Service
+	// Entities are the use cases of 實體 (entities.go); nil: the desk has
+	// no pages of entities.
+	Entities *entitydesk.Service
 }
 
 // Handler serves the desk.
@@ -50,6 +54,9 @@ func (h *Handler) Mount(r *mux.Router) {
 	(&homePages{core: c}).Mount(r)
 	if c.Intake != nil {
 		(&intakePages{core: c}).Mount(r)
+	}
+	if c.Entities != nil {
+		(&entityPages{core: c}).Mount(r)
 	}
 	r.NotFoundHandler = c.page(storage.ActUseDesk, c.showNotFound)
 }

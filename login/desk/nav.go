@@ -20,6 +20,7 @@ type navEntry struct {
 var navEntries = []navEntry{
 	{"home", homePath, "desk_nav_home", storage.ActUseDesk},
 	{"intake", intakePath, "desk_intake_nav", storage.ActOpenEntity},
+	{"entities", entitiesPath, "desk_nav_entities", storage.ActReadEntities},
 }
 
 // navLinks are the entries o may open, labelled in t; current carries

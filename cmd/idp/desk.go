@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/entity-account/idp/config"
+	"github.com/entity-account/idp/login/activation"
 	"github.com/entity-account/idp/login/desk"
+	"github.com/entity-account/idp/login/entitydesk"
 	"github.com/entity-account/idp/login/kit"
 	"github.com/entity-account/idp/login/officers"
 	"github.com/entity-account/idp/login/password"
@@ -21,7 +23,7 @@ import (
 // newDesk builds the operator's desk over the node's stores: a kit of its
 // own (its own CSRF cookie and key, pages at the listener's root) and the
 // use cases the officers act through, the same the idp commands call.
-func newDesk(cfg *config.Config, pg *postgres.Store, rs *rstore.Store, hasher *password.Hasher, wake func()) (*desk.Handler, error) {
+func newDesk(cfg *config.Config, pg *postgres.Store, rs *rstore.Store, u deskUseCases) (*desk.Handler, error) {
 	k, err := kit.New(kit.Config{
 		CSRFKey: idpop.DeriveKey(cfg.MasterKey, "desk-csrf"), CSRFCookie: "idp_desk_csrf",
 		SecureCookies: deskSecureCookies(cfg.DeskListen), TrustProxyHeaders: cfg.TrustProxyHeaders,
@@ -29,11 +31,20 @@ func newDesk(cfg *config.Config, pg *postgres.Store, rs *rstore.Store, hasher *p
 	if err != nil {
 		return nil, err
 	}
-	svc, err := newOfficers(cfg, pg, rs, hasher, wake)
+	svc, err := newOfficers(cfg, pg, rs, u.hasher, u.wake)
 	if err != nil {
 		return nil, err
 	}
-	return desk.New(k, desk.Deps{Officers: svc, Sessions: rs}), nil
+	return desk.New(k, desk.Deps{Officers: svc, Sessions: rs, Intake: u.intake, Entities: u.entities}), nil
+}
+
+// deskUseCases are the use cases of the desk's areas, built with the
+// node's (newApp): the same the portal and the idp commands call.
+type deskUseCases struct {
+	intake   *activation.Service // 申請開立實體使用者帳戶: opening an entity
+	entities *entitydesk.Service // 實體: search, an entity's page and its acts
+	hasher   *password.Hasher    // the officers' passwords
+	wake     func()              // the outbox worker, for the officers' codes
 }
 
 // newOfficers is the officers' use cases over pg, sending activation codes

@@ -242,7 +242,7 @@ func TestDeskOfficersRoles(t *testing.T) {
 		return b
 	}()
 	disabledSession := func() *deskBrowser { return w.signedIn(t, gone) }
-	if _, err := idp.app.pg.DisableOfficer(context.Background(), storage.OfficerActor(boss), gone.Login); err != nil {
+	if _, err := idp.app.pg.DisableOfficer(context.Background(), boss, gone.Login); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []deskWho{

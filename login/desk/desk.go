@@ -15,6 +15,8 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/entity-account/idp/login/activation"
+	"github.com/entity-account/idp/login/entitydesk"
 	"github.com/entity-account/idp/login/kit"
 	"github.com/entity-account/idp/login/officers"
 	"github.com/entity-account/idp/storage"
@@ -25,6 +27,12 @@ import (
 type Deps struct {
 	Officers *officers.Service
 	Sessions storage.DeskSessions
+	// Intake opens entities (申請開立實體使用者帳戶): the use case of `idp
+	// entity create`. Without it the desk has no intake.
+	Intake *activation.Service
+	// Entities are the use cases of 實體 (entities.go); nil: the desk has
+	// no pages of entities.
+	Entities *entitydesk.Service
 }
 
 // Handler serves the desk.
@@ -46,6 +54,12 @@ func (h *Handler) Mount(r *mux.Router) {
 	(&homePages{core: c}).Mount(r)
 	(&authPages{core: c}).Mount(r)
 	(&officerPages{core: c}).Mount(r)
+	if c.Intake != nil {
+		(&intakePages{core: c}).Mount(r)
+	}
+	if c.Entities != nil {
+		(&entityPages{core: c}).Mount(r)
+	}
 	r.NotFoundHandler = c.page(storage.ActUseDesk, c.showNotFound)
 }
 

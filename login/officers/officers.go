@@ -22,8 +22,8 @@ type Store interface {
 	Officers(ctx context.Context) ([]storage.Officer, error)
 	// The changes take the acting officer as an actor (its id, address and
 	// desk session); the store reads the officer afresh.
-	CreateOfficer(ctx context.Context, by *storage.Actor, o *storage.Officer, issue *storage.OfficerCodeIssue) error
-	DisableOfficer(ctx context.Context, by storage.Actor, login string) (storage.Officer, error)
+	CreateOfficerWithCode(ctx context.Context, by *storage.Actor, o *storage.Officer, issue *storage.OfficerCodeIssue) error
+	DisableOfficerAs(ctx context.Context, by storage.Actor, login string) (storage.Officer, error)
 	ResetOfficer(ctx context.Context, by storage.Actor, login string, issue *storage.OfficerCodeIssue) (storage.Officer, error)
 	EnableOfficer(ctx context.Context, by storage.Actor, login string) (storage.Officer, error)
 	ChangeOfficerRole(ctx context.Context, by storage.Actor, login string, to storage.OfficerRole) (storage.Officer, error)
@@ -139,7 +139,7 @@ func (s *Service) Create(ctx context.Context, by *storage.Officer, o storage.Off
 		a := s.actor(*by)
 		actor = &a
 	}
-	err := s.store.CreateOfficer(ctx, actor, &o, issue)
+	err := s.store.CreateOfficerWithCode(ctx, actor, &o, issue)
 	if err == nil && issue != nil {
 		s.auth.wake()
 	}
@@ -159,7 +159,7 @@ func (s *Service) Disable(ctx context.Context, by storage.Officer, login string)
 	if !ok {
 		return storage.Officer{}, storage.Errorf(storage.ENotFound, "there is no officer %q", login).WithKey("desk_err_no_officer")
 	}
-	return s.store.DisableOfficer(ctx, s.actor(by), norm)
+	return s.store.DisableOfficerAs(ctx, s.actor(by), norm)
 }
 
 // List is every officer, by login name.

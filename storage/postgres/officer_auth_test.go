@@ -14,7 +14,7 @@ func TestOfficerSignInsRetention(t *testing.T) {
 	t.Parallel()
 	s, ctx := newStore(t)
 	o := storage.Officer{Login: "boss", DisplayName: "主管", Role: storage.RoleSupervisor, Status: storage.OfficerActive}
-	if err := s.CreateOfficer(ctx, nil, &o, nil); err != nil {
+	if err := s.CreateOfficer(ctx, nil, &o); err != nil {
 		t.Fatal(err)
 	}
 	for _, outcome := range []storage.DeskOutcome{storage.DeskWrongPassword, storage.DeskSignedIn} {

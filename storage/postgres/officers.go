@@ -46,9 +46,21 @@ func (s *Store) Officers(ctx context.Context) ([]storage.Officer, error) {
 // by, or, when by is nil, as the first officer (storage.MayCreateFirstOfficer):
 // the table is locked while it is counted, so that of two first officers
 // created at once one is refused. The audit event names by, or the first
-// officer itself. When issue is not nil, the officer's activation code and
-// the message carrying it are written in the same transaction.
-func (s *Store) CreateOfficer(ctx context.Context, by *storage.Actor, o *storage.Officer, issue *storage.OfficerCodeIssue) error {
+// officer itself.
+func (s *Store) CreateOfficer(ctx context.Context, by *storage.Officer, o *storage.Officer) error {
+	var actor *storage.Actor
+	if by != nil {
+		a := storage.OfficerActor(*by)
+		actor = &a
+	}
+	return s.CreateOfficerWithCode(ctx, actor, o, nil)
+}
+
+// CreateOfficerWithCode is CreateOfficer as the officer of the actor by
+// (its address and desk session go to the audit trail), with, when issue
+// is not nil, the officer's activation code and the message carrying it
+// written in the same transaction.
+func (s *Store) CreateOfficerWithCode(ctx context.Context, by *storage.Actor, o *storage.Officer, issue *storage.OfficerCodeIssue) error {
 	now := s.now()
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		var actor storage.Officer
@@ -101,7 +113,13 @@ func (s *Store) CreateOfficer(ctx context.Context, by *storage.Actor, o *storage
 // DisableOfficer disables the officer login as the officer by
 // (storage.MayDisableOfficer). The active supervisors are locked while they
 // are counted: two supervisors disabling each other at once leave one.
-func (s *Store) DisableOfficer(ctx context.Context, by storage.Actor, login string) (storage.Officer, error) {
+func (s *Store) DisableOfficer(ctx context.Context, by storage.Officer, login string) (storage.Officer, error) {
+	return s.DisableOfficerAs(ctx, storage.OfficerActor(by), login)
+}
+
+// DisableOfficerAs is DisableOfficer as the officer of the actor by (its
+// address and desk session go to the audit trail).
+func (s *Store) DisableOfficerAs(ctx context.Context, by storage.Actor, login string) (storage.Officer, error) {
 	now := s.now()
 	var target storage.Officer
 	err := s.inTx(ctx, func(tx pgx.Tx) error {

@@ -49,6 +49,9 @@ func TestBrowserDeskActivation(t *testing.T) {
 		t.Error("no QR code drawn")
 	}
 	secret := c.text("#totp_secret")
+	dir := screenshotDir(t)
+	c.atWidth(390, dir, "desk-activate-totp-390") // on a phone too, nothing past the edge
+	c.atWidth(1024, dir, "desk-activate-totp-1024")
 	c.fill("code", deskTOTP(t, secret, time.Now()))
 	c.press(T["desk_auth_totp_confirm"])
 	if got := c.text("h1"); got != T["desk_home_title"] || !strings.HasSuffix(c.location(), "/") {
@@ -73,5 +76,11 @@ func TestBrowserDeskActivation(t *testing.T) {
 	}
 	if !strings.Contains(c.text("body"), "chan.tm") {
 		t.Errorf("home does not name the officer\n%s", c.where())
+	}
+	c.open(w.srv.URL + "/me/history")
+	c.atWidth(390, dir, "desk-history-390")
+	c.atWidth(1024, dir, "desk-history-1024")
+	if got := c.text("h1"); got != T["desk_auth_history_title"] {
+		t.Errorf("history heading %q", got)
 	}
 }

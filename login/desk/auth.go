@@ -57,6 +57,8 @@ func (c *core) open(p kit.Page) http.Handler {
 			if !c.k.CSRFValid(r, anonBinding, r.PostFormValue("csrf_token")) {
 				return kit.Fail(storage.EForbidden, "desk_error_form_expired")
 			}
+		} else {
+			c.k.RememberLanguage(w, r) // a language chosen here holds for the steps that follow
 		}
 		return p(w, r)
 	}))

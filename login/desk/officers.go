@@ -73,6 +73,7 @@ func (h *officerPages) list(r *http.Request, d *Desk) (officersPage, error) {
 }
 
 func (h *officerPages) showList(w http.ResponseWriter, r *http.Request, d *Desk) error {
+	h.k.RememberLanguage(w, r)
 	p, err := h.list(r, d)
 	if err != nil {
 		return err
@@ -153,6 +154,7 @@ type historyPage struct {
 }
 
 func (h *officerPages) showHistory(w http.ResponseWriter, r *http.Request, d *Desk) error {
+	h.k.RememberLanguage(w, r)
 	list, err := h.Officers.History(r.Context(), d.Officer)
 	if err != nil {
 		return err

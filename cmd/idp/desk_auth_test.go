@@ -171,6 +171,8 @@ var officerRoutes = []deskRoute{
 	{http.MethodGet, "/officers", nil, false},
 	{http.MethodGet, "/me/history", nil, false},
 	{http.MethodPost, "/officers", url.Values{"login": {"x"}}, true}, // invalid: refused after admission
+	{http.MethodGet, "/officers/target/disable", nil, true},          // the confirmation
+	{http.MethodGet, "/officers/target/reset", nil, true},
 	{http.MethodPost, "/officers/nobody/disable", nil, true},
 	{http.MethodPost, "/officers/nobody/reset", nil, true},
 	{http.MethodPost, "/officers/nobody/enable", nil, true},
@@ -269,8 +271,14 @@ func TestDeskOfficersRoles(t *testing.T) {
 		t.Errorf("a forged POST disabled the officer")
 	}
 	// The supervisor sees the forms, the counter officer only the list.
-	if p := sb.get("/officers"); !strings.Contains(p.Body, `action="/officers/target/disable"`) || !strings.Contains(p.Body, `action="/officers"`) {
+	if p := sb.get("/officers"); !strings.Contains(p.Body, `href="/officers/target/disable"`) || !strings.Contains(p.Body, `action="/officers"`) {
 		t.Errorf("the supervisor's list lacks the forms")
+	}
+	if p := sb.get("/officers/Target/reset"); p.StatusCode != http.StatusOK || !strings.Contains(p.Body, `action="/officers/target/reset"`) {
+		t.Errorf("the reset's confirmation: %d", p.StatusCode)
+	}
+	if p := sb.get("/officers/nobody/reset"); p.StatusCode != http.StatusNotFound {
+		t.Errorf("the confirmation of nobody's reset: %d", p.StatusCode)
 	}
 	if p := w.signedIn(t, counter).get("/officers"); strings.Contains(p.Body, `action="/officers/`) || !strings.Contains(p.Body, "target") {
 		t.Errorf("the counter officer's list shows forms or lacks officers")
@@ -291,7 +299,11 @@ func TestDeskOfficerChanges(t *testing.T) {
 	secret := w.activate(t, b, "chan.tm")
 	change := func(what string, form url.Values) page {
 		t.Helper()
-		p := sup.submit("/officers", "/officers/chan.tm/"+what, form)
+		from := "/officers"
+		if what == "disable" || what == "reset" {
+			from += "/chan.tm/" + what // asked again first
+		}
+		p := sup.submit(from, "/officers/chan.tm/"+what, form)
 		if p.StatusCode != http.StatusSeeOther {
 			t.Fatalf("%s: %d %.400s", what, p.StatusCode, p.Body)
 		}
@@ -320,7 +332,7 @@ func TestDeskOfficerChanges(t *testing.T) {
 	// The new code activates again.
 	w.activate(t, b, "chan.tm")
 	change("role", url.Values{"role": {"supervisor"}})
-	if p := b.get("/officers"); !strings.Contains(p.Body, `action="/officers/lei.kf/disable"`) {
+	if p := b.get("/officers"); !strings.Contains(p.Body, `href="/officers/lei.kf/disable"`) {
 		t.Errorf("the promoted officer does not see the supervisor's forms")
 	}
 	// Self-reset is refused in the page.

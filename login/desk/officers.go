@@ -26,6 +26,7 @@ type officerPages struct{ *core }
 func (h *officerPages) Mount(r *mux.Router) {
 	r.Handle(officersPath, h.page(storage.ActReadOperations, h.showList)).Methods(http.MethodGet)
 	r.Handle(officersPath, h.page(storage.ActManageOfficers, h.create)).Methods(http.MethodPost)
+	r.Handle(officersPath+"/{login}/{change:disable|reset}", h.page(storage.ActManageOfficers, h.confirm)).Methods(http.MethodGet)
 	r.Handle(officersPath+"/{login}/{change:disable|reset|enable|role}", h.page(storage.ActManageOfficers, h.change)).Methods(http.MethodPost)
 	r.Handle(historyPath, h.page(storage.ActUseDesk, h.showHistory)).Methods(http.MethodGet)
 }
@@ -137,6 +138,36 @@ func (h *officerPages) change(w http.ResponseWriter, r *http.Request, d *Desk) e
 		return h.again(w, r, d, err, storage.Officer{})
 	}
 	h.done(w, r, vars["change"], o.Login)
+	return nil
+}
+
+// confirmPage is desk_officer_confirm.html: a disable or a reset, asked
+// again before it is done.
+type confirmPage struct {
+	Chrome
+	Target storage.Officer
+	Change string
+}
+
+// confirm asks the supervisor again before a disable or a reset, which
+// end the officer's sessions at once.
+func (h *officerPages) confirm(w http.ResponseWriter, r *http.Request, d *Desk) error {
+	vars := mux.Vars(r)
+	login, _ := storage.NormalizeOfficerLogin(vars["login"])
+	var target storage.Officer
+	all, err := h.Officers.List(r.Context())
+	if err != nil {
+		return err
+	}
+	for _, o := range all {
+		if o.Login == login {
+			target = o
+		}
+	}
+	if target.ID == 0 {
+		return kit.Fail(storage.ENotFound, "desk_err_no_officer")
+	}
+	h.k.Render(w, http.StatusOK, "desk_officer_confirm.html", confirmPage{Chrome: d.Chrome("officers"), Target: target, Change: vars["change"]})
 	return nil
 }
 

@@ -98,3 +98,19 @@ func MayDisableOfficer(by, target Officer, activeSupervisors int) error {
 	}
 	return nil
 }
+
+// OfficerActorMay reports whether actor a, the operator acting as a named
+// officer (OfficerActor), may do act: OfficerMay over the officer the actor
+// carries (its login name, role, and whether it was active when read). Any
+// other actor, the operator with no officer named included, is refused: a
+// use case that asks it is one only an officer does, in person.
+func OfficerActorMay(a Actor, act OperatorAct) error {
+	if a.Kind != ActorOperator || a.OfficerID == 0 {
+		return Errorf(EForbidden, "only an officer of 行政公職局 may do %q", act).WithKey("desk_err_officer_required")
+	}
+	status := OfficerDisabled
+	if a.Active {
+		status = OfficerActive
+	}
+	return OfficerMay(Officer{ID: a.OfficerID, Login: a.Name, Role: a.OfficerRole, Status: status}, act)
+}

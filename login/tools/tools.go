@@ -54,6 +54,9 @@ type Directory interface {
 	ApproveTOTP(ctx context.Context, actor storage.Actor, sl storage.StaffLogin, step int64, notice *storage.OutboxMessage) (storage.IdentityTool, error)
 	UseTOTP(ctx context.Context, staffLoginID, step int64) (bool, error)
 	ResetTools(ctx context.Context, actor storage.Actor, sl storage.StaffLogin, notice *storage.OutboxMessage) (int, error)
+	ProvePendingTOTP(ctx context.Context, staffLoginID, step int64) (storage.IdentityTool, error)
+	ApproveTOTPInPerson(ctx context.Context, actor storage.Actor, sl storage.StaffLogin, toolID int64, details map[string]any, notice *storage.OutboxMessage) (storage.IdentityTool, error)
+	AuditStaffAction(ctx context.Context, actor storage.Actor, entityID int64, euid, action string, details map[string]any) (storage.StaffLogin, error)
 
 	PasskeyAccount(ctx context.Context, staffLoginID int64) (storage.PasskeyAccount, error)
 	PasskeyAccountByHandle(ctx context.Context, handle []byte) (storage.PasskeyAccount, error)
@@ -77,6 +80,9 @@ type Service struct {
 	sealer   *Sealer
 	notices  Notices
 	passkeys *passkeys // nil until EnablePasskeys
+	// approvals are the approval QR codes (approval.go); nil until
+	// EnableApprovals.
+	approvals *approvals
 	// TriesPerLogin codes may be tried for one login per TryWindow; a right
 	// code gives its try back.
 	TriesPerLogin int

@@ -79,6 +79,9 @@ type Config struct {
 	PprofListen string // IDP_PPROF_LISTEN: loopback host:port for net/http/pprof; "" (default) = off
 	// IDP_METRICS_LISTEN: host:port of the Prometheus /metrics listener; "" (default) = off
 	MetricsListen string
+	// IDP_DESK_LISTEN: host:port of the operator's desk, a loopback or
+	// private address only; "" (default) = no desk on this node
+	DeskListen string
 
 	Activation Activation // activation codes and their delivery (config/activation.go)
 
@@ -152,6 +155,7 @@ func (r *reader) settings() *Config {
 		LogLevel:      r.str("IDP_LOG_LEVEL", "info"),
 		PprofListen:   r.str("IDP_PPROF_LISTEN", ""),
 		MetricsListen: r.str("IDP_METRICS_LISTEN", ""),
+		DeskListen:    r.str("IDP_DESK_LISTEN", ""),
 
 		BackchannelGiveUp: r.duration("IDP_BACKCHANNEL_GIVE_UP", 24*time.Hour),
 
@@ -205,6 +209,12 @@ func (r *reader) validate(c *Config) {
 	// must reach it. The metrics carry no personal data, only counts.
 	r.check(c.MetricsListen == "" || isHostPort(c.MetricsListen), "IDP_METRICS_LISTEN", "must be empty (off) or host:port, e.g. 127.0.0.1:9090 or 10.0.0.5:9090")
 	r.check(c.MetricsListen == "" || c.MetricsListen != c.Listen, "IDP_METRICS_LISTEN", "must differ from IDP_LISTEN: metrics are served on a listener of their own")
+	// The desk acts for 行政公職局: never on the public listener, never on
+	// an address the internet could reach.
+	r.check(c.DeskListen == "" || isInternalAddr(c.DeskListen), "IDP_DESK_LISTEN",
+		"must be empty (off) or a loopback or private host:port, e.g. 127.0.0.1:8443 or 10.0.0.5:8443")
+	r.check(c.DeskListen == "" || (c.DeskListen != c.Listen && c.DeskListen != c.MetricsListen && c.DeskListen != c.PprofListen),
+		"IDP_DESK_LISTEN", "must differ from IDP_LISTEN, IDP_METRICS_LISTEN and IDP_PPROF_LISTEN: the desk has a listener of its own")
 }
 
 // checkSenders refuses the console senders of activation codes outside a
@@ -340,6 +350,22 @@ func isLoopbackAddr(s string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// isInternalAddr reports whether s is host:port on a loopback or private
+// (RFC 1918, unique local) address: an IP literal, or localhost. A name
+// other than localhost could resolve anywhere, and 0.0.0.0 is every
+// address, the public ones included.
+func isInternalAddr(s string) bool {
+	if !isHostPort(s) {
+		return false
+	}
+	host, _, _ := net.SplitHostPort(s)
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && (ip.IsLoopback() || ip.IsPrivate())
 }
 
 // isHostPort reports whether s is host:port with a numeric port.

@@ -87,6 +87,28 @@ func TestPprofListen(t *testing.T) {
 	}
 }
 
+// The operator's desk is off by default, and listens only on a loopback or
+// private address of its own.
+func TestDeskListen(t *testing.T) {
+	c, err := load(nil)
+	if err != nil || c.DeskListen != "" {
+		t.Fatalf("default IDP_DESK_LISTEN = %q, %v; want off", c.DeskListen, err)
+	}
+	for _, good := range []string{"127.0.0.1:8443", "localhost:8443", "10.0.0.5:8443", "192.168.1.2:8443", "[::1]:8443", "[fd00::5]:8443"} {
+		if c, err := load(map[string]string{"IDP_DESK_LISTEN": good}); err != nil || c.DeskListen != good {
+			t.Errorf("IDP_DESK_LISTEN=%q refused: %v", good, err)
+		}
+	}
+	for _, bad := range []string{"0.0.0.0:8443", ":8443", "8443", "203.0.113.5:8443", "desk.example.org:8443", "[::]:8443"} {
+		if _, err := load(map[string]string{"IDP_DESK_LISTEN": bad}); err == nil || !strings.Contains(err.Error(), "IDP_DESK_LISTEN") {
+			t.Errorf("IDP_DESK_LISTEN=%q accepted (err %v)", bad, err)
+		}
+	}
+	if _, err := load(map[string]string{"IDP_DESK_LISTEN": "127.0.0.1:9090", "IDP_METRICS_LISTEN": "127.0.0.1:9090"}); err == nil {
+		t.Error("the desk on the metrics listener accepted")
+	}
+}
+
 // A change of identity tools needs a password typed within five minutes by
 // default; the limit is a positive duration of at most an hour.
 func TestToolsReauth(t *testing.T) {

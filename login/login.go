@@ -13,9 +13,7 @@
 package login
 
 import (
-	"io/fs"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -32,7 +30,6 @@ import (
 	"github.com/entity-account/idp/login/signin"
 	idpop "github.com/entity-account/idp/op"
 	"github.com/entity-account/idp/storage"
-	"github.com/entity-account/idp/templates"
 )
 
 // Config holds the settings of the hosted pages.
@@ -174,7 +171,7 @@ func (h *Handler) Mount(r *mux.Router) {
 		h.rec.Mount(r)
 	}
 	h.portal.Mount(r)
-	r.PathPrefix("/static/").Handler(http.StripPrefix(h.kit.BasePath+"/static/", staticFiles()))
+	r.PathPrefix("/static/").Handler(http.StripPrefix(h.kit.BasePath+"/static/", kit.StaticFiles()))
 }
 
 // LogoutConfirmationURL is the confirmation page for a validated post-logout
@@ -199,21 +196,4 @@ func (h *Handler) ProtocolErrorPages(next http.Handler, browserPaths []string) h
 // protocol endpoints use it when a store is down (op.StoreOutageGuard).
 func (h *Handler) Unavailable(w http.ResponseWriter, r *http.Request) {
 	h.kit.Unavailable(w, r, kit.SignInErrors)
-}
-
-func staticFiles() http.Handler {
-	files := http.FileServerFS(templates.Static())
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// Files only: a directory gets no listing.
-		if r.URL.Path == "" || strings.HasSuffix(r.URL.Path, "/") {
-			http.NotFound(w, r)
-			return
-		}
-		if f, err := fs.Stat(templates.Static(), strings.TrimPrefix(r.URL.Path, "/")); err != nil || f.IsDir() {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Cache-Control", "public, max-age=3600")
-		files.ServeHTTP(w, r)
-	})
 }

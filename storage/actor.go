@@ -38,6 +38,9 @@ type Actor struct {
 	// and "" for any other actor); the audit trail keeps OfficerID.
 	OfficerID   int64
 	OfficerRole OfficerRole
+	// DeskSession is the desk session an officer acts in ("" for a
+	// command): the audit trail keeps it beside the officer.
+	DeskSession string
 
 	// EntityID is the entity an entity account or staff login belongs to.
 	EntityID int64

@@ -6,6 +6,7 @@ type OperatorAct string
 
 // The counter's acts: serving an entity that comes to the counter.
 const (
+	ActUseDesk        OperatorAct = "desk.use"        // be at the desk: its home, one's own sign-ins
 	ActOpenEntity     OperatorAct = "entity.open"     // open an entity with its admins; register a staff login
 	ActSendCode       OperatorAct = "code.send"       // send or resend an activation code
 	ActApproveTools   OperatorAct = "tools.approve"   // approve a pending 安全驗證碼; switch passkeys on again
@@ -32,7 +33,7 @@ const (
 
 // OperatorActs is every act, the counter's first.
 var OperatorActs = []OperatorAct{
-	ActOpenEntity, ActSendCode, ActApproveTools, ActResetTools, ActResetPassword, ActSignOutLogin, ActUnlockLogin,
+	ActUseDesk, ActOpenEntity, ActSendCode, ActApproveTools, ActResetTools, ActResetPassword, ActSignOutLogin, ActUnlockLogin,
 	ActReadEntities, ActReadOperations, ActReadAudit,
 	ActGrantAdmin, ActCloseEntity, ActManageStaff, ActRegisterDepartment, ActRegisterService, ActRegisterClient,
 	ActRotateKeys, ActManageOfficers,
@@ -40,7 +41,7 @@ var OperatorActs = []OperatorAct{
 
 // counterActs are what a counter officer may do.
 var counterActs = map[OperatorAct]bool{
-	ActOpenEntity: true, ActSendCode: true, ActApproveTools: true, ActResetTools: true, ActResetPassword: true,
+	ActUseDesk: true, ActOpenEntity: true, ActSendCode: true, ActApproveTools: true, ActResetTools: true, ActResetPassword: true,
 	ActSignOutLogin: true, ActUnlockLogin: true, ActReadEntities: true, ActReadOperations: true, ActReadAudit: true,
 }
 

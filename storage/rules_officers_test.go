@@ -10,7 +10,7 @@ func TestOfficerMay(t *testing.T) {
 	disabledSupervisor := Officer{ID: 3, Login: "wong.ss", Role: RoleSupervisor, Status: OfficerDisabled}
 	disabledCounter := Officer{ID: 4, Login: "ho.mk", Role: RoleCounter, Status: OfficerDisabled}
 	counterMay := map[OperatorAct]bool{
-		ActOpenEntity: true, ActSendCode: true, ActApproveTools: true, ActResetTools: true, ActResetPassword: true,
+		ActUseDesk: true, ActOpenEntity: true, ActSendCode: true, ActApproveTools: true, ActResetTools: true, ActResetPassword: true,
 		ActSignOutLogin: true, ActUnlockLogin: true, ActReadEntities: true, ActReadOperations: true, ActReadAudit: true,
 		ActGrantAdmin: false, ActCloseEntity: false, ActManageStaff: false, ActRegisterDepartment: false,
 		ActRegisterService: false, ActRegisterClient: false, ActRotateKeys: false, ActManageOfficers: false,

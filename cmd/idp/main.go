@@ -317,6 +317,13 @@ func serve() error {
 		}
 		defer stopMetrics()
 	}
+	if cfg.DeskListen != "" {
+		stopDesk, err := serveDesk(cfg, a.desk)
+		if err != nil {
+			return err
+		}
+		defer stopDesk()
+	}
 	slog.Info("provider ready", "issuer", cfg.Issuer, "listen", ln.Addr().String(),
 		"discovery", cfg.Issuer+"/.well-known/openid-configuration")
 	errc := make(chan error, 1)

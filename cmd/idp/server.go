@@ -50,6 +50,7 @@ type app struct {
 	manage     *manage.Service     // entity administration use cases
 	tools      *tools.Service      // 電子身份識別工具 use cases
 	history    *history.Recorder   // the sign-in history's queue; its writer started by serve (startHistory)
+	desk       http.Handler        // the operator's desk, served on its own listener (IDP_DESK_LISTEN)
 }
 
 // openStores connects to Postgres (migrating it) and Redis.
@@ -123,7 +124,11 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 	pages.EnableHistory(recorder, history.NewService(pg))
 	r, api := newRouter(cfg, pg, rs, sessions, st, provider, pages)
 	countStoreTraffic(pg, rs)
-	return &app{cfg: cfg, pg: pg, redis: rs, rdb: rdb, keys: keys, hasher: hasher, provider: provider, st: st,
+	deskPages, err := newDesk(cfg, pg, rs)
+	if err != nil {
+		return nil, err
+	}
+	return &app{desk: deskPages.Router(), cfg: cfg, pg: pg, redis: rs, rdb: rdb, keys: keys, hasher: hasher, provider: provider, st: st,
 		handler:    instrument(api.Front(cfg.IssuerPath(), r), []*mux.Router{r, api.Router()}, provider, cfg.IssuerPath(), cfg.TrustProxyHeaders, ownHops(cfg.Issuer, cfg.IssuerPath(), provider).Follow),
 		activation: acts, outbox: outbox, manage: admin, tools: toolsSvc, history: recorder}, nil
 }

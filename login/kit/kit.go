@@ -10,6 +10,7 @@
 package kit
 
 import (
+	"io/fs"
 	"net"
 	"net/http"
 	"strconv"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/entity-account/idp/storage"
+	"github.com/entity-account/idp/templates"
 )
 
 // Config holds the settings every surface shares.
@@ -26,6 +28,11 @@ type Config struct {
 	CSRFKey           []byte
 	SessionIdle       time.Duration // idle expiry of the browser's SSO session
 	TrustProxyHeaders bool          // take the client address from X-Forwarded-For
+	// CSRFCookie names the browser's CSRF cookie; "" is idp_csrf. A
+	// surface on a listener of its own (the operator's desk) names its own:
+	// cookies do not keep to a port, and two surfaces sharing one would
+	// void each other's forms.
+	CSRFCookie string
 }
 
 // ShortLived is the part of storage.ShortLived that the web surfaces use:
@@ -55,9 +62,13 @@ func New(cfg Config, dir storage.Directory, state ShortLived) (*Kit, error) {
 	if err != nil {
 		return nil, err
 	}
+	cookie := cfg.CSRFCookie
+	if cookie == "" {
+		cookie = "idp_csrf"
+	}
 	return &Kit{
 		Config: cfg, Dir: dir, State: state, Now: time.Now, pages: p,
-		csrf: &csrf{key: cfg.CSRFKey, cookieName: "idp_csrf", path: cookiePath(cfg.BasePath), secure: cfg.SecureCookies},
+		csrf: &csrf{key: cfg.CSRFKey, cookieName: cookie, path: cookiePath(cfg.BasePath), secure: cfg.SecureCookies},
 	}, nil
 }
 
@@ -155,4 +166,22 @@ func SecurityHeaders(next http.Handler) http.Handler {
 // before Render.
 func AllowOwnScripts(w http.ResponseWriter) {
 	w.Header().Set("Content-Security-Policy", cspOwnScripts)
+}
+
+// StaticFiles serves the static assets (style sheet, our script files),
+// files only: a directory gets no listing.
+func StaticFiles() http.Handler {
+	files := http.FileServerFS(templates.Static())
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "" || strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r)
+			return
+		}
+		if f, err := fs.Stat(templates.Static(), strings.TrimPrefix(r.URL.Path, "/")); err != nil || f.IsDir() {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		files.ServeHTTP(w, r)
+	})
 }

@@ -24,6 +24,7 @@ var requiredTemplates = []string{
 	"account_services.html", "account_service.html", "account_service_group.html", "account_service_staff.html", // portal: 服務列表
 	"account_tools.html", "account_tools_totp.html", "account_tools_passkeys.html", // portal: 電子身份識別工具
 	"activate_index.html", "activate_entity.html", "activate_staff.html", "activate_choose.html", "resend.html", // activation
+	"desk_home.html", "desk_message.html", // the operator's desk
 }
 
 // pages holds the parsed templates and message catalogues.

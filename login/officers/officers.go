@@ -17,6 +17,7 @@ import (
 // Store is what the use cases need of the durable store.
 type Store interface {
 	OfficerByLogin(ctx context.Context, login string) (storage.Officer, error)
+	OfficerByID(ctx context.Context, id int64) (storage.Officer, error)
 	Officers(ctx context.Context) ([]storage.Officer, error)
 	CreateOfficer(ctx context.Context, by *storage.Officer, o *storage.Officer) error
 	DisableOfficer(ctx context.Context, by storage.Officer, login string) (storage.Officer, error)
@@ -37,6 +38,20 @@ func (s *Service) Admit(ctx context.Context, login string, act storage.OperatorA
 			"name the officer who acts: --officer NAME or IDP_OFFICER (idp officer list shows them)").WithKey("desk_err_officer_required")
 	}
 	o, err := s.find(ctx, login)
+	if err != nil {
+		return storage.Officer{}, err
+	}
+	return o, storage.OfficerMay(o, act)
+}
+
+// AdmitID is Admit for the officer with id, as a desk session names it:
+// read afresh at every request, so that a disabled officer or a changed
+// role counts at once.
+func (s *Service) AdmitID(ctx context.Context, id int64, act storage.OperatorAct) (storage.Officer, error) {
+	o, err := s.store.OfficerByID(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return storage.Officer{}, storage.Errorf(storage.EForbidden, "there is no officer %d", id).WithKey("desk_err_no_officer")
+	}
 	if err != nil {
 		return storage.Officer{}, err
 	}

@@ -24,6 +24,9 @@ func audit(ctx context.Context, tx pgx.Tx, now time.Time, actor storage.Actor, e
 	if details == nil {
 		details = map[string]any{}
 	}
+	if actor.DeskSession != "" {
+		details = withDeskSession(details, actor.DeskSession)
+	}
 	args := []any{now, string(actor.Kind), actor.ID, e.entityID, e.action, e.target, actor.IP, details}
 	insert := `INSERT INTO audit_events (at, actor_kind, actor_id, entity_id, action, target, ip, details)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
@@ -37,6 +40,17 @@ func audit(ctx context.Context, tx pgx.Tx, now time.Time, actor storage.Actor, e
 	}
 	_, err := tx.Exec(ctx, insert, args...)
 	return wrap("write audit event "+e.action, err)
+}
+
+// withDeskSession is details with the desk session an officer acted in,
+// as a copy: the caller's map is left as it was.
+func withDeskSession(details map[string]any, session string) map[string]any {
+	out := make(map[string]any, len(details)+1)
+	for k, v := range details {
+		out[k] = v
+	}
+	out["desk_session"] = session
+	return out
 }
 
 // officerID is the officer behind actor, NULL for any other actor.

@@ -26,6 +26,12 @@ func (s *Store) OfficerByLogin(ctx context.Context, login string) (storage.Offic
 	return o, wrap("officer "+login, err)
 }
 
+// OfficerByID is the officer with id.
+func (s *Store) OfficerByID(ctx context.Context, id int64) (storage.Officer, error) {
+	o, err := scanOfficer(s.pool.QueryRow(ctx, `SELECT `+officerColumns+` FROM officers WHERE id = $1`, id))
+	return o, wrap(fmt.Sprintf("officer %d", id), err)
+}
+
 // Officers is every officer, by login name.
 func (s *Store) Officers(ctx context.Context) ([]storage.Officer, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+officerColumns+` FROM officers ORDER BY login`)

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/entity-account/idp/config"
+	"github.com/entity-account/idp/login/desk"
+	"github.com/entity-account/idp/login/kit"
+	"github.com/entity-account/idp/login/officers"
+	idpop "github.com/entity-account/idp/op"
+	"github.com/entity-account/idp/storage/postgres"
+	rstore "github.com/entity-account/idp/storage/redis"
+)
+
+// newDesk builds the operator's desk over the node's stores: a kit of its
+// own (its own CSRF cookie and key, pages at the listener's root) and the
+// use cases the officers act through, the same the idp commands call.
+func newDesk(cfg *config.Config, pg *postgres.Store, rs *rstore.Store) (*desk.Handler, error) {
+	k, err := kit.New(kit.Config{
+		CSRFKey: idpop.DeriveKey(cfg.MasterKey, "desk-csrf"), CSRFCookie: "idp_desk_csrf",
+		SecureCookies: deskSecureCookies(cfg.DeskListen), TrustProxyHeaders: cfg.TrustProxyHeaders,
+	}, pg, rs)
+	if err != nil {
+		return nil, err
+	}
+	return desk.New(k, desk.Deps{Officers: officers.New(pg), Sessions: rs}), nil
+}
+
+// deskSecureCookies: the desk's cookies are Secure unless it listens on a
+// loopback address. On an internal network it must be reached over HTTPS
+// (a proxy in front of it): browsers give the camera that scans a QR code
+// only to a secure context, and a loopback address is one.
+func deskSecureCookies(listen string) bool {
+	host, _, _ := net.SplitHostPort(listen)
+	if host == "localhost" {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip == nil || !ip.IsLoopback()
+}
+
+// serveDesk serves the desk on cfg.DeskListen until ctx ends; the returned
+// stop waits for it to shut down.
+func serveDesk(cfg *config.Config, h http.Handler) (func(), error) {
+	ln, err := net.Listen("tcp", cfg.DeskListen)
+	if err != nil {
+		return nil, fmt.Errorf("IDP_DESK_LISTEN: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    32 << 10,
+	}
+	slog.Info("operator's desk ready", "listen", ln.Addr().String())
+	go func() {
+		if err := srv.Serve(ln); err != nil && err != http.ErrServerClosed {
+			slog.Error("operator's desk stopped", "err", err)
+		}
+	}()
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	}, nil
+}

@@ -1,0 +1,68 @@
+package desk
+
+import (
+	"net/http"
+
+	"github.com/entity-account/idp/login/kit"
+	"github.com/entity-account/idp/storage"
+)
+
+// Chrome is what every desk page shows around its content: the officer
+// signed in, the navigation its role allows, the sign-out form, and the
+// token of the page's forms. Page data embeds it.
+type Chrome struct {
+	kit.Common
+	// Current names the page shown: its navigation link carries
+	// aria-current.
+	Current string
+	Officer storage.Officer
+	Nav     []navLink
+	CSRF    string
+}
+
+// Chrome is the chrome of the page current, in the request's language,
+// with language links back to the page's GET.
+func (d *Desk) Chrome(current string) Chrome {
+	return Chrome{
+		Common:  d.c.k.CommonAt(d.r, d.Lang, d.r.URL.Path),
+		Current: current,
+		Officer: d.Officer,
+		Nav:     navLinks(d.Officer, current, d.T()),
+		CSRF:    d.CSRF(),
+	}
+}
+
+// messagePage is desk_message.html: a heading and a message in the chrome.
+type messagePage struct {
+	Chrome
+	Heading, Message string
+	IsError          bool
+	LinkURL, Link    string
+}
+
+// frame draws a refusal inside the desk's chrome when the browser has a
+// live desk session of an officer who may be at the desk; else the kit's
+// bare message page does.
+func (c *core) frame(w http.ResponseWriter, r *http.Request, ref kit.Refused) bool {
+	sess, err := c.session(r)
+	if err != nil || sess == nil {
+		return false
+	}
+	o, err := c.Officers.AdmitID(r.Context(), sess.OfficerID, storage.ActUseDesk)
+	if err != nil {
+		return false
+	}
+	d := &Desk{Officer: o, Session: sess, Lang: c.k.Language(r), c: c, w: w, r: r}
+	t := d.T()
+	page := messagePage{Chrome: d.Chrome(""), Heading: t[ref.Heading], Message: t[ref.Message], IsError: true}
+	if ref.Link != "" {
+		page.LinkURL, page.Link = ref.Link, t[ref.LinkText]
+	}
+	c.k.Render(w, ref.Status, "desk_message.html", page)
+	return true
+}
+
+// showNotFound is the desk's answer to an address it does not have.
+func (c *core) showNotFound(w http.ResponseWriter, r *http.Request, d *Desk) error {
+	return kit.Fail(storage.ENotFound, "desk_error_not_found")
+}

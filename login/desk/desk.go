@@ -1,0 +1,56 @@
+// Package desk is the operator's desk: the pages where the officers of
+// 行政公職局 do, in a browser, every act of the operator. It is served on a
+// listener of its own (IDP_DESK_LISTEN, loopback or an internal network),
+// never on the public one, over a kit of its own (its own CSRF cookie and
+// key), and signs officers in with a password and a second factor into
+// desk sessions that idle out after storage.DeskIdle.
+//
+// Each area is a handler type over the core (core.go) with its own Mount;
+// every page goes through core.page, which admits the signed-in officer to
+// the page's act by the rule book (storage.OfficerMay) at every request.
+package desk
+
+import (
+	"net/http"
+
+	"github.com/gorilla/mux"
+
+	"github.com/entity-account/idp/login/kit"
+	"github.com/entity-account/idp/login/officers"
+	"github.com/entity-account/idp/storage"
+)
+
+// Deps are what the desk acts through: the officers' use cases and the
+// desk sessions; each area adds the use cases it calls.
+type Deps struct {
+	Officers *officers.Service
+	Sessions storage.DeskSessions
+}
+
+// Handler serves the desk.
+type Handler struct{ core *core }
+
+// New returns the desk over k (a kit of the desk's own: base path "", its
+// own CSRF cookie) and d.
+func New(k *kit.Kit, d Deps) *Handler {
+	if d.Officers == nil || d.Sessions == nil {
+		panic("desk: New without the officers' use cases or the desk sessions")
+	}
+	return &Handler{core: &core{k: k, Deps: d}}
+}
+
+// Mount registers the desk's pages, area by area.
+func (h *Handler) Mount(r *mux.Router) {
+	c := h.core
+	r.PathPrefix("/static/").Handler(http.StripPrefix("/static/", kit.StaticFiles()))
+	(&homePages{core: c}).Mount(r)
+	r.NotFoundHandler = c.page(storage.ActUseDesk, c.showNotFound)
+}
+
+// Router is the desk's whole handler: its pages behind the security
+// headers every answer of ours carries.
+func (h *Handler) Router() http.Handler {
+	r := mux.NewRouter()
+	h.Mount(r)
+	return kit.SecurityHeaders(r)
+}

@@ -1,0 +1,35 @@
+package desk
+
+import "github.com/entity-account/idp/storage"
+
+// navLink is one entry of the desk's navigation.
+type navLink struct {
+	Path, Label string
+	Current     bool
+}
+
+// navEntry is a page the navigation may link to, shown to an officer whom
+// the rule book admits to its act.
+type navEntry struct {
+	key, path, label string
+	act              storage.OperatorAct
+}
+
+// navEntries are the desk's pages in the navigation, in order. Each area
+// adds its entry here.
+var navEntries = []navEntry{
+	{"home", homePath, "desk_nav_home", storage.ActUseDesk},
+}
+
+// navLinks are the entries o may open, labelled in t; current carries
+// aria-current.
+func navLinks(o storage.Officer, current string, t map[string]string) []navLink {
+	var links []navLink
+	for _, e := range navEntries {
+		if storage.OfficerMay(o, e.act) != nil {
+			continue
+		}
+		links = append(links, navLink{Path: e.path, Label: t[e.label], Current: e.key == current})
+	}
+	return links
+}

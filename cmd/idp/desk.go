@@ -12,6 +12,7 @@ import (
 	"github.com/entity-account/idp/login/desk"
 	"github.com/entity-account/idp/login/kit"
 	"github.com/entity-account/idp/login/officers"
+	"github.com/entity-account/idp/login/tools"
 	idpop "github.com/entity-account/idp/op"
 	"github.com/entity-account/idp/storage/postgres"
 	rstore "github.com/entity-account/idp/storage/redis"
@@ -19,8 +20,9 @@ import (
 
 // newDesk builds the operator's desk over the node's stores: a kit of its
 // own (its own CSRF cookie and key, pages at the listener's root) and the
-// use cases the officers act through, the same the idp commands call.
-func newDesk(cfg *config.Config, pg *postgres.Store, rs *rstore.Store) (*desk.Handler, error) {
+// use cases the officers act through, the same the idp commands call
+// (toolsSvc: the node's identity-tool use cases, which wake its outbox).
+func newDesk(cfg *config.Config, pg *postgres.Store, rs *rstore.Store, toolsSvc *tools.Service) (*desk.Handler, error) {
 	k, err := kit.New(kit.Config{
 		CSRFKey: idpop.DeriveKey(cfg.MasterKey, "desk-csrf"), CSRFCookie: "idp_desk_csrf",
 		SecureCookies: deskSecureCookies(cfg.DeskListen), TrustProxyHeaders: cfg.TrustProxyHeaders,
@@ -28,7 +30,7 @@ func newDesk(cfg *config.Config, pg *postgres.Store, rs *rstore.Store) (*desk.Ha
 	if err != nil {
 		return nil, err
 	}
-	return desk.New(k, desk.Deps{Officers: officers.New(pg), Sessions: rs}), nil
+	return desk.New(k, desk.Deps{Officers: officers.New(pg), Sessions: rs, Tools: toolsSvc}), nil
 }
 
 // deskSecureCookies: the desk's cookies are Secure unless it listens on a

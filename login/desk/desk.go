@@ -17,6 +17,7 @@ import (
 
 	"github.com/entity-account/idp/login/kit"
 	"github.com/entity-account/idp/login/officers"
+	"github.com/entity-account/idp/login/tools"
 	"github.com/entity-account/idp/storage"
 )
 
@@ -25,6 +26,10 @@ import (
 type Deps struct {
 	Officers *officers.Service
 	Sessions storage.DeskSessions
+	// Tools are the identity-tool use cases: the in-person approval of a
+	// 安全驗證碼 by its QR code, resetting tools, switching passkeys on
+	// (approve.go); nil: no such pages.
+	Tools *tools.Service
 }
 
 // Handler serves the desk.
@@ -44,6 +49,7 @@ func (h *Handler) Mount(r *mux.Router) {
 	c := h.core
 	r.PathPrefix("/static/").Handler(http.StripPrefix("/static/", kit.StaticFiles()))
 	(&homePages{core: c}).Mount(r)
+	(&approvePages{core: c}).Mount(r)
 	r.NotFoundHandler = c.page(storage.ActUseDesk, c.showNotFound)
 }
 

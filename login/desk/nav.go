@@ -19,6 +19,7 @@ type navEntry struct {
 // adds its entry here.
 var navEntries = []navEntry{
 	{"home", homePath, "desk_nav_home", storage.ActUseDesk},
+	{"approve", approvePath, "desk_qr_nav", storage.ActApproveTools},
 }
 
 // navLinks are the entries o may open, labelled in t; current carries

@@ -100,8 +100,23 @@ func TestDeskApproveQR(t *testing.T) {
 	idp := startIDP(t, nil)
 	w := idp.startDesk(t)
 	person, sl, secret := pendingPerson(t, idp, "staff02")
+	typed := personShowsQR(t, idp, person, secret)
+	disabled := deskRefusals(t, w, person, typed)
 
-	// The person: a wrong code shows no QR code, the right one does.
+	counter := w.officer(t, "chan.tm", storage.RoleCounter)
+	cb := w.signedIn(t, counter)
+	token, csrf := deskResolves(t, idp, cb, counter, sl, typed)
+	deskApproves(t, idp, cb, counter, sl, token, csrf)
+	// The person's next step-up takes a code of the app.
+	stepUpWithCode(t, idp, idp.login("staff02"), secret)
+	deskToolsForms(t, idp, cb, disabled, sl)
+}
+
+// personShowsQR: a wrong code (or no CSRF token) shows no approval QR
+// code, the right one does; the tools page leads there. It returns the
+// typed code shown.
+func personShowsQR(t *testing.T, idp *testIDP, person *browser, secret string) string {
+	t.Helper()
 	bad := person.toolsPOST("/account/tools/totp", "approval", url.Values{"code": {wrongCode(t, secret, time.Now())}})
 	if bad.StatusCode != http.StatusBadRequest || !strings.Contains(bad.Body, `id="approval_code_error"`) || strings.Contains(bad.Body, `id="approval_qr"`) {
 		t.Fatalf("approval QR code for a wrong code: %d %.800s", bad.StatusCode, bad.Body)
@@ -113,21 +128,27 @@ func TestDeskApproveQR(t *testing.T) {
 		t.Errorf("the tools page does not lead to the approval QR code: %.800s", tools.Body)
 	}
 	shown := showApprovalQR(t, person, secret)
-	typed := submatch(approvalCodeShown, shown.Body)
 	mustContain(t, shown.Body, html.EscapeString(catalogueText(t, "toolsqr_show_help")))
 	if len(qrModules(t, shown.Body)) < 21 {
 		t.Fatal("the QR code is too small")
 	}
+	return submatch(approvalCodeShown, shown.Body)
+}
 
-	counter := w.officer(t, "chan.tm", storage.RoleCounter)
+// deskRefusals: a disabled officer and a staff login's session do not
+// reach /approve; a supervisor does, with the scanner's script files. It
+// returns the disabled officer's browser.
+func deskRefusals(t *testing.T, w *deskWorld, person *browser, typed string) *deskBrowser {
+	t.Helper()
+	idp := w.idp
 	super := w.officer(t, "lei.kf", storage.RoleSupervisor)
 	gone := w.officer(t, "ho.mk", storage.RoleCounter)
 	boss, _ := idp.app.pg.OfficerByLogin(context.Background(), demoOfficer)
-	disabledBrowser := w.signedIn(t, gone)
+	disabled := w.signedIn(t, gone)
 	if _, err := officers.New(idp.app.pg).Disable(context.Background(), boss, gone.Login); err != nil {
 		t.Fatal(err)
 	}
-	if p := disabledBrowser.get("/approve"); p.StatusCode != http.StatusForbidden {
+	if p := disabled.get("/approve"); p.StatusCode != http.StatusForbidden {
 		t.Errorf("a disabled officer's /approve: %d", p.StatusCode)
 	}
 	staffAtDesk := w.browser(t)
@@ -141,7 +162,6 @@ func TestDeskApproveQR(t *testing.T) {
 	if p := staffAtDesk.post("/approve", url.Values{"step": {"resolve"}, "token": {typed}}); p.StatusCode != http.StatusSeeOther {
 		t.Errorf("a staff session's POST /approve: %d", p.StatusCode)
 	}
-
 	sb := w.signedIn(t, super)
 	if p := sb.get("/approve"); p.StatusCode != http.StatusOK || !strings.Contains(p.Body, `src="/static/deskqr.js"`) ||
 		!strings.Contains(p.Header.Get("Content-Security-Policy"), "script-src 'self'") {
@@ -152,8 +172,14 @@ func TestDeskApproveQR(t *testing.T) {
 			t.Errorf("%s: %d", path, p.StatusCode)
 		}
 	}
+	return disabled
+}
 
-	cb := w.signedIn(t, counter)
+// deskResolves: the counter officer looks the typed code up (a forged
+// CSRF token and an unknown code refused), sees the document masked, then
+// whole (audited). It returns the token and the page's CSRF token.
+func deskResolves(t *testing.T, idp *testIDP, cb *deskBrowser, counter storage.Officer, sl storage.StaffLogin, typed string) (string, string) {
+	t.Helper()
 	if p := cb.post("/approve", url.Values{"step": {"resolve"}, "token": {typed}, "csrf_token": {"forged"}}); p.StatusCode != http.StatusForbidden {
 		t.Errorf("resolve with a forged CSRF token: %d", p.StatusCode)
 	}
@@ -177,14 +203,22 @@ func TestDeskApproveQR(t *testing.T) {
 	if got := deskAudit(t, idp, "staff.document.show", sl.EUID); got != counter.ID {
 		t.Errorf("the opening of the record audited for officer %d, want %d", got, counter.ID)
 	}
+	return token, csrf
+}
 
-	wrongDoc := cb.post("/approve", url.Values{"step": {"approve"}, "token": {token}, "csrf_token": {csrf},
-		"document_type": {storage.IDPassport}, "document_number": {"X1234567"}})
+// deskApproves: another document is refused on the form; the right one
+// approves (the tool active, tool.approve naming the officer); the token
+// then is used.
+func deskApproves(t *testing.T, idp *testIDP, cb *deskBrowser, counter storage.Officer, sl storage.StaffLogin, token, csrf string) {
+	t.Helper()
+	form := func(number string) url.Values {
+		return url.Values{"step": {"approve"}, "token": {token}, "csrf_token": {csrf}, "document_type": {storage.IDPassport}, "document_number": {number}}
+	}
+	wrongDoc := cb.post("/approve", form("X1234567"))
 	if wrongDoc.StatusCode != http.StatusBadRequest || !strings.Contains(wrongDoc.Body, `id="document_error"`) || !strings.Contains(wrongDoc.Body, `value="X1234567"`) {
 		t.Errorf("another document: %d %.800s", wrongDoc.StatusCode, wrongDoc.Body)
 	}
-	done := cb.post("/approve", url.Values{"step": {"approve"}, "token": {token}, "csrf_token": {csrf},
-		"document_type": {storage.IDPassport}, "document_number": {strings.ToLower(sl.IDDocNumber)}})
+	done := cb.post("/approve", form(strings.ToLower(sl.IDDocNumber)))
 	if done.StatusCode != http.StatusOK || !strings.Contains(done.Body, html.EscapeString(catalogueText(t, "desk_qr_done_heading"))) {
 		t.Fatalf("approve: %d %.800s", done.StatusCode, done.Body)
 	}
@@ -194,17 +228,18 @@ func TestDeskApproveQR(t *testing.T) {
 	if got := deskAudit(t, idp, "tool.approve", sl.EUID); got != counter.ID {
 		t.Errorf("tool.approve names officer %d, want %d", got, counter.ID)
 	}
-	again := cb.post("/approve", url.Values{"step": {"approve"}, "token": {token}, "csrf_token": {csrf},
-		"document_type": {storage.IDPassport}, "document_number": {sl.IDDocNumber}})
+	again := cb.post("/approve", form(sl.IDDocNumber))
 	if again.StatusCode != http.StatusConflict || !strings.Contains(again.Body, html.EscapeString(catalogueText(t, "toolsqr_error_used"))) {
 		t.Errorf("the QR code used twice: %d %.600s", again.StatusCode, again.Body)
 	}
+}
 
-	// The person's next step-up takes a code of the app.
-	stepUpWithCode(t, idp, idp.login("staff02"), secret)
-
-	// The tools form: switching passkeys on for a login that never switched
-	// them off is refused with its reason; a reset removes the tool.
+// deskToolsForms: switching passkeys on for a login that never switched
+// them off is refused with its reason, an unknown entity with its own, a
+// disabled officer's reset refused; the counter officer's reset removes
+// the tool.
+func deskToolsForms(t *testing.T, idp *testIDP, cb, disabled *deskBrowser, sl storage.StaffLogin) {
+	t.Helper()
 	sc := submatch(csrfField, cb.get("/approve").Body)
 	form := url.Values{"entity_number": {idp.demo.EntityNumber}, "euid": {strings.ToLower(sl.EUID)}, "csrf_token": {sc}}
 	if p := cb.post("/approve/passkeys", form); p.StatusCode != http.StatusConflict || !strings.Contains(p.Body, `id="tools_error"`) {
@@ -214,7 +249,7 @@ func TestDeskApproveQR(t *testing.T) {
 		!strings.Contains(p.Body, html.EscapeString(catalogueText(t, "desk_qr_tools_not_found"))) {
 		t.Errorf("reset in an unknown entity: %d %.600s", p.StatusCode, p.Body)
 	}
-	if p := disabledBrowser.post("/approve/reset", form); p.StatusCode != http.StatusForbidden && p.StatusCode != http.StatusSeeOther {
+	if p := disabled.post("/approve/reset", form); p.StatusCode != http.StatusForbidden && p.StatusCode != http.StatusSeeOther {
 		t.Errorf("a disabled officer's reset: %d", p.StatusCode)
 	}
 	if p := cb.post("/approve/reset", form); p.StatusCode != http.StatusOK || !strings.Contains(p.Body, `id="notice"`) {

@@ -130,28 +130,7 @@ func TestApprovalInPerson(t *testing.T) {
 	if b, err := f.svc.ResolveApproval(ctx, counter, typed); err != nil || b.Token != qr.Token {
 		t.Errorf("typed code %q: %+v, %v", typed, b, err)
 	}
-	for name, actor := range map[string]storage.Actor{"disabled officer": disabled, "staff": me, "bare operator": operator} {
-		if _, err := f.svc.ResolveApproval(ctx, actor, qr.Token); storage.CodeOf(err) != storage.EForbidden {
-			t.Errorf("%s resolved: %v", name, err)
-		}
-		if _, err := f.svc.ApproveInPerson(ctx, actor, qr.Token, tools.CheckedDocument{Type: storage.IDPassport, Number: sl.IDDocNumber}); storage.CodeOf(err) != storage.EForbidden {
-			t.Errorf("%s approved: %v", name, err)
-		}
-	}
-	full, err := f.svc.RevealDocument(ctx, counter, qr.Token)
-	if err != nil || full.DocNumber != sl.IDDocNumber {
-		t.Errorf("reveal: %+v, %v", full, err)
-	}
-	if got := auditOf(t, f, "staff.document.show"); got != "chan.tm "+sl.EUID {
-		t.Errorf("the reveal audited as %q", got)
-	}
-
-	_, err = f.svc.ApproveInPerson(ctx, counter, qr.Token, tools.CheckedDocument{Type: storage.IDPassport, Number: "X0000000"})
-	wantKey(t, "another document's number", err, "toolsqr_error_document")
-	_, err = f.svc.ApproveInPerson(ctx, counter, qr.Token, tools.CheckedDocument{Type: storage.IDOther, Number: sl.IDDocNumber})
-	wantKey(t, "another document type", err, "toolsqr_error_document")
-	_, err = f.svc.ApproveInPerson(ctx, counter, qr.Token, tools.CheckedDocument{Type: "card", Number: sl.IDDocNumber})
-	wantKey(t, "no document type", err, "toolsqr_error_document_type")
+	f.refusedBeforeApproval(t, qr.Token, sl, counter, map[string]storage.Actor{"disabled officer": disabled, "staff": me, "bare operator": operator})
 
 	woken := f.woken.Load()
 	done, err := f.svc.ApproveInPerson(ctx, counter, typed, tools.CheckedDocument{Type: storage.IDPassport, Number: " " + strings.ToLower(sl.IDDocNumber)})
@@ -183,6 +162,35 @@ func TestApprovalInPerson(t *testing.T) {
 	if err := f.svc.VerifyTOTP(ctx, sl.ID, code(t, secret, f.now)); err != nil {
 		t.Errorf("sign-in after the approval: %v", err)
 	}
+}
+
+// refusedBeforeApproval: the actors refused may neither resolve nor
+// approve token; counter sees the document whole (audited) and is refused
+// another document than sl's.
+func (f *fixture) refusedBeforeApproval(t *testing.T, token string, sl storage.StaffLogin, counter storage.Actor, refused map[string]storage.Actor) {
+	t.Helper()
+	ctx := t.Context()
+	for name, actor := range refused {
+		if _, err := f.svc.ResolveApproval(ctx, actor, token); storage.CodeOf(err) != storage.EForbidden {
+			t.Errorf("%s resolved: %v", name, err)
+		}
+		if _, err := f.svc.ApproveInPerson(ctx, actor, token, tools.CheckedDocument{Type: storage.IDPassport, Number: sl.IDDocNumber}); storage.CodeOf(err) != storage.EForbidden {
+			t.Errorf("%s approved: %v", name, err)
+		}
+	}
+	full, err := f.svc.RevealDocument(ctx, counter, token)
+	if err != nil || full.DocNumber != sl.IDDocNumber {
+		t.Errorf("reveal: %+v, %v", full, err)
+	}
+	if got := auditOf(t, f, "staff.document.show"); got != "chan.tm "+sl.EUID {
+		t.Errorf("the reveal audited as %q", got)
+	}
+	_, err = f.svc.ApproveInPerson(ctx, counter, token, tools.CheckedDocument{Type: storage.IDPassport, Number: "X0000000"})
+	wantKey(t, "another document's number", err, "toolsqr_error_document")
+	_, err = f.svc.ApproveInPerson(ctx, counter, token, tools.CheckedDocument{Type: storage.IDOther, Number: sl.IDDocNumber})
+	wantKey(t, "another document type", err, "toolsqr_error_document")
+	_, err = f.svc.ApproveInPerson(ctx, counter, token, tools.CheckedDocument{Type: "card", Number: sl.IDDocNumber})
+	wantKey(t, "no document type", err, "toolsqr_error_document_type")
 }
 
 // auditOf is the actor and target of the one audit event of action.

@@ -1,7 +1,9 @@
 // Package tools holds the use cases of electronic identity tools
 // (電子身份識別工具): enrolling a TOTP (安全驗證碼),
 // the operator's approval of an enrolment after the in-person check of a
-// non-Macau identity document, its reset, and checking a code at sign-in;
+// non-Macau identity document (with the app's code, or by the person's
+// approval QR code at the desk: approval.go), its reset, and checking a
+// code at sign-in;
 // and passkeys (passkey.go): enrolling, using (as the second factor, or
 // alone), removing and switching them off, and the operator switching
 // them on again. Each asks the rule book (storage/rules_tools.go) and

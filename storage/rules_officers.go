@@ -100,14 +100,20 @@ func MayDisableOfficer(by, target Officer, activeSupervisors int) error {
 	return nil
 }
 
-// OfficerActorMay reports whether actor a, the operator acting as a named
-// officer (OfficerActor), may do act: OfficerMay over the officer the actor
-// carries (its login name, role, and whether it was active when read). Any
-// other actor, the operator with no officer named included, is refused: a
-// use case that asks it is one only an officer does, in person.
-func OfficerActorMay(a Actor, act OperatorAct) error {
-	if a.Kind != ActorOperator || a.OfficerID == 0 {
-		return Errorf(EForbidden, "only an officer of 行政公職局 may do %q", act).WithKey("desk_err_officer_required")
+// ActorMay is OfficerMay for the officer behind the operator actor a, as
+// the actor names it (OfficerActor): a use case that an officer's act
+// reaches, from the idp command or the desk, asks it again. An operator
+// actor with no officer behind it (OperatorActor: the use cases' own
+// tests) may what the operator may; any other actor no operator's act.
+func ActorMay(a Actor, act OperatorAct) error {
+	switch {
+	case a.Kind != ActorOperator:
+		return Errorf(EForbidden, "only the operator may do %q", act).WithKey("desk_intake_error_forbidden")
+	case a.OfficerID == 0 && a.OfficerRole == "":
+		if !a.Active {
+			return Errorf(EForbidden, "the operator is not active").WithKey("desk_err_officer_disabled")
+		}
+		return nil
 	}
 	status := OfficerDisabled
 	if a.Active {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/entity-account/idp/config"
+	"github.com/entity-account/idp/login/activation"
 	"github.com/entity-account/idp/login/desk"
 	"github.com/entity-account/idp/login/kit"
 	"github.com/entity-account/idp/login/officers"
@@ -22,7 +23,7 @@ import (
 // own (its own CSRF cookie and key, pages at the listener's root) and the
 // use cases the officers act through, the same the idp commands call
 // (toolsSvc: the node's identity-tool use cases, which wake its outbox).
-func newDesk(cfg *config.Config, pg *postgres.Store, rs *rstore.Store, toolsSvc *tools.Service) (*desk.Handler, error) {
+func newDesk(cfg *config.Config, pg *postgres.Store, rs *rstore.Store, acts *activation.Service, toolsSvc *tools.Service) (*desk.Handler, error) {
 	k, err := kit.New(kit.Config{
 		CSRFKey: idpop.DeriveKey(cfg.MasterKey, "desk-csrf"), CSRFCookie: "idp_desk_csrf",
 		SecureCookies: deskSecureCookies(cfg.DeskListen), TrustProxyHeaders: cfg.TrustProxyHeaders,
@@ -30,7 +31,7 @@ func newDesk(cfg *config.Config, pg *postgres.Store, rs *rstore.Store, toolsSvc 
 	if err != nil {
 		return nil, err
 	}
-	return desk.New(k, desk.Deps{Officers: officers.New(pg), Sessions: rs, Tools: toolsSvc}), nil
+	return desk.New(k, desk.Deps{Officers: officers.New(pg), Sessions: rs, Intake: acts, Tools: toolsSvc}), nil
 }
 
 // deskSecureCookies: the desk's cookies are Secure unless it listens on a

@@ -124,7 +124,7 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 	pages.EnableHistory(recorder, history.NewService(pg))
 	r, api := newRouter(cfg, pg, rs, sessions, st, provider, pages)
 	countStoreTraffic(pg, rs)
-	deskPages, err := newDesk(cfg, pg, rs, toolsSvc)
+	deskPages, err := newDesk(cfg, pg, rs, acts, toolsSvc)
 	if err != nil {
 		return nil, err
 	}

@@ -69,6 +69,8 @@ func (c *core) page(act storage.OperatorAct, p DeskPage) http.Handler {
 			if !c.k.CSRFValid(r, csrfBinding(d.Session.ID), r.PostFormValue("csrf_token")) {
 				return kit.Fail(storage.EForbidden, "desk_error_form_expired")
 			}
+			// A form's language (its hidden lang, Chrome.Chosen) is read now.
+			d.Lang = c.k.Language(r)
 		}
 		return p(w, r, d)
 	})

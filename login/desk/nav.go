@@ -19,6 +19,7 @@ type navEntry struct {
 // adds its entry here.
 var navEntries = []navEntry{
 	{"home", homePath, "desk_nav_home", storage.ActUseDesk},
+	{"intake", intakePath, "desk_intake_nav", storage.ActOpenEntity},
 	{"approve", approvePath, "desk_qr_nav", storage.ActApproveTools},
 }
 

@@ -350,12 +350,12 @@ func (r resolved) view(token string) Approval {
 // ResolveApproval reads an approval QR code (its token, or the typed code
 // standing for one) for an officer at the desk: the staff login it names,
 // its entity, its identity document (the number masked) and its pending
-// 安全驗證碼. The officer may ActApproveTools (storage.OfficerActorMay).
+// 安全驗證碼. The officer may ActApproveTools (storage.ActorMay).
 // Refused: a token altered or not ours, an unknown typed code (EInvalid);
 // expired, used, replaced by a newer one, or its tool no longer pending
 // (EConflict).
 func (s *Service) ResolveApproval(ctx context.Context, officer storage.Actor, tokenOrCode string) (Approval, error) {
-	if err := storage.OfficerActorMay(officer, storage.ActApproveTools); err != nil {
+	if err := storage.ActorMay(officer, storage.ActApproveTools); err != nil {
 		return Approval{}, err
 	}
 	r, err := s.resolve(ctx, tokenOrCode)
@@ -370,7 +370,7 @@ func (s *Service) ResolveApproval(ctx context.Context, officer storage.Actor, to
 // opening of the record is audited (staff.document.show), in the login's
 // entity.
 func (s *Service) RevealDocument(ctx context.Context, officer storage.Actor, token string) (Approval, error) {
-	if err := storage.OfficerActorMay(officer, storage.ActApproveTools); err != nil {
+	if err := storage.ActorMay(officer, storage.ActApproveTools); err != nil {
 		return Approval{}, err
 	}
 	r, err := s.resolve(ctx, token)
@@ -396,7 +396,7 @@ func (s *Service) RevealDocument(ctx context.Context, officer storage.Actor, tok
 // entities is approved per login: the token names one. Errors as
 // ResolveApproval, and EInvalid for the document.
 func (s *Service) ApproveInPerson(ctx context.Context, officer storage.Actor, token string, doc CheckedDocument) (Approval, error) {
-	if err := storage.OfficerActorMay(officer, storage.ActApproveTools); err != nil {
+	if err := storage.ActorMay(officer, storage.ActApproveTools); err != nil {
 		return Approval{}, err
 	}
 	r, err := s.resolve(ctx, token)

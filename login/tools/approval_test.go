@@ -130,7 +130,7 @@ func TestApprovalInPerson(t *testing.T) {
 	if b, err := f.svc.ResolveApproval(ctx, counter, typed); err != nil || b.Token != qr.Token {
 		t.Errorf("typed code %q: %+v, %v", typed, b, err)
 	}
-	f.refusedBeforeApproval(t, qr.Token, sl, counter, map[string]storage.Actor{"disabled officer": disabled, "staff": me, "bare operator": operator})
+	f.refusedBeforeApproval(t, qr.Token, sl, counter, map[string]storage.Actor{"disabled officer": disabled, "staff": me})
 
 	woken := f.woken.Load()
 	done, err := f.svc.ApproveInPerson(ctx, counter, typed, tools.CheckedDocument{Type: storage.IDPassport, Number: " " + strings.ToLower(sl.IDDocNumber)})

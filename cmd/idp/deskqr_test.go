@@ -196,6 +196,11 @@ func deskResolves(t *testing.T, idp *testIDP, cb *deskBrowser, counter storage.O
 	if strings.Contains(confirm.Body, sl.IDDocNumber) {
 		t.Error("the whole document number before the officer opened it")
 	}
+	if p := cb.get("/approve?lang=pt"); !strings.Contains(p.Body, `<input type="hidden" name="lang" value="pt">`) {
+		t.Error("the form of a page in Portuguese does not carry its language")
+	}
+	inPT := cb.submit("/approve?lang=pt", "/approve", url.Values{"step": {"resolve"}, "token": {typed}, "lang": {"pt"}})
+	mustContain(t, inPT.Body, "<h1>"+html.EscapeString(messages(t, "pt")["desk_qr_confirm_title"])+"</h1>")
 	token := html.UnescapeString(submatch(tokenField, confirm.Body))
 	csrf := submatch(csrfField, confirm.Body)
 	full := cb.post("/approve", url.Values{"step": {"reveal"}, "token": {token}, "csrf_token": {csrf}})

@@ -15,6 +15,7 @@ import (
 	"github.com/entity-account/idp/login/kit"
 	"github.com/entity-account/idp/login/officers"
 	"github.com/entity-account/idp/login/password"
+	"github.com/entity-account/idp/login/tools"
 	idpop "github.com/entity-account/idp/op"
 	"github.com/entity-account/idp/storage/postgres"
 	rstore "github.com/entity-account/idp/storage/redis"
@@ -35,7 +36,7 @@ func newDesk(cfg *config.Config, pg *postgres.Store, rs *rstore.Store, u deskUse
 	if err != nil {
 		return nil, err
 	}
-	return desk.New(k, desk.Deps{Officers: svc, Sessions: rs, Intake: u.intake, Entities: u.entities}), nil
+	return desk.New(k, desk.Deps{Officers: svc, Sessions: rs, Intake: u.intake, Entities: u.entities, Tools: u.tools}), nil
 }
 
 // deskUseCases are the use cases of the desk's areas, built with the
@@ -43,6 +44,7 @@ func newDesk(cfg *config.Config, pg *postgres.Store, rs *rstore.Store, u deskUse
 type deskUseCases struct {
 	intake   *activation.Service // 申請開立實體使用者帳戶: opening an entity
 	entities *entitydesk.Service // 實體: search, an entity's page and its acts
+	tools    *tools.Service      // 安全驗證碼 approved in person; the node's, which wakes its outbox
 	hasher   *password.Hasher    // the officers' passwords
 	wake     func()              // the outbox worker, for the officers' codes
 }

@@ -62,7 +62,10 @@ func (c *core) page(act storage.OperatorAct, p DeskPage) http.Handler {
 		if err != nil || d == nil {
 			return err
 		}
-		if r.Method == http.MethodPost {
+		if r.Method != http.MethodPost {
+			// A language chosen on a page holds for the pages and forms that follow.
+			c.k.RememberLanguage(w, r)
+		} else {
 			if err := kit.ParseForm(w, r); err != nil {
 				return storage.Errorf(storage.EInvalid, "read the form: %v", err)
 			}

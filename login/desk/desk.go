@@ -19,6 +19,7 @@ import (
 	"github.com/entity-account/idp/login/entitydesk"
 	"github.com/entity-account/idp/login/kit"
 	"github.com/entity-account/idp/login/officers"
+	"github.com/entity-account/idp/login/tools"
 	"github.com/entity-account/idp/storage"
 )
 
@@ -33,6 +34,10 @@ type Deps struct {
 	// Entities are the use cases of 實體 (entities.go); nil: the desk has
 	// no pages of entities.
 	Entities *entitydesk.Service
+	// Tools are the identity-tool use cases: the in-person approval of a
+	// 安全驗證碼 by its QR code, resetting tools, switching passkeys on
+	// (approve.go); nil: no such pages.
+	Tools *tools.Service
 }
 
 // Handler serves the desk.
@@ -60,6 +65,7 @@ func (h *Handler) Mount(r *mux.Router) {
 	if c.Entities != nil {
 		(&entityPages{core: c}).Mount(r)
 	}
+	(&approvePages{core: c}).Mount(r)
 	r.NotFoundHandler = c.page(storage.ActUseDesk, c.showNotFound)
 }
 

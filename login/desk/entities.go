@@ -89,7 +89,6 @@ func entityURL(number string) string {
 // showSearch is the search (desk_entities.html): the form, and what the
 // text q finds.
 func (h *entityPages) showSearch(w http.ResponseWriter, r *http.Request, d *Desk) error {
-	h.k.RememberLanguage(w, r) // a language chosen here holds for the forms that follow
 	p := searchPage{Chrome: d.Chrome("entities"), Query: r.URL.Query().Get("q")}
 	if p.Query != "" {
 		res, err := h.Entities.Search(r.Context(), d.Actor, p.Query)
@@ -109,7 +108,6 @@ func (h *entityPages) showSearch(w http.ResponseWriter, r *http.Request, d *Desk
 // showEntity is an entity's page (desk_entity.html); ?done=ACT says what
 // the act just did.
 func (h *entityPages) showEntity(w http.ResponseWriter, r *http.Request, d *Desk) error {
-	h.k.RememberLanguage(w, r)
 	done := ""
 	for _, a := range entityActs {
 		if r.URL.Query().Get("done") == a.path {

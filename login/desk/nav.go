@@ -21,6 +21,7 @@ var navEntries = []navEntry{
 	{"home", homePath, "desk_nav_home", storage.ActUseDesk},
 	{"intake", intakePath, "desk_intake_nav", storage.ActOpenEntity},
 	{"entities", entitiesPath, "desk_nav_entities", storage.ActReadEntities},
+	{"approve", approvePath, "desk_qr_nav", storage.ActApproveTools},
 	{"officers", officersPath, "desk_auth_nav_officers", storage.ActReadOperations},
 	{"history", historyPath, "desk_auth_nav_history", storage.ActUseDesk},
 }

@@ -31,9 +31,6 @@ func (h *officerPages) Mount(r *mux.Router) {
 	r.Handle(historyPath, h.page(storage.ActUseDesk, h.showHistory)).Methods(http.MethodGet)
 }
 
-// macau is Macau time, in which the desk writes times.
-var macau = time.FixedZone("UTC+8", 8*3600)
-
 func macauTime(t *time.Time) string {
 	if t == nil {
 		return ""
@@ -141,9 +138,9 @@ func (h *officerPages) change(w http.ResponseWriter, r *http.Request, d *Desk) e
 	return nil
 }
 
-// confirmPage is desk_officer_confirm.html: a disable or a reset, asked
+// officerConfirmPage is desk_officer_confirm.html: a disable or a reset, asked
 // again before it is done.
-type confirmPage struct {
+type officerConfirmPage struct {
 	Chrome
 	Target storage.Officer
 	Change string
@@ -167,7 +164,7 @@ func (h *officerPages) confirm(w http.ResponseWriter, r *http.Request, d *Desk) 
 	if target.ID == 0 {
 		return kit.Fail(storage.ENotFound, "desk_err_no_officer")
 	}
-	h.k.Render(w, http.StatusOK, "desk_officer_confirm.html", confirmPage{Chrome: d.Chrome("officers"), Target: target, Change: vars["change"]})
+	h.k.Render(w, http.StatusOK, "desk_officer_confirm.html", officerConfirmPage{Chrome: d.Chrome("officers"), Target: target, Change: vars["change"]})
 	return nil
 }
 

@@ -57,7 +57,12 @@ func TestToolPagesRender(t *testing.T) {
 			"account_tools_totp.html#confirm": totp(totpConfirm, func(p *totpPage) { p.CodeError = "e" }),
 			"account_tools_totp.html#pending": totp(totpPending, func(p *totpPage) { p.Done = true }),
 			"account_tools_totp.html#active":  totp(totpActive, nil),
-			"account_tools_passkeys.html#add": pk(func(p *passkeysPage) { p.NameError, p.OffError, p.Done = "e", "o", "d" }),
+			"account_tools_totp.html#approval": totp(totpPending, func(p *totpPage) {
+				p.Approval = &approvalShown{QR: code, Code: "ABCD-EFGH-JKMN", Until: "12:34"}
+			}),
+			"account_tools_totp.html#approval_refused": totp(totpPending, func(p *totpPage) { p.ApprovalError = "e" }),
+			"account_tools.html#pending":               toolsPage{chrome: ch, Rows: rows, TOTPPending: true},
+			"account_tools_passkeys.html#add":          pk(func(p *passkeysPage) { p.NameError, p.OffError, p.Done = "e", "o", "d" }),
 			"account_tools_passkeys.html#off": pk(func(p *passkeysPage) {
 				p.Status.PasskeysOff, p.Fresh, p.AddForm, p.OffForm = true, false, false, false
 			}),

@@ -48,6 +48,11 @@ type totpPage struct {
 	QR           *qrSVG
 	Secret       string // grouped in fours for typing
 	Reauth       reauthForm
+	// Approval is the approval QR code just made (pending mode, see
+	// tools_approval.go); ApprovalError the refusal of the app's code
+	// typed for it.
+	Approval      *approvalShown
+	ApprovalError string
 }
 
 // totpPage is the page as the login's TOTP stands now.
@@ -120,6 +125,10 @@ func (h *accountPages) submitTOTP(w http.ResponseWriter, r *http.Request) error 
 			return nil // answered: back to the page, or to the sign-in
 		}
 		return h.inTOTP(w, r, tr, err, func(p *totpPage, msg string) { p.Reauth.Error = msg })
+	}
+	if step == "approval" {
+		// The app's code is the proof: no password again.
+		return h.showApproval(w, r, tr)
 	}
 	if step != "begin" && step != "confirm" {
 		return kit.Fail(storage.EInvalid, "account_error_csrf").WithLink(totpPath, "totp_title")

@@ -57,6 +57,8 @@ func (h *Handler) Mount(r *mux.Router) {
 	c := h.core
 	r.PathPrefix("/static/").Handler(http.StripPrefix("/static/", kit.StaticFiles()))
 	(&homePages{core: c}).Mount(r)
+	(&authPages{core: c}).Mount(r)
+	(&officerPages{core: c}).Mount(r)
 	if c.Intake != nil {
 		(&intakePages{core: c}).Mount(r)
 	}

@@ -99,7 +99,7 @@ type authPage struct {
 	Login string
 	Next  string
 	// The 安全驗證碼 to enrol (activation's second step).
-	QR     qrSVG
+	QR     kit.QRSVG
 	Secret string
 }
 
@@ -227,7 +227,7 @@ func (h *authPages) totpPage(w http.ResponseWriter, r *http.Request) (authPage, 
 		return p, err
 	}
 	p.Login, p.Secret = e.Login, e.Secret
-	p.QR, err = newQRSVG(e.URL)
+	p.QR, err = kit.NewQRSVG(e.URL)
 	return p, err
 }
 

@@ -52,7 +52,7 @@ func (s *Service) BeginActivation(ctx context.Context, f ActivationForm, m Meta)
 	if !okLogin || !okCode {
 		return Enrolment{}, errActivation()
 	}
-	res, wait, err := s.reserve(ctx, limit{"desk-act:" + login, a.FailuresPerLogin}, limit{"desk-act-ip:" + m.IP, a.FailuresPerIP})
+	res, wait, err := s.reserve(ctx, storage.Limit{Key: "desk-act:" + login, Max: a.FailuresPerLogin}, storage.Limit{Key: "desk-act-ip:" + m.IP, Max: a.FailuresPerIP})
 	if err != nil || wait > 0 {
 		return Enrolment{}, errOr(err, throttled(wait))
 	}
@@ -60,7 +60,7 @@ func (s *Service) BeginActivation(ctx context.Context, f ActivationForm, m Meta)
 	if err != nil {
 		return Enrolment{}, err
 	}
-	res.succeeded(ctx) // the code was right: no guess
+	res.Succeeded(ctx) // the code was right: no guess
 	if err := password.CheckPolicy(f.Password, o.Officer.Login, o.Officer.DisplayName); err != nil {
 		var pe *password.PolicyError
 		if errors.As(err, &pe) {
@@ -188,13 +188,13 @@ func (s *Service) ConfirmActivation(ctx context.Context, ticket, code string, m 
 	if code = normalizeTOTP(code); !wellFormedCode(code) {
 		return o, storage.Errorf(storage.EInvalid, "a code is 6 digits").WithField("code").WithKey("desk_auth_err_code_format")
 	}
-	res, wait, err := s.reserve(ctx, limit{idKey("desk-act-totp:", st.Code.ID), a.FailuresPerLogin}, limit{"desk-act-ip:" + m.IP, a.FailuresPerIP})
+	res, wait, err := s.reserve(ctx, storage.Limit{Key: idKey("desk-act-totp:", st.Code.ID), Max: a.FailuresPerLogin}, storage.Limit{Key: "desk-act-ip:" + m.IP, Max: a.FailuresPerIP})
 	if err != nil || wait > 0 {
 		return o, errOr(err, throttled(wait))
 	}
 	secret, err := a.openTOTP(o.ID, st.TOTPSealed)
 	if err != nil {
-		res.giveBack(ctx)
+		res.GiveBack(ctx)
 		return o, err
 	}
 	step, ok, err := matchTOTP(secret, code, a.now())
@@ -211,7 +211,7 @@ func (s *Service) ConfirmActivation(ctx context.Context, ticket, code string, m 
 	if err != nil {
 		return o, err
 	}
-	res.succeeded(ctx)
+	res.Succeeded(ctx)
 	return done, nil
 }
 

@@ -184,57 +184,10 @@ func (s *Service) prepareCode(o storage.Officer) (*storage.OfficerCodeIssue, err
 	}, nil
 }
 
-// reservation is the tries taken under each limit before a secret is
-// checked (as login/kit's ReserveAttempt takes them): a hundred guesses
-// sent at once get at most the limit through.
-type reservation struct {
-	c    storage.Counters
-	keys []string
-}
-
-type limit struct {
-	key string
-	max int
-}
-
-// reserve takes a try under every limit, in order; when one is full it
-// gives back what it took and returns the time until that limit resets.
-func (s *Service) reserve(ctx context.Context, limits ...limit) (*reservation, time.Duration, error) {
-	r := &reservation{c: s.auth.Counters}
-	for _, l := range limits {
-		wait, err := r.c.Reserve(ctx, l.key, l.max, s.auth.FailureWindow)
-		if err != nil || wait > 0 {
-			r.giveBack(ctx)
-			return nil, wait, err
-		}
-		r.keys = append(r.keys, l.key)
-	}
-	return r, 0, nil
-}
-
-// giveBack returns every try: the check did not run.
-func (r *reservation) giveBack(ctx context.Context) {
-	ctx = context.WithoutCancel(ctx)
-	for _, k := range r.keys {
-		if err := r.c.Release(ctx, k); err != nil {
-			slog.WarnContext(ctx, "give back a throttle reservation", "err", err)
-		}
-	}
-	r.keys = nil
-}
-
-// succeeded settles a right answer: the first counter (the login's own)
-// starts afresh, the others get their try back.
-func (r *reservation) succeeded(ctx context.Context) {
-	if len(r.keys) == 0 {
-		return
-	}
-	ctx = context.WithoutCancel(ctx)
-	if err := r.c.ResetAttempts(ctx, r.keys[0]); err != nil {
-		slog.WarnContext(ctx, "reset a throttle", "err", err)
-	}
-	r.keys = r.keys[1:]
-	r.giveBack(ctx)
+// reserve takes a try under every limit (storage.ReserveAttempt), before
+// the secret it guards is checked.
+func (s *Service) reserve(ctx context.Context, limits ...storage.Limit) (*storage.Attempt, time.Duration, error) {
+	return storage.ReserveAttempt(ctx, s.auth.Counters, s.auth.FailureWindow, limits...)
 }
 
 // record keeps a sign-in attempt in the officer's history; a failure to

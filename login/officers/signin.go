@@ -41,7 +41,7 @@ func (s *Service) SignInPassword(ctx context.Context, login, pw string, m Meta) 
 			return "", err
 		}
 	}
-	res, wait, err := s.reserve(ctx, limit{"desk-pw:" + norm, a.FailuresPerLogin}, limit{"desk-pw-ip:" + m.IP, a.FailuresPerIP})
+	res, wait, err := s.reserve(ctx, storage.Limit{Key: "desk-pw:" + norm, Max: a.FailuresPerLogin}, storage.Limit{Key: "desk-pw-ip:" + m.IP, Max: a.FailuresPerIP})
 	if err != nil {
 		return "", err
 	}
@@ -52,13 +52,13 @@ func (s *Service) SignInPassword(ctx context.Context, login, pw string, m Meta) 
 	var sec storage.OfficerSecrets
 	if o.ID != 0 {
 		if sec, err = s.store.OfficerSecrets(ctx, o.ID); err != nil {
-			res.giveBack(ctx)
+			res.GiveBack(ctx)
 			return "", err
 		}
 	}
 	right, err := s.verify(ctx, sec.PasswordHash, pw)
 	if err != nil {
-		res.giveBack(ctx)
+		res.GiveBack(ctx)
 		return "", err
 	}
 	switch {
@@ -69,7 +69,7 @@ func (s *Service) SignInPassword(ctx context.Context, login, pw string, m Meta) 
 		s.record(ctx, o.ID, m, storage.DeskDisabled)
 		return "", errSignIn()
 	}
-	res.succeeded(ctx)
+	res.Succeeded(ctx)
 	return a.ticket(o, sec, a.now().Add(ticketLife)), nil
 }
 
@@ -160,7 +160,7 @@ func (s *Service) SignInCode(ctx context.Context, ticket, code string, m Meta) (
 	if code = normalizeTOTP(code); !wellFormedCode(code) {
 		return storage.Officer{}, storage.Errorf(storage.EInvalid, "a code is 6 digits").WithField("code").WithKey("desk_auth_err_code_format")
 	}
-	res, wait, err := s.reserve(ctx, limit{idKey("desk-totp:", o.ID), a.FailuresPerLogin}, limit{"desk-totp-ip:" + m.IP, a.FailuresPerIP})
+	res, wait, err := s.reserve(ctx, storage.Limit{Key: idKey("desk-totp:", o.ID), Max: a.FailuresPerLogin}, storage.Limit{Key: "desk-totp-ip:" + m.IP, Max: a.FailuresPerIP})
 	if err != nil {
 		return storage.Officer{}, err
 	}
@@ -170,7 +170,7 @@ func (s *Service) SignInCode(ctx context.Context, ticket, code string, m Meta) (
 	}
 	secret, err := a.openTOTP(o.ID, sec.TOTPSealed)
 	if err != nil {
-		res.giveBack(ctx)
+		res.GiveBack(ctx)
 		return storage.Officer{}, err
 	}
 	step, ok, err := matchTOTP(secret, code, a.now())
@@ -178,14 +178,14 @@ func (s *Service) SignInCode(ctx context.Context, ticket, code string, m Meta) (
 		ok, err = s.store.UseOfficerTOTP(ctx, o.ID, step) // false: replayed
 	}
 	if err != nil {
-		res.giveBack(ctx)
+		res.GiveBack(ctx)
 		return storage.Officer{}, err
 	}
 	if !ok {
 		s.record(ctx, o.ID, m, storage.DeskWrongCode)
 		return storage.Officer{}, errCode()
 	}
-	res.succeeded(ctx)
+	res.Succeeded(ctx)
 	s.record(ctx, o.ID, m, storage.DeskSignedIn)
 	return o, nil
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/entity-account/idp/login/kit"
 	"github.com/entity-account/idp/storage"
 )
 
@@ -20,7 +21,7 @@ import (
 
 // approvalShown is the approval QR code as the page shows it.
 type approvalShown struct {
-	QR    qrSVG
+	QR    kit.QRSVG
 	Code  string // XXXX-XXXX-XXXX
 	Until string // Macau time, HH:MM
 }
@@ -33,7 +34,7 @@ func (h *accountPages) showApproval(w http.ResponseWriter, r *http.Request, tr *
 	if err != nil {
 		return h.approvalRefusal(w, r, tr, err)
 	}
-	qr, err := newQRSVG(a.Token)
+	qr, err := kit.NewQRSVG(a.Token)
 	if err != nil {
 		return err
 	}

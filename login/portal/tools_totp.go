@@ -45,7 +45,7 @@ type totpPage struct {
 	Error        string // a refusal not tied to a field
 	CodeError    string // the refusal of the code typed
 	EntityNumber string // to bring to 行政公職局
-	QR           *qrSVG
+	QR           *kit.QRSVG
 	Secret       string // grouped in fours for typing
 	Reauth       reauthForm
 	// Approval is the approval QR code just made (pending mode, see
@@ -154,7 +154,7 @@ func (h *accountPages) beginTOTP(w http.ResponseWriter, r *http.Request, tr *too
 	if err != nil {
 		return h.totpRefusal(w, r, tr, err)
 	}
-	qr, err := newQRSVG(en.URL)
+	qr, err := kit.NewQRSVG(en.URL)
 	if err != nil {
 		return err
 	}

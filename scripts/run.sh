@@ -9,9 +9,23 @@ export IDP_ISSUER=${IDP_ISSUER:-http://localhost:8080}
 export IDP_LISTEN=${IDP_LISTEN:-127.0.0.1:8080}
 export IDP_DEMO_RP_URL=${IDP_DEMO_RP_URL:-http://localhost:8081}
 export DEMO_RP_LISTEN=${DEMO_RP_LISTEN:-127.0.0.1:8081}
+# The operator's desk, on a loopback listener of its own.
+export IDP_DESK_LISTEN=${IDP_DESK_LISTEN:-127.0.0.1:8082}
+export IDP_OFFICER=${IDP_OFFICER:-demo.supervisor}
 
 ./bin/idp migrate
 ./bin/idp demo --json > .run/demo.json
+
+# demo.desk, a supervisor who signs in at the desk: created (or, while it
+# has not activated, reset) by demo.supervisor, which sends it an
+# activation code; the console sender writes the code into .run/idp.log
+# once the server runs, and the banner below shows it.
+desk_officer=demo.desk
+desk_state=$(./bin/idp officer list | awk -v n=$desk_officer '$1 == n { print $4 "/" $5 }')
+case $desk_state in
+  "") ./bin/idp officer create --name $desk_officer --display-name 示範主管 --role supervisor --mobile 66000099 >/dev/null ;;
+  active/no) ./bin/idp officer reset --name $desk_officer >/dev/null ;;
+esac
 
 ./bin/idp serve 2> >(tee .run/idp.log >&2) &
 idp_pid=$!
@@ -40,6 +54,16 @@ for _ in $(seq 1 60); do
   sleep 0.5
 done
 [ -n "$is_ready" ] || echo "run: the provider is not ready after 30 s (GET /readyz on $IDP_LISTEN); see .run/idp.log" >&2
+
+# The desk officer's activation code, from the console sender's log line.
+desk_code=
+if [ "$desk_state" != active/yes ]; then
+  for _ in $(seq 1 20); do
+    desk_code=$(grep -o "登入名稱 $desk_officer 的啟動碼為 [^，]*" .run/idp.log | tail -1 | sed 's/.*啟動碼為 //') || true
+    [ -n "$desk_code" ] && break
+    sleep 0.5
+  done
+fi
 
 # The demo app listens once it has read the provider's discovery: wait for
 # its port too, so that the banner's address answers when it is printed.
@@ -76,6 +100,20 @@ cat <<TXT
 
   Operator commands (./bin/idp …) act for an officer: the demo seeded demo.supervisor.
     export IDP_OFFICER=demo.supervisor
+
+  Operator's desk (行政公職局): http://$IDP_DESK_LISTEN
+TXT
+if [ -n "$desk_code" ]; then
+  cat <<TXT
+    Officer $desk_officer activates at http://$IDP_DESK_LISTEN/activate with code $desk_code,
+    chooses a password and adds the 安全驗證碼 to an authenticator app; then signs in at /signin.
+TXT
+elif [ "$desk_state" = active/yes ]; then
+  echo "    Officer $desk_officer signs in with its password and its 安全驗證碼."
+else
+  echo "    Officer $desk_officer's activation code is in .run/idp.log (grep 啟動碼)."
+fi
+cat <<TXT
 
   Everything (client secrets included) is in .run/demo.json. Ctrl-C stops both.
 

@@ -9,9 +9,13 @@ import (
 	"time"
 
 	"github.com/entity-account/idp/config"
+	"github.com/entity-account/idp/login/activation"
 	"github.com/entity-account/idp/login/desk"
+	"github.com/entity-account/idp/login/entitydesk"
 	"github.com/entity-account/idp/login/kit"
 	"github.com/entity-account/idp/login/officers"
+	"github.com/entity-account/idp/login/password"
+	"github.com/entity-account/idp/login/tools"
 	idpop "github.com/entity-account/idp/op"
 	"github.com/entity-account/idp/storage/postgres"
 	rstore "github.com/entity-account/idp/storage/redis"
@@ -20,7 +24,7 @@ import (
 // newDesk builds the operator's desk over the node's stores: a kit of its
 // own (its own CSRF cookie and key, pages at the listener's root) and the
 // use cases the officers act through, the same the idp commands call.
-func newDesk(cfg *config.Config, pg *postgres.Store, rs *rstore.Store) (*desk.Handler, error) {
+func newDesk(cfg *config.Config, pg *postgres.Store, rs *rstore.Store, u deskUseCases) (*desk.Handler, error) {
 	k, err := kit.New(kit.Config{
 		CSRFKey: idpop.DeriveKey(cfg.MasterKey, "desk-csrf"), CSRFCookie: "idp_desk_csrf",
 		SecureCookies: deskSecureCookies(cfg.DeskListen), TrustProxyHeaders: cfg.TrustProxyHeaders,
@@ -28,8 +32,50 @@ func newDesk(cfg *config.Config, pg *postgres.Store, rs *rstore.Store) (*desk.Ha
 	if err != nil {
 		return nil, err
 	}
-	return desk.New(k, desk.Deps{Officers: officers.New(pg), Sessions: rs}), nil
+	svc, err := newOfficers(cfg, pg, rs, u.hasher, u.wake)
+	if err != nil {
+		return nil, err
+	}
+	return desk.New(k, desk.Deps{Officers: svc, Sessions: rs, Intake: u.intake, Entities: u.entities, Tools: u.tools}), nil
 }
+
+// deskUseCases are the use cases of the desk's areas, built with the
+// node's (newApp): the same the portal and the idp commands call.
+type deskUseCases struct {
+	intake   *activation.Service // 申請開立實體使用者帳戶: opening an entity
+	entities *entitydesk.Service // 實體: search, an entity's page and its acts
+	tools    *tools.Service      // 安全驗證碼 approved in person; the node's, which wakes its outbox
+	hasher   *password.Hasher    // the officers' passwords
+	wake     func()              // the outbox worker, for the officers' codes
+}
+
+// newOfficers is the officers' use cases over pg, sending activation codes
+// through the outbox (wake, when set, delivers them at once); with rs and
+// hasher, also signing officers in at the desk.
+func newOfficers(cfg *config.Config, pg *postgres.Store, rs *rstore.Store, hasher *password.Hasher, wake func()) (*officers.Service, error) {
+	sealer, err := outboxSealer(cfg)
+	if err != nil {
+		return nil, err
+	}
+	in := officers.SignIn{
+		CodeKey: idpop.DeriveKey(cfg.MasterKey, "officer-code"), TOTPKey: idpop.DeriveKey(cfg.MasterKey, "officer-totp"),
+		TicketKey: idpop.DeriveKey(cfg.MasterKey, "officer-signin"), Sealer: sealer,
+		CodeTTL: officerCodeTTL, MaxAttempts: cfg.Activation.MaxAttempts, Wake: wake,
+	}
+	if rs != nil && hasher != nil {
+		in.Hasher, in.Counters = hasher, rs
+		in.FailuresPerLogin, in.FailuresPerIP, in.FailureWindow = cfg.LoginFailuresPerAccount, cfg.LoginFailuresPerIP, cfg.LoginFailureWindow
+	}
+	svc := officers.New(pg)
+	if err := svc.EnableSignIn(in); err != nil {
+		return nil, err
+	}
+	return svc, nil
+}
+
+// officerCodeTTL is the life of an officer's activation code: three days,
+// from the supervisor's create or reset to the officer at the desk.
+const officerCodeTTL = 72 * time.Hour
 
 // deskSecureCookies: the desk's cookies are Secure unless it listens on a
 // loopback address. On an internal network it must be reached over HTTPS

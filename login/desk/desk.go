@@ -15,8 +15,11 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/entity-account/idp/login/activation"
+	"github.com/entity-account/idp/login/entitydesk"
 	"github.com/entity-account/idp/login/kit"
 	"github.com/entity-account/idp/login/officers"
+	"github.com/entity-account/idp/login/tools"
 	"github.com/entity-account/idp/storage"
 )
 
@@ -25,6 +28,16 @@ import (
 type Deps struct {
 	Officers *officers.Service
 	Sessions storage.DeskSessions
+	// Intake opens entities (申請開立實體使用者帳戶): the use case of `idp
+	// entity create`. Without it the desk has no intake.
+	Intake *activation.Service
+	// Entities are the use cases of 實體 (entities.go); nil: the desk has
+	// no pages of entities.
+	Entities *entitydesk.Service
+	// Tools are the identity-tool use cases: the in-person approval of a
+	// 安全驗證碼 by its QR code, resetting tools, switching passkeys on
+	// (approve.go); nil: no such pages.
+	Tools *tools.Service
 }
 
 // Handler serves the desk.
@@ -44,6 +57,15 @@ func (h *Handler) Mount(r *mux.Router) {
 	c := h.core
 	r.PathPrefix("/static/").Handler(http.StripPrefix("/static/", kit.StaticFiles()))
 	(&homePages{core: c}).Mount(r)
+	(&authPages{core: c}).Mount(r)
+	(&officerPages{core: c}).Mount(r)
+	if c.Intake != nil {
+		(&intakePages{core: c}).Mount(r)
+	}
+	if c.Entities != nil {
+		(&entityPages{core: c}).Mount(r)
+	}
+	(&approvePages{core: c}).Mount(r)
 	r.NotFoundHandler = c.page(storage.ActUseDesk, c.showNotFound)
 }
 

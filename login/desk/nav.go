@@ -19,6 +19,11 @@ type navEntry struct {
 // adds its entry here.
 var navEntries = []navEntry{
 	{"home", homePath, "desk_nav_home", storage.ActUseDesk},
+	{"intake", intakePath, "desk_intake_nav", storage.ActOpenEntity},
+	{"entities", entitiesPath, "desk_nav_entities", storage.ActReadEntities},
+	{"approve", approvePath, "desk_qr_nav", storage.ActApproveTools},
+	{"officers", officersPath, "desk_auth_nav_officers", storage.ActReadOperations},
+	{"history", historyPath, "desk_auth_nav_history", storage.ActUseDesk},
 }
 
 // navLinks are the entries o may open, labelled in t; current carries

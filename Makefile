@@ -2,7 +2,7 @@
 GO ?= go
 export GOTOOLCHAIN ?= auto
 
-.PHONY: run test services toolchain browser build check bench clean
+.PHONY: run test services toolchain browser build check bench clean guide
 
 ## run: start Postgres and Redis if needed, migrate, seed the demo, serve the OP and the demo app
 run: services build
@@ -14,6 +14,12 @@ run: services build
 ## than go test's default 10-minute limit when the machine is busy, so the limit is raised.
 test: services toolchain browser check
 	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 40m ./...
+
+## guide: make the guide's screenshots again (templates/static/guide/LANG/*.jpg) and their manifest
+## (templates/guide/shots.json), from the demo world in Chromium, in each language. `make test` runs
+## the same steps (TestGuideShots) and fails, naming the shot, when a page no longer matches its screenshot.
+guide: services browser
+	$(GO) test -count=1 -run '^TestGuideShots$$' ./cmd/idp -guide.write -v
 
 ## services: make sure Postgres and Redis answer on localhost (installs them on a fresh Debian machine)
 services:

@@ -7,6 +7,7 @@
 //	login/portal           the self-service portal (個人資料, 變更密碼, 電子身份識別工具, administration)
 //	login/activationpages  activation and resend-code pages
 //	login/edge             the protocol edge and the protocol error pages
+//	login/guide            the guide (/help), for every role, readable without signing in
 //
 // The use cases behind the pages are login/activation, login/manage,
 // login/notify, login/password and login/tools.
@@ -20,6 +21,7 @@ import (
 
 	"github.com/entity-account/idp/login/activationpages"
 	"github.com/entity-account/idp/login/edge"
+	"github.com/entity-account/idp/login/guide"
 	"github.com/entity-account/idp/login/history"
 	"github.com/entity-account/idp/login/kit"
 	"github.com/entity-account/idp/login/notify"
@@ -75,6 +77,7 @@ type Handler struct {
 	signin *signin.Handler
 	portal *portal.Handler
 	edge   *edge.Handler
+	guide  *guide.Handler           // the guide, under /help
 	act    *activationpages.Handler // set by EnableActivation; nil: no activation pages
 	rec    *recoverypages.Handler   // set by EnableRecovery; nil: no recovery pages
 
@@ -101,7 +104,11 @@ func New(cfg Config, dir storage.Directory, state storage.ShortLived, hasher *pa
 		FailuresPerAccount: cfg.FailuresPerAccount, FailuresPerIP: cfg.FailuresPerIP, FailureWindow: cfg.FailureWindow,
 		EntityMemory: memory,
 	}, hasher, flow)
-	return &Handler{
+	g, err := guide.New(k, cfg.Issuer)
+	if err != nil {
+		return nil, err
+	}
+	return &Handler{guide: g,
 		kit: k, hasher: hasher, signin: si,
 		portal: portal.New(k, si, hasher),
 		edge:   edge.New(k, cfg.Issuer),
@@ -171,6 +178,7 @@ func (h *Handler) Mount(r *mux.Router) {
 		h.rec.Mount(r)
 	}
 	h.portal.Mount(r)
+	h.guide.Mount(r)
 	r.PathPrefix("/static/").Handler(http.StripPrefix(h.kit.BasePath+"/static/", kit.StaticFiles()))
 }
 

@@ -93,3 +93,11 @@ func Catalogue(lang string) (map[string]string, error) {
 	}
 	return m, nil
 }
+
+//go:embed guide/*.json
+var guide embed.FS
+
+// GuideFile returns a file of the guide (guide/NAME): guide.json, the
+// roles, their tasks and their steps; shots.json, the manifest of the
+// screenshots the browser tests made (login/guide).
+func GuideFile(name string) ([]byte, error) { return guide.ReadFile("guide/" + name) }

@@ -425,6 +425,19 @@ func TestBrowserA11y(t *testing.T) {
 			t.Errorf("%s: the resend answer's status %q, want %q", lang, got, T["resend_done"])
 		}
 
+		// ---- the guide: its index, a role, tasks with a phone's and a desktop's screenshots, and code ----
+		c.open(w.issuer + "/activate?lang=" + lang)
+		c.follow(T["guide_link"])
+		tr.check(a11yPage{"guide", T["guide_title"], false})
+		c.follow(T["guide_role_staff"])
+		tr.check(a11yPage{"guide staff", T["guide_role_staff"], false})
+		c.follow(T["guide_staff_sign_in"])
+		tr.check(a11yPage{"guide staff sign-in", T["guide_staff_sign_in"], false})
+		c.open(w.issuer + "/help/admin/create-staff")
+		tr.check(a11yPage{"guide admin create staff", T["guide_admin_create_staff"], false})
+		c.open(w.issuer + "/help/developer/web-app")
+		tr.check(a11yPage{"guide developer web app", T["guide_developer_web_app"], false})
+
 		// ---- recovery: 忘記密碼, 忘記用戶名稱, 已收到重設碼, the new password ----
 		c.open(w.issuer + "/activate/forgot-username?kind=entity_account")
 		tr.check(a11yPage{"forgot username", T["recover_username_heading"], false})

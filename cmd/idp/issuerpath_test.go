@@ -29,6 +29,15 @@ func TestIssuerWithPath(t *testing.T) {
 	if css := b.get("/oidc/static/style.css"); css.StatusCode != http.StatusOK {
 		t.Fatalf("style sheet: %d", css.StatusCode)
 	}
+	// The guide, under the issuer's path too, its screenshots with it.
+	guide := b.get("/oidc/help/staff/sign-in?lang=en")
+	if guide.StatusCode != http.StatusOK {
+		t.Fatalf("the guide: %d", guide.StatusCode)
+	}
+	mustContain(t, guide.Body, `<img src="/oidc/static/guide/en/signin-page.jpg"`)
+	if img := b.get("/oidc/static/guide/en/signin-page.jpg"); img.StatusCode != http.StatusOK || img.Header.Get("Content-Type") != "image/jpeg" {
+		t.Fatalf("a screenshot of the guide: %d %s", img.StatusCode, img.Header.Get("Content-Type"))
+	}
 	l := idp.login("admin01")
 	cb := b.followToRP(b.submit(login.form(t), idp.demo.EntityNumber, l.Username, l.Password))
 	tok, err := r.exchange(cb.Get("code"), p.Verifier)

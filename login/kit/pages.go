@@ -25,6 +25,7 @@ var requiredTemplates = []string{
 	"account_tools.html", "account_tools_totp.html", "account_tools_passkeys.html", // portal: 電子身份識別工具
 	"activate_index.html", "activate_entity.html", "activate_staff.html", "activate_choose.html", "resend.html", // activation
 	"desk_home.html", "desk_message.html", // the operator's desk
+	"help_index.html", "help_role.html", "help_task.html", // the guide (login/guide)
 }
 
 // pages holds the parsed templates and message catalogues.

@@ -42,8 +42,8 @@ func TestPackageDocListsCommands(t *testing.T) {
 			t.Errorf("the package doc lists %q, which is no command", line)
 		}
 	}
-	if len(commands) != 44 {
-		t.Errorf("%d commands, want 44", len(commands))
+	if len(commands) != 46 {
+		t.Errorf("%d commands, want 46", len(commands))
 	}
 	usage := usage()
 	for _, c := range commands {

@@ -27,6 +27,8 @@ type Directory interface {
 	CreateDepartment(ctx context.Context, actor storage.Actor, d *storage.Department) error
 	CreateService(ctx context.Context, actor storage.Actor, sv *storage.Service, groups ...*storage.Group) error
 	CreateClient(ctx context.Context, actor storage.Actor, c *storage.Client) error
+	RenameDepartment(ctx context.Context, actor storage.Actor, code string, names storage.DepartmentNames) (storage.Department, bool, error)
+	SetServiceAccessPolicy(ctx context.Context, actor storage.Actor, sv storage.Service, p storage.AccessPolicy) (storage.AccessPolicy, error)
 }
 
 // Register runs the use cases over a Directory.

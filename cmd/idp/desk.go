@@ -11,7 +11,9 @@ import (
 	"github.com/entity-account/idp/config"
 	"github.com/entity-account/idp/login/desk"
 	"github.com/entity-account/idp/login/kit"
+	"github.com/entity-account/idp/login/manage"
 	"github.com/entity-account/idp/login/officers"
+	"github.com/entity-account/idp/login/register"
 	idpop "github.com/entity-account/idp/op"
 	"github.com/entity-account/idp/storage/postgres"
 	rstore "github.com/entity-account/idp/storage/redis"
@@ -28,7 +30,9 @@ func newDesk(cfg *config.Config, pg *postgres.Store, rs *rstore.Store) (*desk.Ha
 	if err != nil {
 		return nil, err
 	}
-	return desk.New(k, desk.Deps{Officers: officers.New(pg), Sessions: rs}), nil
+	return desk.New(k, desk.Deps{Officers: officers.New(pg), Sessions: rs,
+		Register: register.New(pg), Departments: manage.NewDepartments(pg, rs), ClientKeeper: register.NewClientKeeper(pg, rs),
+		Registry: pg}), nil
 }
 
 // deskSecureCookies: the desk's cookies are Secure unless it listens on a

@@ -16,7 +16,9 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/entity-account/idp/login/kit"
+	"github.com/entity-account/idp/login/manage"
 	"github.com/entity-account/idp/login/officers"
+	"github.com/entity-account/idp/login/register"
 	"github.com/entity-account/idp/storage"
 )
 
@@ -25,6 +27,13 @@ import (
 type Deps struct {
 	Officers *officers.Service
 	Sessions storage.DeskSessions
+
+	// The register (departments, e-services, clients) and the audit
+	// trail: the use cases the idp commands call, and what the pages read.
+	Register     *register.Register
+	Departments  *manage.Departments
+	ClientKeeper *register.ClientKeeper
+	Registry     Registry
 }
 
 // Handler serves the desk.
@@ -44,6 +53,10 @@ func (h *Handler) Mount(r *mux.Router) {
 	c := h.core
 	r.PathPrefix("/static/").Handler(http.StripPrefix("/static/", kit.StaticFiles()))
 	(&homePages{core: c}).Mount(r)
+	(&departmentPages{core: c}).Mount(r)
+	(&servicePages{core: c}).Mount(r)
+	(&clientPages{core: c}).Mount(r)
+	(&auditPages{core: c}).Mount(r)
 	r.NotFoundHandler = c.page(storage.ActUseDesk, c.showNotFound)
 }
 

@@ -19,6 +19,10 @@ type navEntry struct {
 // adds its entry here.
 var navEntries = []navEntry{
 	{"home", homePath, "desk_nav_home", storage.ActUseDesk},
+	{"departments", departmentsPath, "desk_dept_nav_departments", storage.ActReadOperations},
+	{"services", servicesPath, "desk_dept_nav_services", storage.ActReadOperations},
+	{"clients", clientsPath, "desk_dept_nav_clients", storage.ActReadOperations},
+	{"audit", auditPath, "desk_dept_nav_audit", storage.ActReadAudit},
 }
 
 // navLinks are the entries o may open, labelled in t; current carries

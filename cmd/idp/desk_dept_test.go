@@ -1,0 +1,274 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/entity-account/idp/login/officers"
+	"github.com/entity-account/idp/storage"
+)
+
+// The desk's register (departments, e-services, clients) and audit trail,
+// through HTTP as a browser uses them.
+
+// deskRoute is one address of the register's pages: reading (a counter
+// officer's too) or writing (a supervisor's), and a form that would change
+// something if the role allowed it.
+type deskRoute struct {
+	method, path string
+	write        bool
+	form         url.Values
+}
+
+// deskDeptRoutes are every route of the register's pages, over the seeded
+// world: department OTHER, e-service other with group inspector, opened to
+// the demo entity, clients demo-web and other-web.
+func deskDeptRoutes(eventID int64) []deskRoute {
+	get := func(path string, write bool) deskRoute { return deskRoute{method: http.MethodGet, path: path, write: write} }
+	post := func(path string, form url.Values) deskRoute {
+		return deskRoute{method: http.MethodPost, path: path, write: true, form: form}
+	}
+	return []deskRoute{
+		get("/departments", false), get("/departments/OTHER", false),
+		get("/services", false), get("/services/other", false), get("/services/new", true),
+		get("/clients", false), get("/clients/"+demoWebClient, false), get("/clients/new", true),
+		get("/audit", false), get("/audit?action=client.", false), get("/audit/export", false),
+		get("/audit/"+strconv.FormatInt(eventID, 10), false),
+		post("/departments", url.Values{"code": {"MATRIX"}, "name_zh": {"矩陣局"}}),
+		post("/departments/OTHER", url.Values{"name_zh": {"改名"}}),
+		post("/services/new", url.Values{"code": {"matrix"}, "name_zh": {"矩陣"}, "department": {"OTHER"}, "level": {"none"}, "policy": {"assigned"}}),
+		post("/services/other/settings", url.Values{"level": {"tool"}, "policy": {"assigned"}}),
+		post("/services/other/groups", url.Values{"group_code": {"matrix"}, "name_zh": {"矩陣"}}),
+		post("/services/other/groups/inspector", url.Values{"name_zh": {"改名"}}),
+		post("/services/other/groups/inspector/remove", url.Values{}),
+		post("/services/other/entities", url.Values{"entity_number": {"02-000021"}}),
+		post("/services/other/entities/02-000021/close", url.Values{}),
+		post("/clients/new", url.Values{"kind": {"machine"}, "department": {"OTHER"}, "scope": {"department.read"}}),
+		post("/clients/other-web/rotate", url.Values{"grace_hours": {"24"}}),
+		post("/clients/other-web/disable", url.Values{}),
+		post("/clients/other-web/enable", url.Values{}),
+	}
+}
+
+// token is the CSRF token of b's desk session (any page's forms carry it).
+func (b *deskBrowser) token() string {
+	b.t.Helper()
+	tok := submatch(csrfField, b.get("/").Body)
+	if tok == "" {
+		b.t.Fatal("no CSRF token on the desk's home")
+	}
+	return tok
+}
+
+// send requests route as b, with the session's CSRF token when csrf.
+func (b *deskBrowser) send(r deskRoute, csrf string) page {
+	b.t.Helper()
+	if r.method == http.MethodGet {
+		return b.get(r.path)
+	}
+	form := url.Values{}
+	for k, v := range r.form {
+		form[k] = v
+	}
+	if csrf != "" {
+		form.Set("csrf_token", csrf)
+	}
+	return b.post(r.path, form)
+}
+
+// auditCount is how many audit events there are.
+func (w *deskWorld) auditCount(t *testing.T) int {
+	t.Helper()
+	var n int
+	if err := w.idp.app.pg.Pool().QueryRow(context.Background(), `SELECT count(*) FROM audit_events`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestDeskDeptRoleMatrix: on every route of the register and the audit
+// trail, a counter officer reads and is refused every write (403, nothing
+// written); a supervisor may open every page, but a form without the
+// session's CSRF token (or a forged one) is refused and writes nothing; a
+// disabled officer opens nothing and its session ends; without a session
+// the browser goes to the sign-in.
+func TestDeskDeptRoleMatrix(t *testing.T) {
+	t.Parallel()
+	idp := startIDP(t, nil)
+	w := idp.startDesk(t)
+	var eventID int64
+	if err := idp.app.pg.Pool().QueryRow(context.Background(), `SELECT max(id) FROM audit_events`).Scan(&eventID); err != nil {
+		t.Fatal(err)
+	}
+	routes := deskDeptRoutes(eventID)
+	counter := w.signedIn(t, w.officer(t, "chan.tm", storage.RoleCounter))
+	boss := w.signedIn(t, w.officer(t, "lei.sv", storage.RoleSupervisor))
+	anon := w.browser(t)
+	counterCSRF, bossCSRF := counter.token(), boss.token()
+	before := w.auditCount(t)
+	for _, r := range routes {
+		name := r.method + " " + r.path
+		p := counter.send(r, counterCSRF)
+		switch {
+		case !r.write && p.StatusCode != http.StatusOK:
+			t.Errorf("counter %s: %d, want 200", name, p.StatusCode)
+		case r.write && p.StatusCode != http.StatusForbidden:
+			t.Errorf("counter %s: %d, want 403", name, p.StatusCode)
+		case r.write && !strings.Contains(p.Body, `action="/signout"`):
+			t.Errorf("counter %s: the refusal is not inside the desk", name)
+		}
+		if p := anon.send(r, ""); p.StatusCode != http.StatusSeeOther || !strings.HasPrefix(p.Header.Get("Location"), "/signin") {
+			t.Errorf("no session %s: %d %q, want the sign-in", name, p.StatusCode, p.Header.Get("Location"))
+		}
+		if r.method == http.MethodGet {
+			if p := boss.send(r, ""); p.StatusCode != http.StatusOK {
+				t.Errorf("supervisor %s: %d", name, p.StatusCode)
+			}
+			continue
+		}
+		if p := boss.send(r, ""); p.StatusCode != http.StatusForbidden {
+			t.Errorf("supervisor %s without a CSRF token: %d, want 403", name, p.StatusCode)
+		}
+		if p := boss.send(r, counterCSRF); p.StatusCode != http.StatusForbidden {
+			t.Errorf("supervisor %s with another session's CSRF token: %d, want 403", name, p.StatusCode)
+		}
+	}
+	if after := w.auditCount(t); after != before {
+		t.Errorf("refused requests wrote %d audit events", after-before)
+	}
+	// The supervisor's forms with the token do write (one, as a check of
+	// the matrix's forms; the others are the next tests').
+	if p := boss.send(routes[12], bossCSRF); p.StatusCode != http.StatusSeeOther {
+		t.Errorf("supervisor registers a department: %d %.300s", p.StatusCode, p.Body)
+	}
+
+	// A disabled officer opens nothing, and its session ends.
+	disabled := w.officer(t, "ho.dis", storage.RoleSupervisor)
+	b := w.signedIn(t, disabled)
+	supervisor, _ := idp.app.pg.OfficerByLogin(context.Background(), demoOfficer)
+	if _, err := officers.New(idp.app.pg).Disable(context.Background(), supervisor, disabled.Login); err != nil {
+		t.Fatal(err)
+	}
+	if p := b.get("/clients"); p.StatusCode != http.StatusForbidden {
+		t.Errorf("a disabled officer's /clients: %d", p.StatusCode)
+	}
+	if p := b.get("/audit"); p.StatusCode != http.StatusSeeOther {
+		t.Errorf("a disabled officer's session did not end: %d", p.StatusCode)
+	}
+
+	// The navigation: the counter sees the register and the audit trail, to read.
+	home := counter.get("/").Body
+	for _, path := range []string{"/departments", "/services", "/clients", "/audit"} {
+		if !strings.Contains(home, `href="`+path+`"`) {
+			t.Errorf("the counter's navigation has no %s", path)
+		}
+	}
+	if p := counter.get("/services"); strings.Contains(p.Body, `href="/services/new"`) {
+		t.Error("the counter is offered the e-service registration")
+	}
+}
+
+// deskPost posts form with the session's token and wants status.
+func (b *deskBrowser) want(status int, path string, form url.Values, csrf string) page {
+	b.t.Helper()
+	form.Set("csrf_token", csrf)
+	p := b.post(path, form)
+	if p.StatusCode != status {
+		b.t.Errorf("POST %s %v: %d, want %d; %.600s", path, form, p.StatusCode, status, p.Body)
+	}
+	return p
+}
+
+// TestDeskDeptRegister: a supervisor registers a department and renames it,
+// registers an e-service and changes its level and policy, adds, renames
+// and removes a group, opens it to an entity and closes it again; each
+// refusal is a sentence on its form, the values kept; the audit trail
+// names the officer.
+func TestDeskDeptRegister(t *testing.T) {
+	t.Parallel()
+	idp := startIDP(t, nil)
+	w := idp.startDesk(t)
+	ctx, pg := context.Background(), idp.app.pg
+	b := w.signedIn(t, w.officer(t, "lei.sv", storage.RoleSupervisor))
+	csrf := b.token()
+
+	p := b.want(http.StatusBadRequest, "/departments", url.Values{"code": {"bad code!"}, "name_zh": {"交通事務局"}}, csrf)
+	if !strings.Contains(p.Body, "代碼不符合格式") || !strings.Contains(p.Body, `value="bad code!"`) ||
+		!strings.Contains(p.Body, `value="交通事務局"`) || !strings.Contains(p.Body, `aria-invalid="true"`) {
+		t.Errorf("a bad code: the form again with its sentence and values? %.2000s", p.Body)
+	}
+	p = b.want(http.StatusSeeOther, "/departments", url.Values{"code": {"DSAT"}, "name_zh": {"交通事務局"}}, csrf)
+	if loc := p.Header.Get("Location"); loc != "/departments/DSAT?done=department_created" {
+		t.Errorf("after registering: %q", loc)
+	}
+	p = b.want(http.StatusConflict, "/departments", url.Values{"code": {"DSAT"}, "name_zh": {"另一個"}}, csrf)
+	if !strings.Contains(p.Body, "此代碼已被使用") || !strings.Contains(p.Body, `value="另一個"`) {
+		t.Errorf("a taken code: %.1500s", p.Body)
+	}
+	b.want(http.StatusBadRequest, "/departments/DSAT", url.Values{"name_zh": {""}, "name_pt": {"DSAT"}}, csrf)
+	b.want(http.StatusSeeOther, "/departments/DSAT", url.Values{"name_zh": {"交通事務局"}, "name_pt": {"DSAT"}, "name_en": {"Transport Bureau"}}, csrf)
+	if d, err := pg.DepartmentByCode(ctx, "DSAT"); err != nil || d.NamePT != "DSAT" || d.NameEN != "Transport Bureau" {
+		t.Errorf("renamed department = %+v, %v", d, err)
+	}
+	if p := b.get("/departments/DSAT?done=department_renamed"); !strings.Contains(p.Body, "Transport Bureau") || !strings.Contains(p.Body, "名稱已更改") {
+		t.Errorf("the department's page: %.1500s", p.Body)
+	}
+	if p := b.get("/departments/NOPE"); p.StatusCode != http.StatusNotFound {
+		t.Errorf("an unknown department: %d", p.StatusCode)
+	}
+
+	p = b.want(http.StatusNotFound, "/services/new", url.Values{"code": {"traffic"}, "name_zh": {"交通"}, "department": {"NOPE"},
+		"level": {"tool"}, "policy": {"enrolled"}}, csrf)
+	if !strings.Contains(p.Body, "沒有此部門") || !strings.Contains(p.Body, `value="traffic"`) {
+		t.Errorf("an e-service of no department: %.1500s", p.Body)
+	}
+	b.want(http.StatusSeeOther, "/services/new", url.Values{"code": {"traffic"}, "name_zh": {"交通"}, "name_en": {"Traffic"},
+		"department": {"DSAT"}, "level": {"tool"}, "policy": {"enrolled"}}, csrf)
+	if sv, err := pg.ServiceByCode(ctx, "traffic"); err != nil || sv.MinLevel != storage.LevelTool || sv.AccessPolicy != storage.PolicyEnrolled {
+		t.Errorf("registered e-service = %+v, %v", sv, err)
+	}
+	b.want(http.StatusSeeOther, "/services/traffic/settings", url.Values{"level": {"password"}, "policy": {"assigned"}}, csrf)
+	if sv, _ := pg.ServiceByCode(ctx, "traffic"); sv.MinLevel != storage.LevelPassword || sv.AccessPolicy != storage.PolicyAssigned {
+		t.Errorf("settings = %+v", sv)
+	}
+	b.want(http.StatusBadRequest, "/services/traffic/settings", url.Values{"level": {"gold"}, "policy": {"assigned"}}, csrf)
+
+	p = b.want(http.StatusBadRequest, "/services/traffic/groups", url.Values{"group_code": {"Bad!"}, "name_zh": {"職員"}}, csrf)
+	if !strings.Contains(p.Body, "群組代碼須為") || !strings.Contains(p.Body, `value="Bad!"`) {
+		t.Errorf("a bad group code: %.1500s", p.Body)
+	}
+	b.want(http.StatusSeeOther, "/services/traffic/groups", url.Values{"group_code": {"clerk"}, "name_zh": {"職員"}}, csrf)
+	b.want(http.StatusConflict, "/services/traffic/groups", url.Values{"group_code": {"clerk"}, "name_zh": {"職員"}}, csrf)
+	b.want(http.StatusSeeOther, "/services/traffic/groups/clerk", url.Values{"name_zh": {"文員"}, "name_pt": {"Escriturário"}}, csrf)
+	if g, err := pg.ServiceGroup(ctx, mustService(t, idp, "traffic").ID, "clerk"); err != nil || g.NameZH != "文員" || g.NamePT != "Escriturário" {
+		t.Errorf("renamed group = %+v, %v", g, err)
+	}
+	p = b.want(http.StatusNotFound, "/services/traffic/entities", url.Values{"entity_number": {"99-999999"}}, csrf)
+	if !strings.Contains(p.Body, "請輸入已登記實體的編號") || !strings.Contains(p.Body, `value="99-999999"`) {
+		t.Errorf("an unknown entity: %.1500s", p.Body)
+	}
+	b.want(http.StatusSeeOther, "/services/traffic/entities", url.Values{"entity_number": {demoEntityNumber}}, csrf)
+	if p := b.get("/services/traffic"); !strings.Contains(p.Body, demoEntityNumber) || !strings.Contains(p.Body, "文員") {
+		t.Errorf("the e-service's page: %.3000s", p.Body)
+	}
+	b.want(http.StatusSeeOther, "/services/traffic/entities/"+demoEntityNumber+"/close", url.Values{}, csrf)
+	if list, err := pg.ServiceEntities(ctx, mustService(t, idp, "traffic").ID); err != nil || len(list) != 0 {
+		t.Errorf("entities after closing = %v, %v", list, err)
+	}
+	b.want(http.StatusSeeOther, "/services/traffic/groups/clerk/remove", url.Values{}, csrf)
+	b.want(http.StatusNotFound, "/services/traffic/groups/clerk/remove", url.Values{}, csrf)
+
+	for target, want := range map[string]string{
+		"DSAT":          "department.create lei.sv,department.rename lei.sv",
+		"traffic":       "service.create lei.sv,service.min_level lei.sv,service.access_policy lei.sv,service.enroll lei.sv,service.unenroll lei.sv",
+		"traffic/clerk": "group.create lei.sv,group.rename lei.sv,group.delete lei.sv",
+	} {
+		if got := strings.Join(idp.auditOf(t, target, ""), ","); got != want {
+			t.Errorf("audit of %s = %s, want %s", target, got, want)
+		}
+	}
+}

@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/entity-account/idp/login/officers"
 	"github.com/entity-account/idp/storage"
@@ -28,7 +31,9 @@ type deskRoute struct {
 // world: department OTHER, e-service other with group inspector, opened to
 // the demo entity, clients demo-web and other-web.
 func deskDeptRoutes(eventID int64) []deskRoute {
-	get := func(path string, write bool) deskRoute { return deskRoute{method: http.MethodGet, path: path, write: write} }
+	get := func(path string, write bool) deskRoute {
+		return deskRoute{method: http.MethodGet, path: path, write: write}
+	}
 	post := func(path string, form url.Values) deskRoute {
 		return deskRoute{method: http.MethodPost, path: path, write: true, form: form}
 	}
@@ -270,5 +275,130 @@ func TestDeskDeptRegister(t *testing.T) {
 		if got := strings.Join(idp.auditOf(t, target, ""), ","); got != want {
 			t.Errorf("audit of %s = %s, want %s", target, got, want)
 		}
+	}
+}
+
+var (
+	shownClientID = regexp.MustCompile(`<code id="client_id">([^<]*)</code>`)
+	shownSecret   = regexp.MustCompile(`<code id="client_secret">([^<]*)</code>`)
+)
+
+// shownSecretPage checks a page that shows a secret once: 200, kept by no
+// cache; it returns the client id and the secret.
+func shownSecretPage(t *testing.T, what string, p page) (string, string) {
+	t.Helper()
+	id, secret := submatch(shownClientID, p.Body), submatch(shownSecret, p.Body)
+	if p.StatusCode != http.StatusOK || id == "" || len(secret) < 40 {
+		t.Fatalf("%s: %d, id %q, secret %q; %.1500s", what, p.StatusCode, id, secret, p.Body)
+	}
+	if cc := p.Header.Get("Cache-Control"); !strings.Contains(cc, "no-store") {
+		t.Errorf("%s: Cache-Control %q, want no-store", what, cc)
+	}
+	return id, secret
+}
+
+// TestDeskDeptClients: a machine client registered at the desk gets its
+// secret once (no-store), and it works at the token endpoint; its page
+// never shows it again. A rotation with a short grace: the new secret works,
+// the old one too until the grace ends, and not after. A mobile app is
+// refused a secret's method, its form kept; a web client's secret is
+// stored as its hash. Disabling the demo web client at the desk ends its
+// access and refresh tokens at once; enabling it again is audited too.
+func TestDeskDeptClients(t *testing.T) {
+	t.Parallel()
+	idp := startIDP(t, nil)
+	w := idp.startDesk(t)
+	ctx := context.Background()
+	b := w.signedIn(t, w.officer(t, "lei.sv", storage.RoleSupervisor))
+	csrf := b.token()
+	tokenURL := idp.rp(idp.other, idp.other.RedirectURIs[0]).oauth.Endpoint.TokenURL
+
+	p := b.want(http.StatusOK, "/clients/new", url.Values{"kind": {"machine"}, "department": {"OTHER"}, "scope": {"department.read"}}, csrf)
+	id, secret := shownSecretPage(t, "a machine client's registration", p)
+	if !ccWorks(t, tokenURL, id, secret, true) {
+		t.Fatal("the secret shown at the desk does not work at the token endpoint")
+	}
+	if p := b.get("/clients/" + id); p.StatusCode != http.StatusOK || strings.Contains(p.Body, secret) || !strings.Contains(p.Body, "department.read") {
+		t.Errorf("the client's page: %d, shows the secret: %v", p.StatusCode, strings.Contains(p.Body, secret))
+	}
+	if p := b.get("/clients"); !strings.Contains(p.Body, id) || strings.Contains(p.Body, secret) {
+		t.Error("the list: the client missing, or its secret shown")
+	}
+
+	// A rotation with a grace of about 5 s.
+	p = b.want(http.StatusOK, "/clients/"+id+"/rotate", url.Values{"grace_hours": {"0.0015"}}, csrf)
+	_, rotated := shownSecretPage(t, "a rotation", p)
+	start := time.Now()
+	if rotated == secret || !ccWorks(t, tokenURL, id, rotated, false) || !ccWorks(t, tokenURL, id, secret, true) {
+		t.Error("during the grace: the new secret and the old one should both work")
+	}
+	if p := b.get("/clients/" + id); strings.Contains(p.Body, rotated) {
+		t.Error("the client's page shows the new secret")
+	}
+	time.Sleep(time.Until(start.Add(5400*time.Millisecond)) + 500*time.Millisecond)
+	if ccWorks(t, tokenURL, id, secret, true) || !ccWorks(t, tokenURL, id, rotated, true) {
+		t.Error("after the grace: the old secret should fail and the new one work")
+	}
+	p = b.want(http.StatusBadRequest, "/clients/"+id+"/rotate", url.Values{"grace_hours": {"a day"}}, csrf)
+	if !strings.Contains(p.Body, "0 至 720") || !strings.Contains(p.Body, `value="a day"`) {
+		t.Errorf("a bad grace: %.1500s", p.Body)
+	}
+
+	// A mobile app: no secret, no keys.
+	mobile := url.Values{"kind": {"mobile"}, "service": {"other"}, "redirect_uris": {"mo.gov.other:/cb\n"}, "auth": {"client_secret_basic"}}
+	p = b.want(http.StatusBadRequest, "/clients/new", mobile, csrf)
+	if !strings.Contains(p.Body, "流動應用程式沒有密鑰") || !strings.Contains(p.Body, "mo.gov.other:/cb") {
+		t.Errorf("a mobile app with a secret's method: %.1500s", p.Body)
+	}
+	mobile.Set("auth", "")
+	p = b.want(http.StatusSeeOther, "/clients/new", mobile, csrf)
+	mobileID := strings.TrimSuffix(strings.TrimPrefix(p.Header.Get("Location"), "/clients/"), "?done=client_created")
+	if c, err := idp.app.pg.ClientForOperator(ctx, mobileID); err != nil || !c.Public || len(c.SecretHash) != 0 {
+		t.Errorf("the mobile app = %+v, %v", c, err)
+	}
+	p = b.want(http.StatusBadRequest, "/clients/"+mobileID+"/rotate", url.Values{"grace_hours": {"24"}}, csrf)
+	if !strings.Contains(p.Body, "沒有可更換的密鑰") {
+		t.Errorf("rotating a mobile app: %.1000s", p.Body)
+	}
+	b.want(http.StatusBadRequest, "/clients/new", url.Values{"kind": {"web"}, "service": {"other"},
+		"redirect_uris": {"https://rp.example/cb#frag"}}, csrf)
+	b.want(http.StatusBadRequest, "/clients/new", url.Values{"kind": {"web"}, "service": {"other"},
+		"redirect_uris": {"https://rp.example/cb"}, "auth": {"private_key_jwt"}, "jwks_uri": {"http://rp.example/jwks"}}, csrf)
+	p = b.want(http.StatusOK, "/clients/new", url.Values{"kind": {"web"}, "service": {"other"}, "client_id": {"other-desk-web"},
+		"redirect_uris": {"https://rp.example/cb"}, "post_logout_uris": {"https://rp.example/bye"},
+		"backchannel_uri": {"https://rp.example/bc"}, "auth": {"client_secret_post"}}, csrf)
+	webID, webSecret := shownSecretPage(t, "a web client's registration", p)
+	c, err := idp.app.pg.ClientForOperator(ctx, webID)
+	sum := sha256.Sum256([]byte(webSecret))
+	if err != nil || webID != "other-desk-web" || string(c.SecretHash) != string(sum[:]) || c.TokenAuth != storage.TokenAuthPost ||
+		c.BackchannelLogoutURI != "https://rp.example/bc" || len(c.PostLogoutRedirectURIs) != 1 {
+		t.Errorf("the web client = %+v, %v", c, err)
+	}
+
+	// Disabling the demo web client ends its tokens at once.
+	web := idp.client(demoWebClient)
+	r := idp.rp(web, web.RedirectURIs[0])
+	tok, _ := idp.browser().tokens(r, "staff01")
+	if status, _ := r.userinfoGroups(t, tok.AccessToken); status != http.StatusOK {
+		t.Fatalf("userinfo before: %d", status)
+	}
+	b.want(http.StatusSeeOther, "/clients/"+demoWebClient+"/disable", url.Values{}, csrf)
+	if status, _ := r.userinfoGroups(t, tok.AccessToken); status == http.StatusOK {
+		t.Error("userinfo honours the disabled client's access token")
+	}
+	if status, body := r.refresh(t, tok.RefreshToken); status != http.StatusUnauthorized || body["error"] != "invalid_client" {
+		t.Errorf("refresh by the disabled client: %d %v", status, body)
+	}
+	if p := b.get("/clients/" + demoWebClient); !strings.Contains(p.Body, `action="/clients/`+demoWebClient+`/enable"`) {
+		t.Error("the disabled client's page offers no enabling")
+	}
+	b.want(http.StatusSeeOther, "/clients/"+demoWebClient+"/enable", url.Values{}, csrf)
+	if status, _ := r.userinfoGroups(t, tok.AccessToken); status == http.StatusOK {
+		t.Error("enabled again, the client's old access token works again")
+	}
+	b.want(http.StatusNotFound, "/clients/nobody/disable", url.Values{}, csrf)
+	if got := strings.Join(idp.auditOf(t, demoWebClient, "client.disable"), ",") + ";" + strings.Join(idp.auditOf(t, id, "client."), ","); got !=
+		"client.disable lei.sv;client.create lei.sv,client.rotate_secret lei.sv" {
+		t.Errorf("audit = %s", got)
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/csv"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -400,5 +401,171 @@ func TestDeskDeptClients(t *testing.T) {
 	if got := strings.Join(idp.auditOf(t, demoWebClient, "client.disable"), ",") + ";" + strings.Join(idp.auditOf(t, id, "client."), ","); got !=
 		"client.disable lei.sv;client.create lei.sv,client.rotate_secret lei.sv" {
 		t.Errorf("audit = %s", got)
+	}
+}
+
+// lastEvents are the newest n audit events with action and target, each
+// as its actor, action, target and officer.
+func (idp *testIDP) lastEvents(t *testing.T, action, target string, n int) []string {
+	t.Helper()
+	rows, err := idp.app.pg.Pool().Query(context.Background(), `
+		SELECT e.actor_kind || ' ' || e.actor_id || ' ' || e.action || ' ' || e.target || ' ' || coalesce(o.login, '-')
+		FROM audit_events e LEFT JOIN officers o ON o.id = e.officer_id
+		WHERE e.action = $1 AND e.target = $2 ORDER BY e.id DESC LIMIT $3`, action, target, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, s)
+	}
+	return got
+}
+
+// TestDeskDeptSameAuditAsCLI: the desk and the idp command leave the same
+// audit event (actor, action, target, officer) for the same act, done by
+// the same officer: renaming a department, setting an e-service's access
+// policy, disabling and enabling a client, rotating its secret, adding and
+// removing a group.
+func TestDeskDeptSameAuditAsCLI(t *testing.T) {
+	idp := startIDP(t, nil)
+	idp.runsCommands(t)
+	w := idp.startDesk(t)
+	boss, err := idp.app.pg.OfficerByLogin(context.Background(), demoOfficer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := w.signedIn(t, boss)
+	csrf := b.token()
+	acts := []struct {
+		action, target string
+		cli            []string
+		path           string
+		form           url.Values
+		status         int
+	}{
+		{"department.rename", "OTHER", []string{"department", "rename", "--code", "OTHER", "--name-pt", "Outro"},
+			"/departments/OTHER", url.Values{"name_zh": {"其他部門"}, "name_pt": {"Outro serviço"}}, http.StatusSeeOther},
+		{"service.access_policy", "other", []string{"service", "policy", "--service", "other", "--policy", "assigned"},
+			"/services/other/settings", url.Values{"level": {"none"}, "policy": {"enrolled"}}, http.StatusSeeOther},
+		{"client.disable", "other-web", []string{"client", "disable", "--client", "other-web"},
+			"/clients/other-web/disable", url.Values{}, http.StatusSeeOther},
+		{"client.enable", "other-web", []string{"client", "enable", "--client", "other-web"},
+			"/clients/other-web/enable", url.Values{}, http.StatusSeeOther},
+		{"client.rotate_secret", "other-web", []string{"client", "rotate-secret", "--client", "other-web"},
+			"/clients/other-web/rotate", url.Values{"grace_hours": {"24"}}, http.StatusOK},
+		{"group.create", "other/clerk", []string{"service", "group", "add", "--service", "other", "--code", "clerk", "--name-zh", "文員"},
+			"/services/other/groups", url.Values{"group_code": {"clerk"}, "name_zh": {"文員"}}, http.StatusSeeOther},
+		{"group.delete", "other/clerk", []string{"service", "group", "remove", "--service", "other", "--code", "clerk"},
+			"/services/other/groups/clerk/remove", url.Values{}, http.StatusSeeOther},
+	}
+	// Every act by the command first, then every act at the desk: each
+	// one changes something again (a disabled client is disabled once).
+	for _, a := range acts {
+		if _, err := captureStdout(t, func() error { return run(a.cli) }); err != nil {
+			t.Fatalf("idp %s: %v", strings.Join(a.cli, " "), err)
+		}
+	}
+	for _, a := range acts {
+		b.want(a.status, a.path, a.form, csrf)
+	}
+	for _, a := range acts {
+		got := idp.lastEvents(t, a.action, a.target, 2)
+		want := "operator " + demoOfficer + " " + a.action + " " + a.target + " " + demoOfficer
+		if len(got) != 2 || got[0] != want || got[1] != want {
+			t.Errorf("%s %s: events %q, want twice %q", a.action, a.target, got, want)
+		}
+	}
+	// The desk's events name its session beside the officer; the command's do not.
+	var deskSession, cliSession *string
+	if err := idp.app.pg.Pool().QueryRow(context.Background(), `
+		SELECT (SELECT details->>'desk_session' FROM audit_events WHERE action = 'client.disable' AND target = 'other-web' ORDER BY id DESC LIMIT 1),
+			(SELECT details->>'desk_session' FROM audit_events WHERE action = 'client.disable' AND target = 'other-web' ORDER BY id LIMIT 1)`).
+		Scan(&deskSession, &cliSession); err != nil || deskSession == nil || cliSession != nil {
+		t.Errorf("desk session in the details: desk %v, command %v (%v)", deskSession, cliSession, err)
+	}
+}
+
+// TestDeskDeptAudit: the audit search finds by action prefix and actor,
+// newest first, 50 a page with the way to the older ones; one event opens
+// with its details readable; the export is a CSV attachment whose formula
+// cells are escaped; a bad date or an unknown entity is refused on the
+// form, the values kept.
+func TestDeskDeptAudit(t *testing.T) {
+	t.Parallel()
+	idp := startIDP(t, nil)
+	w := idp.startDesk(t)
+	ctx := context.Background()
+	b := w.signedIn(t, w.officer(t, "chan.tm", storage.RoleCounter))
+	if _, err := idp.app.pg.Pool().Exec(ctx, `INSERT INTO audit_events (at, actor_kind, actor_id, entity_id, action, target, ip, details)
+		VALUES (now(), 'staff', '@SUM(A1)', (SELECT id FROM entities WHERE number = $1), 'test.formula', '=HYPERLINK("http://x")', '', '{"note": "=1+1", "html": "<b>"}')`,
+		demoEntityNumber); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := idp.app.pg.Pool().Exec(ctx, `INSERT INTO audit_events (at, actor_kind, actor_id, action, target, ip, details)
+		SELECT now() - make_interval(secs => n), 'operator', 'page.tester', 'test.page', 'p' || n, '', '{}' FROM generate_series(1, 60) n`); err != nil {
+		t.Fatal(err)
+	}
+
+	p := b.get("/audit?action=test.&entity=" + url.QueryEscape("02000021"))
+	if p.StatusCode != http.StatusOK || !strings.Contains(p.Body, "test.formula") || strings.Contains(p.Body, "test.page") {
+		t.Fatalf("search by entity and prefix: %d %.2000s", p.StatusCode, p.Body)
+	}
+	eventURL := submatch(regexp.MustCompile(`href="(/audit/[0-9]+)"`), p.Body)
+	ev := b.get(eventURL)
+	if ev.StatusCode != http.StatusOK || !strings.Contains(ev.Body, `&#34;note&#34;: &#34;=1&#43;1&#34;`) || !strings.Contains(ev.Body, "&lt;b&gt;") {
+		t.Errorf("one event %s: %d %.3000s", eventURL, ev.StatusCode, ev.Body)
+	}
+	if p := b.get("/audit/999999999"); p.StatusCode != http.StatusNotFound {
+		t.Errorf("an unknown event: %d", p.StatusCode)
+	}
+
+	p = b.get("/audit?actor=PAGE.TESTER")
+	if n := strings.Count(p.Body, "test.page"); n != 50 {
+		t.Errorf("first page: %d events, want 50", n)
+	}
+	older := submatch(regexp.MustCompile(`href="([^"]*)" rel="next"`), p.Body)
+	if older == "" || !strings.Contains(p.Body, ">p1<") || strings.Contains(p.Body, ">p60<") {
+		t.Fatalf("first page: newest first, with a next page? %q", older)
+	}
+	p = b.get(strings.ReplaceAll(older, "&amp;", "&"))
+	if n := strings.Count(p.Body, "test.page"); n != 10 || !strings.Contains(p.Body, ">p60<") || strings.Contains(p.Body, `rel="next"`) {
+		t.Errorf("second page: %d events %.300s", n, p.Body)
+	}
+
+	csvPage := b.get("/audit/export?action=test.formula")
+	if csvPage.StatusCode != http.StatusOK || !strings.HasPrefix(csvPage.Header.Get("Content-Type"), "text/csv") ||
+		!strings.HasPrefix(csvPage.Header.Get("Content-Disposition"), "attachment;") {
+		t.Fatalf("export: %d %q %q", csvPage.StatusCode, csvPage.Header.Get("Content-Type"), csvPage.Header.Get("Content-Disposition"))
+	}
+	rows, err := csv.NewReader(strings.NewReader(csvPage.Body)).ReadAll()
+	if err != nil || len(rows) != 2 || strings.Join(rows[0], ",") != "time,actor_kind,actor_id,entity_number,action,target,ip,details" {
+		t.Fatalf("export rows: %v %q", err, rows)
+	}
+	if f := rows[1]; f[2] != "'@SUM(A1)" || f[3] != demoEntityNumber || f[5] != `'=HYPERLINK("http://x")` || !strings.HasSuffix(f[0], "+08:00") {
+		t.Errorf("the formula event's row: %q", f)
+	}
+	if all := b.get("/audit/export?actor=page.tester"); strings.Count(all.Body, "test.page") != 60 {
+		t.Errorf("the export holds every page: %d", strings.Count(all.Body, "test.page"))
+	}
+
+	p = b.get("/audit?from=2026-13-01&target=keep-me")
+	if p.StatusCode != http.StatusBadRequest || !strings.Contains(p.Body, "YYYY-MM-DD") || !strings.Contains(p.Body, `value="keep-me"`) {
+		t.Errorf("a bad date: %d %.1500s", p.StatusCode, p.Body)
+	}
+	if p := b.get("/audit?from=2024-01-01&to=2026-01-01"); p.StatusCode != http.StatusBadRequest {
+		t.Errorf("over 366 days: %d", p.StatusCode)
+	}
+	p = b.get("/audit?entity=99-999999")
+	if p.StatusCode != http.StatusNotFound || !strings.Contains(p.Body, "請輸入已登記實體的編號") || !strings.Contains(p.Body, `value="99-999999"`) {
+		t.Errorf("an unknown entity: %d %.1500s", p.StatusCode, p.Body)
+	}
+	if p := b.get("/audit/export?from=nonsense"); p.StatusCode != http.StatusBadRequest || p.Header.Get("Content-Disposition") != "" {
+		t.Errorf("an export with a bad date: %d %q", p.StatusCode, p.Header.Get("Content-Disposition"))
 	}
 }

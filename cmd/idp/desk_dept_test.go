@@ -189,19 +189,11 @@ func (b *deskBrowser) want(status int, path string, form url.Values, csrf string
 	return p
 }
 
-// TestDeskDeptRegister: a supervisor registers a department and renames it,
-// registers an e-service and changes its level and policy, adds, renames
-// and removes a group, opens it to an entity and closes it again; each
-// refusal is a sentence on its form, the values kept; the audit trail
-// names the officer.
-func TestDeskDeptRegister(t *testing.T) {
-	t.Parallel()
-	idp := startIDP(t, nil)
-	w := idp.startDesk(t)
+// deskDepartmentForms registers department DSAT at the desk as b and
+// renames it, after refusals on the forms.
+func deskDepartmentForms(t *testing.T, idp *testIDP, b *deskBrowser, csrf string) {
+	t.Helper()
 	ctx, pg := context.Background(), idp.app.pg
-	b := w.signedIn(t, w.officer(t, "lei.sv", storage.RoleSupervisor))
-	csrf := b.token()
-
 	p := b.want(http.StatusBadRequest, "/departments", url.Values{"code": {"bad code!"}, "name_zh": {"交通事務局"}}, csrf)
 	if !strings.Contains(p.Body, "代碼不符合格式") || !strings.Contains(p.Body, `value="bad code!"`) ||
 		!strings.Contains(p.Body, `value="交通事務局"`) || !strings.Contains(p.Body, `aria-invalid="true"`) {
@@ -226,8 +218,24 @@ func TestDeskDeptRegister(t *testing.T) {
 	if p := b.get("/departments/NOPE"); p.StatusCode != http.StatusNotFound {
 		t.Errorf("an unknown department: %d", p.StatusCode)
 	}
+}
 
-	p = b.want(http.StatusNotFound, "/services/new", url.Values{"code": {"traffic"}, "name_zh": {"交通"}, "department": {"NOPE"},
+// TestDeskDeptRegister: a supervisor registers a department and renames it,
+// registers an e-service and changes its level and policy, adds, renames
+// and removes a group, opens it to an entity and closes it again; each
+// refusal is a sentence on its form, the values kept; the audit trail
+// names the officer.
+func TestDeskDeptRegister(t *testing.T) {
+	t.Parallel()
+	idp := startIDP(t, nil)
+	w := idp.startDesk(t)
+	ctx, pg := context.Background(), idp.app.pg
+	b := w.signedIn(t, w.officer(t, "lei.sv", storage.RoleSupervisor))
+	csrf := b.token()
+
+	deskDepartmentForms(t, idp, b, csrf)
+
+	p := b.want(http.StatusNotFound, "/services/new", url.Values{"code": {"traffic"}, "name_zh": {"交通"}, "department": {"NOPE"},
 		"level": {"tool"}, "policy": {"enrolled"}}, csrf)
 	if !strings.Contains(p.Body, "沒有此部門") || !strings.Contains(p.Body, `value="traffic"`) {
 		t.Errorf("an e-service of no department: %.1500s", p.Body)
@@ -376,27 +384,7 @@ func TestDeskDeptClients(t *testing.T) {
 		t.Errorf("the web client = %+v, %v", c, err)
 	}
 
-	// Disabling the demo web client ends its tokens at once.
-	web := idp.client(demoWebClient)
-	r := idp.rp(web, web.RedirectURIs[0])
-	tok, _ := idp.browser().tokens(r, "staff01")
-	if status, _ := r.userinfoGroups(t, tok.AccessToken); status != http.StatusOK {
-		t.Fatalf("userinfo before: %d", status)
-	}
-	b.want(http.StatusSeeOther, "/clients/"+demoWebClient+"/disable", url.Values{}, csrf)
-	if status, _ := r.userinfoGroups(t, tok.AccessToken); status == http.StatusOK {
-		t.Error("userinfo honours the disabled client's access token")
-	}
-	if status, body := r.refresh(t, tok.RefreshToken); status != http.StatusUnauthorized || body["error"] != "invalid_client" {
-		t.Errorf("refresh by the disabled client: %d %v", status, body)
-	}
-	if p := b.get("/clients/" + demoWebClient); !strings.Contains(p.Body, `action="/clients/`+demoWebClient+`/enable"`) {
-		t.Error("the disabled client's page offers no enabling")
-	}
-	b.want(http.StatusSeeOther, "/clients/"+demoWebClient+"/enable", url.Values{}, csrf)
-	if status, _ := r.userinfoGroups(t, tok.AccessToken); status == http.StatusOK {
-		t.Error("enabled again, the client's old access token works again")
-	}
+	deskDisableWebClient(t, idp, b, csrf)
 	b.want(http.StatusNotFound, "/clients/nobody/disable", url.Values{}, csrf)
 	if got := strings.Join(idp.auditOf(t, demoWebClient, "client.disable"), ",") + ";" + strings.Join(idp.auditOf(t, id, "client."), ","); got !=
 		"client.disable lei.sv;client.create lei.sv,client.rotate_secret lei.sv" {
@@ -425,6 +413,32 @@ func (idp *testIDP) lastEvents(t *testing.T, action, target string, n int) []str
 		got = append(got, s)
 	}
 	return got
+}
+
+// deskDisableWebClient disables the demo web client at the desk as b: its
+// access and refresh tokens end at once; enabled again, they stay ended.
+func deskDisableWebClient(t *testing.T, idp *testIDP, b *deskBrowser, csrf string) {
+	t.Helper()
+	web := idp.client(demoWebClient)
+	r := idp.rp(web, web.RedirectURIs[0])
+	tok, _ := idp.browser().tokens(r, "staff01")
+	if status, _ := r.userinfoGroups(t, tok.AccessToken); status != http.StatusOK {
+		t.Fatalf("userinfo before: %d", status)
+	}
+	b.want(http.StatusSeeOther, "/clients/"+demoWebClient+"/disable", url.Values{}, csrf)
+	if status, _ := r.userinfoGroups(t, tok.AccessToken); status == http.StatusOK {
+		t.Error("userinfo honours the disabled client's access token")
+	}
+	if status, body := r.refresh(t, tok.RefreshToken); status != http.StatusUnauthorized || body["error"] != "invalid_client" {
+		t.Errorf("refresh by the disabled client: %d %v", status, body)
+	}
+	if p := b.get("/clients/" + demoWebClient); !strings.Contains(p.Body, `action="/clients/`+demoWebClient+`/enable"`) {
+		t.Error("the disabled client's page offers no enabling")
+	}
+	b.want(http.StatusSeeOther, "/clients/"+demoWebClient+"/enable", url.Values{}, csrf)
+	if status, _ := r.userinfoGroups(t, tok.AccessToken); status == http.StatusOK {
+		t.Error("enabled again, the client's old access token works again")
+	}
 }
 
 // TestDeskDeptSameAuditAsCLI: the desk and the idp command leave the same

@@ -196,7 +196,8 @@ func deskDepartmentForms(t *testing.T, idp *testIDP, b *deskBrowser, csrf string
 	ctx, pg := context.Background(), idp.app.pg
 	p := b.want(http.StatusBadRequest, "/departments", url.Values{"code": {"bad code!"}, "name_zh": {"交通事務局"}}, csrf)
 	if !strings.Contains(p.Body, "代碼不符合格式") || !strings.Contains(p.Body, `value="bad code!"`) ||
-		!strings.Contains(p.Body, `value="交通事務局"`) || !strings.Contains(p.Body, `aria-invalid="true"`) {
+		!strings.Contains(p.Body, `value="交通事務局"`) || !strings.Contains(p.Body, `aria-invalid="true"`) ||
+		!strings.Contains(p.Body, `href="/departments?lang=pt"`) {
 		t.Errorf("a bad code: the form again with its sentence and values? %.2000s", p.Body)
 	}
 	p = b.want(http.StatusSeeOther, "/departments", url.Values{"code": {"DSAT"}, "name_zh": {"交通事務局"}}, csrf)

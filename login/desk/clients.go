@@ -121,7 +121,7 @@ func (h *clientPages) renderNew(w http.ResponseWriter, r *http.Request, d *Desk,
 	if err != nil {
 		return err
 	}
-	h.k.Render(w, status, "desk_client_new.html", clientNewPage{Chrome: d.Chrome("clients"), Services: services,
+	h.k.Render(w, status, "desk_client_new.html", clientNewPage{Chrome: d.chromeAt("clients", clientsPath+"/new"), Services: services,
 		Departments: deps, Scopes: storage.MachineScopes, Form: f})
 	return nil
 }
@@ -162,7 +162,7 @@ func (h *clientPages) create(w http.ResponseWriter, r *http.Request, d *Desk) er
 		return seeOther(w, r, clientURL(out.Client.ID, "?done=client_created"))
 	}
 	noStore(w)
-	h.k.Render(w, http.StatusOK, "desk_client_secret.html", secretPage{Chrome: d.Chrome("clients"),
+	h.k.Render(w, http.StatusOK, "desk_client_secret.html", secretPage{Chrome: d.chromeAt("clients", clientURL(out.Client.ID, "")),
 		ClientID: out.Client.ID, Secret: out.Secret, AuthMethod: out.Client.AuthMethodName()})
 	return nil
 }
@@ -270,7 +270,7 @@ func (h *clientPages) renderOne(w http.ResponseWriter, r *http.Request, d *Desk,
 	if err != nil {
 		return notFoundHere(err)
 	}
-	p := clientPage{Chrome: d.Chrome("clients"), Client: rowOf(c, h.k.Now()), MayChange: d.may(storage.ActRegisterClient),
+	p := clientPage{Chrome: d.chromeAt("clients", clientURL(c.ID, "")), Client: rowOf(c, h.k.Now()), MayChange: d.may(storage.ActRegisterClient),
 		HasSecret: !c.Public && c.TokenAuth != storage.TokenAuthPrivateKeyJWT, Form: f, Done: d.T()[done]}
 	h.k.Render(w, status, "desk_client.html", p)
 	return nil
@@ -303,7 +303,7 @@ func (h *clientPages) rotate(w http.ResponseWriter, r *http.Request, d *Desk) er
 		// within their cache's lifetime): it is shown all the same, once.
 		slog.WarnContext(r.Context(), "client secret rotated, nodes not told", "client", id, "err", err)
 	}
-	p := secretPage{Chrome: d.Chrome("clients"), ClientID: id, Secret: out.Secret, Rotated: true}
+	p := secretPage{Chrome: d.chromeAt("clients", clientURL(id, "")), ClientID: id, Secret: out.Secret, Rotated: true}
 	if grace > 0 {
 		p.PreviousUntil = out.PreviousUntil.In(kit.Macau).Format("2006-01-02 15:04:05")
 	}

@@ -47,7 +47,7 @@ func (h *departmentPages) renderList(w http.ResponseWriter, r *http.Request, d *
 	if err != nil {
 		return err
 	}
-	p := departmentsPage{Chrome: d.Chrome("departments"), Departments: list, MayRegister: d.may(storage.ActRegisterDepartment),
+	p := departmentsPage{Chrome: d.chromeAt("departments", departmentsPath), Departments: list, MayRegister: d.may(storage.ActRegisterDepartment),
 		Form: f, Done: d.T()[done]}
 	h.k.Render(w, status, "desk_departments.html", p)
 	return nil
@@ -112,7 +112,7 @@ func (h *departmentPages) renderOne(w http.ResponseWriter, r *http.Request, d *D
 	if err != nil {
 		return notFoundHere(err)
 	}
-	p := departmentPage{Chrome: d.Chrome("departments"), Department: dep, MayRename: d.may(storage.ActRegisterDepartment),
+	p := departmentPage{Chrome: d.chromeAt("departments", departmentsPath+"/"+url.PathEscape(dep.Code)), Department: dep, MayRename: d.may(storage.ActRegisterDepartment),
 		MayAddService: d.may(storage.ActRegisterService), MayAddClient: d.may(storage.ActRegisterClient), Form: f, Done: d.T()[done]}
 	if f.Name == "" {
 		p.Form = regForm{Values: map[string]string{"name_zh": dep.NameZH, "name_pt": dep.NamePT, "name_en": dep.NameEN}}

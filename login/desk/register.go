@@ -168,3 +168,12 @@ func fieldOf(err error) string {
 func withField(err error, field string) error {
 	return &storage.Error{Code: storage.CodeOf(err), Field: field, Message: err.Error(), Err: err}
 }
+
+// chromeAt is the chrome of the page current whose address is path: a
+// form refused is shown again at its POST's address, and its language
+// links must lead to the page's GET.
+func (d *Desk) chromeAt(current, path string) Chrome {
+	ch := d.Chrome(current)
+	ch.Common = d.c.k.CommonAt(d.r, d.Lang, path)
+	return ch
+}

@@ -113,7 +113,7 @@ func (h *servicePages) renderNew(w http.ResponseWriter, r *http.Request, d *Desk
 	if err != nil {
 		return err
 	}
-	h.k.Render(w, status, "desk_service_new.html", serviceNewPage{Chrome: d.Chrome("services"), settingsChoices: choices, Departments: deps, Form: f})
+	h.k.Render(w, status, "desk_service_new.html", serviceNewPage{Chrome: d.chromeAt("services", servicesPath+"/new"), settingsChoices: choices, Departments: deps, Form: f})
 	return nil
 }
 
@@ -186,7 +186,7 @@ func (h *servicePages) renderOne(w http.ResponseWriter, r *http.Request, d *Desk
 	if err != nil {
 		return notFoundHere(err)
 	}
-	p := servicePage{Chrome: d.Chrome("services"), settingsChoices: choices, Service: sv, Level: levelName(sv.MinLevel),
+	p := servicePage{Chrome: d.chromeAt("services", serviceURL(sv.Code, "")), settingsChoices: choices, Service: sv, Level: levelName(sv.MinLevel),
 		MayChange: d.may(storage.ActRegisterService), Form: f, Done: d.T()[done]}
 	if f.Values == nil {
 		p.Form.Values = map[string]string{}

@@ -138,7 +138,7 @@ type secretPage struct {
 // create registers the client (register.ServiceClient or
 // register.MachineClient, client.create) and shows its secret once.
 func (h *clientPages) create(w http.ResponseWriter, r *http.Request, d *Desk) error {
-	f := submitted(r, "client", clientFields...)
+	f := d.submitted(r, "client", clientFields...)
 	for _, sc := range storage.MachineScopes {
 		if slices.Contains(r.PostForm["scope"], sc) {
 			f.Values["scope:"+sc] = "on"
@@ -281,7 +281,7 @@ func (h *clientPages) renderOne(w http.ResponseWriter, r *http.Request, d *Desk,
 // new one once.
 func (h *clientPages) rotate(w http.ResponseWriter, r *http.Request, d *Desk) error {
 	id := mux.Vars(r)["id"]
-	f := submitted(r, "rotate", "grace_hours")
+	f := d.submitted(r, "rotate", "grace_hours")
 	hours, err := strconv.ParseFloat(f.V("grace_hours"), 64)
 	if err != nil || hours < 0 || hours > storage.MaxSecretGrace.Hours() {
 		return d.refusedIn(storage.Errorf(storage.EInvalid, "grace").WithField("grace_hours"), "", func(status int, key, field string) {

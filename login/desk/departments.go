@@ -57,7 +57,7 @@ var departmentFields = []string{"code", "name_zh", "name_pt", "name_en"}
 
 // create registers a department (register.Department, department.create).
 func (h *departmentPages) create(w http.ResponseWriter, r *http.Request, d *Desk) error {
-	f := submitted(r, "department", departmentFields...)
+	f := d.submitted(r, "department", departmentFields...)
 	dep := storage.Department{Code: f.V("code"), NameZH: f.V("name_zh"), NamePT: f.V("name_pt"), NameEN: f.V("name_en")}
 	err := checkDepartment(dep)
 	if err == nil {
@@ -143,7 +143,7 @@ func (h *departmentPages) renderOne(w http.ResponseWriter, r *http.Request, d *D
 // department.rename).
 func (h *departmentPages) rename(w http.ResponseWriter, r *http.Request, d *Desk) error {
 	code := mux.Vars(r)["code"]
-	f := submitted(r, "rename", "name_zh", "name_pt", "name_en")
+	f := d.submitted(r, "rename", "name_zh", "name_pt", "name_en")
 	zh, pt, en := f.V("name_zh"), f.V("name_pt"), f.V("name_en")
 	dep, changed, err := h.Register.RenameDepartment(r.Context(), d.Actor, code, storage.DepartmentNames{ZH: &zh, PT: &pt, EN: &en})
 	if err != nil {

@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/entity-account/idp/login/kit"
 	"github.com/entity-account/idp/login/register"
 	"github.com/entity-account/idp/storage"
+	"github.com/entity-account/idp/templates"
 )
 
 // What the pages of the register (departments, e-services, clients) and of
@@ -51,7 +54,9 @@ func (f regForm) On(name string) bool { return f.Name == name && f.Error != "" }
 func (f regForm) Bad(form, name string) bool { return f.On(form) && f.Field == name }
 
 // submitted is the form the request posted: the values of names, trimmed.
-func submitted(r *http.Request, form string, names ...string) regForm {
+// The answer is in the language of the page the form was on (its lang field).
+func (d *Desk) submitted(r *http.Request, form string, names ...string) regForm {
+	d.Lang = d.c.k.Language(r)
 	f := regForm{Name: form, Values: map[string]string{}}
 	for _, n := range names {
 		f.Values[n] = strings.TrimSpace(r.PostFormValue(n))
@@ -68,6 +73,7 @@ func (d *Desk) refusedIn(err error, fallback string, render func(status int, key
 	if code == storage.EInternal || code == storage.EUnavailable {
 		return err
 	}
+	d.Lang = d.c.k.Language(d.r) // the form's page's, now that the form is read
 	key, field := refusalKey(err, fallback)
 	if d.T()[key] == "" {
 		key = fallback
@@ -124,8 +130,16 @@ func noStore(w http.ResponseWriter) {
 	w.Header().Set("Pragma", "no-cache")
 }
 
-// seeOther sends the browser on after a change (POST, then GET).
+// seeOther sends the browser on after a change (POST, then GET), in the
+// language of the page the form was on.
 func seeOther(w http.ResponseWriter, r *http.Request, to string) error {
+	if lang := r.PostFormValue("lang"); slices.Contains(templates.Languages, lang) {
+		sep := "?"
+		if strings.Contains(to, "?") {
+			sep = "&"
+		}
+		to += sep + "lang=" + url.QueryEscape(lang)
+	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
 	return nil
 }

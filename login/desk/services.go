@@ -119,7 +119,7 @@ func (h *servicePages) renderNew(w http.ResponseWriter, r *http.Request, d *Desk
 
 // create registers the e-service (register.Service, service.create).
 func (h *servicePages) create(w http.ResponseWriter, r *http.Request, d *Desk) error {
-	f := submitted(r, "service", serviceFields...)
+	f := d.submitted(r, "service", serviceFields...)
 	level, ok := levelNames[f.V("level")]
 	in := register.Service{DepartmentCode: f.V("department"), Service: storage.Service{Code: f.V("code"),
 		NameZH: f.V("name_zh"), NamePT: f.V("name_pt"), NameEN: f.V("name_en"),
@@ -237,7 +237,7 @@ func (h *servicePages) refused(w http.ResponseWriter, r *http.Request, d *Desk, 
 // service.access_policy): each audited when it changes.
 func (h *servicePages) settings(w http.ResponseWriter, r *http.Request, d *Desk) error {
 	code := mux.Vars(r)["code"]
-	f := submitted(r, "settings", "level", "policy")
+	f := d.submitted(r, "settings", "level", "policy")
 	level, ok := levelNames[f.V("level")]
 	if !ok {
 		return h.refused(w, r, d, f, "", storage.Errorf(storage.EInvalid, "minimum level").WithField("level"))
@@ -264,7 +264,7 @@ func (h *servicePages) settings(w http.ResponseWriter, r *http.Request, d *Desk)
 // addGroup defines a group (manage.Departments.CreateGroup, group.create).
 func (h *servicePages) addGroup(w http.ResponseWriter, r *http.Request, d *Desk) error {
 	code := mux.Vars(r)["code"]
-	f := submitted(r, "group", "group_code", "name_zh", "name_pt", "name_en")
+	f := d.submitted(r, "group", "group_code", "name_zh", "name_pt", "name_en")
 	_, err := h.Departments.CreateGroup(r.Context(), d.Actor, code,
 		manage.GroupInput{Code: f.V("group_code"), NameZH: f.V("name_zh"), NamePT: f.V("name_pt"), NameEN: f.V("name_en")})
 	if err != nil {
@@ -280,7 +280,7 @@ func (h *servicePages) addGroup(w http.ResponseWriter, r *http.Request, d *Desk)
 // group.rename).
 func (h *servicePages) renameGroup(w http.ResponseWriter, r *http.Request, d *Desk) error {
 	code, group := mux.Vars(r)["code"], mux.Vars(r)["group"]
-	f := submitted(r, "group:"+group, "name_zh", "name_pt", "name_en")
+	f := d.submitted(r, "group:"+group, "name_zh", "name_pt", "name_en")
 	zh, pt, en := f.V("name_zh"), f.V("name_pt"), f.V("name_en")
 	if _, err := h.Departments.RenameGroup(r.Context(), d.Actor, code, group, storage.GroupNames{ZH: &zh, PT: &pt, EN: &en}); err != nil {
 		return h.refused(w, r, d, f, "desk_dept_err_group", err)
@@ -302,7 +302,7 @@ func (h *servicePages) removeGroup(w http.ResponseWriter, r *http.Request, d *De
 // (manage.Departments.EnrollEntity, service.enroll).
 func (h *servicePages) openTo(w http.ResponseWriter, r *http.Request, d *Desk) error {
 	code := mux.Vars(r)["code"]
-	f := submitted(r, "open", "entity_number")
+	f := d.submitted(r, "open", "entity_number")
 	changed, err := h.Departments.EnrollEntity(r.Context(), d.Actor, code, f.V("entity_number"))
 	if err != nil {
 		return h.refused(w, r, d, f, "desk_dept_err_entity", withField(err, "entity_number"))

@@ -205,7 +205,7 @@ func deskDepartmentForms(t *testing.T, idp *testIDP, b *deskBrowser, csrf string
 		t.Errorf("after registering: %q", loc)
 	}
 	p = b.want(http.StatusConflict, "/departments", url.Values{"code": {"DSAT"}, "name_zh": {"另一個"}}, csrf)
-	if !strings.Contains(p.Body, "此代碼已被使用") || !strings.Contains(p.Body, `value="另一個"`) {
+	if !strings.Contains(p.Body, "此代碼或編號已被使用") || !strings.Contains(p.Body, `value="另一個"`) {
 		t.Errorf("a taken code: %.1500s", p.Body)
 	}
 	b.want(http.StatusBadRequest, "/departments/DSAT", url.Values{"name_zh": {""}, "name_pt": {"DSAT"}}, csrf)

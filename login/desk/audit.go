@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -228,6 +229,7 @@ func (h *auditPages) export(w http.ResponseWriter, r *http.Request, d *Desk) err
 		q.After = storage.AuditCursor{At: last.At, ID: last.ID}
 		if page, err = h.Registry.SearchAuditEvents(r.Context(), q); err != nil {
 			// The answer has begun: the file ends short, and the failure is logged.
+			slog.ErrorContext(r.Context(), "audit export cut short", "written", n, "err", err)
 			cw.Flush()
 			return nil
 		}

@@ -25,6 +25,8 @@ var requiredTemplates = []string{
 	"account_tools.html", "account_tools_totp.html", "account_tools_passkeys.html", // portal: 電子身份識別工具
 	"activate_index.html", "activate_entity.html", "activate_staff.html", "activate_choose.html", "resend.html", // activation
 	"desk_home.html", "desk_message.html", // the operator's desk
+	"desk_departments.html", "desk_department.html", "desk_services.html", "desk_service_new.html", "desk_service.html", // desk: the register
+	"desk_clients.html", "desk_client_new.html", "desk_client.html", "desk_client_secret.html", "desk_audit.html", "desk_audit_event.html",
 }
 
 // pages holds the parsed templates and message catalogues.

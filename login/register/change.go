@@ -23,7 +23,7 @@ var ErrNoService = &storage.Error{Code: storage.ENotFound, Message: "There is no
 // now and whether anything changed (department.rename, audited with the
 // names before and after). An unknown department is ErrNoDepartment.
 func (r *Register) RenameDepartment(ctx context.Context, actor storage.Actor, code string, names storage.DepartmentNames) (storage.Department, bool, error) {
-	if !storage.CanRegisterDepartment(actor) {
+	if !storage.CanRenameDepartment(actor) {
 		return storage.Department{}, false, forbidden("a department")
 	}
 	if names.ZH == nil && names.PT == nil && names.EN == nil {
@@ -57,7 +57,7 @@ func (r *Register) RenameDepartment(ctx context.Context, actor storage.Actor, co
 // Sign-ins from then on answer by the new policy. An unknown e-service is
 // ErrNoService.
 func (r *Register) SetServiceAccessPolicy(ctx context.Context, actor storage.Actor, code string, p storage.AccessPolicy) (storage.Service, bool, error) {
-	if !storage.CanRegisterService(actor) {
+	if !storage.CanSetServiceAccessPolicy(actor) {
 		return storage.Service{}, false, forbidden("an e-service")
 	}
 	if !p.Known() {

@@ -277,6 +277,19 @@ func TestDeskDeptRegister(t *testing.T) {
 	b.want(http.StatusSeeOther, "/services/traffic/groups/clerk/remove", url.Values{}, csrf)
 	b.want(http.StatusNotFound, "/services/traffic/groups/clerk/remove", url.Values{}, csrf)
 
+	// The department's own trail (its API's GET /changes) holds what was
+	// done for it: its registration and names, its e-service's changes.
+	dsat, _ := pg.DepartmentByCode(ctx, "DSAT")
+	changes, err := pg.DepartmentChanges(ctx, dsat.ID, 0, 200)
+	seen := map[string]bool{}
+	for _, e := range changes {
+		seen[e.Action] = true
+	}
+	for _, a := range []string{"department.create", "department.rename", "service.create", "service.access_policy", "group.rename"} {
+		if err != nil || !seen[a] {
+			t.Errorf("the department's changes lack %s (%v): %v", a, err, seen)
+		}
+	}
 	for target, want := range map[string]string{
 		"DSAT":          "department.create lei.sv,department.rename lei.sv",
 		"traffic":       "service.create lei.sv,service.min_level lei.sv,service.access_policy lei.sv,service.enroll lei.sv,service.unenroll lei.sv",
@@ -386,6 +399,17 @@ func TestDeskDeptClients(t *testing.T) {
 	}
 
 	deskDisableWebClient(t, idp, b, csrf)
+	other, _ := idp.app.pg.DepartmentByCode(ctx, "OTHER")
+	changes, err := idp.app.pg.DepartmentChanges(ctx, other.ID, 0, 200)
+	rotations := 0
+	for _, e := range changes {
+		if e.Action == "client.rotate_secret" && e.Target == id {
+			rotations++
+		}
+	}
+	if err != nil || rotations != 1 {
+		t.Errorf("department OTHER's changes hold %d rotations of its machine client (%v)", rotations, err)
+	}
 	b.want(http.StatusNotFound, "/clients/nobody/disable", url.Values{}, csrf)
 	if got := strings.Join(idp.auditOf(t, demoWebClient, "client.disable"), ",") + ";" + strings.Join(idp.auditOf(t, id, "client."), ","); got !=
 		"client.disable lei.sv;client.create lei.sv,client.rotate_secret lei.sv" {

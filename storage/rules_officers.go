@@ -99,3 +99,25 @@ func MayDisableOfficer(by, target Officer, activeSupervisors int) error {
 	}
 	return nil
 }
+
+// ActorMay is OfficerMay for the officer behind the operator actor a, as
+// the actor names it (OfficerActor): a use case that an officer's act
+// reaches, from the idp command or the desk, asks it again. An operator
+// actor with no officer behind it (OperatorActor: the use cases' own
+// tests) may what the operator may; any other actor no operator's act.
+func ActorMay(a Actor, act OperatorAct) error {
+	switch {
+	case a.Kind != ActorOperator:
+		return Errorf(EForbidden, "only the operator may do %q", act).WithKey("desk_intake_error_forbidden")
+	case a.OfficerID == 0 && a.OfficerRole == "":
+		if !a.Active {
+			return Errorf(EForbidden, "the operator is not active").WithKey("desk_err_officer_disabled")
+		}
+		return nil
+	}
+	status := OfficerDisabled
+	if a.Active {
+		status = OfficerActive
+	}
+	return OfficerMay(Officer{ID: a.OfficerID, Login: a.Name, Role: a.OfficerRole, Status: status}, act)
+}

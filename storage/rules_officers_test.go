@@ -116,3 +116,34 @@ func TestOfficerValidateAndActor(t *testing.T) {
 		t.Error("a disabled officer acts as the operator")
 	}
 }
+
+// TestActorMay: a use case asks the rule book again about the officer its
+// actor names: the role and status the actor carries decide, as for the
+// officer; the operator without an officer (the use cases' tests) may; no
+// other actor may.
+func TestActorMay(t *testing.T) {
+	counter := Officer{ID: 1, Login: "chan.tm", Role: RoleCounter, Status: OfficerActive}
+	disabled := Officer{ID: 2, Login: "ho.mk", Role: RoleSupervisor, Status: OfficerDisabled}
+	for _, c := range []struct {
+		name string
+		a    Actor
+		act  OperatorAct
+		ok   bool
+	}{
+		{"counter opens", OfficerActor(counter), ActOpenEntity, true},
+		{"counter closes", OfficerActor(counter), ActCloseEntity, false},
+		{"disabled supervisor", OfficerActor(disabled), ActOpenEntity, false},
+		{"operator without officer", OperatorActor("ops"), ActOpenEntity, true},
+		{"inactive operator", Actor{Kind: ActorOperator, ID: "ops"}, ActOpenEntity, false},
+		{"staff admin", Actor{Kind: ActorStaff, ID: "CU000000001", Admin: true, Active: true, EntityID: 1}, ActOpenEntity, false},
+		{"public", PublicActor("192.0.2.1"), ActOpenEntity, false},
+	} {
+		err := ActorMay(c.a, c.act)
+		if (err == nil) != c.ok {
+			t.Errorf("%s: ActorMay = %v, want allowed %v", c.name, err, c.ok)
+		}
+		if err != nil && CodeOf(err) != EForbidden {
+			t.Errorf("%s: code %s, want forbidden", c.name, CodeOf(err))
+		}
+	}
+}

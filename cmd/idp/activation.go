@@ -9,7 +9,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/entity-account/idp/config"
 	"github.com/entity-account/idp/login"
@@ -169,62 +168,64 @@ type createdAdmin struct {
 	SentTo string `json:"code_sent_to"`
 }
 
-// openEntity checks spec and opens the entity with its entity account and
-// admin staff logins, issuing each an activation code, in one transaction.
+// openEntity opens the entity spec describes through the use case the
+// desk's intake calls too (activation.Service.Open): the flags' defaults
+// filled in, a refused field named by its flag.
 // The codes reach their holders through the outbox (a running `idp serve`).
 func openEntity(ctx context.Context, actor storage.Actor, svc *activation.Service, spec entitySpec) (entityCreated, error) {
-	number, ok := storage.NormalizeEntityNumber(spec.Number)
-	if !ok {
-		return entityCreated{}, fmt.Errorf("--number: %q is not an entity number (two digits, a hyphen, six digits)", spec.Number)
+	app := activation.Application{Number: spec.Number, NameZH: spec.NameZH, NamePT: spec.NamePT, Kind: orDefault(spec.Kind, "company"),
+		ApplicationNumber: spec.ApplicationNumber, AccountMobile: spec.AccountMobile, AccountEmail: spec.AccountEmail,
+		AccountLanguage: orLang(spec.AccountLanguage), Channel: spec.Channel}
+	for _, a := range spec.Admins {
+		app.Admins = append(app.Admins, storage.StaffRegistration{NameZH: a.NameZH, NameForeign: a.NameForeign,
+			IDDocType: orDefault(a.IDType, storage.IDMacauPermanent), IDDocNumber: a.IDNumber, IDDocIssuePlace: a.IDPlace,
+			BirthDate: a.BirthDate, Mobile: a.Mobile, Email: a.Email, Language: orLang(a.Language)})
 	}
-	spec.Number = number
-	out := entityCreated{EntityNumber: spec.Number, Channel: string(spec.Channel)}
-	if len(spec.Admins) == 0 {
-		return out, errors.New("at least one admin staff login is required (--admin-* flags or --admins FILE)")
+	opened, err := svc.Open(ctx, actor, app)
+	if err != nil {
+		return entityCreated{EntityNumber: spec.Number, Channel: string(spec.Channel)}, openRefusal(spec, err)
 	}
-	acct := &storage.EntityAccount{ApplicationNumber: spec.ApplicationNumber, Mobile: spec.AccountMobile,
-		Email: spec.AccountEmail, Language: orLang(spec.AccountLanguage)}
-	if recipientFor(spec.Channel, acct.Mobile, acct.Email) == "" {
-		return out, fmt.Errorf("the entity account needs a registered %s (--account-mobile or --account-email) for --channel %s", channelWord(spec.Channel), spec.Channel)
-	}
-	if spec.AccountMobile != "" {
-		m, ok := storage.NormalizeMacauMobile(spec.AccountMobile)
-		if !ok {
-			return out, fmt.Errorf("--account-mobile: a Macau mobile number has 8 digits and starts with 6, got %q", spec.AccountMobile)
-		}
-		acct.Mobile = m
-	}
-	var admins []*storage.StaffLogin
-	for i, a := range spec.Admins {
-		what := fmt.Sprintf("admin %d", i+1)
-		sl, err := storage.StaffRegistration{NameZH: a.NameZH, NameForeign: a.NameForeign, IDDocType: orDefault(a.IDType, storage.IDMacauPermanent),
-			IDDocNumber: a.IDNumber, IDDocIssuePlace: a.IDPlace, BirthDate: a.BirthDate, Mobile: a.Mobile, Email: a.Email,
-			Language: orLang(a.Language)}.Validate(time.Now())
-		if fields := storage.FieldErrors(err); len(fields) > 0 {
-			return out, fmt.Errorf("%s: %s: %s", what, fields[0].Field, fields[0].Message)
-		}
-		if err != nil {
-			return out, fmt.Errorf("%s: %w", what, err)
-		}
-		if recipientFor(spec.Channel, sl.Mobile, sl.Email) == "" {
-			return out, fmt.Errorf("%s: a registered %s is required for --channel %s", what, channelWord(spec.Channel), spec.Channel)
-		}
-		sl.Admin = true
-		admins = append(admins, &sl)
-	}
-	e := &storage.Entity{Number: spec.Number, NameZH: spec.NameZH, NamePT: spec.NamePT, Kind: orDefault(spec.Kind, "company"), Status: "active"}
-	if err := svc.OpenEntity(ctx, actor, e, acct, admins, spec.Channel); err != nil {
-		if errors.Is(err, storage.ErrAlreadyExists) {
-			return out, fmt.Errorf("create entity %s: an entity with this number already exists (idp entity show --entity %s)", spec.Number, spec.Number)
-		}
-		return out, fmt.Errorf("create entity %s: %w", spec.Number, err)
-	}
-	out.EntityAccount = createdAccount{Subject: acct.Subject, SentTo: recipientFor(spec.Channel, acct.Mobile, acct.Email)}
-	for _, sl := range admins {
+	out := entityCreated{EntityNumber: opened.Entity.Number, Channel: string(opened.Channel),
+		EntityAccount: createdAccount{Subject: opened.Account.Subject, SentTo: recipientFor(opened.Channel, opened.Account.Mobile, opened.Account.Email)}}
+	for _, sl := range opened.Admins {
 		out.Admins = append(out.Admins, createdAdmin{EUID: sl.EUID, Name: strings.TrimSpace(sl.NameZH + " " + sl.NameForeign),
-			SentTo: recipientFor(spec.Channel, sl.Mobile, sl.Email)})
+			SentTo: recipientFor(opened.Channel, sl.Mobile, sl.Email)})
 	}
 	return out, nil
+}
+
+// entityFlags are the flags of the application's fields (activation.Field*).
+var entityFlags = map[string]string{
+	activation.FieldNumber: "--number", activation.FieldNameZH: "--name-zh", activation.FieldNamePT: "--name-pt",
+	activation.FieldKind: "--kind", activation.FieldApplicationNumber: "--application-number",
+	activation.FieldAccountMobile: "--account-mobile", activation.FieldAccountEmail: "--account-email",
+	activation.FieldAccountLanguage: "--account-language", activation.FieldChannel: "--channel",
+}
+
+// openRefusal says what Open refused, each wrong field by its flag (an
+// admin's by its place among the admins).
+func openRefusal(spec entitySpec, err error) error {
+	fields := storage.FieldErrors(err)
+	if len(fields) == 0 {
+		if storage.CodeOf(err) == storage.EConflict {
+			return fmt.Errorf("create entity %s: an entity with this number already exists (idp entity show --entity %s)", spec.Number, spec.Number)
+		}
+		return fmt.Errorf("create entity %s: %w", spec.Number, err)
+	}
+	var lines []string
+	for _, f := range fields {
+		switch {
+		case f.Code == storage.EConflict && f.Field == activation.FieldNumber:
+			lines = append(lines, fmt.Sprintf("an entity with this number already exists (idp entity show --entity %s)", spec.Number))
+		case entityFlags[f.Field] != "":
+			lines = append(lines, entityFlags[f.Field]+": "+f.Message)
+		case f.Field == "" && f.Key == "desk_intake_error_no_admin":
+			lines = append(lines, "at least one admin staff login is required (--admin-* flags or --admins FILE)")
+		default:
+			lines = append(lines, f.Message) // an admin's: "admin 2: ..."
+		}
+	}
+	return fmt.Errorf("create entity %s: %s", spec.Number, strings.Join(lines, "; "))
 }
 
 func recipientFor(ch storage.Channel, mobile, email string) string {

@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/entity-account/idp/config"
+	"github.com/entity-account/idp/login/activation"
 	"github.com/entity-account/idp/login/desk"
+	"github.com/entity-account/idp/login/entitydesk"
 	"github.com/entity-account/idp/login/kit"
 	"github.com/entity-account/idp/login/manage"
 	"github.com/entity-account/idp/login/officers"
@@ -22,7 +24,7 @@ import (
 // newDesk builds the operator's desk over the node's stores: a kit of its
 // own (its own CSRF cookie and key, pages at the listener's root) and the
 // use cases the officers act through, the same the idp commands call.
-func newDesk(cfg *config.Config, pg *postgres.Store, rs *rstore.Store) (*desk.Handler, error) {
+func newDesk(cfg *config.Config, pg *postgres.Store, rs *rstore.Store, u deskUseCases) (*desk.Handler, error) {
 	k, err := kit.New(kit.Config{
 		CSRFKey: idpop.DeriveKey(cfg.MasterKey, "desk-csrf"), CSRFCookie: "idp_desk_csrf",
 		SecureCookies: deskSecureCookies(cfg.DeskListen), TrustProxyHeaders: cfg.TrustProxyHeaders,
@@ -30,9 +32,16 @@ func newDesk(cfg *config.Config, pg *postgres.Store, rs *rstore.Store) (*desk.Ha
 	if err != nil {
 		return nil, err
 	}
-	return desk.New(k, desk.Deps{Officers: officers.New(pg), Sessions: rs,
+	return desk.New(k, desk.Deps{Officers: officers.New(pg), Sessions: rs, Intake: u.intake, Entities: u.entities,
 		Register: register.New(pg), Departments: manage.NewDepartments(pg, rs), ClientKeeper: register.NewClientKeeper(pg, rs),
 		Registry: pg}), nil
+}
+
+// deskUseCases are the use cases of the desk's areas, built with the
+// node's (newApp): the same the portal and the idp commands call.
+type deskUseCases struct {
+	intake   *activation.Service // 申請開立實體使用者帳戶: opening an entity
+	entities *entitydesk.Service // 實體: search, an entity's page and its acts
 }
 
 // deskSecureCookies: the desk's cookies are Secure unless it listens on a

@@ -7,6 +7,7 @@
 //	idp entity create             open an entity with its entity account and admin staff logins
 //	idp entity show               an entity, its entity account and its staff logins
 //	idp entity close              close an entity: its accounts can no longer sign in
+//	idp entity reopen             open a closed entity again: its accounts may sign in again
 //	idp service create            register a department's e-service and its groups
 //	idp service level             set an e-service's minimum assurance level
 //	idp service policy            set an e-service's access policy (assigned or enrolled)
@@ -117,6 +118,7 @@ func init() {
 		{"entity create", "", "open an entity with its entity account and admin staff logins; sends activation codes", entityCreate, storage.ActOpenEntity},
 		{"entity show", "", "an entity, its entity account and its staff logins", func(a []string) error { return entityShow(a, os.Stdout) }, storage.ActReadEntities},
 		{"entity close", "", "close an entity: its accounts can no longer sign in; their sessions and tokens end", entityClose, storage.ActCloseEntity},
+		{"entity reopen", "", "open a closed entity again (--entity N --reason TEXT): its accounts may sign in again with their passwords", entityReopen, storage.ActCloseEntity},
 		{"service create", "", "register an e-service of a registered department, and its groups; --min-acr: its minimum assurance level", serviceCreate, storage.ActRegisterService},
 		{"service level", "", "set an e-service's minimum assurance level: --service CODE --min-acr URN|none [--json]\n" +
 			"(urn:entity-account:acr:tool: the password and an identity tool; none: the password is enough)", serviceLevel, storage.ActRegisterService},

@@ -91,12 +91,13 @@ func adminRemove(args []string) error {
 func entityClose(args []string) error {
 	fs := newFlags("entity close")
 	entity := fs.String("entity", "", "entity number, e.g. 02-000021")
+	reason := fs.String("reason", "", "why the entity is closed (kept in the audit trail)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parseFlags(fs, args, "entity"); err != nil {
 		return err
 	}
 	return withOperatorAndSessions(fs, func(ctx context.Context, u *useCases) error {
-		e, err := u.manage.CloseEntity(ctx, u.actor, *entity)
+		e, err := u.manage.CloseEntityFor(ctx, u.actor, *entity, strings.TrimSpace(*reason))
 		if err != nil {
 			return commandError("entity close", err)
 		}

@@ -267,11 +267,37 @@ func TestOperatorEntityCommands(t *testing.T) {
 		"--birth-date", "1990-02-03", "--mobile", "66000999"}); err == nil || !strings.Contains(err.Error(), "already has a staff login") {
 		t.Errorf("the same person again: %v", err)
 	}
-	if err := entityClose([]string{"--entity", demoEntityNumber}); err != nil {
+	if err := entityClose([]string{"--entity", demoEntityNumber, "--reason", "merged into 02-000022"}); err != nil {
 		t.Fatal(err)
+	}
+	var reason string
+	if err := idp.app.pg.Pool().QueryRow(context.Background(), `SELECT details->>'reason' FROM audit_events
+		WHERE action = 'entity.close' ORDER BY id DESC LIMIT 1`).Scan(&reason); err != nil || reason != "merged into 02-000022" {
+		t.Errorf("entity close audited the reason %q: %v", reason, err)
 	}
 	if err := entityClose([]string{"--entity", demoEntityNumber}); err == nil || err.Error() != "entity close: Entity 02-000021 is already closed." {
 		t.Errorf("closing twice: %v", err)
+	}
+	wantEntityReopen(t, idp)
+}
+
+// wantEntityReopen: idp entity reopen needs a reason; then the demo
+// entity's accounts may sign in again; an open entity is not reopened.
+func wantEntityReopen(t *testing.T, idp *testIDP) {
+	t.Helper()
+	if err := entityReopen([]string{"--entity", demoEntityNumber}); err == nil || !strings.Contains(err.Error(), "--reason is required") {
+		t.Errorf("reopen without a reason: %v", err)
+	}
+	if _, err := captureStdout(t, func() error {
+		return entityReopen([]string{"--entity", "02000021", "--reason", "closed in error"})
+	}); err != nil {
+		t.Fatalf("entity reopen: %v", err)
+	}
+	if p, err := idp.app.pg.Principal(context.Background(), demoEntityNumber, idp.login("admin01").Username); err != nil || !p.CanSignIn() {
+		t.Errorf("admin01 after the reopening: %+v %v", p, err)
+	}
+	if err := entityReopen([]string{"--entity", demoEntityNumber, "--reason", "again"}); err == nil || err.Error() != "entity reopen: Entity 02-000021 is not closed." {
+		t.Errorf("reopening an open entity: %v", err)
 	}
 }
 

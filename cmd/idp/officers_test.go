@@ -130,6 +130,9 @@ func TestCommandsRefuseWithoutAnAllowedOfficer(t *testing.T) {
 	idp.refused(t, "a counter officer closes an entity", supervisorOnly, func() error {
 		return entityClose([]string{"--entity", demoEntityNumber})
 	})
+	idp.refused(t, "a counter officer reopens an entity", supervisorOnly, func() error {
+		return entityReopen([]string{"--entity", demoEntityNumber, "--reason", "not mine to say"})
+	})
 	idp.refused(t, "a counter officer registers a client", supervisorOnly, func() error {
 		return clientCreate([]string{"--service", demoService, "--redirect-uri", "https://rp.example.mo/cb"})
 	})

@@ -18,12 +18,14 @@ import (
 	"github.com/entity-account/idp/login/activation"
 	"github.com/entity-account/idp/login/deptapi"
 	"github.com/entity-account/idp/login/edge"
+	"github.com/entity-account/idp/login/entitydesk"
 	"github.com/entity-account/idp/login/history"
 	"github.com/entity-account/idp/login/kit"
 	"github.com/entity-account/idp/login/manage"
 	"github.com/entity-account/idp/login/notify"
 	"github.com/entity-account/idp/login/password"
 	"github.com/entity-account/idp/login/portal"
+	"github.com/entity-account/idp/login/recovery"
 	"github.com/entity-account/idp/login/tools"
 	idpop "github.com/entity-account/idp/op"
 	"github.com/entity-account/idp/op/telemetry"
@@ -116,7 +118,7 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 	if err := followChanges(ctx, rs, st); err != nil {
 		return nil, err
 	}
-	admin, toolsSvc, err := enableUseCasePages(ctx, cfg, pg, rs, sessions, pages, acts, outbox, hasher)
+	admin, toolsSvc, rec, err := enableUseCasePages(ctx, cfg, pg, rs, sessions, pages, acts, outbox, hasher)
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +126,7 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 	pages.EnableHistory(recorder, history.NewService(pg))
 	r, api := newRouter(cfg, pg, rs, sessions, st, provider, pages)
 	countStoreTraffic(pg, rs)
-	deskPages, err := newDesk(cfg, pg, rs)
+	deskPages, err := newDesk(cfg, pg, rs, deskUseCases{intake: acts, entities: entitydesk.New(pg, admin, acts, rec)})
 	if err != nil {
 		return nil, err
 	}
@@ -175,19 +177,19 @@ func followChanges(ctx context.Context, rs *rstore.Store, st *idpop.Storage) err
 
 // enableUseCasePages gives the pages their use cases: entity
 // administration and 電子身份識別工具 (the portal's pages and the sign-in's
-// second step). Passkeys need a host name as the issuer's host (browsers
+// second step), and the recovery use cases the desk calls too. Passkeys need a host name as the issuer's host (browsers
 // take no IP address as the WebAuthn relying party).
 func enableUseCasePages(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rstore.Store, sessions storage.ShortLived,
-	pages *login.Handler, acts *activation.Service, outbox *notify.Worker, hasher *password.Hasher) (*manage.Service, *tools.Service, error) {
+	pages *login.Handler, acts *activation.Service, outbox *notify.Worker, hasher *password.Hasher) (*manage.Service, *tools.Service, *recovery.Service, error) {
 	toolsSvc, err := newTools(cfg, pg, rs, outbox.Wake)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	admin := manage.New(pg, sessions)
 	admin.Tools = toolsSvc // an admin's change of a document voids the login's tools, and tells its holder
 	notices, err := accountNotices(cfg, outbox.Wake)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	admin.Notices = notices
 	// What locks a login: shown and lifted on the staff pages.
@@ -195,10 +197,10 @@ func enableUseCasePages(ctx context.Context, cfg *config.Config, pg *postgres.St
 	// Recovery: 忘記密碼, 忘記用戶名稱, 重設密碼; a reset proves the login's identity tool.
 	rec, err := newRecovery(cfg, pg, sessions, hasher, toolsSvc, notices)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if err := pages.EnableRecovery(recoveryPages(cfg, rec, rs), notices); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	pages.EnableAdministration(portal.Administration{Manage: admin, Activation: acts, Recovery: rec})
 	portalTools := portal.Tools{TOTP: toolsSvc}
@@ -209,7 +211,7 @@ func enableUseCasePages(ctx context.Context, cfg *config.Config, pg *postgres.St
 	}
 	pages.EnableTools(portalTools)
 	pages.EnableFactors(toolsSvc)
-	return admin, toolsSvc, nil
+	return admin, toolsSvc, rec, nil
 }
 
 // newRouter routes the node's addresses: health, the pages, the protocol

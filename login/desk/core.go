@@ -62,13 +62,18 @@ func (c *core) page(act storage.OperatorAct, p DeskPage) http.Handler {
 		if err != nil || d == nil {
 			return err
 		}
-		if r.Method == http.MethodPost {
+		if r.Method != http.MethodPost {
+			// A language chosen on a page holds for the pages and forms that follow.
+			c.k.RememberLanguage(w, r)
+		} else {
 			if err := kit.ParseForm(w, r); err != nil {
 				return storage.Errorf(storage.EInvalid, "read the form: %v", err)
 			}
 			if !c.k.CSRFValid(r, csrfBinding(d.Session.ID), r.PostFormValue("csrf_token")) {
 				return kit.Fail(storage.EForbidden, "desk_error_form_expired")
 			}
+			// A form's language (its hidden lang, Chrome.Chosen) is read now.
+			d.Lang = c.k.Language(r)
 		}
 		return p(w, r, d)
 	})

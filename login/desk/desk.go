@@ -15,6 +15,8 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/entity-account/idp/login/activation"
+	"github.com/entity-account/idp/login/entitydesk"
 	"github.com/entity-account/idp/login/kit"
 	"github.com/entity-account/idp/login/manage"
 	"github.com/entity-account/idp/login/officers"
@@ -27,6 +29,12 @@ import (
 type Deps struct {
 	Officers *officers.Service
 	Sessions storage.DeskSessions
+	// Intake opens entities (申請開立實體使用者帳戶): the use case of `idp
+	// entity create`. Without it the desk has no intake.
+	Intake *activation.Service
+	// Entities are the use cases of 實體 (entities.go); nil: the desk has
+	// no pages of entities.
+	Entities *entitydesk.Service
 
 	// The register (departments, e-services, clients) and the audit
 	// trail: the use cases the idp commands call, and what the pages read.
@@ -53,6 +61,12 @@ func (h *Handler) Mount(r *mux.Router) {
 	c := h.core
 	r.PathPrefix("/static/").Handler(http.StripPrefix("/static/", kit.StaticFiles()))
 	(&homePages{core: c}).Mount(r)
+	if c.Intake != nil {
+		(&intakePages{core: c}).Mount(r)
+	}
+	if c.Entities != nil {
+		(&entityPages{core: c}).Mount(r)
+	}
 	(&departmentPages{core: c}).Mount(r)
 	(&servicePages{core: c}).Mount(r)
 	(&clientPages{core: c}).Mount(r)

@@ -19,6 +19,8 @@ type navEntry struct {
 // adds its entry here.
 var navEntries = []navEntry{
 	{"home", homePath, "desk_nav_home", storage.ActUseDesk},
+	{"intake", intakePath, "desk_intake_nav", storage.ActOpenEntity},
+	{"entities", entitiesPath, "desk_nav_entities", storage.ActReadEntities},
 	{"departments", departmentsPath, "desk_dept_nav_departments", storage.ActReadOperations},
 	{"services", servicesPath, "desk_dept_nav_services", storage.ActReadOperations},
 	{"clients", clientsPath, "desk_dept_nav_clients", storage.ActReadOperations},

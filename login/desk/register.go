@@ -54,9 +54,7 @@ func (f regForm) On(name string) bool { return f.Name == name && f.Error != "" }
 func (f regForm) Bad(form, name string) bool { return f.On(form) && f.Field == name }
 
 // submitted is the form the request posted: the values of names, trimmed.
-// The answer is in the language of the page the form was on (its lang field).
 func (d *Desk) submitted(r *http.Request, form string, names ...string) regForm {
-	d.Lang = d.c.k.Language(r)
 	f := regForm{Name: form, Values: map[string]string{}}
 	for _, n := range names {
 		f.Values[n] = strings.TrimSpace(r.PostFormValue(n))
@@ -73,7 +71,6 @@ func (d *Desk) refusedIn(err error, fallback string, render func(status int, key
 	if code == storage.EInternal || code == storage.EUnavailable {
 		return err
 	}
-	d.Lang = d.c.k.Language(d.r) // the form's page's, now that the form is read
 	key, field := refusalKey(err, fallback)
 	if d.T()[key] == "" {
 		key = fallback

@@ -70,12 +70,12 @@ var choices = settingsChoices{Levels: []string{"none", "password", "tool"},
 // servicesPage is desk_services.html.
 type servicesPage struct {
 	Chrome
-	Services    []serviceRow
+	Services    []registeredServiceRow
 	MayRegister bool
 }
 
-// serviceRow is an e-service as a list shows it.
-type serviceRow struct {
+// registeredServiceRow is an e-service as a list shows it.
+type registeredServiceRow struct {
 	storage.RegisteredService
 	Level string
 }
@@ -87,7 +87,7 @@ func (h *servicePages) showList(w http.ResponseWriter, r *http.Request, d *Desk)
 	}
 	p := servicesPage{Chrome: d.Chrome("services"), MayRegister: d.may(storage.ActRegisterService)}
 	for _, sv := range list {
-		p.Services = append(p.Services, serviceRow{RegisteredService: sv, Level: levelName(sv.MinLevel)})
+		p.Services = append(p.Services, registeredServiceRow{RegisteredService: sv, Level: levelName(sv.MinLevel)})
 	}
 	h.k.Render(w, http.StatusOK, "desk_services.html", p)
 	return nil

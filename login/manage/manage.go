@@ -26,7 +26,9 @@ type Directory interface {
 	StaffLogins(ctx context.Context, entityID int64) ([]storage.StaffLogin, error)
 	SetStaffStatus(ctx context.Context, actor storage.Actor, entityID int64, euid string, status storage.AssociationStatus, tellOf storage.TellOf) (storage.StaffLogin, error)
 	SetStaffAdmin(ctx context.Context, actor storage.Actor, entityID int64, euid string, admin bool, tellOf storage.TellOf) (storage.StaffLogin, error)
-	CloseEntity(ctx context.Context, actor storage.Actor, id int64) (storage.Entity, []string, error)
+	CloseEntityWithReason(ctx context.Context, actor storage.Actor, id int64, reason string) (storage.Entity, []string, error)
+	ReopenEntity(ctx context.Context, actor storage.Actor, id int64, reason string) (storage.Entity, []string, error)
+	GrantStaffAdmin(ctx context.Context, actor storage.Actor, entityID int64, euid, document string, tellOf storage.TellOf) (storage.StaffLogin, error)
 	StaffList(ctx context.Context, q storage.StaffQuery) ([]storage.StaffListRow, int, error)
 	UpdateStaffRegistration(ctx context.Context, actor storage.Actor, entityID int64, euid string, reg storage.StaffLogin, documentChanged storage.NoticeOf) (storage.StaffLogin, string, bool, error)
 	SetServiceAdmin(ctx context.Context, actor storage.Actor, entityID int64, euid string, on bool, tellOf storage.TellOf) (storage.StaffLogin, error)
@@ -298,6 +300,13 @@ func (s *Service) removeAdmin(ctx context.Context, actor storage.Actor, entityID
 // only, the one way back after a removal. The new admin and the entity
 // account are told.
 func (s *Service) GrantAdmin(ctx context.Context, actor storage.Actor, entityID int64, euid string) (storage.StaffLogin, error) {
+	return s.GrantAdminOn(ctx, actor, entityID, euid, "")
+}
+
+// GrantAdminOn is GrantAdmin recording in its audit event the number of
+// the document the grant rests on (the entity's application or consent;
+// "" for none).
+func (s *Service) GrantAdminOn(ctx context.Context, actor storage.Actor, entityID int64, euid, document string) (storage.StaffLogin, error) {
 	if !storage.CanGrantAdmin(actor) {
 		return storage.StaffLogin{}, forbidden("grant admin rights (only 行政公職局 may)")
 	}
@@ -306,7 +315,7 @@ func (s *Service) GrantAdmin(ctx context.Context, actor storage.Actor, entityID 
 		return storage.StaffLogin{}, notFound(err, "Staff login "+euid)
 	}
 	told := s.tellAlsoAccount("admin_granted", "account_admin_granted", acct)
-	sl, err := s.dir.SetStaffAdmin(ctx, actor, entityID, euid, true, told.of)
+	sl, err := s.dir.GrantStaffAdmin(ctx, actor, entityID, euid, document, told.of)
 	if errors.Is(err, storage.ErrConflict) {
 		return sl, &storage.Error{Code: storage.EConflict, Message: "The staff login already has admin rights, or is deleted.", Err: err}
 	}
@@ -322,6 +331,12 @@ func (s *Service) GrantAdmin(ctx context.Context, actor storage.Actor, entityID 
 // audit event in one transaction), and every session and token of its
 // accounts ends at once, each e-service told by back-channel logout.
 func (s *Service) CloseEntity(ctx context.Context, actor storage.Actor, number string) (storage.Entity, error) {
+	return s.CloseEntityFor(ctx, actor, number, "")
+}
+
+// CloseEntityFor is CloseEntity recording reason (the officer's; "" for
+// none) in its audit event.
+func (s *Service) CloseEntityFor(ctx context.Context, actor storage.Actor, number, reason string) (storage.Entity, error) {
 	if !storage.CanCloseEntity(actor) {
 		return storage.Entity{}, forbidden("close entities (only 行政公職局 may)")
 	}
@@ -329,9 +344,10 @@ func (s *Service) CloseEntity(ctx context.Context, actor storage.Actor, number s
 	if err != nil {
 		return e, err
 	}
-	e, subjects, err := s.dir.CloseEntity(ctx, actor, e.ID)
+	e, subjects, err := s.dir.CloseEntityWithReason(ctx, actor, e.ID, reason)
 	if errors.Is(err, storage.ErrConflict) {
-		return e, &storage.Error{Code: storage.EConflict, Message: "Entity " + e.Number + " is already closed.", Err: err}
+		return e, &storage.Error{Code: storage.EConflict, Key: "desk_entities_err_already_closed",
+			Message: "Entity " + e.Number + " is already closed.", Err: err}
 	}
 	if err != nil {
 		return e, err
@@ -348,6 +364,32 @@ func (s *Service) CloseEntity(ctx context.Context, actor storage.Actor, number s
 		return e, &storage.Error{Code: storage.CodeOf(err), Err: err,
 			Message: fmt.Sprintf("Entity %s is closed, but the sessions of %d accounts could not be ended.", e.Number, len(failed))}
 	}
+	return e, nil
+}
+
+// ReopenEntity opens a closed entity again (reason, the officer's, "" for
+// none, in its audit event): its accounts may sign in again with their
+// passwords. What the closing ended stays ended (sessions, tokens, voided
+// activation codes: a login not yet activated needs a new code). Every
+// node drops what it holds of the accounts' claims. Only the operator may
+// (storage.CanCloseEntity); an open entity is a conflict.
+func (s *Service) ReopenEntity(ctx context.Context, actor storage.Actor, number, reason string) (storage.Entity, error) {
+	if !storage.CanCloseEntity(actor) {
+		return storage.Entity{}, forbidden("reopen entities (only 行政公職局 may)")
+	}
+	e, err := s.Entity(ctx, actor, number)
+	if err != nil {
+		return e, err
+	}
+	e, subjects, err := s.dir.ReopenEntity(ctx, actor, e.ID, reason)
+	if errors.Is(err, storage.ErrConflict) {
+		return e, &storage.Error{Code: storage.EConflict, Key: "desk_entities_err_not_closed",
+			Message: "Entity " + e.Number + " is not closed.", Err: err}
+	}
+	if err != nil {
+		return e, err
+	}
+	s.claimsChanged(ctx, subjects...)
 	return e, nil
 }
 

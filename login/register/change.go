@@ -26,6 +26,9 @@ func (r *Register) RenameDepartment(ctx context.Context, actor storage.Actor, co
 	if !storage.CanRenameDepartment(actor) {
 		return storage.Department{}, false, forbidden("a department")
 	}
+	if err := storage.ActorMay(actor, storage.ActRegisterDepartment); err != nil {
+		return storage.Department{}, false, err
+	}
 	if names.ZH == nil && names.PT == nil && names.EN == nil {
 		return storage.Department{}, false, storage.Errorf(storage.EInvalid, "give at least one of the names").WithField("name_zh")
 	}
@@ -59,6 +62,9 @@ func (r *Register) RenameDepartment(ctx context.Context, actor storage.Actor, co
 func (r *Register) SetServiceAccessPolicy(ctx context.Context, actor storage.Actor, code string, p storage.AccessPolicy) (storage.Service, bool, error) {
 	if !storage.CanSetServiceAccessPolicy(actor) {
 		return storage.Service{}, false, forbidden("an e-service")
+	}
+	if err := storage.ActorMay(actor, storage.ActRegisterService); err != nil {
+		return storage.Service{}, false, err
 	}
 	if !p.Known() {
 		return storage.Service{}, false, storage.Errorf(storage.EInvalid,

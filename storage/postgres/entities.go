@@ -153,6 +153,12 @@ func existsOrNotFound(ctx context.Context, tx pgx.Tx, query string, args ...any)
 // whose sessions and tokens the caller ends. Closing a closed entity is
 // storage.ErrConflict; an unknown one storage.ErrNotFound.
 func (s *Store) CloseEntity(ctx context.Context, actor storage.Actor, id int64) (storage.Entity, []string, error) {
+	return s.CloseEntityWithReason(ctx, actor, id, "")
+}
+
+// CloseEntityWithReason is CloseEntity recording why (the officer's
+// reason, "" for none) in the audit event.
+func (s *Store) CloseEntityWithReason(ctx context.Context, actor storage.Actor, id int64, reason string) (storage.Entity, []string, error) {
 	now := s.now()
 	var e storage.Entity
 	var subjects []string
@@ -182,8 +188,11 @@ func (s *Store) CloseEntity(ctx context.Context, actor storage.Actor, id int64) 
 		if subjects, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
 			return err
 		}
-		return audit(ctx, tx, now, actor, auditEvent{entityID: &e.ID, action: "entity.close", target: e.Number,
-			details: map[string]any{"accounts": len(subjects), "voided_codes": len(voided)}})
+		details := map[string]any{"accounts": len(subjects), "voided_codes": len(voided)}
+		if reason != "" {
+			details["reason"] = reason
+		}
+		return audit(ctx, tx, now, actor, auditEvent{entityID: &e.ID, action: "entity.close", target: e.Number, details: details})
 	})
 	return e, subjects, wrap("close entity", err)
 }

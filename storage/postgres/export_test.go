@@ -8,3 +8,6 @@ const ServiceAssignmentsSQL = serviceAssignmentsSQL
 
 // SignInEventsSQL lets the plan test EXPLAIN the history's page queries.
 var SignInEventsSQL = signInEventsSQL
+
+// The desk's searches, for the test of their plans.
+var SearchEntitiesSQL, SearchStaffSQL = searchEntitiesSQL, searchStaffSQL

@@ -239,7 +239,7 @@ func voidOpenCodes(ctx context.Context, tx pgx.Tx, now time.Time, cond string, a
 // same transaction, the outbox ids in the audit event.
 func (s *Store) SetStaffAdmin(ctx context.Context, actor storage.Actor, entityID int64, euid string, admin bool, tellOf storage.TellOf) (storage.StaffLogin, error) {
 	sl, err := s.setStaffFlag(ctx, actor, entityID, euid, staffFlag{column: "is_admin", on: "staff.admin_grant", off: "staff.admin_remove",
-		get: func(sl *storage.StaffLogin) *bool { return &sl.Admin }}, admin, tellOf)
+		get: func(sl *storage.StaffLogin) *bool { return &sl.Admin }}, admin, nil, tellOf)
 	return sl, wrap("set staff admin", err)
 }
 
@@ -249,7 +249,7 @@ func (s *Store) SetStaffAdmin(ctx context.Context, actor storage.Actor, entityID
 // what tellOf composes.
 func (s *Store) SetServiceAdmin(ctx context.Context, actor storage.Actor, entityID int64, euid string, on bool, tellOf storage.TellOf) (storage.StaffLogin, error) {
 	sl, err := s.setStaffFlag(ctx, actor, entityID, euid, staffFlag{column: "is_service_admin", on: "staff.service_admin_grant",
-		off: "staff.service_admin_remove", get: func(sl *storage.StaffLogin) *bool { return &sl.ServiceAdmin }}, on, tellOf)
+		off: "staff.service_admin_remove", get: func(sl *storage.StaffLogin) *bool { return &sl.ServiceAdmin }}, on, nil, tellOf)
 	return sl, wrap("set service admin", err)
 }
 
@@ -260,7 +260,9 @@ type staffFlag struct {
 	get             func(*storage.StaffLogin) *bool
 }
 
-func (s *Store) setStaffFlag(ctx context.Context, actor storage.Actor, entityID int64, euid string, f staffFlag, value bool, tellOf storage.TellOf) (storage.StaffLogin, error) {
+// setStaffFlag sets the flag f of a staff login to value, its audit event
+// carrying note's details besides the outbox ids of what tellOf composes.
+func (s *Store) setStaffFlag(ctx context.Context, actor storage.Actor, entityID int64, euid string, f staffFlag, value bool, note map[string]any, tellOf storage.TellOf) (storage.StaffLogin, error) {
 	now := s.now()
 	var sl storage.StaffLogin
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
@@ -276,6 +278,9 @@ func (s *Store) setStaffFlag(ctx context.Context, actor storage.Actor, entityID 
 			return err
 		}
 		details := map[string]any{}
+		for k, v := range note {
+			details[k] = v
+		}
 		if err := tell(ctx, tx, now, sl, tellOf, details); err != nil {
 			return err
 		}

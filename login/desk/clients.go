@@ -155,7 +155,7 @@ func (h *clientPages) create(w http.ResponseWriter, r *http.Request, d *Desk) er
 	}
 	if err != nil {
 		return d.refusedIn(err, "desk_dept_err_client", func(status int, key, field string) {
-			_ = h.renderNew(w, r, d, status, d.formAt(f, key, field))
+			d.shown(h.renderNew(w, r, d, status, d.formAt(f, key, field)))
 		})
 	}
 	if out.Secret == "" {
@@ -285,7 +285,7 @@ func (h *clientPages) rotate(w http.ResponseWriter, r *http.Request, d *Desk) er
 	hours, err := strconv.ParseFloat(f.V("grace_hours"), 64)
 	if err != nil || hours < 0 || hours > storage.MaxSecretGrace.Hours() {
 		return d.refusedIn(storage.Errorf(storage.EInvalid, "grace").WithField("grace_hours"), "", func(status int, key, field string) {
-			_ = h.renderOne(w, r, d, status, d.formAt(f, key, field), "")
+			d.shown(h.renderOne(w, r, d, status, d.formAt(f, key, field), ""))
 		})
 	}
 	grace := time.Duration(hours * float64(time.Hour)).Round(time.Second)
@@ -295,7 +295,7 @@ func (h *clientPages) rotate(w http.ResponseWriter, r *http.Request, d *Desk) er
 			return notFoundHere(err)
 		}
 		return d.refusedIn(err, "desk_dept_err_rotate", func(status int, key, field string) {
-			_ = h.renderOne(w, r, d, status, d.formAt(f, key, field), "")
+			d.shown(h.renderOne(w, r, d, status, d.formAt(f, key, field), ""))
 		})
 	}
 	if err != nil {
@@ -330,7 +330,7 @@ func (h *clientPages) setDisabled(w http.ResponseWriter, r *http.Request, d *Des
 			return notFoundHere(err)
 		}
 		return d.refusedIn(err, "desk_dept_err_invalid", func(status int, key, field string) {
-			_ = h.renderOne(w, r, d, status, d.formAt(regForm{Name: "state"}, key, field), "")
+			d.shown(h.renderOne(w, r, d, status, d.formAt(regForm{Name: "state"}, key, field), ""))
 		})
 	}
 	done := "client_enabled"

@@ -65,7 +65,7 @@ func (h *departmentPages) create(w http.ResponseWriter, r *http.Request, d *Desk
 	}
 	if err != nil {
 		return d.refusedIn(err, "desk_dept_err_department", func(status int, key, field string) {
-			_ = h.renderList(w, r, d, status, d.formAt(f, key, field), "")
+			d.shown(h.renderList(w, r, d, status, d.formAt(f, key, field), ""))
 		})
 	}
 	return seeOther(w, r, departmentsPath+"/"+url.PathEscape(dep.Code)+"?done=department_created")
@@ -151,7 +151,7 @@ func (h *departmentPages) rename(w http.ResponseWriter, r *http.Request, d *Desk
 			return notFoundHere(err)
 		}
 		return d.refusedIn(err, "desk_dept_err_department", func(status int, key, field string) {
-			_ = h.renderOne(w, r, d, status, d.formAt(f, key, field), "")
+			d.shown(h.renderOne(w, r, d, status, d.formAt(f, key, field), ""))
 		})
 	}
 	done := "department_renamed"

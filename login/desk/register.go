@@ -107,6 +107,15 @@ func refusalKey(err error, fallback string) (string, string) {
 	return fallback, field
 }
 
+// shown answers the failure of a page drawn again after a refusal (the
+// e-service went meanwhile, a store failed) by the one error writer: the
+// refusal's page writes nothing then.
+func (d *Desk) shown(err error) {
+	if err != nil {
+		d.c.k.Error(d.w, d.r, d.c.look(), err)
+	}
+}
+
 // formAt renders the refused form of a page: f with the refusal's
 // sentence in the officer's language.
 func (d *Desk) formAt(f regForm, key, field string) regForm {

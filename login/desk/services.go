@@ -130,7 +130,7 @@ func (h *servicePages) create(w http.ResponseWriter, r *http.Request, d *Desk) e
 	}
 	if err != nil {
 		return d.refusedIn(err, "desk_dept_err_service", func(status int, key, field string) {
-			_ = h.renderNew(w, r, d, status, d.formAt(f, key, field))
+			d.shown(h.renderNew(w, r, d, status, d.formAt(f, key, field)))
 		})
 	}
 	return seeOther(w, r, serviceURL(in.Code, "?done=service_created"))
@@ -228,7 +228,7 @@ func (h *servicePages) refused(w http.ResponseWriter, r *http.Request, d *Desk, 
 		return notFoundHere(err)
 	}
 	return d.refusedIn(err, fallback, func(status int, key, field string) {
-		_ = h.renderOne(w, r, d, status, d.formAt(f, key, field), "")
+		d.shown(h.renderOne(w, r, d, status, d.formAt(f, key, field), ""))
 	})
 }
 

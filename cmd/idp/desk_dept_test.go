@@ -348,8 +348,8 @@ func TestDeskDeptClients(t *testing.T) {
 		t.Error("the list: the client missing, or its secret shown")
 	}
 
-	// A rotation with a grace of about 5 s.
-	p = b.want(http.StatusOK, "/clients/"+id+"/rotate", url.Values{"grace_hours": {"0.0015"}}, csrf)
+	// A rotation with a grace of about 10 s (to the second: 9 to 10 s).
+	p = b.want(http.StatusOK, "/clients/"+id+"/rotate", url.Values{"grace_hours": {"0.003"}}, csrf)
 	_, rotated := shownSecretPage(t, "a rotation", p)
 	start := time.Now()
 	if rotated == secret || !ccWorks(t, tokenURL, id, rotated, false) || !ccWorks(t, tokenURL, id, secret, true) {
@@ -358,7 +358,7 @@ func TestDeskDeptClients(t *testing.T) {
 	if p := b.get("/clients/" + id); strings.Contains(p.Body, rotated) {
 		t.Error("the client's page shows the new secret")
 	}
-	time.Sleep(time.Until(start.Add(5400*time.Millisecond)) + 500*time.Millisecond)
+	time.Sleep(time.Until(start.Add(10800*time.Millisecond)) + 500*time.Millisecond)
 	if ccWorks(t, tokenURL, id, secret, true) || !ccWorks(t, tokenURL, id, rotated, true) {
 		t.Error("after the grace: the old secret should fail and the new one work")
 	}
@@ -367,37 +367,7 @@ func TestDeskDeptClients(t *testing.T) {
 		t.Errorf("a bad grace: %.1500s", p.Body)
 	}
 
-	// A mobile app: no secret, no keys.
-	mobile := url.Values{"kind": {"mobile"}, "service": {"other"}, "redirect_uris": {"mo.gov.other:/cb\n"}, "auth": {"client_secret_basic"}}
-	p = b.want(http.StatusBadRequest, "/clients/new", mobile, csrf)
-	if !strings.Contains(p.Body, "流動應用程式沒有密鑰") || !strings.Contains(p.Body, "mo.gov.other:/cb") {
-		t.Errorf("a mobile app with a secret's method: %.1500s", p.Body)
-	}
-	mobile.Set("auth", "")
-	p = b.want(http.StatusSeeOther, "/clients/new", mobile, csrf)
-	mobileID := strings.TrimSuffix(strings.TrimPrefix(p.Header.Get("Location"), "/clients/"), "?done=client_created")
-	if c, err := idp.app.pg.ClientForOperator(ctx, mobileID); err != nil || !c.Public || len(c.SecretHash) != 0 {
-		t.Errorf("the mobile app = %+v, %v", c, err)
-	}
-	p = b.want(http.StatusBadRequest, "/clients/"+mobileID+"/rotate", url.Values{"grace_hours": {"24"}}, csrf)
-	if !strings.Contains(p.Body, "沒有可更換的密鑰") {
-		t.Errorf("rotating a mobile app: %.1000s", p.Body)
-	}
-	b.want(http.StatusBadRequest, "/clients/new", url.Values{"kind": {"web"}, "service": {"other"},
-		"redirect_uris": {"https://rp.example/cb#frag"}}, csrf)
-	b.want(http.StatusBadRequest, "/clients/new", url.Values{"kind": {"web"}, "service": {"other"},
-		"redirect_uris": {"https://rp.example/cb"}, "auth": {"private_key_jwt"}, "jwks_uri": {"http://rp.example/jwks"}}, csrf)
-	p = b.want(http.StatusOK, "/clients/new", url.Values{"kind": {"web"}, "service": {"other"}, "client_id": {"other-desk-web"},
-		"redirect_uris": {"https://rp.example/cb"}, "post_logout_uris": {"https://rp.example/bye"},
-		"backchannel_uri": {"https://rp.example/bc"}, "auth": {"client_secret_post"}}, csrf)
-	webID, webSecret := shownSecretPage(t, "a web client's registration", p)
-	c, err := idp.app.pg.ClientForOperator(ctx, webID)
-	sum := sha256.Sum256([]byte(webSecret))
-	if err != nil || webID != "other-desk-web" || string(c.SecretHash) != string(sum[:]) || c.TokenAuth != storage.TokenAuthPost ||
-		c.BackchannelLogoutURI != "https://rp.example/bc" || len(c.PostLogoutRedirectURIs) != 1 {
-		t.Errorf("the web client = %+v, %v", c, err)
-	}
-
+	deskServiceClients(t, idp, b, csrf)
 	deskDisableWebClient(t, idp, b, csrf)
 	other, _ := idp.app.pg.DepartmentByCode(ctx, "OTHER")
 	changes, err := idp.app.pg.DepartmentChanges(ctx, other.ID, 0, 200)
@@ -438,6 +408,44 @@ func (idp *testIDP) lastEvents(t *testing.T, action, target string, n int) []str
 		got = append(got, s)
 	}
 	return got
+}
+
+// deskServiceClients registers an e-service's clients at the desk as b: a
+// mobile app is refused a secret's method (its form kept) and has no
+// secret to rotate; a web client's bad addresses and keys are refused, and
+// its secret, shown once, is stored as its hash.
+func deskServiceClients(t *testing.T, idp *testIDP, b *deskBrowser, csrf string) {
+	t.Helper()
+	ctx := context.Background()
+	mobile := url.Values{"kind": {"mobile"}, "service": {"other"}, "redirect_uris": {"mo.gov.other:/cb\n"}, "auth": {"client_secret_basic"}}
+	p := b.want(http.StatusBadRequest, "/clients/new", mobile, csrf)
+	if !strings.Contains(p.Body, "流動應用程式沒有密鑰") || !strings.Contains(p.Body, "mo.gov.other:/cb") {
+		t.Errorf("a mobile app with a secret's method: %.1500s", p.Body)
+	}
+	mobile.Set("auth", "")
+	p = b.want(http.StatusSeeOther, "/clients/new", mobile, csrf)
+	mobileID := strings.TrimSuffix(strings.TrimPrefix(p.Header.Get("Location"), "/clients/"), "?done=client_created")
+	if c, err := idp.app.pg.ClientForOperator(ctx, mobileID); err != nil || !c.Public || len(c.SecretHash) != 0 {
+		t.Errorf("the mobile app = %+v, %v", c, err)
+	}
+	p = b.want(http.StatusBadRequest, "/clients/"+mobileID+"/rotate", url.Values{"grace_hours": {"24"}}, csrf)
+	if !strings.Contains(p.Body, "沒有可更換的密鑰") {
+		t.Errorf("rotating a mobile app: %.1000s", p.Body)
+	}
+	b.want(http.StatusBadRequest, "/clients/new", url.Values{"kind": {"web"}, "service": {"other"},
+		"redirect_uris": {"https://rp.example/cb#frag"}}, csrf)
+	b.want(http.StatusBadRequest, "/clients/new", url.Values{"kind": {"web"}, "service": {"other"},
+		"redirect_uris": {"https://rp.example/cb"}, "auth": {"private_key_jwt"}, "jwks_uri": {"http://rp.example/jwks"}}, csrf)
+	p = b.want(http.StatusOK, "/clients/new", url.Values{"kind": {"web"}, "service": {"other"}, "client_id": {"other-desk-web"},
+		"redirect_uris": {"https://rp.example/cb"}, "post_logout_uris": {"https://rp.example/bye"},
+		"backchannel_uri": {"https://rp.example/bc"}, "auth": {"client_secret_post"}}, csrf)
+	webID, webSecret := shownSecretPage(t, "a web client's registration", p)
+	c, err := idp.app.pg.ClientForOperator(ctx, webID)
+	sum := sha256.Sum256([]byte(webSecret))
+	if err != nil || webID != "other-desk-web" || string(c.SecretHash) != string(sum[:]) || c.TokenAuth != storage.TokenAuthPost ||
+		c.BackchannelLogoutURI != "https://rp.example/bc" || len(c.PostLogoutRedirectURIs) != 1 {
+		t.Errorf("the web client = %+v, %v", c, err)
+	}
 }
 
 // deskDisableWebClient disables the demo web client at the desk as b: its

@@ -528,6 +528,19 @@ func TestDeskDeptSameAuditAsCLI(t *testing.T) {
 			t.Errorf("%s %s: events %q, want twice %q", a.action, a.target, got, want)
 		}
 	}
+	// The commands' refusals write nothing.
+	idp.refused(t, "renaming an unknown department", "there is no department NOPE", func() error {
+		return run([]string{"department", "rename", "--code", "NOPE", "--name-zh", "無"})
+	})
+	idp.refused(t, "an unknown access policy", "access policy", func() error {
+		return run([]string{"service", "policy", "--service", "other", "--policy", "everyone"})
+	})
+	w.officer(t, "chan.tm", storage.RoleCounter)
+	for _, cmd := range [][]string{{"department", "rename", "--code", "OTHER", "--name-en", "Other"}, {"service", "policy", "--service", "other", "--policy", "assigned"}} {
+		idp.refused(t, "a counter officer: "+strings.Join(cmd[:2], " "), "supervisor", func() error {
+			return run(append(cmd, "--officer", "chan.tm"))
+		})
+	}
 	// The desk's events name its session beside the officer; the command's do not.
 	var deskSession, cliSession *string
 	if err := idp.app.pg.Pool().QueryRow(context.Background(), `

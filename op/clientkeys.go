@@ -187,12 +187,28 @@ func (ck *clientKeys) keysOf(ctx context.Context, c storage.Client, missing stri
 	return f.set, f.err
 }
 
-// get fetches and checks the key set at an https address.
+// get fetches and checks the key set at an https address. A key set
+// that arrives after the fetch's Timeout is refused like no answer at
+// all: Go's HTTP client may still hand over a response that raced with
+// its own deadline (one the server sent as the connection was closing),
+// and a key server that is too slow must never authenticate a client.
 func (ck *clientKeys) get(ctx context.Context, address string) (jose.JSONWebKeySet, error) {
 	u, err := url.Parse(address)
 	if err != nil || u.Scheme != "https" || u.Host == "" {
 		return jose.JSONWebKeySet{}, fmt.Errorf("jwks_uri %q: only https addresses are fetched", address)
 	}
+	deadline := time.Now().Add(ck.fetch.Timeout)
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	set, err := ck.request(ctx, address)
+	if err == nil && (ctx.Err() != nil || !time.Now().Before(deadline)) {
+		return jose.JSONWebKeySet{}, fmt.Errorf("jwks_uri %s: no key set within %v", address, ck.fetch.Timeout)
+	}
+	return set, err
+}
+
+// request asks address for its key set and checks it.
+func (ck *clientKeys) request(ctx context.Context, address string) (jose.JSONWebKeySet, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, address, nil)
 	if err != nil {
 		return jose.JSONWebKeySet{}, err

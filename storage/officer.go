@@ -43,11 +43,16 @@ type Officer struct {
 	// Mobile and Email are where an activation for the desk will go; either
 	// may be "".
 	Mobile, Email string
-	// HasPassword: the officer has set a password at the desk (not yet
-	// possible: the desk's sign-in comes later).
-	HasPassword bool
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// HasPassword and HasTOTP: the officer has activated its way in to the
+	// desk (a password and a 安全驗證碼); a reset clears both.
+	HasPassword, HasTOTP bool
+	// SessionsValidAfter: desk sessions opened before it are over (set when
+	// the officer is disabled or reset); the epoch when never.
+	SessionsValidAfter time.Time
+	// LastSignInAt is the last successful sign-in at the desk, nil if none.
+	LastSignInAt *time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 	// CreatedBy is the officer who created this one; 0 for the first.
 	CreatedBy int64
 }

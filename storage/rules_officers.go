@@ -100,6 +100,54 @@ func MayDisableOfficer(by, target Officer, activeSupervisors int) error {
 	return nil
 }
 
+// MayResetOfficer: a supervisor (by) resets target's way in (its password
+// and 安全驗證碼, after a lost phone or a forgotten password), so that a new
+// activation code sets them again; never its own (another supervisor
+// does it), never a disabled officer's (enable it first).
+func MayResetOfficer(by, target Officer) error {
+	if err := OfficerMay(by, ActManageOfficers); err != nil {
+		return err
+	}
+	switch {
+	case by.ID == target.ID:
+		return Errorf(EForbidden, "an officer cannot reset itself: another supervisor does").WithKey("desk_auth_err_reset_self")
+	case target.Status != OfficerActive:
+		return Errorf(EConflict, "officer %s is disabled: enable it first", target.Login).WithKey("desk_auth_err_reset_disabled")
+	case target.Mobile == "" && target.Email == "":
+		return Errorf(EConflict, "officer %s has no mobile or e-mail to send a code to", target.Login).WithKey("desk_auth_err_no_contact")
+	}
+	return nil
+}
+
+// MayEnableOfficer: a supervisor (by) enables a disabled officer again.
+func MayEnableOfficer(by, target Officer) error {
+	if err := OfficerMay(by, ActManageOfficers); err != nil {
+		return err
+	}
+	if target.Status == OfficerActive {
+		return Errorf(EConflict, "officer %s is active already", target.Login).WithKey("desk_auth_err_already_active")
+	}
+	return nil
+}
+
+// MayChangeOfficerRole: a supervisor (by) gives target the role to; never
+// so that no active supervisor is left (activeSupervisors counts the
+// active supervisors, target included if it is one).
+func MayChangeOfficerRole(by, target Officer, to OfficerRole, activeSupervisors int) error {
+	if err := OfficerMay(by, ActManageOfficers); err != nil {
+		return err
+	}
+	switch {
+	case to != RoleCounter && to != RoleSupervisor:
+		return Errorf(EInvalid, "the role is counter or supervisor, got %q", to).WithField("role").WithKey("desk_err_officer_role")
+	case target.Role == to:
+		return Errorf(EConflict, "officer %s is a %s officer already", target.Login, to).WithKey("desk_auth_err_same_role")
+	case target.Role == RoleSupervisor && target.Status == OfficerActive && activeSupervisors <= 1:
+		return Errorf(EForbidden, "officer %s is the last active supervisor", target.Login).WithKey("desk_auth_err_last_supervisor_role")
+	}
+	return nil
+}
+
 // ActorMay is OfficerMay for the officer behind the operator actor a, as
 // the actor names it (OfficerActor): a use case that an officer's act
 // reaches, from the idp command or the desk, asks it again. An operator

@@ -117,6 +117,55 @@ func TestOfficerValidateAndActor(t *testing.T) {
 	}
 }
 
+func keyOfErr(err error) string {
+	if e, ok := err.(*Error); ok {
+		return e.Key
+	}
+	if err != nil {
+		return err.Error()
+	}
+	return ""
+}
+
+func TestMayResetEnableChangeRole(t *testing.T) {
+	sup := Officer{ID: 1, Login: "lei.kf", Role: RoleSupervisor, Status: OfficerActive}
+	sup2 := Officer{ID: 2, Login: "wong.ss", Role: RoleSupervisor, Status: OfficerActive, Mobile: "66000002"}
+	counter := Officer{ID: 3, Login: "chan.tm", Role: RoleCounter, Status: OfficerActive, Mobile: "66000003"}
+	gone := Officer{ID: 4, Login: "ho.mk", Role: RoleCounter, Status: OfficerDisabled, Mobile: "66000004"}
+	mute := Officer{ID: 5, Login: "no.phone", Role: RoleCounter, Status: OfficerActive}
+	deadSup := Officer{ID: 6, Login: "x.y", Role: RoleSupervisor, Status: OfficerDisabled}
+	for _, c := range []struct {
+		name string
+		err  error
+		key  string
+	}{
+		{"reset a counter officer", MayResetOfficer(sup, counter), ""},
+		{"reset another supervisor", MayResetOfficer(sup, sup2), ""},
+		{"reset itself", MayResetOfficer(sup2, sup2), "desk_auth_err_reset_self"},
+		{"reset by a counter officer", MayResetOfficer(counter, sup2), "desk_err_supervisor_only"},
+		{"reset by a disabled supervisor", MayResetOfficer(deadSup, counter), "desk_err_officer_disabled"},
+		{"reset a disabled officer", MayResetOfficer(sup, gone), "desk_auth_err_reset_disabled"},
+		{"reset an officer without contact", MayResetOfficer(sup, mute), "desk_auth_err_no_contact"},
+		{"enable a disabled officer", MayEnableOfficer(sup, gone), ""},
+		{"enable an active officer", MayEnableOfficer(sup, counter), "desk_auth_err_already_active"},
+		{"enable by a counter officer", MayEnableOfficer(counter, gone), "desk_err_supervisor_only"},
+		{"enable by a disabled supervisor", MayEnableOfficer(deadSup, gone), "desk_err_officer_disabled"},
+		{"promote a counter officer", MayChangeOfficerRole(sup, counter, RoleSupervisor, 1), ""},
+		{"demote one of two supervisors", MayChangeOfficerRole(sup, sup2, RoleCounter, 2), ""},
+		{"demote oneself, another left", MayChangeOfficerRole(sup, sup, RoleCounter, 2), ""},
+		{"demote the last supervisor", MayChangeOfficerRole(sup, sup, RoleCounter, 1), "desk_auth_err_last_supervisor_role"},
+		{"demote a disabled supervisor", MayChangeOfficerRole(sup, deadSup, RoleCounter, 1), ""},
+		{"the same role", MayChangeOfficerRole(sup, counter, RoleCounter, 2), "desk_auth_err_same_role"},
+		{"an unknown role", MayChangeOfficerRole(sup, counter, "boss", 2), "desk_err_officer_role"},
+		{"by a counter officer", MayChangeOfficerRole(counter, counter, RoleSupervisor, 2), "desk_err_supervisor_only"},
+		{"by a disabled supervisor", MayChangeOfficerRole(deadSup, counter, RoleSupervisor, 2), "desk_err_officer_disabled"},
+	} {
+		if got := keyOfErr(c.err); got != c.key {
+			t.Errorf("%s: %v, want %q", c.name, c.err, c.key)
+		}
+	}
+}
+
 // TestActorMay: a use case asks the rule book again about the officer its
 // actor names: the role and status the actor carries decide, as for the
 // officer; the operator without an officer (the use cases' tests) may; no

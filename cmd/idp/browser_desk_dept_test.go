@@ -52,6 +52,10 @@ func TestBrowserDeskDeptA11y(t *testing.T) {
 		c.fill("code", "bad code!")
 		c.fill("name_zh", "交通事務局")
 		c.press(tr.T["desk_dept_department_register_submit"])
+		// autofocus is applied once the document is parsed: wait for it (a loaded machine is slow to).
+		for end := time.Now().Add(3 * time.Second); time.Now().Before(end) && eval[bool](c, `document.activeElement === document.body`); {
+			time.Sleep(50 * time.Millisecond)
+		}
 		tr.fieldErrors("a refused department", formError{invalid: []string{"code"}, message: tr.T["desk_dept_err_field_code"], focus: "code"})
 		tr.deskCheck("refused department")
 

@@ -58,9 +58,16 @@ type chrome struct {
 // and its profile removed, when the test ends.
 func newChrome(t *testing.T) *chrome {
 	t.Helper()
+	return newChromeWith(t)
+}
+
+// newChromeWith is newChrome with extra options of this browser alone (a
+// test's own flags, such as a fake camera).
+func newChromeWith(t *testing.T, extra ...chromedp.ExecAllocatorOption) *chrome {
+	t.Helper()
 	dir := t.TempDir() // removed after the browser has exited (cleanups run last-in first-out)
 	c := &chrome{t: t, output: &syncBuffer{}}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromePath(t)),
 		chromedp.UserDataDir(dir),
 		chromedp.Headless,
@@ -82,7 +89,8 @@ func newChrome(t *testing.T) *chrome {
 		chromedp.Flag("explicitly-allowed-ports", "9"),
 		chromedp.WindowSize(1024, 900),
 		chromedp.CombinedOutput(c.output),
-	)
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(opts, extra...)...)
 	ctx, cancelTab := chromedp.NewContext(allocCtx)
 	t.Cleanup(func() {
 		if t.Failed() {

@@ -264,7 +264,10 @@ func TestPrivateKeyJWT(t *testing.T) {
 	ecSigner := assertionKey{alg: jose.ES256, kid: "ec-1", key: ecKey}
 
 	// The department's key server: its set (counting the fetches; a key is
-	// added later, a rotation), one too large, one too slow.
+	// added later, a rotation), one too large, one too slow. The slow one
+	// answers its key set, a good one, the moment the IdP gives up (its
+	// request cancelled): an answer racing the fetch's timeout, which Go's
+	// HTTP client may still hand over, must be refused like no answer.
 	rotated, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	rotatedSigner := assertionKey{alg: jose.ES256, kid: "ec-2", key: rotated}
 	ecSet, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{ecSigner.public()}})

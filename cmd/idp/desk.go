@@ -15,7 +15,9 @@ import (
 	"github.com/entity-account/idp/login/kit"
 	"github.com/entity-account/idp/login/manage"
 	"github.com/entity-account/idp/login/officers"
+	"github.com/entity-account/idp/login/password"
 	"github.com/entity-account/idp/login/register"
+	"github.com/entity-account/idp/login/tools"
 	idpop "github.com/entity-account/idp/op"
 	"github.com/entity-account/idp/storage/postgres"
 	rstore "github.com/entity-account/idp/storage/redis"
@@ -32,7 +34,11 @@ func newDesk(cfg *config.Config, pg *postgres.Store, rs *rstore.Store, u deskUse
 	if err != nil {
 		return nil, err
 	}
-	return desk.New(k, desk.Deps{Officers: officers.New(pg), Sessions: rs, Intake: u.intake, Entities: u.entities,
+	svc, err := newOfficers(cfg, pg, rs, u.hasher, u.wake)
+	if err != nil {
+		return nil, err
+	}
+	return desk.New(k, desk.Deps{Officers: svc, Sessions: rs, Intake: u.intake, Entities: u.entities, Tools: u.tools,
 		Register: register.New(pg), Departments: manage.NewDepartments(pg, rs), ClientKeeper: register.NewClientKeeper(pg, rs),
 		Registry: pg}), nil
 }
@@ -42,7 +48,38 @@ func newDesk(cfg *config.Config, pg *postgres.Store, rs *rstore.Store, u deskUse
 type deskUseCases struct {
 	intake   *activation.Service // 申請開立實體使用者帳戶: opening an entity
 	entities *entitydesk.Service // 實體: search, an entity's page and its acts
+	tools    *tools.Service      // 安全驗證碼 approved in person; the node's, which wakes its outbox
+	hasher   *password.Hasher    // the officers' passwords
+	wake     func()              // the outbox worker, for the officers' codes
 }
+
+// newOfficers is the officers' use cases over pg, sending activation codes
+// through the outbox (wake, when set, delivers them at once); with rs and
+// hasher, also signing officers in at the desk.
+func newOfficers(cfg *config.Config, pg *postgres.Store, rs *rstore.Store, hasher *password.Hasher, wake func()) (*officers.Service, error) {
+	sealer, err := outboxSealer(cfg)
+	if err != nil {
+		return nil, err
+	}
+	in := officers.SignIn{
+		CodeKey: idpop.DeriveKey(cfg.MasterKey, "officer-code"), TOTPKey: idpop.DeriveKey(cfg.MasterKey, "officer-totp"),
+		TicketKey: idpop.DeriveKey(cfg.MasterKey, "officer-signin"), Sealer: sealer,
+		CodeTTL: officerCodeTTL, MaxAttempts: cfg.Activation.MaxAttempts, Wake: wake,
+	}
+	if rs != nil && hasher != nil {
+		in.Hasher, in.Counters = hasher, rs
+		in.FailuresPerLogin, in.FailuresPerIP, in.FailureWindow = cfg.LoginFailuresPerAccount, cfg.LoginFailuresPerIP, cfg.LoginFailureWindow
+	}
+	svc := officers.New(pg)
+	if err := svc.EnableSignIn(in); err != nil {
+		return nil, err
+	}
+	return svc, nil
+}
+
+// officerCodeTTL is the life of an officer's activation code: three days,
+// from the supervisor's create or reset to the officer at the desk.
+const officerCodeTTL = 72 * time.Hour
 
 // deskSecureCookies: the desk's cookies are Secure unless it listens on a
 // loopback address. On an internal network it must be reached over HTTPS

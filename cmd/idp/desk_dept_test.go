@@ -19,10 +19,10 @@ import (
 // The desk's register (departments, e-services, clients) and audit trail,
 // through HTTP as a browser uses them.
 
-// deskRoute is one address of the register's pages: reading (a counter
+// deptRoute is one address of the register's pages: reading (a counter
 // officer's too) or writing (a supervisor's), and a form that would change
 // something if the role allowed it.
-type deskRoute struct {
+type deptRoute struct {
 	method, path string
 	write        bool
 	form         url.Values
@@ -31,14 +31,14 @@ type deskRoute struct {
 // deskDeptRoutes are every route of the register's pages, over the seeded
 // world: department OTHER, e-service other with group inspector, opened to
 // the demo entity, clients demo-web and other-web.
-func deskDeptRoutes(eventID int64) []deskRoute {
-	get := func(path string, write bool) deskRoute {
-		return deskRoute{method: http.MethodGet, path: path, write: write}
+func deskDeptRoutes(eventID int64) []deptRoute {
+	get := func(path string, write bool) deptRoute {
+		return deptRoute{method: http.MethodGet, path: path, write: write}
 	}
-	post := func(path string, form url.Values) deskRoute {
-		return deskRoute{method: http.MethodPost, path: path, write: true, form: form}
+	post := func(path string, form url.Values) deptRoute {
+		return deptRoute{method: http.MethodPost, path: path, write: true, form: form}
 	}
-	return []deskRoute{
+	return []deptRoute{
 		get("/departments", false), get("/departments/OTHER", false),
 		get("/services", false), get("/services/other", false), get("/services/new", true),
 		get("/clients", false), get("/clients/"+demoWebClient, false), get("/clients/new", true),
@@ -71,7 +71,7 @@ func (b *deskBrowser) token() string {
 }
 
 // send requests route as b, with the session's CSRF token when csrf.
-func (b *deskBrowser) send(r deskRoute, csrf string) page {
+func (b *deskBrowser) send(r deptRoute, csrf string) page {
 	b.t.Helper()
 	if r.method == http.MethodGet {
 		return b.get(r.path)

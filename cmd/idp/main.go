@@ -48,6 +48,9 @@
 //	idp officer create            create an officer of 行政公職局 (the first one: a supervisor, by whoever holds the database)
 //	idp officer list              the officers and their roles
 //	idp officer disable           disable an officer
+//	idp officer reset             clear an officer's password and 安全驗證碼 and send a new activation code
+//	idp officer enable            enable a disabled officer again
+//	idp officer role              change an officer's role (never leaving no active supervisor)
 //
 // Every command that writes, or reads personal data, acts for a named
 // officer of 行政公職局: --officer LOGIN or IDP_OFFICER, an active officer
@@ -169,8 +172,13 @@ func init() {
 			func(a []string) error { return auditCommand(a, os.Stdout) }, storage.ActReadAudit},
 		{"officer create", "", "create an officer of 行政公職局: --name LOGIN --display-name NAME --role counter|supervisor\n" +
 			"[--mobile M] [--email E]; with no officer yet, the first (a supervisor) needs no --officer", officerCreate, storage.ActManageOfficers},
-		{"officer list", "", "the officers: login name, name, role, status", func(a []string) error { return officerList(a, os.Stdout) }, storage.ActReadOperations},
+		{"officer list", "", "the officers: login name, name, role, status, activated at the desk, last sign-in there", func(a []string) error { return officerList(a, os.Stdout) }, storage.ActReadOperations},
 		{"officer disable", "", "disable an officer (--name LOGIN): never oneself, never the last active supervisor", officerDisable, storage.ActManageOfficers},
+		{"officer reset", "", "lost phone or forgotten password: clear an officer's password and 安全驗證碼, end its desk sessions\n" +
+			"and send a new activation code to its mobile (else e-mail) (--name LOGIN); never oneself", officerReset, storage.ActManageOfficers},
+		{"officer enable", "", "enable a disabled officer again (--name LOGIN)", officerEnable, storage.ActManageOfficers},
+		{"officer role", "", "change an officer's role (--name LOGIN --role counter|supervisor): never leaving no active supervisor",
+			officerRole, storage.ActManageOfficers},
 	}
 }
 

@@ -73,7 +73,10 @@ func officerCreate(args []string) error {
 	}
 	o.Role = storage.OfficerRole(*role)
 	return withPostgres(func(ctx context.Context, u *useCases) error {
-		svc := officers.New(u.pg)
+		svc, err := u.officers()
+		if err != nil {
+			return err
+		}
 		var by *storage.Officer
 		if named := officerNamed(fs); named != "" {
 			if err := u.admit(ctx, fs); err != nil {
@@ -86,6 +89,11 @@ func officerCreate(args []string) error {
 			return fmt.Errorf("officer create: %w", err)
 		}
 		fmt.Printf("officer %s (%s, %s) created\n", created.Login, created.DisplayName, created.Role)
+		if created.Mobile != "" || created.Email != "" {
+			fmt.Println("its activation code waits in the outbox for a running idp serve to send it")
+		} else {
+			fmt.Println("no mobile or e-mail: no activation code was sent")
+		}
 		if by == nil {
 			fmt.Printf("the first officer: run the other commands with --officer %s or IDP_OFFICER=%s\n", created.Login, created.Login)
 		}
@@ -104,9 +112,13 @@ func officerList(args []string, out io.Writer) error {
 			return err
 		}
 		w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "LOGIN\tNAME\tROLE\tSTATUS")
+		fmt.Fprintln(w, "LOGIN\tNAME\tROLE\tSTATUS\tACTIVATED\tLAST SIGN-IN")
 		for _, o := range list {
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", o.Login, o.DisplayName, o.Role, o.Status)
+			last := "-"
+			if o.LastSignInAt != nil {
+				last = o.LastSignInAt.In(historyZone).Format("2006-01-02 15:04")
+			}
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", o.Login, o.DisplayName, o.Role, o.Status, activatedWord(o.HasTOTP), last)
 		}
 		return w.Flush()
 	})
@@ -124,6 +136,55 @@ func officerDisable(args []string) error {
 			return fmt.Errorf("officer disable: %w", err)
 		}
 		fmt.Printf("officer %s disabled\n", o.Login)
+		return nil
+	})
+}
+
+func officerReset(args []string) error {
+	return officerChange("officer reset", args, func(ctx context.Context, svc *officers.Service, by storage.Officer, name, _ string) (string, error) {
+		o, err := svc.Reset(ctx, by, name)
+		return fmt.Sprintf("officer %s reset: its desk sessions ended; a new activation code waits in the outbox", o.Login), err
+	})
+}
+
+func officerEnable(args []string) error {
+	return officerChange("officer enable", args, func(ctx context.Context, svc *officers.Service, by storage.Officer, name, _ string) (string, error) {
+		o, err := svc.Enable(ctx, by, name)
+		return fmt.Sprintf("officer %s enabled", o.Login), err
+	})
+}
+
+func officerRole(args []string) error {
+	return officerChange("officer role", args, func(ctx context.Context, svc *officers.Service, by storage.Officer, name, role string) (string, error) {
+		o, err := svc.ChangeRole(ctx, by, name, storage.OfficerRole(role))
+		return fmt.Sprintf("officer %s is now a %s officer", o.Login, o.Role), err
+	})
+}
+
+// officerChange runs a supervisor's change to the officer --name (and
+// --role for officer role) and prints what change says.
+func officerChange(name string, args []string, change func(ctx context.Context, svc *officers.Service, by storage.Officer, login, role string) (string, error)) error {
+	fs := newFlags(name)
+	login := fs.String("name", "", "login name of the officer")
+	required := []string{"name"}
+	role := new(string)
+	if name == "officer role" {
+		role = fs.String("role", "", "counter or supervisor")
+		required = append(required, "role")
+	}
+	if err := parseFlags(fs, args, required...); err != nil {
+		return err
+	}
+	return withOperator(fs, func(ctx context.Context, u *useCases) error {
+		svc, err := u.officers()
+		if err != nil {
+			return err
+		}
+		msg, err := change(ctx, svc, u.officer, *login, *role)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		fmt.Println(msg)
 		return nil
 	})
 }
@@ -160,4 +221,12 @@ func demoUseCases(ctx context.Context, pg *postgres.Store) (*useCases, error) {
 	u := newUseCases(nil, pg, nil)
 	u.officer, u.actor = o, storage.OfficerActor(o)
 	return u, nil
+}
+
+// activatedWord is "yes" or "no", as officer list says whether an officer is activated.
+func activatedWord(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
 }

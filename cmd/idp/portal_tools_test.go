@@ -344,7 +344,7 @@ func TestPortalToolsTOTPPending(t *testing.T) {
 	done := b.confirmTOTP(totpCode(t, secret, time.Now()))
 	pending := b.get(done.location(t))
 	mustContain(t, pending.Body, `<p class="notice-warn" id="totp_state" role="status">`+catalogueText(t, "totp_pending")+`</p>`)
-	for _, key := range []string{"totp_visit_heading", "totp_visit_document", "totp_visit_entity", "totp_visit_code", "totp_reset_by_operator"} {
+	for _, key := range []string{"totp_visit_heading", "totp_visit_document", "totp_visit_entity", "toolsqr_visit_qr", "toolsqr_intro", "totp_reset_by_operator"} {
 		mustContain(t, pending.Body, catalogueText(t, key))
 	}
 	mustContain(t, pending.Body, `<strong class="nowrap">`+idp.demo.EntityNumber+"</strong>")

@@ -126,7 +126,8 @@ func newApp(ctx context.Context, cfg *config.Config, pg *postgres.Store, rs *rst
 	pages.EnableHistory(recorder, history.NewService(pg))
 	r, api := newRouter(cfg, pg, rs, sessions, st, provider, pages)
 	countStoreTraffic(pg, rs)
-	deskPages, err := newDesk(cfg, pg, rs, deskUseCases{intake: acts, entities: entitydesk.New(pg, admin, acts, rec)})
+	deskPages, err := newDesk(cfg, pg, rs, deskUseCases{intake: acts, entities: entitydesk.New(pg, admin, acts, rec), tools: toolsSvc,
+		hasher: hasher, wake: outbox.Wake})
 	if err != nil {
 		return nil, err
 	}

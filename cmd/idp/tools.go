@@ -31,9 +31,9 @@ func toolsKey(master []byte) []byte { return idpop.DeriveKey(master, "totp-secre
 func ceremonyKey(master []byte) []byte { return idpop.DeriveKey(master, "webauthn-ceremony") }
 
 // newTools builds the identity-tool use cases over both stores, telling
-// holders of every change through the outbox; wake (nil: none) makes the
-// node's outbox worker send at once. Passkey ceremonies are not enabled:
-// see enablePasskeys.
+// holders of every change through the outbox, approval QR codes on; wake
+// (nil: none) makes the node's outbox worker send at once. Passkey
+// ceremonies are not enabled: see enablePasskeys.
 func newTools(cfg *config.Config, pg *postgres.Store, rs *rstore.Store, wake func()) (*tools.Service, error) {
 	sealer, err := outboxSealer(cfg)
 	if err != nil {
@@ -43,8 +43,18 @@ func newTools(cfg *config.Config, pg *postgres.Store, rs *rstore.Store, wake fun
 	if err != nil {
 		return nil, err
 	}
-	return tools.New(pg, rs, toolsKey(cfg.MasterKey), tools.Notices{Sealer: sealer, Texts: texts, Wake: wake})
+	svc, err := tools.New(pg, rs, toolsKey(cfg.MasterKey), tools.Notices{Sealer: sealer, Texts: texts, Wake: wake})
+	if err != nil {
+		return nil, err
+	}
+	// The approval QR codes of pending 安全驗證碼, shown on the person's
+	// page and scanned at the desk.
+	return svc, svc.EnableApprovals(approvalKey(cfg.MasterKey), rs)
 }
+
+// approvalKey derives the key that signs approval QR codes from the master
+// key.
+func approvalKey(master []byte) []byte { return idpop.DeriveKey(master, "desk-approval") }
 
 // passkeyConfig is the WebAuthn relying party of the issuer: its host name
 // is the RP ID, its scheme, host and port the one origin. Browsers refuse

@@ -9,6 +9,7 @@ import (
 	"github.com/entity-account/idp/config"
 	"github.com/entity-account/idp/login/activation"
 	"github.com/entity-account/idp/login/manage"
+	"github.com/entity-account/idp/login/officers"
 	"github.com/entity-account/idp/login/password"
 	"github.com/entity-account/idp/login/register"
 	"github.com/entity-account/idp/login/seed"
@@ -84,6 +85,12 @@ func newUseCases(cfg *config.Config, pg *postgres.Store, rs *rstore.Store) *useC
 func (u *useCases) activation() (*activation.Service, error) {
 	svc, _, err := newActivation(u.cfg, u.pg)
 	return svc, err
+}
+
+// officers is the officers' use cases, sending activation codes (which
+// wait in the outbox for a running idp serve) but signing nobody in.
+func (u *useCases) officers() (*officers.Service, error) {
+	return newOfficers(u.cfg, u.pg, nil, nil, nil)
 }
 
 // tools is the identity-tool use cases; the notices they write wait for a

@@ -49,7 +49,7 @@ func (c *core) frame(w http.ResponseWriter, r *http.Request, ref kit.Refused) bo
 		return false
 	}
 	o, err := c.Officers.AdmitID(r.Context(), sess.OfficerID, storage.ActUseDesk)
-	if err != nil {
+	if err != nil || sess.CreatedAt.Before(o.SessionsValidAfter) {
 		return false
 	}
 	d := &Desk{Officer: o, Session: sess, Lang: c.k.Language(r), c: c, w: w, r: r}

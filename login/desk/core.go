@@ -102,6 +102,12 @@ func (c *core) admit(w http.ResponseWriter, r *http.Request, act storage.Operato
 		}
 		return d, err
 	}
+	if sess.CreatedAt.Before(o.SessionsValidAfter) {
+		// Opened before the officer was disabled or reset: over.
+		c.endSession(w, r)
+		c.toSignIn(w, r)
+		return nil, nil
+	}
 	d.Actor = storage.OfficerActor(o)
 	d.Actor.IP = c.k.ClientIP(r)
 	d.Actor.DeskSession = sess.ID

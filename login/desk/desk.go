@@ -21,6 +21,7 @@ import (
 	"github.com/entity-account/idp/login/manage"
 	"github.com/entity-account/idp/login/officers"
 	"github.com/entity-account/idp/login/register"
+	"github.com/entity-account/idp/login/tools"
 	"github.com/entity-account/idp/storage"
 )
 
@@ -35,6 +36,10 @@ type Deps struct {
 	// Entities are the use cases of 實體 (entities.go); nil: the desk has
 	// no pages of entities.
 	Entities *entitydesk.Service
+	// Tools are the identity-tool use cases: the in-person approval of a
+	// 安全驗證碼 by its QR code, resetting tools, switching passkeys on
+	// (approve.go); nil: no such pages.
+	Tools *tools.Service
 
 	// The register (departments, e-services, clients) and the audit
 	// trail: the use cases the idp commands call, and what the pages read.
@@ -61,12 +66,15 @@ func (h *Handler) Mount(r *mux.Router) {
 	c := h.core
 	r.PathPrefix("/static/").Handler(http.StripPrefix("/static/", kit.StaticFiles()))
 	(&homePages{core: c}).Mount(r)
+	(&authPages{core: c}).Mount(r)
+	(&officerPages{core: c}).Mount(r)
 	if c.Intake != nil {
 		(&intakePages{core: c}).Mount(r)
 	}
 	if c.Entities != nil {
 		(&entityPages{core: c}).Mount(r)
 	}
+	(&approvePages{core: c}).Mount(r)
 	(&departmentPages{core: c}).Mount(r)
 	(&servicePages{core: c}).Mount(r)
 	(&clientPages{core: c}).Mount(r)

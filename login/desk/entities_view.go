@@ -59,12 +59,10 @@ func (p *searchPage) fill(res entitydesk.Results, t map[string]string) {
 }
 
 // personName is a staff login's Chinese and foreign names, as one.
-func personName(sl storage.StaffLogin) string {
-	if sl.NameZH != "" && sl.NameForeign != "" {
-		return sl.NameZH + " " + sl.NameForeign
-	}
-	return orOther(sl.NameZH, sl.NameForeign)
-}
+func personName(sl storage.StaffLogin) string { return joinNames(sl.NameZH, sl.NameForeign) }
+
+// joinNames is a person's Chinese and foreign names as the desk shows them.
+func joinNames(zh, foreign string) string { return strings.TrimSpace(zh + " " + foreign) }
 
 func orOther(a, b string) string {
 	if a != "" {

@@ -180,6 +180,9 @@ type toolsPage struct {
 	Rows        []toolRow
 	Passkeys    bool // the passkey pages are on
 	PasskeysOff bool
+	// TOTPPending: the 安全驗證碼 waits for the in-person check; the page
+	// leads to its approval QR code.
+	TOTPPending bool
 }
 
 // showTools is 「電子身份識別工具」: the login's tools, and where to add them.
@@ -194,6 +197,9 @@ func (h *accountPages) showTools(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	page := toolsPage{chrome: h.chrome(w, r, tr.pt, tr.lang, "tools"), Rows: toolRows(tr.t, list), Passkeys: h.tools.Passkeys != nil}
+	if tl, ok := toolOf(list, storage.ToolTOTP); ok && tl.State == storage.ToolPending {
+		page.TOTPPending = true
+	}
 	if page.Passkeys {
 		st, err := h.tools.Passkeys.Status(ctx, tr.pt.Principal.ID)
 		if err != nil {

@@ -5,11 +5,8 @@ import (
 	"net/http/httptest"
 	"os"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/boombuler/barcode/qr"
 
 	"github.com/entity-account/idp/login/kit"
 	"github.com/entity-account/idp/login/tools"
@@ -24,7 +21,7 @@ func TestToolPagesRender(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, err := newQRSVG("otpauth://totp/x?secret=JBSWY3DPEHPK3PXP")
+	code, err := kit.NewQRSVG("otpauth://totp/x?secret=JBSWY3DPEHPK3PXP")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +54,12 @@ func TestToolPagesRender(t *testing.T) {
 			"account_tools_totp.html#confirm": totp(totpConfirm, func(p *totpPage) { p.CodeError = "e" }),
 			"account_tools_totp.html#pending": totp(totpPending, func(p *totpPage) { p.Done = true }),
 			"account_tools_totp.html#active":  totp(totpActive, nil),
-			"account_tools_passkeys.html#add": pk(func(p *passkeysPage) { p.NameError, p.OffError, p.Done = "e", "o", "d" }),
+			"account_tools_totp.html#approval": totp(totpPending, func(p *totpPage) {
+				p.Approval = &approvalShown{QR: code, Code: "ABCD-EFGH-JKMN", Until: "12:34"}
+			}),
+			"account_tools_totp.html#approval_refused": totp(totpPending, func(p *totpPage) { p.ApprovalError = "e" }),
+			"account_tools.html#pending":               toolsPage{chrome: ch, Rows: rows, TOTPPending: true},
+			"account_tools_passkeys.html#add":          pk(func(p *passkeysPage) { p.NameError, p.OffError, p.Done = "e", "o", "d" }),
 			"account_tools_passkeys.html#off": pk(func(p *passkeysPage) {
 				p.Status.PasskeysOff, p.Fresh, p.AddForm, p.OffForm = true, false, false, false
 			}),
@@ -166,57 +168,6 @@ func TestPasskeyFormContract(t *testing.T) {
 	k.Render(w, 200, "account_tools_passkeys.html", page)
 	if body := w.Body.String(); strings.Contains(body, "<script") || strings.Contains(body, "data-passkey") {
 		t.Error("a page without the add form carries a script or the form")
-	}
-}
-
-// The SVG draws exactly the dark modules of the QR code, inside a quiet
-// zone of four modules.
-func TestQRSVG(t *testing.T) {
-	const content = "otpauth://totp/%E6%BE%B3%E9%96%80:02-000021%20staff01?algorithm=SHA1&digits=6&issuer=%E6%BE%B3%E9%96%80&period=30&secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
-	s, err := newQRSVG(content)
-	if err != nil {
-		t.Fatal(err)
-	}
-	code, err := qr.Encode(content, qr.M, qr.Auto)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := code.Bounds().Dx()
-	if s.Size != n+2*qrQuietZone {
-		t.Fatalf("size %d, want %d modules and the quiet zone", s.Size, n)
-	}
-	drawn := make([][]bool, s.Size)
-	for i := range drawn {
-		drawn[i] = make([]bool, s.Size)
-	}
-	run := regexp.MustCompile(`M(\d+) (\d+)h(\d+)v1h-(\d+)z`)
-	if rest := run.ReplaceAllString(s.Path, ""); rest != "" {
-		t.Fatalf("the path has more than runs: %q", rest)
-	}
-	for _, m := range run.FindAllStringSubmatch(s.Path, -1) {
-		x, _ := strconv.Atoi(m[1])
-		y, _ := strconv.Atoi(m[2])
-		w, _ := strconv.Atoi(m[3])
-		if m[3] != m[4] {
-			t.Fatalf("run %q does not close", m[0])
-		}
-		for i := range w {
-			if drawn[y][x+i] {
-				t.Fatalf("module %d,%d drawn twice", x+i, y)
-			}
-			drawn[y][x+i] = true
-		}
-	}
-	for y := range s.Size {
-		for x := range s.Size {
-			want := false
-			if x >= qrQuietZone && y >= qrQuietZone && x < qrQuietZone+n && y < qrQuietZone+n {
-				want = dark(code, x-qrQuietZone, y-qrQuietZone)
-			}
-			if drawn[y][x] != want {
-				t.Fatalf("module %d,%d drawn %v, want %v", x, y, drawn[y][x], want)
-			}
-		}
 	}
 }
 

@@ -45,9 +45,14 @@ type totpPage struct {
 	Error        string // a refusal not tied to a field
 	CodeError    string // the refusal of the code typed
 	EntityNumber string // to bring to 行政公職局
-	QR           *qrSVG
+	QR           *kit.QRSVG
 	Secret       string // grouped in fours for typing
 	Reauth       reauthForm
+	// Approval is the approval QR code just made (pending mode, see
+	// tools_approval.go); ApprovalError the refusal of the app's code
+	// typed for it.
+	Approval      *approvalShown
+	ApprovalError string
 }
 
 // totpPage is the page as the login's TOTP stands now.
@@ -121,6 +126,10 @@ func (h *accountPages) submitTOTP(w http.ResponseWriter, r *http.Request) error 
 		}
 		return h.inTOTP(w, r, tr, err, func(p *totpPage, msg string) { p.Reauth.Error = msg })
 	}
+	if step == "approval" {
+		// The app's code is the proof: no password again.
+		return h.showApproval(w, r, tr)
+	}
 	if step != "begin" && step != "confirm" {
 		return kit.Fail(storage.EInvalid, "account_error_csrf").WithLink(totpPath, "totp_title")
 	}
@@ -145,7 +154,7 @@ func (h *accountPages) beginTOTP(w http.ResponseWriter, r *http.Request, tr *too
 	if err != nil {
 		return h.totpRefusal(w, r, tr, err)
 	}
-	qr, err := newQRSVG(en.URL)
+	qr, err := kit.NewQRSVG(en.URL)
 	if err != nil {
 		return err
 	}

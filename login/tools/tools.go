@@ -1,7 +1,9 @@
 // Package tools holds the use cases of electronic identity tools
 // (電子身份識別工具): enrolling a TOTP (安全驗證碼),
 // the operator's approval of an enrolment after the in-person check of a
-// non-Macau identity document, its reset, and checking a code at sign-in;
+// non-Macau identity document (with the app's code, or by the person's
+// approval QR code at the desk: approval.go), its reset, and checking a
+// code at sign-in;
 // and passkeys (passkey.go): enrolling, using (as the second factor, or
 // alone), removing and switching them off, and the operator switching
 // them on again. Each asks the rule book (storage/rules_tools.go) and
@@ -54,6 +56,9 @@ type Directory interface {
 	ApproveTOTP(ctx context.Context, actor storage.Actor, sl storage.StaffLogin, step int64, notice *storage.OutboxMessage) (storage.IdentityTool, error)
 	UseTOTP(ctx context.Context, staffLoginID, step int64) (bool, error)
 	ResetTools(ctx context.Context, actor storage.Actor, sl storage.StaffLogin, notice *storage.OutboxMessage) (int, error)
+	ProvePendingTOTP(ctx context.Context, staffLoginID, step int64) (storage.IdentityTool, error)
+	ApproveTOTPInPerson(ctx context.Context, actor storage.Actor, sl storage.StaffLogin, toolID int64, details map[string]any, notice *storage.OutboxMessage) (storage.IdentityTool, error)
+	AuditStaffAction(ctx context.Context, actor storage.Actor, entityID int64, euid, action string, details map[string]any) (storage.StaffLogin, error)
 
 	PasskeyAccount(ctx context.Context, staffLoginID int64) (storage.PasskeyAccount, error)
 	PasskeyAccountByHandle(ctx context.Context, handle []byte) (storage.PasskeyAccount, error)
@@ -77,6 +82,9 @@ type Service struct {
 	sealer   *Sealer
 	notices  Notices
 	passkeys *passkeys // nil until EnablePasskeys
+	// approvals are the approval QR codes (approval.go); nil until
+	// EnableApprovals.
+	approvals *approvals
 	// TriesPerLogin codes may be tried for one login per TryWindow; a right
 	// code gives its try back.
 	TriesPerLogin int

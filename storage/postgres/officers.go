@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -11,12 +10,13 @@ import (
 )
 
 const officerColumns = `id, login, display_name, role, status, mobile, email, password_hash IS NOT NULL,
+	totp_sealed IS NOT NULL, coalesce(sessions_valid_after, 'epoch'::timestamptz), last_signin_at,
 	created_at, updated_at, coalesce(created_by, 0)`
 
 func scanOfficer(row pgx.Row) (storage.Officer, error) {
 	var o storage.Officer
 	err := row.Scan(&o.ID, &o.Login, &o.DisplayName, &o.Role, &o.Status, &o.Mobile, &o.Email, &o.HasPassword,
-		&o.CreatedAt, &o.UpdatedAt, &o.CreatedBy)
+		&o.HasTOTP, &o.SessionsValidAfter, &o.LastSignInAt, &o.CreatedAt, &o.UpdatedAt, &o.CreatedBy)
 	return o, err
 }
 
@@ -48,6 +48,19 @@ func (s *Store) Officers(ctx context.Context) ([]storage.Officer, error) {
 // created at once one is refused. The audit event names by, or the first
 // officer itself.
 func (s *Store) CreateOfficer(ctx context.Context, by *storage.Officer, o *storage.Officer) error {
+	var actor *storage.Actor
+	if by != nil {
+		a := storage.OfficerActor(*by)
+		actor = &a
+	}
+	return s.CreateOfficerWithCode(ctx, actor, o, nil)
+}
+
+// CreateOfficerWithCode is CreateOfficer as the officer of the actor by
+// (its address and desk session go to the audit trail), with, when issue
+// is not nil, the officer's activation code and the message carrying it
+// written in the same transaction.
+func (s *Store) CreateOfficerWithCode(ctx context.Context, by *storage.Actor, o *storage.Officer, issue *storage.OfficerCodeIssue) error {
 	now := s.now()
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		var actor storage.Officer
@@ -65,9 +78,9 @@ func (s *Store) CreateOfficer(ctx context.Context, by *storage.Officer, o *stora
 		} else {
 			// The creator as it is now, held until the end: disabled in
 			// between, it creates nobody.
-			cur, err := scanOfficer(tx.QueryRow(ctx, `SELECT `+officerColumns+` FROM officers WHERE id = $1 FOR SHARE`, by.ID))
+			cur, err := scanOfficer(tx.QueryRow(ctx, `SELECT `+officerColumns+` FROM officers WHERE id = $1 FOR SHARE`, by.OfficerID))
 			if err != nil {
-				return wrap("officer "+by.Login, err)
+				return wrap("officer "+by.ID, err)
 			}
 			if err := storage.OfficerMay(cur, storage.ActManageOfficers); err != nil {
 				return err
@@ -82,11 +95,18 @@ func (s *Store) CreateOfficer(ctx context.Context, by *storage.Officer, o *stora
 			return wrap("create officer "+o.Login, err)
 		}
 		o.CreatedAt, o.UpdatedAt, o.CreatedBy = now, now, actor.ID
-		if by == nil {
-			actor = *o
+		auditActor := storage.OfficerActor(*o) // the first officer creates itself
+		if by != nil {
+			auditActor = actedAs(actor, *by)
 		}
-		return audit(ctx, tx, now, storage.OfficerActor(actor), auditEvent{action: "officer.create", target: o.Login,
-			details: map[string]any{"role": string(o.Role), "display_name": o.DisplayName, "first": by == nil}})
+		details := map[string]any{"role": string(o.Role), "display_name": o.DisplayName, "first": by == nil}
+		if issue != nil {
+			if err := insertOfficerCode(ctx, tx, now, o.ID, issue); err != nil {
+				return err
+			}
+			details["channel"], details["code_id"], details["outbox_id"] = string(issue.Code.Channel), issue.Code.ID, issue.Message.ID
+		}
+		return audit(ctx, tx, now, auditActor, auditEvent{action: "officer.create", target: o.Login, details: details})
 	})
 }
 
@@ -94,36 +114,30 @@ func (s *Store) CreateOfficer(ctx context.Context, by *storage.Officer, o *stora
 // (storage.MayDisableOfficer). The active supervisors are locked while they
 // are counted: two supervisors disabling each other at once leave one.
 func (s *Store) DisableOfficer(ctx context.Context, by storage.Officer, login string) (storage.Officer, error) {
+	return s.DisableOfficerAs(ctx, storage.OfficerActor(by), login)
+}
+
+// DisableOfficerAs is DisableOfficer as the officer of the actor by (its
+// address and desk session go to the audit trail).
+func (s *Store) DisableOfficerAs(ctx context.Context, by storage.Actor, login string) (storage.Officer, error) {
 	now := s.now()
 	var target storage.Officer
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT id FROM officers WHERE role = 'supervisor' AND status = 'active' ORDER BY id FOR UPDATE`)
+		m, err := lockManaged(ctx, tx, by, login)
 		if err != nil {
-			return wrap("lock supervisors", err)
-		}
-		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-		if err != nil {
-			return wrap("lock supervisors", err)
-		}
-		cur, err := scanOfficer(tx.QueryRow(ctx, `SELECT `+officerColumns+` FROM officers WHERE id = $1 FOR SHARE`, by.ID))
-		if err != nil {
-			return wrap("officer "+by.Login, err)
-		}
-		target, err = scanOfficer(tx.QueryRow(ctx, `SELECT `+officerColumns+` FROM officers WHERE lower(login) = lower($1) FOR UPDATE`, login))
-		if errors.Is(err, pgx.ErrNoRows) {
-			return storage.Errorf(storage.ENotFound, "there is no officer %s", login).WithKey("desk_err_no_officer")
-		}
-		if err != nil {
-			return wrap("officer "+login, err)
-		}
-		if err := storage.MayDisableOfficer(cur, target, len(ids)); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE officers SET status = 'disabled', updated_at = $2 WHERE id = $1`, target.ID, now); err != nil {
+		if err := storage.MayDisableOfficer(m.by, m.target, m.supervisors); err != nil {
+			return err
+		}
+		target = m.target
+		// Its desk sessions end at once, and stay ended if it is enabled again.
+		if _, err := tx.Exec(ctx, `UPDATE officers SET status = 'disabled', sessions_valid_after = $2, updated_at = $2 WHERE id = $1`,
+			target.ID, now); err != nil {
 			return wrap(fmt.Sprintf("disable officer %s", login), err)
 		}
-		target.Status, target.UpdatedAt = storage.OfficerDisabled, now
-		return audit(ctx, tx, now, storage.OfficerActor(cur), auditEvent{action: "officer.disable", target: target.Login,
+		target.Status, target.UpdatedAt, target.SessionsValidAfter = storage.OfficerDisabled, now, now
+		return audit(ctx, tx, now, m.actor, auditEvent{action: "officer.disable", target: target.Login,
 			details: map[string]any{"role": string(target.Role)}})
 	})
 	return target, err

@@ -17,6 +17,12 @@ const purgeSignInsSQL = `
 	DELETE FROM signin_events WHERE id = ANY(ARRAY(
 		SELECT id FROM signin_events WHERE at < $1 ORDER BY at LIMIT $2))`
 
+// purgeOfficerSignInsSQL is purgeSignInsSQL for the officers' sign-ins at
+// the desk, kept as long as the entities' sign-in history.
+const purgeOfficerSignInsSQL = `
+	DELETE FROM officer_signins WHERE id = ANY(ARRAY(
+		SELECT id FROM officer_signins WHERE at < $1 ORDER BY at LIMIT $2))`
+
 // eraseDeletedSQL erases one batch of the personal data of staff logins
 // deleted before $1 (document number, birth date, mobile, e-mail), keeping
 // the EUID and the names, and writes each erasure to the audit trail in the
@@ -41,7 +47,8 @@ const eraseDeletedSQL = `
 		'{"erased": ["id_doc_number", "birth_date", "mobile", "email"]}'::jsonb
 	FROM erased`
 
-// ApplyRetention deletes the sign-in events older than p.EventsBefore and
+// ApplyRetention deletes the sign-in events (the entities' and the
+// officers' at the desk) older than p.EventsBefore and
 // erases the personal data of staff logins deleted before p.DeletedBefore,
 // p.Batch rows a statement, each statement its own transaction. It runs
 // only while it holds the retention lock on a connection of its own: when
@@ -81,6 +88,11 @@ func (s *Store) ApplyRetention(ctx context.Context, p storage.RetentionPolicy) (
 	if res.EventsDeleted, err = run(purgeSignInsSQL, p.EventsBefore, batch); err != nil {
 		return res, wrap("purge sign-in events", err)
 	}
+	officers, err := run(purgeOfficerSignInsSQL, p.EventsBefore, batch)
+	if err != nil {
+		return res, wrap("purge officers' sign-ins", err)
+	}
+	res.EventsDeleted += officers
 	if !p.DeletedBefore.IsZero() {
 		if res.LoginsErased, err = run(eraseDeletedSQL, p.DeletedBefore, batch, s.now()); err != nil {
 			return res, wrap("erase deleted staff logins", err)

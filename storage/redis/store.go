@@ -39,6 +39,9 @@
 //	                                  requests, their browsers, per-browser sets, per-address
 //	                                  buckets; one slot (admission.go)
 //	P once:<purpose>:{hash}   string  single-use marks (once.go)
+//	P da:{login}:cur, da:{login}:used:<id>, dac:{hash}
+//	                          string  approval QR codes of pending 安全驗證碼: the latest, used
+//	                                  marks, typed codes (approval.go)
 //
 // The index sets are sorted sets scored by the member's expiry (Unix ms):
 // the key's TTL follows the latest member, and members past expiry are

@@ -1,4 +1,4 @@
-package portal
+package kit
 
 import (
 	"fmt"
@@ -9,10 +9,10 @@ import (
 	"github.com/boombuler/barcode/qr"
 )
 
-// qrSVG is a QR code drawn for inline SVG in the page itself: no image
+// QRSVG is a QR code drawn for inline SVG in the page itself: no image
 // address to fetch (which would have to carry or look up the secret), no
 // data: URI and no script, so the pages' CSP stays as it is.
-type qrSVG struct {
+type QRSVG struct {
 	// Size is the width and height in modules, the quiet zone included:
 	// the SVG's viewBox is 0 0 Size Size.
 	Size int
@@ -21,16 +21,16 @@ type qrSVG struct {
 	Path string
 }
 
-// qrQuietZone is the light margin around the code, in modules, that
+// QRQuietZone is the light margin around the code, in modules, that
 // scanners need (ISO/IEC 18004: four).
-const qrQuietZone = 4
+const QRQuietZone = 4
 
-// newQRSVG encodes content (an otpauth:// URL) at error correction level M,
+// NewQRSVG encodes content (an otpauth:// URL, an approval token) at error correction level M,
 // which every authenticator app reads from a screen.
-func newQRSVG(content string) (qrSVG, error) {
+func NewQRSVG(content string) (QRSVG, error) {
 	code, err := qr.Encode(content, qr.M, qr.Auto)
 	if err != nil {
-		return qrSVG{}, fmt.Errorf("encode the QR code: %w", err)
+		return QRSVG{}, fmt.Errorf("encode the QR code: %w", err)
 	}
 	n := code.Bounds().Dx()
 	var b strings.Builder
@@ -44,11 +44,11 @@ func newQRSVG(content string) (qrSVG, error) {
 			for x+run < n && dark(code, x+run, y) {
 				run++
 			}
-			fmt.Fprintf(&b, "M%d %dh%dv1h-%dz", x+qrQuietZone, y+qrQuietZone, run, run)
+			fmt.Fprintf(&b, "M%d %dh%dv1h-%dz", x+QRQuietZone, y+QRQuietZone, run, run)
 			x += run
 		}
 	}
-	return qrSVG{Size: n + 2*qrQuietZone, Path: b.String()}, nil
+	return QRSVG{Size: n + 2*QRQuietZone, Path: b.String()}, nil
 }
 
 func dark(code barcode.Barcode, x, y int) bool {

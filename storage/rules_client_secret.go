@@ -20,6 +20,8 @@ func MayRotateSecret(actor Actor, c Client, grace time.Duration) error {
 	switch {
 	case !CanRegisterClient(actor):
 		return Errorf(EForbidden, "you may not rotate a client's secret").WithKey("desk_err_supervisor_only")
+	case ActorMay(actor, ActRegisterClient) != nil:
+		return ActorMay(actor, ActRegisterClient)
 	case c.Public:
 		return Errorf(EInvalid, "client %s is a public client: it has no secret to rotate (it proves PKCE)", c.ID)
 	case c.TokenAuth == TokenAuthPrivateKeyJWT:
@@ -34,6 +36,9 @@ func MayRotateSecret(actor Actor, c Client, grace time.Duration) error {
 func MaySetClientDisabled(actor Actor) error {
 	if !CanRegisterClient(actor) {
 		return Errorf(EForbidden, "you may not disable or enable a client").WithKey("desk_err_supervisor_only")
+	}
+	if err := ActorMay(actor, ActRegisterClient); err != nil {
+		return err
 	}
 	return nil
 }

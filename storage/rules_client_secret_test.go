@@ -11,6 +11,8 @@ import (
 // a disabled client's tokens issued before it was disabled stay ended.
 func TestClientSecretRules(t *testing.T) {
 	op := OperatorActor("safp")
+	counter := OfficerActor(Officer{ID: 2, Login: "chan.tm", Role: RoleCounter, Status: OfficerActive})
+	supervisor := OfficerActor(Officer{ID: 3, Login: "lei.sv", Role: RoleSupervisor, Status: OfficerActive})
 	secret := Client{ID: "w", SecretHash: make([]byte, 32)}
 	for _, tc := range []struct {
 		name  string
@@ -29,6 +31,8 @@ func TestClientSecretRules(t *testing.T) {
 		{"operator, private_key_jwt", op, Client{ID: "k", TokenAuth: TokenAuthPrivateKeyJWT}, time.Hour, EInvalid},
 		{"department", DepartmentActor("m", 7, "192.0.2.1"), secret, time.Hour, EForbidden},
 		{"admin staff login", Actor{Kind: ActorStaff, ID: "CU1", EntityID: 1, Admin: true, Active: true}, secret, time.Hour, EForbidden},
+		{"counter officer", counter, secret, time.Hour, EForbidden},
+		{"supervisor", supervisor, secret, time.Hour, ""},
 	} {
 		err := MayRotateSecret(tc.actor, tc.c, tc.grace)
 		if got := ErrorCode(""); err != nil {
@@ -40,7 +44,8 @@ func TestClientSecretRules(t *testing.T) {
 			t.Errorf("%s: MayRotateSecret allowed, want %q", tc.name, tc.want)
 		}
 	}
-	if MaySetClientDisabled(op) != nil || CodeOf(MaySetClientDisabled(DepartmentActor("m", 7, "192.0.2.1"))) != EForbidden {
+	if MaySetClientDisabled(op) != nil || MaySetClientDisabled(supervisor) != nil || CodeOf(MaySetClientDisabled(counter)) != EForbidden ||
+		CodeOf(MaySetClientDisabled(DepartmentActor("m", 7, "192.0.2.1"))) != EForbidden {
 		t.Error("MaySetClientDisabled: the operator only")
 	}
 

@@ -18,9 +18,11 @@ func TestRegisterRules(t *testing.T) {
 		{"system", SystemActor(), false},
 	} {
 		for rule, can := range map[string]func(Actor) bool{
-			"CanRegisterDepartment": CanRegisterDepartment,
-			"CanRegisterService":    CanRegisterService,
-			"CanRegisterClient":     CanRegisterClient,
+			"CanRegisterDepartment":     CanRegisterDepartment,
+			"CanRegisterService":        CanRegisterService,
+			"CanRegisterClient":         CanRegisterClient,
+			"CanRenameDepartment":       CanRenameDepartment,
+			"CanSetServiceAccessPolicy": CanSetServiceAccessPolicy,
 		} {
 			if got := can(tc.actor); got != tc.want {
 				t.Errorf("%s: %s = %v, want %v", tc.name, rule, got, tc.want)

@@ -13,8 +13,10 @@ import (
 	"github.com/entity-account/idp/login/desk"
 	"github.com/entity-account/idp/login/entitydesk"
 	"github.com/entity-account/idp/login/kit"
+	"github.com/entity-account/idp/login/manage"
 	"github.com/entity-account/idp/login/officers"
 	"github.com/entity-account/idp/login/password"
+	"github.com/entity-account/idp/login/register"
 	"github.com/entity-account/idp/login/tools"
 	idpop "github.com/entity-account/idp/op"
 	"github.com/entity-account/idp/storage/postgres"
@@ -36,7 +38,9 @@ func newDesk(cfg *config.Config, pg *postgres.Store, rs *rstore.Store, u deskUse
 	if err != nil {
 		return nil, err
 	}
-	return desk.New(k, desk.Deps{Officers: svc, Sessions: rs, Intake: u.intake, Entities: u.entities, Tools: u.tools}), nil
+	return desk.New(k, desk.Deps{Officers: svc, Sessions: rs, Intake: u.intake, Entities: u.entities, Tools: u.tools,
+		Register: register.New(pg), Departments: manage.NewDepartments(pg, rs), ClientKeeper: register.NewClientKeeper(pg, rs),
+		Registry: pg}), nil
 }
 
 // deskUseCases are the use cases of the desk's areas, built with the

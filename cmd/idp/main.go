@@ -10,6 +10,7 @@
 //	idp entity reopen             open a closed entity again: its accounts may sign in again
 //	idp service create            register a department's e-service and its groups
 //	idp service level             set an e-service's minimum assurance level
+//	idp service policy            set an e-service's access policy (assigned or enrolled)
 //	idp service enroll            open an e-service to an entity
 //	idp service close             close an e-service to an entity
 //	idp service assignments       who of an entity is assigned to an e-service
@@ -19,6 +20,7 @@
 //	idp service group rename      rename a group of an e-service
 //	idp service group remove      remove a group of an e-service, with its memberships
 //	idp department create         register a department
+//	idp department rename         change a department's names
 //	idp department list           list the departments
 //	idp department changes        a department's recent changes
 //	idp client create             register an OIDC client for an e-service, or a department's machine client
@@ -123,6 +125,8 @@ func init() {
 		{"service create", "", "register an e-service of a registered department, and its groups; --min-acr: its minimum assurance level", serviceCreate, storage.ActRegisterService},
 		{"service level", "", "set an e-service's minimum assurance level: --service CODE --min-acr URN|none [--json]\n" +
 			"(urn:entity-account:acr:tool: the password and an identity tool; none: the password is enough)", serviceLevel, storage.ActRegisterService},
+		{"service policy", "", "set an e-service's access policy: --service CODE --policy assigned|enrolled [--json]\n" +
+			"(assigned: only the staff logins assigned to it; enrolled: every active staff login of an entity it is opened to)", servicePolicy, storage.ActRegisterService},
 		{"service enroll", "", "open an e-service to an entity", serviceEnroll, storage.ActRegisterService},
 		{"service close", "", "close an e-service to an entity: its assignments and group memberships there go", serviceClose, storage.ActRegisterService},
 		{"service assignments", "", "who of an entity is assigned to an e-service (EUIDs and group codes)", serviceAssignments, storage.ActReadEntities},
@@ -132,6 +136,7 @@ func init() {
 		{"service group rename", "", "rename a group of an e-service", serviceGroupRename, storage.ActRegisterService},
 		{"service group remove", "", "remove a group of an e-service, with its memberships", serviceGroupRemove, storage.ActRegisterService},
 		{"department create", "", "register a department (code and names)", departmentCreate, storage.ActRegisterDepartment},
+		{"department rename", "", "change a department's names: --code CODE [--name-zh] [--name-pt] [--name-en] (those given are set)", departmentRename, storage.ActRegisterDepartment},
 		{"department list", "", "the departments (code and names)", func(a []string) error { return departmentList(a, os.Stdout) }, ""},
 		{"department changes", "", "a department's recent changes (its clients' and about its e-services)", departmentChanges, storage.ActReadOperations},
 		{"client create", "", "register an OIDC client for an e-service, or (--kind machine --department CODE) a department's\n" +

@@ -18,7 +18,9 @@ import (
 	"github.com/entity-account/idp/login/activation"
 	"github.com/entity-account/idp/login/entitydesk"
 	"github.com/entity-account/idp/login/kit"
+	"github.com/entity-account/idp/login/manage"
 	"github.com/entity-account/idp/login/officers"
+	"github.com/entity-account/idp/login/register"
 	"github.com/entity-account/idp/login/tools"
 	"github.com/entity-account/idp/storage"
 )
@@ -38,6 +40,13 @@ type Deps struct {
 	// 安全驗證碼 by its QR code, resetting tools, switching passkeys on
 	// (approve.go); nil: no such pages.
 	Tools *tools.Service
+
+	// The register (departments, e-services, clients) and the audit
+	// trail: the use cases the idp commands call, and what the pages read.
+	Register     *register.Register
+	Departments  *manage.Departments
+	ClientKeeper *register.ClientKeeper
+	Registry     Registry
 }
 
 // Handler serves the desk.
@@ -66,6 +75,10 @@ func (h *Handler) Mount(r *mux.Router) {
 		(&entityPages{core: c}).Mount(r)
 	}
 	(&approvePages{core: c}).Mount(r)
+	(&departmentPages{core: c}).Mount(r)
+	(&servicePages{core: c}).Mount(r)
+	(&clientPages{core: c}).Mount(r)
+	(&auditPages{core: c}).Mount(r)
 	r.NotFoundHandler = c.page(storage.ActUseDesk, c.showNotFound)
 }
 

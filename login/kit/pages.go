@@ -26,6 +26,8 @@ var requiredTemplates = []string{
 	"activate_index.html", "activate_entity.html", "activate_staff.html", "activate_choose.html", "resend.html", // activation
 	"desk_home.html", "desk_message.html", // the operator's desk
 	"help_index.html", "help_role.html", "help_task.html", // the guide (login/guide)
+	"desk_departments.html", "desk_department.html", "desk_services.html", "desk_service_new.html", "desk_service.html", // desk: the register
+	"desk_clients.html", "desk_client_new.html", "desk_client.html", "desk_client_secret.html", "desk_audit.html", "desk_audit_event.html",
 }
 
 // pages holds the parsed templates and message catalogues.

@@ -27,6 +27,8 @@ type Directory interface {
 	CreateDepartment(ctx context.Context, actor storage.Actor, d *storage.Department) error
 	CreateService(ctx context.Context, actor storage.Actor, sv *storage.Service, groups ...*storage.Group) error
 	CreateClient(ctx context.Context, actor storage.Actor, c *storage.Client) error
+	RenameDepartment(ctx context.Context, actor storage.Actor, code string, names storage.DepartmentNames) (storage.Department, bool, error)
+	SetServiceAccessPolicy(ctx context.Context, actor storage.Actor, sv storage.Service, p storage.AccessPolicy) (storage.AccessPolicy, error)
 }
 
 // Register runs the use cases over a Directory.
@@ -48,6 +50,9 @@ func forbidden(what string) error {
 func (r *Register) Department(ctx context.Context, actor storage.Actor, d *storage.Department) error {
 	if !storage.CanRegisterDepartment(actor) {
 		return forbidden("a department")
+	}
+	if err := storage.ActorMay(actor, storage.ActRegisterDepartment); err != nil {
+		return err
 	}
 	return r.dir.CreateDepartment(ctx, actor, d)
 }
@@ -78,6 +83,9 @@ type Service struct {
 func (r *Register) Service(ctx context.Context, actor storage.Actor, in Service) (storage.Service, error) {
 	if !storage.CanRegisterService(actor) {
 		return storage.Service{}, forbidden("an e-service")
+	}
+	if err := storage.ActorMay(actor, storage.ActRegisterService); err != nil {
+		return storage.Service{}, err
 	}
 	d, err := r.dir.DepartmentByCode(ctx, in.DepartmentCode)
 	if errors.Is(err, storage.ErrNotFound) {
@@ -126,6 +134,9 @@ func (r *Register) ServiceClient(ctx context.Context, actor storage.Actor, in Cl
 	if !storage.CanRegisterClient(actor) {
 		return Registered{}, forbidden("a client")
 	}
+	if err := storage.ActorMay(actor, storage.ActRegisterClient); err != nil {
+		return Registered{}, err
+	}
 	sv, err := r.dir.ServiceByCode(ctx, in.ServiceCode)
 	if err != nil {
 		return Registered{}, fmt.Errorf("e-service %s: %w", in.ServiceCode, err)
@@ -157,6 +168,9 @@ func (r *Register) ServiceClient(ctx context.Context, actor storage.Actor, in Cl
 func (r *Register) MachineClient(ctx context.Context, actor storage.Actor, in Client) (Registered, error) {
 	if !storage.CanRegisterClient(actor) {
 		return Registered{}, forbidden("a client")
+	}
+	if err := storage.ActorMay(actor, storage.ActRegisterClient); err != nil {
+		return Registered{}, err
 	}
 	d, err := r.dir.DepartmentByCode(ctx, in.DepartmentCode)
 	if errors.Is(err, storage.ErrNotFound) {

@@ -305,9 +305,11 @@ const serviceAssignmentsSQL = `
 	ORDER BY 2`
 
 // DepartmentChanges returns the department's audit trail, newest first:
-// the events written by its machine clients, and those about its
-// e-services (details.service, or the e-service or one of its groups as
-// target); limit of them (1–200; 0: 50) with ids below before (0: from the
+// the events written by its machine clients, those about its e-services
+// (details.service, or the e-service or one of its groups as target), about
+// the department itself (department.*: its registration and names), and
+// about its clients and its e-services' (client.*: registered, secret
+// rotated, disabled, enabled); limit of them (1–200; 0: 50) with ids below before (0: from the
 // newest).
 func (s *Store) DepartmentChanges(ctx context.Context, departmentID, before int64, limit int) ([]storage.AuditEvent, error) {
 	if limit <= 0 || limit > 200 {
@@ -318,6 +320,9 @@ func (s *Store) DepartmentChanges(ctx context.Context, departmentID, before int6
 			(actor_kind = 'department' AND actor_id IN (SELECT id FROM clients WHERE department_id = $1))
 			OR details->>'service' IN (SELECT code FROM services WHERE department_id = $1)
 			OR (action LIKE 'service.%' AND target IN (SELECT code FROM services WHERE department_id = $1))
-			OR (action LIKE 'group.%' AND split_part(target, '/', 1) IN (SELECT code FROM services WHERE department_id = $1)))
+			OR (action LIKE 'group.%' AND split_part(target, '/', 1) IN (SELECT code FROM services WHERE department_id = $1))
+			OR (action LIKE 'department.%' AND target = (SELECT code FROM departments WHERE id = $1))
+			OR (action LIKE 'client.%' AND target IN (SELECT c.id FROM clients c LEFT JOIN services sv ON sv.id = c.service_id
+				WHERE c.department_id = $1 OR sv.department_id = $1)))
 		ORDER BY id DESC LIMIT $3`, departmentID, before, limit)
 }

@@ -122,6 +122,7 @@ func deskTourSignIn(t *testing.T, w *deskWorld, tr *a11yTour, login string) {
 	c.fill("password", "not the passphrase")
 	c.press(T["desk_auth_next"])
 	c.waitFocus()
+	tr.fieldErrors("desk sign-in refused", formError{invalid: []string{"login", "password"}, message: T["desk_auth_err_signin"], focus: "password"})
 	tr.check(a11yPage{name: "desk sign-in refused", title: T["desk_auth_signin_title"], error: true})
 	c.fill("login", login)
 	c.fill("password", deskPassword)
@@ -133,6 +134,7 @@ func deskTourSignIn(t *testing.T, w *deskWorld, tr *a11yTour, login string) {
 	c.fill("code", "000000")
 	c.press(T["desk_auth_signin_submit"])
 	c.waitFocus()
+	tr.fieldErrors("desk sign-in code refused", formError{invalid: []string{"code"}, message: T["desk_auth_err_code"], focus: "code"})
 	tr.check(a11yPage{name: "desk sign-in code refused", title: T["desk_auth_signin_title"], error: true})
 }
 
@@ -151,6 +153,7 @@ func deskTourActivate(t *testing.T, w *deskWorld, tr *a11yTour, login string) {
 	c.fill("confirm", deskPassword)
 	c.press(T["desk_auth_next"])
 	c.waitFocus()
+	tr.fieldErrors("desk activate refused", formError{invalid: []string{"login", "code"}, message: T["desk_auth_err_activation"], focus: "code"})
 	tr.check(a11yPage{name: "desk activate refused", title: T["desk_auth_activate_title"], error: true})
 	c.fill("login", login)
 	c.fill("code", w.officerCode(t, login))
@@ -177,6 +180,8 @@ func deskTourCounter(t *testing.T, w *deskWorld, tr *a11yTour, number, typed str
 	tr.check(a11yPage{name: "desk intake", title: T["desk_intake_title"]})
 	c.press(T["desk_intake_submit"])
 	c.waitFocus()
+	tr.fieldErrors("desk intake refused", formError{invalid: []string{"entity_number", "entity_name_zh",
+		"application_number", "account_mobile", "admin1_name_zh", "admin1_id_doc_number", "admin1_birth_date"}, focus: "entity_number"})
 	tr.check(a11yPage{name: "desk intake refused", title: T["desk_intake_title"], error: true})
 	c.open(w.srv.URL + "/intake?lang=" + lang)
 	v := intakeValues(number)
@@ -195,6 +200,7 @@ func deskTourCounter(t *testing.T, w *deskWorld, tr *a11yTour, number, typed str
 	c.fill("token", "0000-0000-0000")
 	c.press(T["desk_qr_lookup"])
 	c.waitFocus()
+	tr.fieldErrors("desk approve refused", formError{invalid: []string{"token"}, message: T["toolsqr_error_unknown"], focus: "token"})
 	tr.check(a11yPage{name: "desk approve refused", title: T["desk_qr_title"], error: true})
 	c.fill("token", typed)
 	c.press(T["desk_qr_lookup"])

@@ -144,4 +144,3 @@ func (s *Store) UseOfficerPasskey(ctx context.Context, officerID, id int64, coun
 	}
 	return tag.RowsAffected() == 1, nil
 }
-

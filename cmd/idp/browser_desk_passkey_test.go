@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
@@ -59,7 +61,21 @@ func TestBrowserDeskPasskey(t *testing.T) {
 		t.Errorf("home does not name the officer\n%s", c.where())
 	}
 
+	// The desk session says which second factor opened it.
+	var deskCookie string
+	c.do("read the desk cookie", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		res, err := cdp.Call(ctx, tg, network.GetCookies, network.GetCookiesParams{URLs: []string{w.srv.URL}})
+		for _, ck := range res.Cookies {
+			if ck.Name == "idp_desk" {
+				deskCookie = ck.Value
+			}
+		}
+		return err
+	}))
 	ctx := context.Background()
+	if sess, err := idp.app.redis.DeskSession(ctx, deskCookie); err != nil || sess.Factor != "passkey" {
+		t.Errorf("desk session %+v, %v", sess, err)
+	}
 	var used, added int
 	if err := idp.app.pg.Pool().QueryRow(ctx, `SELECT count(*) FROM officer_passkeys p JOIN officers o ON o.id = p.officer_id
 		WHERE o.login = 'chan.tm' AND p.last_used_at IS NOT NULL`).Scan(&used); err != nil || used != 1 {

@@ -156,7 +156,8 @@ func (s *Service) ConfirmPassword(ctx context.Context, o storage.Officer, sessio
 	if err := storage.OfficerMay(o, storage.ActUseDesk); err != nil {
 		return "", err
 	}
-	res, wait, err := s.reserve(ctx, storage.Limit{Key: "desk-pw:" + strings.ToLower(o.Login), Max: a.FailuresPerLogin},
+	norm, _ := storage.NormalizeOfficerLogin(o.Login)
+	res, wait, err := s.reserve(ctx, storage.Limit{Key: "desk-pw:" + norm, Max: a.FailuresPerLogin},
 		storage.Limit{Key: "desk-pw-ip:" + m.IP, Max: a.FailuresPerIP})
 	if err != nil {
 		return "", err

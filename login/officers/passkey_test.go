@@ -247,3 +247,29 @@ func TestOfficerPasskeySignIn(t *testing.T) {
 	_, err = w.svc.SignInCode(ctx, tk, "123456", meta)
 	wantKey(t, "code throttled too", err, "desk_auth_err_throttled")
 }
+
+// TestOfficerPasskeysReset: a supervisor's reset removes the officer's
+// passkeys with its password and 安全驗證碼; a disabled officer's ticket
+// offers no passkey.
+func TestOfficerPasskeysReset(t *testing.T) {
+	w := passkeyWorld(t)
+	ctx := context.Background()
+	o, _ := w.activated("chan.tm", storage.RoleCounter)
+	other, _ := w.activated("lei.km", storage.RoleCounter)
+	w.addPasskey(o, "s1", "mine")
+	w.addPasskey(other, "s2", "theirs")
+	tk := w.ticket(other)
+	if _, err := w.svc.Reset(ctx, w.boss, o.Login); err != nil {
+		t.Fatal(err)
+	}
+	a, err := w.pg.OfficerPasskeyAccount(ctx, o.ID)
+	if err != nil || len(a.Passkeys) != 0 {
+		t.Fatalf("after the reset: %d passkeys, %v", len(a.Passkeys), err)
+	}
+	if _, err := w.svc.Disable(ctx, w.boss, other.Login); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok, err := w.svc.SignInPasskeyOptions(ctx, tk); ok || err == nil {
+		t.Errorf("a disabled officer's ticket offers passkeys: %v %v", ok, err)
+	}
+}

@@ -46,6 +46,9 @@ func TestBrowserDeskPasskey(t *testing.T) {
 	c.do("add", chromedp.Click(buttonLabelled(T["desk_passkeys_add"]), chromedp.NodeVisible))
 	c.waitFor("ul.passkeys", "櫃台電腦")
 	c.waitFor("p.notice", T["desk_passkeys_done_added"])
+	dir := screenshotDir(t)
+	c.atWidth(390, dir, "desk-passkeys-390") // on a phone too, nothing past the edge
+	c.atWidth(1024, dir, "desk-passkeys-1024")
 
 	c.press(T["desk_sign_out"])
 	c.open(w.srv.URL + "/signin")
@@ -55,6 +58,8 @@ func TestBrowserDeskPasskey(t *testing.T) {
 	if !strings.Contains(c.location(), "/signin/code") {
 		t.Fatalf("after the password: %s", c.where())
 	}
+	c.atWidth(390, dir, "desk-signin-passkey-390")
+	c.atWidth(1024, dir, "desk-signin-passkey-1024")
 	c.do("passkey", chromedp.Click(buttonLabelled(T["desk_passkeys_signin"]), chromedp.NodeVisible))
 	c.waitFor("h1", T["desk_home_title"])
 	if !strings.Contains(c.text("body"), "chan.tm") {

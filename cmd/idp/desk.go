@@ -39,7 +39,7 @@ func newDesk(cfg *config.Config, pg *postgres.Store, rs *rstore.Store, u deskUse
 		return nil, err
 	}
 	return desk.New(k, desk.Deps{Officers: svc, Sessions: rs, Intake: u.intake, Entities: u.entities, Tools: u.tools,
-		Register: register.New(pg), Departments: manage.NewDepartments(pg, rs), ClientKeeper: register.NewClientKeeper(pg, rs),
+		Register: register.New(pg, rs), Departments: manage.NewDepartments(pg, rs), ClientKeeper: register.NewClientKeeper(pg, rs),
 		Registry: pg}), nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/entity-account/idp/login/activation"
 	"github.com/entity-account/idp/login/desk"
 	"github.com/entity-account/idp/login/entitydesk"
+	"github.com/entity-account/idp/login/guide"
 	"github.com/entity-account/idp/login/kit"
 	"github.com/entity-account/idp/login/manage"
 	"github.com/entity-account/idp/login/officers"
@@ -40,7 +41,7 @@ func newDesk(cfg *config.Config, pg *postgres.Store, rs *rstore.Store, u deskUse
 	}
 	return desk.New(k, desk.Deps{Officers: svc, Sessions: rs, Intake: u.intake, Entities: u.entities, Tools: u.tools,
 		Register: register.New(pg), Departments: manage.NewDepartments(pg, rs), ClientKeeper: register.NewClientKeeper(pg, rs),
-		Registry: pg}), nil
+		Registry: pg, Guide: cfg.Issuer + guide.Path + "/officer"}), nil
 }
 
 // deskUseCases are the use cases of the desk's areas, built with the

@@ -181,7 +181,7 @@ func (g *guideShooter) capture(id string, width int, file string) {
 // TestGuideShots takes every screenshot of the guide in each language (see
 // above): in `make test` it checks that each page is still what its
 // screenshot shows; with -guide.write (`make guide`) it makes them again.
-// One provider and one Chromium serve all of them.
+// One provider (its operator's desk too) and one Chromium serve all of them.
 func TestGuideShots(t *testing.T) {
 	t.Parallel()
 	start := time.Now()
@@ -216,10 +216,12 @@ func TestGuideShots(t *testing.T) {
 	// The desk after every language's portal: what the officers do there
 	// (an e-service opened to the demo entity, staff01 unlocked) does not
 	// change the portal's pages above.
+	deskStart := time.Now()
 	for i, lang := range templates.Languages {
 		g.lang = lang
 		newDeskScenario(newGuideScenario(t, w, g, i), desk).officerDesk()
 	}
+	deskTook := time.Since(deskStart).Round(time.Second)
 	for id := range g.widths {
 		for _, lang := range templates.Languages {
 			if g.got[id][lang] == "" {
@@ -232,10 +234,10 @@ func TestGuideShots(t *testing.T) {
 	}
 	if g.write {
 		writeGuideManifest(t, g.got)
-		t.Logf("guide: %d shots in %d languages, %d KiB of images, in %s", len(g.got), len(templates.Languages), g.bytes>>10, time.Since(start).Round(time.Second))
+		t.Logf("guide: %d shots in %d languages, %d KiB of images, in %s (the desk's in %s)", len(g.got), len(templates.Languages), g.bytes>>10, time.Since(start).Round(time.Second), deskTook)
 		return
 	}
-	t.Logf("guide: %d shots in %d languages checked in %s", len(g.got), len(templates.Languages), time.Since(start).Round(time.Second))
+	t.Logf("guide: %d shots in %d languages checked in %s (the desk's in %s)", len(g.got), len(templates.Languages), time.Since(start).Round(time.Second), deskTook)
 }
 
 // writeGuideManifest writes shots.json and removes the images no shot has.

@@ -82,6 +82,12 @@ type Config struct {
 	// IDP_DESK_LISTEN: host:port of the operator's desk, a loopback or
 	// private address only; "" (default) = no desk on this node
 	DeskListen string
+	// IDP_DESK_ORIGIN: the desk's origin as browsers see it
+	// (https://desk.example:8443, or http://localhost:PORT on a developer
+	// machine); "" (default) = no passkeys at the desk. Officers may use a
+	// passkey as the second factor only when it is set and its host is a
+	// name (browsers take no IP address as a WebAuthn relying party).
+	DeskOrigin string
 
 	Activation Activation // activation codes and their delivery (config/activation.go)
 
@@ -156,6 +162,7 @@ func (r *reader) settings() *Config {
 		PprofListen:   r.str("IDP_PPROF_LISTEN", ""),
 		MetricsListen: r.str("IDP_METRICS_LISTEN", ""),
 		DeskListen:    r.str("IDP_DESK_LISTEN", ""),
+		DeskOrigin:    strings.TrimSuffix(r.str("IDP_DESK_ORIGIN", ""), "/"),
 
 		BackchannelGiveUp: r.duration("IDP_BACKCHANNEL_GIVE_UP", 24*time.Hour),
 
@@ -215,6 +222,8 @@ func (r *reader) validate(c *Config) {
 		"must be empty (off) or a loopback or private host:port, e.g. 127.0.0.1:8443 or 10.0.0.5:8443")
 	r.check(c.DeskListen == "" || (c.DeskListen != c.Listen && c.DeskListen != c.MetricsListen && c.DeskListen != c.PprofListen),
 		"IDP_DESK_LISTEN", "must differ from IDP_LISTEN, IDP_METRICS_LISTEN and IDP_PPROF_LISTEN: the desk has a listener of its own")
+	r.check(c.DeskOrigin == "" || validDeskOrigin(c.DeskOrigin), "IDP_DESK_ORIGIN",
+		"must be empty (no passkeys at the desk) or http(s)://host[:port] without a path, http only for localhost, e.g. https://desk.example.internal:8443")
 }
 
 // checkSenders refuses the console senders of activation codes outside a
@@ -397,4 +406,26 @@ func decodeKey(s string) ([]byte, error) {
 		}
 	}
 	return nil, errors.New("must be 32 bytes encoded as base64 or hex (openssl rand -base64 32)")
+}
+
+// validDeskOrigin: an origin http(s)://host[:port], no path, query or
+// user; http only for localhost (browsers give WebAuthn only to a secure
+// context).
+func validDeskOrigin(s string) bool {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || u.User != nil || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
+		return false
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return false
+		}
+	}
+	switch u.Scheme {
+	case "https":
+		return u.Hostname() != ""
+	case "http":
+		return u.Hostname() == "localhost"
+	}
+	return false
 }

@@ -109,6 +109,27 @@ func TestDeskListen(t *testing.T) {
 	}
 }
 
+// IDP_DESK_ORIGIN is off by default; when set it is an origin, https or
+// http on localhost, without a path.
+func TestDeskOrigin(t *testing.T) {
+	if c, err := load(nil); err != nil || c.DeskOrigin != "" {
+		t.Fatalf("default IDP_DESK_ORIGIN = %q, %v; want off", c.DeskOrigin, err)
+	}
+	for good, want := range map[string]string{"https://desk.dsaj.internal:8443": "https://desk.dsaj.internal:8443",
+		"http://localhost:8082": "http://localhost:8082", "https://desk.example.org/": "https://desk.example.org",
+		"https://10.0.0.5:8443": "https://10.0.0.5:8443"} {
+		if c, err := load(map[string]string{"IDP_DESK_ORIGIN": good}); err != nil || c.DeskOrigin != want {
+			t.Errorf("IDP_DESK_ORIGIN=%q: %q, %v", good, c.DeskOrigin, err)
+		}
+	}
+	for _, bad := range []string{"desk.example.org", "http://desk.example.org", "http://127.0.0.1:8082", "https://desk.example.org/desk",
+		"https://desk.example.org?x=1", "ftp://desk.example.org", "https://user@desk.example.org", "https://desk.example.org:99999", "https://"} {
+		if _, err := load(map[string]string{"IDP_DESK_ORIGIN": bad}); err == nil || !strings.Contains(err.Error(), "IDP_DESK_ORIGIN") {
+			t.Errorf("IDP_DESK_ORIGIN=%q accepted (err %v)", bad, err)
+		}
+	}
+}
+
 // A change of identity tools needs a password typed within five minutes by
 // default; the limit is a positive duration of at most an hour.
 func TestToolsReauth(t *testing.T) {

@@ -82,6 +82,7 @@ cat <<TXT
   Demo department app: $IDP_DEMO_RP_URL   <- open this and press 登入 / Sign in
   Self-service portal: $IDP_ISSUER/account   (個人資料, 變更密碼, 電子身份識別工具; the entity account signs in here)
   Activation pages:    $IDP_ISSUER/activate  (activation codes from \`idp entity create\` appear in this log)
+  Guide:               $IDP_ISSUER/help      (every role's tasks, step by step, in three languages)
 
   Sign in with entity number 02-000021 and one of these staff logins:
 TXT

@@ -56,6 +56,7 @@ const (
 	DeskSignedIn      DeskOutcome = "success"
 	DeskWrongPassword DeskOutcome = "wrong_password" // or no such officer, or not activated
 	DeskWrongCode     DeskOutcome = "wrong_code"     // the 安全驗證碼 wrong or replayed
+	DeskWrongPasskey  DeskOutcome = "wrong_passkey"  // a passkey's assertion refused
 	DeskLocked        DeskOutcome = "locked"         // over a limit of tries
 	DeskDisabled      DeskOutcome = "disabled"       // the right password of a disabled officer
 )

@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"time"
 
-	"github.com/entity-account/idp/login/history"
+	"github.com/entity-account/idp/login/auditlog"
 	"github.com/entity-account/idp/storage"
 )
 
@@ -53,7 +51,8 @@ func auditCommand(args []string, out io.Writer) error {
 			q.EntityID = e.ID
 		}
 		if *asCSV {
-			return commandError("audit", exportAudit(ctx, u.dir, q, out))
+			_, err := auditlog.Export(ctx, u.dir, q, nil, out, historyZone)
+			return commandError("audit", err)
 		}
 		events, err := u.dir.SearchAuditEvents(ctx, q)
 		if err != nil {
@@ -64,7 +63,7 @@ func auditCommand(args []string, out io.Writer) error {
 		}
 		for _, e := range events {
 			fmt.Fprintf(out, "%s\t%s %s\t%s\t%s\t%s\t%s\t%s\n", e.At.In(historyZone).Format(time.DateTime), e.ActorKind, e.ActorID,
-				orDash(e.EntityNumber), e.Action, orDash(kitPrintable(e.Target)), orDash(e.IP), kitPrintable(compactJSON(e.Details)))
+				orDash(e.EntityNumber), e.Action, orDash(kitPrintable(e.Target)), orDash(e.IP), kitPrintable(auditlog.Details(e.Details)))
 		}
 		fmt.Fprintf(out, "%d audit events, newest first, %s to %s (Macau time)\n", len(events),
 			start.Format(time.DateOnly), end.AddDate(0, 0, -1).Format(time.DateOnly))
@@ -98,61 +97,6 @@ func auditRange(from, to string, now time.Time) (start, end time.Time, err error
 			start.Format(time.DateOnly), last.Format(time.DateOnly), days)
 	}
 	return start, end, nil
-}
-
-// auditCSVHeader are the columns of an exported audit trail.
-var auditCSVHeader = []string{"time", "actor_kind", "actor_id", "entity_number", "action", "target", "ip", "details"}
-
-// auditExportMax is the most events one export holds: the range bounds it
-// already; this bounds the work of one run too.
-const auditExportMax = 100_000
-
-// exportAudit writes every event q matches (page after page, up to
-// auditExportMax) to out as CSV with a header, times in Macau time, every
-// cell escaped as the sign-in history's export escapes it: an actor id,
-// a target or details can hold what a caller typed.
-func exportAudit(ctx context.Context, dir directory, q storage.AuditQuery, out io.Writer) error {
-	q.Limit = storage.MaxAuditPage
-	w := csv.NewWriter(out)
-	if err := w.Write(auditCSVHeader); err != nil {
-		return err
-	}
-	for n := 0; n < auditExportMax; {
-		page, err := dir.SearchAuditEvents(ctx, q)
-		if err != nil {
-			return err
-		}
-		for _, e := range page {
-			row := []string{e.At.In(historyZone).Format(time.RFC3339), e.ActorKind, e.ActorID, e.EntityNumber,
-				e.Action, e.Target, e.IP, compactJSON(e.Details)}
-			for i := range row {
-				row[i] = history.CSVCell(row[i])
-			}
-			if err := w.Write(row); err != nil {
-				return err
-			}
-		}
-		n += len(page)
-		if len(page) < q.Limit {
-			break
-		}
-		last := page[len(page)-1]
-		q.After = storage.AuditCursor{At: last.At, ID: last.ID}
-	}
-	w.Flush()
-	return w.Error()
-}
-
-// compactJSON is an event's details as one line of JSON.
-func compactJSON(details map[string]any) string {
-	if details == nil {
-		return "{}"
-	}
-	b, err := json.Marshal(details)
-	if err != nil {
-		return "{}"
-	}
-	return string(b)
 }
 
 // auditEventJSON is one event as --json prints it.

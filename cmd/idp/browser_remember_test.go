@@ -72,18 +72,27 @@ func signInRemembering(c *chrome, T map[string]string, entity, username, pw, cal
 }
 
 // pickRemembered presses the remembered number's button labelled label and
-// waits for the sign-in form it loads, its field filled with number. (The
-// page it replaces has the field empty.)
+// waits for the sign-in form it loads, its field filled with number. The
+// page it replaces is marked first, so that only the new document answers
+// (the old one may show the number too, and a check that reads it while
+// the new one loads finds no document).
 func (c *chrome) pickRemembered(label, number string) {
 	c.t.Helper()
+	eval[bool](c, `window.__replaced = true`)
 	c.do("pick "+label, chromedp.Click(buttonLabelled(label), chromedp.NodeVisible))
-	expr := `(() => { const e = document.getElementById("entity_number"); return document.readyState === "complete" && !!e && e.value === ` + jsString(number) + `; })()`
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+	expr := `(() => { const e = document.getElementById("entity_number"); return !window.__replaced && document.readyState === "complete" && !!e && e.value === ` + jsString(number) + `; })()`
+	// The new page must answer twice, 100 ms apart: right after the
+	// navigation a check may still reach the document being replaced.
+	settled := 0
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		// A page being replaced cannot answer: ask again.
 		ctx, cancel := context.WithTimeout(c.ctx, 2*time.Second)
 		filled, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
 		cancel()
-		if err == nil && filled {
+		if settled++; err != nil || !filled {
+			settled = 0
+		}
+		if settled == 2 {
 			return
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/entity-account/idp/config"
@@ -39,8 +40,13 @@ func newDesk(cfg *config.Config, pg *postgres.Store, rs *rstore.Store, u deskUse
 	if err != nil {
 		return nil, err
 	}
+	if pk, ok := deskPasskeyConfig(cfg); ok && rs != nil && u.hasher != nil {
+		if err := svc.EnablePasskeys(pk, pg, rs); err != nil {
+			return nil, err
+		}
+	}
 	return desk.New(k, desk.Deps{Officers: svc, Sessions: rs, Intake: u.intake, Entities: u.entities, Tools: u.tools,
-		Register: register.New(pg), Departments: manage.NewDepartments(pg, rs), ClientKeeper: register.NewClientKeeper(pg, rs),
+		Register: register.New(pg, rs), Departments: manage.NewDepartments(pg, rs), ClientKeeper: register.NewClientKeeper(pg, rs),
 		Registry: pg, Guide: cfg.Issuer + guide.Path + "/officer"}), nil
 }
 
@@ -76,6 +82,19 @@ func newOfficers(cfg *config.Config, pg *postgres.Store, rs *rstore.Store, hashe
 		return nil, err
 	}
 	return svc, nil
+}
+
+// deskPasskeyConfig is the WebAuthn relying party of the desk's passkeys:
+// the host of IDP_DESK_ORIGIN is the RP ID, the origin the one origin. No
+// origin, or an IP address as its host (browsers refuse one as RP ID): no
+// passkeys at the desk.
+func deskPasskeyConfig(cfg *config.Config) (officers.PasskeyConfig, bool) {
+	u, err := url.Parse(cfg.DeskOrigin)
+	if cfg.DeskOrigin == "" || err != nil || u.Hostname() == "" || net.ParseIP(u.Hostname()) != nil {
+		return officers.PasskeyConfig{}, false
+	}
+	return officers.PasskeyConfig{RPID: u.Hostname(), Origins: []string{u.Scheme + "://" + u.Host},
+		CeremonyKey: idpop.DeriveKey(cfg.MasterKey, "officer-webauthn")}, true
 }
 
 // officerCodeTTL is the life of an officer's activation code: three days,

@@ -40,12 +40,12 @@ func (idp *testIDP) navOf(t *testing.T, p page) []string {
 }
 
 // The links by role: every staff login has its own 電子身份識別工具; the
-// entity account holds no identity tools.
+// entity account holds no identity tools; the guide (/help) is everyone's.
 var (
-	navAdmin         = []string{"/account", "/account/password", "/account/devices", "/account/history", "/account/tools", "/account/entities", "/account/staff", "/account/admins", "/account/services", "/account/service-admins", "/account/changes"}
-	navEntityAccount = []string{"/account", "/account/password", "/account/devices", "/account/history", "/account/entities", "/account/admins"}
-	navStaff         = []string{"/account", "/account/password", "/account/devices", "/account/history", "/account/tools"}
-	navServiceAdmin  = []string{"/account", "/account/password", "/account/devices", "/account/history", "/account/tools", "/account/entities", "/account/services"}
+	navAdmin         = []string{"/account", "/account/password", "/account/devices", "/account/history", "/account/tools", "/account/entities", "/account/staff", "/account/admins", "/account/services", "/account/service-admins", "/account/changes", "/help"}
+	navEntityAccount = []string{"/account", "/account/password", "/account/devices", "/account/history", "/account/entities", "/account/admins", "/help"}
+	navStaff         = []string{"/account", "/account/password", "/account/devices", "/account/history", "/account/tools", "/help"}
+	navServiceAdmin  = []string{"/account", "/account/password", "/account/devices", "/account/history", "/account/tools", "/account/entities", "/account/services", "/help"}
 )
 
 func wantNav(t *testing.T, idp *testIDP, who string, p page, want []string) {

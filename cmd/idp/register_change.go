@@ -12,8 +12,9 @@ import (
 
 // The operator's changes to the register that the desk makes too: a
 // department's names, an e-service's access policy. The same use cases
-// (register.RenameDepartment, register.SetServiceAccessPolicy), the same
-// audit events.
+// (register.RenameDepartment, register.SetServiceAccessPolicy; the desk
+// sets the policy with the minimum level, register.SetServiceSettings),
+// the same audit events.
 
 // departmentRename is "idp department rename --code CODE [--name-zh] [--name-pt] [--name-en] [--json]":
 // the names given are set, the others kept.
@@ -67,7 +68,7 @@ func servicePolicy(args []string) error {
 	if err := parseFlags(fs, args, "service", "policy"); err != nil {
 		return err
 	}
-	return withOperator(fs, func(ctx context.Context, u *useCases) error {
+	return withOperatorAndSessions(fs, func(ctx context.Context, u *useCases) error {
 		sv, changed, err := u.register.SetServiceAccessPolicy(ctx, u.actor, *service, storage.AccessPolicy(*policy))
 		if errors.Is(err, register.ErrNoService) {
 			return fmt.Errorf("service policy: there is no e-service %s", *service)

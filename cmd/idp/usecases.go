@@ -68,13 +68,14 @@ type useCases struct {
 // delivered by the nodes' outbox workers) and claims and e-service changes
 // are published to every node.
 func newUseCases(cfg *config.Config, pg *postgres.Store, rs *rstore.Store) *useCases {
-	u := &useCases{cfg: cfg, dir: pg, register: register.New(pg), pg: pg, rs: rs}
+	u := &useCases{cfg: cfg, dir: pg, register: register.New(pg, nil), pg: pg, rs: rs}
 	if rs == nil {
 		u.departments = manage.NewDepartments(pg, nil)
 		u.manage = manage.New(pg, nil)
 		return u
 	}
 	u.departments = manage.NewDepartments(pg, rs)
+	u.register = register.New(pg, rs)
 	u.manage = manage.New(pg, idpop.NotifyLogouts(rs, idpop.LogoutNotice{Parties: rs, Queue: pg}))
 	u.manage.SignInFailures = cfg.LoginFailuresPerAccount
 	return u

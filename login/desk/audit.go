@@ -1,7 +1,6 @@
 package desk
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -13,7 +12,7 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/entity-account/idp/login/history"
+	"github.com/entity-account/idp/login/auditlog"
 	"github.com/entity-account/idp/login/kit"
 	"github.com/entity-account/idp/storage"
 )
@@ -29,8 +28,6 @@ const (
 	auditExportPath = "/audit/export"
 	// auditPageSize is how many events a page of the search shows.
 	auditPageSize = 50
-	// auditExportMax is the most events one export holds (as idp audit --csv).
-	auditExportMax = 100_000
 )
 
 // auditPages are the audit trail's pages.
@@ -190,12 +187,10 @@ func parseAuditCursor(s string) (storage.AuditCursor, error) {
 	return storage.AuditCursor{At: time.Unix(0, ns).UTC(), ID: n}, nil
 }
 
-// auditCSVHeader are the columns of an exported audit trail (as idp audit --csv).
-var auditCSVHeader = []string{"time", "actor_kind", "actor_id", "entity_number", "action", "target", "ip", "details"}
-
-// export writes every event of the search as CSV (an attachment), page
-// after page up to auditExportMax, every cell through history.CSVCell: an
-// actor id, a target or details can hold what someone typed.
+// export writes every event of the search as CSV (an attachment), as
+// idp audit --csv does (auditlog.Export). The first page is read before a
+// byte is written, so that a failure then is the desk's error page; a
+// failure after is logged, and the file ends short.
 func (h *auditPages) export(w http.ResponseWriter, r *http.Request, d *Desk) error {
 	s, err := h.readSearch(r)
 	if err != nil {
@@ -203,51 +198,17 @@ func (h *auditPages) export(w http.ResponseWriter, r *http.Request, d *Desk) err
 	}
 	q := s.Query
 	q.Limit = storage.MaxAuditPage
-	page, err := h.Registry.SearchAuditEvents(r.Context(), q) // the bounds, before a byte is written
+	first, err := h.Registry.SearchAuditEvents(r.Context(), q)
 	if err != nil {
 		return err
 	}
 	noStore(w)
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="audit-%s.csv"`, h.k.Now().In(kit.Macau).Format("20060102-150405")))
-	cw := csv.NewWriter(w)
-	_ = cw.Write(auditCSVHeader)
-	for n := 0; ; {
-		for _, e := range page {
-			row := []string{e.At.In(kit.Macau).Format(time.RFC3339), e.ActorKind, e.ActorID, e.EntityNumber,
-				e.Action, e.Target, e.IP, compactDetails(e.Details)}
-			for i := range row {
-				row[i] = history.CSVCell(row[i])
-			}
-			_ = cw.Write(row)
-		}
-		n += len(page)
-		if len(page) < q.Limit || n >= auditExportMax {
-			break
-		}
-		last := page[len(page)-1]
-		q.After = storage.AuditCursor{At: last.At, ID: last.ID}
-		if page, err = h.Registry.SearchAuditEvents(r.Context(), q); err != nil {
-			// The answer has begun: the file ends short, and the failure is logged.
-			slog.ErrorContext(r.Context(), "audit export cut short", "written", n, "err", err)
-			cw.Flush()
-			return nil
-		}
+	if n, err := auditlog.Export(r.Context(), h.Registry, q, first, w, kit.Macau); err != nil {
+		slog.ErrorContext(r.Context(), "audit export cut short", "written", n, "err", err)
 	}
-	cw.Flush()
 	return nil
-}
-
-// compactDetails is an event's details as one line of JSON.
-func compactDetails(details map[string]any) string {
-	if details == nil {
-		return "{}"
-	}
-	b, err := json.Marshal(details)
-	if err != nil {
-		return "{}"
-	}
-	return string(b)
 }
 
 // auditEventPage is desk_audit_event.html: one event, its details as

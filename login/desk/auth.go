@@ -101,6 +101,10 @@ type authPage struct {
 	// The 安全驗證碼 to enrol (activation's second step).
 	QR     kit.QRSVG
 	Secret string
+	// Passkey: the code's step also offers the officer's passkeys, with
+	// the options for the browser (JSON) and their state.
+	Passkey                      bool
+	PasskeyOptions, PasskeyState string
 }
 
 func (c *core) authPage(w http.ResponseWriter, r *http.Request, path, step string) authPage {
@@ -138,11 +142,11 @@ func cookieValue(r *http.Request, name string) string {
 
 // signIn opens the officer's desk session (the way in's last step) and
 // sends the browser on to next.
-func (c *core) signIn(w http.ResponseWriter, r *http.Request, o storage.Officer, next string) error {
+func (c *core) signIn(w http.ResponseWriter, r *http.Request, o storage.Officer, factor, next string) error {
 	if ck, err := r.Cookie(sessionCookie); err == nil {
 		_ = c.Sessions.EndDeskSession(r.Context(), ck.Value) // no session of another officer lives on
 	}
-	secret, err := c.Sessions.CreateDeskSession(r.Context(), &storage.DeskSession{OfficerID: o.ID, Factor: "totp",
+	secret, err := c.Sessions.CreateDeskSession(r.Context(), &storage.DeskSession{OfficerID: o.ID, Factor: factor,
 		IP: c.k.ClientIP(r), ExpiresAt: time.Now().Add(storage.DeskMaxAge)})
 	if err != nil {
 		return err
@@ -180,11 +184,15 @@ func (h *authPages) showCode(w http.ResponseWriter, r *http.Request) error {
 	}
 	p := h.authPage(w, r, signInCodePath, "code")
 	p.Next = localNext(r.URL.Query().Get("next"))
+	h.offerPasskey(w, r, &p)
 	h.k.Render(w, http.StatusOK, "desk_signin.html", p)
 	return nil
 }
 
 func (h *authPages) postCode(w http.ResponseWriter, r *http.Request) error {
+	if r.PostFormValue("method") == "passkey" {
+		return h.signInPasskey(w, r)
+	}
 	p := h.authPage(w, r, signInCodePath, "code")
 	p.Next = localNext(r.PostFormValue("next"))
 	o, err := h.Officers.SignInCode(r.Context(), cookieValue(r, stepCookie), r.PostFormValue("code"), h.meta(r))
@@ -192,11 +200,13 @@ func (h *authPages) postCode(w http.ResponseWriter, r *http.Request) error {
 		if errKey(err) == "desk_auth_err_stale" {
 			h.clearStepCookie(w, stepCookie, signInCodePath)
 			p.Step = "password"
+		} else {
+			h.offerPasskey(w, r, &p)
 		}
 		return h.inForm(w, err, "desk_signin.html", p)
 	}
 	h.clearStepCookie(w, stepCookie, signInCodePath)
-	return h.signIn(w, r, o, p.Next)
+	return h.signIn(w, r, o, "totp", p.Next)
 }
 
 // ---- the activation ----
@@ -254,7 +264,7 @@ func (h *authPages) postTOTP(w http.ResponseWriter, r *http.Request) error {
 		return h.inForm(w, err, "desk_activate.html", p)
 	}
 	h.clearStepCookie(w, activationCookie, activatePath)
-	return h.signIn(w, r, o, homePath)
+	return h.signIn(w, r, o, "totp", homePath)
 }
 
 // errKey is the catalogue key of err's message, "" when none.

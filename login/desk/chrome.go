@@ -27,7 +27,7 @@ func (d *Desk) Chrome(current string) Chrome {
 		Common:  d.c.k.CommonAt(d.r, d.Lang, d.r.URL.Path),
 		Current: current,
 		Officer: d.Officer,
-		Nav:     navLinks(d.Officer, current, d.T()),
+		Nav:     d.c.nav(d.Officer, current, d.T()),
 		CSRF:    d.CSRF(),
 	}
 }
@@ -65,4 +65,19 @@ func (c *core) frame(w http.ResponseWriter, r *http.Request, ref kit.Refused) bo
 // showNotFound is the desk's answer to an address it does not have.
 func (c *core) showNotFound(w http.ResponseWriter, r *http.Request, d *Desk) error {
 	return kit.Fail(storage.ENotFound, "desk_error_not_found")
+}
+
+// nav is navLinks without the passkeys' page when the desk has none.
+func (c *core) nav(o storage.Officer, current string, t map[string]string) []navLink {
+	links := navLinks(o, current, t)
+	if c.Officers.PasskeysEnabled() {
+		return links
+	}
+	out := links[:0]
+	for _, l := range links {
+		if l.Path != passkeysPath {
+			out = append(out, l)
+		}
+	}
+	return out
 }

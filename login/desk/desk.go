@@ -73,6 +73,7 @@ func (h *Handler) Mount(r *mux.Router) {
 	(&homePages{core: c}).Mount(r)
 	(&authPages{core: c}).Mount(r)
 	(&officerPages{core: c}).Mount(r)
+	(&passkeyPages{core: c}).Mount(r)
 	if c.Intake != nil {
 		(&intakePages{core: c}).Mount(r)
 	}

@@ -24,6 +24,7 @@ var navEntries = []navEntry{
 	{"approve", approvePath, "desk_qr_nav", storage.ActApproveTools},
 	{"officers", officersPath, "desk_auth_nav_officers", storage.ActReadOperations},
 	{"history", historyPath, "desk_auth_nav_history", storage.ActUseDesk},
+	{"passkeys", passkeysPath, "desk_passkeys_nav", storage.ActUseDesk},
 	{"departments", departmentsPath, "desk_dept_nav_departments", storage.ActReadOperations},
 	{"services", servicesPath, "desk_dept_nav_services", storage.ActReadOperations},
 	{"clients", clientsPath, "desk_dept_nav_clients", storage.ActReadOperations},

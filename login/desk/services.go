@@ -232,9 +232,9 @@ func (h *servicePages) refused(w http.ResponseWriter, r *http.Request, d *Desk, 
 	})
 }
 
-// settings sets the minimum level (manage.Departments.SetServiceMinLevel,
-// service.min_level) and the access policy (register.SetServiceAccessPolicy,
-// service.access_policy): each audited when it changes.
+// settings sets the minimum level and the access policy together
+// (register.SetServiceSettings: one transaction, service.min_level and
+// service.access_policy each audited when it changes).
 func (h *servicePages) settings(w http.ResponseWriter, r *http.Request, d *Desk) error {
 	code := mux.Vars(r)["code"]
 	f := d.submitted(r, "settings", "level", "policy")
@@ -246,16 +246,12 @@ func (h *servicePages) settings(w http.ResponseWriter, r *http.Request, d *Desk)
 	if !policy.Known() {
 		return h.refused(w, r, d, f, "", storage.Errorf(storage.EInvalid, "access policy").WithField("policy"))
 	}
-	_, levelChanged, err := h.Departments.SetServiceMinLevel(r.Context(), d.Actor, code, level)
-	if err != nil {
-		return h.refused(w, r, d, f, "desk_dept_err_invalid", err)
-	}
-	_, policyChanged, err := h.Register.SetServiceAccessPolicy(r.Context(), d.Actor, code, policy)
+	_, changed, err := h.Register.SetServiceSettings(r.Context(), d.Actor, code, register.Settings{MinLevel: level, AccessPolicy: policy})
 	if err != nil {
 		return h.refused(w, r, d, f, "desk_dept_err_invalid", err)
 	}
 	done := "settings_changed"
-	if !levelChanged && !policyChanged {
+	if !changed.Any() {
 		done = "unchanged"
 	}
 	return seeOther(w, r, serviceURL(code, "?done="+done))

@@ -47,6 +47,8 @@ type Store interface {
 type Service struct {
 	store Store
 	auth  *auth
+	// passkeys are the desk's passkeys (EnablePasskeys); nil: none.
+	passkeys *deskPasskeys
 	// via is where the acting officer acts (Via): its address and desk
 	// session, for the audit trail.
 	via storage.Actor

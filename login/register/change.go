@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/entity-account/idp/storage"
 )
@@ -57,8 +58,9 @@ func (r *Register) RenameDepartment(ctx context.Context, actor storage.Actor, co
 // to it; storage.PolicyEnrolled: every active staff login) and returns the
 // e-service as it is now and whether the policy changed
 // (service.access_policy, audited with the policies before and after).
-// Sign-ins from then on answer by the new policy. An unknown e-service is
-// ErrNoService.
+// Sign-ins from then on answer by the new policy, on every node: a change
+// is published (ServicesNotifier), as a change of the minimum level is. An
+// unknown e-service is ErrNoService.
 func (r *Register) SetServiceAccessPolicy(ctx context.Context, actor storage.Actor, code string, p storage.AccessPolicy) (storage.Service, bool, error) {
 	if !storage.CanSetServiceAccessPolicy(actor) {
 		return storage.Service{}, false, forbidden("an e-service")
@@ -85,5 +87,81 @@ func (r *Register) SetServiceAccessPolicy(ctx context.Context, actor storage.Act
 		return sv, false, err
 	}
 	sv.AccessPolicy = p
+	if before != p {
+		r.servicesChanged(ctx, sv)
+	}
 	return sv, before != p, nil
+}
+
+// Settings are an e-service's settings as the operator's desk sets them
+// together.
+type Settings struct {
+	MinLevel     storage.Level
+	AccessPolicy storage.AccessPolicy
+}
+
+// SettingsChanged says which of the settings changed.
+type SettingsChanged struct{ MinLevel, AccessPolicy bool }
+
+// Any is whether anything changed.
+func (c SettingsChanged) Any() bool { return c.MinLevel || c.AccessPolicy }
+
+// SetServiceSettings sets the minimum assurance level and the access
+// policy of the e-service code in one transaction: both or neither. Each
+// setting that changes is audited with its own event (service.min_level,
+// service.access_policy, as when set alone); a change is published to
+// every node (ServicesNotifier), so that the next sign-in anywhere answers
+// by it. It returns the e-service as it is now and what changed. Only the
+// operator may (CanSetServiceAccessPolicy and CanSetServiceMinLevel); an
+// unknown e-service is ErrNoService.
+func (r *Register) SetServiceSettings(ctx context.Context, actor storage.Actor, code string, in Settings) (storage.Service, SettingsChanged, error) {
+	var none SettingsChanged
+	if !storage.CanSetServiceAccessPolicy(actor) {
+		return storage.Service{}, none, forbidden("an e-service")
+	}
+	if err := storage.ActorMay(actor, storage.ActRegisterService); err != nil {
+		return storage.Service{}, none, err
+	}
+	if !in.MinLevel.Known() {
+		return storage.Service{}, none, storage.Errorf(storage.EInvalid, "min_acr: not an assurance level of this provider.").WithField("min_acr")
+	}
+	if !in.AccessPolicy.Known() {
+		return storage.Service{}, none, storage.Errorf(storage.EInvalid,
+			"access policy %q: use %s or %s", in.AccessPolicy, storage.PolicyAssigned, storage.PolicyEnrolled).WithField("access_policy")
+	}
+	sv, err := r.dir.ServiceByCode(ctx, code)
+	if errors.Is(err, storage.ErrNotFound) {
+		return sv, none, fmt.Errorf("e-service %s: %w", code, ErrNoService)
+	}
+	if err != nil {
+		return sv, none, err
+	}
+	if !storage.CanSetServiceMinLevel(actor, sv) {
+		return storage.Service{}, none, forbidden("an e-service")
+	}
+	level, policy, err := r.dir.SetServiceSettings(ctx, actor, sv, in.MinLevel, in.AccessPolicy)
+	if errors.Is(err, storage.ErrNotFound) {
+		return sv, none, fmt.Errorf("e-service %s: %w", code, ErrNoService)
+	}
+	if err != nil {
+		return sv, none, err
+	}
+	changed := SettingsChanged{MinLevel: level != in.MinLevel, AccessPolicy: policy != in.AccessPolicy}
+	sv.MinLevel, sv.AccessPolicy = in.MinLevel, in.AccessPolicy
+	if changed.Any() {
+		r.servicesChanged(ctx, sv)
+	}
+	return sv, changed, nil
+}
+
+// servicesChanged publishes a change of sv's settings to every node. A
+// failure is logged: the change holds, and nodes see it within their
+// caches' TTL.
+func (r *Register) servicesChanged(ctx context.Context, sv storage.Service) {
+	if r.services == nil {
+		return
+	}
+	if err := r.services.PublishServicesChanged(context.WithoutCancel(ctx), sv.ID); err != nil {
+		slog.WarnContext(ctx, "publish services changed", "service", sv.Code, "err", err)
+	}
 }

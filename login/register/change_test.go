@@ -35,7 +35,7 @@ func auditCount(t *testing.T, pg interface {
 func TestRenameDepartment(t *testing.T) {
 	pg := storagetest.NewPostgres(t)
 	ctx := context.Background()
-	r := register.New(pg)
+	r := register.New(pg, nil)
 	op := storage.OperatorActor("safp")
 	if err := r.Department(ctx, op, &storage.Department{Code: "DSAT", NameZH: "交通事務局", NamePT: "DSAT"}); err != nil {
 		t.Fatal(err)
@@ -80,7 +80,7 @@ func TestRenameDepartment(t *testing.T) {
 func TestSetServiceAccessPolicy(t *testing.T) {
 	pg := storagetest.NewPostgres(t)
 	ctx := context.Background()
-	r := register.New(pg)
+	r := register.New(pg, nil)
 	op := storage.OperatorActor("safp")
 	if err := r.Department(ctx, op, &storage.Department{Code: "DSAT", NameZH: "交通事務局"}); err != nil {
 		t.Fatal(err)

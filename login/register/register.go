@@ -29,13 +29,27 @@ type Directory interface {
 	CreateClient(ctx context.Context, actor storage.Actor, c *storage.Client) error
 	RenameDepartment(ctx context.Context, actor storage.Actor, code string, names storage.DepartmentNames) (storage.Department, bool, error)
 	SetServiceAccessPolicy(ctx context.Context, actor storage.Actor, sv storage.Service, p storage.AccessPolicy) (storage.AccessPolicy, error)
+	SetServiceSettings(ctx context.Context, actor storage.Actor, sv storage.Service, level storage.Level, p storage.AccessPolicy) (storage.Level, storage.AccessPolicy, error)
+}
+
+// ServicesNotifier tells every node that the settings of e-services
+// changed (storage.ChangeNotices.PublishServicesChanged), so that each
+// drops what it caches of them at once rather than at its cache's TTL.
+type ServicesNotifier interface {
+	PublishServicesChanged(ctx context.Context, serviceIDs ...int64) error
 }
 
 // Register runs the use cases over a Directory.
-type Register struct{ dir Directory }
+type Register struct {
+	dir      Directory
+	services ServicesNotifier // nil: the caches' TTL applies
+}
 
-// New returns the register's use cases over dir.
-func New(dir Directory) *Register { return &Register{dir: dir} }
+// New returns the register's use cases over dir, publishing the changes of
+// e-services' settings through services (nil: a command without Redis).
+func New(dir Directory, services ServicesNotifier) *Register {
+	return &Register{dir: dir, services: services}
+}
 
 // ErrNoDepartment is the refusal of a registration that names a department
 // that is not registered.

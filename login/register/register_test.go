@@ -25,7 +25,7 @@ var notOperators = []storage.Actor{
 func TestRegisterOnlyOperator(t *testing.T) {
 	pg := storagetest.NewPostgres(t)
 	ctx := context.Background()
-	r := register.New(pg)
+	r := register.New(pg, nil)
 	op := storage.OperatorActor("safp")
 	d := storage.Department{Code: "DSAT", NameZH: "交通事務局"}
 	if err := r.Department(ctx, op, &d); err != nil || d.ID == 0 {
@@ -58,7 +58,7 @@ func TestRegisterOnlyOperator(t *testing.T) {
 func TestRegisterServiceWithGroups(t *testing.T) {
 	pg := storagetest.NewPostgres(t)
 	ctx := context.Background()
-	r := register.New(pg)
+	r := register.New(pg, nil)
 	op := storage.OperatorActor("safp")
 	if _, err := r.EnsureDepartment(ctx, op, "DSAT", "交通事務局"); err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -156,27 +157,39 @@ func (s *Store) RemoveServiceGroup(ctx context.Context, actor storage.Actor, sv 
 // An unknown e-service is storage.ErrNotFound, an unknown level
 // storage.ErrInvalid. Telling the nodes' client caches is the caller's job.
 func (s *Store) SetServiceMinLevel(ctx context.Context, actor storage.Actor, sv storage.Service, level storage.Level) (storage.Level, error) {
-	acr, err := minACR(level)
-	if err != nil {
+	if _, err := minACR(level); err != nil {
 		return storage.LevelNone, wrap("set service minimum level", err)
 	}
 	now := s.now()
 	var before storage.Level
-	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		var old *string
-		if err := tx.QueryRow(ctx, `SELECT min_acr FROM services WHERE id = $1 FOR UPDATE`, sv.ID).Scan(&old); err != nil {
-			return err
-		}
-		if before, err = levelOfMinACR(old); err != nil || before == level {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE services SET min_acr = $2 WHERE id = $1`, sv.ID, acr); err != nil {
-			return err
-		}
-		return audit(ctx, tx, now, actor, auditEvent{action: "service.min_level", target: sv.Code,
-			details: map[string]any{"service": sv.Code, "before": acrOrNil(before), "after": acrOrNil(level)}})
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		before, err = setMinLevelTx(ctx, tx, now, actor, sv, level)
+		return err
 	})
 	return before, wrap("set service minimum level", err)
+}
+
+// setMinLevelTx sets, in tx, the minimum level of sv to level when it is
+// another, audited as service.min_level, and returns the one it had.
+func setMinLevelTx(ctx context.Context, tx pgx.Tx, now time.Time, actor storage.Actor, sv storage.Service, level storage.Level) (storage.Level, error) {
+	acr, err := minACR(level)
+	if err != nil {
+		return storage.LevelNone, err
+	}
+	var old *string
+	if err := tx.QueryRow(ctx, `SELECT min_acr FROM services WHERE id = $1 FOR UPDATE`, sv.ID).Scan(&old); err != nil {
+		return storage.LevelNone, err
+	}
+	before, err := levelOfMinACR(old)
+	if err != nil || before == level {
+		return before, err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE services SET min_acr = $2 WHERE id = $1`, sv.ID, acr); err != nil {
+		return before, err
+	}
+	return before, audit(ctx, tx, now, actor, auditEvent{action: "service.min_level", target: sv.Code,
+		details: map[string]any{"service": sv.Code, "before": acrOrNil(before), "after": acrOrNil(level)}})
 }
 
 // entityIDByNumber returns the id of the entity numbered number, or an

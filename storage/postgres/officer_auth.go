@@ -109,8 +109,8 @@ func cancelOfficerMessages(ctx context.Context, tx pgx.Tx, now time.Time, codeID
 	return wrap("cancel officer code messages", err)
 }
 
-// ResetOfficer clears the way in of the officer login (its password and
-// 安全驗證碼), ends its desk sessions and sends it a new activation code
+// ResetOfficer clears the way in of the officer login (its password,
+// 安全驗證碼 and passkeys), ends its desk sessions and sends it a new activation code
 // (issue), as the supervisor by (an officer's actor: its address and desk
 // session go to the audit trail) (storage.MayResetOfficer); audited
 // officer.reset.
@@ -130,6 +130,10 @@ func (s *Store) ResetOfficer(ctx context.Context, by storage.Actor, login string
 			UPDATE officers SET password_hash = NULL, totp_sealed = NULL, totp_last_step = 0,
 				sessions_valid_after = $2, updated_at = $2 WHERE id = $1`, target.ID, now); err != nil {
 			return wrap("reset officer "+login, err)
+		}
+		// A reset is for a lost device or password: the passkeys go too.
+		if _, err := tx.Exec(ctx, `DELETE FROM officer_passkeys WHERE officer_id = $1`, target.ID); err != nil {
+			return wrap("reset officer passkeys "+login, err)
 		}
 		if err := insertOfficerCode(ctx, tx, now, target.ID, issue); err != nil {
 			return err

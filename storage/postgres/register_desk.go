@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -62,19 +63,52 @@ func (s *Store) SetServiceAccessPolicy(ctx context.Context, actor storage.Actor,
 	now := s.now()
 	var before storage.AccessPolicy
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, `SELECT access_policy FROM services WHERE id = $1 FOR UPDATE`, sv.ID).Scan(&before); err != nil {
-			return err
-		}
-		if before == p {
-			return nil
-		}
-		if _, err := tx.Exec(ctx, `UPDATE services SET access_policy = $2 WHERE id = $1`, sv.ID, string(p)); err != nil {
-			return err
-		}
-		return audit(ctx, tx, now, actor, auditEvent{action: "service.access_policy", target: sv.Code,
-			details: map[string]any{"service": sv.Code, "before": string(before), "after": string(p)}})
+		var err error
+		before, err = setAccessPolicyTx(ctx, tx, now, actor, sv, p)
+		return err
 	})
 	return before, wrap("set service access policy", err)
+}
+
+// SetServiceSettings sets the minimum assurance level and the access
+// policy of sv together, in one transaction, and returns the ones it had.
+// Each setting that changes is written and audited with its own event
+// (service.min_level, service.access_policy, as when set alone); neither
+// is written unless both can be. An unknown e-service is
+// storage.ErrNotFound, an unknown level or policy storage.ErrInvalid.
+func (s *Store) SetServiceSettings(ctx context.Context, actor storage.Actor, sv storage.Service, level storage.Level, p storage.AccessPolicy) (storage.Level, storage.AccessPolicy, error) {
+	if !p.Known() || !level.Known() {
+		return storage.LevelNone, "", wrap("set service settings", storage.ErrInvalid)
+	}
+	now := s.now()
+	var beforeLevel storage.Level
+	var beforePolicy storage.AccessPolicy
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		if beforeLevel, err = setMinLevelTx(ctx, tx, now, actor, sv, level); err != nil {
+			return err
+		}
+		beforePolicy, err = setAccessPolicyTx(ctx, tx, now, actor, sv, p)
+		return err
+	})
+	return beforeLevel, beforePolicy, wrap("set service settings", err)
+}
+
+// setAccessPolicyTx sets, in tx, the access policy of sv to p when it is
+// another, audited as service.access_policy, and returns the one it had.
+func setAccessPolicyTx(ctx context.Context, tx pgx.Tx, now time.Time, actor storage.Actor, sv storage.Service, p storage.AccessPolicy) (storage.AccessPolicy, error) {
+	var before storage.AccessPolicy
+	if err := tx.QueryRow(ctx, `SELECT access_policy FROM services WHERE id = $1 FOR UPDATE`, sv.ID).Scan(&before); err != nil {
+		return before, err
+	}
+	if before == p {
+		return before, nil
+	}
+	if _, err := tx.Exec(ctx, `UPDATE services SET access_policy = $2 WHERE id = $1`, sv.ID, string(p)); err != nil {
+		return before, err
+	}
+	return before, audit(ctx, tx, now, actor, auditEvent{action: "service.access_policy", target: sv.Code,
+		details: map[string]any{"service": sv.Code, "before": string(before), "after": string(p)}})
 }
 
 // RegisteredServices returns every e-service ordered by code, with its

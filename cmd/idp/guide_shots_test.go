@@ -41,6 +41,10 @@ import (
 
 var guideWrite = flag.Bool("guide.write", false, "write the guide's screenshots and templates/guide/shots.json (make guide)")
 
+// guideRedraw makes -guide.write take every picture again, not only those of
+// pages that changed (a change of style, which the hashes do not see).
+var guideRedraw = flag.Bool("guide.redraw", false, "with -guide.write: take every screenshot again, changed or not")
+
 // Where the guide's files are, from this package's directory.
 var (
 	guideShotDir  = filepath.Join("..", "..", "templates", "static", "guide")
@@ -135,6 +139,11 @@ func (g *guideShooter) shot(id, css string) {
 		if _, err := os.Stat(file); err != nil {
 			g.t.Errorf("guide shot %s (%s): no image %s: run make guide", id, g.lang, file)
 		}
+		return
+	}
+	if _, err := os.Stat(file); err == nil && g.old[id][g.lang] == hash && !*guideRedraw {
+		// The page is as it was: its picture stays, byte for byte (a
+		// new JPEG of the same page would differ in its pixels' noise).
 		return
 	}
 	g.capture(id, width, file)

@@ -425,7 +425,7 @@ func TestBrowserA11y(t *testing.T) {
 			t.Errorf("%s: the resend answer's status %q, want %q", lang, got, T["resend_done"])
 		}
 
-		// ---- the guide: its index, a role, tasks with a phone's and a desktop's screenshots, and code ----
+		// ---- the guide: its index, a role, tasks with a phone's and a desktop's screenshots, and code; the officers' ----
 		c.open(w.issuer + "/activate?lang=" + lang)
 		c.follow(T["guide_link"])
 		tr.check(a11yPage{"guide", T["guide_title"], false})
@@ -437,6 +437,10 @@ func TestBrowserA11y(t *testing.T) {
 		tr.check(a11yPage{"guide admin create staff", T["guide_admin_create_staff"], false})
 		c.open(w.issuer + "/help/developer/web-app")
 		tr.check(a11yPage{"guide developer web app", T["guide_developer_web_app"], false})
+		c.open(w.issuer + "/help/officer")
+		tr.check(a11yPage{"guide officer", T["guide_officer"], false})
+		c.open(w.issuer + "/help/officer/approve")
+		tr.check(a11yPage{"guide officer approve", T["guide_officer_approve"], false})
 
 		// ---- recovery: 忘記密碼, 忘記用戶名稱, 已收到重設碼, the new password ----
 		c.open(w.issuer + "/activate/forgot-username?kind=entity_account")

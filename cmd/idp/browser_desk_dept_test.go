@@ -39,7 +39,7 @@ func TestBrowserDeskDeptA11y(t *testing.T) {
 		_, err := cdp.Call(ctx, tg, network.SetCookie, network.SetCookieParams{Name: "idp_desk", Value: secret, URL: w.srv.URL, Path: "/"})
 		return err
 	}))
-	paths := []string{"/departments", "/departments/OTHER", "/services", "/services/new", "/services/other", "/clients",
+	paths := []string{"/", "/officers", "/departments", "/departments/OTHER", "/services", "/services/new", "/services/other", "/clients",
 		"/clients/new", "/clients/other-web", "/audit", "/audit/" + strconv.FormatInt(eventID, 10)}
 	for _, lang := range templates.Languages {
 		tr := &a11yTour{t: t, c: c, lang: lang, T: messages(t, lang), dir: t.TempDir()}

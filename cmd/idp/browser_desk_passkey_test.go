@@ -9,6 +9,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/entity-account/idp/templates"
 )
 
 // TestBrowserDeskPasskey: in Chromium with a virtual authenticator, at a
@@ -49,6 +50,8 @@ func TestBrowserDeskPasskey(t *testing.T) {
 	dir := screenshotDir(t)
 	c.atWidth(390, dir, "desk-passkeys-390") // on a phone too, nothing past the edge
 	c.atWidth(1024, dir, "desk-passkeys-1024")
+	lang := eval[string](c, `document.documentElement.lang`)
+	deskPasskeyTour(t, c, dir, w.srv.URL+"/me/passkeys", "desk passkeys", "desk_passkeys_title", lang)
 
 	c.press(T["desk_sign_out"])
 	c.open(w.srv.URL + "/signin")
@@ -60,6 +63,7 @@ func TestBrowserDeskPasskey(t *testing.T) {
 	}
 	c.atWidth(390, dir, "desk-signin-passkey-390")
 	c.atWidth(1024, dir, "desk-signin-passkey-1024")
+	deskPasskeyTour(t, c, dir, w.srv.URL+"/signin/code", "desk sign-in with a passkey", "desk_auth_signin_title", lang)
 	c.do("passkey", chromedp.Click(buttonLabelled(T["desk_passkeys_signin"]), chromedp.NodeVisible))
 	c.waitFor("h1", T["desk_home_title"])
 	if !strings.Contains(c.text("body"), "chan.tm") {
@@ -90,4 +94,19 @@ func TestBrowserDeskPasskey(t *testing.T) {
 		Scan(&added); err != nil || added != 1 {
 		t.Errorf("audited adds %d, %v", added, err)
 	}
+}
+
+// deskPasskeyTour is the accessibility tour (browser_a11y_test.go) of the
+// desk page at u in every language, at both widths; it leaves the page in
+// lang again, the language the test presses its buttons in, at a
+// desktop's width.
+func deskPasskeyTour(t *testing.T, c *chrome, dir, u, name, titleKey, lang string) {
+	t.Helper()
+	for _, l := range templates.Languages {
+		T := messages(t, l)
+		c.open(u + "?lang=" + l)
+		(&a11yTour{t: t, c: c, lang: l, T: T, dir: dir}).check(a11yPage{name: name, title: T[titleKey]})
+	}
+	c.open(u + "?lang=" + lang)
+	c.desktop() // the tour ends on a phone's width, where the menu is folded
 }

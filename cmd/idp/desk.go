@@ -13,6 +13,7 @@ import (
 	"github.com/entity-account/idp/login/activation"
 	"github.com/entity-account/idp/login/desk"
 	"github.com/entity-account/idp/login/entitydesk"
+	"github.com/entity-account/idp/login/guide"
 	"github.com/entity-account/idp/login/kit"
 	"github.com/entity-account/idp/login/manage"
 	"github.com/entity-account/idp/login/officers"
@@ -46,7 +47,7 @@ func newDesk(cfg *config.Config, pg *postgres.Store, rs *rstore.Store, u deskUse
 	}
 	return desk.New(k, desk.Deps{Officers: svc, Sessions: rs, Intake: u.intake, Entities: u.entities, Tools: u.tools,
 		Register: register.New(pg, rs), Departments: manage.NewDepartments(pg, rs), ClientKeeper: register.NewClientKeeper(pg, rs),
-		Registry: pg}), nil
+		Registry: pg, Guide: cfg.Issuer + guide.Path + "/officer"}), nil
 }
 
 // deskUseCases are the use cases of the desk's areas, built with the

@@ -138,6 +138,9 @@ func TestDeskAdmission(t *testing.T) {
 	if home.StatusCode != http.StatusOK || !strings.Contains(home.Body, "chan.tm") || !strings.Contains(home.Body, `action="/signout"`) {
 		t.Fatalf("home of a counter officer: %d %.400s", home.StatusCode, home.Body)
 	}
+	if guide := idp.issuer + "/help/officer"; !strings.Contains(home.Body, `href="`+guide+`"`) {
+		t.Errorf("home does not name the officers' guide %s", guide)
+	}
 	if p := b.get("/no-such-page"); p.StatusCode != http.StatusNotFound || !strings.Contains(p.Body, `action="/signout"`) {
 		t.Errorf("an unknown address: %d, inside the desk: %v", p.StatusCode, strings.Contains(p.Body, `action="/signout"`))
 	}

@@ -47,6 +47,11 @@ type Deps struct {
 	Departments  *manage.Departments
 	ClientKeeper *register.ClientKeeper
 	Registry     Registry
+
+	// Guide is the address of the guide's pages for officers on the
+	// public listener ({IDP_ISSUER}/help/officer), named on the home page;
+	// "": none.
+	Guide string
 }
 
 // Handler serves the desk.

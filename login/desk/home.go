@@ -17,12 +17,16 @@ func (h *homePages) Mount(r *mux.Router) {
 	r.Handle(signOutPath, h.page(storage.ActUseDesk, h.signOut)).Methods(http.MethodPost)
 }
 
-// homePage is desk_home.html: the officer's name and role, and the
-// pages its role opens (the navigation's entries, as a list).
-type homePage struct{ Chrome }
+// homePage is desk_home.html: the officer's name and role, the pages its
+// role opens (the navigation's entries, as a list), and the address of
+// the officers' guide.
+type homePage struct {
+	Chrome
+	Guide string
+}
 
 func (h *homePages) showHome(w http.ResponseWriter, r *http.Request, d *Desk) error {
-	h.k.Render(w, http.StatusOK, "desk_home.html", homePage{Chrome: d.Chrome("home")})
+	h.k.Render(w, http.StatusOK, "desk_home.html", homePage{Chrome: d.Chrome("home"), Guide: h.Guide})
 	return nil
 }
 

@@ -1,7 +1,7 @@
 // Package guide serves the guide, readable without signing in, under the
 // issuer's path:
 //
-//	{base}/help                 the roles (staff, admin, entity account, department developer, …)
+//	{base}/help                 the roles (staff, admin, entity account, department developer, officer)
 //	{base}/help/{role}          the tasks of a role
 //	{base}/help/{role}/{task}   one task: numbered steps, each with a screenshot of the real page
 //
@@ -10,9 +10,10 @@
 // of the guide's catalogues (templates/i18n/guide*.LANG.json); a step may
 // name a screenshot (templates/static/guide/LANG/SHOT.jpg, made by the
 // browser tests from the demo world: `make guide`) and a code block. A new
-// role or task (the officers', at the operator's desk) is new entries there
-// and texts in the catalogues, and nothing here; a screenshot it names is
-// taken by a step of TestGuideShots (cmd/idp), which fails until it is.
+// role or task is new entries there and texts in the catalogues, and
+// nothing here (the officers' role, at the operator's desk, is only that);
+// a screenshot it names is taken by a step of TestGuideShots (cmd/idp),
+// which fails until it is.
 //
 // A step's text may name a label of the pages as {key}, a key of any
 // catalogue: the page shows that label as the pages show it, so that a

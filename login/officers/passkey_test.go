@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/entity-account/idp/login/officers"
+	"github.com/entity-account/idp/login/webauthntest"
 	"github.com/entity-account/idp/storage"
 	"github.com/entity-account/idp/storage/storagetest"
 )
@@ -53,7 +54,7 @@ func (w *world) proof(o storage.Officer, session string) string {
 }
 
 // addPasskey enrols a new authenticator for o, named name.
-func (w *world) addPasskey(o storage.Officer, session, name string) (*authenticator, storage.OfficerPasskey) {
+func (w *world) addPasskey(o storage.Officer, session, name string) (*webauthntest.Authenticator, storage.OfficerPasskey) {
 	w.t.Helper()
 	ctx := context.Background()
 	proof := w.proof(o, session)
@@ -61,8 +62,8 @@ func (w *world) addPasskey(o storage.Officer, session, name string) (*authentica
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	a := newAuthenticator(w.t, deskOrigin)
-	p, err := w.svc.FinishAddPasskey(ctx, o, session, proof, state, name, a.create(options))
+	a := webauthntest.New(w.t, deskOrigin)
+	p, err := w.svc.FinishAddPasskey(ctx, o, session, proof, state, name, a.Create(options))
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -104,8 +105,8 @@ func TestOfficerPasskeyEnrolment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := newAuthenticator(t, deskOrigin)
-	cred := a.create(options)
+	a := webauthntest.New(t, deskOrigin)
+	cred := a.Create(options)
 	_, err = w.svc.FinishAddPasskey(ctx, o, "s1", proof, state, "", cred)
 	wantKey(t, "no name", err, "desk_passkeys_err_name")
 	// The officer's state is not another officer's.
@@ -125,7 +126,7 @@ func TestOfficerPasskeyEnrolment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = w.svc.FinishAddPasskey(ctx, o, "s1", proof, state, "櫃台電腦", newAuthenticator(t, deskOrigin).create(options))
+	_, err = w.svc.FinishAddPasskey(ctx, o, "s1", proof, state, "櫃台電腦", webauthntest.New(t, deskOrigin).Create(options))
 	wantKey(t, "name taken", err, "desk_passkeys_err_name_taken")
 	for i := range 4 {
 		w.addPasskey(o, "s1", "key "+string(rune('a'+i)))
@@ -197,7 +198,7 @@ func TestOfficerPasskeySignIn(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatalf("options: %v", err)
 	}
-	resp := a.get(options)
+	resp := a.Get(options)
 	got, err := w.svc.SignInPasskey(ctx, tk, state, resp, meta)
 	if err != nil || got.ID != o.ID {
 		t.Fatalf("sign-in: %+v %v", got, err)
@@ -207,25 +208,25 @@ func TestOfficerPasskeySignIn(t *testing.T) {
 
 	// Another officer's passkey answers this officer's ceremony.
 	options, state, _, _ = w.svc.SignInPasskeyOptions(ctx, tk)
-	b.pushy = true
-	_, err = w.svc.SignInPasskey(ctx, tk, state, b.get(options), meta)
+	b.Pushy = true
+	_, err = w.svc.SignInPasskey(ctx, tk, state, b.Get(options), meta)
 	wantKey(t, "another officer's passkey", err, "desk_passkeys_err_signin")
 	// A counter that went back (a cloned authenticator).
 	options, state, _, _ = w.svc.SignInPasskeyOptions(ctx, tk)
-	a.counter -= 2
-	_, err = w.svc.SignInPasskey(ctx, tk, state, a.get(options), meta)
+	a.Counter -= 2
+	_, err = w.svc.SignInPasskey(ctx, tk, state, a.Get(options), meta)
 	wantKey(t, "counter", err, "desk_passkeys_err_signin")
-	a.counter += 5
+	a.Counter += 5
 	// No user verification.
-	a.noUV = true
+	a.NoUV = true
 	options, state, _, _ = w.svc.SignInPasskeyOptions(ctx, tk)
-	_, err = w.svc.SignInPasskey(ctx, tk, state, a.get(options), meta)
+	_, err = w.svc.SignInPasskey(ctx, tk, state, a.Get(options), meta)
 	wantKey(t, "no UV", err, "desk_passkeys_err_signin")
-	a.noUV = false
+	a.NoUV = false
 	// A ticket of the other officer does not take this officer's state.
 	tk2 := w.ticket(other)
 	options, state, _, _ = w.svc.SignInPasskeyOptions(ctx, tk)
-	_, err = w.svc.SignInPasskey(ctx, tk2, state, a.get(options), meta)
+	_, err = w.svc.SignInPasskey(ctx, tk2, state, a.Get(options), meta)
 	wantKey(t, "another ticket", err, "desk_passkeys_err_state")
 	// An officer without passkeys is offered none.
 	third, _ := w.activated("ho.sk", storage.RoleCounter)
@@ -242,7 +243,7 @@ func TestOfficerPasskeySignIn(t *testing.T) {
 		_, _ = w.svc.SignInPasskey(ctx, tk, state, []byte(`{}`), meta)
 	}
 	options, state, _, _ = w.svc.SignInPasskeyOptions(ctx, tk)
-	_, err = w.svc.SignInPasskey(ctx, tk, state, a.get(options), meta)
+	_, err = w.svc.SignInPasskey(ctx, tk, state, a.Get(options), meta)
 	wantKey(t, "throttled", err, "desk_auth_err_throttled")
 	_, err = w.svc.SignInCode(ctx, tk, "123456", meta)
 	wantKey(t, "code throttled too", err, "desk_auth_err_throttled")

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/entity-account/idp/login/tools"
+	"github.com/entity-account/idp/login/webauthntest"
 	"github.com/entity-account/idp/storage"
 )
 
@@ -33,13 +34,13 @@ func (f *fixture) withPasskeys(t *testing.T) *fixture {
 }
 
 // enrol adds a passkey of authenticator a, named name, to the login.
-func (f *fixture) enrol(t *testing.T, me storage.Actor, a *authenticator, name string) storage.IdentityTool {
+func (f *fixture) enrol(t *testing.T, me storage.Actor, a *webauthntest.Authenticator, name string) storage.IdentityTool {
 	t.Helper()
 	opts, state, err := f.svc.BeginPasskey(t.Context(), me, me.ID)
 	if err != nil {
 		t.Fatalf("BeginPasskey: %v", err)
 	}
-	tool, err := f.svc.FinishPasskey(t.Context(), me, me.ID, state, name, a.create(opts))
+	tool, err := f.svc.FinishPasskey(t.Context(), me, me.ID, state, name, a.Create(opts))
 	if err != nil {
 		t.Fatalf("FinishPasskey: %v", err)
 	}
@@ -47,23 +48,23 @@ func (f *fixture) enrol(t *testing.T, me storage.Actor, a *authenticator, name s
 }
 
 // signIn signs in with authenticator a alone.
-func (f *fixture) signIn(t *testing.T, a *authenticator) (int64, string, []string, error) {
+func (f *fixture) signIn(t *testing.T, a *webauthntest.Authenticator) (int64, string, []string, error) {
 	t.Helper()
 	opts, state, err := f.svc.BeginPasskeySignIn(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return f.svc.FinishPasskeySignIn(t.Context(), state, a.get(opts))
+	return f.svc.FinishPasskeySignIn(t.Context(), state, a.Get(opts))
 }
 
 // check uses authenticator a as the second factor of login.
-func (f *fixture) check(t *testing.T, loginID int64, a *authenticator) ([]string, error) {
+func (f *fixture) check(t *testing.T, loginID int64, a *webauthntest.Authenticator) ([]string, error) {
 	t.Helper()
 	opts, state, err := f.svc.BeginPasskeyCheck(t.Context(), loginID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return f.svc.FinishPasskeyCheck(t.Context(), loginID, state, a.get(opts))
+	return f.svc.FinishPasskeyCheck(t.Context(), loginID, state, a.Get(opts))
 }
 
 func wantCode(t *testing.T, what string, err error, code storage.ErrorCode) {
@@ -93,8 +94,8 @@ func TestPasskeyRegisterSignInAndCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := decode[creationOptions](t, opts).PublicKey
-	handle, _ := b64.DecodeString(o.User.ID)
+	o := webauthntest.Decode[webauthntest.CreationOptions](t, opts).PublicKey
+	handle, _ := webauthntest.B64.DecodeString(o.User.ID)
 	if o.RP.ID != rpID || o.RP.Name != "澳門公共服務一戶通" || len(handle) != 32 || bytes.Contains(handle, []byte(sl.EUID)) ||
 		o.AuthenticatorSelection.ResidentKey != "required" || !o.AuthenticatorSelection.RequireResidentKey ||
 		o.AuthenticatorSelection.UserVerification != "required" || o.Attestation != "none" || o.Extensions["credProps"] != true ||
@@ -104,8 +105,8 @@ func TestPasskeyRegisterSignInAndCheck(t *testing.T) {
 	if strings.Contains(state, sl.EUID) || strings.Contains(state, o.Challenge) {
 		t.Error("the state shows what it holds")
 	}
-	phone := newAuthenticator(t, origin)
-	tool, err := f.svc.FinishPasskey(ctx, me, sl.EUID, state, "  我的手機 ", phone.create(opts))
+	phone := webauthntest.New(t, origin)
+	tool, err := f.svc.FinishPasskey(ctx, me, sl.EUID, state, "  我的手機 ", phone.Create(opts))
 	if err != nil {
 		t.Fatalf("FinishPasskey: %v", err)
 	}
@@ -126,10 +127,10 @@ func TestPasskeyRegisterSignInAndCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := decode[requestOptions](t, opts).PublicKey; r.RPID != rpID || r.UserVerification != "required" || len(r.AllowCredentials) != 0 {
+	if r := webauthntest.Decode[webauthntest.RequestOptions](t, opts).PublicKey; r.RPID != rpID || r.UserVerification != "required" || len(r.AllowCredentials) != 0 {
 		t.Errorf("sign-in options %s", opts)
 	}
-	id, sub, amr, err := f.svc.FinishPasskeySignIn(ctx, state, phone.get(opts))
+	id, sub, amr, err := f.svc.FinishPasskeySignIn(ctx, state, phone.Get(opts))
 	if err != nil || id != sl.ID || sub != sl.EUID || strings.Join(amr, " ") != "hwk user mfa" || storage.LevelOfAMR(amr) != storage.LevelTool {
 		t.Fatalf("FinishPasskeySignIn = %d, %q, %v, %v", id, sub, amr, err)
 	}
@@ -139,24 +140,24 @@ func TestPasskeyRegisterSignInAndCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := decode[requestOptions](t, opts).PublicKey; len(r.AllowCredentials) != 1 || r.AllowCredentials[0].ID != b64.EncodeToString(phone.id) ||
+	if r := webauthntest.Decode[webauthntest.RequestOptions](t, opts).PublicKey; len(r.AllowCredentials) != 1 || r.AllowCredentials[0].ID != webauthntest.B64.EncodeToString(phone.ID) ||
 		r.UserVerification != "required" {
 		t.Errorf("check options %s", opts)
 	}
-	amr, err = f.svc.FinishPasskeyCheck(ctx, sl.ID, state, phone.get(opts))
+	amr, err = f.svc.FinishPasskeyCheck(ctx, sl.ID, state, phone.Get(opts))
 	if err != nil || strings.Join(amr, " ") != "hwk user mfa" {
 		t.Fatalf("FinishPasskeyCheck = %v, %v", amr, err)
 	}
 
 	// Every use stored its counter and time.
 	acct, err := f.pg.PasskeyAccount(ctx, sl.ID)
-	if err != nil || len(acct.Passkeys) != 1 || acct.Passkeys[0].SignCount != phone.counter || acct.Passkeys[0].LastUsedAt == nil {
-		t.Errorf("after two uses: %+v, %v (counter %d)", acct.Passkeys, err, phone.counter)
+	if err != nil || len(acct.Passkeys) != 1 || acct.Passkeys[0].SignCount != phone.Counter || acct.Passkeys[0].LastUsedAt == nil {
+		t.Errorf("after two uses: %+v, %v (counter %d)", acct.Passkeys, err, phone.Counter)
 	}
 
 	// A synced passkey is a software key.
-	laptop := newAuthenticator(t, origin)
-	laptop.synced = true
+	laptop := webauthntest.New(t, origin)
+	laptop.Synced = true
 	f.enrol(t, me, laptop, "Laptop")
 	if _, _, amr, err := f.signIn(t, laptop); err != nil || strings.Join(amr, " ") != "swk user mfa" {
 		t.Errorf("synced passkey: %v, %v", amr, err)
@@ -169,7 +170,7 @@ func TestPasskeyRegisterSignInAndCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ex := decode[creationOptions](t, opts).PublicKey.ExcludeCredentials; len(ex) != 2 {
+	if ex := webauthntest.Decode[webauthntest.CreationOptions](t, opts).PublicKey.ExcludeCredentials; len(ex) != 2 {
 		t.Errorf("exclusions %+v", ex)
 	}
 }
@@ -209,34 +210,34 @@ func TestPasskeyRefusals(t *testing.T) {
 	other, otherMe := f.staff(t, "staff13", storage.IDMacauNonPermanent)
 
 	// Enrolment without user verification.
-	a := newAuthenticator(t, origin)
-	a.noUV = true
+	a := webauthntest.New(t, origin)
+	a.NoUV = true
 	opts, state, err := f.svc.BeginPasskey(ctx, me, sl.EUID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.svc.FinishPasskey(ctx, me, sl.EUID, state, "no UV", a.create(opts))
+	_, err = f.svc.FinishPasskey(ctx, me, sl.EUID, state, "no UV", a.Create(opts))
 	wantCode(t, "enrolment without user verification", err, storage.EInvalid)
 	// Not a discoverable credential.
-	a = newAuthenticator(t, origin)
+	a = webauthntest.New(t, origin)
 	no := false
-	a.rk = &no
+	a.RK = &no
 	opts, state, _ = f.svc.BeginPasskey(ctx, me, sl.EUID)
-	_, err = f.svc.FinishPasskey(ctx, me, sl.EUID, state, "no rk", a.create(opts))
+	_, err = f.svc.FinishPasskey(ctx, me, sl.EUID, state, "no rk", a.Create(opts))
 	wantCode(t, "a credential that is not discoverable", err, storage.EInvalid)
 	// Another origin.
-	a = newAuthenticator(t, "https://id.example.gov.mo.evil.test")
+	a = webauthntest.New(t, "https://id.example.gov.mo.evil.test")
 	opts, state, _ = f.svc.BeginPasskey(ctx, me, sl.EUID)
-	_, err = f.svc.FinishPasskey(ctx, me, sl.EUID, state, "phished", a.create(opts))
+	_, err = f.svc.FinishPasskey(ctx, me, sl.EUID, state, "phished", a.Create(opts))
 	wantCode(t, "a credential made for another origin", err, storage.EInvalid)
 	if list, _ := f.pg.Tools(ctx, sl.ID); len(list) != 0 {
 		t.Fatalf("refused enrolments stored %+v", list)
 	}
 
 	// A registration state is the login's own.
-	a = newAuthenticator(t, origin)
+	a = webauthntest.New(t, origin)
 	opts, state, _ = f.svc.BeginPasskey(ctx, me, sl.EUID)
-	resp := a.create(opts)
+	resp := a.Create(opts)
 	_, err = f.svc.FinishPasskey(ctx, otherMe, other.EUID, state, "stolen", resp)
 	wantCode(t, "another login's registration state", err, storage.EInvalid)
 	// …and the refusal did not spend it.
@@ -248,21 +249,21 @@ func TestPasskeyRefusals(t *testing.T) {
 	wantCode(t, "a replayed registration", err, storage.EInvalid)
 
 	// Sign-in without user verification.
-	a.noUV = true
+	a.NoUV = true
 	_, _, _, err = f.signIn(t, a)
 	wantCode(t, "sign-in without user verification", err, storage.EInvalid)
-	a.noUV = false
+	a.NoUV = false
 
 	// Replay of a sign-in: the same state and response, then the same state
 	// with a fresh response.
 	opts, state, _ = f.svc.BeginPasskeySignIn(ctx)
-	resp = a.get(opts)
+	resp = a.Get(opts)
 	if _, _, _, err := f.svc.FinishPasskeySignIn(ctx, state, resp); err != nil {
 		t.Fatal(err)
 	}
 	_, _, _, err = f.svc.FinishPasskeySignIn(ctx, state, resp)
 	wantCode(t, "a replayed sign-in", err, storage.EInvalid)
-	_, _, _, err = f.svc.FinishPasskeySignIn(ctx, state, a.get(opts))
+	_, _, _, err = f.svc.FinishPasskeySignIn(ctx, state, a.Get(opts))
 	wantCode(t, "a replayed sign-in state", err, storage.EInvalid)
 
 	// A check state is for its login and its purpose only.
@@ -270,7 +271,7 @@ func TestPasskeyRefusals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp = a.get(opts)
+	resp = a.Get(opts)
 	_, err = f.svc.FinishPasskeyCheck(ctx, other.ID, state, resp)
 	wantCode(t, "a state of another login", err, storage.EInvalid)
 	_, _, _, err = f.svc.FinishPasskeySignIn(ctx, state, resp)
@@ -279,13 +280,13 @@ func TestPasskeyRefusals(t *testing.T) {
 		t.Errorf("the check after refused misuses of its state: %v", err)
 	}
 	opts, state, _ = f.svc.BeginPasskeySignIn(ctx)
-	_, err = f.svc.FinishPasskeyCheck(ctx, sl.ID, state, a.get(opts))
+	_, err = f.svc.FinishPasskeyCheck(ctx, sl.ID, state, a.Get(opts))
 	wantCode(t, "a sign-in state used as a check", err, storage.EInvalid)
 
 	// Expired.
 	opts, state, _ = f.svc.BeginPasskeySignIn(ctx)
 	f.now = f.now.Add(tools.CeremonyTTL + time.Second)
-	_, _, _, err = f.signInWith(t, state, a.get(opts))
+	_, _, _, err = f.signInWith(t, state, a.Get(opts))
 	wantCode(t, "an expired state", err, storage.EInvalid)
 	if keyOf(err) != "tool_error_passkey_state" {
 		t.Errorf("expired state: key %q", keyOf(err))
@@ -293,7 +294,7 @@ func TestPasskeyRefusals(t *testing.T) {
 
 	// Tampered, empty and foreign states.
 	opts, state, _ = f.svc.BeginPasskeySignIn(ctx)
-	resp = a.get(opts)
+	resp = a.Get(opts)
 	for _, bad := range []string{"", "x", state[:len(state)-2] + "AA", strings.Repeat("A", 9000)} {
 		_, _, _, err = f.svc.FinishPasskeySignIn(ctx, bad, resp)
 		wantCode(t, "a bad state", err, storage.EInvalid)
@@ -318,8 +319,8 @@ func TestPasskeyRefusals(t *testing.T) {
 	wantCode(t, "a 41-character name", err, storage.EInvalid)
 
 	// A passkey nobody enrolled, presenting a real login's handle.
-	stranger := newAuthenticator(t, origin)
-	stranger.handle = a.handle
+	stranger := webauthntest.New(t, origin)
+	stranger.Handle = a.Handle
 	_, _, _, err = f.signIn(t, stranger)
 	wantCode(t, "an unknown passkey", err, storage.EInvalid)
 }
@@ -340,28 +341,28 @@ func TestPasskeyCounter(t *testing.T) {
 	slog.SetDefault(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	t.Cleanup(func() { slog.SetDefault(prev) })
 
-	a := newAuthenticator(t, origin)
+	a := webauthntest.New(t, origin)
 	f.enrol(t, me, a, "Key")
-	a.counter = 10
+	a.Counter = 10
 	if _, _, _, err := f.signIn(t, a); err != nil { // stores 11
 		t.Fatal(err)
 	}
-	a.counter = 5 // a clone, behind the original
+	a.Counter = 5 // a clone, behind the original
 	_, _, _, err := f.signIn(t, a)
 	wantCode(t, "a counter gone backwards", err, storage.EInvalid)
-	a.counter, a.step = 11, 0 // the same counter again
+	a.Counter, a.Step = 11, 0 // the same counter again
 	_, _, _, err = f.signIn(t, a)
 	wantCode(t, "a counter that did not move", err, storage.EInvalid)
 	if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "cloned") || !strings.Contains(logs.String(), me.ID) {
 		t.Errorf("no warning logged: %s", logs.String())
 	}
-	a.step = 1
+	a.Step = 1
 	if _, _, _, err := f.signIn(t, a); err != nil {
 		t.Errorf("the counter forward again: %v", err)
 	}
 
-	synced := newAuthenticator(t, origin)
-	synced.synced, synced.step = true, 0
+	synced := webauthntest.New(t, origin)
+	synced.Synced, synced.Step = true, 0
 	f.enrol(t, me, synced, "Synced")
 	for i := range 3 {
 		if _, _, _, err := f.signIn(t, synced); err != nil {
@@ -398,17 +399,17 @@ func TestPasskeyEnrolmentRules(t *testing.T) {
 	wantCode(t, "an admin lists someone else's tools", err, storage.EForbidden)
 
 	// An admin finishing the login's own ceremony gets nowhere either.
-	a := newAuthenticator(t, origin)
+	a := webauthntest.New(t, origin)
 	opts, state, err := f.svc.BeginPasskey(ctx, me, sl.EUID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.svc.FinishPasskey(ctx, admin, sl.EUID, state, "Admin's", a.create(opts))
+	_, err = f.svc.FinishPasskey(ctx, admin, sl.EUID, state, "Admin's", a.Create(opts))
 	wantCode(t, "an admin finishes someone else's enrolment", err, storage.EForbidden)
-	if _, err := f.svc.FinishPasskey(ctx, me, sl.EUID, state, "Mine", a.create(opts)); err != nil {
+	if _, err := f.svc.FinishPasskey(ctx, me, sl.EUID, state, "Mine", a.Create(opts)); err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.svc.FinishPasskey(ctx, me, sl.EUID, "", "Mine", a.create(opts))
+	_, err = f.svc.FinishPasskey(ctx, me, sl.EUID, "", "Mine", a.Create(opts))
 	wantCode(t, "a name taken (any case)", err, storage.EConflict)
 
 	if _, err := f.pg.SetStaffStatus(ctx, admin, f.entity.ID, sl.EUID, storage.StatusDeleted, nil); err != nil {
@@ -430,10 +431,10 @@ func TestPasskeySwitchOffRemoveAndEnable(t *testing.T) {
 	sl, me := f.staff(t, "staff17", storage.IDMacauPermanent)
 	other, otherMe := f.staff(t, "staff18", storage.IDMacauPermanent)
 	_, admin := f.staff(t, "admin01", storage.IDMacauPermanent)
-	phone, key := newAuthenticator(t, origin), newAuthenticator(t, origin)
+	phone, key := webauthntest.New(t, origin), webauthntest.New(t, origin)
 	f.enrol(t, me, phone, "Phone")
 	keyTool := f.enrol(t, me, key, "Key")
-	otherTool := f.enrol(t, otherMe, newAuthenticator(t, origin), "Other's")
+	otherTool := f.enrol(t, otherMe, webauthntest.New(t, origin), "Other's")
 
 	// Another login's passkey id is not found, and stays.
 	wantCode(t, "removing another login's passkey", f.svc.RemovePasskey(ctx, me, sl.EUID, otherTool.ID), storage.ENotFound)
@@ -487,7 +488,7 @@ func TestPasskeySwitchOffRemoveAndEnable(t *testing.T) {
 	if st, _ := f.svc.Status(ctx, sl.ID); st.PasskeysOff || !st.MayAddPasskey || st.Passkeys != 0 {
 		t.Errorf("Status after the reset: %+v", st)
 	}
-	f.enrol(t, me, newAuthenticator(t, origin), "New phone")
+	f.enrol(t, me, webauthntest.New(t, origin), "New phone")
 }
 
 // TestPasskeyLimit: a login holds at most storage.MaxPasskeys.
@@ -495,7 +496,7 @@ func TestPasskeyLimit(t *testing.T) {
 	f := newFixture(t).withPasskeys(t)
 	_, me := f.staff(t, "staff19", storage.IDMacauPermanent)
 	for i := range storage.MaxPasskeys {
-		f.enrol(t, me, newAuthenticator(t, origin), "Key "+string(rune('A'+i)))
+		f.enrol(t, me, webauthntest.New(t, origin), "Key "+string(rune('A'+i)))
 	}
 	_, _, err := f.svc.BeginPasskey(t.Context(), me, me.ID)
 	wantCode(t, "one passkey too many", err, storage.EConflict)
@@ -507,14 +508,14 @@ func TestPasskeyLimit(t *testing.T) {
 func TestPasskeySignInConcurrent(t *testing.T) {
 	f := newFixture(t).withPasskeys(t)
 	_, me := f.staff(t, "staff20", storage.IDMacauPermanent)
-	a := newAuthenticator(t, origin)
-	a.synced, a.step = true, 0
+	a := webauthntest.New(t, origin)
+	a.Synced, a.Step = true, 0
 	f.enrol(t, me, a, "Phone")
 	opts, state, err := f.svc.BeginPasskeySignIn(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp := a.get(opts)
+	resp := a.Get(opts)
 	var ok, invalid atomic.Int32
 	var wg sync.WaitGroup
 	for range 8 {
@@ -564,12 +565,12 @@ func TestToolsChangesAuditedAndTold(t *testing.T) {
 		_, err := f.svc.ConfirmTOTP(ctx, me, sl.EUID, code(t, secret, f.now))
 		return err
 	})
-	a := newAuthenticator(t, origin)
+	a := webauthntest.New(t, origin)
 	var pk storage.IdentityTool
 	step("tool.passkey.add", 1, "«Telemóvel»", func() error {
 		opts, state, err := f.svc.BeginPasskey(ctx, me, sl.EUID)
 		if err == nil {
-			pk, err = f.svc.FinishPasskey(ctx, me, sl.EUID, state, "Telemóvel", a.create(opts))
+			pk, err = f.svc.FinishPasskey(ctx, me, sl.EUID, state, "Telemóvel", a.Create(opts))
 		}
 		return err
 	})
@@ -636,7 +637,7 @@ func TestToolsChangesAuditedAndTold(t *testing.T) {
 		t.Fatal(err)
 	}
 	before = count()
-	f.enrol(t, silentMe, newAuthenticator(t, origin), "Phone")
+	f.enrol(t, silentMe, webauthntest.New(t, origin), "Phone")
 	if after := count(); after.audits != before.audits+1 || after.notices != before.notices {
 		t.Errorf("a login without contact: %+v → %+v; want an audit event and no notice", before, after)
 	}
@@ -731,7 +732,7 @@ func TestPasskeyOptionsAreBrowserJSON(t *testing.T) {
 	user, _ := pk["user"].(map[string]any)
 	for what, v := range map[string]any{"challenge": pk["challenge"], "user.id": user["id"]} {
 		s, ok := v.(string)
-		if _, err := b64.DecodeString(s); !ok || err != nil {
+		if _, err := webauthntest.B64.DecodeString(s); !ok || err != nil {
 			t.Errorf("%s = %v is not base64url", what, v)
 		}
 	}

@@ -1,4 +1,8 @@
-package tools_test
+// Package webauthntest is a software passkey for the tests of the
+// packages that hold passkeys (login/tools for staff logins, login/officers
+// for officers): a P-256 key that answers navigator.credentials.create and
+// .get as a browser hands them to the page.
+package webauthntest
 
 import (
 	"crypto/ecdsa"
@@ -13,24 +17,26 @@ import (
 	"testing"
 )
 
-// authenticator is a software passkey for the tests: a P-256 key that
+// Authenticator is a software passkey for the tests: a P-256 key that
 // answers navigator.credentials.create and .get as a browser would hand
 // them to the page (PublicKeyCredential.toJSON()), with attestation
 // "none". Its flags and counter can be set wrong on purpose.
-type authenticator struct {
+type Authenticator struct {
 	t       *testing.T
-	origin  string
-	key     *ecdsa.PrivateKey
-	id      []byte
-	handle  []byte // the user handle given at create, returned at get
-	counter uint32
-	step    uint32 // added to the counter at each get (0: a counter stuck at zero)
-	synced  bool   // backup eligible and backed up (a synced passkey)
-	noUV    bool   // the device did not verify the user
-	rk      *bool  // what credProps says of a resident key (nil: nothing)
+	Origin  string
+	Key     *ecdsa.PrivateKey
+	ID      []byte
+	Handle  []byte // the user handle given at create, returned at get
+	Counter uint32
+	Step    uint32 // added to the counter at each get (0: a counter stuck at zero)
+	Synced  bool   // backup eligible and backed up (a synced passkey)
+	NoUV    bool   // the device did not verify the user
+	RK      *bool  // what credProps says of a resident key (nil: nothing)
+	Pushy   bool   // answers options that do not allow its credential
 }
 
-func newAuthenticator(t *testing.T, origin string) *authenticator {
+// New is a new passkey, of one credential, answering for origin.
+func New(t *testing.T, origin string) *Authenticator {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -39,11 +45,11 @@ func newAuthenticator(t *testing.T, origin string) *authenticator {
 	id := make([]byte, 16)
 	_, _ = rand.Read(id)
 	yes := true
-	return &authenticator{t: t, origin: origin, key: key, id: id, step: 1, rk: &yes}
+	return &Authenticator{t: t, Origin: origin, Key: key, ID: id, Step: 1, RK: &yes}
 }
 
-// creationOptions is what the tests read of {"publicKey": …} for create.
-type creationOptions struct {
+// CreationOptions is what the tests read of {"publicKey": …} for create.
+type CreationOptions struct {
 	PublicKey struct {
 		Challenge string `json:"challenge"`
 		RP        struct {
@@ -69,8 +75,8 @@ type creationOptions struct {
 	} `json:"publicKey"`
 }
 
-// requestOptions is what the tests read of {"publicKey": …} for get.
-type requestOptions struct {
+// RequestOptions is what the tests read of {"publicKey": …} for get.
+type RequestOptions struct {
 	PublicKey struct {
 		Challenge        string `json:"challenge"`
 		RPID             string `json:"rpId"`
@@ -83,7 +89,7 @@ type requestOptions struct {
 	} `json:"publicKey"`
 }
 
-func decode[T any](t *testing.T, raw []byte) T {
+func Decode[T any](t *testing.T, raw []byte) T {
 	t.Helper()
 	var v T
 	if err := json.Unmarshal(raw, &v); err != nil {
@@ -92,14 +98,14 @@ func decode[T any](t *testing.T, raw []byte) T {
 	return v
 }
 
-var b64 = base64.RawURLEncoding
+var B64 = base64.RawURLEncoding
 
-func (a *authenticator) flags(attested bool) byte {
+func (a *Authenticator) flags(attested bool) byte {
 	f := byte(0x01) // user present
-	if !a.noUV {
+	if !a.NoUV {
 		f |= 0x04
 	}
-	if a.synced {
+	if a.Synced {
 		f |= 0x08 | 0x10
 	}
 	if attested {
@@ -108,36 +114,36 @@ func (a *authenticator) flags(attested bool) byte {
 	return f
 }
 
-func (a *authenticator) clientData(typ, challenge string) []byte {
-	b, _ := json.Marshal(map[string]any{"type": typ, "challenge": challenge, "origin": a.origin, "crossOrigin": false})
+func (a *Authenticator) clientData(typ, challenge string) []byte {
+	b, _ := json.Marshal(map[string]any{"type": typ, "challenge": challenge, "origin": a.Origin, "crossOrigin": false})
 	return b
 }
 
-// create answers navigator.credentials.create(options).
-func (a *authenticator) create(options []byte) []byte {
+// Create answers navigator.credentials.create(options).
+func (a *Authenticator) Create(options []byte) []byte {
 	a.t.Helper()
-	o := decode[creationOptions](a.t, options).PublicKey
+	o := Decode[CreationOptions](a.t, options).PublicKey
 	for _, ex := range o.ExcludeCredentials {
-		if ex.ID == b64.EncodeToString(a.id) {
-			a.t.Fatal("the authenticator is excluded: it holds a passkey of this login already")
+		if ex.ID == B64.EncodeToString(a.ID) {
+			a.t.Fatal("the Authenticator is excluded: it holds a passkey of this login already")
 		}
 	}
-	handle, err := b64.DecodeString(o.User.ID)
+	handle, err := B64.DecodeString(o.User.ID)
 	if err != nil {
 		a.t.Fatalf("user.id %q: %v", o.User.ID, err)
 	}
-	a.handle = handle
+	a.Handle = handle
 	rpHash := sha256.Sum256([]byte(o.RP.ID))
-	pub := a.key.PublicKey
+	pub := a.Key.PublicKey
 	x, y := make([]byte, 32), make([]byte, 32)
 	pub.X.FillBytes(x)
 	pub.Y.FillBytes(y)
 	cose := cborMap(cborInt(1), cborInt(2), cborInt(3), cborInt(-7), cborInt(-1), cborInt(1), cborInt(-2), cborBytes(x), cborInt(-3), cborBytes(y))
 	auth := append(rpHash[:], a.flags(true))
-	auth = binary.BigEndian.AppendUint32(auth, a.counter)
+	auth = binary.BigEndian.AppendUint32(auth, a.Counter)
 	auth = append(auth, make([]byte, 16)...) // AAGUID: none given
-	auth = binary.BigEndian.AppendUint16(auth, uint16(len(a.id)))
-	auth = append(auth, a.id...)
+	auth = binary.BigEndian.AppendUint16(auth, uint16(len(a.ID)))
+	auth = append(auth, a.ID...)
 	auth = append(auth, cose...)
 	att := cborMap(cborText("fmt"), cborText("none"), cborText("attStmt"), cborMap(), cborText("authData"), cborBytes(auth))
 	spki, err := x509.MarshalPKIXPublicKey(&pub)
@@ -145,56 +151,56 @@ func (a *authenticator) create(options []byte) []byte {
 		a.t.Fatal(err)
 	}
 	ext := map[string]any{}
-	if a.rk != nil {
-		ext["credProps"] = map[string]any{"rk": *a.rk}
+	if a.RK != nil {
+		ext["credProps"] = map[string]any{"rk": *a.RK}
 	}
 	out, _ := json.Marshal(map[string]any{
-		"id": b64.EncodeToString(a.id), "rawId": b64.EncodeToString(a.id), "type": "public-key",
+		"id": B64.EncodeToString(a.ID), "rawId": B64.EncodeToString(a.ID), "type": "public-key",
 		"authenticatorAttachment": "platform", "clientExtensionResults": ext,
 		"response": map[string]any{
-			"clientDataJSON":     b64.EncodeToString(a.clientData("webauthn.create", o.Challenge)),
-			"attestationObject":  b64.EncodeToString(att),
-			"authenticatorData":  b64.EncodeToString(auth),
+			"clientDataJSON":     B64.EncodeToString(a.clientData("webauthn.create", o.Challenge)),
+			"attestationObject":  B64.EncodeToString(att),
+			"authenticatorData":  B64.EncodeToString(auth),
 			"transports":         []string{"internal", "hybrid"},
 			"publicKeyAlgorithm": -7,
-			"publicKey":          b64.EncodeToString(spki),
+			"publicKey":          B64.EncodeToString(spki),
 		},
 	})
 	return out
 }
 
-// get answers navigator.credentials.get(options), as long as the options
-// allow this authenticator's credential.
-func (a *authenticator) get(options []byte) []byte {
+// Get answers navigator.credentials.get(options), as long as the options
+// allow this Authenticator's credential.
+func (a *Authenticator) Get(options []byte) []byte {
 	a.t.Helper()
-	o := decode[requestOptions](a.t, options).PublicKey
-	if len(o.AllowCredentials) > 0 && !slices.ContainsFunc(o.AllowCredentials, func(c struct {
+	o := Decode[RequestOptions](a.t, options).PublicKey
+	if !a.Pushy && len(o.AllowCredentials) > 0 && !slices.ContainsFunc(o.AllowCredentials, func(c struct {
 		ID   string `json:"id"`
 		Type string `json:"type"`
 	}) bool {
-		return c.ID == b64.EncodeToString(a.id)
+		return c.ID == B64.EncodeToString(a.ID)
 	}) {
-		a.t.Fatal("the options do not allow this authenticator's credential")
+		a.t.Fatal("the options do not allow this Authenticator's credential")
 	}
-	a.counter += a.step
+	a.Counter += a.Step
 	rpHash := sha256.Sum256([]byte(o.RPID))
 	auth := append(rpHash[:], a.flags(false))
-	auth = binary.BigEndian.AppendUint32(auth, a.counter)
+	auth = binary.BigEndian.AppendUint32(auth, a.Counter)
 	cd := a.clientData("webauthn.get", o.Challenge)
 	cdHash := sha256.Sum256(cd)
 	digest := sha256.Sum256(append(slices.Clone(auth), cdHash[:]...))
-	sig, err := ecdsa.SignASN1(rand.Reader, a.key, digest[:])
+	sig, err := ecdsa.SignASN1(rand.Reader, a.Key, digest[:])
 	if err != nil {
 		a.t.Fatal(err)
 	}
 	out, _ := json.Marshal(map[string]any{
-		"id": b64.EncodeToString(a.id), "rawId": b64.EncodeToString(a.id), "type": "public-key",
+		"id": B64.EncodeToString(a.ID), "rawId": B64.EncodeToString(a.ID), "type": "public-key",
 		"authenticatorAttachment": "platform", "clientExtensionResults": map[string]any{},
 		"response": map[string]any{
-			"clientDataJSON":    b64.EncodeToString(cd),
-			"authenticatorData": b64.EncodeToString(auth),
-			"signature":         b64.EncodeToString(sig),
-			"userHandle":        b64.EncodeToString(a.handle),
+			"clientDataJSON":    B64.EncodeToString(cd),
+			"authenticatorData": B64.EncodeToString(auth),
+			"signature":         B64.EncodeToString(sig),
+			"userHandle":        B64.EncodeToString(a.Handle),
 		},
 	})
 	return out

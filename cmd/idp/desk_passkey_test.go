@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -88,6 +89,17 @@ func TestDeskPasskeyPage(t *testing.T) {
 	w.sentCode(t, "chan.tm")
 	b := w.browser(t)
 	w.activate(t, b, "chan.tm")
+	// A refused passkey after the password says so, without marking the
+	// code's field, which the officer did not use.
+	second := w.browser(t)
+	if p := second.submit("/signin", "/signin", url.Values{"login": {"chan.tm"}, "password": {deskPassword}}); p.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the password step: %d", p.StatusCode)
+	}
+	refused := second.submit("/signin/code", "/signin/code", url.Values{"method": {"passkey"}, "state": {"x"}, "credential": {"{}"}})
+	if refused.StatusCode < 400 || !strings.Contains(refused.Body, `id="form_error"`) || !strings.Contains(refused.Body, `id="code"`) ||
+		regexp.MustCompile(`<input id="code"[^>]*aria-invalid`).MatchString(refused.Body) {
+		t.Errorf("a refused passkey: %d, the code field marked: %.600s", refused.StatusCode, refused.Body)
+	}
 	p := b.get("/me/passkeys")
 	if p.StatusCode != http.StatusOK || !strings.Contains(p.Body, `name="step" value="reauth"`) || strings.Contains(p.Body, `data-passkey="create"`) {
 		t.Fatalf("the page before the password: %d %.800s", p.StatusCode, p.Body)

@@ -22,13 +22,14 @@ var navEntries = []navEntry{
 	{"intake", intakePath, "desk_intake_nav", storage.ActOpenEntity},
 	{"entities", entitiesPath, "desk_nav_entities", storage.ActReadEntities},
 	{"approve", approvePath, "desk_qr_nav", storage.ActApproveTools},
-	{"officers", officersPath, "desk_auth_nav_officers", storage.ActReadOperations},
-	{"history", historyPath, "desk_auth_nav_history", storage.ActUseDesk},
-	{"passkeys", passkeysPath, "desk_passkeys_nav", storage.ActUseDesk},
 	{"departments", departmentsPath, "desk_dept_nav_departments", storage.ActReadOperations},
 	{"services", servicesPath, "desk_dept_nav_services", storage.ActReadOperations},
 	{"clients", clientsPath, "desk_dept_nav_clients", storage.ActReadOperations},
 	{"audit", auditPath, "desk_dept_nav_audit", storage.ActReadAudit},
+	// Last, the officers and the officer's own: its sign-ins and passkeys.
+	{"officers", officersPath, "desk_auth_nav_officers", storage.ActReadOperations},
+	{"history", historyPath, "desk_auth_nav_history", storage.ActUseDesk},
+	{"passkeys", passkeysPath, "desk_passkeys_nav", storage.ActUseDesk},
 }
 
 // navLinks are the entries o may open, labelled in t; current carries

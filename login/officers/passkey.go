@@ -128,13 +128,13 @@ func (s *Service) deskPasskeys() (*deskPasskeys, error) {
 // The answers of the passkeys.
 var (
 	errPasskeyState = func() error {
-		return storage.Errorf(storage.EInvalid, "the passkey step has expired or was used; start again").WithKey("desk_passkeys_err_state")
+		return storage.Errorf(storage.EInvalid, "the passkey step has expired or was used; start again").WithKey("desk_passkeys_err_state").WithField("passkey")
 	}
 	errPasskey = func() error {
 		return storage.Errorf(storage.EInvalid, "the passkey was not accepted").WithKey("desk_passkeys_err_refused")
 	}
 	errPasskeySignIn = func() error {
-		return storage.Errorf(storage.EUnauthenticated, "the passkey was not accepted").WithKey("desk_passkeys_err_signin")
+		return storage.Errorf(storage.EUnauthenticated, "the passkey was not accepted").WithKey("desk_passkeys_err_signin").WithField("passkey")
 	}
 	errReauth = func() error {
 		return storage.Errorf(storage.EForbidden, "enter the password again first").WithKey("desk_passkeys_err_reauth")

@@ -160,5 +160,14 @@ func csrfBinding(sessionID string) string { return "desk\x00" + sessionID }
 // CSRF is the token of this session's forms.
 func (d *Desk) CSRF() string { return d.c.k.CSRFToken(d.w, d.r, csrfBinding(d.Session.ID)) }
 
+// may reports whether the officer's role allows act: a form is shown only
+// to whom it opens (the page of the act asks the rule book itself).
+func (d *Desk) may(act storage.OperatorAct) bool { return officerMay(d.Officer, act) }
+
+// officerMay is the rule book's answer (storage.OfficerMay) as a yes or no.
+func officerMay(o storage.Officer, act storage.OperatorAct) bool {
+	return storage.OfficerMay(o, act) == nil
+}
+
 // T is the catalogue of the page's language.
 func (d *Desk) T() map[string]string { return d.c.k.T(d.Lang) }

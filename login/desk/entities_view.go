@@ -77,7 +77,7 @@ func orOther(a, b string) string {
 type mayActs struct{ Grant, Close, Code, Reset, SignOut, Unlock bool }
 
 func mayOf(o storage.Officer) mayActs {
-	may := func(a storage.OperatorAct) bool { return storage.OfficerMay(o, a) == nil }
+	may := func(a storage.OperatorAct) bool { return officerMay(o, a) }
 	return mayActs{Grant: may(storage.ActGrantAdmin), Close: may(storage.ActCloseEntity), Code: may(storage.ActSendCode),
 		Reset: may(storage.ActResetPassword), SignOut: may(storage.ActSignOutLogin), Unlock: may(storage.ActUnlockLogin)}
 }

@@ -37,7 +37,7 @@ var navEntries = []navEntry{
 func navLinks(o storage.Officer, current string, t map[string]string) []navLink {
 	var links []navLink
 	for _, e := range navEntries {
-		if storage.OfficerMay(o, e.act) != nil {
+		if !officerMay(o, e.act) {
 			continue
 		}
 		links = append(links, navLink{Path: e.path, Label: t[e.label], Current: e.key == current})

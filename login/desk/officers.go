@@ -63,7 +63,7 @@ func (h *officerPages) list(r *http.Request, d *Desk) (officersPage, error) {
 	if err != nil {
 		return officersPage{}, err
 	}
-	p := officersPage{Chrome: d.Chrome("officers"), CanEdit: storage.OfficerMay(d.Officer, storage.ActManageOfficers) == nil}
+	p := officersPage{Chrome: d.Chrome("officers"), CanEdit: d.may(storage.ActManageOfficers)}
 	for _, o := range all {
 		p.Rows = append(p.Rows, officerRow{Officer: o, LastSignIn: macauTime(o.LastSignInAt), Self: o.ID == d.Officer.ID})
 	}

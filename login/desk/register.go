@@ -126,10 +126,6 @@ func (d *Desk) formAt(f regForm, key, field string) regForm {
 	return f
 }
 
-// may reports whether the officer's role allows act, to show a form only
-// to whom it opens (the page of the act asks the rule book itself).
-func (d *Desk) may(act storage.OperatorAct) bool { return storage.OfficerMay(d.Officer, act) == nil }
-
 // noStore marks an answer no cache may keep: a secret is shown once.
 func noStore(w http.ResponseWriter) {
 	w.Header().Set("Cache-Control", "no-store")
